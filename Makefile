@@ -1,0 +1,45 @@
+# Portico: every command a developer or CI needs. `make run` and `make test` work on a fresh Debian
+# machine with Swift: they install the system packages that are missing, then build.
+
+SWIFT ?= swift
+# Debian packages: protobuf-c (library, headers, protoc-c), protoc (golden files, interop tests) and
+# python3-protobuf (the Swift generator reads protoc's descriptors with it).
+APT_PACKAGES := libprotobuf-c-dev protobuf-c-compiler protobuf-compiler python3-protobuf pkg-config
+
+.PHONY: all deps build run test check-generated generate clean
+
+all: build
+
+## Install the Debian packages that are missing (needs root, as sessions and CI are).
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+build: deps
+	$(SWIFT) build
+
+## Until the server lands (issue 4), `make run` builds and shows what the wire contract holds.
+run: build
+	@echo "Portico $$(git describe --always --dirty 2>/dev/null || echo dev): the server is not built yet."
+	@echo "The wire contract (proto/portico/v1) defines these RPCs:"
+	@grep -h '^ *rpc ' proto/portico/v1/*.proto | sed 's/^ */  /'
+
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+## Regenerate the C (protoc-c) and Swift code from proto/.
+generate: deps
+	./proto/generate.sh
+
+## Fail if the committed generated code differs from what proto/generate.sh makes now.
+check-generated: deps
+	./proto/check-generated.sh
+
+clean:
+	rm -rf .build
