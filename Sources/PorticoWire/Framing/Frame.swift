@@ -1,0 +1,126 @@
+public import NIOCore
+
+/// One frame of the Portico protocol: a header (call id, method, credential, status...) and the
+/// protobuf encoding of the request or response message.
+///
+/// On the wire (docs/protocol.md): `UInt32` big-endian length of the rest of the frame, `UInt32`
+/// big-endian length of the header, the encoded ``FrameHeader``, then the body.
+public struct Frame: Hashable, Sendable {
+    /// Bytes before the header: the frame length and the header length.
+    public static let prefixBytes = 8
+    /// The largest frame a peer accepts unless configured otherwise: 4 MiB, length prefix included.
+    public static let defaultMaxBytes = 4 * 1024 * 1024
+
+    public var header: FrameHeader
+    /// The encoded request or response message; empty for a failed call, CANCEL and GOAWAY.
+    public var body: ByteBuffer
+
+    public init(header: FrameHeader, body: ByteBuffer = ByteBuffer()) {
+        self.header = header
+        self.body = body
+    }
+
+    /// Appends the frame to `buffer`.
+    /// - Throws: ``WireError`` `.resourceExhausted` when the frame would be larger than `maxBytes`,
+    ///   leaving `buffer` as it was; `.invalidArgument` when the header cannot be encoded.
+    public func write(into buffer: inout ByteBuffer, arena: WireArena, maxBytes: Int = Frame.defaultMaxBytes) throws {
+        try Self.write(header: self.header, into: &buffer, arena: arena, maxBytes: maxBytes) { buffer in
+            buffer.writeImmutableBuffer(self.body)
+        }
+    }
+
+    /// Appends a frame whose body is `message`, encoded straight into `buffer` with no copy between.
+    /// - Throws: as ``write(into:arena:maxBytes:)``, and when the message cannot be encoded.
+    public static func write(
+        header: FrameHeader,
+        message: some WireMessage,
+        into buffer: inout ByteBuffer,
+        arena: WireArena,
+        maxBytes: Int = Frame.defaultMaxBytes
+    ) throws {
+        try Self.write(header: header, into: &buffer, arena: arena, maxBytes: maxBytes) { buffer in
+            try message.encode(into: &buffer, arena: arena)
+        }
+    }
+
+    private static func write(
+        header: FrameHeader,
+        into buffer: inout ByteBuffer,
+        arena: WireArena,
+        maxBytes: Int,
+        body: (inout ByteBuffer) throws -> Void
+    ) throws {
+        let start = buffer.writerIndex
+        do {
+            buffer.writeInteger(UInt32(0))
+            buffer.writeInteger(UInt32(0))
+            try header.encode(into: &buffer, arena: arena)
+            let headerBytes = buffer.writerIndex - start - Self.prefixBytes
+            try body(&buffer)
+            let frameBytes = buffer.writerIndex - start
+            guard frameBytes <= maxBytes else {
+                throw WireError(
+                    code: .resourceExhausted,
+                    reason: "FRAME_TOO_LARGE",
+                    message: "a frame of \(frameBytes) bytes exceeds the limit of \(maxBytes) bytes"
+                )
+            }
+            buffer.setInteger(UInt32(frameBytes - 4), at: start)
+            buffer.setInteger(UInt32(headerBytes), at: start + 4)
+        } catch {
+            buffer.moveWriterIndex(to: start)
+            throw error
+        }
+    }
+}
+
+/// The 8 bytes a client sends once, before its first frame: "PORTICO" and the protocol version.
+public enum WirePreface {
+    /// The protocol version this implementation speaks.
+    public static let version: UInt8 = 1
+    /// "PORTICO" in ASCII.
+    public static let magic: [UInt8] = Array("PORTICO".utf8)
+    /// The whole preface: magic then version.
+    public static let bytes: [UInt8] = magic + [version]
+}
+
+extension FrameHeader {
+    /// The header of a call.
+    public static func request(
+        callID: UInt64,
+        method: Method,
+        credential: String = "",
+        onBehalfOfPersonID: UInt64 = 0,
+        timeoutMicros: UInt64 = 0
+    ) -> FrameHeader {
+        FrameHeader(
+            kind: .request,
+            callID: callID,
+            method: method,
+            credential: credential,
+            onBehalfOfPersonID: onBehalfOfPersonID,
+            timeoutMicros: timeoutMicros
+        )
+    }
+
+    /// The header of a successful answer.
+    public static func response(callID: UInt64) -> FrameHeader {
+        FrameHeader(kind: .response, callID: callID)
+    }
+
+    /// The header of a failed answer.
+    public static func failure(callID: UInt64, _ error: WireError) -> FrameHeader {
+        FrameHeader(
+            kind: .response,
+            callID: callID,
+            statusCode: error.code,
+            statusMessage: error.message,
+            errorDetail: ErrorDetail(reason: error.reason)
+        )
+    }
+
+    /// The header of a GOAWAY: no new calls; calls up to `lastCallID` will still be answered.
+    public static func goAway(lastCallID: UInt64, status: StatusCode = .unavailable, message: String) -> FrameHeader {
+        FrameHeader(kind: .goaway, statusCode: status, statusMessage: message, lastCallID: lastCallID)
+    }
+}

@@ -1,0 +1,128 @@
+public import NIOCore
+
+/// Splits inbound bytes into ``Frame``s: checks the connection preface (server side), enforces the
+/// maximum frame size before buffering a frame, and decodes each header.
+///
+/// A violation throws ``WireError``: the connection cannot be trusted to be in sync any more, so the
+/// handler above answers with a GOAWAY carrying the error's status and closes.
+public struct FrameDecoder: ByteToMessageDecoder {
+    public typealias InboundOut = Frame
+
+    private enum State {
+        case awaitingPreface
+        case frames
+    }
+
+    private var state: State
+    private let maxFrameBytes: Int
+    private let arena: WireArena
+
+    /// - Parameters:
+    ///   - maxFrameBytes: the largest frame accepted, length prefix included.
+    ///   - expectPreface: true on the server side, where a connection opens with ``WirePreface``.
+    public init(maxFrameBytes: Int = Frame.defaultMaxBytes, expectPreface: Bool) {
+        precondition(maxFrameBytes >= Frame.prefixBytes && maxFrameBytes <= Int(UInt32.max))
+        self.maxFrameBytes = maxFrameBytes
+        self.state = expectPreface ? .awaitingPreface : .frames
+        self.arena = WireArena()
+    }
+
+    public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        guard let frame = try self.nextFrame(from: &buffer) else { return .needMoreData }
+        context.fireChannelRead(Self.wrapInboundOut(frame))
+        return .continue
+    }
+
+    public mutating func decodeLast(
+        context: ChannelHandlerContext,
+        buffer: inout ByteBuffer,
+        seenEOF: Bool
+    ) throws -> DecodingState {
+        while let frame = try self.nextFrame(from: &buffer) {
+            context.fireChannelRead(Self.wrapInboundOut(frame))
+        }
+        if seenEOF && buffer.readableBytes > 0 {
+            throw WireError.invalidArgument(
+                "TRUNCATED_FRAME",
+                "the connection closed \(buffer.readableBytes) bytes into an incomplete frame"
+            )
+        }
+        return .needMoreData
+    }
+
+    /// The next whole frame in `buffer`, consuming its bytes, or nil if more bytes are needed.
+    /// - Throws: ``WireError`` for a bad preface, an oversized or malformed frame, or an undecodable header.
+    public mutating func nextFrame(from buffer: inout ByteBuffer) throws -> Frame? {
+        if case .awaitingPreface = self.state {
+            guard try Self.readPreface(from: &buffer) else { return nil }
+            self.state = .frames
+        }
+        guard let length = buffer.getInteger(at: buffer.readerIndex, as: UInt32.self) else { return nil }
+        // Checked before anything is buffered: a 4 GiB prefix is refused at its first 4 bytes.
+        guard Int(length) <= self.maxFrameBytes - 4 else {
+            throw WireError(
+                code: .resourceExhausted,
+                reason: "FRAME_TOO_LARGE",
+                message: "a frame of \(UInt64(length) + 4) bytes exceeds the limit of \(self.maxFrameBytes) bytes"
+            )
+        }
+        guard length >= 4 else {
+            throw WireError.invalidArgument("MALFORMED_FRAME", "a frame length of \(length) leaves no room for its header length")
+        }
+        guard buffer.readableBytes >= 4 + Int(length) else { return nil }
+        let headerLength = buffer.getInteger(at: buffer.readerIndex + 4, as: UInt32.self)!
+        guard headerLength <= length - 4 else {
+            throw WireError.invalidArgument(
+                "MALFORMED_FRAME",
+                "a header of \(headerLength) bytes does not fit a frame of \(length) bytes"
+            )
+        }
+        buffer.moveReaderIndex(forwardBy: Frame.prefixBytes)
+        let headerBytes = buffer.readSlice(length: Int(headerLength))!
+        let body = buffer.readSlice(length: Int(length - 4 - headerLength))!
+        let header: FrameHeader
+        do {
+            header = try FrameHeader(decoding: headerBytes, arena: self.arena)
+        } catch let error as WireError {
+            throw WireError.invalidArgument("MALFORMED_HEADER", "the frame header does not decode: \(error.message)")
+        }
+        return Frame(header: header, body: body)
+    }
+
+    /// Consumes the preface; false if more bytes are needed. Fails on the first byte that differs.
+    private static func readPreface(from buffer: inout ByteBuffer) throws -> Bool {
+        let available = min(buffer.readableBytes, WirePreface.bytes.count)
+        let seen = buffer.getBytes(at: buffer.readerIndex, length: available) ?? []
+        let magicSeen = seen.prefix(WirePreface.magic.count)
+        guard magicSeen.elementsEqual(WirePreface.magic.prefix(magicSeen.count)) else {
+            throw WireError.invalidArgument("BAD_PREFACE", "the connection did not open with the Portico preface")
+        }
+        guard seen.count == WirePreface.bytes.count else { return false }
+        guard seen.last == WirePreface.version else {
+            throw WireError(
+                code: .unimplemented,
+                reason: "UNSUPPORTED_PROTOCOL_VERSION",
+                message: "protocol version \(seen.last!) is not supported; this peer speaks \(WirePreface.version)"
+            )
+        }
+        buffer.moveReaderIndex(forwardBy: WirePreface.bytes.count)
+        return true
+    }
+}
+
+/// Writes outbound ``Frame``s, refusing any larger than the maximum frame size.
+public struct FrameEncoder: MessageToByteEncoder {
+    public typealias OutboundIn = Frame
+
+    private let maxFrameBytes: Int
+    private let arena: WireArena
+
+    public init(maxFrameBytes: Int = Frame.defaultMaxBytes) {
+        self.maxFrameBytes = maxFrameBytes
+        self.arena = WireArena()
+    }
+
+    public func encode(data: Frame, out: inout ByteBuffer) throws {
+        try data.write(into: &out, arena: self.arena, maxBytes: self.maxFrameBytes)
+    }
+}

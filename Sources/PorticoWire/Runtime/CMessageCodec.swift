@@ -1,0 +1,163 @@
+import CPorticoProto
+import CProtobufC
+import NIOCore
+
+/// The C side of a generated message: protobuf-c's functions for its struct, and the conversion
+/// between the Swift value and the struct. Internal, so that no C type reaches PorticoWire's users.
+protocol CMessageCodec: WireMessage {
+    /// The struct protoc-c generated for the message.
+    associatedtype CMessage
+
+    static func cInit(_ message: UnsafeMutablePointer<CMessage>)
+    static func cPackedSize(_ message: UnsafePointer<CMessage>) -> Int
+    static func cPack(_ message: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int
+    static func cUnpack(
+        _ allocator: UnsafeMutablePointer<ProtobufCAllocator>,
+        _ count: Int,
+        _ bytes: UnsafePointer<UInt8>
+    ) -> UnsafeMutablePointer<CMessage>?
+
+    /// Fills an initialised struct from this value; strings, arrays and sub-messages go into `arena`.
+    func lower(into message: UnsafeMutablePointer<CMessage>, arena: WireArena) throws
+
+    /// Builds the value from a struct that protobuf-c unpacked into `arena`.
+    init(lifting message: UnsafePointer<CMessage>, arena: WireArena) throws
+}
+
+extension CMessageCodec {
+    func encodeC(into buffer: inout ByteBuffer, arena: WireArena) throws {
+        defer { arena.reset() }
+        let message = try arena.lowerMessage(self)
+        let size = Self.cPackedSize(message)
+        guard size > 0 else { return }
+        let written = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: size) { raw in
+            Self.cPack(message, raw.baseAddress!.assumingMemoryBound(to: UInt8.self))
+        }
+        assert(written == size, "protobuf-c packed \(written) bytes of \(size)")
+    }
+
+    static func decodeC(_ bytes: UnsafeRawBufferPointer, arena: WireArena) throws -> Self {
+        defer { arena.reset() }
+        // protobuf-c reads nothing from an empty message, but wants a non-null pointer.
+        var empty: UInt8 = 0
+        let decoded = withUnsafePointer(to: &empty) { emptyPointer in
+            let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) ?? emptyPointer
+            return Self.cUnpack(arena.allocator, bytes.count, base)
+        }
+        guard let decoded else {
+            throw WireError.invalidArgument("MALFORMED_MESSAGE", "the bytes are not a valid \(Self.protoName)")
+        }
+        return try Self(lifting: decoded, arena: arena)
+    }
+}
+
+extension WireArena {
+    /// A NUL-terminated copy of `string`.
+    /// - Throws: `.invalidArgument` if the string contains NUL, which a C string would silently cut short.
+    func lowerString(_ string: String, field: StaticString) throws -> UnsafeMutablePointer<CChar> {
+        var string = string
+        return try string.withUTF8 { utf8 in
+            if utf8.contains(0) {
+                throw WireError.invalidArgument("NUL_IN_STRING", "\(field) contains a NUL character")
+            }
+            let copy = self.allocate(UInt8.self, count: utf8.count + 1)
+            if let base = utf8.baseAddress { copy.initialize(from: base, count: utf8.count) }
+            copy[utf8.count] = 0
+            return UnsafeMutableRawPointer(copy).assumingMemoryBound(to: CChar.self)
+        }
+    }
+
+    /// The Swift string of a string protobuf-c unpacked.
+    /// - Throws: `.invalidArgument` if the bytes on the wire were not UTF-8 or contained a NUL.
+    func liftString(_ pointer: UnsafeMutablePointer<CChar>?, field: StaticString) throws -> String {
+        guard let pointer else { return "" }
+        let bytes = UnsafeRawPointer(pointer).assumingMemoryBound(to: UInt8.self)
+        guard let allocated = self.allocatedByteCount(of: pointer) else {
+            // Not from the wire: protobuf-c's shared empty string (absent field), which must not be freed.
+            guard bytes.pointee == 0 else {
+                throw WireError(code: .internal, reason: "FOREIGN_STRING", message: "\(field) is not arena memory")
+            }
+            return ""
+        }
+        // unpack allocates length + 1 bytes for a string of `length` bytes on the wire.
+        let wire = UnsafeBufferPointer(start: bytes, count: allocated - 1)
+        if wire.contains(0) {
+            throw WireError.invalidArgument("NUL_IN_STRING", "\(field) contains a NUL character")
+        }
+        guard let string = String(validating: wire, as: UTF8.self) else {
+            throw WireError.invalidArgument("INVALID_UTF8", "\(field) is not valid UTF-8")
+        }
+        return string
+    }
+
+    /// A copy of `bytes` as protobuf-c's binary data.
+    func lowerBytes(_ bytes: [UInt8]) -> ProtobufCBinaryData {
+        guard !bytes.isEmpty else { return ProtobufCBinaryData(len: 0, data: nil) }
+        let copy = self.allocate(UInt8.self, count: bytes.count)
+        bytes.withUnsafeBufferPointer { copy.initialize(from: $0.baseAddress!, count: bytes.count) }
+        return ProtobufCBinaryData(len: bytes.count, data: copy)
+    }
+
+    /// An initialised C struct for `message`, filled from it.
+    func lowerMessage<M: CMessageCodec>(_ message: M) throws -> UnsafeMutablePointer<M.CMessage> {
+        let pointer = self.allocate(M.CMessage.self)
+        M.cInit(pointer)
+        try message.lower(into: pointer, arena: self)
+        return pointer
+    }
+
+    /// A C array of the lowered elements, nil when there are none.
+    func lowerArray<Element, CElement>(
+        _ values: [Element],
+        _ lower: (Element) throws -> CElement
+    ) rethrows -> UnsafeMutablePointer<CElement>? {
+        guard !values.isEmpty else { return nil }
+        let array = self.allocate(CElement.self, count: values.count)
+        for (index, value) in values.enumerated() {
+            (array + index).initialize(to: try lower(value))
+        }
+        return array
+    }
+
+    /// The Swift array of a C array that protobuf-c unpacked.
+    func liftArray<CElement, Element>(
+        _ array: UnsafeMutablePointer<CElement>?,
+        count: Int,
+        _ lift: (CElement) throws -> Element
+    ) rethrows -> [Element] {
+        guard let array, count > 0 else { return [] }
+        var values: [Element] = []
+        values.reserveCapacity(count)
+        for index in 0..<count {
+            values.append(try lift(array[index]))
+        }
+        return values
+    }
+}
+
+/// Conversions of generated code that need no arena.
+enum WireRuntime {
+    /// The C enum value of a Swift enum value.
+    static func lowerEnum<E: WireEnum, C: RawRepresentable>(_ value: E) -> C where C.RawValue: FixedWidthInteger {
+        // protoc-c's enums are imported as structs whose init(rawValue:) cannot fail.
+        C(rawValue: C.RawValue(truncatingIfNeeded: value.rawValue))!
+    }
+
+    /// The Swift enum value of a C enum value.
+    /// - Throws: `.invalidArgument` for a value the enum does not define (proto3 lets any int32 through).
+    static func liftEnum<E: WireEnum, C: RawRepresentable>(
+        _ value: C,
+        field: StaticString
+    ) throws -> E where C.RawValue: FixedWidthInteger {
+        let raw = Int32(truncatingIfNeeded: value.rawValue)
+        guard let known = E(rawValue: raw) else {
+            throw WireError.invalidArgument("UNKNOWN_ENUM_VALUE", "\(field): \(raw) is not a value of \(E.protoName)")
+        }
+        return known
+    }
+
+    static func liftBytes(_ data: ProtobufCBinaryData) -> [UInt8] {
+        guard let bytes = data.data, data.len > 0 else { return [] }
+        return Array(UnsafeBufferPointer(start: bytes, count: data.len))
+    }
+}

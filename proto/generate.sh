@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Regenerates all code made from proto/: the C of protoc-c into Sources/CPorticoProto (headers under the
+# umbrella directory include/portico/v1) and the Swift of protoc-gen-portico-swift into
+# Sources/PorticoWire/Generated. The output is committed; check-generated.sh fails on any drift.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root/proto"
+
+# protoc-c embeds its version and refuses to compile against another library version: pin it.
+want="1.4.1"
+have="$(protoc-c --version 2>/dev/null | sed -n 's/^protobuf-c \([0-9.]*\).*/\1/p')"
+if [ "$have" != "$want" ]; then
+    echo "generate.sh: needs protoc-c $want (Debian protobuf-c-compiler), found '${have:-none}'" >&2
+    exit 1
+fi
+
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+mkdir -p "$tmp/c" "$tmp/swift"
+mapfile -t protos < <(find portico -name '*.proto' | LC_ALL=C sort)
+
+protoc-c -I. --c_out="$tmp/c" "${protos[@]}"
+protoc -I. --plugin=protoc-gen-porticoswift=./protoc-gen-portico-swift \
+    --porticoswift_out="$tmp/swift" "${protos[@]}"
+
+c_target="$root/Sources/CPorticoProto"
+swift_out="$root/Sources/PorticoWire/Generated"
+rm -rf "$c_target/include/portico" "$c_target/portico" "$swift_out"
+mkdir -p "$c_target/include/portico/v1" "$c_target/portico/v1" "$swift_out"
+cp "$tmp"/c/portico/v1/*.pb-c.h "$c_target/include/portico/v1/"
+cp "$tmp"/c/portico/v1/*.pb-c.c "$c_target/portico/v1/"
+cp "$tmp"/swift/*.swift "$swift_out/"
+echo "generated: $(ls "$c_target/portico/v1" | wc -l) C files, $(ls "$swift_out" | wc -l) Swift files"
