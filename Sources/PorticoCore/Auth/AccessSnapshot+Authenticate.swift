@@ -1,0 +1,31 @@
+import HashTreeCollections
+
+/// Turning a presented secret into a caller, from the snapshot alone (no await).
+extension AccessSnapshot {
+    /// The caller a presented token or service-credential secret stands for.
+    ///
+    /// The id inside the secret finds the record; the SHA-256 of the whole secret must equal the stored
+    /// digest (compared in constant time). The operator key is checked by the server, not here.
+    /// - Throws: UNAUTHENTICATED (Meta 190/467 invalid or revoked, 190/463 expired).
+    public func authenticate(_ secret: String, now: Timestamp) throws -> Caller {
+        let invalid = PorticoError(.unauthenticated, "credential is not valid", reason: "TOKEN_INVALID",
+                                   meta: .tokenInvalid)
+        guard let (prefix, id) = SecretFormat.parse(secret) else { throw invalid }
+        let digest = SecretDigest(of: secret)
+        switch prefix {
+        case SecretFormat.tokenPrefix:
+            guard let token = state.tokens[TokenID(id)], token.secretDigest.constantTimeEquals(digest) else {
+                throw invalid
+            }
+            _ = try state.validToken(token.id, now: now)
+            return .systemUser(token.id)
+        case SecretFormat.credentialPrefix:
+            guard let credential = state.credentials[CredentialID(id)],
+                  credential.secretDigest.constantTimeEquals(digest), !credential.revoked
+            else { throw invalid }
+            return .service(credential.id)
+        default:
+            throw invalid
+        }
+    }
+}

@@ -1,0 +1,71 @@
+import HashTreeCollections
+
+/// Checks and lookups on behalf of a caller: "who may call what" first, then the answer.
+extension AccessSnapshot {
+    /// Checks `principal` for `caller`.
+    /// - Throws: UNAUTHENTICATED for an unusable credential, PERMISSION_DENIED when the caller may not
+    ///   ask about this principal.
+    public func check(as caller: Caller, principal: PrincipalID, asset: AssetID, task: AssetTask,
+                      now: Timestamp) throws -> Decision {
+        try state.authorize(state.readView(of: caller, now: now), subject: principal)
+        return check(principal: principal, asset: asset, task: task)
+    }
+
+    /// Checks a token for `caller`.
+    public func check(as caller: Caller, token: TokenID, asset: AssetID, task: AssetTask,
+                      now: Timestamp) throws -> Decision {
+        try state.authorize(state.readView(of: caller, now: now), token: token)
+        return check(token: token, asset: asset, task: task, now: now)
+    }
+
+    /// Explains a principal check for `caller`.
+    public func explain(as caller: Caller, principal: PrincipalID, asset: AssetID, task: AssetTask,
+                        now: Timestamp) throws -> Explanation {
+        try state.authorize(state.readView(of: caller, now: now), subject: principal)
+        return explain(principal: principal, asset: asset, task: task)
+    }
+
+    /// Explains a token check for `caller`.
+    public func explain(as caller: Caller, token: TokenID, asset: AssetID, task: AssetTask,
+                        now: Timestamp) throws -> Explanation {
+        try state.authorize(state.readView(of: caller, now: now), token: token)
+        return explain(token: token, asset: asset, task: task, now: now)
+    }
+
+    /// A batch for `caller`: all answered at this snapshot's revision, or none if any subject is off-limits.
+    public func check(as caller: Caller, batch requests: [CheckRequest], now: Timestamp) throws -> [Decision] {
+        let view = try state.readView(of: caller, now: now)
+        for request in requests {
+            switch request.subject {
+            case .principal(let principal): try state.authorize(view, subject: principal)
+            case .token(let token): try state.authorize(view, token: token)
+            }
+        }
+        return check(batch: requests, now: now)
+    }
+
+    /// The assets `principal` can work on, for `caller`.
+    public func assets(as caller: Caller, of principal: PrincipalID, task: AssetTask? = nil,
+                       page: PageRequest = PageRequest(), now: Timestamp) throws -> Page<AssetAccess> {
+        try state.authorize(state.readView(of: caller, now: now), subject: principal)
+        return try assets(of: principal, task: task, page: page)
+    }
+
+    /// The principals with access to `asset`, for `caller` (the owner's admins, services, the operator).
+    public func principals(as caller: Caller, on asset: AssetID, task: AssetTask? = nil,
+                           page: PageRequest = PageRequest(), now: Timestamp) throws -> Page<PrincipalAccess> {
+        let view = try state.readView(of: caller, now: now)
+        guard let record = state.assets[asset] else { throw PorticoError.notFound("asset \(asset)") }
+        try state.authorize(view, assetReaders: record)
+        return try principals(on: asset, task: task, page: page)
+    }
+
+    /// Audit events after `revision`, for the operator and services only.
+    public func auditEvents(as caller: Caller, after revision: Revision, limit: Int = 100,
+                            now: Timestamp) throws -> Page<AuditEvent> {
+        guard try state.readView(of: caller, now: now) == .everything else {
+            throw PorticoError.denied("only the operator and services read the audit log")
+        }
+        return try auditEvents(after: revision, limit: limit)
+    }
+}

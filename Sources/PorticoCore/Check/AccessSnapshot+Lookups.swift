@@ -1,0 +1,77 @@
+import HashTreeCollections
+
+/// The reverse questions: which assets, which principals, what changed. Each answers what the check
+/// would: an asset is listed for a task exactly when the check allows that task.
+extension AccessSnapshot {
+    /// The assets `principal` can work on (optionally: can perform `task` on), sorted by id.
+    public func assets(of principalID: PrincipalID, task: AssetTask? = nil, page: PageRequest = PageRequest()) throws
+        -> Page<AssetAccess>
+    {
+        try page.validate()
+        var items: [AssetAccess] = []
+        guard let principal = state.principals[principalID], !principal.removed,
+              state.portfolios[principal.portfolio]?.status != .disabled
+        else { return page.cut(items, key: \.asset.rawValue) }
+        let home = principal.portfolio
+        func consider(_ asset: AssetRecord, _ tasks: TaskSet) {
+            guard !tasks.isEmpty, task.map(tasks.contains) ?? true else { return }
+            if asset.owner != home, state.portfolios[asset.owner]?.status == .disabled { return }
+            items.append(AssetAccess(asset: asset.id, type: asset.type, tasks: tasks))
+        }
+        if principal.role == .admin {
+            for id in state.ownedAssets[home] ?? [] {
+                if let asset = state.assets[id] { consider(asset, TaskLattice.validTasks(for: asset.type)) }
+            }
+            for id in state.sharedIn[home] ?? [] {
+                if let asset = state.assets[id], let share = asset.shares[home] { consider(asset, share.effective) }
+            }
+        } else {
+            for (id, grant) in principal.grants {
+                guard let asset = state.assets[id] else { continue }
+                if asset.owner == home {
+                    consider(asset, grant.effective)
+                } else if let share = asset.shares[home] {
+                    consider(asset, grant.effective.intersection(share.effective))
+                }
+            }
+        }
+        return page.cut(items, key: \.asset.rawValue)
+    }
+
+    /// The principals who can work on `asset` (optionally: perform `task`), with their effective tasks.
+    /// - Throws: NOT_FOUND when the asset does not exist.
+    public func principals(on assetID: AssetID, task: AssetTask? = nil, page: PageRequest = PageRequest()) throws
+        -> Page<PrincipalAccess>
+    {
+        try page.validate()
+        guard let asset = state.assets[assetID] else { throw PorticoError.notFound("asset \(assetID)") }
+        var items: [PrincipalAccess] = []
+        func collect(_ portfolio: PortfolioID, within limit: TaskSet) {
+            guard state.portfolios[portfolio]?.status != .disabled else { return }
+            for id in state.members[portfolio] ?? [] {
+                guard let principal = state.principals[id] else { continue }
+                let held = principal.role == .admin ? limit : (principal.grants[assetID]?.effective ?? [])
+                let tasks = held.intersection(limit)
+                guard !tasks.isEmpty, task.map(tasks.contains) ?? true else { continue }
+                items.append(PrincipalAccess(principal: id, portfolio: portfolio, tasks: tasks))
+            }
+        }
+        collect(asset.owner, within: TaskLattice.validTasks(for: asset.type))
+        if state.portfolios[asset.owner]?.status != .disabled {
+            for (partner, share) in asset.shares { collect(partner, within: share.effective) }
+        }
+        return page.cut(items, key: \.principal.rawValue)
+    }
+
+    /// Audit events after `revision`, oldest first; the page token is the last revision returned.
+    public func auditEvents(after revision: Revision, limit: Int = 100) throws -> Page<AuditEvent> {
+        try PageRequest(limit: limit).validate()
+        var items: [AuditEvent] = []
+        var next = revision + 1
+        while next <= state.revision, items.count < limit {
+            if let event = state.audit[next] { items.append(event) }
+            next += 1
+        }
+        return Page(items: items, nextPageToken: next <= state.revision ? items.last?.revision : nil)
+    }
+}

@@ -1,0 +1,46 @@
+/// What a command needs beyond the state: who asks, the time, and where secrets come from.
+struct ApplyContext {
+    enum SecretSource {
+        /// Generate fresh secrets and record their digests.
+        case live
+        /// Replay: reuse recorded digests in order.
+        case replay([SecretDigest])
+    }
+
+    let caller: Caller
+    let now: Timestamp
+    private var source: SecretSource
+    private(set) var digests: [SecretDigest] = []
+    private(set) var secret: String?
+    private(set) var effects: [String] = []
+    var target = ""
+
+    init(caller: Caller, now: Timestamp, source: SecretSource) {
+        self.caller = caller
+        self.now = now
+        self.source = source
+    }
+
+    /// A new secret's digest; in live mode the plaintext is kept for the result, shown once.
+    mutating func newSecret(prefix: String, id: UInt64) throws -> SecretDigest {
+        switch source {
+        case .live:
+            let plaintext = SecretFormat.make(prefix: prefix, id: id)
+            let digest = SecretDigest(of: plaintext)
+            secret = plaintext
+            digests.append(digest)
+            return digest
+        case .replay(var remaining):
+            guard !remaining.isEmpty else {
+                throw PorticoError(.internal, "replayed change lacks a secret digest", reason: "REPLAY_MISMATCH")
+            }
+            let digest = remaining.removeFirst()
+            source = .replay(remaining)
+            digests.append(digest)
+            return digest
+        }
+    }
+
+    /// Notes a cascade for the audit event.
+    mutating func note(_ effect: String) { effects.append(effect) }
+}

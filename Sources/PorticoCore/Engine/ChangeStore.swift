@@ -1,0 +1,40 @@
+import Synchronization
+
+/// Where committed changes become durable; the core's only dependency on storage.
+///
+/// The core hands the store whole batches: every change queued while the previous batch was being
+/// written, from any number of portfolios, in revision order. A durable store writes a batch in one
+/// transaction (group commit) and returns only once it is durable; nothing in it is acknowledged or
+/// published before. At start-up the core rebuilds its state by replaying `load()`.
+public protocol ChangeStore: Sendable {
+    /// Makes `changes` durable, all or nothing, after every change appended before.
+    /// - Parameter changes: contiguous revisions, continuing the last stored one.
+    /// - Throws: any error; the core then discards these changes and every change queued behind them.
+    func append(_ changes: [Change]) async throws
+
+    /// Every stored change, in revision order.
+    func load() async throws -> [Change]
+}
+
+/// A store that keeps changes in memory: durable only as long as the process.
+public final class InMemoryChangeStore: ChangeStore {
+    // Mutex makes the array safe to share; no other state.
+    private let changes: Mutex<[Change]>
+
+    public init(_ changes: [Change] = []) { self.changes = Mutex(changes) }
+
+    public func append(_ batch: [Change]) async throws {
+        try changes.withLock { stored in
+            let expected = (stored.last?.revision ?? 0) + 1
+            guard batch.first.map({ $0.revision == expected }) ?? true,
+                  zip(batch, batch.dropFirst()).allSatisfy({ $0.revision + 1 == $1.revision })
+            else { throw PorticoError(.internal, "changes out of order", reason: "STORE_ORDER") }
+            stored.append(contentsOf: batch)
+        }
+    }
+
+    public func load() async throws -> [Change] { changes.withLock { $0 } }
+
+    /// The changes stored so far.
+    public var stored: [Change] { changes.withLock { $0 } }
+}

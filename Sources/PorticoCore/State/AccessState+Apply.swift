@@ -1,0 +1,79 @@
+import HashTreeCollections
+
+extension AccessState {
+    /// Validates `command` for `context.caller` and applies it, advancing the revision by one.
+    ///
+    /// Callers apply to a copy: a throw may leave this value half-changed, and the copy is dropped.
+    /// - Returns: the id of what the command created, if any.
+    mutating func apply(_ command: Command, _ context: inout ApplyContext) throws -> UInt64? {
+        try validateCaller(context.caller, now: context.now)
+        let created: UInt64?
+        switch command {
+        case .createPortfolio(let name, let tier):
+            created = try createPortfolio(name: name, tier: tier, &context)
+        case .setPortfolioStatus(let portfolio, let status):
+            try setStatus(portfolio, status, &context)
+            created = nil
+        case .setSystemUserTier(let portfolio, let tier):
+            try setTier(portfolio, tier, &context)
+            created = nil
+        case .issueServiceCredential(let name):
+            created = try issueCredential(name: name, &context)
+        case .revokeServiceCredential(let credential):
+            try revokeCredential(credential, &context)
+            created = nil
+        case .addPerson(let portfolio, let name, let role):
+            created = try addPrincipal(portfolio, kind: .person, name: name, role: role, &context)
+        case .setRole(let principal, let role):
+            try setRole(principal, role, &context)
+            created = nil
+        case .removePrincipal(let principal):
+            try removePrincipal(principal, &context)
+            created = nil
+        case .createApp(let portfolio, let name):
+            created = try createApp(portfolio, name: name, &context)
+        case .addSystemUser(let portfolio, let name, let role):
+            created = try addPrincipal(portfolio, kind: .systemUser, name: name, role: role, &context)
+        case .addAsset(let portfolio, let type, let name):
+            created = try addAsset(portfolio, type: type, name: name, &context)
+        case .removeAsset(let asset):
+            try removeAsset(asset, &context)
+            created = nil
+        case .assign(let principal, let asset, let tasks):
+            try assign(principal, asset, tasks, &context)
+            created = nil
+        case .unassign(let principal, let asset):
+            try unassign(principal, asset, &context)
+            created = nil
+        case .share(let asset, let partner, let tasks):
+            try share(asset, with: partner, tasks, &context)
+            created = nil
+        case .unshare(let asset, let partner):
+            try unshare(asset, from: partner, &context)
+            created = nil
+        case .removePartner(let portfolio, let partner):
+            try removePartner(portfolio, partner: partner, &context)
+            created = nil
+        case .requestShare(let asset, let requester, let tasks):
+            created = try requestShare(asset, by: requester, tasks, &context)
+        case .approveShareRequest(let request):
+            try decideShareRequest(request, approve: true, &context)
+            created = nil
+        case .declineShareRequest(let request):
+            try decideShareRequest(request, approve: false, &context)
+            created = nil
+        case .generateToken(let principal, let app, let scopes, let expiry):
+            created = try generateToken(principal, app: app, scopes: scopes, expiry: expiry, &context)
+        case .revokeToken(let token):
+            try revokeToken(token, &context)
+            created = nil
+        case .revokeAllTokens(let principal):
+            try revokeAllTokens(principal, &context)
+            created = nil
+        }
+        revision += 1
+        audit[revision] = AuditEvent(revision: revision, time: context.now, caller: context.caller,
+                                     operation: command.name, target: context.target, effects: context.effects.sorted())
+        return created
+    }
+}

@@ -1,0 +1,83 @@
+import HashTreeCollections
+
+/// Assets and assignments.
+extension AccessState {
+    mutating func addAsset(_ portfolio: PortfolioID, type: AssetType, name: String,
+                           _ context: inout ApplyContext) throws -> UInt64 {
+        _ = try portfolioRecord(portfolio)
+        try requireAdmin(of: portfolio, context.caller, now: context.now)
+        try requireWritable(portfolio, context.caller, grows: true)
+        try validateName(name)
+        let id = AssetID(takeID())
+        assets[id] = AssetRecord(id: id, owner: portfolio, type: type, name: name, shares: [:])
+        ownedAssets.insert(id, into: portfolio)
+        context.target = "asset:\(id)"
+        return id.rawValue
+    }
+
+    /// Removes an asset with its assignments, shares and share requests.
+    mutating func removeAsset(_ id: AssetID, _ context: inout ApplyContext) throws {
+        let asset = try assetRecord(id)
+        try requireAdmin(of: asset.owner, context.caller, now: context.now)
+        try requireWritable(asset.owner, context.caller, grows: false)
+        for principal in assignees[id] ?? [] {
+            principals[principal]?.grants[id] = nil
+            context.note("unassigned principal:\(principal)")
+        }
+        assignees[id] = nil
+        for (partner, _) in asset.shares {
+            sharedIn.remove(id, from: partner)
+            context.note("unshared from portfolio:\(partner)")
+        }
+        for (requestID, request) in shareRequests where request.asset == id {
+            shareRequests[requestID] = nil
+            context.note("dropped share_request:\(requestID)")
+        }
+        ownedAssets.remove(id, from: asset.owner)
+        assets[id] = nil
+        context.target = "asset:\(id)"
+    }
+
+    /// Sets the tasks of `principal` on `asset` (replacing any earlier grant).
+    ///
+    /// Only an admin of the principal's portfolio assigns. On a partner's asset the tasks, closed,
+    /// must stay within what the owner shared: a partner cannot exceed the share.
+    mutating func assign(_ principalID: PrincipalID, _ assetID: AssetID, _ tasks: TaskSet,
+                         _ context: inout ApplyContext) throws {
+        var principal = try activePrincipal(principalID)
+        let asset = try assetRecord(assetID)
+        try requireAdmin(of: principal.portfolio, context.caller, now: context.now)
+        try requireWritable(principal.portfolio, context.caller, grows: true)
+        try validateTasks(tasks, for: asset.type)
+        let grant = Grant(granted: tasks, type: asset.type)
+        if asset.owner != principal.portfolio {
+            guard let share = asset.shares[principal.portfolio] else {
+                throw PorticoError(.permissionDenied, "asset \(assetID) is not shared with portfolio \(principal.portfolio)",
+                                   reason: "NOT_SHARED", meta: .permission)
+            }
+            guard share.effective.isSuperset(of: grant.effective) else {
+                throw PorticoError(.permissionDenied, "\(tasks) exceeds what the owner shared (\(share.granted))",
+                                   reason: "EXCEEDS_SHARE", meta: .permission)
+            }
+            try requireWritable(asset.owner, context.caller, grows: true)
+        }
+        principal.grants[assetID] = grant
+        principals[principalID] = principal
+        assignees.insert(principalID, into: assetID)
+        context.target = "principal:\(principalID) asset:\(assetID)"
+        context.note("tasks \(tasks)")
+    }
+
+    mutating func unassign(_ principalID: PrincipalID, _ assetID: AssetID, _ context: inout ApplyContext) throws {
+        var principal = try activePrincipal(principalID)
+        try requireAdmin(of: principal.portfolio, context.caller, now: context.now)
+        guard principal.grants[assetID] != nil else {
+            throw PorticoError.notFound("assignment of principal \(principalID) on asset \(assetID)")
+        }
+        try requireWritable(principal.portfolio, context.caller, grows: false)
+        principal.grants[assetID] = nil
+        principals[principalID] = principal
+        assignees.remove(principalID, from: assetID)
+        context.target = "principal:\(principalID) asset:\(assetID)"
+    }
+}

@@ -1,0 +1,94 @@
+import HashTreeCollections
+
+/// People, system users and apps.
+extension AccessState {
+    /// Adds a person or a system user; system users obey the tier limits and need an app.
+    mutating func addPrincipal(_ portfolio: PortfolioID, kind: PrincipalKindTag, name: String, role: Role,
+                               _ context: inout ApplyContext) throws -> UInt64 {
+        var record = try portfolioRecord(portfolio)
+        try requireAdmin(of: portfolio, context.caller, now: context.now)
+        try requireWritable(portfolio, context.caller, grows: true)
+        try validateName(name)
+        if kind == .systemUser {
+            guard record.tier != .none else {
+                throw PorticoError.precondition("portfolio \(portfolio) has no access to system users",
+                                                reason: "SYSTEM_USERS_NOT_AVAILABLE")
+            }
+            guard record.appCount > 0 else {
+                throw PorticoError.precondition("portfolio \(portfolio) must own an app before adding system users",
+                                                reason: "APP_REQUIRED")
+            }
+            switch role {
+            case .admin:
+                guard record.adminSystemUsers < record.tier.adminLimit else {
+                    throw PorticoError(.resourceExhausted, "portfolio \(portfolio) already has its admin system user",
+                                       reason: "ADMIN_SYSTEM_USER_EXISTS")
+                }
+                record.adminSystemUsers += 1
+            case .employee:
+                guard record.regularSystemUsers < record.tier.regularLimit else {
+                    throw PorticoError(.resourceExhausted,
+                                       "tier \(record.tier.rawValue) allows \(record.tier.regularLimit) regular system users",
+                                       reason: "SYSTEM_USER_LIMIT")
+                }
+                record.regularSystemUsers += 1
+            }
+            portfolios[portfolio] = record
+        }
+        let id = PrincipalID(takeID())
+        principals[id] = PrincipalRecord(id: id, portfolio: portfolio, kind: kind, role: role, name: name,
+                                         removed: false, grants: [:])
+        members.insert(id, into: portfolio)
+        context.target = "\(kind == .person ? "person" : "system_user"):\(id)"
+        return id.rawValue
+    }
+
+    /// Changes a person's role; a system user's role is fixed because the tier limits count it.
+    mutating func setRole(_ id: PrincipalID, _ role: Role, _ context: inout ApplyContext) throws {
+        var record = try activePrincipal(id)
+        try requireAdmin(of: record.portfolio, context.caller, now: context.now)
+        try requireWritable(record.portfolio, context.caller, grows: role == .admin)
+        guard record.kind == .person else {
+            throw PorticoError.invalid("a system user's role cannot change", reason: "ROLE_FIXED")
+        }
+        record.role = role
+        principals[id] = record
+        context.target = "person:\(id)"
+        context.note("role \(role.rawValue)")
+    }
+
+    /// Removes a principal: its assignments go and its tokens are revoked, in the same change.
+    mutating func removePrincipal(_ id: PrincipalID, _ context: inout ApplyContext) throws {
+        var record = try activePrincipal(id)
+        try requireAdmin(of: record.portfolio, context.caller, now: context.now)
+        try requireWritable(record.portfolio, context.caller, grows: false)
+        for (asset, _) in record.grants {
+            assignees.remove(id, from: asset)
+            context.note("unassigned asset:\(asset)")
+        }
+        record.grants = [:]
+        record.removed = true
+        principals[id] = record
+        members.remove(id, from: record.portfolio)
+        revokeTokens(of: id, &context)
+        if record.kind == .systemUser, var portfolio = portfolios[record.portfolio] {
+            if record.role == .admin { portfolio.adminSystemUsers -= 1 } else { portfolio.regularSystemUsers -= 1 }
+            portfolios[record.portfolio] = portfolio
+        }
+        context.target = "\(record.kind == .person ? "person" : "system_user"):\(id)"
+    }
+
+    mutating func createApp(_ portfolio: PortfolioID, name: String, _ context: inout ApplyContext) throws -> UInt64 {
+        var record = try portfolioRecord(portfolio)
+        try requireAdmin(of: portfolio, context.caller, now: context.now)
+        try requireWritable(portfolio, context.caller, grows: true)
+        try validateName(name)
+        let id = AppID(takeID())
+        let digest = try context.newSecret(prefix: SecretFormat.appSecretPrefix, id: id.rawValue)
+        apps[id] = AppRecord(id: id, portfolio: portfolio, name: name, secretDigest: digest)
+        record.appCount += 1
+        portfolios[portfolio] = record
+        context.target = "app:\(id)"
+        return id.rawValue
+    }
+}

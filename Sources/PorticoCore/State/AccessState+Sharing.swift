@@ -1,0 +1,132 @@
+import HashTreeCollections
+
+/// Partner shares and share requests. Every one of these touches two portfolios, and runs as one
+/// change against one state, so the cascade and the share it follows commit or fail together.
+extension AccessState {
+    /// Shares (or re-shares) an asset with a partner; only an admin of the owner may, so a partner
+    /// can never relay an asset it was shared.
+    mutating func share(_ assetID: AssetID, with partner: PortfolioID, _ tasks: TaskSet,
+                        _ context: inout ApplyContext) throws {
+        let asset = try assetRecord(assetID)
+        try requireAdmin(of: asset.owner, context.caller, now: context.now)
+        try requireWritable(asset.owner, context.caller, grows: true)
+        try requireSharePartner(partner, of: asset)
+        try validateTasks(tasks, for: asset.type)
+        setShare(asset, partner, tasks, &context)
+        context.target = "asset:\(assetID) portfolio:\(partner)"
+    }
+
+    mutating func unshare(_ assetID: AssetID, from partner: PortfolioID, _ context: inout ApplyContext) throws {
+        let asset = try assetRecord(assetID)
+        try requireAdmin(of: asset.owner, context.caller, now: context.now)
+        guard asset.shares[partner] != nil else {
+            throw PorticoError.notFound("share of asset \(assetID) with portfolio \(partner)")
+        }
+        try requireWritable(asset.owner, context.caller, grows: false)
+        removeShare(assetID, partner, &context)
+        context.target = "asset:\(assetID) portfolio:\(partner)"
+    }
+
+    /// Ends a partnership: every share between the two portfolios, both ways, with the assignments on them.
+    mutating func removePartner(_ portfolio: PortfolioID, partner: PortfolioID, _ context: inout ApplyContext) throws {
+        _ = try portfolioRecord(portfolio)
+        try requireAdmin(of: portfolio, context.caller, now: context.now)
+        _ = try portfolioRecord(partner)
+        try requireWritable(portfolio, context.caller, grows: false)
+        var pairs: [(AssetID, PortfolioID)] = []
+        for asset in sharedIn[partner] ?? [] where assets[asset]?.owner == portfolio { pairs.append((asset, partner)) }
+        for asset in sharedIn[portfolio] ?? [] where assets[asset]?.owner == partner { pairs.append((asset, portfolio)) }
+        guard !pairs.isEmpty else {
+            throw PorticoError.notFound("partnership between portfolio \(portfolio) and \(partner)")
+        }
+        for (asset, holder) in pairs.sorted(by: { $0.0 < $1.0 }) {
+            removeShare(asset, holder, &context)
+            context.note("unshared asset:\(asset) from portfolio:\(holder)")
+        }
+        context.target = "portfolio:\(portfolio) partner:\(partner)"
+    }
+
+    mutating func requestShare(_ assetID: AssetID, by requester: PortfolioID, _ tasks: TaskSet,
+                               _ context: inout ApplyContext) throws -> UInt64 {
+        let asset = try assetRecord(assetID)
+        _ = try portfolioRecord(requester)
+        try requireAdmin(of: requester, context.caller, now: context.now)
+        try requireWritable(requester, context.caller, grows: true)
+        try requireSharePartner(requester, of: asset)
+        try validateTasks(tasks, for: asset.type)
+        if shareRequests.values.contains(where: {
+            $0.asset == assetID && $0.requester == requester && $0.status == .pending
+        }) {
+            throw PorticoError(.alreadyExists, "a request for asset \(assetID) is already pending",
+                               reason: "REQUEST_PENDING")
+        }
+        let id = ShareRequestID(takeID())
+        shareRequests[id] = ShareRequestRecord(id: id, asset: assetID, requester: requester, tasks: tasks,
+                                               status: .pending)
+        context.target = "share_request:\(id)"
+        return id.rawValue
+    }
+
+    /// Approves (creating the share) or declines a pending request; only the owner's admin decides.
+    mutating func decideShareRequest(_ id: ShareRequestID, approve: Bool, _ context: inout ApplyContext) throws {
+        guard var request = shareRequests[id] else { throw PorticoError.notFound("share request \(id)") }
+        let asset = try assetRecord(request.asset)
+        try requireAdmin(of: asset.owner, context.caller, now: context.now)
+        guard request.status == .pending else {
+            throw PorticoError.precondition("share request \(id) is already \(request.status.rawValue)",
+                                            reason: "REQUEST_DECIDED")
+        }
+        if approve {
+            try requireWritable(asset.owner, context.caller, grows: true)
+            try requireSharePartner(request.requester, of: asset)
+            setShare(asset, request.requester, request.tasks, &context)
+        }
+        request.status = approve ? .approved : .declined
+        shareRequests[id] = request
+        context.target = "share_request:\(id)"
+    }
+
+    private func requireSharePartner(_ partner: PortfolioID, of asset: AssetRecord) throws {
+        let record = try portfolioRecord(partner)
+        guard partner != asset.owner else {
+            throw PorticoError.invalid("a portfolio cannot share with itself", reason: "SELF_SHARE")
+        }
+        guard record.status != .disabled else {
+            throw PorticoError.precondition("portfolio \(partner) is disabled", reason: "PORTFOLIO_DISABLED")
+        }
+    }
+
+    /// Writes the share and trims the partner's assignments on the asset to what it now permits.
+    private mutating func setShare(_ asset: AssetRecord, _ partner: PortfolioID, _ tasks: TaskSet,
+                                   _ context: inout ApplyContext) {
+        let grant = Grant(granted: tasks, type: asset.type)
+        assets[asset.id]?.shares[partner] = grant
+        sharedIn.insert(asset.id, into: partner)
+        for principalID in assignees[asset.id] ?? [] {
+            guard var principal = principals[principalID], principal.portfolio == partner,
+                  let held = principal.grants[asset.id], !grant.effective.isSuperset(of: held.effective)
+            else { continue }
+            let kept = held.effective.intersection(grant.effective)
+            if kept.isEmpty {
+                principal.grants[asset.id] = nil
+                assignees.remove(principalID, from: asset.id)
+                context.note("unassigned principal:\(principalID)")
+            } else {
+                principal.grants[asset.id] = Grant(granted: kept, effective: kept)
+                context.note("trimmed principal:\(principalID) to \(kept)")
+            }
+            principals[principalID] = principal
+        }
+    }
+
+    /// Drops the share and every assignment the partner's principals hold on the asset.
+    private mutating func removeShare(_ assetID: AssetID, _ partner: PortfolioID, _ context: inout ApplyContext) {
+        assets[assetID]?.shares[partner] = nil
+        sharedIn.remove(assetID, from: partner)
+        for principalID in assignees[assetID] ?? [] where principals[principalID]?.portfolio == partner {
+            principals[principalID]?.grants[assetID] = nil
+            assignees.remove(principalID, from: assetID)
+            context.note("unassigned principal:\(principalID)")
+        }
+    }
+}

@@ -1,0 +1,102 @@
+public import HashTreeCollections
+
+/// A portfolio (business) and the counters its limits need.
+public struct PortfolioRecord: Hashable, Sendable {
+    public let id: PortfolioID
+    public var name: String
+    public var status: PortfolioStatus
+    public var tier: SystemUserTier
+    public var appCount: Int
+    public var adminSystemUsers: Int
+    public var regularSystemUsers: Int
+}
+
+/// The tasks of one grant: what was asked for, and its closure, stored so a check never closes.
+public struct Grant: Hashable, Sendable {
+    public var granted: TaskSet
+    public var effective: TaskSet
+
+    public init(granted: TaskSet, type: AssetType) {
+        self.granted = granted
+        self.effective = TaskLattice.closure(of: granted, for: type)
+    }
+
+    init(granted: TaskSet, effective: TaskSet) {
+        self.granted = granted
+        self.effective = effective
+    }
+}
+
+/// A person or system user, with its assignments keyed by asset (the check's second lookup).
+public struct PrincipalRecord: Hashable, Sendable {
+    public let id: PrincipalID
+    public let portfolio: PortfolioID
+    public let kind: PrincipalKindTag
+    public var role: Role
+    public var name: String
+    /// Removed principals stay as tombstones so that a check can say PRINCIPAL_REMOVED.
+    public var removed: Bool
+    public var grants: TreeDictionary<AssetID, Grant>
+}
+
+/// An asset, with the shares its owner granted keyed by partner portfolio.
+public struct AssetRecord: Hashable, Sendable {
+    public let id: AssetID
+    public let owner: PortfolioID
+    public let type: AssetType
+    public var name: String
+    /// Partner portfolio -> what the owner shared (granted and closure).
+    public var shares: TreeDictionary<PortfolioID, Grant>
+}
+
+/// An app owned by a portfolio; tokens are generated for one app.
+public struct AppRecord: Hashable, Sendable {
+    public let id: AppID
+    public let portfolio: PortfolioID
+    public var name: String
+    public let secretDigest: SecretDigest
+}
+
+/// A system-user token: only the digest of its secret is kept.
+public struct TokenRecord: Hashable, Sendable {
+    public let id: TokenID
+    public let principal: PrincipalID
+    public let portfolio: PortfolioID
+    public let app: AppID
+    public let scopes: ScopeSet
+    public let coverage: ScopeCoverage
+    /// nil when the token never expires.
+    public let expiresAt: Timestamp?
+    public var revoked: Bool
+    public let secretDigest: SecretDigest
+}
+
+/// A service credential issued by the operator.
+public struct CredentialRecord: Hashable, Sendable {
+    public let id: CredentialID
+    public var name: String
+    public var revoked: Bool
+    public let secretDigest: SecretDigest
+}
+
+/// A portfolio's request that an asset's owner share it.
+public struct ShareRequestRecord: Hashable, Sendable {
+    public let id: ShareRequestID
+    public let asset: AssetID
+    public let requester: PortfolioID
+    public let tasks: TaskSet
+    public var status: ShareRequestStatus
+}
+
+/// One committed change as the audit log shows it.
+public struct AuditEvent: Hashable, Sendable {
+    public let revision: Revision
+    public let time: Timestamp
+    public let caller: Caller
+    /// The command's name, e.g. `assign`.
+    public let operation: String
+    /// What the change acted on, e.g. `asset:42`.
+    public let target: String
+    /// What the change did beyond its target (cascades), e.g. `revoked token:7`.
+    public let effects: [String]
+}
