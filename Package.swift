@@ -61,7 +61,7 @@ let package = Package(
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"),
             ],
-            resources: [.copy("Golden")],
+            exclude: ["Golden"],
             swiftSettings: strictSwift
         ),
         .testTarget(

@@ -5,7 +5,7 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 "$root/proto/generate.sh" >/dev/null
-paths=(Sources/CPorticoProto Sources/PorticoWire/Generated)
+paths=(Sources/CPorticoProto Sources/PorticoWire/Generated Tests/PorticoWireTests/Golden)
 if ! git diff --quiet -- "${paths[@]}" || [ -n "$(git ls-files --others --exclude-standard -- "${paths[@]}")" ]; then
     echo "check-generated: the generated code differs from the committed code; run 'make generate' and commit:" >&2
     git status --short -- "${paths[@]}" >&2

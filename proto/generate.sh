@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates all code made from proto/: the C of protoc-c into Sources/CPorticoProto (headers under the
 # umbrella directory include/portico/v1) and the Swift of protoc-gen-portico-swift into
-# Sources/PorticoWire/Generated. The output is committed; check-generated.sh fails on any drift.
+# Sources/PorticoWire/Generated, and the golden files of Tests/PorticoWireTests. The output is committed; check-generated.sh fails on any drift.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root/proto"
@@ -30,4 +30,6 @@ mkdir -p "$c_target/include/portico/v1" "$c_target/portico/v1" "$swift_out"
 cp "$tmp"/c/portico/v1/*.pb-c.h "$c_target/include/portico/v1/"
 cp "$tmp"/c/portico/v1/*.pb-c.c "$c_target/portico/v1/"
 cp "$tmp"/swift/*.swift "$swift_out/"
+# The interoperability tests' golden files come from the same protos, through protoc itself.
+./make-golden.py "$root/Tests/PorticoWireTests/Golden" >/dev/null
 echo "generated: $(ls "$c_target/portico/v1" | wc -l) C files, $(ls "$swift_out" | wc -l) Swift files"

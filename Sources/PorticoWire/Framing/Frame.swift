@@ -96,11 +96,19 @@ extension FrameHeader {
         FrameHeader(
             kind: .request,
             callID: callID,
-            method: method,
+            method: UInt32(method.rawValue),
             credential: credential,
             onBehalfOfPersonID: onBehalfOfPersonID,
             timeoutMicros: timeoutMicros
         )
+    }
+
+    /// The RPC a request calls, or nil when this version does not know the method number.
+    public var knownMethod: Method? {
+        guard self.method <= UInt32(Int32.max), let method = Method(rawValue: Int32(self.method)),
+            method != .unspecified
+        else { return nil }
+        return method
     }
 
     /// The header of a successful answer.

@@ -52,7 +52,7 @@ extension AssignTasksRequest: CMessageCodec {
         m.pointee.principal = try self.principal.map { try arena.lowerMessage($0) }
         m.pointee.asset_id = self.assetID
         m.pointee.n_tasks = self.tasks.count
-        m.pointee.tasks = try arena.lowerArray(self.tasks) { WireRuntime.lowerEnum($0) }
+        m.pointee.tasks = arena.lowerArray(self.tasks) { WireRuntime.lowerEnum($0) }
     }
 
     init(lifting m: UnsafePointer<CMessage>, arena: WireArena) throws {
@@ -155,7 +155,7 @@ extension UnassignTasksRequest: CMessageCodec {
         m.pointee.principal = try self.principal.map { try arena.lowerMessage($0) }
         m.pointee.asset_id = self.assetID
         m.pointee.n_tasks = self.tasks.count
-        m.pointee.tasks = try arena.lowerArray(self.tasks) { WireRuntime.lowerEnum($0) }
+        m.pointee.tasks = arena.lowerArray(self.tasks) { WireRuntime.lowerEnum($0) }
     }
 
     init(lifting m: UnsafePointer<CMessage>, arena: WireArena) throws {
@@ -755,7 +755,7 @@ extension ShareAssetRequest: CMessageCodec {
         m.pointee.asset_id = self.assetID
         m.pointee.partner_portfolio_id = self.partnerPortfolioID
         m.pointee.n_tasks = self.tasks.count
-        m.pointee.tasks = try arena.lowerArray(self.tasks) { WireRuntime.lowerEnum($0) }
+        m.pointee.tasks = arena.lowerArray(self.tasks) { WireRuntime.lowerEnum($0) }
     }
 
     init(lifting m: UnsafePointer<CMessage>, arena: WireArena) throws {
@@ -857,7 +857,7 @@ extension UpdateShareRequest: CMessageCodec {
         m.pointee.asset_id = self.assetID
         m.pointee.partner_portfolio_id = self.partnerPortfolioID
         m.pointee.n_tasks = self.tasks.count
-        m.pointee.tasks = try arena.lowerArray(self.tasks) { WireRuntime.lowerEnum($0) }
+        m.pointee.tasks = arena.lowerArray(self.tasks) { WireRuntime.lowerEnum($0) }
     }
 
     init(lifting m: UnsafePointer<CMessage>, arena: WireArena) throws {
@@ -1155,7 +1155,7 @@ extension RequestShareRequest: CMessageCodec {
         m.pointee.portfolio_id = self.portfolioID
         m.pointee.asset_id = self.assetID
         m.pointee.n_tasks = self.tasks.count
-        m.pointee.tasks = try arena.lowerArray(self.tasks) { WireRuntime.lowerEnum($0) }
+        m.pointee.tasks = arena.lowerArray(self.tasks) { WireRuntime.lowerEnum($0) }
     }
 
     init(lifting m: UnsafePointer<CMessage>, arena: WireArena) throws {

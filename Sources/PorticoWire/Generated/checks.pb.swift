@@ -746,7 +746,7 @@ extension PrincipalAccess: CMessageCodec {
         m.pointee.principal = try self.principal.map { try arena.lowerMessage($0) }
         m.pointee.portfolio_id = self.portfolioID
         m.pointee.n_effective_tasks = self.effectiveTasks.count
-        m.pointee.effective_tasks = try arena.lowerArray(self.effectiveTasks) { WireRuntime.lowerEnum($0) }
+        m.pointee.effective_tasks = arena.lowerArray(self.effectiveTasks) { WireRuntime.lowerEnum($0) }
         m.pointee.reason = WireRuntime.lowerEnum(self.reason)
     }
 

@@ -280,8 +280,9 @@ public struct FrameHeader: WireMessage {
     /// Chosen by the client, unique among its calls in flight on this connection; every frame of a call
     /// carries it. Answers come back in any order and are matched to calls by this id. 0 is not a valid id.
     public var callID: UInt64
-    /// REQUEST: the RPC called.
-    public var method: Method
+    /// REQUEST: the RPC called, a value of enum Method. A plain number rather than the enum, so that a
+    /// method the server does not know fails only its call (UNIMPLEMENTED), not the whole header.
+    public var method: UInt32
     /// REQUEST: the caller's secret: an operator key ("pok_..."), a service credential ("psc_...") or a
     /// system user token ("ptk_..."). Health calls accept an empty credential.
     public var credential: String
@@ -300,7 +301,7 @@ public struct FrameHeader: WireMessage {
     /// GOAWAY: the highest call id the sender has taken and will still answer.
     public var lastCallID: UInt64
 
-    public init(kind: FrameKind = .unspecified, callID: UInt64 = 0, method: Method = .unspecified, credential: String = "", onBehalfOfPersonID: UInt64 = 0, timeoutMicros: UInt64 = 0, statusCode: StatusCode = .ok, statusMessage: String = "", errorDetail: ErrorDetail? = nil, lastCallID: UInt64 = 0) {
+    public init(kind: FrameKind = .unspecified, callID: UInt64 = 0, method: UInt32 = 0, credential: String = "", onBehalfOfPersonID: UInt64 = 0, timeoutMicros: UInt64 = 0, statusCode: StatusCode = .ok, statusMessage: String = "", errorDetail: ErrorDetail? = nil, lastCallID: UInt64 = 0) {
         self.kind = kind
         self.callID = callID
         self.method = method
@@ -344,7 +345,7 @@ extension FrameHeader: CMessageCodec {
     func lower(into m: UnsafeMutablePointer<CMessage>, arena: WireArena) throws {
         m.pointee.kind = WireRuntime.lowerEnum(self.kind)
         m.pointee.call_id = self.callID
-        m.pointee.method = WireRuntime.lowerEnum(self.method)
+        m.pointee.method = self.method
         m.pointee.credential = try arena.lowerString(self.credential, field: "portico.v1.FrameHeader.credential")
         m.pointee.on_behalf_of_person_id = self.onBehalfOfPersonID
         m.pointee.timeout_micros = self.timeoutMicros
@@ -357,7 +358,7 @@ extension FrameHeader: CMessageCodec {
     init(lifting m: UnsafePointer<CMessage>, arena: WireArena) throws {
         self.kind = try WireRuntime.liftEnum(m.pointee.kind, field: "portico.v1.FrameHeader.kind")
         self.callID = m.pointee.call_id
-        self.method = try WireRuntime.liftEnum(m.pointee.method, field: "portico.v1.FrameHeader.method")
+        self.method = m.pointee.method
         self.credential = try arena.liftString(m.pointee.credential, field: "portico.v1.FrameHeader.credential")
         self.onBehalfOfPersonID = m.pointee.on_behalf_of_person_id
         self.timeoutMicros = m.pointee.timeout_micros

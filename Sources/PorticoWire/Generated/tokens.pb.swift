@@ -53,7 +53,7 @@ extension GenerateTokenRequest: CMessageCodec {
         m.pointee.system_user_id = self.systemUserID
         m.pointee.app_id = self.appID
         m.pointee.n_scopes = self.scopes.count
-        m.pointee.scopes = try arena.lowerArray(self.scopes) { WireRuntime.lowerEnum($0) }
+        m.pointee.scopes = arena.lowerArray(self.scopes) { WireRuntime.lowerEnum($0) }
         m.pointee.expiry = WireRuntime.lowerEnum(self.expiry)
     }
 

@@ -723,9 +723,9 @@ extension Assignment: CMessageCodec {
         m.pointee.principal = try self.principal.map { try arena.lowerMessage($0) }
         m.pointee.asset_id = self.assetID
         m.pointee.n_tasks = self.tasks.count
-        m.pointee.tasks = try arena.lowerArray(self.tasks) { WireRuntime.lowerEnum($0) }
+        m.pointee.tasks = arena.lowerArray(self.tasks) { WireRuntime.lowerEnum($0) }
         m.pointee.n_effective_tasks = self.effectiveTasks.count
-        m.pointee.effective_tasks = try arena.lowerArray(self.effectiveTasks) { WireRuntime.lowerEnum($0) }
+        m.pointee.effective_tasks = arena.lowerArray(self.effectiveTasks) { WireRuntime.lowerEnum($0) }
     }
 
     init(lifting m: UnsafePointer<CMessage>, arena: WireArena) throws {
@@ -836,7 +836,7 @@ extension Share: CMessageCodec {
         m.pointee.owner_portfolio_id = self.ownerPortfolioID
         m.pointee.partner_portfolio_id = self.partnerPortfolioID
         m.pointee.n_tasks = self.tasks.count
-        m.pointee.tasks = try arena.lowerArray(self.tasks) { WireRuntime.lowerEnum($0) }
+        m.pointee.tasks = arena.lowerArray(self.tasks) { WireRuntime.lowerEnum($0) }
     }
 
     init(lifting m: UnsafePointer<CMessage>, arena: WireArena) throws {
@@ -899,7 +899,7 @@ extension ShareRequest: CMessageCodec {
         m.pointee.owner_portfolio_id = self.ownerPortfolioID
         m.pointee.requesting_portfolio_id = self.requestingPortfolioID
         m.pointee.n_tasks = self.tasks.count
-        m.pointee.tasks = try arena.lowerArray(self.tasks) { WireRuntime.lowerEnum($0) }
+        m.pointee.tasks = arena.lowerArray(self.tasks) { WireRuntime.lowerEnum($0) }
         m.pointee.state = WireRuntime.lowerEnum(self.state)
     }
 
@@ -972,7 +972,7 @@ extension TokenInfo: CMessageCodec {
         m.pointee.system_user_id = self.systemUserID
         m.pointee.app_id = self.appID
         m.pointee.n_scopes = self.scopes.count
-        m.pointee.scopes = try arena.lowerArray(self.scopes) { WireRuntime.lowerEnum($0) }
+        m.pointee.scopes = arena.lowerArray(self.scopes) { WireRuntime.lowerEnum($0) }
         m.pointee.expiry = WireRuntime.lowerEnum(self.expiry)
         m.pointee.created_at_unix_micros = self.createdAtUnixMicros
         m.pointee.expires_at_unix_micros = self.expiresAtUnixMicros
