@@ -204,10 +204,10 @@ static const ProtobufCFieldDescriptor portico__v1__frame_header__field_descripto
     "method",
     3,
     PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_ENUM,
+    PROTOBUF_C_TYPE_UINT32,
     0,   /* quantifier_offset */
     offsetof(Portico__V1__FrameHeader, method),
-    &portico__v1__method__descriptor,
+    NULL,
     NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */

@@ -222,9 +222,10 @@ struct  Portico__V1__FrameHeader
    */
   uint64_t call_id;
   /*
-   * REQUEST: the RPC called.
+   * REQUEST: the RPC called, a value of enum Method. A plain number rather than the enum, so that a
+   * method the server does not know fails only its call (UNIMPLEMENTED), not the whole header.
    */
-  Portico__V1__Method method;
+  uint32_t method;
   /*
    * REQUEST: the caller's secret: an operator key ("pok_..."), a service credential ("psc_...") or a
    * system user token ("ptk_..."). Health calls accept an empty credential.
@@ -259,7 +260,7 @@ struct  Portico__V1__FrameHeader
 };
 #define PORTICO__V1__FRAME_HEADER__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&portico__v1__frame_header__descriptor) \
-    , PORTICO__V1__FRAME_KIND__FRAME_KIND_UNSPECIFIED, 0, PORTICO__V1__METHOD__METHOD_UNSPECIFIED, (char *)protobuf_c_empty_string, 0, 0, PORTICO__V1__STATUS_CODE__STATUS_CODE_OK, (char *)protobuf_c_empty_string, NULL, 0 }
+    , PORTICO__V1__FRAME_KIND__FRAME_KIND_UNSPECIFIED, 0, 0, (char *)protobuf_c_empty_string, 0, 0, PORTICO__V1__STATUS_CODE__STATUS_CODE_OK, (char *)protobuf_c_empty_string, NULL, 0 }
 
 
 /* Portico__V1__ErrorDetail methods */
