@@ -1,0 +1,86 @@
+import Foundation
+import PorticoCore
+import Testing
+
+extension ScenarioRunner {
+    /// Compares a step's outcome with its expectation; no expectation means "succeeds".
+    func verify(_ outcome: Result<Outcome, PorticoError>, _ expect: [String: Any]?, at place: String) throws {
+        let expect = expect ?? [:]
+        if let code = expect["error"] as? String {
+            switch outcome {
+            case .success: Issue.record("\(place): expected \(code), but it succeeded")
+            case .failure(let error):
+                #expect(error.code.name == code, "\(place): \(error)")
+                if let reason = expect["reason"] as? String { #expect(error.reason == reason, "\(place): \(error)") }
+            }
+            return
+        }
+        let value: Outcome
+        switch outcome {
+        case .failure(let error):
+            Issue.record("\(place): unexpected error \(error)")
+            return
+        case .success(let success):
+            value = success
+        }
+        switch value {
+        case .decision(let decision):
+            try compare(decision, expect, place)
+        case .decisions(let decisions):
+            let expected = expect["decisions"] as? [[String: Any]] ?? []
+            #expect(decisions.count == expected.count, "\(place): batch size")
+            for (decision, item) in zip(decisions, expected) { try compare(decision, item, place) }
+            #expect(Set(decisions.map(\.revision)).count <= 1, "\(place): one revision per batch")
+        case .assets(let page):
+            if let expected = expect["assets"] as? [Any] {
+                #expect(page.items.map(\.asset.rawValue) == (try expected.map { try id($0) }), "\(place): assets")
+            }
+            if let tasks = expect["tasks"] as? [[String]] {
+                #expect(page.items.map(\.tasks.names) == tasks, "\(place): asset tasks")
+            }
+            try compareNext(page.nextPageToken, expect, place)
+        case .principals(let page):
+            if let expected = expect["principals"] as? [[String: Any]] {
+                #expect(page.items.map(\.principal.rawValue) == (try expected.map { try id($0["principal"]) }),
+                        "\(place): principals")
+                for (item, want) in zip(page.items, expected) {
+                    if let tasks = want["tasks"] as? [String] {
+                        #expect(item.tasks.names == tasks, "\(place): tasks of principal \(item.principal)")
+                    }
+                }
+            }
+            try compareNext(page.nextPageToken, expect, place)
+        case .audit(let page):
+            if let count = expect["count"] as? Int { #expect(page.items.count == count, "\(place): audit count") }
+            if let operations = expect["operations"] as? [String] {
+                #expect(page.items.map(\.operation) == operations, "\(place): audit operations")
+            }
+            if let effects = expect["effectsOfLast"] as? Int {
+                #expect(page.items.last?.effects.count == effects, "\(place): effects of last event")
+            }
+        case .caller(let caller):
+            if let expected = expect["caller"] as? String {
+                #expect(caller == (try parseCaller(expected)), "\(place): caller")
+            }
+        case .done(let result):
+            if expect["revision"] as? Int != nil {
+                #expect(result?.revision == UInt64(expect["revision"] as! Int), "\(place): revision")
+            }
+            if let shown = expect["secretShown"] as? Bool { #expect((result?.secret != nil) == shown, "\(place)") }
+        }
+    }
+
+    private func compare(_ decision: Decision, _ expect: [String: Any], _ place: String) throws {
+        if let allowed = expect["allowed"] as? Bool {
+            #expect(decision.allowed == allowed, "\(place): allowed (reason \(decision.reason.name))")
+        }
+        if let reason = expect["reason"] as? String { #expect(decision.reason.name == reason, "\(place): reason") }
+    }
+
+    private func compareNext(_ next: UInt64?, _ expect: [String: Any], _ place: String) throws {
+        guard let want = expect["next"] else { return }
+        if want is NSNull { #expect(next == nil, "\(place): no next page") } else {
+            #expect(next == (try id(want)), "\(place): next page token")
+        }
+    }
+}
