@@ -16,11 +16,17 @@ let package = Package(
     products: [
         .library(name: "PorticoWire", targets: ["PorticoWire"]),
         .library(name: "PorticoCore", targets: ["PorticoCore"]),
+        .library(name: "PorticoClient", targets: ["PorticoClient"]),
+        .library(name: "PorticoServer", targets: ["PorticoServer"]),
+        .executable(name: "portico", targets: ["portico"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.0"),
     ],
     targets: [
         // libprotobuf-c, found through pkg-config (Debian: libprotobuf-c-dev).
@@ -53,6 +59,44 @@ let package = Package(
             ],
             swiftSettings: strictSwift
         ),
+        // Async client: typed calls multiplexed over a few connections, deadlines, reconnects.
+        .target(
+            name: "PorticoClient",
+            dependencies: [
+                "PorticoWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        // The TCP server: framing, dispatch of every RPC to the core, caller auth, limits, shutdown.
+        .target(
+            name: "PorticoServer",
+            dependencies: [
+                "PorticoWire",
+                "PorticoCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        // The `portico` command: `portico serve` and admin subcommands that mirror the RPCs.
+        .executableTarget(
+            name: "portico",
+            dependencies: [
+                "PorticoServer",
+                "PorticoClient",
+                "PorticoWire",
+                "PorticoCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSwift
+        ),
         .testTarget(
             name: "PorticoWireTests",
             dependencies: [
@@ -68,6 +112,31 @@ let package = Package(
             name: "PorticoCoreTests",
             dependencies: ["PorticoCore"],
             resources: [.copy("Scenarios")],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "PorticoClientTests",
+            dependencies: [
+                "PorticoClient",
+                "PorticoWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "PorticoServerTests",
+            dependencies: [
+                "PorticoServer",
+                "PorticoClient",
+                "PorticoWire",
+                "PorticoCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strictSwift
         ),
     ]

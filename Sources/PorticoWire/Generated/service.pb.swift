@@ -353,6 +353,354 @@ public enum PorticoService {
     ]
 }
 
+extension PorticoCalling {
+    /// An empty round trip: the transport's baseline.
+    public func ping(
+        _ request: PingRequest = PingRequest(),
+        options: CallOptions = CallOptions()
+    ) async throws -> PingResponse {
+        try await self.call(PorticoService.Ping.self, request, options: options)
+    }
+
+    /// The server's version, protocol version, newest revision and limits.
+    public func getServerInfo(
+        _ request: GetServerInfoRequest = GetServerInfoRequest(),
+        options: CallOptions = CallOptions()
+    ) async throws -> GetServerInfoResponse {
+        try await self.call(PorticoService.GetServerInfo.self, request, options: options)
+    }
+
+    public func createPortfolio(
+        _ request: CreatePortfolioRequest = CreatePortfolioRequest(),
+        options: CallOptions = CallOptions()
+    ) async throws -> CreatePortfolioResponse {
+        try await self.call(PorticoService.CreatePortfolio.self, request, options: options)
+    }
+
+    public func getPortfolio(
+        _ request: GetPortfolioRequest = GetPortfolioRequest(),
+        options: CallOptions = CallOptions()
+    ) async throws -> GetPortfolioResponse {
+        try await self.call(PorticoService.GetPortfolio.self, request, options: options)
+    }
+
+    public func listPortfolios(
+        _ request: ListPortfoliosRequest = ListPortfoliosRequest(),
+        options: CallOptions = CallOptions()
+    ) async throws -> ListPortfoliosResponse {
+        try await self.call(PorticoService.ListPortfolios.self, request, options: options)
+    }
+
+    public func setPortfolioStatus(
+        _ request: SetPortfolioStatusRequest = SetPortfolioStatusRequest(),
+        options: CallOptions = CallOptions()
+    ) async throws -> SetPortfolioStatusResponse {
+        try await self.call(PorticoService.SetPortfolioStatus.self, request, options: options)
+    }
+
+    public func setSystemUserTier(
+        _ request: SetSystemUserTierRequest = SetSystemUserTierRequest(),
+        options: CallOptions = CallOptions()
+    ) async throws -> SetSystemUserTierResponse {
+        try await self.call(PorticoService.SetSystemUserTier.self, request, options: options)
+    }
+
+    public func createServiceCredential(
+        _ request: CreateServiceCredentialRequest = CreateServiceCredentialRequest(),
+        options: CallOptions = CallOptions()
+    ) async throws -> CreateServiceCredentialResponse {
+        try await self.call(PorticoService.CreateServiceCredential.self, request, options: options)
+    }
+
+    public func listServiceCredentials(
+        _ request: ListServiceCredentialsRequest = ListServiceCredentialsRequest(),
+        options: CallOptions = CallOptions()
+    ) async throws -> ListServiceCredentialsResponse {
+        try await self.call(PorticoService.ListServiceCredentials.self, request, options: options)
+    }
+
+    public func revokeServiceCredential(
+        _ request: RevokeServiceCredentialRequest = RevokeServiceCredentialRequest(),
+        options: CallOptions = CallOptions()
+    ) async throws -> RevokeServiceCredentialResponse {
+        try await self.call(PorticoService.RevokeServiceCredential.self, request, options: options)
+    }
+
+    public func addPerson(
+        _ request: AddPersonRequest = AddPersonRequest(),
+        options: CallOptions = CallOptions()
+    ) async throws -> AddPersonResponse {
+        try await self.call(PorticoService.AddPerson.self, request, options: options)
+    }
+
+    public func getPerson(
+        _ request: GetPersonRequest = GetPersonRequest(),
+        options: CallOptions = CallOptions()
+    ) async throws -> GetPersonResponse {
+        try await self.call(PorticoService.GetPerson.self, request, options: options)
+    }
+
+    public func listPeople(
+        _ request: ListPeopleRequest = ListPeopleRequest(),
+        options: CallOptions = CallOptions()
+    ) async throws -> ListPeopleResponse {
+        try await self.call(PorticoService.ListPeople.self, request, options: options)
+    }
+
+    public func setPersonRole(
+        _ request: SetPersonRoleRequest = SetPersonRoleRequest(),
+        options: CallOptions = CallOptions()
+    ) async throws -> SetPersonRoleResponse {
+        try await self.call(PorticoService.SetPersonRole.self, request, options: options)
+    }
+
+    public func removePerson(
+        _ request: RemovePersonRequest = RemovePersonRequest(),
+        options: CallOptions = CallOptions()
+    ) async throws -> RemovePersonResponse {
+        try await self.call(PorticoService.RemovePerson.self, request, options: options)
+    }
+
+    public func createSystemUser(
+        _ request: CreateSystemUserRequest = CreateSystemUserRequest(),
+        options: CallOptions = CallOptions()
+    ) async throws -> CreateSystemUserResponse {
+        try await self.call(PorticoService.CreateSystemUser.self, request, options: options)
+    }
+
+    public func listSystemUsers(
+        _ request: ListSystemUsersRequest = ListSystemUsersRequest(),
+        options: CallOptions = CallOptions()
+    ) async throws -> ListSystemUsersResponse {
+        try await self.call(PorticoService.ListSystemUsers.self, request, options: options)
+    }
+
+    public func removeSystemUser(
+        _ request: RemoveSystemUserRequest = RemoveSystemUserRequest(),
+        options: CallOptions = CallOptions()
+    ) async throws -> RemoveSystemUserResponse {
+        try await self.call(PorticoService.RemoveSystemUser.self, request, options: options)
+    }
+
+    public func addApp(
+        _ request: AddAppRequest = AddAppRequest(),
+        options: CallOptions = CallOptions()
+    ) async throws -> AddAppResponse {
+        try await self.call(PorticoService.AddApp.self, request, options: options)
+    }
+
+    public func listApps(
+        _ request: ListAppsRequest = ListAppsRequest(),
+        options: CallOptions = CallOptions()
+    ) async throws -> ListAppsResponse {
+        try await self.call(PorticoService.ListApps.self, request, options: options)
+    }
+
+    public func addAsset(
+        _ request: AddAssetRequest = AddAssetRequest(),
+        options: CallOptions = CallOptions()
+    ) async throws -> AddAssetResponse {
+        try await self.call(PorticoService.AddAsset.self, request, options: options)
+    }
+
+    public func getAsset(
+        _ request: GetAssetRequest = GetAssetRequest(),
+        options: CallOptions = CallOptions()
+    ) async throws -> GetAssetResponse {
+        try await self.call(PorticoService.GetAsset.self, request, options: options)
+    }
+
+    public func listAssets(
+        _ request: ListAssetsRequest = ListAssetsRequest(),
+        options: CallOptions = CallOptions()
+    ) async throws -> ListAssetsResponse {
+        try await self.call(PorticoService.ListAssets.self, request, options: options)
+    }
+
+    public func removeAsset(
+        _ request: RemoveAssetRequest = RemoveAssetRequest(),
+        options: CallOptions = CallOptions()
+    ) async throws -> RemoveAssetResponse {
+        try await self.call(PorticoService.RemoveAsset.self, request, options: options)
+    }
+
+    public func assignTasks(
+        _ request: AssignTasksRequest = AssignTasksRequest(),
+        options: CallOptions = CallOptions()
+    ) async throws -> AssignTasksResponse {
+        try await self.call(PorticoService.AssignTasks.self, request, options: options)
+    }
+
+    public func unassignTasks(
+        _ request: UnassignTasksRequest = UnassignTasksRequest(),
+        options: CallOptions = CallOptions()
+    ) async throws -> UnassignTasksResponse {
+        try await self.call(PorticoService.UnassignTasks.self, request, options: options)
+    }
+
+    public func listAssignmentsByPrincipal(
+        _ request: ListAssignmentsByPrincipalRequest = ListAssignmentsByPrincipalRequest(),
+        options: CallOptions = CallOptions()
+    ) async throws -> ListAssignmentsByPrincipalResponse {
+        try await self.call(PorticoService.ListAssignmentsByPrincipal.self, request, options: options)
+    }
+
+    public func listAssignmentsByAsset(
+        _ request: ListAssignmentsByAssetRequest = ListAssignmentsByAssetRequest(),
+        options: CallOptions = CallOptions()
+    ) async throws -> ListAssignmentsByAssetResponse {
+        try await self.call(PorticoService.ListAssignmentsByAsset.self, request, options: options)
+    }
+
+    public func addPartner(
+        _ request: AddPartnerRequest = AddPartnerRequest(),
+        options: CallOptions = CallOptions()
+    ) async throws -> AddPartnerResponse {
+        try await self.call(PorticoService.AddPartner.self, request, options: options)
+    }
+
+    public func removePartner(
+        _ request: RemovePartnerRequest = RemovePartnerRequest(),
+        options: CallOptions = CallOptions()
+    ) async throws -> RemovePartnerResponse {
+        try await self.call(PorticoService.RemovePartner.self, request, options: options)
+    }
+
+    public func listPartners(
+        _ request: ListPartnersRequest = ListPartnersRequest(),
+        options: CallOptions = CallOptions()
+    ) async throws -> ListPartnersResponse {
+        try await self.call(PorticoService.ListPartners.self, request, options: options)
+    }
+
+    public func shareAsset(
+        _ request: ShareAssetRequest = ShareAssetRequest(),
+        options: CallOptions = CallOptions()
+    ) async throws -> ShareAssetResponse {
+        try await self.call(PorticoService.ShareAsset.self, request, options: options)
+    }
+
+    public func updateShare(
+        _ request: UpdateShareRequest = UpdateShareRequest(),
+        options: CallOptions = CallOptions()
+    ) async throws -> UpdateShareResponse {
+        try await self.call(PorticoService.UpdateShare.self, request, options: options)
+    }
+
+    public func unshareAsset(
+        _ request: UnshareAssetRequest = UnshareAssetRequest(),
+        options: CallOptions = CallOptions()
+    ) async throws -> UnshareAssetResponse {
+        try await self.call(PorticoService.UnshareAsset.self, request, options: options)
+    }
+
+    public func listShares(
+        _ request: ListSharesRequest = ListSharesRequest(),
+        options: CallOptions = CallOptions()
+    ) async throws -> ListSharesResponse {
+        try await self.call(PorticoService.ListShares.self, request, options: options)
+    }
+
+    public func requestShare(
+        _ request: RequestShareRequest = RequestShareRequest(),
+        options: CallOptions = CallOptions()
+    ) async throws -> RequestShareResponse {
+        try await self.call(PorticoService.RequestShare.self, request, options: options)
+    }
+
+    public func approveShareRequest(
+        _ request: ApproveShareRequestRequest = ApproveShareRequestRequest(),
+        options: CallOptions = CallOptions()
+    ) async throws -> ApproveShareRequestResponse {
+        try await self.call(PorticoService.ApproveShareRequest.self, request, options: options)
+    }
+
+    public func declineShareRequest(
+        _ request: DeclineShareRequestRequest = DeclineShareRequestRequest(),
+        options: CallOptions = CallOptions()
+    ) async throws -> DeclineShareRequestResponse {
+        try await self.call(PorticoService.DeclineShareRequest.self, request, options: options)
+    }
+
+    public func listShareRequests(
+        _ request: ListShareRequestsRequest = ListShareRequestsRequest(),
+        options: CallOptions = CallOptions()
+    ) async throws -> ListShareRequestsResponse {
+        try await self.call(PorticoService.ListShareRequests.self, request, options: options)
+    }
+
+    public func generateToken(
+        _ request: GenerateTokenRequest = GenerateTokenRequest(),
+        options: CallOptions = CallOptions()
+    ) async throws -> GenerateTokenResponse {
+        try await self.call(PorticoService.GenerateToken.self, request, options: options)
+    }
+
+    public func revokeToken(
+        _ request: RevokeTokenRequest = RevokeTokenRequest(),
+        options: CallOptions = CallOptions()
+    ) async throws -> RevokeTokenResponse {
+        try await self.call(PorticoService.RevokeToken.self, request, options: options)
+    }
+
+    public func revokeAllTokens(
+        _ request: RevokeAllTokensRequest = RevokeAllTokensRequest(),
+        options: CallOptions = CallOptions()
+    ) async throws -> RevokeAllTokensResponse {
+        try await self.call(PorticoService.RevokeAllTokens.self, request, options: options)
+    }
+
+    public func listTokens(
+        _ request: ListTokensRequest = ListTokensRequest(),
+        options: CallOptions = CallOptions()
+    ) async throws -> ListTokensResponse {
+        try await self.call(PorticoService.ListTokens.self, request, options: options)
+    }
+
+    public func inspectToken(
+        _ request: InspectTokenRequest = InspectTokenRequest(),
+        options: CallOptions = CallOptions()
+    ) async throws -> InspectTokenResponse {
+        try await self.call(PorticoService.InspectToken.self, request, options: options)
+    }
+
+    /// May this principal or token perform the task on the asset?
+    public func checkPermission(
+        _ request: CheckPermissionRequest = CheckPermissionRequest(),
+        options: CallOptions = CallOptions()
+    ) async throws -> CheckPermissionResponse {
+        try await self.call(PorticoService.CheckPermission.self, request, options: options)
+    }
+
+    public func batchCheckPermissions(
+        _ request: BatchCheckPermissionsRequest = BatchCheckPermissionsRequest(),
+        options: CallOptions = CallOptions()
+    ) async throws -> BatchCheckPermissionsResponse {
+        try await self.call(PorticoService.BatchCheckPermissions.self, request, options: options)
+    }
+
+    public func listAccessibleAssets(
+        _ request: ListAccessibleAssetsRequest = ListAccessibleAssetsRequest(),
+        options: CallOptions = CallOptions()
+    ) async throws -> ListAccessibleAssetsResponse {
+        try await self.call(PorticoService.ListAccessibleAssets.self, request, options: options)
+    }
+
+    public func listAssetPrincipals(
+        _ request: ListAssetPrincipalsRequest = ListAssetPrincipalsRequest(),
+        options: CallOptions = CallOptions()
+    ) async throws -> ListAssetPrincipalsResponse {
+        try await self.call(PorticoService.ListAssetPrincipals.self, request, options: options)
+    }
+
+    public func listAuditEvents(
+        _ request: ListAuditEventsRequest = ListAuditEventsRequest(),
+        options: CallOptions = CallOptions()
+    ) async throws -> ListAuditEventsResponse {
+        try await self.call(PorticoService.ListAuditEvents.self, request, options: options)
+    }
+}
+
 /// Every message type of the protocol, in the order of the .proto files.
 public enum PorticoMessages {
     public static let all: [any WireMessage.Type] = [

@@ -1,0 +1,35 @@
+/// Where a client connects and how it behaves.
+public struct ClientConfiguration: Sendable {
+    /// The server's host name or address.
+    public var host: String
+    /// The server's TCP port.
+    public var port: Int
+    /// The credential sent with every call that does not name its own.
+    public var credential: String
+    /// How many connections the client spreads its calls over.
+    public var connections: Int
+    /// How long a connection attempt may take.
+    public var connectTimeout: Duration
+    /// The deadline of calls that do not set their own; nil for none.
+    public var defaultTimeout: Duration?
+    /// The largest frame sent or accepted, length prefix included.
+    public var maxFrameBytes: Int
+
+    public init(
+        host: String = "127.0.0.1",
+        port: Int = 7700,
+        credential: String = "",
+        connections: Int = 1,
+        connectTimeout: Duration = .seconds(5),
+        defaultTimeout: Duration? = nil,
+        maxFrameBytes: Int = 4 * 1024 * 1024
+    ) {
+        self.host = host
+        self.port = port
+        self.credential = credential
+        self.connections = connections
+        self.connectTimeout = connectTimeout
+        self.defaultTimeout = defaultTimeout
+        self.maxFrameBytes = maxFrameBytes
+    }
+}
