@@ -8,11 +8,12 @@ public struct SecretDigest: Hashable, Sendable, Codable {
     public init(of secret: String) {
         let digest = SHA256.hash(data: Array(secret.utf8))
         var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        // Big-endian words, so that `hex` reads like the usual SHA-256 hex string.
         digest.withUnsafeBytes { raw in
-            words = (raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self),
-                     raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self),
-                     raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self),
-                     raw.loadUnaligned(fromByteOffset: 24, as: UInt64.self))
+            words = (UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self)),
+                     UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self)),
+                     UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self)),
+                     UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 24, as: UInt64.self)))
         }
         self.words = words
     }

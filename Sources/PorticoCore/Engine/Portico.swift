@@ -30,6 +30,9 @@ public final class Portico: Sendable {
     /// The latest committed snapshot.
     public var snapshot: AccessSnapshot { sequencer.snapshot }
 
+    /// The revision of the last change accepted, whether or not the store holds it yet.
+    var pendingRevision: Revision { sequencer.tentativeRevision }
+
     /// The latest snapshot, provided it has reached `revision`.
     /// - Throws: UNAVAILABLE (`REVISION_NOT_VISIBLE`) when it has not.
     public func snapshot(atLeast revision: Revision?) throws -> AccessSnapshot {

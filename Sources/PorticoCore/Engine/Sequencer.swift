@@ -63,6 +63,9 @@ final class Sequencer: Sendable {
         self.clock = clock
     }
 
+    /// The revision of the last change accepted, durable or not (tests use it to pin interleavings).
+    var tentativeRevision: Revision { writer.withLock { $0.tentative.revision } }
+
     /// The latest committed snapshot; one lock, one retain.
     var snapshot: AccessSnapshot { published.withLock { $0 } }
 
