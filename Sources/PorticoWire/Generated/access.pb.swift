@@ -5,9 +5,10 @@ import CPorticoProto
 import CProtobufC
 public import NIOCore
 
-/// AssignTasks: give a principal tasks on an asset; they add to the tasks it already has there. Each
-/// task must be valid for the asset's type (INVALID_ARGUMENT, Meta 100/1752129). On an asset shared
-/// with the principal's portfolio, the tasks must lie within the share (PERMISSION_DENIED).
+/// AssignTasks: set the tasks a principal has on an asset, replacing those it had there (as Meta's
+/// assigned_users does). Each task must be valid for the asset's type (INVALID_ARGUMENT, Meta
+/// 100/1752129). On an asset shared with the principal's portfolio, the tasks and what they imply must
+/// lie within the share (PERMISSION_DENIED).
 public struct AssignTasksRequest: WireMessage {
     public var principal: Principal?
     public var assetID: UInt64
@@ -110,17 +111,15 @@ extension AssignTasksResponse: CMessageCodec {
     }
 }
 
-/// UnassignTasks: take tasks away from a principal on an asset.
+/// UnassignTasks: take the principal's assignment on the asset away, with all its tasks. To keep some
+/// tasks, call AssignTasks with those instead.
 public struct UnassignTasksRequest: WireMessage {
     public var principal: Principal?
     public var assetID: UInt64
-    /// The tasks to take away; empty takes the whole assignment away.
-    public var tasks: [AssetTask]
 
-    public init(principal: Principal? = nil, assetID: UInt64 = 0, tasks: [AssetTask] = []) {
+    public init(principal: Principal? = nil, assetID: UInt64 = 0) {
         self.principal = principal
         self.assetID = assetID
-        self.tasks = tasks
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
@@ -154,24 +153,18 @@ extension UnassignTasksRequest: CMessageCodec {
     func lower(into m: UnsafeMutablePointer<CMessage>, arena: WireArena) throws {
         m.pointee.principal = try self.principal.map { try arena.lowerMessage($0) }
         m.pointee.asset_id = self.assetID
-        m.pointee.n_tasks = self.tasks.count
-        m.pointee.tasks = arena.lowerArray(self.tasks) { WireRuntime.lowerEnum($0) }
     }
 
     init(lifting m: UnsafePointer<CMessage>, arena: WireArena) throws {
         self.principal = try m.pointee.principal.map { try Principal(lifting: $0, arena: arena) }
         self.assetID = m.pointee.asset_id
-        self.tasks = try arena.liftArray(m.pointee.tasks, count: m.pointee.n_tasks) { try WireRuntime.liftEnum($0, field: "portico.v1.UnassignTasksRequest.tasks") }
     }
 }
 
 public struct UnassignTasksResponse: WireMessage {
-    /// The assignment that remains; absent when none does.
-    public var assignment: Assignment?
     public var revision: UInt64
 
-    public init(assignment: Assignment? = nil, revision: UInt64 = 0) {
-        self.assignment = assignment
+    public init(revision: UInt64 = 0) {
         self.revision = revision
     }
 
@@ -203,13 +196,11 @@ extension UnassignTasksResponse: CMessageCodec {
         portico__v1__unassign_tasks_response__unpack(allocator, count, bytes)
     }
 
-    func lower(into m: UnsafeMutablePointer<CMessage>, arena: WireArena) throws {
-        m.pointee.assignment = try self.assignment.map { try arena.lowerMessage($0) }
+    func lower(into m: UnsafeMutablePointer<CMessage>, arena _: WireArena) throws {
         m.pointee.revision = self.revision
     }
 
-    init(lifting m: UnsafePointer<CMessage>, arena: WireArena) throws {
-        self.assignment = try m.pointee.assignment.map { try Assignment(lifting: $0, arena: arena) }
+    init(lifting m: UnsafePointer<CMessage>, arena _: WireArena) throws {
         self.revision = m.pointee.revision
     }
 }

@@ -5,7 +5,7 @@ import CPorticoProto
 import CProtobufC
 public import NIOCore
 
-/// Why a check allowed or denied.
+/// Why a check allowed or denied. Denials are listed in the order the check tries them.
 public enum DecisionReason: Int32, WireEnum {
     case unspecified = 0
     /// Allowed: an admin (person or admin system user) of the asset's owner.
@@ -13,53 +13,62 @@ public enum DecisionReason: Int32, WireEnum {
     /// Allowed: the task is in the closure of the principal's assignment on an asset its portfolio owns.
     case assigned = 2
     /// Allowed: an admin of a partner portfolio, within the tasks the owner shared.
-    case sharedAdmin = 3
+    case sharedAdminRole = 3
     /// Allowed: assigned by a partner portfolio, within the tasks the owner shared.
     case sharedAssigned = 4
-    /// Denied: no such principal, or it was removed.
-    case principalNotFound = 10
-    /// Denied: the principal's portfolio is DISABLED.
-    case portfolioDisabled = 11
-    /// Denied: no such asset.
-    case assetNotFound = 12
-    /// Denied: the task does not exist for the asset's type.
-    case taskNotValidForAssetType = 13
-    /// Denied: the principal has no assignment granting the task.
-    case notAssigned = 14
-    /// Denied: the asset belongs to another portfolio that has not shared it with the principal's.
-    case notShared = 15
-    /// Denied: the asset is shared, but not with this task.
-    case notInShare = 16
     /// Denied: no such token.
     case tokenNotFound = 20
     /// Denied: the token was revoked.
     case tokenRevoked = 21
     /// Denied: the token has expired.
     case tokenExpired = 22
+    /// Denied: no such principal.
+    case principalNotFound = 10
+    /// Denied: the principal was removed from its portfolio.
+    case principalRemoved = 17
+    /// Denied: the principal's portfolio is DISABLED.
+    case portfolioDisabled = 11
+    /// Denied: no such asset.
+    case assetNotFound = 12
+    /// Denied: the portfolio that owns the asset is DISABLED.
+    case ownerDisabled = 18
+    /// Denied: the task does not exist for the asset's type.
+    case taskNotValidForAssetType = 13
     /// Denied: none of the token's scopes covers the task.
     case scopeMissing = 23
+    /// Denied: the asset belongs to another portfolio that has not shared it with the principal's.
+    case notShared = 15
+    /// Denied: the asset is shared with the principal's portfolio, but not with this task.
+    case taskNotShared = 16
+    /// Denied: the principal has no assignment on the asset.
+    case notAssigned = 14
+    /// Denied: the principal's assignment on the asset does not grant the task.
+    case taskNotGranted = 19
 
     public static let protoName = "portico.v1.DecisionReason"
 
-    /// The value's name in the .proto file, e.g. `DECISION_REASON_SCOPE_MISSING`.
+    /// The value's name in the .proto file, e.g. `DECISION_REASON_TASK_NOT_GRANTED`.
     public var protoValueName: String {
         switch self {
         case .unspecified: "DECISION_REASON_UNSPECIFIED"
         case .adminRole: "DECISION_REASON_ADMIN_ROLE"
         case .assigned: "DECISION_REASON_ASSIGNED"
-        case .sharedAdmin: "DECISION_REASON_SHARED_ADMIN"
+        case .sharedAdminRole: "DECISION_REASON_SHARED_ADMIN_ROLE"
         case .sharedAssigned: "DECISION_REASON_SHARED_ASSIGNED"
-        case .principalNotFound: "DECISION_REASON_PRINCIPAL_NOT_FOUND"
-        case .portfolioDisabled: "DECISION_REASON_PORTFOLIO_DISABLED"
-        case .assetNotFound: "DECISION_REASON_ASSET_NOT_FOUND"
-        case .taskNotValidForAssetType: "DECISION_REASON_TASK_NOT_VALID_FOR_ASSET_TYPE"
-        case .notAssigned: "DECISION_REASON_NOT_ASSIGNED"
-        case .notShared: "DECISION_REASON_NOT_SHARED"
-        case .notInShare: "DECISION_REASON_NOT_IN_SHARE"
         case .tokenNotFound: "DECISION_REASON_TOKEN_NOT_FOUND"
         case .tokenRevoked: "DECISION_REASON_TOKEN_REVOKED"
         case .tokenExpired: "DECISION_REASON_TOKEN_EXPIRED"
+        case .principalNotFound: "DECISION_REASON_PRINCIPAL_NOT_FOUND"
+        case .principalRemoved: "DECISION_REASON_PRINCIPAL_REMOVED"
+        case .portfolioDisabled: "DECISION_REASON_PORTFOLIO_DISABLED"
+        case .assetNotFound: "DECISION_REASON_ASSET_NOT_FOUND"
+        case .ownerDisabled: "DECISION_REASON_OWNER_DISABLED"
+        case .taskNotValidForAssetType: "DECISION_REASON_TASK_NOT_VALID_FOR_ASSET_TYPE"
         case .scopeMissing: "DECISION_REASON_SCOPE_MISSING"
+        case .notShared: "DECISION_REASON_NOT_SHARED"
+        case .taskNotShared: "DECISION_REASON_TASK_NOT_SHARED"
+        case .notAssigned: "DECISION_REASON_NOT_ASSIGNED"
+        case .taskNotGranted: "DECISION_REASON_TASK_NOT_GRANTED"
         }
     }
 }

@@ -776,14 +776,11 @@ extension RevokeServiceCredentialResponse: CMessageCodec {
 public struct AddPersonRequest: WireMessage {
     public var portfolioID: UInt64
     public var name: String
-    /// Unique among the people of the portfolio (ALREADY_EXISTS).
-    public var email: String
     public var role: Role
 
-    public init(portfolioID: UInt64 = 0, name: String = "", email: String = "", role: Role = .unspecified) {
+    public init(portfolioID: UInt64 = 0, name: String = "", role: Role = .unspecified) {
         self.portfolioID = portfolioID
         self.name = name
-        self.email = email
         self.role = role
     }
 
@@ -818,14 +815,12 @@ extension AddPersonRequest: CMessageCodec {
     func lower(into m: UnsafeMutablePointer<CMessage>, arena: WireArena) throws {
         m.pointee.portfolio_id = self.portfolioID
         m.pointee.name = try arena.lowerString(self.name, field: "portico.v1.AddPersonRequest.name")
-        m.pointee.email = try arena.lowerString(self.email, field: "portico.v1.AddPersonRequest.email")
         m.pointee.role = WireRuntime.lowerEnum(self.role)
     }
 
     init(lifting m: UnsafePointer<CMessage>, arena: WireArena) throws {
         self.portfolioID = m.pointee.portfolio_id
         self.name = try arena.liftString(m.pointee.name, field: "portico.v1.AddPersonRequest.name")
-        self.email = try arena.liftString(m.pointee.email, field: "portico.v1.AddPersonRequest.email")
         self.role = try WireRuntime.liftEnum(m.pointee.role, field: "portico.v1.AddPersonRequest.role")
     }
 }

@@ -253,12 +253,9 @@ extension RevokeAllTokensRequest: CMessageCodec {
 }
 
 public struct RevokeAllTokensResponse: WireMessage {
-    /// How many tokens were revoked.
-    public var revoked: UInt32
     public var revision: UInt64
 
-    public init(revoked: UInt32 = 0, revision: UInt64 = 0) {
-        self.revoked = revoked
+    public init(revision: UInt64 = 0) {
         self.revision = revision
     }
 
@@ -291,12 +288,10 @@ extension RevokeAllTokensResponse: CMessageCodec {
     }
 
     func lower(into m: UnsafeMutablePointer<CMessage>, arena _: WireArena) throws {
-        m.pointee.revoked = self.revoked
         m.pointee.revision = self.revision
     }
 
     init(lifting m: UnsafePointer<CMessage>, arena _: WireArena) throws {
-        self.revoked = m.pointee.revoked
         self.revision = m.pointee.revision
     }
 }

@@ -401,15 +401,12 @@ public struct Person: WireMessage {
     public var id: UInt64
     public var portfolioID: UInt64
     public var name: String
-    /// Unique among the people of the portfolio.
-    public var email: String
     public var role: Role
 
-    public init(id: UInt64 = 0, portfolioID: UInt64 = 0, name: String = "", email: String = "", role: Role = .unspecified) {
+    public init(id: UInt64 = 0, portfolioID: UInt64 = 0, name: String = "", role: Role = .unspecified) {
         self.id = id
         self.portfolioID = portfolioID
         self.name = name
-        self.email = email
         self.role = role
     }
 
@@ -445,7 +442,6 @@ extension Person: CMessageCodec {
         m.pointee.id = self.id
         m.pointee.portfolio_id = self.portfolioID
         m.pointee.name = try arena.lowerString(self.name, field: "portico.v1.Person.name")
-        m.pointee.email = try arena.lowerString(self.email, field: "portico.v1.Person.email")
         m.pointee.role = WireRuntime.lowerEnum(self.role)
     }
 
@@ -453,7 +449,6 @@ extension Person: CMessageCodec {
         self.id = m.pointee.id
         self.portfolioID = m.pointee.portfolio_id
         self.name = try arena.liftString(m.pointee.name, field: "portico.v1.Person.name")
-        self.email = try arena.liftString(m.pointee.email, field: "portico.v1.Person.email")
         self.role = try WireRuntime.liftEnum(m.pointee.role, field: "portico.v1.Person.role")
     }
 }

@@ -1472,7 +1472,7 @@ const ProtobufCMessageDescriptor portico__v1__assign_tasks_response__descriptor 
   (ProtobufCMessageInit) portico__v1__assign_tasks_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor portico__v1__unassign_tasks_request__field_descriptors[3] =
+static const ProtobufCFieldDescriptor portico__v1__unassign_tasks_request__field_descriptors[2] =
 {
   {
     "principal",
@@ -1498,28 +1498,15 @@ static const ProtobufCFieldDescriptor portico__v1__unassign_tasks_request__field
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
-  {
-    "tasks",
-    3,
-    PROTOBUF_C_LABEL_REPEATED,
-    PROTOBUF_C_TYPE_ENUM,
-    offsetof(Portico__V1__UnassignTasksRequest, n_tasks),
-    offsetof(Portico__V1__UnassignTasksRequest, tasks),
-    &portico__v1__asset_task__descriptor,
-    NULL,
-    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
-    0,NULL,NULL    /* reserved1,reserved2, etc */
-  },
 };
 static const unsigned portico__v1__unassign_tasks_request__field_indices_by_name[] = {
   1,   /* field[1] = asset_id */
   0,   /* field[0] = principal */
-  2,   /* field[2] = tasks */
 };
 static const ProtobufCIntRange portico__v1__unassign_tasks_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 3 }
+  { 0, 2 }
 };
 const ProtobufCMessageDescriptor portico__v1__unassign_tasks_request__descriptor =
 {
@@ -1529,30 +1516,18 @@ const ProtobufCMessageDescriptor portico__v1__unassign_tasks_request__descriptor
   "Portico__V1__UnassignTasksRequest",
   "portico.v1",
   sizeof(Portico__V1__UnassignTasksRequest),
-  3,
+  2,
   portico__v1__unassign_tasks_request__field_descriptors,
   portico__v1__unassign_tasks_request__field_indices_by_name,
   1,  portico__v1__unassign_tasks_request__number_ranges,
   (ProtobufCMessageInit) portico__v1__unassign_tasks_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor portico__v1__unassign_tasks_response__field_descriptors[2] =
+static const ProtobufCFieldDescriptor portico__v1__unassign_tasks_response__field_descriptors[1] =
 {
   {
-    "assignment",
-    1,
-    PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_MESSAGE,
-    0,   /* quantifier_offset */
-    offsetof(Portico__V1__UnassignTasksResponse, assignment),
-    &portico__v1__assignment__descriptor,
-    NULL,
-    0,             /* flags */
-    0,NULL,NULL    /* reserved1,reserved2, etc */
-  },
-  {
     "revision",
-    2,
+    1,
     PROTOBUF_C_LABEL_NONE,
     PROTOBUF_C_TYPE_UINT64,
     0,   /* quantifier_offset */
@@ -1564,13 +1539,12 @@ static const ProtobufCFieldDescriptor portico__v1__unassign_tasks_response__fiel
   },
 };
 static const unsigned portico__v1__unassign_tasks_response__field_indices_by_name[] = {
-  0,   /* field[0] = assignment */
-  1,   /* field[1] = revision */
+  0,   /* field[0] = revision */
 };
 static const ProtobufCIntRange portico__v1__unassign_tasks_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 2 }
+  { 0, 1 }
 };
 const ProtobufCMessageDescriptor portico__v1__unassign_tasks_response__descriptor =
 {
@@ -1580,7 +1554,7 @@ const ProtobufCMessageDescriptor portico__v1__unassign_tasks_response__descripto
   "Portico__V1__UnassignTasksResponse",
   "portico.v1",
   sizeof(Portico__V1__UnassignTasksResponse),
-  2,
+  1,
   portico__v1__unassign_tasks_response__field_descriptors,
   portico__v1__unassign_tasks_response__field_indices_by_name,
   1,  portico__v1__unassign_tasks_response__number_ranges,

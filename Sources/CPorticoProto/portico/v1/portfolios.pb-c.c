@@ -2751,7 +2751,7 @@ const ProtobufCMessageDescriptor portico__v1__revoke_service_credential_response
   (ProtobufCMessageInit) portico__v1__revoke_service_credential_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor portico__v1__add_person_request__field_descriptors[4] =
+static const ProtobufCFieldDescriptor portico__v1__add_person_request__field_descriptors[3] =
 {
   {
     "portfolio_id",
@@ -2778,20 +2778,8 @@ static const ProtobufCFieldDescriptor portico__v1__add_person_request__field_des
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
   {
-    "email",
-    3,
-    PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_STRING,
-    0,   /* quantifier_offset */
-    offsetof(Portico__V1__AddPersonRequest, email),
-    NULL,
-    &protobuf_c_empty_string,
-    0,             /* flags */
-    0,NULL,NULL    /* reserved1,reserved2, etc */
-  },
-  {
     "role",
-    4,
+    3,
     PROTOBUF_C_LABEL_NONE,
     PROTOBUF_C_TYPE_ENUM,
     0,   /* quantifier_offset */
@@ -2803,15 +2791,14 @@ static const ProtobufCFieldDescriptor portico__v1__add_person_request__field_des
   },
 };
 static const unsigned portico__v1__add_person_request__field_indices_by_name[] = {
-  2,   /* field[2] = email */
   1,   /* field[1] = name */
   0,   /* field[0] = portfolio_id */
-  3,   /* field[3] = role */
+  2,   /* field[2] = role */
 };
 static const ProtobufCIntRange portico__v1__add_person_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 4 }
+  { 0, 3 }
 };
 const ProtobufCMessageDescriptor portico__v1__add_person_request__descriptor =
 {
@@ -2821,7 +2808,7 @@ const ProtobufCMessageDescriptor portico__v1__add_person_request__descriptor =
   "Portico__V1__AddPersonRequest",
   "portico.v1",
   sizeof(Portico__V1__AddPersonRequest),
-  4,
+  3,
   portico__v1__add_person_request__field_descriptors,
   portico__v1__add_person_request__field_indices_by_name,
   1,  portico__v1__add_person_request__number_ranges,

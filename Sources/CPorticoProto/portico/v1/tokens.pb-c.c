@@ -712,23 +712,11 @@ const ProtobufCMessageDescriptor portico__v1__revoke_all_tokens_request__descrip
   (ProtobufCMessageInit) portico__v1__revoke_all_tokens_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor portico__v1__revoke_all_tokens_response__field_descriptors[2] =
+static const ProtobufCFieldDescriptor portico__v1__revoke_all_tokens_response__field_descriptors[1] =
 {
   {
-    "revoked",
-    1,
-    PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_UINT32,
-    0,   /* quantifier_offset */
-    offsetof(Portico__V1__RevokeAllTokensResponse, revoked),
-    NULL,
-    NULL,
-    0,             /* flags */
-    0,NULL,NULL    /* reserved1,reserved2, etc */
-  },
-  {
     "revision",
-    2,
+    1,
     PROTOBUF_C_LABEL_NONE,
     PROTOBUF_C_TYPE_UINT64,
     0,   /* quantifier_offset */
@@ -740,13 +728,12 @@ static const ProtobufCFieldDescriptor portico__v1__revoke_all_tokens_response__f
   },
 };
 static const unsigned portico__v1__revoke_all_tokens_response__field_indices_by_name[] = {
-  1,   /* field[1] = revision */
-  0,   /* field[0] = revoked */
+  0,   /* field[0] = revision */
 };
 static const ProtobufCIntRange portico__v1__revoke_all_tokens_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 2 }
+  { 0, 1 }
 };
 const ProtobufCMessageDescriptor portico__v1__revoke_all_tokens_response__descriptor =
 {
@@ -756,7 +743,7 @@ const ProtobufCMessageDescriptor portico__v1__revoke_all_tokens_response__descri
   "Portico__V1__RevokeAllTokensResponse",
   "portico.v1",
   sizeof(Portico__V1__RevokeAllTokensResponse),
-  2,
+  1,
   portico__v1__revoke_all_tokens_response__field_descriptors,
   portico__v1__revoke_all_tokens_response__field_indices_by_name,
   1,  portico__v1__revoke_all_tokens_response__number_ranges,

@@ -727,7 +727,7 @@ const ProtobufCMessageDescriptor portico__v1__portfolio__descriptor =
   (ProtobufCMessageInit) portico__v1__portfolio__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor portico__v1__person__field_descriptors[5] =
+static const ProtobufCFieldDescriptor portico__v1__person__field_descriptors[4] =
 {
   {
     "id",
@@ -766,20 +766,8 @@ static const ProtobufCFieldDescriptor portico__v1__person__field_descriptors[5] 
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
   {
-    "email",
-    4,
-    PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_STRING,
-    0,   /* quantifier_offset */
-    offsetof(Portico__V1__Person, email),
-    NULL,
-    &protobuf_c_empty_string,
-    0,             /* flags */
-    0,NULL,NULL    /* reserved1,reserved2, etc */
-  },
-  {
     "role",
-    5,
+    4,
     PROTOBUF_C_LABEL_NONE,
     PROTOBUF_C_TYPE_ENUM,
     0,   /* quantifier_offset */
@@ -791,16 +779,15 @@ static const ProtobufCFieldDescriptor portico__v1__person__field_descriptors[5] 
   },
 };
 static const unsigned portico__v1__person__field_indices_by_name[] = {
-  3,   /* field[3] = email */
   0,   /* field[0] = id */
   2,   /* field[2] = name */
   1,   /* field[1] = portfolio_id */
-  4,   /* field[4] = role */
+  3,   /* field[3] = role */
 };
 static const ProtobufCIntRange portico__v1__person__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 5 }
+  { 0, 4 }
 };
 const ProtobufCMessageDescriptor portico__v1__person__descriptor =
 {
@@ -810,7 +797,7 @@ const ProtobufCMessageDescriptor portico__v1__person__descriptor =
   "Portico__V1__Person",
   "portico.v1",
   sizeof(Portico__V1__Person),
-  5,
+  4,
   portico__v1__person__field_descriptors,
   portico__v1__person__field_indices_by_name,
   1,  portico__v1__person__number_ranges,

@@ -54,9 +54,10 @@ typedef struct Portico__V1__ListShareRequestsResponse Portico__V1__ListShareRequ
 /* --- messages --- */
 
 /*
- * AssignTasks: give a principal tasks on an asset; they add to the tasks it already has there. Each
- * task must be valid for the asset's type (INVALID_ARGUMENT, Meta 100/1752129). On an asset shared
- * with the principal's portfolio, the tasks must lie within the share (PERMISSION_DENIED).
+ * AssignTasks: set the tasks a principal has on an asset, replacing those it had there (as Meta's
+ * assigned_users does). Each task must be valid for the asset's type (INVALID_ARGUMENT, Meta
+ * 100/1752129). On an asset shared with the principal's portfolio, the tasks and what they imply must
+ * lie within the share (PERMISSION_DENIED).
  */
 struct  Portico__V1__AssignTasksRequest
 {
@@ -86,36 +87,28 @@ struct  Portico__V1__AssignTasksResponse
 
 
 /*
- * UnassignTasks: take tasks away from a principal on an asset.
+ * UnassignTasks: take the principal's assignment on the asset away, with all its tasks. To keep some
+ * tasks, call AssignTasks with those instead.
  */
 struct  Portico__V1__UnassignTasksRequest
 {
   ProtobufCMessage base;
   Portico__V1__Principal *principal;
   uint64_t asset_id;
-  /*
-   * The tasks to take away; empty takes the whole assignment away.
-   */
-  size_t n_tasks;
-  Portico__V1__AssetTask *tasks;
 };
 #define PORTICO__V1__UNASSIGN_TASKS_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&portico__v1__unassign_tasks_request__descriptor) \
-    , NULL, 0, 0,NULL }
+    , NULL, 0 }
 
 
 struct  Portico__V1__UnassignTasksResponse
 {
   ProtobufCMessage base;
-  /*
-   * The assignment that remains; absent when none does.
-   */
-  Portico__V1__Assignment *assignment;
   uint64_t revision;
 };
 #define PORTICO__V1__UNASSIGN_TASKS_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&portico__v1__unassign_tasks_response__descriptor) \
-    , NULL, 0 }
+    , 0 }
 
 
 /*

@@ -34,7 +34,7 @@ typedef struct Portico__V1__ListAssetPrincipalsResponse Portico__V1__ListAssetPr
 /* --- enums --- */
 
 /*
- * Why a check allowed or denied.
+ * Why a check allowed or denied. Denials are listed in the order the check tries them.
  */
 typedef enum _Portico__V1__DecisionReason {
   PORTICO__V1__DECISION_REASON__DECISION_REASON_UNSPECIFIED = 0,
@@ -49,39 +49,11 @@ typedef enum _Portico__V1__DecisionReason {
   /*
    * Allowed: an admin of a partner portfolio, within the tasks the owner shared.
    */
-  PORTICO__V1__DECISION_REASON__DECISION_REASON_SHARED_ADMIN = 3,
+  PORTICO__V1__DECISION_REASON__DECISION_REASON_SHARED_ADMIN_ROLE = 3,
   /*
    * Allowed: assigned by a partner portfolio, within the tasks the owner shared.
    */
   PORTICO__V1__DECISION_REASON__DECISION_REASON_SHARED_ASSIGNED = 4,
-  /*
-   * Denied: no such principal, or it was removed.
-   */
-  PORTICO__V1__DECISION_REASON__DECISION_REASON_PRINCIPAL_NOT_FOUND = 10,
-  /*
-   * Denied: the principal's portfolio is DISABLED.
-   */
-  PORTICO__V1__DECISION_REASON__DECISION_REASON_PORTFOLIO_DISABLED = 11,
-  /*
-   * Denied: no such asset.
-   */
-  PORTICO__V1__DECISION_REASON__DECISION_REASON_ASSET_NOT_FOUND = 12,
-  /*
-   * Denied: the task does not exist for the asset's type.
-   */
-  PORTICO__V1__DECISION_REASON__DECISION_REASON_TASK_NOT_VALID_FOR_ASSET_TYPE = 13,
-  /*
-   * Denied: the principal has no assignment granting the task.
-   */
-  PORTICO__V1__DECISION_REASON__DECISION_REASON_NOT_ASSIGNED = 14,
-  /*
-   * Denied: the asset belongs to another portfolio that has not shared it with the principal's.
-   */
-  PORTICO__V1__DECISION_REASON__DECISION_REASON_NOT_SHARED = 15,
-  /*
-   * Denied: the asset is shared, but not with this task.
-   */
-  PORTICO__V1__DECISION_REASON__DECISION_REASON_NOT_IN_SHARE = 16,
   /*
    * Denied: no such token.
    */
@@ -95,9 +67,49 @@ typedef enum _Portico__V1__DecisionReason {
    */
   PORTICO__V1__DECISION_REASON__DECISION_REASON_TOKEN_EXPIRED = 22,
   /*
+   * Denied: no such principal.
+   */
+  PORTICO__V1__DECISION_REASON__DECISION_REASON_PRINCIPAL_NOT_FOUND = 10,
+  /*
+   * Denied: the principal was removed from its portfolio.
+   */
+  PORTICO__V1__DECISION_REASON__DECISION_REASON_PRINCIPAL_REMOVED = 17,
+  /*
+   * Denied: the principal's portfolio is DISABLED.
+   */
+  PORTICO__V1__DECISION_REASON__DECISION_REASON_PORTFOLIO_DISABLED = 11,
+  /*
+   * Denied: no such asset.
+   */
+  PORTICO__V1__DECISION_REASON__DECISION_REASON_ASSET_NOT_FOUND = 12,
+  /*
+   * Denied: the portfolio that owns the asset is DISABLED.
+   */
+  PORTICO__V1__DECISION_REASON__DECISION_REASON_OWNER_DISABLED = 18,
+  /*
+   * Denied: the task does not exist for the asset's type.
+   */
+  PORTICO__V1__DECISION_REASON__DECISION_REASON_TASK_NOT_VALID_FOR_ASSET_TYPE = 13,
+  /*
    * Denied: none of the token's scopes covers the task.
    */
-  PORTICO__V1__DECISION_REASON__DECISION_REASON_SCOPE_MISSING = 23
+  PORTICO__V1__DECISION_REASON__DECISION_REASON_SCOPE_MISSING = 23,
+  /*
+   * Denied: the asset belongs to another portfolio that has not shared it with the principal's.
+   */
+  PORTICO__V1__DECISION_REASON__DECISION_REASON_NOT_SHARED = 15,
+  /*
+   * Denied: the asset is shared with the principal's portfolio, but not with this task.
+   */
+  PORTICO__V1__DECISION_REASON__DECISION_REASON_TASK_NOT_SHARED = 16,
+  /*
+   * Denied: the principal has no assignment on the asset.
+   */
+  PORTICO__V1__DECISION_REASON__DECISION_REASON_NOT_ASSIGNED = 14,
+  /*
+   * Denied: the principal's assignment on the asset does not grant the task.
+   */
+  PORTICO__V1__DECISION_REASON__DECISION_REASON_TASK_NOT_GRANTED = 19
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(PORTICO__V1__DECISION_REASON)
 } Portico__V1__DecisionReason;
 /*

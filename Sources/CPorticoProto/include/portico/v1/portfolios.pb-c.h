@@ -284,15 +284,11 @@ struct  Portico__V1__AddPersonRequest
   ProtobufCMessage base;
   uint64_t portfolio_id;
   char *name;
-  /*
-   * Unique among the people of the portfolio (ALREADY_EXISTS).
-   */
-  char *email;
   Portico__V1__Role role;
 };
 #define PORTICO__V1__ADD_PERSON_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&portico__v1__add_person_request__descriptor) \
-    , 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, PORTICO__V1__ROLE__ROLE_UNSPECIFIED }
+    , 0, (char *)protobuf_c_empty_string, PORTICO__V1__ROLE__ROLE_UNSPECIFIED }
 
 
 struct  Portico__V1__AddPersonResponse

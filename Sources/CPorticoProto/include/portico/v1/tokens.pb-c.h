@@ -110,15 +110,11 @@ struct  Portico__V1__RevokeAllTokensRequest
 struct  Portico__V1__RevokeAllTokensResponse
 {
   ProtobufCMessage base;
-  /*
-   * How many tokens were revoked.
-   */
-  uint32_t revoked;
   uint64_t revision;
 };
 #define PORTICO__V1__REVOKE_ALL_TOKENS_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&portico__v1__revoke_all_tokens_response__descriptor) \
-    , 0, 0 }
+    , 0 }
 
 
 /*

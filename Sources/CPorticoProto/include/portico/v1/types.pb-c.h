@@ -258,15 +258,11 @@ struct  Portico__V1__Person
   uint64_t id;
   uint64_t portfolio_id;
   char *name;
-  /*
-   * Unique among the people of the portfolio.
-   */
-  char *email;
   Portico__V1__Role role;
 };
 #define PORTICO__V1__PERSON__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&portico__v1__person__descriptor) \
-    , 0, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, PORTICO__V1__ROLE__ROLE_UNSPECIFIED }
+    , 0, 0, (char *)protobuf_c_empty_string, PORTICO__V1__ROLE__ROLE_UNSPECIFIED }
 
 
 /*
