@@ -1,0 +1,105 @@
+import NIOCore
+import PorticoCore
+import PorticoWire
+
+/// The head of one call, as the frame header gave it.
+struct CallHead {
+    let callID: UInt64
+    let method: Method
+    let credential: String
+    let onBehalfOfPersonID: UInt64
+    /// When the client stops waiting; nil for no deadline.
+    let deadline: NIODeadline?
+}
+
+/// A failed call: the status, message and details its response frame carries.
+struct CallFailure: Error, Hashable, Sendable {
+    var code: StatusCode
+    var message: String
+    var detail: ErrorDetail
+
+    init(_ code: StatusCode, _ message: String, reason: String, metaCode: Int32 = 0, metaSubcode: Int32 = 0) {
+        self.code = code
+        self.message = message
+        self.detail = ErrorDetail(reason: reason, metaCode: metaCode, metaSubcode: metaSubcode)
+    }
+
+    init(_ error: WireError) {
+        self.init(error.code, error.message, reason: error.reason)
+    }
+}
+
+/// Work that must leave the event loop (a write awaits its portfolio's actor and the store): it
+/// runs in a task and its answer is written back on the connection's event loop.
+typealias DeferredCall = @Sendable () async -> Result<any WireMessage, CallFailure>
+
+/// Turns calls into answers. The connection handler owns the transport; this owns the meaning.
+protocol CallDispatching: Sendable {
+    /// Answers the call at once through `responder`, or returns the work that will answer it.
+    func dispatch(_ head: CallHead, body: ByteBuffer, responder: inout Responder) -> DeferredCall?
+}
+
+/// Writes answers into a connection's outbound buffer, flushed once per read batch.
+struct Responder {
+    var buffer: ByteBuffer
+    let arena: WireArena
+    let maxFrameBytes: Int
+    /// Credentials already authenticated on this connection (see `Dispatcher.authenticate`).
+    var callers: [String: Caller] = [:]
+    /// Token secrets already verified on this connection, by the token id they name.
+    var presentedTokens: [String: TokenID] = [:]
+
+    /// Decodes a request body with the connection's scratch memory.
+    /// - Throws: `CallFailure` INVALID_ARGUMENT when it does not decode.
+    func decode<M: WireMessage>(_ type: M.Type, from body: ByteBuffer) throws(CallFailure) -> M {
+        do {
+            return try M(decoding: body, arena: self.arena)
+        } catch let error as WireError {
+            throw CallFailure(error)
+        } catch {
+            throw CallFailure(.invalidArgument, "\(M.protoName) does not decode", reason: "MALFORMED_MESSAGE")
+        }
+    }
+
+    /// Writes a successful answer; an answer that cannot be sent becomes a failure of its call.
+    mutating func succeed(_ callID: UInt64, _ message: some WireMessage) {
+        do {
+            try Frame.write(
+                header: .response(callID: callID),
+                message: message,
+                into: &self.buffer,
+                arena: self.arena,
+                maxBytes: self.maxFrameBytes
+            )
+        } catch let error as WireError {
+            let code: StatusCode = error.code == .resourceExhausted ? .resourceExhausted : .internal
+            self.fail(callID, CallFailure(code, "the answer cannot be sent: \(error.message)", reason: error.reason))
+        } catch {
+            self.fail(callID, CallFailure(.internal, "the answer cannot be sent", reason: "ENCODING_FAILED"))
+        }
+    }
+
+    /// Writes a failed answer.
+    mutating func fail(_ callID: UInt64, _ failure: CallFailure) {
+        let header = FrameHeader(
+            kind: .response,
+            callID: callID,
+            statusCode: failure.code,
+            statusMessage: failure.message,
+            errorDetail: failure.detail
+        )
+        do {
+            try Frame(header: header).write(into: &self.buffer, arena: self.arena, maxBytes: self.maxFrameBytes)
+        } catch {
+            // Only a message with a NUL or of megabytes could fail; send the bare status instead.
+            let bare = FrameHeader(kind: .response, callID: callID, statusCode: failure.code)
+            try? Frame(header: bare).write(into: &self.buffer, arena: self.arena)
+        }
+    }
+
+    /// Writes a GOAWAY frame.
+    mutating func goAway(lastCallID: UInt64, status: StatusCode, message: String) {
+        try? Frame(header: .goAway(lastCallID: lastCallID, status: status, message: message))
+            .write(into: &self.buffer, arena: self.arena)
+    }
+}

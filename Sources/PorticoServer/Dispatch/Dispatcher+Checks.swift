@@ -1,0 +1,212 @@
+import HashTreeCollections
+import NIOCore
+import PorticoCore
+import PorticoWire
+
+/// Checks and access lookups: answered on the event loop from one snapshot, without awaiting.
+extension Dispatcher {
+    func checkPermission(_ head: CallHead, _ body: ByteBuffer, _ responder: inout Responder) throws {
+        let request = try responder.decode(CheckPermissionRequest.self, from: body)
+        let caller = try self.authenticate(head, &responder)
+        let snapshot = try self.snapshot(atLeast: request.minRevision)
+        let subject = try self.subject(request.subject, snapshot, &responder)
+        let task = try WireMapping.task(request.task)
+        let asset = AssetID(request.assetID)
+        let now = self.portico.clock.now()
+        if request.explain {
+            let explanation = try self.explain(caller, subject, asset, task, snapshot, now)
+            responder.succeed(
+                head.callID,
+                CheckPermissionResponse(
+                    allowed: explanation.decision.allowed,
+                    reason: WireMapping.wire(explanation.decision.reason),
+                    revision: explanation.decision.revision,
+                    explanation: Self.steps(explanation)
+                )
+            )
+            return
+        }
+        let decision: Decision
+        switch subject {
+        case .principal(let principal):
+            decision = try snapshot.check(as: caller, principal: principal, asset: asset, task: task, now: now)
+        case .token(let token):
+            decision = try snapshot.check(as: caller, token: token, asset: asset, task: task, now: now)
+        }
+        responder.succeed(
+            head.callID,
+            CheckPermissionResponse(allowed: decision.allowed, reason: WireMapping.wire(decision.reason), revision: decision.revision)
+        )
+    }
+
+    func batchCheck(_ head: CallHead, _ body: ByteBuffer, _ responder: inout Responder) throws {
+        let request = try responder.decode(BatchCheckPermissionsRequest.self, from: body)
+        guard request.checks.count <= self.configuration.maxBatchChecks else {
+            throw CallFailure.invalid(
+                "a batch holds at most \(self.configuration.maxBatchChecks) checks, not \(request.checks.count)",
+                field: "checks"
+            )
+        }
+        let caller = try self.authenticate(head, &responder)
+        let snapshot = try self.snapshot(atLeast: request.minRevision)
+        var checks: [CheckRequest] = []
+        checks.reserveCapacity(request.checks.count)
+        for item in request.checks {
+            let subject: CheckRequest.Subject = try self.subject(item.subject.map(Self.itemSubject), snapshot, &responder)
+            checks.append(CheckRequest(subject, asset: AssetID(item.assetID), task: try WireMapping.task(item.task)))
+        }
+        let now = self.portico.clock.now()
+        let results: [CheckResult]
+        if request.explain {
+            results = try checks.map { check in
+                let explanation = try self.explain(caller, check.subject, check.asset, check.task, snapshot, now)
+                return CheckResult(
+                    allowed: explanation.decision.allowed,
+                    reason: WireMapping.wire(explanation.decision.reason),
+                    explanation: Self.steps(explanation)
+                )
+            }
+        } else {
+            results = try snapshot.check(as: caller, batch: checks, now: now).map {
+                CheckResult(allowed: $0.allowed, reason: WireMapping.wire($0.reason))
+            }
+        }
+        responder.succeed(head.callID, BatchCheckPermissionsResponse(results: results, revision: snapshot.revision))
+    }
+
+    func listAccessibleAssets(_ head: CallHead, _ body: ByteBuffer, _ responder: inout Responder) throws {
+        let request = try responder.decode(ListAccessibleAssetsRequest.self, from: body)
+        let caller = try self.authenticate(head, &responder)
+        let snapshot = try self.snapshot(atLeast: request.minRevision)
+        let principal = try Self.principal(request.principal)
+        let type = WireMapping.optionalAssetType(request.assetType)
+        var page = try Self.page(request.pageSize, request.pageToken)
+        var found: [AccessibleAsset] = []
+        var next: UInt64?
+        // The core pages over every accessible asset; a type filter keeps paging until the page fills.
+        repeat {
+            let result = try snapshot.assets(
+                as: caller,
+                of: principal,
+                task: WireMapping.optionalTask(request.task),
+                page: page,
+                now: self.portico.clock.now()
+            )
+            for access in result.items where type == nil || access.type == type {
+                guard let asset = snapshot.state.assets[access.asset] else { continue }
+                found.append(AccessibleAsset(asset: Self.asset(asset), reason: Self.accessReason(asset, principal, snapshot)))
+                if found.count == page.limit { break }
+            }
+            next = found.count == page.limit ? found.last.map { $0.asset!.id } : result.nextPageToken
+            page.after = result.nextPageToken
+        } while found.count < page.limit && next != nil
+        responder.succeed(
+            head.callID,
+            ListAccessibleAssetsResponse(assets: found, nextPageToken: Self.token(next), revision: snapshot.revision)
+        )
+    }
+
+    func listAssetPrincipals(_ head: CallHead, _ body: ByteBuffer, _ responder: inout Responder) throws {
+        let request = try responder.decode(ListAssetPrincipalsRequest.self, from: body)
+        let caller = try self.authenticate(head, &responder)
+        let snapshot = try self.snapshot(atLeast: request.minRevision)
+        let asset = AssetID(request.assetID)
+        let page = try snapshot.principals(
+            as: caller,
+            on: asset,
+            task: WireMapping.optionalTask(request.task),
+            page: try Self.page(request.pageSize, request.pageToken),
+            now: self.portico.clock.now()
+        )
+        let principals = page.items.map { access in
+            PorticoWire.PrincipalAccess(
+                principal: Self.principal(access.principal, snapshot),
+                portfolioID: access.portfolio.rawValue,
+                effectiveTasks: WireMapping.wire(access.tasks),
+                reason: snapshot.state.assets[asset].map { Self.accessReason($0, access.principal, snapshot) } ?? .unspecified
+            )
+        }
+        responder.succeed(
+            head.callID,
+            ListAssetPrincipalsResponse(principals: principals, nextPageToken: Self.token(page.nextPageToken), revision: snapshot.revision)
+        )
+    }
+
+    func listAuditEvents(_ head: CallHead, _ body: ByteBuffer, _ responder: inout Responder) throws {
+        let request = try responder.decode(ListAuditEventsRequest.self, from: body)
+        let caller = try self.authenticate(head, &responder)
+        let snapshot = self.portico.snapshot
+        let limit = try Self.page(request.pageSize, "").limit
+        let after = request.pageToken.isEmpty ? request.afterRevision : try Self.after(request.pageToken)
+        let page = try snapshot.auditEvents(as: caller, after: after, limit: limit, now: self.portico.clock.now())
+        responder.succeed(
+            head.callID,
+            ListAuditEventsResponse(
+                events: page.items.map(Self.auditEvent),
+                nextPageToken: Self.token(page.nextPageToken),
+                revision: snapshot.revision
+            )
+        )
+    }
+
+    // MARK: helpers
+
+    private static func itemSubject(_ subject: CheckItem.Subject) -> CheckPermissionRequest.Subject {
+        switch subject {
+        case .personID(let id): .personID(id)
+        case .systemUserID(let id): .systemUserID(id)
+        case .token(let token): .token(token)
+        }
+    }
+
+    /// The subject of a check; a token secret becomes the token it names, once its hash matches.
+    private func subject(
+        _ subject: CheckPermissionRequest.Subject?,
+        _ snapshot: AccessSnapshot,
+        _ responder: inout Responder
+    ) throws -> CheckRequest.Subject {
+        switch subject {
+        case .personID(let id), .systemUserID(let id):
+            return .principal(PrincipalID(id))
+        case .token(let secret):
+            if let known = responder.presentedTokens[secret] { return .token(known) }
+            // A secret that names no token checks as an unknown token: the core denies TOKEN_NOT_FOUND.
+            guard let token = snapshot.token(presentedSecret: secret) else { return .token(TokenID(0)) }
+            if responder.presentedTokens.count >= 256 { responder.presentedTokens.removeAll(keepingCapacity: true) }
+            responder.presentedTokens[secret] = token
+            return .token(token)
+        case nil:
+            throw CallFailure.invalid("a check needs a subject: person_id, system_user_id or token", field: "subject")
+        }
+    }
+
+    private func explain(
+        _ caller: Caller,
+        _ subject: CheckRequest.Subject,
+        _ asset: AssetID,
+        _ task: PorticoCore.AssetTask,
+        _ snapshot: AccessSnapshot,
+        _ now: Timestamp
+    ) throws -> Explanation {
+        switch subject {
+        case .principal(let principal):
+            try snapshot.explain(as: caller, principal: principal, asset: asset, task: task, now: now)
+        case .token(let token):
+            try snapshot.explain(as: caller, token: token, asset: asset, task: task, now: now)
+        }
+    }
+
+    static func steps(_ explanation: Explanation) -> [ExplainStep] {
+        explanation.steps.enumerated().map { index, step in
+            let last = index == explanation.steps.count - 1
+            return ExplainStep(rule: .unspecified, passed: !last || explanation.decision.allowed, detail: step)
+        }
+    }
+
+    /// Why `principal` reaches `asset`: its own portfolio's, or through a share.
+    static func accessReason(_ asset: AssetRecord, _ principal: PrincipalID, _ snapshot: AccessSnapshot) -> WireDecisionReason {
+        guard let record = snapshot.state.principals[principal] else { return .unspecified }
+        if record.portfolio == asset.owner { return record.role == .admin ? .adminRole : .assigned }
+        return record.role == .admin ? .sharedAdminRole : .sharedAssigned
+    }
+}

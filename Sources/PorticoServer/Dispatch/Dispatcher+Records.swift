@@ -1,0 +1,199 @@
+import HashTreeCollections
+import PorticoCore
+import PorticoWire
+
+/// Domain records as wire messages, and the small conversions every RPC shares.
+extension Dispatcher {
+    static func missing(_ what: String) -> CallFailure {
+        CallFailure(.notFound, "\(what) does not exist", reason: "NOT_FOUND", metaCode: 100)
+    }
+
+    static func portfolio(_ id: UInt64, _ snapshot: AccessSnapshot) throws -> Portfolio {
+        guard let record = snapshot.state.portfolios[PortfolioID(id)] else { throw Self.missing("portfolio \(id)") }
+        return Self.portfolio(record)
+    }
+
+    static func portfolio(_ record: PortfolioRecord) -> Portfolio {
+        Portfolio(
+            id: record.id.rawValue,
+            name: record.name,
+            status: WireMapping.wire(record.status),
+            systemUserTier: WireMapping.wire(record.tier)
+        )
+    }
+
+    static func person(_ id: UInt64, _ snapshot: AccessSnapshot) throws -> Person {
+        guard let record = snapshot.state.principals[PrincipalID(id)], record.kind == .person, !record.removed else {
+            throw Self.missing("person \(id)")
+        }
+        return Self.person(record)
+    }
+
+    static func person(_ record: PrincipalRecord) -> Person {
+        Person(id: record.id.rawValue, portfolioID: record.portfolio.rawValue, name: record.name, role: WireMapping.wire(record.role))
+    }
+
+    static func systemUser(_ id: UInt64, _ snapshot: AccessSnapshot) throws -> SystemUser {
+        guard let record = snapshot.state.principals[PrincipalID(id)], record.kind == .systemUser, !record.removed else {
+            throw Self.missing("system user \(id)")
+        }
+        return Self.systemUser(record)
+    }
+
+    static func systemUser(_ record: PrincipalRecord) -> SystemUser {
+        SystemUser(id: record.id.rawValue, portfolioID: record.portfolio.rawValue, name: record.name, role: WireMapping.wire(record.role))
+    }
+
+    static func app(_ id: UInt64, _ snapshot: AccessSnapshot) throws -> App {
+        guard let record = snapshot.state.apps[AppID(id)] else { throw Self.missing("app \(id)") }
+        return Self.app(record)
+    }
+
+    static func app(_ record: AppRecord) -> App {
+        App(id: record.id.rawValue, portfolioID: record.portfolio.rawValue, name: record.name)
+    }
+
+    static func asset(_ id: UInt64, _ snapshot: AccessSnapshot) throws -> Asset {
+        guard let record = snapshot.state.assets[AssetID(id)] else { throw Self.missing("asset \(id)") }
+        return Self.asset(record)
+    }
+
+    static func asset(_ record: AssetRecord) -> Asset {
+        Asset(id: record.id.rawValue, ownerPortfolioID: record.owner.rawValue, type: WireMapping.wire(record.type), name: record.name)
+    }
+
+    static func credential(_ id: UInt64, _ snapshot: AccessSnapshot) throws -> PorticoWire.ServiceCredential {
+        guard let record = snapshot.state.credentials[CredentialID(id)] else { throw Self.missing("service credential \(id)") }
+        return Self.credential(record)
+    }
+
+    static func credential(_ record: CredentialRecord) -> PorticoWire.ServiceCredential {
+        PorticoWire.ServiceCredential(id: record.id.rawValue, name: record.name, revoked: record.revoked)
+    }
+
+    /// A principal's assignment on an asset, or nil when it has none.
+    static func assignment(_ principal: PrincipalID, _ asset: AssetID, _ snapshot: AccessSnapshot) -> Assignment? {
+        guard let record = snapshot.state.principals[principal], let grant = record.grants[asset] else { return nil }
+        return Self.assignment(record, asset, grant)
+    }
+
+    static func assignment(_ record: PrincipalRecord, _ asset: AssetID, _ grant: Grant) -> Assignment {
+        Assignment(
+            principal: Self.wirePrincipal(record),
+            assetID: asset.rawValue,
+            tasks: WireMapping.wire(grant.granted),
+            effectiveTasks: WireMapping.wire(grant.effective)
+        )
+    }
+
+    static func share(_ asset: AssetID, _ partner: PortfolioID, _ snapshot: AccessSnapshot) throws -> Share {
+        guard let record = snapshot.state.assets[asset], let grant = record.shares[partner] else {
+            throw Self.missing("share of asset \(asset) with portfolio \(partner)")
+        }
+        return Share(
+            assetID: asset.rawValue,
+            ownerPortfolioID: record.owner.rawValue,
+            partnerPortfolioID: partner.rawValue,
+            tasks: WireMapping.wire(grant.granted)
+        )
+    }
+
+    static func shareRequest(_ id: UInt64, _ snapshot: AccessSnapshot) throws -> PorticoWire.ShareRequest {
+        guard let record = snapshot.state.shareRequests[ShareRequestID(id)] else { throw Self.missing("share request \(id)") }
+        return Self.shareRequest(record, owner: snapshot.state.assets[record.asset]?.owner)
+    }
+
+    static func shareRequest(_ record: ShareRequestRecord, owner: PortfolioID?) -> PorticoWire.ShareRequest {
+        let state: ShareRequestState =
+            switch record.status {
+            case .pending: .pending
+            case .approved: .approved
+            case .declined: .declined
+            }
+        return PorticoWire.ShareRequest(
+            id: record.id.rawValue,
+            assetID: record.asset.rawValue,
+            ownerPortfolioID: owner?.rawValue ?? 0,
+            requestingPortfolioID: record.requester.rawValue,
+            tasks: WireMapping.wire(record.tasks),
+            state: state
+        )
+    }
+
+    static func tokenInfo(_ id: TokenID, _ snapshot: AccessSnapshot, now: Timestamp) throws -> TokenInfo {
+        guard let record = snapshot.state.tokens[id] else { throw Self.missing("token \(id)") }
+        return Self.tokenInfo(record, now: now)
+    }
+
+    static func tokenInfo(_ record: TokenRecord, now: Timestamp) -> TokenInfo {
+        let state: TokenState =
+            if record.revoked { .revoked } else if let expiry = record.expiresAt, expiry <= now { .expired } else { .active }
+        return TokenInfo(
+            id: record.id.rawValue,
+            portfolioID: record.portfolio.rawValue,
+            systemUserID: record.principal.rawValue,
+            appID: record.app.rawValue,
+            scopes: WireMapping.wire(record.scopes),
+            expiry: record.expiresAt == nil ? .never : .sixtyDays,
+            expiresAtUnixMicros: (record.expiresAt?.milliseconds ?? 0) * 1000,
+            state: state
+        )
+    }
+
+    static func auditEvent(_ event: PorticoCore.AuditEvent) -> PorticoWire.AuditEvent {
+        let actor: Actor =
+            switch event.caller {
+            case .operator: Actor(kind: .operator)
+            case .service(let id, let person): Actor(kind: .service, id: id.rawValue, onBehalfOfPersonID: person?.rawValue ?? 0)
+            case .systemUser(let token): Actor(kind: .systemUserToken, id: token.rawValue)
+            }
+        let summary = ([event.target] + event.effects).filter { !$0.isEmpty }.joined(separator: "; ")
+        return PorticoWire.AuditEvent(
+            revision: event.revision,
+            timeUnixMicros: event.time.milliseconds * 1000,
+            actor: actor,
+            operation: event.operation,
+            summary: summary
+        )
+    }
+
+    // MARK: principals
+
+    static func wirePrincipal(_ record: PrincipalRecord) -> Principal {
+        Principal(kind: record.kind == .person ? .person : .systemUser, id: record.id.rawValue)
+    }
+
+    static func principal(_ id: PrincipalID, _ snapshot: AccessSnapshot) -> Principal {
+        snapshot.state.principals[id].map(Self.wirePrincipal) ?? Principal(kind: .unspecified, id: id.rawValue)
+    }
+
+    static func principal(_ wire: Principal?, field: String = "principal") throws -> PrincipalID {
+        guard let wire, wire.kind != .unspecified, wire.id != 0 else {
+            throw CallFailure.invalid("a principal (kind and id) is required", field: field)
+        }
+        return PrincipalID(wire.id)
+    }
+
+    // MARK: pages and names
+
+    /// A page request from a page size (0: 100, above 1000: 1000) and a page token.
+    static func page(_ size: UInt32, _ token: String) throws -> PageRequest {
+        let limit = size == 0 ? 100 : min(Int(size), PageRequest.maximumLimit)
+        return PageRequest(after: token.isEmpty ? nil : try Self.after(token), limit: limit)
+    }
+
+    static func after(_ token: String) throws -> UInt64 {
+        guard let after = UInt64(token) else { throw CallFailure.invalid("the page token is not valid", field: "page_token") }
+        return after
+    }
+
+    static func token(_ next: UInt64?) -> String { next.map(String.init) ?? "" }
+
+    /// A display name: 1 to 200 characters, no control characters.
+    static func name(_ name: String, field: String = "name") throws -> String {
+        guard (1...200).contains(name.count), !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw CallFailure.invalid("a name of 1 to 200 characters without control characters is required", field: field)
+        }
+        return name
+    }
+}

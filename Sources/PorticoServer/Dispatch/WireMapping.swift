@@ -1,0 +1,164 @@
+import PorticoCore
+import PorticoWire
+
+// Domain values and wire values, mapped in both directions. The wire enums are generated from the
+// proto files and the domain enums are the core's own; both list the same cases in the same order
+// (wire = domain + 1, 0 being UNSPECIFIED), which WireMappingTests checks name by name.
+
+typealias WireAssetTask = PorticoWire.AssetTask
+typealias WireAssetType = PorticoWire.AssetType
+typealias WireScope = PorticoWire.Scope
+typealias WireRole = PorticoWire.Role
+typealias WirePortfolioStatus = PorticoWire.PortfolioStatus
+typealias WireSystemUserTier = PorticoWire.SystemUserTier
+typealias WireDecisionReason = PorticoWire.DecisionReason
+typealias WireTokenExpiry = PorticoWire.TokenExpiry
+
+enum WireMapping {
+    // MARK: enums whose cases line up one to one
+
+    static func task(_ wire: WireAssetTask, field: String = "task") throws(CallFailure) -> PorticoCore.AssetTask {
+        guard wire != .unspecified, let task = PorticoCore.AssetTask(rawValue: UInt8(wire.rawValue - 1)) else {
+            throw CallFailure.invalid("a task is required", field: field)
+        }
+        return task
+    }
+
+    static func optionalTask(_ wire: WireAssetTask) -> PorticoCore.AssetTask? {
+        wire == .unspecified ? nil : PorticoCore.AssetTask(rawValue: UInt8(wire.rawValue - 1))
+    }
+
+    static func wire(_ task: PorticoCore.AssetTask) -> WireAssetTask {
+        WireAssetTask(rawValue: Int32(task.rawValue) + 1)!
+    }
+
+    static func tasks(_ wire: [WireAssetTask], field: String = "tasks") throws(CallFailure) -> TaskSet {
+        var set = TaskSet()
+        for task in wire { set.insert(TaskSet(try Self.task(task, field: field))) }
+        return set
+    }
+
+    static func wire(_ tasks: TaskSet) -> [WireAssetTask] { tasks.tasks.map(Self.wire) }
+
+    static func assetType(_ wire: WireAssetType, field: String = "type") throws(CallFailure) -> PorticoCore.AssetType {
+        guard wire != .unspecified, let type = PorticoCore.AssetType(rawValue: UInt8(wire.rawValue - 1)) else {
+            throw CallFailure.invalid("an asset type is required", field: field)
+        }
+        return type
+    }
+
+    static func optionalAssetType(_ wire: WireAssetType) -> PorticoCore.AssetType? {
+        wire == .unspecified ? nil : PorticoCore.AssetType(rawValue: UInt8(wire.rawValue - 1))
+    }
+
+    static func wire(_ type: PorticoCore.AssetType) -> WireAssetType {
+        WireAssetType(rawValue: Int32(type.rawValue) + 1)!
+    }
+
+    static func scopes(_ wire: [WireScope]) throws(CallFailure) -> ScopeSet {
+        var set = ScopeSet()
+        for scope in wire {
+            guard scope != .unspecified, let domain = PorticoCore.Scope(rawValue: UInt8(scope.rawValue - 1)) else {
+                throw CallFailure.invalid("SCOPE_UNSPECIFIED is not a scope", field: "scopes")
+            }
+            set.insert(ScopeSet(domain))
+        }
+        return set
+    }
+
+    static func wire(_ scopes: ScopeSet) -> [WireScope] {
+        PorticoCore.Scope.allCases.filter { scopes.contains(ScopeSet($0)) }.map { WireScope(rawValue: Int32($0.rawValue) + 1)! }
+    }
+
+    // MARK: enums mapped by name
+
+    static func role(_ wire: WireRole, field: String = "role") throws(CallFailure) -> PorticoCore.Role {
+        switch wire {
+        case .admin: .admin
+        case .employee: .employee
+        case .unspecified: throw CallFailure.invalid("a role is required", field: field)
+        }
+    }
+
+    static func wire(_ role: PorticoCore.Role) -> WireRole {
+        switch role {
+        case .admin: .admin
+        case .employee: .employee
+        }
+    }
+
+    static func status(_ wire: WirePortfolioStatus) throws(CallFailure) -> PorticoCore.PortfolioStatus {
+        switch wire {
+        case .active: .active
+        case .restricted: .restricted
+        case .disabled: .disabled
+        case .unspecified: throw CallFailure.invalid("a status is required", field: "status")
+        }
+    }
+
+    static func wire(_ status: PorticoCore.PortfolioStatus) -> WirePortfolioStatus {
+        switch status {
+        case .active: .active
+        case .restricted: .restricted
+        case .disabled: .disabled
+        }
+    }
+
+    static func tier(_ wire: WireSystemUserTier, default fallback: PorticoCore.SystemUserTier? = nil) throws(CallFailure)
+        -> PorticoCore.SystemUserTier
+    {
+        switch wire {
+        case .none: return .none
+        case .standard: return .standard
+        case .advanced: return .advanced
+        case .unspecified:
+            guard let fallback else { throw CallFailure.invalid("a system user tier is required", field: "system_user_tier") }
+            return fallback
+        }
+    }
+
+    static func wire(_ tier: PorticoCore.SystemUserTier) -> WireSystemUserTier {
+        switch tier {
+        case .none: .none
+        case .standard: .standard
+        case .advanced: .advanced
+        }
+    }
+
+    static func expiry(_ wire: WireTokenExpiry) -> PorticoCore.TokenExpiry {
+        switch wire {
+        case .sixtyDays: .sixtyDays
+        case .never, .unspecified: .never
+        }
+    }
+
+    static func wire(_ expiry: PorticoCore.TokenExpiry) -> WireTokenExpiry {
+        switch expiry {
+        case .never: .never
+        case .sixtyDays: .sixtyDays
+        }
+    }
+
+    static func wire(_ reason: PorticoCore.DecisionReason) -> WireDecisionReason {
+        switch reason {
+        case .adminRole: .adminRole
+        case .assigned: .assigned
+        case .sharedAdminRole: .sharedAdminRole
+        case .sharedAssigned: .sharedAssigned
+        case .tokenNotFound: .tokenNotFound
+        case .tokenRevoked: .tokenRevoked
+        case .tokenExpired: .tokenExpired
+        case .principalNotFound: .principalNotFound
+        case .principalRemoved: .principalRemoved
+        case .portfolioDisabled: .portfolioDisabled
+        case .assetNotFound: .assetNotFound
+        case .ownerDisabled: .ownerDisabled
+        case .taskNotValidForAsset: .taskNotValidForAssetType
+        case .scopeMissing: .scopeMissing
+        case .notShared: .notShared
+        case .taskNotShared: .taskNotShared
+        case .notAssigned: .notAssigned
+        case .taskNotGranted: .taskNotGranted
+        }
+    }
+}
