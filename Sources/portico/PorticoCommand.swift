@@ -5,6 +5,6 @@ struct PorticoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "portico",
         abstract: "Portico: access control for business portfolios.",
-        subcommands: []
+        subcommands: [ServeCommand.self]
     )
 }

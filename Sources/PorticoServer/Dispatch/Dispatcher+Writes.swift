@@ -9,9 +9,8 @@ extension Dispatcher {
     /// Builds the answer to a committed command from its result and a snapshot that includes it.
     typealias Answer = @Sendable (CommandResult, AccessSnapshot) throws -> any WireMessage
 
-    func write(_ head: CallHead, _ body: ByteBuffer, _ responder: inout Responder) throws -> DeferredCall? {
-        let (command, answer) = try self.command(head.method, body, responder)
-        let caller = try self.authenticate(head, &responder)
+    func write(_ method: Method, _ body: ByteBuffer, _ caller: Caller, _ responder: Responder) throws -> DeferredCall? {
+        let (command, answer) = try self.command(method, body, responder)
         let portico = self.portico
         return {
             do {

@@ -32,11 +32,11 @@ struct Dispatcher: CallDispatching {
             case .listAuditEvents:
                 try self.listAuditEvents(head, body, &responder)
             default:
-                if let read = self.read(head.method) {
-                    let caller = try self.authenticate(head, &responder)
-                    responder.succeed(head.callID, try read(self, caller, body, responder))
+                let caller = try self.authenticate(head, &responder)
+                if let answer = try self.read(head.method, body, caller, responder) {
+                    responder.succeed(head.callID, answer)
                 } else {
-                    return try self.write(head, body, &responder)
+                    return try self.write(head.method, body, caller, responder)
                 }
             }
         } catch {
@@ -111,11 +111,3 @@ public enum OperatorKey {
     }
 }
 
-extension Dispatcher {
-    /// A read of `method` from the snapshot, or nil when `method` is not a read.
-    typealias Read = (Dispatcher, Caller, ByteBuffer, Responder) throws -> any WireMessage
-
-    func read(_ method: Method) -> Read? {
-        nil
-    }
-}

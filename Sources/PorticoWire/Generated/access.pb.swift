@@ -30,6 +30,15 @@ public struct AssignTasksRequest: WireMessage {
     }
 }
 
+extension AssignTasksRequest: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.principal, forKey: "principal")
+        try container.encode(self.assetID, forKey: "assetId")
+        try container.encode(self.tasks, forKey: "tasks")
+    }
+}
+
 extension AssignTasksRequest: CMessageCodec {
     typealias CMessage = Portico__V1__AssignTasksRequest
 
@@ -78,6 +87,14 @@ public struct AssignTasksResponse: WireMessage {
 
     public func encode(into buffer: inout ByteBuffer, arena: WireArena) throws {
         try self.encodeC(into: &buffer, arena: arena)
+    }
+}
+
+extension AssignTasksResponse: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.assignment, forKey: "assignment")
+        try container.encode(self.revision, forKey: "revision")
     }
 }
 
@@ -131,6 +148,14 @@ public struct UnassignTasksRequest: WireMessage {
     }
 }
 
+extension UnassignTasksRequest: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.principal, forKey: "principal")
+        try container.encode(self.assetID, forKey: "assetId")
+    }
+}
+
 extension UnassignTasksRequest: CMessageCodec {
     typealias CMessage = Portico__V1__UnassignTasksRequest
 
@@ -174,6 +199,13 @@ public struct UnassignTasksResponse: WireMessage {
 
     public func encode(into buffer: inout ByteBuffer, arena: WireArena) throws {
         try self.encodeC(into: &buffer, arena: arena)
+    }
+}
+
+extension UnassignTasksResponse: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.revision, forKey: "revision")
     }
 }
 
@@ -226,6 +258,15 @@ public struct ListAssignmentsByPrincipalRequest: WireMessage {
     }
 }
 
+extension ListAssignmentsByPrincipalRequest: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.principal, forKey: "principal")
+        try container.encode(self.pageSize, forKey: "pageSize")
+        try container.encode(self.pageToken, forKey: "pageToken")
+    }
+}
+
 extension ListAssignmentsByPrincipalRequest: CMessageCodec {
     typealias CMessage = Portico__V1__ListAssignmentsByPrincipalRequest
 
@@ -273,6 +314,14 @@ public struct ListAssignmentsByPrincipalResponse: WireMessage {
 
     public func encode(into buffer: inout ByteBuffer, arena: WireArena) throws {
         try self.encodeC(into: &buffer, arena: arena)
+    }
+}
+
+extension ListAssignmentsByPrincipalResponse: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.assignments, forKey: "assignments")
+        try container.encode(self.nextPageToken, forKey: "nextPageToken")
     }
 }
 
@@ -328,6 +377,15 @@ public struct ListAssignmentsByAssetRequest: WireMessage {
     }
 }
 
+extension ListAssignmentsByAssetRequest: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.assetID, forKey: "assetId")
+        try container.encode(self.pageSize, forKey: "pageSize")
+        try container.encode(self.pageToken, forKey: "pageToken")
+    }
+}
+
 extension ListAssignmentsByAssetRequest: CMessageCodec {
     typealias CMessage = Portico__V1__ListAssignmentsByAssetRequest
 
@@ -375,6 +433,14 @@ public struct ListAssignmentsByAssetResponse: WireMessage {
 
     public func encode(into buffer: inout ByteBuffer, arena: WireArena) throws {
         try self.encodeC(into: &buffer, arena: arena)
+    }
+}
+
+extension ListAssignmentsByAssetResponse: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.assignments, forKey: "assignments")
+        try container.encode(self.nextPageToken, forKey: "nextPageToken")
     }
 }
 
@@ -428,6 +494,14 @@ public struct AddPartnerRequest: WireMessage {
     }
 }
 
+extension AddPartnerRequest: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.portfolioID, forKey: "portfolioId")
+        try container.encode(self.partnerPortfolioID, forKey: "partnerPortfolioId")
+    }
+}
+
 extension AddPartnerRequest: CMessageCodec {
     typealias CMessage = Portico__V1__AddPartnerRequest
 
@@ -473,6 +547,14 @@ public struct AddPartnerResponse: WireMessage {
 
     public func encode(into buffer: inout ByteBuffer, arena: WireArena) throws {
         try self.encodeC(into: &buffer, arena: arena)
+    }
+}
+
+extension AddPartnerResponse: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.partner, forKey: "partner")
+        try container.encode(self.revision, forKey: "revision")
     }
 }
 
@@ -525,6 +607,14 @@ public struct RemovePartnerRequest: WireMessage {
     }
 }
 
+extension RemovePartnerRequest: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.portfolioID, forKey: "portfolioId")
+        try container.encode(self.partnerPortfolioID, forKey: "partnerPortfolioId")
+    }
+}
+
 extension RemovePartnerRequest: CMessageCodec {
     typealias CMessage = Portico__V1__RemovePartnerRequest
 
@@ -568,6 +658,13 @@ public struct RemovePartnerResponse: WireMessage {
 
     public func encode(into buffer: inout ByteBuffer, arena: WireArena) throws {
         try self.encodeC(into: &buffer, arena: arena)
+    }
+}
+
+extension RemovePartnerResponse: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.revision, forKey: "revision")
     }
 }
 
@@ -620,6 +717,15 @@ public struct ListPartnersRequest: WireMessage {
     }
 }
 
+extension ListPartnersRequest: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.portfolioID, forKey: "portfolioId")
+        try container.encode(self.pageSize, forKey: "pageSize")
+        try container.encode(self.pageToken, forKey: "pageToken")
+    }
+}
+
 extension ListPartnersRequest: CMessageCodec {
     typealias CMessage = Portico__V1__ListPartnersRequest
 
@@ -667,6 +773,14 @@ public struct ListPartnersResponse: WireMessage {
 
     public func encode(into buffer: inout ByteBuffer, arena: WireArena) throws {
         try self.encodeC(into: &buffer, arena: arena)
+    }
+}
+
+extension ListPartnersResponse: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.partners, forKey: "partners")
+        try container.encode(self.nextPageToken, forKey: "nextPageToken")
     }
 }
 
@@ -723,6 +837,15 @@ public struct ShareAssetRequest: WireMessage {
     }
 }
 
+extension ShareAssetRequest: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.assetID, forKey: "assetId")
+        try container.encode(self.partnerPortfolioID, forKey: "partnerPortfolioId")
+        try container.encode(self.tasks, forKey: "tasks")
+    }
+}
+
 extension ShareAssetRequest: CMessageCodec {
     typealias CMessage = Portico__V1__ShareAssetRequest
 
@@ -771,6 +894,14 @@ public struct ShareAssetResponse: WireMessage {
 
     public func encode(into buffer: inout ByteBuffer, arena: WireArena) throws {
         try self.encodeC(into: &buffer, arena: arena)
+    }
+}
+
+extension ShareAssetResponse: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.share, forKey: "share")
+        try container.encode(self.revision, forKey: "revision")
     }
 }
 
@@ -825,6 +956,15 @@ public struct UpdateShareRequest: WireMessage {
     }
 }
 
+extension UpdateShareRequest: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.assetID, forKey: "assetId")
+        try container.encode(self.partnerPortfolioID, forKey: "partnerPortfolioId")
+        try container.encode(self.tasks, forKey: "tasks")
+    }
+}
+
 extension UpdateShareRequest: CMessageCodec {
     typealias CMessage = Portico__V1__UpdateShareRequest
 
@@ -873,6 +1013,14 @@ public struct UpdateShareResponse: WireMessage {
 
     public func encode(into buffer: inout ByteBuffer, arena: WireArena) throws {
         try self.encodeC(into: &buffer, arena: arena)
+    }
+}
+
+extension UpdateShareResponse: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.share, forKey: "share")
+        try container.encode(self.revision, forKey: "revision")
     }
 }
 
@@ -925,6 +1073,14 @@ public struct UnshareAssetRequest: WireMessage {
     }
 }
 
+extension UnshareAssetRequest: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.assetID, forKey: "assetId")
+        try container.encode(self.partnerPortfolioID, forKey: "partnerPortfolioId")
+    }
+}
+
 extension UnshareAssetRequest: CMessageCodec {
     typealias CMessage = Portico__V1__UnshareAssetRequest
 
@@ -968,6 +1124,13 @@ public struct UnshareAssetResponse: WireMessage {
 
     public func encode(into buffer: inout ByteBuffer, arena: WireArena) throws {
         try self.encodeC(into: &buffer, arena: arena)
+    }
+}
+
+extension UnshareAssetResponse: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.revision, forKey: "revision")
     }
 }
 
@@ -1020,6 +1183,15 @@ public struct ListSharesRequest: WireMessage {
     }
 }
 
+extension ListSharesRequest: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.portfolioID, forKey: "portfolioId")
+        try container.encode(self.pageSize, forKey: "pageSize")
+        try container.encode(self.pageToken, forKey: "pageToken")
+    }
+}
+
 extension ListSharesRequest: CMessageCodec {
     typealias CMessage = Portico__V1__ListSharesRequest
 
@@ -1067,6 +1239,14 @@ public struct ListSharesResponse: WireMessage {
 
     public func encode(into buffer: inout ByteBuffer, arena: WireArena) throws {
         try self.encodeC(into: &buffer, arena: arena)
+    }
+}
+
+extension ListSharesResponse: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.shares, forKey: "shares")
+        try container.encode(self.nextPageToken, forKey: "nextPageToken")
     }
 }
 
@@ -1123,6 +1303,15 @@ public struct RequestShareRequest: WireMessage {
     }
 }
 
+extension RequestShareRequest: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.portfolioID, forKey: "portfolioId")
+        try container.encode(self.assetID, forKey: "assetId")
+        try container.encode(self.tasks, forKey: "tasks")
+    }
+}
+
 extension RequestShareRequest: CMessageCodec {
     typealias CMessage = Portico__V1__RequestShareRequest
 
@@ -1174,6 +1363,14 @@ public struct RequestShareResponse: WireMessage {
     }
 }
 
+extension RequestShareResponse: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.shareRequest, forKey: "shareRequest")
+        try container.encode(self.revision, forKey: "revision")
+    }
+}
+
 extension RequestShareResponse: CMessageCodec {
     typealias CMessage = Portico__V1__RequestShareResponse
 
@@ -1222,6 +1419,13 @@ public struct ApproveShareRequestRequest: WireMessage {
     }
 }
 
+extension ApproveShareRequestRequest: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.shareRequestID, forKey: "shareRequestId")
+    }
+}
+
 extension ApproveShareRequestRequest: CMessageCodec {
     typealias CMessage = Portico__V1__ApproveShareRequestRequest
 
@@ -1267,6 +1471,15 @@ public struct ApproveShareRequestResponse: WireMessage {
 
     public func encode(into buffer: inout ByteBuffer, arena: WireArena) throws {
         try self.encodeC(into: &buffer, arena: arena)
+    }
+}
+
+extension ApproveShareRequestResponse: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.shareRequest, forKey: "shareRequest")
+        try container.encode(self.share, forKey: "share")
+        try container.encode(self.revision, forKey: "revision")
     }
 }
 
@@ -1319,6 +1532,13 @@ public struct DeclineShareRequestRequest: WireMessage {
     }
 }
 
+extension DeclineShareRequestRequest: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.shareRequestID, forKey: "shareRequestId")
+    }
+}
+
 extension DeclineShareRequestRequest: CMessageCodec {
     typealias CMessage = Portico__V1__DeclineShareRequestRequest
 
@@ -1362,6 +1582,14 @@ public struct DeclineShareRequestResponse: WireMessage {
 
     public func encode(into buffer: inout ByteBuffer, arena: WireArena) throws {
         try self.encodeC(into: &buffer, arena: arena)
+    }
+}
+
+extension DeclineShareRequestResponse: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.shareRequest, forKey: "shareRequest")
+        try container.encode(self.revision, forKey: "revision")
     }
 }
 
@@ -1419,6 +1647,16 @@ public struct ListShareRequestsRequest: WireMessage {
     }
 }
 
+extension ListShareRequestsRequest: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.portfolioID, forKey: "portfolioId")
+        try container.encode(self.state, forKey: "state")
+        try container.encode(self.pageSize, forKey: "pageSize")
+        try container.encode(self.pageToken, forKey: "pageToken")
+    }
+}
+
 extension ListShareRequestsRequest: CMessageCodec {
     typealias CMessage = Portico__V1__ListShareRequestsRequest
 
@@ -1468,6 +1706,14 @@ public struct ListShareRequestsResponse: WireMessage {
 
     public func encode(into buffer: inout ByteBuffer, arena: WireArena) throws {
         try self.encodeC(into: &buffer, arena: arena)
+    }
+}
+
+extension ListShareRequestsResponse: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.shareRequests, forKey: "shareRequests")
+        try container.encode(self.nextPageToken, forKey: "nextPageToken")
     }
 }
 

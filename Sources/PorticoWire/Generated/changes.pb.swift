@@ -31,6 +31,16 @@ public struct ListAuditEventsRequest: WireMessage {
     }
 }
 
+extension ListAuditEventsRequest: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.afterRevision, forKey: "afterRevision")
+        try container.encode(self.portfolioID, forKey: "portfolioId")
+        try container.encode(self.pageSize, forKey: "pageSize")
+        try container.encode(self.pageToken, forKey: "pageToken")
+    }
+}
+
 extension ListAuditEventsRequest: CMessageCodec {
     typealias CMessage = Portico__V1__ListAuditEventsRequest
 
@@ -83,6 +93,15 @@ public struct ListAuditEventsResponse: WireMessage {
 
     public func encode(into buffer: inout ByteBuffer, arena: WireArena) throws {
         try self.encodeC(into: &buffer, arena: arena)
+    }
+}
+
+extension ListAuditEventsResponse: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.events, forKey: "events")
+        try container.encode(self.nextPageToken, forKey: "nextPageToken")
+        try container.encode(self.revision, forKey: "revision")
     }
 }
 

@@ -128,6 +128,15 @@ public struct ExplainStep: WireMessage {
     }
 }
 
+extension ExplainStep: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.rule, forKey: "rule")
+        try container.encode(self.passed, forKey: "passed")
+        try container.encode(self.detail, forKey: "detail")
+    }
+}
+
 extension ExplainStep: CMessageCodec {
     typealias CMessage = Portico__V1__ExplainStep
 
@@ -191,6 +200,22 @@ public struct CheckPermissionRequest: WireMessage {
 
     public func encode(into buffer: inout ByteBuffer, arena: WireArena) throws {
         try self.encodeC(into: &buffer, arena: arena)
+    }
+}
+
+extension CheckPermissionRequest: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.assetID, forKey: "assetId")
+        try container.encode(self.task, forKey: "task")
+        try container.encode(self.explain, forKey: "explain")
+        try container.encode(self.minRevision, forKey: "minRevision")
+        switch self.subject {
+        case .personID(let value)?: try container.encode(value, forKey: "personId")
+        case .systemUserID(let value)?: try container.encode(value, forKey: "systemUserId")
+        case .token(let value)?: try container.encode(value, forKey: "token")
+        case nil: break
+        }
     }
 }
 
@@ -271,6 +296,16 @@ public struct CheckPermissionResponse: WireMessage {
     }
 }
 
+extension CheckPermissionResponse: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.allowed, forKey: "allowed")
+        try container.encode(self.reason, forKey: "reason")
+        try container.encode(self.revision, forKey: "revision")
+        try container.encode(self.explanation, forKey: "explanation")
+    }
+}
+
 extension CheckPermissionResponse: CMessageCodec {
     typealias CMessage = Portico__V1__CheckPermissionResponse
 
@@ -330,6 +365,20 @@ public struct CheckItem: WireMessage {
 
     public func encode(into buffer: inout ByteBuffer, arena: WireArena) throws {
         try self.encodeC(into: &buffer, arena: arena)
+    }
+}
+
+extension CheckItem: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.assetID, forKey: "assetId")
+        try container.encode(self.task, forKey: "task")
+        switch self.subject {
+        case .personID(let value)?: try container.encode(value, forKey: "personId")
+        case .systemUserID(let value)?: try container.encode(value, forKey: "systemUserId")
+        case .token(let value)?: try container.encode(value, forKey: "token")
+        case nil: break
+        }
     }
 }
 
@@ -403,6 +452,15 @@ public struct CheckResult: WireMessage {
     }
 }
 
+extension CheckResult: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.allowed, forKey: "allowed")
+        try container.encode(self.reason, forKey: "reason")
+        try container.encode(self.explanation, forKey: "explanation")
+    }
+}
+
 extension CheckResult: CMessageCodec {
     typealias CMessage = Portico__V1__CheckResult
 
@@ -458,6 +516,15 @@ public struct BatchCheckPermissionsRequest: WireMessage {
     }
 }
 
+extension BatchCheckPermissionsRequest: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.checks, forKey: "checks")
+        try container.encode(self.explain, forKey: "explain")
+        try container.encode(self.minRevision, forKey: "minRevision")
+    }
+}
+
 extension BatchCheckPermissionsRequest: CMessageCodec {
     typealias CMessage = Portico__V1__BatchCheckPermissionsRequest
 
@@ -510,6 +577,14 @@ public struct BatchCheckPermissionsResponse: WireMessage {
     }
 }
 
+extension BatchCheckPermissionsResponse: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.results, forKey: "results")
+        try container.encode(self.revision, forKey: "revision")
+    }
+}
+
 extension BatchCheckPermissionsResponse: CMessageCodec {
     typealias CMessage = Portico__V1__BatchCheckPermissionsResponse
 
@@ -557,6 +632,14 @@ public struct AccessibleAsset: WireMessage {
 
     public func encode(into buffer: inout ByteBuffer, arena: WireArena) throws {
         try self.encodeC(into: &buffer, arena: arena)
+    }
+}
+
+extension AccessibleAsset: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.asset, forKey: "asset")
+        try container.encode(self.reason, forKey: "reason")
     }
 }
 
@@ -618,6 +701,18 @@ public struct ListAccessibleAssetsRequest: WireMessage {
     }
 }
 
+extension ListAccessibleAssetsRequest: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.principal, forKey: "principal")
+        try container.encode(self.task, forKey: "task")
+        try container.encode(self.assetType, forKey: "assetType")
+        try container.encode(self.pageSize, forKey: "pageSize")
+        try container.encode(self.pageToken, forKey: "pageToken")
+        try container.encode(self.minRevision, forKey: "minRevision")
+    }
+}
+
 extension ListAccessibleAssetsRequest: CMessageCodec {
     typealias CMessage = Portico__V1__ListAccessibleAssetsRequest
 
@@ -676,6 +771,15 @@ public struct ListAccessibleAssetsResponse: WireMessage {
     }
 }
 
+extension ListAccessibleAssetsResponse: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.assets, forKey: "assets")
+        try container.encode(self.nextPageToken, forKey: "nextPageToken")
+        try container.encode(self.revision, forKey: "revision")
+    }
+}
+
 extension ListAccessibleAssetsResponse: CMessageCodec {
     typealias CMessage = Portico__V1__ListAccessibleAssetsResponse
 
@@ -729,6 +833,16 @@ public struct PrincipalAccess: WireMessage {
 
     public func encode(into buffer: inout ByteBuffer, arena: WireArena) throws {
         try self.encodeC(into: &buffer, arena: arena)
+    }
+}
+
+extension PrincipalAccess: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.principal, forKey: "principal")
+        try container.encode(self.portfolioID, forKey: "portfolioId")
+        try container.encode(self.effectiveTasks, forKey: "effectiveTasks")
+        try container.encode(self.reason, forKey: "reason")
     }
 }
 
@@ -794,6 +908,17 @@ public struct ListAssetPrincipalsRequest: WireMessage {
     }
 }
 
+extension ListAssetPrincipalsRequest: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.assetID, forKey: "assetId")
+        try container.encode(self.task, forKey: "task")
+        try container.encode(self.pageSize, forKey: "pageSize")
+        try container.encode(self.pageToken, forKey: "pageToken")
+        try container.encode(self.minRevision, forKey: "minRevision")
+    }
+}
+
 extension ListAssetPrincipalsRequest: CMessageCodec {
     typealias CMessage = Portico__V1__ListAssetPrincipalsRequest
 
@@ -847,6 +972,15 @@ public struct ListAssetPrincipalsResponse: WireMessage {
 
     public func encode(into buffer: inout ByteBuffer, arena: WireArena) throws {
         try self.encodeC(into: &buffer, arena: arena)
+    }
+}
+
+extension ListAssetPrincipalsResponse: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.principals, forKey: "principals")
+        try container.encode(self.nextPageToken, forKey: "nextPageToken")
+        try container.encode(self.revision, forKey: "revision")
     }
 }
 

@@ -239,6 +239,16 @@ public struct ErrorDetail: WireMessage {
     }
 }
 
+extension ErrorDetail: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.reason, forKey: "reason")
+        try container.encode(self.metaCode, forKey: "metaCode")
+        try container.encode(self.metaSubcode, forKey: "metaSubcode")
+        try container.encode(self.field, forKey: "field")
+    }
+}
+
 extension ErrorDetail: CMessageCodec {
     typealias CMessage = Portico__V1__ErrorDetail
 
@@ -320,6 +330,22 @@ public struct FrameHeader: WireMessage {
 
     public func encode(into buffer: inout ByteBuffer, arena: WireArena) throws {
         try self.encodeC(into: &buffer, arena: arena)
+    }
+}
+
+extension FrameHeader: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.kind, forKey: "kind")
+        try container.encode(self.callID, forKey: "callId")
+        try container.encode(self.method, forKey: "method")
+        try container.encode(self.credential, forKey: "credential")
+        try container.encode(self.onBehalfOfPersonID, forKey: "onBehalfOfPersonId")
+        try container.encode(self.timeoutMicros, forKey: "timeoutMicros")
+        try container.encode(self.statusCode, forKey: "statusCode")
+        try container.encode(self.statusMessage, forKey: "statusMessage")
+        try container.encode(self.errorDetail, forKey: "errorDetail")
+        try container.encode(self.lastCallID, forKey: "lastCallId")
     }
 }
 

@@ -20,6 +20,12 @@ public struct PingRequest: WireMessage {
     }
 }
 
+extension PingRequest: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        _ = encoder.container(keyedBy: WireCodingKey.self)
+    }
+}
+
 extension PingRequest: CMessageCodec {
     typealias CMessage = Portico__V1__PingRequest
 
@@ -57,6 +63,12 @@ public struct PingResponse: WireMessage {
 
     public func encode(into buffer: inout ByteBuffer, arena: WireArena) throws {
         try self.encodeC(into: &buffer, arena: arena)
+    }
+}
+
+extension PingResponse: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        _ = encoder.container(keyedBy: WireCodingKey.self)
     }
 }
 
@@ -98,6 +110,12 @@ public struct GetServerInfoRequest: WireMessage {
 
     public func encode(into buffer: inout ByteBuffer, arena: WireArena) throws {
         try self.encodeC(into: &buffer, arena: arena)
+    }
+}
+
+extension GetServerInfoRequest: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        _ = encoder.container(keyedBy: WireCodingKey.self)
     }
 }
 
@@ -156,6 +174,18 @@ public struct GetServerInfoResponse: WireMessage {
 
     public func encode(into buffer: inout ByteBuffer, arena: WireArena) throws {
         try self.encodeC(into: &buffer, arena: arena)
+    }
+}
+
+extension GetServerInfoResponse: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.version, forKey: "version")
+        try container.encode(self.protocolVersion, forKey: "protocolVersion")
+        try container.encode(self.revision, forKey: "revision")
+        try container.encode(self.maxFrameBytes, forKey: "maxFrameBytes")
+        try container.encode(self.maxBatchChecks, forKey: "maxBatchChecks")
+        try container.encode(self.startedAtUnixMicros, forKey: "startedAtUnixMicros")
     }
 }
 

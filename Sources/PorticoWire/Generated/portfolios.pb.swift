@@ -26,6 +26,14 @@ public struct CreatePortfolioRequest: WireMessage {
     }
 }
 
+extension CreatePortfolioRequest: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.name, forKey: "name")
+        try container.encode(self.systemUserTier, forKey: "systemUserTier")
+    }
+}
+
 extension CreatePortfolioRequest: CMessageCodec {
     typealias CMessage = Portico__V1__CreatePortfolioRequest
 
@@ -71,6 +79,14 @@ public struct CreatePortfolioResponse: WireMessage {
 
     public func encode(into buffer: inout ByteBuffer, arena: WireArena) throws {
         try self.encodeC(into: &buffer, arena: arena)
+    }
+}
+
+extension CreatePortfolioResponse: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.portfolio, forKey: "portfolio")
+        try container.encode(self.revision, forKey: "revision")
     }
 }
 
@@ -121,6 +137,13 @@ public struct GetPortfolioRequest: WireMessage {
     }
 }
 
+extension GetPortfolioRequest: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.portfolioID, forKey: "portfolioId")
+    }
+}
+
 extension GetPortfolioRequest: CMessageCodec {
     typealias CMessage = Portico__V1__GetPortfolioRequest
 
@@ -162,6 +185,13 @@ public struct GetPortfolioResponse: WireMessage {
 
     public func encode(into buffer: inout ByteBuffer, arena: WireArena) throws {
         try self.encodeC(into: &buffer, arena: arena)
+    }
+}
+
+extension GetPortfolioResponse: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.portfolio, forKey: "portfolio")
     }
 }
 
@@ -212,6 +242,14 @@ public struct ListPortfoliosRequest: WireMessage {
     }
 }
 
+extension ListPortfoliosRequest: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.pageSize, forKey: "pageSize")
+        try container.encode(self.pageToken, forKey: "pageToken")
+    }
+}
+
 extension ListPortfoliosRequest: CMessageCodec {
     typealias CMessage = Portico__V1__ListPortfoliosRequest
 
@@ -257,6 +295,14 @@ public struct ListPortfoliosResponse: WireMessage {
 
     public func encode(into buffer: inout ByteBuffer, arena: WireArena) throws {
         try self.encodeC(into: &buffer, arena: arena)
+    }
+}
+
+extension ListPortfoliosResponse: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.portfolios, forKey: "portfolios")
+        try container.encode(self.nextPageToken, forKey: "nextPageToken")
     }
 }
 
@@ -310,6 +356,14 @@ public struct SetPortfolioStatusRequest: WireMessage {
     }
 }
 
+extension SetPortfolioStatusRequest: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.portfolioID, forKey: "portfolioId")
+        try container.encode(self.status, forKey: "status")
+    }
+}
+
 extension SetPortfolioStatusRequest: CMessageCodec {
     typealias CMessage = Portico__V1__SetPortfolioStatusRequest
 
@@ -355,6 +409,14 @@ public struct SetPortfolioStatusResponse: WireMessage {
 
     public func encode(into buffer: inout ByteBuffer, arena: WireArena) throws {
         try self.encodeC(into: &buffer, arena: arena)
+    }
+}
+
+extension SetPortfolioStatusResponse: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.portfolio, forKey: "portfolio")
+        try container.encode(self.revision, forKey: "revision")
     }
 }
 
@@ -408,6 +470,14 @@ public struct SetSystemUserTierRequest: WireMessage {
     }
 }
 
+extension SetSystemUserTierRequest: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.portfolioID, forKey: "portfolioId")
+        try container.encode(self.systemUserTier, forKey: "systemUserTier")
+    }
+}
+
 extension SetSystemUserTierRequest: CMessageCodec {
     typealias CMessage = Portico__V1__SetSystemUserTierRequest
 
@@ -453,6 +523,14 @@ public struct SetSystemUserTierResponse: WireMessage {
 
     public func encode(into buffer: inout ByteBuffer, arena: WireArena) throws {
         try self.encodeC(into: &buffer, arena: arena)
+    }
+}
+
+extension SetSystemUserTierResponse: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.portfolio, forKey: "portfolio")
+        try container.encode(self.revision, forKey: "revision")
     }
 }
 
@@ -504,6 +582,13 @@ public struct CreateServiceCredentialRequest: WireMessage {
     }
 }
 
+extension CreateServiceCredentialRequest: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.name, forKey: "name")
+    }
+}
+
 extension CreateServiceCredentialRequest: CMessageCodec {
     typealias CMessage = Portico__V1__CreateServiceCredentialRequest
 
@@ -550,6 +635,15 @@ public struct CreateServiceCredentialResponse: WireMessage {
 
     public func encode(into buffer: inout ByteBuffer, arena: WireArena) throws {
         try self.encodeC(into: &buffer, arena: arena)
+    }
+}
+
+extension CreateServiceCredentialResponse: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.credential, forKey: "credential")
+        try container.encode(self.secret, forKey: "secret")
+        try container.encode(self.revision, forKey: "revision")
     }
 }
 
@@ -604,6 +698,14 @@ public struct ListServiceCredentialsRequest: WireMessage {
     }
 }
 
+extension ListServiceCredentialsRequest: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.pageSize, forKey: "pageSize")
+        try container.encode(self.pageToken, forKey: "pageToken")
+    }
+}
+
 extension ListServiceCredentialsRequest: CMessageCodec {
     typealias CMessage = Portico__V1__ListServiceCredentialsRequest
 
@@ -649,6 +751,14 @@ public struct ListServiceCredentialsResponse: WireMessage {
 
     public func encode(into buffer: inout ByteBuffer, arena: WireArena) throws {
         try self.encodeC(into: &buffer, arena: arena)
+    }
+}
+
+extension ListServiceCredentialsResponse: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.credentials, forKey: "credentials")
+        try container.encode(self.nextPageToken, forKey: "nextPageToken")
     }
 }
 
@@ -700,6 +810,13 @@ public struct RevokeServiceCredentialRequest: WireMessage {
     }
 }
 
+extension RevokeServiceCredentialRequest: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.credentialID, forKey: "credentialId")
+    }
+}
+
 extension RevokeServiceCredentialRequest: CMessageCodec {
     typealias CMessage = Portico__V1__RevokeServiceCredentialRequest
 
@@ -741,6 +858,13 @@ public struct RevokeServiceCredentialResponse: WireMessage {
 
     public func encode(into buffer: inout ByteBuffer, arena: WireArena) throws {
         try self.encodeC(into: &buffer, arena: arena)
+    }
+}
+
+extension RevokeServiceCredentialResponse: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.revision, forKey: "revision")
     }
 }
 
@@ -790,6 +914,15 @@ public struct AddPersonRequest: WireMessage {
 
     public func encode(into buffer: inout ByteBuffer, arena: WireArena) throws {
         try self.encodeC(into: &buffer, arena: arena)
+    }
+}
+
+extension AddPersonRequest: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.portfolioID, forKey: "portfolioId")
+        try container.encode(self.name, forKey: "name")
+        try container.encode(self.role, forKey: "role")
     }
 }
 
@@ -843,6 +976,14 @@ public struct AddPersonResponse: WireMessage {
     }
 }
 
+extension AddPersonResponse: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.person, forKey: "person")
+        try container.encode(self.revision, forKey: "revision")
+    }
+}
+
 extension AddPersonResponse: CMessageCodec {
     typealias CMessage = Portico__V1__AddPersonResponse
 
@@ -890,6 +1031,13 @@ public struct GetPersonRequest: WireMessage {
     }
 }
 
+extension GetPersonRequest: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.personID, forKey: "personId")
+    }
+}
+
 extension GetPersonRequest: CMessageCodec {
     typealias CMessage = Portico__V1__GetPersonRequest
 
@@ -931,6 +1079,13 @@ public struct GetPersonResponse: WireMessage {
 
     public func encode(into buffer: inout ByteBuffer, arena: WireArena) throws {
         try self.encodeC(into: &buffer, arena: arena)
+    }
+}
+
+extension GetPersonResponse: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.person, forKey: "person")
     }
 }
 
@@ -980,6 +1135,15 @@ public struct ListPeopleRequest: WireMessage {
 
     public func encode(into buffer: inout ByteBuffer, arena: WireArena) throws {
         try self.encodeC(into: &buffer, arena: arena)
+    }
+}
+
+extension ListPeopleRequest: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.portfolioID, forKey: "portfolioId")
+        try container.encode(self.pageSize, forKey: "pageSize")
+        try container.encode(self.pageToken, forKey: "pageToken")
     }
 }
 
@@ -1033,6 +1197,14 @@ public struct ListPeopleResponse: WireMessage {
     }
 }
 
+extension ListPeopleResponse: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.people, forKey: "people")
+        try container.encode(self.nextPageToken, forKey: "nextPageToken")
+    }
+}
+
 extension ListPeopleResponse: CMessageCodec {
     typealias CMessage = Portico__V1__ListPeopleResponse
 
@@ -1080,6 +1252,14 @@ public struct SetPersonRoleRequest: WireMessage {
 
     public func encode(into buffer: inout ByteBuffer, arena: WireArena) throws {
         try self.encodeC(into: &buffer, arena: arena)
+    }
+}
+
+extension SetPersonRoleRequest: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.personID, forKey: "personId")
+        try container.encode(self.role, forKey: "role")
     }
 }
 
@@ -1131,6 +1311,14 @@ public struct SetPersonRoleResponse: WireMessage {
     }
 }
 
+extension SetPersonRoleResponse: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.person, forKey: "person")
+        try container.encode(self.revision, forKey: "revision")
+    }
+}
+
 extension SetPersonRoleResponse: CMessageCodec {
     typealias CMessage = Portico__V1__SetPersonRoleResponse
 
@@ -1178,6 +1366,13 @@ public struct RemovePersonRequest: WireMessage {
     }
 }
 
+extension RemovePersonRequest: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.personID, forKey: "personId")
+    }
+}
+
 extension RemovePersonRequest: CMessageCodec {
     typealias CMessage = Portico__V1__RemovePersonRequest
 
@@ -1219,6 +1414,13 @@ public struct RemovePersonResponse: WireMessage {
 
     public func encode(into buffer: inout ByteBuffer, arena: WireArena) throws {
         try self.encodeC(into: &buffer, arena: arena)
+    }
+}
+
+extension RemovePersonResponse: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.revision, forKey: "revision")
     }
 }
 
@@ -1272,6 +1474,15 @@ public struct CreateSystemUserRequest: WireMessage {
     }
 }
 
+extension CreateSystemUserRequest: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.portfolioID, forKey: "portfolioId")
+        try container.encode(self.name, forKey: "name")
+        try container.encode(self.role, forKey: "role")
+    }
+}
+
 extension CreateSystemUserRequest: CMessageCodec {
     typealias CMessage = Portico__V1__CreateSystemUserRequest
 
@@ -1319,6 +1530,14 @@ public struct CreateSystemUserResponse: WireMessage {
 
     public func encode(into buffer: inout ByteBuffer, arena: WireArena) throws {
         try self.encodeC(into: &buffer, arena: arena)
+    }
+}
+
+extension CreateSystemUserResponse: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.systemUser, forKey: "systemUser")
+        try container.encode(self.revision, forKey: "revision")
     }
 }
 
@@ -1373,6 +1592,15 @@ public struct ListSystemUsersRequest: WireMessage {
     }
 }
 
+extension ListSystemUsersRequest: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.portfolioID, forKey: "portfolioId")
+        try container.encode(self.pageSize, forKey: "pageSize")
+        try container.encode(self.pageToken, forKey: "pageToken")
+    }
+}
+
 extension ListSystemUsersRequest: CMessageCodec {
     typealias CMessage = Portico__V1__ListSystemUsersRequest
 
@@ -1420,6 +1648,14 @@ public struct ListSystemUsersResponse: WireMessage {
 
     public func encode(into buffer: inout ByteBuffer, arena: WireArena) throws {
         try self.encodeC(into: &buffer, arena: arena)
+    }
+}
+
+extension ListSystemUsersResponse: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.systemUsers, forKey: "systemUsers")
+        try container.encode(self.nextPageToken, forKey: "nextPageToken")
     }
 }
 
@@ -1471,6 +1707,13 @@ public struct RemoveSystemUserRequest: WireMessage {
     }
 }
 
+extension RemoveSystemUserRequest: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.systemUserID, forKey: "systemUserId")
+    }
+}
+
 extension RemoveSystemUserRequest: CMessageCodec {
     typealias CMessage = Portico__V1__RemoveSystemUserRequest
 
@@ -1512,6 +1755,13 @@ public struct RemoveSystemUserResponse: WireMessage {
 
     public func encode(into buffer: inout ByteBuffer, arena: WireArena) throws {
         try self.encodeC(into: &buffer, arena: arena)
+    }
+}
+
+extension RemoveSystemUserResponse: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.revision, forKey: "revision")
     }
 }
 
@@ -1559,6 +1809,14 @@ public struct AddAppRequest: WireMessage {
 
     public func encode(into buffer: inout ByteBuffer, arena: WireArena) throws {
         try self.encodeC(into: &buffer, arena: arena)
+    }
+}
+
+extension AddAppRequest: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.portfolioID, forKey: "portfolioId")
+        try container.encode(self.name, forKey: "name")
     }
 }
 
@@ -1610,6 +1868,15 @@ public struct AddAppResponse: WireMessage {
 
     public func encode(into buffer: inout ByteBuffer, arena: WireArena) throws {
         try self.encodeC(into: &buffer, arena: arena)
+    }
+}
+
+extension AddAppResponse: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.app, forKey: "app")
+        try container.encode(self.appSecret, forKey: "appSecret")
+        try container.encode(self.revision, forKey: "revision")
     }
 }
 
@@ -1666,6 +1933,15 @@ public struct ListAppsRequest: WireMessage {
     }
 }
 
+extension ListAppsRequest: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.portfolioID, forKey: "portfolioId")
+        try container.encode(self.pageSize, forKey: "pageSize")
+        try container.encode(self.pageToken, forKey: "pageToken")
+    }
+}
+
 extension ListAppsRequest: CMessageCodec {
     typealias CMessage = Portico__V1__ListAppsRequest
 
@@ -1713,6 +1989,14 @@ public struct ListAppsResponse: WireMessage {
 
     public func encode(into buffer: inout ByteBuffer, arena: WireArena) throws {
         try self.encodeC(into: &buffer, arena: arena)
+    }
+}
+
+extension ListAppsResponse: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.apps, forKey: "apps")
+        try container.encode(self.nextPageToken, forKey: "nextPageToken")
     }
 }
 
@@ -1768,6 +2052,15 @@ public struct AddAssetRequest: WireMessage {
     }
 }
 
+extension AddAssetRequest: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.portfolioID, forKey: "portfolioId")
+        try container.encode(self.type, forKey: "type")
+        try container.encode(self.name, forKey: "name")
+    }
+}
+
 extension AddAssetRequest: CMessageCodec {
     typealias CMessage = Portico__V1__AddAssetRequest
 
@@ -1818,6 +2111,14 @@ public struct AddAssetResponse: WireMessage {
     }
 }
 
+extension AddAssetResponse: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.asset, forKey: "asset")
+        try container.encode(self.revision, forKey: "revision")
+    }
+}
+
 extension AddAssetResponse: CMessageCodec {
     typealias CMessage = Portico__V1__AddAssetResponse
 
@@ -1865,6 +2166,13 @@ public struct GetAssetRequest: WireMessage {
     }
 }
 
+extension GetAssetRequest: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.assetID, forKey: "assetId")
+    }
+}
+
 extension GetAssetRequest: CMessageCodec {
     typealias CMessage = Portico__V1__GetAssetRequest
 
@@ -1906,6 +2214,13 @@ public struct GetAssetResponse: WireMessage {
 
     public func encode(into buffer: inout ByteBuffer, arena: WireArena) throws {
         try self.encodeC(into: &buffer, arena: arena)
+    }
+}
+
+extension GetAssetResponse: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.asset, forKey: "asset")
     }
 }
 
@@ -1961,6 +2276,16 @@ public struct ListAssetsRequest: WireMessage {
     }
 }
 
+extension ListAssetsRequest: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.portfolioID, forKey: "portfolioId")
+        try container.encode(self.type, forKey: "type")
+        try container.encode(self.pageSize, forKey: "pageSize")
+        try container.encode(self.pageToken, forKey: "pageToken")
+    }
+}
+
 extension ListAssetsRequest: CMessageCodec {
     typealias CMessage = Portico__V1__ListAssetsRequest
 
@@ -2013,6 +2338,14 @@ public struct ListAssetsResponse: WireMessage {
     }
 }
 
+extension ListAssetsResponse: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.assets, forKey: "assets")
+        try container.encode(self.nextPageToken, forKey: "nextPageToken")
+    }
+}
+
 extension ListAssetsResponse: CMessageCodec {
     typealias CMessage = Portico__V1__ListAssetsResponse
 
@@ -2061,6 +2394,13 @@ public struct RemoveAssetRequest: WireMessage {
     }
 }
 
+extension RemoveAssetRequest: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.assetID, forKey: "assetId")
+    }
+}
+
 extension RemoveAssetRequest: CMessageCodec {
     typealias CMessage = Portico__V1__RemoveAssetRequest
 
@@ -2102,6 +2442,13 @@ public struct RemoveAssetResponse: WireMessage {
 
     public func encode(into buffer: inout ByteBuffer, arena: WireArena) throws {
         try self.encodeC(into: &buffer, arena: arena)
+    }
+}
+
+extension RemoveAssetResponse: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.revision, forKey: "revision")
     }
 }
 

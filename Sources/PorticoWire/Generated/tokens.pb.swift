@@ -30,6 +30,16 @@ public struct GenerateTokenRequest: WireMessage {
     }
 }
 
+extension GenerateTokenRequest: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.systemUserID, forKey: "systemUserId")
+        try container.encode(self.appID, forKey: "appId")
+        try container.encode(self.scopes, forKey: "scopes")
+        try container.encode(self.expiry, forKey: "expiry")
+    }
+}
+
 extension GenerateTokenRequest: CMessageCodec {
     typealias CMessage = Portico__V1__GenerateTokenRequest
 
@@ -86,6 +96,15 @@ public struct GenerateTokenResponse: WireMessage {
     }
 }
 
+extension GenerateTokenResponse: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.token, forKey: "token")
+        try container.encode(self.secret, forKey: "secret")
+        try container.encode(self.revision, forKey: "revision")
+    }
+}
+
 extension GenerateTokenResponse: CMessageCodec {
     typealias CMessage = Portico__V1__GenerateTokenResponse
 
@@ -135,6 +154,13 @@ public struct RevokeTokenRequest: WireMessage {
     }
 }
 
+extension RevokeTokenRequest: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.tokenID, forKey: "tokenId")
+    }
+}
+
 extension RevokeTokenRequest: CMessageCodec {
     typealias CMessage = Portico__V1__RevokeTokenRequest
 
@@ -176,6 +202,13 @@ public struct RevokeTokenResponse: WireMessage {
 
     public func encode(into buffer: inout ByteBuffer, arena: WireArena) throws {
         try self.encodeC(into: &buffer, arena: arena)
+    }
+}
+
+extension RevokeTokenResponse: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.revision, forKey: "revision")
     }
 }
 
@@ -224,6 +257,13 @@ public struct RevokeAllTokensRequest: WireMessage {
     }
 }
 
+extension RevokeAllTokensRequest: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.systemUserID, forKey: "systemUserId")
+    }
+}
+
 extension RevokeAllTokensRequest: CMessageCodec {
     typealias CMessage = Portico__V1__RevokeAllTokensRequest
 
@@ -265,6 +305,13 @@ public struct RevokeAllTokensResponse: WireMessage {
 
     public func encode(into buffer: inout ByteBuffer, arena: WireArena) throws {
         try self.encodeC(into: &buffer, arena: arena)
+    }
+}
+
+extension RevokeAllTokensResponse: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.revision, forKey: "revision")
     }
 }
 
@@ -314,6 +361,15 @@ public struct ListTokensRequest: WireMessage {
 
     public func encode(into buffer: inout ByteBuffer, arena: WireArena) throws {
         try self.encodeC(into: &buffer, arena: arena)
+    }
+}
+
+extension ListTokensRequest: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.systemUserID, forKey: "systemUserId")
+        try container.encode(self.pageSize, forKey: "pageSize")
+        try container.encode(self.pageToken, forKey: "pageToken")
     }
 }
 
@@ -367,6 +423,14 @@ public struct ListTokensResponse: WireMessage {
     }
 }
 
+extension ListTokensResponse: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.tokens, forKey: "tokens")
+        try container.encode(self.nextPageToken, forKey: "nextPageToken")
+    }
+}
+
 extension ListTokensResponse: CMessageCodec {
     typealias CMessage = Portico__V1__ListTokensResponse
 
@@ -415,6 +479,13 @@ public struct InspectTokenRequest: WireMessage {
     }
 }
 
+extension InspectTokenRequest: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.token, forKey: "token")
+    }
+}
+
 extension InspectTokenRequest: CMessageCodec {
     typealias CMessage = Portico__V1__InspectTokenRequest
 
@@ -460,6 +531,14 @@ public struct InspectTokenResponse: WireMessage {
 
     public func encode(into buffer: inout ByteBuffer, arena: WireArena) throws {
         try self.encodeC(into: &buffer, arena: arena)
+    }
+}
+
+extension InspectTokenResponse: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.token, forKey: "token")
+        try container.encode(self.valid, forKey: "valid")
     }
 }
 

@@ -360,6 +360,17 @@ public struct Portfolio: WireMessage {
     }
 }
 
+extension Portfolio: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.id, forKey: "id")
+        try container.encode(self.name, forKey: "name")
+        try container.encode(self.status, forKey: "status")
+        try container.encode(self.systemUserTier, forKey: "systemUserTier")
+        try container.encode(self.createdRevision, forKey: "createdRevision")
+    }
+}
+
 extension Portfolio: CMessageCodec {
     typealias CMessage = Portico__V1__Portfolio
 
@@ -416,6 +427,16 @@ public struct Person: WireMessage {
 
     public func encode(into buffer: inout ByteBuffer, arena: WireArena) throws {
         try self.encodeC(into: &buffer, arena: arena)
+    }
+}
+
+extension Person: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.id, forKey: "id")
+        try container.encode(self.portfolioID, forKey: "portfolioId")
+        try container.encode(self.name, forKey: "name")
+        try container.encode(self.role, forKey: "role")
     }
 }
 
@@ -477,6 +498,16 @@ public struct SystemUser: WireMessage {
     }
 }
 
+extension SystemUser: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.id, forKey: "id")
+        try container.encode(self.portfolioID, forKey: "portfolioId")
+        try container.encode(self.name, forKey: "name")
+        try container.encode(self.role, forKey: "role")
+    }
+}
+
 extension SystemUser: CMessageCodec {
     typealias CMessage = Portico__V1__SystemUser
 
@@ -529,6 +560,15 @@ public struct App: WireMessage {
 
     public func encode(into buffer: inout ByteBuffer, arena: WireArena) throws {
         try self.encodeC(into: &buffer, arena: arena)
+    }
+}
+
+extension App: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.id, forKey: "id")
+        try container.encode(self.portfolioID, forKey: "portfolioId")
+        try container.encode(self.name, forKey: "name")
     }
 }
 
@@ -587,6 +627,16 @@ public struct Asset: WireMessage {
     }
 }
 
+extension Asset: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.id, forKey: "id")
+        try container.encode(self.ownerPortfolioID, forKey: "ownerPortfolioId")
+        try container.encode(self.type, forKey: "type")
+        try container.encode(self.name, forKey: "name")
+    }
+}
+
 extension Asset: CMessageCodec {
     typealias CMessage = Portico__V1__Asset
 
@@ -637,6 +687,14 @@ public struct Principal: WireMessage {
 
     public func encode(into buffer: inout ByteBuffer, arena: WireArena) throws {
         try self.encodeC(into: &buffer, arena: arena)
+    }
+}
+
+extension Principal: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.kind, forKey: "kind")
+        try container.encode(self.id, forKey: "id")
     }
 }
 
@@ -692,6 +750,16 @@ public struct Assignment: WireMessage {
 
     public func encode(into buffer: inout ByteBuffer, arena: WireArena) throws {
         try self.encodeC(into: &buffer, arena: arena)
+    }
+}
+
+extension Assignment: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.principal, forKey: "principal")
+        try container.encode(self.assetID, forKey: "assetId")
+        try container.encode(self.tasks, forKey: "tasks")
+        try container.encode(self.effectiveTasks, forKey: "effectiveTasks")
     }
 }
 
@@ -752,6 +820,15 @@ public struct Partner: WireMessage {
     }
 }
 
+extension Partner: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.portfolioID, forKey: "portfolioId")
+        try container.encode(self.partnerPortfolioID, forKey: "partnerPortfolioId")
+        try container.encode(self.createdRevision, forKey: "createdRevision")
+    }
+}
+
 extension Partner: CMessageCodec {
     typealias CMessage = Portico__V1__Partner
 
@@ -804,6 +881,16 @@ public struct Share: WireMessage {
 
     public func encode(into buffer: inout ByteBuffer, arena: WireArena) throws {
         try self.encodeC(into: &buffer, arena: arena)
+    }
+}
+
+extension Share: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.assetID, forKey: "assetId")
+        try container.encode(self.ownerPortfolioID, forKey: "ownerPortfolioId")
+        try container.encode(self.partnerPortfolioID, forKey: "partnerPortfolioId")
+        try container.encode(self.tasks, forKey: "tasks")
     }
 }
 
@@ -866,6 +953,18 @@ public struct ShareRequest: WireMessage {
 
     public func encode(into buffer: inout ByteBuffer, arena: WireArena) throws {
         try self.encodeC(into: &buffer, arena: arena)
+    }
+}
+
+extension ShareRequest: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.id, forKey: "id")
+        try container.encode(self.assetID, forKey: "assetId")
+        try container.encode(self.ownerPortfolioID, forKey: "ownerPortfolioId")
+        try container.encode(self.requestingPortfolioID, forKey: "requestingPortfolioId")
+        try container.encode(self.tasks, forKey: "tasks")
+        try container.encode(self.state, forKey: "state")
     }
 }
 
@@ -942,6 +1041,21 @@ public struct TokenInfo: WireMessage {
     }
 }
 
+extension TokenInfo: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.id, forKey: "id")
+        try container.encode(self.portfolioID, forKey: "portfolioId")
+        try container.encode(self.systemUserID, forKey: "systemUserId")
+        try container.encode(self.appID, forKey: "appId")
+        try container.encode(self.scopes, forKey: "scopes")
+        try container.encode(self.expiry, forKey: "expiry")
+        try container.encode(self.createdAtUnixMicros, forKey: "createdAtUnixMicros")
+        try container.encode(self.expiresAtUnixMicros, forKey: "expiresAtUnixMicros")
+        try container.encode(self.state, forKey: "state")
+    }
+}
+
 extension TokenInfo: CMessageCodec {
     typealias CMessage = Portico__V1__TokenInfo
 
@@ -1010,6 +1124,16 @@ public struct ServiceCredential: WireMessage {
     }
 }
 
+extension ServiceCredential: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.id, forKey: "id")
+        try container.encode(self.name, forKey: "name")
+        try container.encode(self.createdAtUnixMicros, forKey: "createdAtUnixMicros")
+        try container.encode(self.revoked, forKey: "revoked")
+    }
+}
+
 extension ServiceCredential: CMessageCodec {
     typealias CMessage = Portico__V1__ServiceCredential
 
@@ -1067,6 +1191,16 @@ public struct Actor: WireMessage {
 
     public func encode(into buffer: inout ByteBuffer, arena: WireArena) throws {
         try self.encodeC(into: &buffer, arena: arena)
+    }
+}
+
+extension Actor: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.kind, forKey: "kind")
+        try container.encode(self.id, forKey: "id")
+        try container.encode(self.onBehalfOfPersonID, forKey: "onBehalfOfPersonId")
+        try container.encode(self.systemUserID, forKey: "systemUserId")
     }
 }
 
@@ -1137,6 +1271,20 @@ public struct AuditEvent: WireMessage {
 
     public func encode(into buffer: inout ByteBuffer, arena: WireArena) throws {
         try self.encodeC(into: &buffer, arena: arena)
+    }
+}
+
+extension AuditEvent: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.revision, forKey: "revision")
+        try container.encode(self.timeUnixMicros, forKey: "timeUnixMicros")
+        try container.encode(self.actor, forKey: "actor")
+        try container.encode(self.operation, forKey: "operation")
+        try container.encode(self.targetKind, forKey: "targetKind")
+        try container.encode(self.targetID, forKey: "targetId")
+        try container.encode(self.portfolioID, forKey: "portfolioId")
+        try container.encode(self.summary, forKey: "summary")
     }
 }
 

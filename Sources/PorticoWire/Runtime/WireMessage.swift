@@ -5,7 +5,7 @@ public import NIOCore
 /// Every message type is generated from `proto/` (Sources/PorticoWire/Generated). Encoding and
 /// decoding borrow scratch memory from a ``WireArena``; a caller that encodes or decodes often (a
 /// connection) keeps one arena and passes it in, so that steady-state calls do not touch malloc.
-public protocol WireMessage: Sendable, Hashable {
+public protocol WireMessage: Sendable, Hashable, Encodable {
     /// The message's full name in the .proto files, e.g. `portico.v1.CheckPermissionRequest`.
     static var protoName: String { get }
 
@@ -42,7 +42,7 @@ extension WireMessage {
 }
 
 /// An enum of the Portico protocol. Enums are closed: a value this version does not know fails to decode.
-public protocol WireEnum: RawRepresentable<Int32>, CaseIterable, Hashable, Sendable {
+public protocol WireEnum: RawRepresentable<Int32>, CaseIterable, Hashable, Sendable, Encodable {
     /// The enum's full name in the .proto files, e.g. `portico.v1.AssetTask`.
     static var protoName: String { get }
 
@@ -65,4 +65,22 @@ public protocol PorticoRPC: Sendable {
 
     /// The value of the frame header's `method` that calls this RPC.
     static var method: Method { get }
+}
+
+/// The JSON key of a field: its proto3 JSON name (`assetId`).
+struct WireCodingKey: CodingKey, ExpressibleByStringLiteral {
+    let stringValue: String
+    var intValue: Int? { nil }
+
+    init(stringLiteral value: String) { self.stringValue = value }
+    init?(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
+}
+
+extension WireEnum {
+    /// Enums encode to JSON by their value name, as proto3's JSON mapping does.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(self.protoValueName)
+    }
 }

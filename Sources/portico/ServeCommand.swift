@@ -1,0 +1,152 @@
+import ArgumentParser
+import Foundation
+import Logging
+import PorticoCore
+import PorticoServer
+import NIOCore
+import ServiceLifecycle
+import UnixSignals
+
+/// `portico serve`: runs the server until SIGTERM or SIGINT, then shuts down gracefully.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the Portico server.",
+        discussion: """
+            The operator key is read from --operator-key or PORTICO_OPERATOR_KEY, or else from
+            DATA_DIR/operator.key, which is generated (mode 0600) at the first start.
+            """
+    )
+
+    @Option(help: "The address to listen on (env PORTICO_HOST).")
+    var host: String = ProcessInfo.processInfo.environment["PORTICO_HOST"] ?? "127.0.0.1"
+
+    @Option(help: "The TCP port (env PORTICO_PORT).")
+    var port: Int = Int(ProcessInfo.processInfo.environment["PORTICO_PORT"] ?? "") ?? 7700
+
+    @Option(name: .customLong("data-dir"), help: "Where the server keeps its files (env PORTICO_DATA_DIR).")
+    var dataDirectory: String = ProcessInfo.processInfo.environment["PORTICO_DATA_DIR"] ?? "./data"
+
+    @Option(help: "The operator key, instead of DATA_DIR/operator.key (env PORTICO_OPERATOR_KEY).")
+    var operatorKey: String? = ProcessInfo.processInfo.environment["PORTICO_OPERATOR_KEY"]
+
+    @Option(help: "Where changes are kept: memory (lost at exit).")
+    var store: StoreKind = .memory
+
+    @Option(help: "The largest frame accepted, in bytes.")
+    var maxFrameBytes: Int = ServerConfiguration().maxFrameBytes
+
+    @Option(help: "Connections open at once.")
+    var maxConnections: Int = ServerConfiguration().maxConnections
+
+    @Option(help: "Calls in flight per connection.")
+    var maxCallsInFlight: Int = ServerConfiguration().maxCallsInFlightPerConnection
+
+    @Option(help: "Seconds before an idle connection is closed.")
+    var idleTimeout: Int = 300
+
+    @Option(help: "Seconds a client may leave its answers unread before its connection is closed.")
+    var slowClientTimeout: Int = 30
+
+    @Option(help: "Seconds calls in flight get to finish at shutdown.")
+    var shutdownGrace: Int = 10
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (env PORTICO_LOG_LEVEL).")
+    var logLevel: String = ProcessInfo.processInfo.environment["PORTICO_LOG_LEVEL"] ?? "info"
+
+    enum StoreKind: String, ExpressibleByArgument, CaseIterable {
+        case memory
+    }
+
+    func validate() throws {
+        guard (0...65535).contains(self.port) else { throw ValidationError("--port must be 0 to 65535") }
+        guard self.maxFrameBytes >= 1024 else { throw ValidationError("--max-frame-bytes must be at least 1024") }
+        guard self.maxConnections > 0, self.maxCallsInFlight > 0 else {
+            throw ValidationError("--max-connections and --max-calls-in-flight must be positive")
+        }
+        guard Logger.Level(rawValue: self.logLevel) != nil else { throw ValidationError("unknown --log-level \(self.logLevel)") }
+    }
+
+    func run() async throws {
+        // Line-buffered, so that a supervisor or a test reading the pipe sees where the server listens.
+        setvbuf(stdout, nil, _IOLBF, 0)
+        var logger = Logger(label: "portico")
+        logger.logLevel = Logger.Level(rawValue: self.logLevel) ?? .info
+
+        let key: String
+        let keyLocation: String
+        if let given = self.operatorKey, !given.isEmpty {
+            guard given.hasPrefix(OperatorKey.prefix), given.count >= 36 else {
+                throw ValidationError("the operator key must start with \(OperatorKey.prefix) and hold at least 32 characters")
+            }
+            key = given
+            keyLocation = "given by flag or PORTICO_OPERATOR_KEY"
+        } else {
+            let file = try OperatorKeyFile(dataDirectory: self.dataDirectory)
+            key = try file.loadOrCreate()
+            keyLocation = file.path
+        }
+
+        let portico = try await Portico.open(store: InMemoryChangeStore())
+        let server = PorticoServer(
+            configuration: ServerConfiguration(
+                host: self.host,
+                port: self.port,
+                maxFrameBytes: self.maxFrameBytes,
+                maxConnections: self.maxConnections,
+                maxCallsInFlightPerConnection: self.maxCallsInFlight,
+                idleTimeout: .seconds(self.idleTimeout),
+                slowClientTimeout: .seconds(self.slowClientTimeout),
+                shutdownGracePeriod: .seconds(self.shutdownGrace)
+            ),
+            portico: portico,
+            operatorKey: key,
+            logger: logger
+        )
+        let group = ServiceGroup(
+            configuration: .init(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        )
+        async let running: Void = group.run()
+        do {
+            let address = try await server.localAddress
+            print("portico: listening on \(address.ipAddress ?? self.host):\(address.port ?? self.port)")
+            print("portico: operator key: \(keyLocation)")
+            print("portico: store: \(self.store.rawValue) (changes are lost when the server stops)")
+        } catch {
+            print("portico: cannot listen on \(self.host):\(self.port): \(error)")
+        }
+        try await running
+    }
+}
+
+/// The operator key in the data directory: created once, readable by its owner only.
+struct OperatorKeyFile {
+    let path: String
+
+    init(dataDirectory: String) throws {
+        let manager = FileManager.default
+        try manager.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        self.path = (dataDirectory as NSString).appendingPathComponent("operator.key")
+    }
+
+    /// The key in the file, or a new one written there (mode 0600) when there is none.
+    func loadOrCreate() throws -> String {
+        if let existing = try? String(contentsOfFile: self.path, encoding: .utf8) {
+            let key = existing.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard key.hasPrefix(OperatorKey.prefix) else {
+                throw ValidationError("\(self.path) does not hold an operator key")
+            }
+            return key
+        }
+        let key = OperatorKey.generate()
+        guard FileManager.default.createFile(atPath: self.path, contents: Data((key + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw ValidationError("cannot write \(self.path)")
+        }
+        return key
+    }
+
+    /// The key in the file, if there is one.
+    func load() -> String? {
+        (try? String(contentsOfFile: self.path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}
