@@ -68,8 +68,6 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        // Line-buffered, so that a supervisor or a test reading the pipe sees where the server listens.
-        setvbuf(stdout, nil, _IOLBF, 0)
         var logger = Logger(label: "portico")
         logger.logLevel = Logger.Level(rawValue: self.logLevel) ?? .info
 
@@ -109,11 +107,11 @@ struct ServeCommand: AsyncParsableCommand {
         async let running: Void = group.run()
         do {
             let address = try await server.localAddress
-            print("portico: listening on \(address.ipAddress ?? self.host):\(address.port ?? self.port)")
-            print("portico: operator key: \(keyLocation)")
-            print("portico: store: \(self.store.rawValue) (changes are lost when the server stops)")
+            say("portico: listening on \(address.ipAddress ?? self.host):\(address.port ?? self.port)")
+            say("portico: operator key: \(keyLocation)")
+            say("portico: store: \(self.store.rawValue) (changes are lost when the server stops)")
         } catch {
-            print("portico: cannot listen on \(self.host):\(self.port): \(error)")
+            say("portico: cannot listen on \(self.host):\(self.port): \(error)")
         }
         try await running
     }
@@ -149,4 +147,10 @@ struct OperatorKeyFile {
     func load() -> String? {
         (try? String(contentsOfFile: self.path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
     }
+}
+
+/// Writes a line to standard output at once: unbuffered, so that a supervisor or a test reading the
+/// pipe learns where the server listens.
+func say(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }
