@@ -1,0 +1,139 @@
+import ArgumentParser
+import PorticoWire
+
+struct AssetCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "asset",
+        abstract: "Manage assets and who is assigned to them.",
+        subcommands: [Add.self, Get.self, List.self, Remove.self, Assign.self, Unassign.self, Assignments.self]
+    )
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add an asset: AD_ACCOUNT, PAGE, CATALOG, PIXEL, INSTAGRAM_ACCOUNT, WHATSAPP_BUSINESS_ACCOUNT."
+        )
+        @OptionGroup var connection: ConnectionOptions
+        @Option var portfolio: UInt64
+        @Option var type: String
+        @Option var name: String
+
+        func run() async throws {
+            try await self.connection.call(
+                PorticoService.AddAsset.self,
+                AddAssetRequest(portfolioID: self.portfolio, type: try parseEnum(self.type, as: AssetType.self), name: self.name)
+            )
+        }
+    }
+
+    struct Get: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show an asset.")
+        @OptionGroup var connection: ConnectionOptions
+        @Option var id: UInt64
+
+        func run() async throws {
+            try await self.connection.call(PorticoService.GetAsset.self, GetAssetRequest(assetID: self.id))
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the assets a portfolio owns.")
+        @OptionGroup var connection: ConnectionOptions
+        @Option var portfolio: UInt64
+        @Option(help: "Only this type.") var type: String?
+        @OptionGroup var page: PageOptions
+
+        func run() async throws {
+            try await self.connection.call(
+                PorticoService.ListAssets.self,
+                ListAssetsRequest(
+                    portfolioID: self.portfolio,
+                    type: try self.type.map { try parseEnum($0, as: AssetType.self) } ?? .unspecified,
+                    pageSize: self.page.pageSize,
+                    pageToken: self.page.pageToken
+                )
+            )
+        }
+    }
+
+    struct Remove: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Remove an asset; its assignments and shares go with it.")
+        @OptionGroup var connection: ConnectionOptions
+        @Option var id: UInt64
+
+        func run() async throws {
+            try await self.connection.call(PorticoService.RemoveAsset.self, RemoveAssetRequest(assetID: self.id))
+        }
+    }
+
+    struct Assign: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Set the tasks a person or system user has on an asset.")
+        @OptionGroup var connection: ConnectionOptions
+        @Option var asset: UInt64
+        @OptionGroup var principal: PrincipalOptions
+        @Option(name: .customLong("task"), help: "A task, e.g. ADVERTISE; repeat for several.") var tasks: [String]
+
+        func run() async throws {
+            try await self.connection.call(
+                PorticoService.AssignTasks.self,
+                AssignTasksRequest(
+                    principal: self.principal.wire,
+                    assetID: self.asset,
+                    tasks: try self.tasks.map { try parseEnum($0, as: AssetTask.self) }
+                )
+            )
+        }
+    }
+
+    struct Unassign: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Take a principal's assignment on an asset away.")
+        @OptionGroup var connection: ConnectionOptions
+        @Option var asset: UInt64
+        @OptionGroup var principal: PrincipalOptions
+
+        func run() async throws {
+            try await self.connection.call(
+                PorticoService.UnassignTasks.self,
+                UnassignTasksRequest(principal: self.principal.wire, assetID: self.asset)
+            )
+        }
+    }
+
+    struct Assignments: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the assignments of an asset, or of a principal.")
+        @OptionGroup var connection: ConnectionOptions
+        @Option var asset: UInt64?
+        @Option var person: UInt64?
+        @Option(name: .customLong("system-user")) var systemUser: UInt64?
+        @OptionGroup var page: PageOptions
+
+        func validate() throws {
+            guard [self.asset, self.person, self.systemUser].compactMap({ $0 }).count == 1 else {
+                throw ValidationError("name exactly one of --asset, --person and --system-user")
+            }
+        }
+
+        func run() async throws {
+            if let asset {
+                try await self.connection.call(
+                    PorticoService.ListAssignmentsByAsset.self,
+                    ListAssignmentsByAssetRequest(assetID: asset, pageSize: self.page.pageSize, pageToken: self.page.pageToken)
+                )
+            } else {
+                let principal = PrincipalOptions.wire(person: self.person, systemUser: self.systemUser)
+                try await self.connection.call(
+                    PorticoService.ListAssignmentsByPrincipal.self,
+                    ListAssignmentsByPrincipalRequest(principal: principal, pageSize: self.page.pageSize, pageToken: self.page.pageToken)
+                )
+            }
+        }
+    }
+}
+
+extension PrincipalOptions {
+    var wire: Principal { Self.wire(person: self.person, systemUser: self.systemUser) }
+
+    static func wire(person: UInt64?, systemUser: UInt64?) -> Principal {
+        if let person { return Principal(kind: .person, id: person) }
+        return Principal(kind: .systemUser, id: systemUser ?? 0)
+    }
+}

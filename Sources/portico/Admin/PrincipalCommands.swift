@@ -1,0 +1,153 @@
+import ArgumentParser
+import PorticoWire
+
+struct PersonCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "person",
+        abstract: "Manage the people of a portfolio.",
+        subcommands: [Add.self, Get.self, List.self, SetRole.self, Remove.self]
+    )
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Add a person: ADMIN or EMPLOYEE.")
+        @OptionGroup var connection: ConnectionOptions
+        @Option var portfolio: UInt64
+        @Option var name: String
+        @Option var role: String = "EMPLOYEE"
+
+        func run() async throws {
+            try await self.connection.call(
+                PorticoService.AddPerson.self,
+                AddPersonRequest(portfolioID: self.portfolio, name: self.name, role: try parseEnum(self.role, as: Role.self))
+            )
+        }
+    }
+
+    struct Get: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show a person.")
+        @OptionGroup var connection: ConnectionOptions
+        @Option var id: UInt64
+
+        func run() async throws {
+            try await self.connection.call(PorticoService.GetPerson.self, GetPersonRequest(personID: self.id))
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the people of a portfolio.")
+        @OptionGroup var connection: ConnectionOptions
+        @Option var portfolio: UInt64
+        @OptionGroup var page: PageOptions
+
+        func run() async throws {
+            try await self.connection.call(
+                PorticoService.ListPeople.self,
+                ListPeopleRequest(portfolioID: self.portfolio, pageSize: self.page.pageSize, pageToken: self.page.pageToken)
+            )
+        }
+    }
+
+    struct SetRole: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Change a person's role.")
+        @OptionGroup var connection: ConnectionOptions
+        @Option var id: UInt64
+        @Option var role: String
+
+        func run() async throws {
+            try await self.connection.call(
+                PorticoService.SetPersonRole.self,
+                SetPersonRoleRequest(personID: self.id, role: try parseEnum(self.role, as: Role.self))
+            )
+        }
+    }
+
+    struct Remove: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Remove a person; its assignments go with it.")
+        @OptionGroup var connection: ConnectionOptions
+        @Option var id: UInt64
+
+        func run() async throws {
+            try await self.connection.call(PorticoService.RemovePerson.self, RemovePersonRequest(personID: self.id))
+        }
+    }
+}
+
+struct SystemUserCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "system-user",
+        abstract: "Manage the system users of a portfolio.",
+        subcommands: [Create.self, List.self, Remove.self]
+    )
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a system user: ADMIN (one at most) or EMPLOYEE.")
+        @OptionGroup var connection: ConnectionOptions
+        @Option var portfolio: UInt64
+        @Option var name: String
+        @Option var role: String = "EMPLOYEE"
+
+        func run() async throws {
+            try await self.connection.call(
+                PorticoService.CreateSystemUser.self,
+                CreateSystemUserRequest(portfolioID: self.portfolio, name: self.name, role: try parseEnum(self.role, as: Role.self))
+            )
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the system users of a portfolio.")
+        @OptionGroup var connection: ConnectionOptions
+        @Option var portfolio: UInt64
+        @OptionGroup var page: PageOptions
+
+        func run() async throws {
+            try await self.connection.call(
+                PorticoService.ListSystemUsers.self,
+                ListSystemUsersRequest(portfolioID: self.portfolio, pageSize: self.page.pageSize, pageToken: self.page.pageToken)
+            )
+        }
+    }
+
+    struct Remove: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Remove a system user; its assignments go and its tokens are revoked.")
+        @OptionGroup var connection: ConnectionOptions
+        @Option var id: UInt64
+
+        func run() async throws {
+            try await self.connection.call(PorticoService.RemoveSystemUser.self, RemoveSystemUserRequest(systemUserID: self.id))
+        }
+    }
+}
+
+struct AppCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "app",
+        abstract: "Manage the apps of a portfolio.",
+        subcommands: [Add.self, List.self]
+    )
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Add an app; its secret is shown once.")
+        @OptionGroup var connection: ConnectionOptions
+        @Option var portfolio: UInt64
+        @Option var name: String
+
+        func run() async throws {
+            try await self.connection.call(PorticoService.AddApp.self, AddAppRequest(portfolioID: self.portfolio, name: self.name))
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the apps of a portfolio.")
+        @OptionGroup var connection: ConnectionOptions
+        @Option var portfolio: UInt64
+        @OptionGroup var page: PageOptions
+
+        func run() async throws {
+            try await self.connection.call(
+                PorticoService.ListApps.self,
+                ListAppsRequest(portfolioID: self.portfolio, pageSize: self.page.pageSize, pageToken: self.page.pageToken)
+            )
+        }
+    }
+}
