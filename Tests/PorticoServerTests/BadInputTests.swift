@@ -1,0 +1,118 @@
+import NIOCore
+import Synchronization
+import PorticoClient
+import PorticoCore
+import PorticoServer
+import PorticoWire
+import Testing
+
+/// Bad input on a live server: each bad connection gets its status or is closed cleanly, and a
+/// well-behaved client on another connection keeps getting correct answers throughout.
+@Suite("Bad input on a live server")
+struct BadInputTests {
+    @Test("garbage, HTTP, truncated frames, huge prefixes, unknown methods, bad credentials and connection storms")
+    func badInput() async throws {
+        let server = try await TestServer.start(configuration: ServerConfiguration(maxConnections: 2_000))
+        let client = server.client()
+        let fixture = try await Fixture.build(client)
+
+        // The well-behaved client: checks with known answers, in a loop that stops when told.
+        let stop = ManagedAtomicFlag()
+        let watcher = Task {
+            var answered = 0
+            while !stop.isSet && answered < 100_000 {
+                let allowed = try await client.checkPermission(
+                    .init(assetID: fixture.adAccount, task: .analyze, subject: .systemUserID(fixture.worker))
+                )
+                let denied = try await client.checkPermission(
+                    .init(assetID: fixture.adAccount, task: .manage, subject: .systemUserID(fixture.worker))
+                )
+                guard allowed.allowed, !denied.allowed, denied.reason == .taskNotGranted else {
+                    throw PorticoStatusError(code: .internal, message: "wrong answer during bad input")
+                }
+                answered += 2
+            }
+            return answered
+        }
+
+        // Garbage and an HTTP request: GOAWAY with INVALID_ARGUMENT, then closed.
+        for garbage in [Array("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n".utf8), [0xDE, 0xAD, 0xBE, 0xEF, 0, 1, 2, 3]] {
+            let (reply, closed) = try await RawConnection.connect(port: server.port).exchange(garbage)
+            #expect(closed)
+            let goAway = try #require(try frames(in: reply).first)
+            #expect(goAway.header.kind == .goaway && goAway.header.statusCode == .invalidArgument)
+        }
+
+        // A 4 GiB length prefix: RESOURCE_EXHAUSTED at once, nothing buffered.
+        do {
+            let (reply, closed) = try await RawConnection.connect(port: server.port).exchange(WirePreface.bytes + [0xFF, 0xFF, 0xFF, 0xFF])
+            #expect(closed)
+            #expect(try frames(in: reply).first?.header.statusCode == .resourceExhausted)
+        }
+
+        // A truncated frame, then the client closes its side: the server closes cleanly, answering nothing.
+        do {
+            let ping = try requestBytes(callID: 1, method: UInt32(Method.ping.rawValue), body: PingRequest())
+            let (reply, closed) = try await RawConnection.connect(port: server.port)
+                .exchange(WirePreface.bytes + ping.dropLast(3), halfClose: true)
+            #expect(closed)
+            #expect(try frames(in: reply).allSatisfy { $0.header.kind == .goaway })
+        }
+
+        // An unknown method: UNIMPLEMENTED for that call; the next call on the same connection works.
+        do {
+            let unknown = try requestBytes(callID: 1, method: 9_999, body: PingRequest())
+            let ping = try requestBytes(callID: 2, method: UInt32(Method.ping.rawValue), body: PingRequest())
+            let (reply, closed) = try await RawConnection.connect(port: server.port)
+                .exchange(WirePreface.bytes + unknown + ping) { received in ((try? frames(in: received).count) ?? 0) >= 2 }
+            #expect(!closed)
+            let answers = try frames(in: reply)
+            #expect(answers.count == 2)
+            #expect(answers.first { $0.header.callID == 1 }?.header.statusCode == .unimplemented)
+            #expect(answers.first { $0.header.callID == 2 }?.header.statusCode == .ok)
+        }
+
+        // A check without credential, with a garbage credential, with a revoked and an expired token.
+        let check = CheckPermissionRequest(assetID: fixture.adAccount, task: .analyze, subject: .systemUserID(fixture.worker))
+        await expectStatus(.unauthenticated, reason: "MISSING_CREDENTIAL") {
+            try await client.checkPermission(check, options: CallOptions(credential: ""))
+        }
+        await expectStatus(.unauthenticated) {
+            try await client.checkPermission(check, options: CallOptions(credential: "ptk_1_nonsense"))
+        }
+        let revoked = try await client.generateToken(.init(systemUserID: fixture.worker, appID: fixture.app, scopes: [.adsRead]))
+        _ = try await client.revokeToken(.init(tokenID: revoked.token!.id))
+        await expectStatus(.unauthenticated) {
+            try await client.checkPermission(check, options: CallOptions(credential: revoked.secret))
+        }
+        let expiring = try await client.generateToken(
+            .init(systemUserID: fixture.worker, appID: fixture.app, scopes: [.adsRead], expiry: .sixtyDays)
+        )
+        let own = try await client.checkPermission(check, options: CallOptions(credential: expiring.secret))
+        #expect(own.allowed)
+        server.clock.advance(days: 61)
+        await expectStatus(.unauthenticated) {
+            try await client.checkPermission(check, options: CallOptions(credential: expiring.secret))
+        }
+
+        // 1,000 connections opened and dropped.
+        for _ in 0..<1_000 {
+            let connection = try await RawConnection.connect(port: server.port)
+            try await connection.channel.channel.close()
+        }
+
+        stop.set()
+        let answered = try await watcher.value
+        #expect(answered > 0)
+        // Every dropped connection is gone from the server's count (the client's own stays).
+        var waited = 0
+        while server.server.connectionCount > 1 && waited < 500 {
+            try await Task.sleep(for: .milliseconds(10))
+            waited += 1
+        }
+        #expect(server.server.connectionCount <= 1)
+        await client.close()
+        await server.stop()
+    }
+}
+

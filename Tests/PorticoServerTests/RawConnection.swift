@@ -1,0 +1,89 @@
+import NIOCore
+import Synchronization
+import NIOPosix
+import PorticoWire
+
+/// A plain TCP connection for sending the server arbitrary bytes and reading what comes back.
+struct RawConnection {
+    let channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
+
+    static func connect(port: Int) async throws -> RawConnection {
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelOption(.allowRemoteHalfClosure, value: true)
+            .connect(host: "127.0.0.1", port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(
+                        wrappingChannelSynchronously: channel,
+                        configuration: .init(isOutboundHalfClosureEnabled: true)
+                    )
+                }
+            }
+        return RawConnection(channel: channel)
+    }
+
+    /// Sends `bytes`, optionally closes the sending side, and reads until the server closes, until
+    /// `enough` says the bytes so far suffice, or until `limit` passes. Returns what was read and
+    /// whether the server closed the connection.
+    func exchange(
+        _ bytes: [UInt8],
+        halfClose: Bool = false,
+        limit: Duration = .seconds(10),
+        enough: @escaping @Sendable (ByteBuffer) -> Bool = { _ in false }
+    ) async throws -> (ByteBuffer, closed: Bool) {
+        try await self.channel.executeThenClose { inbound, outbound in
+            try await outbound.write(ByteBuffer(bytes: bytes))
+            if halfClose { outbound.finish() }
+            let timedOut = ManagedAtomicFlag()
+            let timer = Task {
+                try await Task.sleep(for: limit)
+                timedOut.set()
+                try await self.channel.channel.close()
+            }
+            defer { timer.cancel() }
+            var received = ByteBuffer()
+            do {
+                for try await chunk in inbound {
+                    received.writeImmutableBuffer(chunk)
+                    if enough(received) { return (received, false) }
+                }
+            } catch {
+                return (received, false)
+            }
+            return (received, !timedOut.isSet)
+        }
+    }
+}
+
+/// A flag one task sets and another polls.
+final class ManagedAtomicFlag: Sendable {
+    private let value = Mutex(false)
+
+    var isSet: Bool { self.value.withLock { $0 } }
+
+    func set() { self.value.withLock { $0 = true } }
+}
+
+extension ByteBuffer {
+    init(bytes: [UInt8]) {
+        self = ByteBufferAllocator().buffer(capacity: bytes.count)
+        self.writeBytes(bytes)
+    }
+}
+
+/// The frames in `buffer` (the server sends no preface).
+func frames(in buffer: ByteBuffer) throws -> [Frame] {
+    var buffer = buffer
+    var decoder = FrameDecoder(expectPreface: false)
+    var frames: [Frame] = []
+    while let frame = try decoder.nextFrame(from: &buffer) { frames.append(frame) }
+    return frames
+}
+
+/// The bytes of a preface and one request frame.
+func requestBytes(callID: UInt64, method: UInt32, credential: String = "", body: some WireMessage) throws -> [UInt8] {
+    var header = FrameHeader.request(callID: callID, method: .ping, credential: credential)
+    header.method = method
+    var buffer = ByteBuffer()
+    try Frame.write(header: header, message: body, into: &buffer, arena: WireArena())
+    return Array(buffer.readableBytesView)
+}
