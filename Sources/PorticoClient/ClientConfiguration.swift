@@ -1,4 +1,6 @@
 /// Where a client connects and how it behaves.
+///
+/// The credential is a secret: it is sent in frame headers and never logged.
 public struct ClientConfiguration: Sendable {
     /// The server's host name or address.
     public var host: String
@@ -6,6 +8,8 @@ public struct ClientConfiguration: Sendable {
     public var port: Int
     /// The credential sent with every call that does not name its own.
     public var credential: String
+    /// With a service credential: the person on whose behalf calls that do not name one are made; 0 for none.
+    public var onBehalfOfPersonID: UInt64
     /// How many connections the client spreads its calls over.
     public var connections: Int
     /// How long a connection attempt may take.
@@ -19,6 +23,7 @@ public struct ClientConfiguration: Sendable {
         host: String = "127.0.0.1",
         port: Int = 7700,
         credential: String = "",
+        onBehalfOfPersonID: UInt64 = 0,
         connections: Int = 1,
         connectTimeout: Duration = .seconds(5),
         defaultTimeout: Duration? = nil,
@@ -27,7 +32,8 @@ public struct ClientConfiguration: Sendable {
         self.host = host
         self.port = port
         self.credential = credential
-        self.connections = connections
+        self.onBehalfOfPersonID = onBehalfOfPersonID
+        self.connections = max(1, connections)
         self.connectTimeout = connectTimeout
         self.defaultTimeout = defaultTimeout
         self.maxFrameBytes = maxFrameBytes

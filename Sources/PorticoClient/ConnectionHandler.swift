@@ -1,0 +1,314 @@
+import Logging
+import NIOCore
+import PorticoWire
+
+/// The client end of one connection: numbers and encodes outbound calls, matches inbound answers to
+/// them by call id, enforces deadlines, and applies GOAWAY and connection loss to the calls in flight.
+///
+/// Outbound frames are encoded straight into one buffer that collects everything written during an
+/// event-loop tick; a single flush, scheduled with the first write of the tick, hands it to the
+/// socket. Many calls issued together therefore cost one write syscall.
+final class ConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = Frame
+    typealias OutboundOut = ByteBuffer
+
+    private enum State {
+        case open
+        /// The server sent GOAWAY; calls above `lastCallID` were failed, new calls are refused.
+        case goingAway(lastCallID: UInt64, status: PorticoStatusError)
+        case closed(PorticoStatusError)
+    }
+
+    let status: ConnectionStatus
+    private let address: String
+    private let maxFrameBytes: Int
+    private let logger: Logger
+    private let arena = WireArena()
+    private var state = State.open
+    private var context: ChannelHandlerContext?
+    private var pending: [UInt64: any PendingCallProtocol] = [:]
+    private var nextCallID: UInt64 = 1
+    /// Frames written since the last flush; starts with the preface so that it precedes every call.
+    private var outbound: ByteBuffer
+    private var flushScheduled = false
+    private var closeRequestedByClient = false
+
+    /// - Parameters:
+    ///   - address: `host:port`, for messages.
+    ///   - maxFrameBytes: the largest frame sent, length prefix included.
+    init(address: String, maxFrameBytes: Int, status: ConnectionStatus, logger: Logger) {
+        self.address = address
+        self.maxFrameBytes = maxFrameBytes
+        self.status = status
+        self.logger = logger
+        self.outbound = ByteBuffer(bytes: WirePreface.bytes)
+    }
+
+    // MARK: Calls, from the connection
+
+    /// Numbers, encodes and queues `call`, unless the connection no longer takes calls.
+    func start<RPC: PorticoRPC>(
+        _ call: PendingCall<RPC>,
+        request: RPC.Request,
+        credential: String,
+        onBehalfOfPersonID: UInt64,
+        timeout: Duration?
+    ) {
+        if let cancellation = call.cancellation {
+            call.fail(cancellation)
+            return
+        }
+        switch self.state {
+        case .open:
+            break
+        case .goingAway(_, let status), .closed(let status):
+            call.fail(UnprocessedCallError(status: status))
+            return
+        }
+        guard let context = self.context else {
+            call.fail(UnprocessedCallError(status: self.lostStatus))
+            return
+        }
+        var timeoutMicros: UInt64 = 0
+        if let timeout {
+            guard timeout > .zero else {
+                call.fail(Self.deadlineExceeded(timeout, callID: nil))
+                return
+            }
+            timeoutMicros = Self.microseconds(timeout)
+        }
+        let callID = self.nextCallID
+        let header = FrameHeader.request(
+            callID: callID,
+            method: RPC.method,
+            credential: credential,
+            onBehalfOfPersonID: onBehalfOfPersonID,
+            timeoutMicros: timeoutMicros
+        )
+        do {
+            try Frame.write(
+                header: header,
+                message: request,
+                into: &self.outbound,
+                arena: self.arena,
+                maxBytes: self.maxFrameBytes
+            )
+        } catch {
+            // Nothing was written: the request cannot be encoded (too large, a NUL in a string).
+            let wire = error as? WireError
+            call.fail(
+                PorticoStatusError(
+                    code: wire?.code ?? .invalidArgument,
+                    message: "the \(RPC.method.protoValueName) request cannot be sent: \(wire?.message ?? "\(error)")",
+                    detail: wire.map { ErrorDetail(reason: $0.reason) }
+                )
+            )
+            return
+        }
+        self.nextCallID += 1
+        call.sent(as: callID)
+        self.pending[callID] = call
+        if let timeout {
+            call.deadline = try? context.eventLoop.assumeIsolated().scheduleCallback(
+                in: TimeAmount(timeout),
+                handler: DeadlineTimer(handler: self, call: call, timeout: timeout)
+            )
+        }
+        self.scheduleFlush()
+    }
+
+    /// Fails `call` with `status` and tells the server, unless its answer already came.
+    func cancel(_ call: any PendingCallProtocol, status: PorticoStatusError) {
+        guard call.callID != 0 else {
+            // Not sent yet (cancellation overtook the start on the way to the event loop).
+            call.cancelBeforeSending(status)
+            return
+        }
+        guard self.pending.removeValue(forKey: call.callID) != nil else { return }
+        call.fail(status)
+        if case .closed = self.state { return }
+        // A CANCEL frame only has a header; it cannot fail to encode or exceed the limit.
+        try? Frame(header: FrameHeader(kind: .cancel, callID: call.callID)).write(into: &self.outbound, arena: self.arena)
+        self.scheduleFlush()
+        self.closeIfDrained()
+    }
+
+    /// Closes the channel at the client's request; pending calls fail with UNAVAILABLE.
+    func closeByClient() {
+        self.closeRequestedByClient = true
+        self.flushNow()
+        self.context?.close(promise: nil)
+    }
+
+    // MARK: Channel events
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        if context.channel.isActive { self.scheduleFlush() }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        self.scheduleFlush()
+        context.fireChannelActive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = Self.unwrapInboundIn(data)
+        switch frame.header.kind {
+        case .response:
+            // An id not in the table is the late answer to a cancelled or expired call: dropped.
+            guard let call = self.pending.removeValue(forKey: frame.header.callID) else { return }
+            if frame.header.statusCode == .ok {
+                call.succeed(body: frame.body, arena: self.arena)
+            } else {
+                call.fail(PorticoStatusError(header: frame.header))
+            }
+            self.closeIfDrained()
+        case .goaway:
+            self.goAway(frame.header)
+        case .streamItem:
+            // No RPC of protocol version 1 streams.
+            guard let call = self.pending.removeValue(forKey: frame.header.callID) else { return }
+            call.fail(
+                PorticoStatusError(
+                    code: .internal,
+                    message: "the server sent a STREAM_ITEM for call \(frame.header.callID), which does not stream"
+                )
+            )
+            self.closeIfDrained()
+        default:
+            self.logger.debug(
+                "ignoring a frame a server should not send",
+                metadata: ["kind": "\(frame.header.kind.protoValueName)", "server": "\(self.address)"]
+            )
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if let wire = error as? WireError {
+            // The byte stream cannot be trusted any more: nothing more that arrives can be matched.
+            self.logger.warning(
+                "closing a connection after a malformed frame from the server",
+                metadata: ["server": "\(self.address)", "error": "\(wire)"]
+            )
+            self.failAll(
+                PorticoStatusError(
+                    code: .internal,
+                    message: "the server at \(self.address) sent a malformed frame: \(wire.message)",
+                    detail: ErrorDetail(reason: wire.reason)
+                )
+            )
+        } else {
+            self.logger.debug("connection error", metadata: ["server": "\(self.address)", "error": "\(error)"])
+        }
+        context.close(promise: nil)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        self.failAll(self.lostStatus)
+        context.fireChannelInactive()
+    }
+
+    // MARK: Internals
+
+    /// Fails the calls the server will not answer and stops taking new ones.
+    private func goAway(_ header: FrameHeader) {
+        guard case .open = self.state else { return }
+        let status = PorticoStatusError(
+            code: .unavailable,
+            message: "the server at \(self.address) is going away (\(header.statusCode.protoValueName): "
+                + "\(header.statusMessage)); call ids above \(header.lastCallID) were not processed"
+        )
+        self.logger.debug(
+            "server going away",
+            metadata: ["server": "\(self.address)", "last_call_id": "\(header.lastCallID)"]
+        )
+        self.state = .goingAway(lastCallID: header.lastCallID, status: status)
+        self.status.advance(to: .goingAway)
+        let unprocessed = self.pending.keys.filter { $0 > header.lastCallID }
+        for callID in unprocessed {
+            self.pending.removeValue(forKey: callID)?.fail(UnprocessedCallError(status: status))
+        }
+        self.closeIfDrained()
+    }
+
+    /// After GOAWAY, closes once every call the server still answers has its answer.
+    private func closeIfDrained() {
+        guard case .goingAway = self.state, self.pending.isEmpty else { return }
+        self.flushNow()
+        self.context?.close(promise: nil)
+    }
+
+    private func failAll(_ status: PorticoStatusError) {
+        if case .closed = self.state {} else { self.state = .closed(status) }
+        self.status.advance(to: .closed)
+        let calls = self.pending.values
+        self.pending.removeAll()
+        for call in calls { call.fail(status) }
+    }
+
+    private var lostStatus: PorticoStatusError {
+        if case .closed(let status) = self.state { return status }
+        if self.closeRequestedByClient {
+            return PorticoStatusError(code: .unavailable, message: "the connection to \(self.address) was closed by the client")
+        }
+        if case .goingAway(_, let status) = self.state {
+            return PorticoStatusError(code: .unavailable, message: "\(status.message); the connection then closed")
+        }
+        return PorticoStatusError(code: .unavailable, message: "the connection to \(self.address) was lost")
+    }
+
+    fileprivate func expire(_ call: any PendingCallProtocol, timeout: Duration) {
+        call.deadline = nil
+        self.cancel(call, status: Self.deadlineExceeded(timeout, callID: call.callID))
+    }
+
+    private func scheduleFlush() {
+        guard !self.flushScheduled, let context = self.context else { return }
+        self.flushScheduled = true
+        // Runs after the tasks already queued on the loop, so the calls issued meanwhile share the flush.
+        context.eventLoop.assumeIsolated().execute { self.flushNow() }
+    }
+
+    private func flushNow() {
+        self.flushScheduled = false
+        guard let context = self.context, context.channel.isActive, self.outbound.readableBytes > 0 else { return }
+        let frames = self.outbound
+        self.outbound = context.channel.allocator.buffer(capacity: max(256, frames.readableBytes))
+        context.writeAndFlush(Self.wrapOutboundOut(frames), promise: nil)
+    }
+
+    private static func deadlineExceeded(_ timeout: Duration, callID: UInt64?) -> PorticoStatusError {
+        PorticoStatusError(
+            code: .deadlineExceeded,
+            message: "no answer\(callID.map { " to call \($0)" } ?? "") within its deadline of \(timeout)",
+            detail: ErrorDetail(reason: "CLIENT_DEADLINE_EXCEEDED")
+        )
+    }
+
+    /// `timeout` in whole microseconds, at least 1 (0 would mean no deadline on the wire).
+    private static func microseconds(_ timeout: Duration) -> UInt64 {
+        let (seconds, attoseconds) = timeout.components
+        let micros = seconds.multipliedReportingOverflow(by: 1_000_000)
+        guard !micros.overflow else { return UInt64.max }
+        return UInt64(max(1, micros.partialValue + attoseconds / 1_000_000_000_000))
+    }
+}
+
+@available(*, unavailable)
+extension ConnectionHandler: Sendable {}
+
+/// Fails a call whose deadline passed, on the connection's event loop.
+private struct DeadlineTimer: NIOScheduledCallbackHandler {
+    let handler: ConnectionHandler
+    let call: any PendingCallProtocol
+    let timeout: Duration
+
+    func handleScheduledCallback(eventLoop: some EventLoop) {
+        self.handler.expire(self.call, timeout: self.timeout)
+    }
+}

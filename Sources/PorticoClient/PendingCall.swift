@@ -1,0 +1,88 @@
+import NIOCore
+import PorticoWire
+
+/// A call waiting for its answer, seen without its response type so that calls of every RPC share one table.
+protocol PendingCallProtocol: AnyObject {
+    /// The id the call was sent with; 0 until it is sent.
+    var callID: UInt64 { get }
+    /// The timer that fails the call when its deadline passes.
+    var deadline: NIOScheduledCallback? { get set }
+    /// Resumes the caller with the response decoded from the body of an OK answer.
+    func succeed(body: ByteBuffer, arena: WireArena)
+    /// Resumes the caller with `error`.
+    func fail(_ error: any Error)
+    /// Marks a call whose cancellation reached the event loop before the call did: it is never sent.
+    func cancelBeforeSending(_ status: PorticoStatusError)
+}
+
+/// One call of `RPC`, from the moment its task asks until the task resumes.
+///
+/// `@unchecked Sendable`: the task creates the object and hands it to the connection's event loop
+/// (through `EventLoop.execute`, which orders the hand-off); from then on every field is read and
+/// written on that event loop only.
+final class PendingCall<RPC: PorticoRPC>: PendingCallProtocol, @unchecked Sendable {
+    private(set) var callID: UInt64 = 0
+    var deadline: NIOScheduledCallback?
+    /// Set when cancellation reaches the event loop before the call was sent: it is then never sent.
+    private(set) var cancellation: PorticoStatusError?
+    private var continuation: CheckedContinuation<RPC.Response, any Error>?
+
+    init() {}
+
+    /// Attaches the task waiting for the answer.
+    func wait(with continuation: CheckedContinuation<RPC.Response, any Error>) {
+        self.continuation = continuation
+    }
+
+    /// Records the id the call goes out with.
+    func sent(as callID: UInt64) {
+        self.callID = callID
+    }
+
+    func cancelBeforeSending(_ status: PorticoStatusError) {
+        self.cancellation = status
+    }
+
+    func succeed(body: ByteBuffer, arena: WireArena) {
+        let result: Result<RPC.Response, any Error>
+        do {
+            result = .success(try RPC.Response(decoding: body, arena: arena))
+        } catch {
+            let reason = (error as? WireError)?.message ?? "\(error)"
+            result = .failure(
+                PorticoStatusError(
+                    code: .internal,
+                    message: "the answer to call \(self.callID) (\(RPC.method.protoValueName)) does not decode as "
+                        + "\(RPC.Response.protoName): \(reason)",
+                    detail: ErrorDetail(reason: "UNDECODABLE_RESPONSE")
+                )
+            )
+        }
+        self.finish(result)
+    }
+
+    func fail(_ error: any Error) {
+        self.finish(.failure(error))
+    }
+
+    private func finish(_ result: Result<RPC.Response, any Error>) {
+        self.deadline?.cancel()
+        self.deadline = nil
+        guard let continuation = self.continuation else { return }
+        self.continuation = nil
+        continuation.resume(with: result)
+    }
+}
+
+/// A call the server never processed: it failed before it was written (the connection was closed or
+/// going away), or it was above a GOAWAY's `last_call_id`. Retrying it on another connection is safe.
+struct UnprocessedCallError: Error {
+    var status: PorticoStatusError
+}
+
+extension PorticoStatusError {
+    /// The status a failure surfaces as to the caller, unwrapping the client's internal markers.
+    static func surfaced(_ error: any Error) -> any Error {
+        (error as? UnprocessedCallError)?.status ?? error
+    }
+}
