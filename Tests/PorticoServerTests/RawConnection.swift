@@ -47,7 +47,8 @@ struct RawConnection {
                     if enough(received) { return (received, false) }
                 }
             } catch {
-                return (received, false)
+                // Reset by the server, or closed by the timer.
+                return (received, !timedOut.isSet)
             }
             return (received, !timedOut.isSet)
         }

@@ -28,7 +28,7 @@ extension Dispatcher {
         case .createPortfolio:
             let request = try responder.decode(CreatePortfolioRequest.self, from: body)
             let name = try Self.name(request.name)
-            return (.createPortfolio(name: name, tier: try WireMapping.tier(request.systemUserTier, default: .none)), { result, snapshot in
+            return (.createPortfolio(name: name, tier: try WireMapping.tier(request.systemUserTier, fallback: PorticoCore.SystemUserTier.none)), { result, snapshot in
                 CreatePortfolioResponse(portfolio: try Self.portfolio(result.created(), snapshot), revision: result.revision)
             })
         case .setPortfolioStatus:

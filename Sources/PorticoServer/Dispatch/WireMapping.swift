@@ -104,11 +104,12 @@ enum WireMapping {
         }
     }
 
-    static func tier(_ wire: WireSystemUserTier, default fallback: PorticoCore.SystemUserTier? = nil) throws(CallFailure)
+    /// The tier of a request; `fallback` stands for UNSPECIFIED where the field is optional.
+    static func tier(_ wire: WireSystemUserTier, fallback: PorticoCore.SystemUserTier? = nil) throws(CallFailure)
         -> PorticoCore.SystemUserTier
     {
         switch wire {
-        case .none: return .none
+        case .none: return PorticoCore.SystemUserTier.none
         case .standard: return .standard
         case .advanced: return .advanced
         case .unspecified:
@@ -119,7 +120,7 @@ enum WireMapping {
 
     static func wire(_ tier: PorticoCore.SystemUserTier) -> WireSystemUserTier {
         switch tier {
-        case .none: .none
+        case PorticoCore.SystemUserTier.none: .none
         case .standard: .standard
         case .advanced: .advanced
         }
