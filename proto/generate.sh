@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Regenerates all code made from proto/: the C of protoc-c into Sources/CPorticoProto (headers under the
-# umbrella directory include/portico/v1) and the Swift of protoc-gen-portico-swift into
-# Sources/PorticoWire/Generated, and the golden files of Tests/PorticoWireTests. The output is committed; check-generated.sh fails on any drift.
+# umbrella directory include/portico/v1), the Swift of protoc-gen-portico-swift into
+# Sources/PorticoWire/Generated, and the golden files of Tests/PorticoWireTests. The output is
+# committed; check-generated.sh fails on any drift.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root/proto"

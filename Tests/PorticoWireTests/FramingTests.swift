@@ -24,7 +24,7 @@ struct FramingTests {
             [
                 try frame(.request(callID: 1, method: .ping), PingRequest()),
                 try frame(
-                    .request(callID: 2, method: .checkPermission, credential: "psc_1_abc", timeoutMicros: 250_000),
+                    .request(callID: 2, method: .checkPermission, credential: "psk_1_abc", timeoutMicros: 250_000),
                     CheckPermissionRequest(assetID: 42, task: .analyze, subject: .personID(7))
                 ),
                 try frame(.response(callID: 2), CheckPermissionResponse(allowed: true, reason: .assigned, revision: 19)),

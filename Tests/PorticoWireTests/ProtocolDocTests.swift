@@ -41,7 +41,7 @@ struct ProtocolDocTests {
                 "ping-request": try encoded(.request(callID: 1, method: .ping), PingRequest()),
                 "ping-response": try encoded(.response(callID: 1), PingResponse()),
                 "check-request": try encoded(
-                    .request(callID: 2, method: .checkPermission, credential: "psc_3_k9", timeoutMicros: 250_000),
+                    .request(callID: 2, method: .checkPermission, credential: "psk_3_k9", timeoutMicros: 250_000),
                     CheckPermissionRequest(assetID: 42, task: .analyze, subject: .personID(7))
                 ),
                 "check-response": try encoded(
@@ -79,7 +79,7 @@ struct ProtocolDocTests {
         var buffer = ByteBuffer(bytes: documented["preface"]! + documented["check-request"]!)
         let frame = try #require(try decoder.nextFrame(from: &buffer))
         #expect(frame.header.knownMethod == .checkPermission)
-        #expect(frame.header.credential == "psc_3_k9")
+        #expect(frame.header.credential == "psk_3_k9")
         #expect(frame.header.timeoutMicros == 250_000)
         let request = try CheckPermissionRequest(decoding: frame.body, arena: WireArena())
         #expect(request.subject == .personID(7) && request.assetID == 42 && request.task == .analyze)

@@ -293,7 +293,7 @@ public struct FrameHeader: WireMessage {
     /// REQUEST: the RPC called, a value of enum Method. A plain number rather than the enum, so that a
     /// method the server does not know fails only its call (UNIMPLEMENTED), not the whole header.
     public var method: UInt32
-    /// REQUEST: the caller's secret: an operator key ("pok_..."), a service credential ("psc_...") or a
+    /// REQUEST: the caller's secret: an operator key ("pok_..."), a service credential ("psk_...") or a
     /// system user token ("ptk_..."). Health calls accept an empty credential.
     public var credential: String
     /// REQUEST, service credentials only: the person on whose behalf the service acts; the call then

@@ -619,7 +619,7 @@ extension CreateServiceCredentialRequest: CMessageCodec {
 
 public struct CreateServiceCredentialResponse: WireMessage {
     public var credential: ServiceCredential?
-    /// "psc_..."; shown once.
+    /// "psk_..."; shown once.
     public var secret: String
     public var revision: UInt64
 

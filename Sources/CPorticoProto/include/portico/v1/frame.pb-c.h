@@ -227,7 +227,7 @@ struct  Portico__V1__FrameHeader
    */
   uint32_t method;
   /*
-   * REQUEST: the caller's secret: an operator key ("pok_..."), a service credential ("psc_...") or a
+   * REQUEST: the caller's secret: an operator key ("pok_..."), a service credential ("psk_...") or a
    * system user token ("ptk_..."). Health calls accept an empty credential.
    */
   char *credential;

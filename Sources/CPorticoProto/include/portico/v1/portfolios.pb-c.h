@@ -217,7 +217,7 @@ struct  Portico__V1__CreateServiceCredentialResponse
   ProtobufCMessage base;
   Portico__V1__ServiceCredential *credential;
   /*
-   * "psc_..."; shown once.
+   * "psk_..."; shown once.
    */
   char *secret;
   uint64_t revision;
