@@ -1,0 +1,42 @@
+import HashTreeCollections
+import PorticoCore
+
+/// Facts that hold between whole changes; a snapshot showing half of a cascade breaks one of them.
+enum StateInvariants {
+    static func violations(in state: AccessState) -> [String] {
+        var found: [String] = []
+        if state.revision > 0, state.audit[state.revision] == nil { found.append("no audit event for the last revision") }
+        if state.audit[state.revision + 1] != nil { found.append("an audit event from the future") }
+        for (id, principal) in state.principals {
+            if principal.removed, !principal.grants.isEmpty { found.append("removed principal \(id) keeps grants") }
+            if principal.removed, state.members[principal.portfolio]?.contains(id) == true {
+                found.append("removed principal \(id) still a member")
+            }
+            for (asset, grant) in principal.grants {
+                guard let record = state.assets[asset] else {
+                    found.append("principal \(id) holds a grant on missing asset \(asset)")
+                    continue
+                }
+                if state.assignees[asset]?.contains(id) != true { found.append("index misses \(id) on \(asset)") }
+                if record.owner != principal.portfolio {
+                    guard let share = record.shares[principal.portfolio] else {
+                        found.append("partner grant of \(id) on \(asset) without a share")
+                        continue
+                    }
+                    if !share.effective.isSuperset(of: grant.effective) { found.append("grant of \(id) exceeds share") }
+                }
+            }
+            if principal.removed {
+                for token in state.principalTokens[id] ?? [] where state.tokens[token]?.revoked == false {
+                    found.append("removed principal \(id) keeps live token \(token)")
+                }
+            }
+        }
+        for (asset, holders) in state.assignees {
+            for holder in holders where state.principals[holder]?.grants[asset] == nil {
+                found.append("index lists \(holder) on \(asset) without a grant")
+            }
+        }
+        return found
+    }
+}
