@@ -23,11 +23,10 @@ deps:
 build: deps
 	$(SWIFT) build
 
-## Until the server lands (issue 4), `make run` builds and shows what the wire contract holds.
+## Start the server on the embedded default: 127.0.0.1:7700, data directory ./data (operator key in
+## ./data/operator.key). Stop it with Ctrl-C (graceful shutdown).
 run: build
-	@echo "Portico $$(git describe --always --dirty 2>/dev/null || echo dev): the server is not built yet."
-	@echo "The wire contract (proto/portico/v1) defines these RPCs:"
-	@grep -h '^ *rpc ' proto/portico/v1/*.proto | sed 's/^ */  /'
+	$(SWIFT) run --skip-build portico serve
 
 test: deps
 	$(SWIFT) build --build-tests
