@@ -128,7 +128,8 @@ final class ConnectionHandler: ChannelInboundHandler {
         call.fail(status)
         if case .closed = self.state { return }
         // A CANCEL frame only has a header; it cannot fail to encode or exceed the limit.
-        try? Frame(header: FrameHeader(kind: .cancel, callID: call.callID)).write(into: &self.outbound, arena: self.arena)
+        try? Frame(header: FrameHeader(kind: .cancel, callID: call.callID)).write(
+            into: &self.outbound, arena: self.arena)
         self.scheduleFlush()
         self.closeIfDrained()
     }
@@ -254,7 +255,8 @@ final class ConnectionHandler: ChannelInboundHandler {
     private var lostStatus: PorticoStatusError {
         if case .closed(let status) = self.state { return status }
         if self.closeRequestedByClient {
-            return PorticoStatusError(code: .unavailable, message: "the connection to \(self.address) was closed by the client")
+            return PorticoStatusError(
+                code: .unavailable, message: "the connection to \(self.address) was closed by the client")
         }
         if case .goingAway(_, let status) = self.state {
             return PorticoStatusError(code: .unavailable, message: "\(status.message); the connection then closed")

@@ -12,8 +12,9 @@ public import PorticoWire
 /// CANCEL. Cancelling the awaiting task does the same with CANCELLED.
 ///
 /// After the server's GOAWAY the connection takes no new calls (they fail with UNAVAILABLE), calls at or
-/// below its `last_call_id` still get their answers, and those above fail with UNAVAILABLE. When the
-/// connection is lost every call in flight fails with UNAVAILABLE. ``PorticoClient`` pools connections
+/// below its `last_call_id` still get their answers, and those above fail with UNAVAILABLE; the
+/// connection closes when the last of those answers arrives or the server closes, whichever is first.
+/// When the connection is lost every call in flight fails with UNAVAILABLE. ``PorticoClient`` pools connections
 /// and reconnects; use a connection directly to control exactly which socket a call takes.
 public final class PorticoConnection: PorticoCalling {
     /// The settings the connection was opened with.
@@ -70,7 +71,8 @@ public final class PorticoConnection: PorticoCalling {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandlers(
-                        ByteToMessageHandler(FrameDecoder(maxFrameBytes: configuration.maxFrameBytes, expectPreface: false)),
+                        ByteToMessageHandler(
+                            FrameDecoder(maxFrameBytes: configuration.maxFrameBytes, expectPreface: false)),
                         ConnectionHandler(
                             address: address,
                             maxFrameBytes: configuration.maxFrameBytes,

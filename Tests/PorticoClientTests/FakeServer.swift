@@ -81,6 +81,13 @@ final class FakeServer: Sendable {
         return server
     }
 
+    /// A port of 127.0.0.1 that was just free and has nothing listening on it.
+    static func closedPort() async throws -> Int {
+        let server = try await FakeServer.start()
+        await server.stop()
+        return server.port
+    }
+
     /// Stops listening and closes every connection.
     func stop() async {
         let channel = self.listener.withLock { channel in
@@ -217,7 +224,8 @@ final class FakeConnectionHandler: ChannelInboundHandler {
             )
             self.write(Frame(header: header))
         case .garbage:
-            self.write(Frame(header: .response(callID: frame.header.callID), body: ByteBuffer(bytes: [0xff, 0xff, 0xff])))
+            self.write(
+                Frame(header: .response(callID: frame.header.callID), body: ByteBuffer(bytes: [0xff, 0xff, 0xff])))
         }
     }
 
@@ -249,7 +257,8 @@ final class FakeConnectionHandler: ChannelInboundHandler {
         var buffer = context.channel.allocator.buffer(capacity: 64)
         switch header.knownMethod {
         case .ping:
-            try! Frame.write(header: .response(callID: header.callID), message: PingResponse(), into: &buffer, arena: self.arena)
+            try! Frame.write(
+                header: .response(callID: header.callID), message: PingResponse(), into: &buffer, arena: self.arena)
         case .checkPermission:
             let assetID = check?.assetID ?? 0
             let response = CheckPermissionResponse(
@@ -257,9 +266,12 @@ final class FakeConnectionHandler: ChannelInboundHandler {
                 reason: assetID % 2 == 0 ? .assigned : .notAssigned,
                 revision: assetID
             )
-            try! Frame.write(header: .response(callID: header.callID), message: response, into: &buffer, arena: self.arena)
+            try! Frame.write(
+                header: .response(callID: header.callID), message: response, into: &buffer, arena: self.arena)
         default:
-            let error = WireError(code: .unimplemented, reason: "UNKNOWN_METHOD", message: "the fake server only answers Ping and CheckPermission")
+            let error = WireError(
+                code: .unimplemented, reason: "UNKNOWN_METHOD",
+                message: "the fake server only answers Ping and CheckPermission")
             try! Frame(header: .failure(callID: header.callID, error)).write(into: &buffer, arena: self.arena)
         }
         self.server.record { $0.answered.append(header.callID) }
