@@ -1,0 +1,138 @@
+import Foundation
+import PorticoClient
+import PorticoWire
+
+extension WireScenarioRunner {
+    /// Compares a step's answer with its expectation, as the core's runner does, and returns every
+    /// difference (empty when the answer is as expected); no expectation means "succeeds".
+    ///
+    /// What the wire carries differently from the core, and how it is compared:
+    /// - `error`: the status code's name without `STATUS_CODE_`; `reason`: `ErrorDetail.reason`.
+    /// - check reasons: the wire name without `DECISION_REASON_` (`TASK_NOT_VALID_FOR_ASSET_TYPE` is the
+    ///   core's `TASK_NOT_VALID_FOR_ASSET`).
+    /// - `listAssets` `tasks`: `AccessibleAsset` carries no tasks, so the tasks of each listed asset are
+    ///   read from `ListAssetPrincipals` on that asset (as the operator): the effective tasks of the
+    ///   same principal, which the core computes by the same rules.
+    /// - `next`: the page token is the last id of the page (decimal); an empty token is `null`.
+    /// - `auditEvents` `effectsOfLast`: the wire has the core's target and effects joined by "; " into
+    ///   `summary`, so the effects are the parts after the first.
+    /// - `authenticate` `caller`: the call succeeded; for `token:@t` also that InspectToken of the secret
+    ///   names token `@t` and calls it valid. A service credential's id is not on the wire.
+    /// - `revision`: the change's `revision`; `secretShown`: a non-empty secret in the response.
+    func verify(_ outcome: Result<Outcome, PorticoStatusError>, _ expect: [String: Any]?, _ step: [String: Any]) async throws
+        -> [String]
+    {
+        let expect = expect ?? [:]
+        var differences: [String] = []
+        if let code = expect["error"] as? String {
+            switch outcome {
+            case .success:
+                differences.append("expected \(code), but it succeeded")
+            case .failure(let error):
+                let name = String(error.code.protoValueName.dropFirst("STATUS_CODE_".count))
+                if name != code { differences.append("expected \(code), got \(error)") }
+                if let reason = expect["reason"] as? String, error.detail?.reason != reason {
+                    differences.append("expected reason \(reason), got \(error)")
+                }
+            }
+            return differences
+        }
+        let value: Outcome
+        switch outcome {
+        case .failure(let error):
+            return ["unexpected error \(error)"]
+        case .success(let success):
+            value = success
+        }
+        switch value {
+        case .decision(let decision):
+            differences += Self.compare(decision, expect)
+        case .decisions(let decisions):
+            let expected = expect["decisions"] as? [[String: Any]] ?? []
+            if decisions.count != expected.count { differences.append("batch of \(decisions.count), expected \(expected.count)") }
+            for (index, (decision, item)) in zip(decisions, expected).enumerated() {
+                differences += Self.compare(decision, item).map { "check \(index + 1): \($0)" }
+            }
+        case .assets(let page):
+            let ids = page.assets.map { $0.asset?.id ?? 0 }
+            if let expected = expect["assets"] as? [Any] {
+                let want = try expected.map { try self.id($0) }
+                if ids != want { differences.append("assets \(ids), expected \(want)") }
+            }
+            if let tasks = expect["tasks"] as? [[String]] {
+                let principal = try self.id((step["args"] as? [String: Any])?["principal"])
+                var got: [[String]] = []
+                for asset in ids { got.append(try await self.effectiveTasks(of: principal, on: asset)) }
+                if got != tasks { differences.append("asset tasks \(got), expected \(tasks)") }
+            }
+            differences += try self.compareNext(page.nextPageToken, expect)
+        case .principals(let page):
+            if let expected = expect["principals"] as? [[String: Any]] {
+                let ids = page.principals.map { $0.principal?.id ?? 0 }
+                let want = try expected.map { try self.id($0["principal"]) }
+                if ids != want { differences.append("principals \(ids), expected \(want)") }
+                for (item, wanted) in zip(page.principals, expected) {
+                    if let tasks = wanted["tasks"] as? [String], Self.names(item.effectiveTasks) != tasks {
+                        differences.append("tasks of principal \(item.principal?.id ?? 0): \(Self.names(item.effectiveTasks)), expected \(tasks)")
+                    }
+                }
+            }
+            differences += try self.compareNext(page.nextPageToken, expect)
+        case .audit(let page):
+            if let count = expect["count"] as? Int, page.events.count != count {
+                differences.append("\(page.events.count) audit events, expected \(count)")
+            }
+            if let operations = expect["operations"] as? [String], page.events.map(\.operation) != operations {
+                differences.append("audit operations \(page.events.map(\.operation)), expected \(operations)")
+            }
+            if let effects = expect["effectsOfLast"] as? Int {
+                let got = page.events.last.map { $0.summary.components(separatedBy: "; ").count - 1 }
+                if got != effects { differences.append("effects of last event: \(page.events.last?.summary ?? "none"), expected \(effects)") }
+            }
+        case .caller(let inspected):
+            if let expected = expect["caller"] as? String, expected.hasPrefix("token:") {
+                let want = try self.id(String(expected.dropFirst(6)))
+                if inspected.token?.id != want || !inspected.valid {
+                    differences.append("authenticated as token \(inspected.token?.id ?? 0) (valid: \(inspected.valid)), expected \(want)")
+                }
+            }
+        case .done(let done):
+            if let revision = expect["revision"] as? Int, done?.revision != UInt64(revision) {
+                differences.append("revision \(done?.revision ?? 0), expected \(revision)")
+            }
+            if let shown = expect["secretShown"] as? Bool, (done?.secret != nil) != shown {
+                differences.append("secret shown: \(done?.secret != nil), expected \(shown)")
+            }
+        }
+        return differences
+    }
+
+    private static func compare(_ decision: WireDecision, _ expect: [String: Any]) -> [String] {
+        var differences: [String] = []
+        if let allowed = expect["allowed"] as? Bool, decision.allowed != allowed {
+            differences.append("allowed \(decision.allowed) (reason \(decision.reason)), expected \(allowed)")
+        }
+        if let reason = expect["reason"] as? String, decision.reason != reason {
+            differences.append("reason \(decision.reason), expected \(reason)")
+        }
+        return differences
+    }
+
+    private func compareNext(_ token: String, _ expect: [String: Any]) throws -> [String] {
+        guard let want = expect["next"] else { return [] }
+        let next = token.isEmpty ? nil : UInt64(token)
+        let expected = want is NSNull ? nil : try self.id(want)
+        return next == expected ? [] : ["next page token \"\(token)\", expected \(expected.map(String.init) ?? "none")"]
+    }
+
+    /// The tasks `principal` can perform on `asset`, as ListAssetPrincipals answers the operator.
+    private func effectiveTasks(of principal: UInt64, on asset: UInt64) async throws -> [String] {
+        let page = try await self.client.listAssetPrincipals(ListAssetPrincipalsRequest(assetID: asset, pageSize: 1000))
+        return Self.names(page.principals.first { $0.principal?.id == principal }?.effectiveTasks ?? [])
+    }
+
+    /// Task names in the core's spelling (`ASSET_TASK_MANAGE` is `MANAGE`).
+    static func names(_ tasks: [PorticoWire.AssetTask]) -> [String] {
+        tasks.map { String($0.protoValueName.dropFirst("ASSET_TASK_".count)) }
+    }
+}
