@@ -80,26 +80,39 @@ extension Dispatcher {
         let snapshot = try self.snapshot(atLeast: request.minRevision)
         let principal = try Self.principal(request.principal)
         let type = WireMapping.optionalAssetType(request.assetType)
-        var page = try Self.page(request.pageSize, request.pageToken)
+        let page = try Self.page(request.pageSize, request.pageToken)
+        let task = WireMapping.optionalTask(request.task)
         var found: [AccessibleAsset] = []
-        var next: UInt64?
-        // The core pages over every accessible asset; a type filter keeps paging until the page fills.
-        repeat {
+        var cursor = page.after
+        var more = false
+        // The core pages over every accessible asset; with a type filter, keep reading its pages until
+        // this page fills, and announce a next page only if another matching asset exists.
+        scan: while true {
             let result = try snapshot.assets(
                 as: caller,
                 of: principal,
-                task: WireMapping.optionalTask(request.task),
-                page: page,
+                task: task,
+                page: PageRequest(after: cursor, limit: page.limit),
                 now: self.portico.clock.now()
             )
             for access in result.items where type == nil || access.type == type {
                 guard let asset = snapshot.state.assets[access.asset] else { continue }
-                found.append(AccessibleAsset(asset: Self.asset(asset), reason: Self.accessReason(asset, principal, snapshot)))
-                if found.count == page.limit { break }
+                if found.count == page.limit {
+                    more = true
+                    break scan
+                }
+                found.append(
+                    AccessibleAsset(
+                        asset: Self.asset(asset),
+                        reason: Self.accessReason(asset, principal, snapshot),
+                        effectiveTasks: WireMapping.wire(access.tasks)
+                    )
+                )
             }
-            next = found.count == page.limit ? found.last.map { $0.asset!.id } : result.nextPageToken
-            page.after = result.nextPageToken
-        } while found.count < page.limit && next != nil
+            guard let next = result.nextPageToken else { break }
+            cursor = next
+        }
+        let next = more ? found.last?.asset?.id : nil
         responder.succeed(
             head.callID,
             ListAccessibleAssetsResponse(assets: found, nextPageToken: Self.token(next), revision: snapshot.revision)

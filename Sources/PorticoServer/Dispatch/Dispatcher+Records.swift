@@ -188,12 +188,4 @@ extension Dispatcher {
     }
 
     static func token(_ next: UInt64?) -> String { next.map(String.init) ?? "" }
-
-    /// A display name: 1 to 200 characters, no control characters.
-    static func name(_ name: String, field: String = "name") throws -> String {
-        guard (1...200).contains(name.count), !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
-            throw CallFailure.invalid("a name of 1 to 200 characters without control characters is required", field: field)
-        }
-        return name
-    }
 }

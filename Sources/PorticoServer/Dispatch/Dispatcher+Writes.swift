@@ -27,8 +27,7 @@ extension Dispatcher {
         switch method {
         case .createPortfolio:
             let request = try responder.decode(CreatePortfolioRequest.self, from: body)
-            let name = try Self.name(request.name)
-            return (.createPortfolio(name: name, tier: try WireMapping.tier(request.systemUserTier, fallback: PorticoCore.SystemUserTier.none)), { result, snapshot in
+            return (.createPortfolio(name: request.name, tier: try WireMapping.tier(request.systemUserTier, fallback: PorticoCore.SystemUserTier.none)), { result, snapshot in
                 CreatePortfolioResponse(portfolio: try Self.portfolio(result.created(), snapshot), revision: result.revision)
             })
         case .setPortfolioStatus:
@@ -45,7 +44,7 @@ extension Dispatcher {
             })
         case .createServiceCredential:
             let request = try responder.decode(CreateServiceCredentialRequest.self, from: body)
-            return (.issueServiceCredential(name: try Self.name(request.name)), { result, snapshot in
+            return (.issueServiceCredential(name: request.name), { result, snapshot in
                 CreateServiceCredentialResponse(
                     credential: try Self.credential(result.created(), snapshot),
                     secret: result.secret ?? "",
@@ -60,7 +59,7 @@ extension Dispatcher {
         case .addPerson:
             let request = try responder.decode(AddPersonRequest.self, from: body)
             let command = Command.addPerson(
-                PortfolioID(request.portfolioID), name: try Self.name(request.name), role: try WireMapping.role(request.role)
+                PortfolioID(request.portfolioID), name: request.name, role: try WireMapping.role(request.role)
             )
             return (command, { result, snapshot in
                 AddPersonResponse(person: try Self.person(result.created(), snapshot), revision: result.revision)
@@ -79,7 +78,7 @@ extension Dispatcher {
         case .createSystemUser:
             let request = try responder.decode(CreateSystemUserRequest.self, from: body)
             let command = Command.addSystemUser(
-                PortfolioID(request.portfolioID), name: try Self.name(request.name), role: try WireMapping.role(request.role)
+                PortfolioID(request.portfolioID), name: request.name, role: try WireMapping.role(request.role)
             )
             return (command, { result, snapshot in
                 CreateSystemUserResponse(systemUser: try Self.systemUser(result.created(), snapshot), revision: result.revision)
@@ -91,13 +90,13 @@ extension Dispatcher {
             })
         case .addApp:
             let request = try responder.decode(AddAppRequest.self, from: body)
-            return (.createApp(PortfolioID(request.portfolioID), name: try Self.name(request.name)), { result, snapshot in
+            return (.createApp(PortfolioID(request.portfolioID), name: request.name), { result, snapshot in
                 AddAppResponse(app: try Self.app(result.created(), snapshot), appSecret: result.secret ?? "", revision: result.revision)
             })
         case .addAsset:
             let request = try responder.decode(AddAssetRequest.self, from: body)
             let command = Command.addAsset(
-                PortfolioID(request.portfolioID), type: try WireMapping.assetType(request.type), name: try Self.name(request.name)
+                PortfolioID(request.portfolioID), type: try WireMapping.assetType(request.type), name: request.name
             )
             return (command, { result, snapshot in
                 AddAssetResponse(asset: try Self.asset(result.created(), snapshot), revision: result.revision)
@@ -110,7 +109,6 @@ extension Dispatcher {
             let principal = try Self.principal(request.principal)
             let asset = AssetID(request.assetID)
             let tasks = try WireMapping.tasks(request.tasks)
-            guard !tasks.isEmpty else { throw CallFailure.invalid("at least one task is required", field: "tasks") }
             return (.assign(principal, asset, tasks), { result, snapshot in
                 AssignTasksResponse(assignment: Self.assignment(principal, asset, snapshot), revision: result.revision)
             })
@@ -124,7 +122,6 @@ extension Dispatcher {
             let asset = AssetID(request.assetID)
             let partner = PortfolioID(request.partnerPortfolioID)
             let tasks = try WireMapping.tasks(request.tasks)
-            guard !tasks.isEmpty else { throw CallFailure.invalid("at least one task is required", field: "tasks") }
             return (.share(asset, with: partner, tasks), { result, snapshot in
                 let share = try Self.share(asset, partner, snapshot)
                 return method == .shareAsset
@@ -143,7 +140,6 @@ extension Dispatcher {
         case .requestShare:
             let request = try responder.decode(RequestShareRequest.self, from: body)
             let tasks = try WireMapping.tasks(request.tasks)
-            guard !tasks.isEmpty else { throw CallFailure.invalid("at least one task is required", field: "tasks") }
             return (.requestShare(AssetID(request.assetID), by: PortfolioID(request.portfolioID), tasks), { result, snapshot in
                 RequestShareResponse(shareRequest: try Self.shareRequest(result.created(), snapshot), revision: result.revision)
             })
@@ -164,7 +160,6 @@ extension Dispatcher {
         case .generateToken:
             let request = try responder.decode(GenerateTokenRequest.self, from: body)
             let scopes = try WireMapping.scopes(request.scopes)
-            guard !scopes.isEmpty else { throw CallFailure.invalid("at least one scope is required", field: "scopes") }
             let command = Command.generateToken(
                 PrincipalID(request.systemUserID), app: AppID(request.appID), scopes: scopes, expiry: WireMapping.expiry(request.expiry)
             )

@@ -620,10 +620,13 @@ extension BatchCheckPermissionsResponse: CMessageCodec {
 public struct AccessibleAsset: WireMessage {
     public var asset: Asset?
     public var reason: DecisionReason
+    /// Every task the principal can perform on the asset (closure, and within the share for a shared asset).
+    public var effectiveTasks: [AssetTask]
 
-    public init(asset: Asset? = nil, reason: DecisionReason = .unspecified) {
+    public init(asset: Asset? = nil, reason: DecisionReason = .unspecified, effectiveTasks: [AssetTask] = []) {
         self.asset = asset
         self.reason = reason
+        self.effectiveTasks = effectiveTasks
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
@@ -640,6 +643,7 @@ extension AccessibleAsset: Encodable {
         var container = encoder.container(keyedBy: WireCodingKey.self)
         try container.encode(self.asset, forKey: "asset")
         try container.encode(self.reason, forKey: "reason")
+        try container.encode(self.effectiveTasks, forKey: "effectiveTasks")
     }
 }
 
@@ -665,11 +669,14 @@ extension AccessibleAsset: CMessageCodec {
     func lower(into m: UnsafeMutablePointer<CMessage>, arena: WireArena) throws {
         m.pointee.asset = try self.asset.map { try arena.lowerMessage($0) }
         m.pointee.reason = WireRuntime.lowerEnum(self.reason)
+        m.pointee.n_effective_tasks = self.effectiveTasks.count
+        m.pointee.effective_tasks = arena.lowerArray(self.effectiveTasks) { WireRuntime.lowerEnum($0) }
     }
 
     init(lifting m: UnsafePointer<CMessage>, arena: WireArena) throws {
         self.asset = try m.pointee.asset.map { try Asset(lifting: $0, arena: arena) }
         self.reason = try WireRuntime.liftEnum(m.pointee.reason, field: "portico.v1.AccessibleAsset.reason")
+        self.effectiveTasks = try arena.liftArray(m.pointee.effective_tasks, count: m.pointee.n_effective_tasks) { try WireRuntime.liftEnum($0, field: "portico.v1.AccessibleAsset.effective_tasks") }
     }
 }
 

@@ -1244,14 +1244,14 @@ public struct AuditEvent: WireMessage {
     public var revision: UInt64
     public var timeUnixMicros: Int64
     public var actor: Actor?
-    /// The operation, named as the RPC that made it (e.g. "AssignTasks"), or "Cascade" for a change made
-    /// by the rules themselves (e.g. the assignments removed with a person).
+    /// The operation, as the core names it (e.g. "assign", "removePrincipal"); docs/model.md lists them.
     public var operation: String
     public var targetKind: TargetKind
     public var targetID: UInt64
     /// The portfolio the change belongs to.
     public var portfolioID: UInt64
-    /// A human-readable summary, e.g. "assigned ADVERTISE on asset 12 to system user 7". Never a secret.
+    /// What the change acted on, then what it did beyond it (cascades), joined by "; ", e.g.
+    /// "principal:7; removed assignment principal:7 asset:12". Never a secret.
     public var summary: String
 
     public init(revision: UInt64 = 0, timeUnixMicros: Int64 = 0, actor: Actor? = nil, operation: String = "", targetKind: TargetKind = .unspecified, targetID: UInt64 = 0, portfolioID: UInt64 = 0, summary: String = "") {

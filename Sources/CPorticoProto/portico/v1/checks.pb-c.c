@@ -1118,7 +1118,7 @@ const ProtobufCMessageDescriptor portico__v1__batch_check_permissions_response__
   (ProtobufCMessageInit) portico__v1__batch_check_permissions_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor portico__v1__accessible_asset__field_descriptors[2] =
+static const ProtobufCFieldDescriptor portico__v1__accessible_asset__field_descriptors[3] =
 {
   {
     "asset",
@@ -1144,15 +1144,28 @@ static const ProtobufCFieldDescriptor portico__v1__accessible_asset__field_descr
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "effective_tasks",
+    3,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_ENUM,
+    offsetof(Portico__V1__AccessibleAsset, n_effective_tasks),
+    offsetof(Portico__V1__AccessibleAsset, effective_tasks),
+    &portico__v1__asset_task__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned portico__v1__accessible_asset__field_indices_by_name[] = {
   0,   /* field[0] = asset */
+  2,   /* field[2] = effective_tasks */
   1,   /* field[1] = reason */
 };
 static const ProtobufCIntRange portico__v1__accessible_asset__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 2 }
+  { 0, 3 }
 };
 const ProtobufCMessageDescriptor portico__v1__accessible_asset__descriptor =
 {
@@ -1162,7 +1175,7 @@ const ProtobufCMessageDescriptor portico__v1__accessible_asset__descriptor =
   "Portico__V1__AccessibleAsset",
   "portico.v1",
   sizeof(Portico__V1__AccessibleAsset),
-  2,
+  3,
   portico__v1__accessible_asset__field_descriptors,
   portico__v1__accessible_asset__field_indices_by_name,
   1,  portico__v1__accessible_asset__number_ranges,

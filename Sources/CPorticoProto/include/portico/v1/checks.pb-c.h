@@ -292,10 +292,15 @@ struct  Portico__V1__AccessibleAsset
   ProtobufCMessage base;
   Portico__V1__Asset *asset;
   Portico__V1__DecisionReason reason;
+  /*
+   * Every task the principal can perform on the asset (closure, and within the share for a shared asset).
+   */
+  size_t n_effective_tasks;
+  Portico__V1__AssetTask *effective_tasks;
 };
 #define PORTICO__V1__ACCESSIBLE_ASSET__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&portico__v1__accessible_asset__descriptor) \
-    , NULL, PORTICO__V1__DECISION_REASON__DECISION_REASON_UNSPECIFIED }
+    , NULL, PORTICO__V1__DECISION_REASON__DECISION_REASON_UNSPECIFIED, 0,NULL }
 
 
 /*

@@ -483,8 +483,7 @@ struct  Portico__V1__AuditEvent
   int64_t time_unix_micros;
   Portico__V1__Actor *actor;
   /*
-   * The operation, named as the RPC that made it (e.g. "AssignTasks"), or "Cascade" for a change made
-   * by the rules themselves (e.g. the assignments removed with a person).
+   * The operation, as the core names it (e.g. "assign", "removePrincipal"); docs/model.md lists them.
    */
   char *operation;
   Portico__V1__TargetKind target_kind;
@@ -494,7 +493,8 @@ struct  Portico__V1__AuditEvent
    */
   uint64_t portfolio_id;
   /*
-   * A human-readable summary, e.g. "assigned ADVERTISE on asset 12 to system user 7". Never a secret.
+   * What the change acted on, then what it did beyond it (cascades), joined by "; ", e.g.
+   * "principal:7; removed assignment principal:7 asset:12". Never a secret.
    */
   char *summary;
 };
