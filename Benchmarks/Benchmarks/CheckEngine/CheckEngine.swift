@@ -1,0 +1,98 @@
+import Benchmark
+import Foundation
+import PorticoCore
+
+// Built once in setup and only read afterwards, by one benchmark at a time.
+nonisolated(unsafe) var dataset: Dataset?
+
+let benchmarks: @Sendable () -> Void = {
+    Benchmark.defaultConfiguration = .init(
+        metrics: [.wallClock, .throughput, .mallocCountTotal, .instructions],
+        warmupIterations: 1,
+        scalingFactor: .mega,
+        maxDuration: .seconds(10),
+        maxIterations: 20
+    )
+
+    /// One check per inner iteration, by principal, on the million-assignment set; reported per check.
+    Benchmark("Check by principal (1M assignments)",
+              configuration: .init(thresholds: [.mallocCountTotal: .init(absolute: [.p90: 0])]),
+              closure: { benchmark in
+                  let snapshot = dataset!.portico.snapshot
+                  let queries = dataset!.queries
+                  let mask = queries.count - 1
+                  var allowed = 0
+                  benchmark.startMeasurement()
+                  for index in benchmark.scaledIterations {
+                      let query = queries[index & mask]
+                      if snapshot.check(principal: query.principal, asset: query.asset, task: query.task).allowed {
+                          allowed &+= 1
+                      }
+                  }
+                  benchmark.stopMeasurement()
+                  blackHole(allowed)
+              },
+              setup: {
+                  if dataset == nil { dataset = try await Dataset.build() }
+                  report(dataset!)
+              })
+
+    /// Memory, reported once: resident bytes the assignments added, per assignment (each with its
+    /// audit event), and what one audit event alone costs.
+    Benchmark("Memory per assignment (1M assignments)",
+              configuration: .init(metrics: [.custom("resident bytes per assignment", useScalingFactor: false),
+                                             .custom("resident bytes per audit event", useScalingFactor: false)],
+                                   scalingFactor: .one, maxIterations: 1),
+              closure: { benchmark in
+                  let dataset = dataset!
+                  let perAssignment = (dataset.residentAfterAssignments - dataset.residentBeforeAssignments)
+                      / dataset.assignments
+                  benchmark.measurement(.custom("resident bytes per assignment", useScalingFactor: false),
+                                        perAssignment)
+                  benchmark.measurement(.custom("resident bytes per audit event", useScalingFactor: false),
+                                        Int(dataset.residentPerAuditEvent))
+              },
+              setup: {
+                  if dataset == nil { dataset = try await Dataset.build() }
+              })
+}
+
+/// Prints the memory figures and a ContinuousClock cross-check of the check cost (median of 9 runs).
+func report(_ dataset: Dataset) {
+    let snapshot = dataset.portico.snapshot
+    let queries = dataset.queries
+    var medians: [Double] = []
+    for _ in 0..<9 {
+        var allowed = 0
+        let clock = ContinuousClock()
+        let elapsed = clock.measure {
+            for query in queries where snapshot.check(principal: query.principal, asset: query.asset,
+                                                      task: query.task).allowed {
+                allowed &+= 1
+            }
+        }
+        blackHole(allowed)
+        let nanoseconds = Double(elapsed.components.seconds) * 1e9 + Double(elapsed.components.attoseconds) / 1e9
+        medians.append(nanoseconds / Double(queries.count))
+    }
+    medians.sort()
+    let perAssignment = Double(dataset.residentAfterAssignments - dataset.residentBeforeAssignments)
+        / Double(dataset.assignments)
+    let allowedShare = Double(queries.filter {
+        snapshot.check(principal: $0.principal, asset: $0.asset, task: $0.task).allowed
+    }.count) / Double(queries.count)
+    let text = """
+        [CheckEngine] assignments: \(dataset.assignments), revision \(snapshot.revision)
+        [CheckEngine] check by principal, ContinuousClock, median of 9 runs over \(queries.count) queries: \
+        \(String(format: "%.1f", medians[4])) ns/check (min \(String(format: "%.1f", medians[0])), \
+        max \(String(format: "%.1f", medians[8]))); allowed \(String(format: "%.0f", allowedShare * 100))%
+        [CheckEngine] resident memory per assignment (index + its audit event): \
+        \(String(format: "%.0f", perAssignment)) bytes; per audit event alone: \
+        \(String(format: "%.0f", dataset.residentPerAuditEvent)) bytes
+
+        """
+    // The plugin captures the benchmark's output, so the cross-check goes to a file as well.
+    let path = ProcessInfo.processInfo.environment["PORTICO_BENCH_REPORT"] ?? "/tmp/portico-check-engine.txt"
+    FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
+    print(text)
+}
