@@ -9,6 +9,8 @@ let package = Package(
     dependencies: [
         .package(name: "Portico", path: ".."),
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.0", traits: ["MallocInterposer"]),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
     ],
     targets: [
         // The check engine: cost of one check on a generated set of one million assignments, and memory.
@@ -20,6 +22,21 @@ let package = Package(
             ],
             path: "Benchmarks/CheckEngine",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        // Load over loopback TCP: closed-loop check and ping RPCs through the Swift client, against a
+        // server it starts in-process or one at an address.
+        .executableTarget(
+            name: "portico-bench",
+            dependencies: [
+                .product(name: "PorticoServer", package: "Portico"),
+                .product(name: "PorticoClient", package: "Portico"),
+                .product(name: "PorticoCore", package: "Portico"),
+                .product(name: "PorticoWire", package: "Portico"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/LoadGenerator",
+            swiftSettings: [.swiftLanguageMode(.v6)]
         ),
     ]
 )
