@@ -6,7 +6,7 @@ SWIFT ?= swift
 # python3-protobuf (the Swift generator reads protoc's descriptors with it).
 APT_PACKAGES := libprotobuf-c-dev protobuf-c-compiler protobuf-compiler python3-protobuf pkg-config
 
-.PHONY: all deps build run test check-generated generate clean
+.PHONY: all deps build run test check-generated generate clean python-client c-client
 
 all: build
 
@@ -28,9 +28,20 @@ build: deps
 run: build
 	$(SWIFT) run --skip-build portico serve
 
-test: deps
+test: deps python-client c-client
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+
+## The Python client's message classes, generated from proto/ (clients/python/portico/v1, not committed).
+python-client: deps
+	protoc -Iproto --python_out=clients/python proto/portico/v1/*.proto
+
+## The C example client, built against libprotobuf-c and the protoc-c code in Sources/CPorticoProto.
+c-client: deps
+	mkdir -p .build
+	cc -std=c11 -O2 -Wall -Wextra -ISources/CPorticoProto/include clients/c/portico_check.c \
+	  $(addprefix Sources/CPorticoProto/portico/v1/,frame.pb-c.c checks.pb-c.c types.pb-c.c health.pb-c.c) \
+	  -lprotobuf-c -o .build/portico-check
 
 ## Regenerate the C (protoc-c) and Swift code from proto/.
 generate: deps
