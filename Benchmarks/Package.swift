@@ -23,6 +23,16 @@ let package = Package(
             path: "Benchmarks/CheckEngine",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        // Encode and decode of the check messages through protobuf-c: time and mallocs per message.
+        .executableTarget(
+            name: "WireCodec",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "PorticoWire", package: "Portico"),
+            ],
+            path: "Benchmarks/WireCodec",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
         // Load over loopback TCP: closed-loop check and ping RPCs through the Swift client, against a
         // server it starts in-process or one at an address.
         .executableTarget(
