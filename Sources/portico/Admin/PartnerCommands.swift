@@ -56,18 +56,12 @@ struct PartnerCommand: AsyncParsableCommand {
     struct Share: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Share an asset with a partner, with the tasks it may use.")
         @OptionGroup var connection: ConnectionOptions
-        @Option var asset: UInt64
-        @Option var partner: UInt64
-        @Option(name: .customLong("task"), help: "A task; repeat for several.") var tasks: [String]
+        @OptionGroup var share: ShareOptions
 
         func run() async throws {
             try await self.connection.call(
                 PorticoService.ShareAsset.self,
-                ShareAssetRequest(
-                    assetID: self.asset,
-                    partnerPortfolioID: self.partner,
-                    tasks: try self.tasks.map { try parseEnum($0, as: AssetTask.self) }
-                )
+                ShareAssetRequest(assetID: self.share.asset, partnerPortfolioID: self.share.partner, tasks: try self.share.wireTasks())
             )
         }
     }
@@ -75,18 +69,12 @@ struct PartnerCommand: AsyncParsableCommand {
     struct UpdateShare: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Change the tasks of a share.")
         @OptionGroup var connection: ConnectionOptions
-        @Option var asset: UInt64
-        @Option var partner: UInt64
-        @Option(name: .customLong("task"), help: "A task; repeat for several.") var tasks: [String]
+        @OptionGroup var share: ShareOptions
 
         func run() async throws {
             try await self.connection.call(
                 PorticoService.UpdateShare.self,
-                UpdateShareRequest(
-                    assetID: self.asset,
-                    partnerPortfolioID: self.partner,
-                    tasks: try self.tasks.map { try parseEnum($0, as: AssetTask.self) }
-                )
+                UpdateShareRequest(assetID: self.share.asset, partnerPortfolioID: self.share.partner, tasks: try self.share.wireTasks())
             )
         }
     }
@@ -183,4 +171,13 @@ struct PartnerCommand: AsyncParsableCommand {
             )
         }
     }
+}
+
+/// An asset, the partner it is shared with, and the tasks shared.
+struct ShareOptions: ParsableArguments {
+    @Option var asset: UInt64
+    @Option var partner: UInt64
+    @Option(name: .customLong("task"), help: "A task; repeat for several.") var tasks: [String]
+
+    func wireTasks() throws -> [AssetTask] { try self.tasks.map { try parseEnum($0, as: AssetTask.self) } }
 }

@@ -11,14 +11,12 @@ struct PersonCommand: AsyncParsableCommand {
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add a person: ADMIN or EMPLOYEE.")
         @OptionGroup var connection: ConnectionOptions
-        @Option var portfolio: UInt64
-        @Option var name: String
-        @Option var role: String = "EMPLOYEE"
+        @OptionGroup var principal: NewPrincipalOptions
 
         func run() async throws {
             try await self.connection.call(
                 PorticoService.AddPerson.self,
-                AddPersonRequest(portfolioID: self.portfolio, name: self.name, role: try parseEnum(self.role, as: Role.self))
+                AddPersonRequest(portfolioID: self.principal.portfolio, name: self.principal.name, role: try self.principal.wireRole())
             )
         }
     }
@@ -82,14 +80,12 @@ struct SystemUserCommand: AsyncParsableCommand {
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a system user: ADMIN (one at most) or EMPLOYEE.")
         @OptionGroup var connection: ConnectionOptions
-        @Option var portfolio: UInt64
-        @Option var name: String
-        @Option var role: String = "EMPLOYEE"
+        @OptionGroup var principal: NewPrincipalOptions
 
         func run() async throws {
             try await self.connection.call(
                 PorticoService.CreateSystemUser.self,
-                CreateSystemUserRequest(portfolioID: self.portfolio, name: self.name, role: try parseEnum(self.role, as: Role.self))
+                CreateSystemUserRequest(portfolioID: self.principal.portfolio, name: self.principal.name, role: try self.principal.wireRole())
             )
         }
     }
@@ -150,4 +146,13 @@ struct AppCommand: AsyncParsableCommand {
             )
         }
     }
+}
+
+/// A new person or system user: its portfolio, name and role.
+struct NewPrincipalOptions: ParsableArguments {
+    @Option var portfolio: UInt64
+    @Option var name: String
+    @Option(help: "ADMIN or EMPLOYEE.") var role: String = "EMPLOYEE"
+
+    func wireRole() throws -> Role { try parseEnum(self.role, as: Role.self) }
 }
