@@ -60,6 +60,15 @@ extension AccessSnapshot {
         return try principals(on: asset, task: task, page: page)
     }
 
+    /// The partnerships of `portfolio`, for its admins, services and the operator.
+    public func partners(as caller: Caller, of portfolio: PortfolioID, page: PageRequest = PageRequest(),
+                         now: Timestamp) throws -> Page<PartnershipRecord> {
+        let view = try state.readView(of: caller, now: now)
+        _ = try state.portfolioRecord(portfolio)
+        try state.authorize(view, portfolio: portfolio)
+        return try partners(of: portfolio, page: page)
+    }
+
     /// Audit events after `revision`, for the operator and services only.
     public func auditEvents(as caller: Caller, after revision: Revision, limit: Int = 100,
                             now: Timestamp) throws -> Page<AuditEvent> {

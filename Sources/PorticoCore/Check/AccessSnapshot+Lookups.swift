@@ -63,6 +63,24 @@ extension AccessSnapshot {
         return page.cut(items, key: \.principal.rawValue)
     }
 
+    /// The partnerships of `portfolio`: those it made and those made with it, ordered by the other
+    /// portfolio's id, the one `portfolio` made first when the two added each other.
+    ///
+    /// The page token is `other id << 1 | direction` (0: `portfolio` made it), unique per record, so
+    /// pages stay stable when both directions exist.
+    /// - Throws: NOT_FOUND when the portfolio does not exist.
+    public func partners(of portfolio: PortfolioID, page: PageRequest = PageRequest()) throws -> Page<PartnershipRecord> {
+        try page.validate()
+        _ = try state.portfolioRecord(portfolio)
+        var items = (state.partnerships[portfolio] ?? [:]).values.map { $0 }
+        for adder in state.partneredBy[portfolio] ?? [] {
+            if let record = state.partnerships[adder]?[portfolio] { items.append(record) }
+        }
+        return page.cut(items) { record in
+            record.other(than: portfolio).rawValue << 1 | (record.portfolio == portfolio ? 0 : 1)
+        }
+    }
+
     /// Audit events after `revision`, oldest first; the page token is the last revision returned.
     public func auditEvents(after revision: Revision, limit: Int = 100) throws -> Page<AuditEvent> {
         try PageRequest(limit: limit).validate()

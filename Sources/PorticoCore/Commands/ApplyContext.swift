@@ -14,6 +14,9 @@ struct ApplyContext {
     private(set) var secret: String?
     private(set) var effects: [String] = []
     var target = ""
+    /// The revision this change will create; set by `AccessState.apply` before the command runs, so a
+    /// record can say when it was made (it derives from the log, so nothing extra is stored).
+    var revision: Revision = 0
 
     init(caller: Caller, now: Timestamp, source: SecretSource) {
         self.caller = caller

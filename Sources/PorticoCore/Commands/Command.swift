@@ -23,6 +23,9 @@ public enum Command: Hashable, Sendable, Codable {
     // Partners.
     case share(AssetID, with: PortfolioID, TaskSet)
     case unshare(AssetID, from: PortfolioID)
+    /// The portfolio takes `partner` as a partner, so that it may share assets with it. (Synthesized
+    /// Codable keys cases by name, so adding one leaves every stored change readable.)
+    case addPartner(PortfolioID, partner: PortfolioID)
     case removePartner(PortfolioID, partner: PortfolioID)
     case requestShare(AssetID, by: PortfolioID, TaskSet)
     case approveShareRequest(ShareRequestID)
@@ -51,6 +54,7 @@ public enum Command: Hashable, Sendable, Codable {
         case .unassign: "unassign"
         case .share: "share"
         case .unshare: "unshare"
+        case .addPartner: "addPartner"
         case .removePartner: "removePartner"
         case .requestShare: "requestShare"
         case .approveShareRequest: "approveShareRequest"

@@ -39,7 +39,8 @@ extension Command {
             nil
         case .setPortfolioStatus(let portfolio, _), .setSystemUserTier(let portfolio, _),
              .addPerson(let portfolio, _, _), .createApp(let portfolio, _), .addSystemUser(let portfolio, _, _),
-             .addAsset(let portfolio, _, _), .removePartner(let portfolio, _), .requestShare(_, let portfolio, _):
+             .addAsset(let portfolio, _, _), .addPartner(let portfolio, _), .removePartner(let portfolio, _),
+             .requestShare(_, let portfolio, _):
             portfolio
         case .setRole(let principal, _), .removePrincipal(let principal), .assign(let principal, _, _),
              .unassign(let principal, _), .generateToken(let principal, _, _, _), .revokeAllTokens(let principal):

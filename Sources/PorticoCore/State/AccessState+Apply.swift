@@ -7,6 +7,7 @@ extension AccessState {
     /// - Returns: the id of what the command created, if any.
     mutating func apply(_ command: Command, _ context: inout ApplyContext) throws -> UInt64? {
         try validateCaller(context.caller, now: context.now)
+        context.revision = revision + 1
         let created: UInt64?
         switch command {
         case .createPortfolio(let name, let tier):
@@ -50,6 +51,9 @@ extension AccessState {
             created = nil
         case .unshare(let asset, let partner):
             try unshare(asset, from: partner, &context)
+            created = nil
+        case .addPartner(let portfolio, let partner):
+            try addPartner(portfolio, partner: partner, &context)
             created = nil
         case .removePartner(let portfolio, let partner):
             try removePartner(portfolio, partner: partner, &context)

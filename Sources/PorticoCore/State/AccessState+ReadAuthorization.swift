@@ -50,6 +50,18 @@ extension AccessState {
         try authorize(view, subject: record.principal)
     }
 
+    /// Fails unless `view` may read everything of `portfolio` (its partners, its audit log).
+    func authorize(_ view: ReadView, portfolio: PortfolioID) throws {
+        switch view {
+        case .everything:
+            return
+        case .portfolioAdmin(let mine, _) where mine == portfolio:
+            return
+        default:
+            throw PorticoError.denied("only an admin of portfolio \(portfolio) may read this")
+        }
+    }
+
     /// Fails unless `view` may list who has access to `asset`: only the owner's admins and above.
     func authorize(_ view: ReadView, assetReaders asset: AssetRecord) throws {
         switch view {

@@ -12,6 +12,10 @@ extension AccessState {
         try requireWritable(asset.owner, context.caller, grows: true)
         try requireSharePartner(partner, of: asset)
         try validateTasks(tasks, for: asset.type)
+        guard partnerships[asset.owner]?[partner] != nil else {
+            throw PorticoError.precondition("portfolio \(asset.owner) has not added portfolio \(partner) as a partner",
+                                            reason: "NOT_PARTNER")
+        }
         setShare(asset, partner, tasks, &context)
         context.target = "asset:\(assetID) portfolio:\(partner)"
     }
@@ -27,21 +31,48 @@ extension AccessState {
         context.target = "asset:\(assetID) portfolio:\(partner)"
     }
 
-    /// Ends a partnership: every share between the two portfolios, both ways, with the assignments on them.
+    /// Takes `partner` as a partner of `portfolio`, which may then share its assets with it.
+    mutating func addPartner(_ portfolio: PortfolioID, partner: PortfolioID, _ context: inout ApplyContext) throws {
+        _ = try portfolioRecord(portfolio)
+        try requireAdmin(of: portfolio, context.caller, now: context.now)
+        let other = try portfolioRecord(partner)
+        guard partner != portfolio else {
+            throw PorticoError.invalid("a portfolio cannot be its own partner", reason: "SELF_PARTNER")
+        }
+        try requireWritable(portfolio, context.caller, grows: true)
+        guard other.status != .disabled else {
+            throw PorticoError.precondition("portfolio \(partner) is disabled", reason: "PORTFOLIO_DISABLED")
+        }
+        guard partnerships[portfolio]?[partner] == nil else {
+            throw PorticoError(.alreadyExists, "portfolio \(portfolio) already has portfolio \(partner) as a partner",
+                               reason: "ALREADY_PARTNER")
+        }
+        insertPartnership(portfolio, partner, &context)
+        context.target = "portfolio:\(portfolio) partner:\(partner)"
+    }
+
+    /// Ends a partnership, whichever of the two made it (or both): every share between the two
+    /// portfolios, both ways, goes with the assignments on them.
     mutating func removePartner(_ portfolio: PortfolioID, partner: PortfolioID, _ context: inout ApplyContext) throws {
         _ = try portfolioRecord(portfolio)
         try requireAdmin(of: portfolio, context.caller, now: context.now)
         _ = try portfolioRecord(partner)
         try requireWritable(portfolio, context.caller, grows: false)
+        guard partnerships[portfolio]?[partner] != nil || partnerships[partner]?[portfolio] != nil else {
+            throw PorticoError.notFound("partnership between portfolio \(portfolio) and \(partner)")
+        }
         var pairs: [(AssetID, PortfolioID)] = []
         for asset in sharedIn[partner] ?? [] where assets[asset]?.owner == portfolio { pairs.append((asset, partner)) }
         for asset in sharedIn[portfolio] ?? [] where assets[asset]?.owner == partner { pairs.append((asset, portfolio)) }
-        guard !pairs.isEmpty else {
-            throw PorticoError.notFound("partnership between portfolio \(portfolio) and \(partner)")
-        }
         for (asset, holder) in pairs.sorted(by: { $0.0 < $1.0 }) {
             removeShare(asset, holder, &context)
             context.note("unshared asset:\(asset) from portfolio:\(holder)")
+        }
+        for (adder, added) in [(portfolio, partner), (partner, portfolio)] where partnerships[adder]?[added] != nil {
+            partnerships[adder]?[added] = nil
+            if partnerships[adder]?.isEmpty == true { partnerships[adder] = nil }
+            partneredBy.remove(adder, from: added)
+            context.note("removed partnership portfolio:\(adder) partner:\(added)")
         }
         context.target = "portfolio:\(portfolio) partner:\(partner)"
     }
@@ -79,6 +110,12 @@ extension AccessState {
         if approve {
             try requireWritable(asset.owner, context.caller, grows: true)
             try requireSharePartner(request.requester, of: asset)
+            // Approving is the owner's consent to share with the requester: it makes the partnership
+            // a share needs when the owner has not made it yet.
+            if partnerships[asset.owner]?[request.requester] == nil {
+                insertPartnership(asset.owner, request.requester, &context)
+                context.note("added partner portfolio:\(request.requester)")
+            }
             setShare(asset, request.requester, request.tasks, &context)
         }
         request.status = approve ? .approved : .declined
@@ -94,6 +131,13 @@ extension AccessState {
         guard record.status != .disabled else {
             throw PorticoError.precondition("portfolio \(partner) is disabled", reason: "PORTFOLIO_DISABLED")
         }
+    }
+
+    private mutating func insertPartnership(_ portfolio: PortfolioID, _ partner: PortfolioID,
+                                            _ context: inout ApplyContext) {
+        partnerships[portfolio, default: [:]][partner] = PartnershipRecord(portfolio: portfolio, partner: partner,
+                                                                           createdRevision: context.revision)
+        partneredBy.insert(portfolio, into: partner)
     }
 
     /// Writes the share and trims the partner's assignments on the asset to what it now permits.
@@ -128,5 +172,13 @@ extension AccessState {
             assignees.remove(principalID, from: assetID)
             context.note("unassigned principal:\(principalID)")
         }
+    }
+}
+
+/// Partnerships as lookups read them.
+extension AccessState {
+    /// The partnership `portfolio` made with `partner`, if it made one (the one `share` requires).
+    public func partnership(_ portfolio: PortfolioID, partner: PortfolioID) -> PartnershipRecord? {
+        partnerships[portfolio]?[partner]
     }
 }

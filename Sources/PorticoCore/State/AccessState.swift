@@ -28,6 +28,10 @@ public struct AccessState: Hashable, Sendable {
     public internal(set) var sharedIn = TreeDictionary<PortfolioID, TreeSet<AssetID>>()
     /// Asset -> principals holding an assignment on it.
     public internal(set) var assignees = TreeDictionary<AssetID, TreeSet<PrincipalID>>()
+    /// Portfolio -> the partners it added -> the partnership (what `share` requires of the owner).
+    public internal(set) var partnerships = TreeDictionary<PortfolioID, TreeDictionary<PortfolioID, PartnershipRecord>>()
+    /// Portfolio -> the portfolios that added it as a partner (the reverse of `partnerships`).
+    public internal(set) var partneredBy = TreeDictionary<PortfolioID, TreeSet<PortfolioID>>()
     /// Principal -> its tokens (revoked ones included).
     public internal(set) var principalTokens = TreeDictionary<PrincipalID, TreeSet<TokenID>>()
 

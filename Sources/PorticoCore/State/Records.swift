@@ -79,6 +79,21 @@ public struct CredentialRecord: Hashable, Sendable {
     public let secretDigest: SecretDigest
 }
 
+/// A partnership: `portfolio` added `partner`, so that `portfolio` may share its assets with it.
+///
+/// Directional, as in Meta's Business Settings: the portfolio that adds a partner is the one that
+/// shares. Two portfolios may each have added the other; those are two records.
+public struct PartnershipRecord: Hashable, Sendable {
+    /// The portfolio that added the partner (the one that may share).
+    public let portfolio: PortfolioID
+    public let partner: PortfolioID
+    /// The revision of the change that made it (AddPartner, or the approval of a share request).
+    public let createdRevision: Revision
+
+    /// The portfolio of the pair that is not `side`.
+    public func other(than side: PortfolioID) -> PortfolioID { side == portfolio ? partner : portfolio }
+}
+
 /// A portfolio's request that an asset's owner share it.
 public struct ShareRequestRecord: Hashable, Sendable {
     public let id: ShareRequestID

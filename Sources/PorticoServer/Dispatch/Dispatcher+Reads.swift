@@ -105,11 +105,13 @@ extension Dispatcher {
             )
         case .listPartners:
             let request = try responder.decode(ListPartnersRequest.self, from: body)
-            let portfolio = try Self.portfolioInScope(request.portfolioID, scope, state)
-            let partners = Self.partners(of: portfolio, state)
-            let (items, next) = Self.cut(partners.map(\.partnerPortfolioID), try Self.page(request.pageSize, request.pageToken))
-            let byID = Dictionary(partners.map { ($0.partnerPortfolioID, $0) }, uniquingKeysWith: { first, _ in first })
-            return ListPartnersResponse(partners: items.compactMap { byID[$0] }, nextPageToken: Self.token(next))
+            let page = try snapshot.partners(
+                as: caller,
+                of: PortfolioID(request.portfolioID),
+                page: try Self.page(request.pageSize, request.pageToken),
+                now: self.portico.clock.now()
+            )
+            return ListPartnersResponse(partners: page.items.map(Self.partner), nextPageToken: Self.token(page.nextPageToken))
         case .listShares:
             let request = try responder.decode(ListSharesRequest.self, from: body)
             let portfolio = try Self.portfolioInScope(request.portfolioID, scope, state)
@@ -196,18 +198,6 @@ extension Dispatcher {
         case .own(let me):
             return state.principals[me]?.grants[asset.id] != nil
         }
-    }
-
-    /// The portfolios `portfolio` shares assets with or receives assets from.
-    static func partners(of portfolio: PortfolioID, _ state: AccessState) -> [Partner] {
-        var partners = Set<PortfolioID>()
-        for asset in state.ownedAssets[portfolio] ?? [] {
-            for partner in state.assets[asset]?.shares.keys ?? TreeDictionary<PortfolioID, Grant>().keys { partners.insert(partner) }
-        }
-        for asset in state.sharedIn[portfolio] ?? [] {
-            if let owner = state.assets[asset]?.owner { partners.insert(owner) }
-        }
-        return partners.sorted().map { Partner(portfolioID: portfolio.rawValue, partnerPortfolioID: $0.rawValue) }
     }
 
     /// Every share `portfolio` granted or received, ordered by asset then partner.

@@ -98,6 +98,10 @@ extension Dispatcher {
         )
     }
 
+    static func partner(_ record: PartnershipRecord) -> Partner {
+        Partner(portfolioID: record.portfolio.rawValue, partnerPortfolioID: record.partner.rawValue, createdRevision: record.createdRevision)
+    }
+
     static func shareRequest(_ id: UInt64, _ snapshot: AccessSnapshot) throws -> PorticoWire.ShareRequest {
         guard let record = snapshot.state.shareRequests[ShareRequestID(id)] else { throw Self.missing("share request \(id)") }
         return Self.shareRequest(record, owner: snapshot.state.assets[record.asset]?.owner)

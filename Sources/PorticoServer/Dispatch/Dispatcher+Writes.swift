@@ -133,6 +133,16 @@ extension Dispatcher {
             return (.unshare(AssetID(request.assetID), from: PortfolioID(request.partnerPortfolioID)), { result, _ in
                 UnshareAssetResponse(revision: result.revision)
             })
+        case .addPartner:
+            let request = try responder.decode(AddPartnerRequest.self, from: body)
+            let portfolio = PortfolioID(request.portfolioID)
+            let partner = PortfolioID(request.partnerPortfolioID)
+            return (.addPartner(portfolio, partner: partner), { result, snapshot in
+                guard let record = snapshot.state.partnership(portfolio, partner: partner) else {
+                    throw Self.missing("partnership of portfolio \(portfolio) with \(partner)")
+                }
+                return AddPartnerResponse(partner: Self.partner(record), revision: result.revision)
+            })
         case .removePartner:
             let request = try responder.decode(RemovePartnerRequest.self, from: body)
             let command = Command.removePartner(PortfolioID(request.portfolioID), partner: PortfolioID(request.partnerPortfolioID))

@@ -36,11 +36,12 @@ struct InterleavingTests {
         let portico = try await Portico.open(store: store, clock: ManualClock())
         let owner = try await Fixture.make(portico, name: "Owner")
         let partner = try await Fixture.make(portico, name: "Partner")
+        try await portico.execute(.addPartner(owner.portfolio, partner: partner.portfolio), as: owner.admin)
         let before = portico.snapshot.state
         store.close()
         store.failNext()
         let share = await startHeld(.share(owner.ads, with: partner.portfolio, TaskSet(.advertise)), on: portico,
-                                    store: store, arrivals: 15, as: owner.admin)
+                                    store: store, arrivals: store.batches.count + 1, as: owner.admin)
         // Validated against the pending share, so it is accepted into the queue...
         let assign = Task {
             try await portico.execute(.assign(partner.alice, owner.ads, TaskSet(.analyze)), as: partner.admin)
@@ -67,10 +68,11 @@ struct InterleavingTests {
         let portico = try await Portico.open(store: store, clock: ManualClock())
         let owner = try await Fixture.make(portico, name: "Owner")
         let partner = try await Fixture.make(portico, name: "Partner")
+        try await portico.execute(.addPartner(owner.portfolio, partner: partner.portfolio), as: owner.admin)
         try await portico.execute(.share(owner.ads, with: partner.portfolio, TaskSet(.manage)), as: owner.admin)
         store.close()
         let unshare = await startHeld(.unshare(owner.ads, from: partner.portfolio), on: portico, store: store,
-                                      arrivals: 16, as: owner.admin)
+                                      arrivals: store.batches.count + 1, as: owner.admin)
         // The published snapshot still shows the share...
         #expect(portico.snapshot.check(principal: partner.adminUser, asset: owner.ads, task: .manage).allowed)
         // ...but the partner's assign is checked against the unshare already accepted.

@@ -21,6 +21,8 @@ struct ReferenceModel {
     var assignments: [Pair: Set<AssetTask>] = [:]
     /// (asset, partner) -> closed tasks.
     var shares: [Pair: Set<AssetTask>] = [:]
+    /// (portfolio, partner it added): the owner may share with the partner.
+    var partnerships: Set<Pair> = []
 
     // MARK: - The lattice, written again from MODEL.md
 
@@ -117,6 +119,7 @@ struct ReferenceModel {
         if partner == asset.owner { return "INVALID_ARGUMENT" }
         if partnerStatus == .disabled { return "FAILED_PRECONDITION" }
         if tasks.isEmpty || !tasks.isSubset(of: Self.valid[asset.type]!) { return "INVALID_ARGUMENT" }
+        if !partnerships.contains(Pair(a: asset.owner, b: partner)) { return "FAILED_PRECONDITION" }
         let closed = Self.closure(tasks, asset.type)
         shares[Pair(a: assetID, b: partner)] = closed
         for (pair, held) in assignments where pair.b == assetID && principals[pair.a]?.portfolio == partner {
@@ -141,14 +144,25 @@ struct ReferenceModel {
         }
     }
 
+    mutating func addPartner(_ portfolio: UInt64, _ partner: UInt64) -> String? {
+        guard status[portfolio] != nil, let partnerStatus = status[partner] else { return "NOT_FOUND" }
+        if portfolio == partner { return "INVALID_ARGUMENT" }
+        if let error = writable(portfolio) { return error }
+        if partnerStatus == .disabled { return "FAILED_PRECONDITION" }
+        guard partnerships.insert(Pair(a: portfolio, b: partner)).inserted else { return "ALREADY_EXISTS" }
+        return nil
+    }
+
     mutating func removePartner(_ portfolio: UInt64, _ partner: UInt64) -> String? {
         guard status[portfolio] != nil, status[partner] != nil else { return "NOT_FOUND" }
         if let error = writable(portfolio) { return error }
+        let made = [Pair(a: portfolio, b: partner), Pair(a: partner, b: portfolio)].filter(partnerships.contains)
+        if made.isEmpty { return "NOT_FOUND" }
         let pairs = shares.keys.filter {
             (assets[$0.a]?.owner == portfolio && $0.b == partner) || (assets[$0.a]?.owner == partner && $0.b == portfolio)
         }
-        if pairs.isEmpty { return "NOT_FOUND" }
         for pair in pairs { dropShare(pair.a, pair.b) }
+        partnerships.subtract(made)
         return nil
     }
 

@@ -58,6 +58,12 @@ extension ScenarioRunner {
             if let effects = expect["effectsOfLast"] as? Int {
                 #expect(page.items.last?.effects.count == effects, "\(place): effects of last event")
             }
+        case .partners(let page):
+            if let expected = expect["partners"] as? [[String: Any]] {
+                let got = page.items.map { [$0.portfolio.rawValue, $0.partner.rawValue] }
+                let want = try expected.map { [try id($0["portfolio"]), try id($0["partner"])] }
+                #expect(got == want, "\(place): partners")
+            }
         case .caller(let caller):
             if let expected = expect["caller"] as? String {
                 #expect(caller == (try parseCaller(expected)), "\(place): caller")

@@ -20,6 +20,7 @@ struct ScenarioRunner {
         case assets(Page<AssetAccess>)
         case principals(Page<PrincipalAccess>)
         case audit(Page<AuditEvent>)
+        case partners(Page<PartnershipRecord>)
         case caller(Caller)
     }
 
@@ -90,6 +91,9 @@ struct ScenarioRunner {
             return .principals(try snapshot.principals(as: caller, on: AssetID(try id(args["asset"])),
                                                        task: try args["task"].map(parseTask), page: try page(args),
                                                        now: now))
+        case "listPartners":
+            return .partners(try snapshot.partners(as: caller, of: PortfolioID(try id(args["portfolio"])),
+                                                   page: try page(args), now: now))
         case "auditEvents":
             return .audit(try snapshot.auditEvents(as: caller, after: UInt64(args["after"] as? Int ?? 0),
                                                    limit: args["limit"] as? Int ?? 100, now: now))
@@ -135,6 +139,7 @@ struct ScenarioRunner {
         case "unassign": return .unassign(try principal(), try asset())
         case "share": return .share(try asset(), with: try portfolio("partner"), try tasks())
         case "unshare": return .unshare(try asset(), from: try portfolio("partner"))
+        case "addPartner": return .addPartner(try portfolio(), partner: try portfolio("partner"))
         case "removePartner": return .removePartner(try portfolio(), partner: try portfolio("partner"))
         case "requestShare": return .requestShare(try asset(), by: try portfolio("requester"), try tasks())
         case "approveShareRequest": return .approveShareRequest(ShareRequestID(try id(args["request"])))

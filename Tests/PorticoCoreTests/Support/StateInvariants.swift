@@ -32,6 +32,16 @@ enum StateInvariants {
                 }
             }
         }
+        for (id, asset) in state.assets {
+            for (partner, _) in asset.shares where state.partnership(asset.owner, partner: partner) == nil {
+                found.append("share of \(id) with \(partner) without the owner's partnership")
+            }
+        }
+        for (portfolio, added) in state.partnerships {
+            for (partner, _) in added where state.partneredBy[partner]?.contains(portfolio) != true {
+                found.append("reverse index misses partnership \(portfolio) -> \(partner)")
+            }
+        }
         for (asset, holders) in state.assignees {
             for holder in holders where state.principals[holder]?.grants[asset] == nil {
                 found.append("index lists \(holder) on \(asset) without a grant")

@@ -8,6 +8,7 @@ struct ExplainAndFreshnessTests {
         let portico = try await Portico.open(clock: ManualClock())
         let owner = try await Fixture.make(portico, name: "Owner")
         let partner = try await Fixture.make(portico, name: "Partner")
+        try await portico.execute(.addPartner(owner.portfolio, partner: partner.portfolio), as: owner.admin)
         try await portico.execute(.share(owner.ads, with: partner.portfolio, TaskSet(.advertise)), as: owner.admin)
         try await portico.execute(.assign(partner.alice, owner.ads, TaskSet(.analyze)), as: partner.admin)
         let snapshot = portico.snapshot

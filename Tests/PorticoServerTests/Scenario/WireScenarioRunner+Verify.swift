@@ -89,6 +89,12 @@ extension WireScenarioRunner {
                 let got = page.events.last.map { $0.summary.components(separatedBy: "; ").count - 1 }
                 if got != effects { differences.append("effects of last event: \(page.events.last?.summary ?? "none"), expected \(effects)") }
             }
+        case .partners(let page):
+            if let expected = expect["partners"] as? [[String: Any]] {
+                let got = page.partners.map { [$0.portfolioID, $0.partnerPortfolioID] }
+                let want = try expected.map { [try self.id($0["portfolio"]), try self.id($0["partner"])] }
+                if got != want { differences.append("partners \(got), expected \(want)") }
+            }
         case .caller(let inspected):
             if let expected = expect["caller"] as? String, expected.hasPrefix("token:") {
                 let want = try self.id(String(expected.dropFirst(6)))

@@ -47,6 +47,7 @@ struct WireScenarioRunner {
         case assets(ListAccessibleAssetsResponse)
         case principals(ListAssetPrincipalsResponse)
         case audit(ListAuditEventsResponse)
+        case partners(ListPartnersResponse)
         case caller(InspectTokenResponse)
     }
 
@@ -143,6 +144,10 @@ struct WireScenarioRunner {
                 pageToken: page.token
             )
             return .principals(try await self.client.listAssetPrincipals(request, options: options))
+        case "listPartners":
+            let page = try self.page(args)
+            let request = ListPartnersRequest(portfolioID: try self.id(args["portfolio"]), pageSize: page.size, pageToken: page.token)
+            return .partners(try await self.client.listPartners(request, options: options))
         case "auditEvents":
             // The core's default limit is 100, as is the wire's page_size 0.
             let request = ListAuditEventsRequest(
@@ -226,6 +231,9 @@ struct WireScenarioRunner {
         case "unshare":
             let request = UnshareAssetRequest(assetID: try id("asset"), partnerPortfolioID: try id("partner"))
             return Done(revision: try await client.unshareAsset(request, options: options).revision)
+        case "addPartner":
+            let request = AddPartnerRequest(portfolioID: try id("portfolio"), partnerPortfolioID: try id("partner"))
+            return Done(revision: try await client.addPartner(request, options: options).revision)
         case "removePartner":
             let request = RemovePartnerRequest(portfolioID: try id("portfolio"), partnerPortfolioID: try id("partner"))
             return Done(revision: try await client.removePartner(request, options: options).revision)
