@@ -5,18 +5,19 @@ extension AccessSnapshot {
     func evaluate<Trace: CheckTrace>(token id: TokenID, asset: AssetID, task: AssetTask, now: Timestamp,
                                      _ trace: inout Trace) -> DecisionReason {
         guard let token = state.tokens[id] else {
-            trace.step("token \(id) does not exist")
+            trace.step(.token, passed: false, "token \(id) does not exist")
             return .tokenNotFound
         }
         if token.revoked {
-            trace.step("token \(id) was revoked")
+            trace.step(.token, passed: false, "token \(id) was revoked")
             return .tokenRevoked
         }
         if let expiry = token.expiresAt, now >= expiry {
-            trace.step("token \(id) expired at \(expiry.milliseconds)")
+            trace.step(.token, passed: false, "token \(id) expired at \(expiry.milliseconds)")
             return .tokenExpired
         }
-        trace.step("token \(id) of system user \(token.principal), scopes \(token.scopes.scopes.map(\.name))")
+        trace.step(.token, passed: true,
+                   "token \(id) of system user \(token.principal), scopes \(token.scopes.scopes.map(\.name))")
         return evaluate(principal: token.principal, asset: asset, task: task, coverage: token.coverage, &trace)
     }
 
@@ -24,73 +25,83 @@ extension AccessSnapshot {
     func evaluate<Trace: CheckTrace>(principal id: PrincipalID, asset assetID: AssetID, task: AssetTask,
                                      coverage: ScopeCoverage?, _ trace: inout Trace) -> DecisionReason {
         guard let principal = state.principals[id] else {
-            trace.step("principal \(id) does not exist")
+            trace.step(.principal, passed: false, "principal \(id) does not exist")
             return .principalNotFound
         }
         guard !principal.removed else {
-            trace.step("principal \(id) was removed")
+            trace.step(.principal, passed: false, "principal \(id) was removed")
             return .principalRemoved
         }
         let home = principal.portfolio
+        trace.step(.principal, passed: true,
+                   "principal \(id): \(principal.kind.rawValue) \(principal.role.rawValue) of portfolio \(home)")
         guard let portfolio = state.portfolios[home], portfolio.status != .disabled else {
-            trace.step("portfolio \(home) of principal \(id) is disabled")
+            trace.step(.portfolioStatus, passed: false, "portfolio \(home) of principal \(id) is DISABLED")
             return .portfolioDisabled
         }
-        trace.step("principal \(id): \(principal.kind.rawValue) \(principal.role.rawValue) of portfolio \(home)")
+        trace.step(.portfolioStatus, passed: true, "portfolio \(home) is \(portfolio.status.rawValue)")
         guard let asset = state.assets[assetID] else {
-            trace.step("asset \(assetID) does not exist")
+            trace.step(.asset, passed: false, "asset \(assetID) does not exist")
             return .assetNotFound
         }
-        trace.step("asset \(assetID): \(asset.type.name) owned by portfolio \(asset.owner)")
-        if asset.owner != home, state.portfolios[asset.owner]?.status == .disabled {
-            trace.step("owner portfolio \(asset.owner) is disabled")
-            return .ownerDisabled
+        trace.step(.asset, passed: true, "asset \(assetID): \(asset.type.name) owned by portfolio \(asset.owner)")
+        if asset.owner != home {
+            let status = state.portfolios[asset.owner]?.status
+            if status == .disabled {
+                trace.step(.portfolioStatus, passed: false, "owner portfolio \(asset.owner) is DISABLED")
+                return .ownerDisabled
+            }
+            trace.step(.portfolioStatus, passed: true,
+                       "owner portfolio \(asset.owner) is \(status?.rawValue ?? PortfolioStatus.active.rawValue)")
         }
         guard TaskLattice.validTasks(for: asset.type).contains(task) else {
-            trace.step("\(task.name) is not a task of \(asset.type.name)")
+            trace.step(.taskValid, passed: false, "\(task.name) is not a task of \(asset.type.name)")
             return .taskNotValidForAsset
         }
+        trace.step(.taskValid, passed: true, "\(task.name) is a task of \(asset.type.name)")
         if let coverage {
             guard coverage[asset.type].contains(task) else {
-                trace.step("no token scope covers \(task.name) on \(asset.type.name)")
+                trace.step(.tokenScope, passed: false, "no token scope covers \(task.name) on \(asset.type.name)")
                 return .scopeMissing
             }
-            trace.step("token scopes cover \(task.name) on \(asset.type.name)")
+            trace.step(.tokenScope, passed: true, "token scopes cover \(task.name) on \(asset.type.name)")
         }
         if asset.owner == home {
             if principal.role == .admin {
-                trace.step("ADMIN of the owner portfolio")
+                trace.step(.adminRole, passed: true, "ADMIN of the owner portfolio")
                 return .adminRole
             }
+            trace.step(.adminRole, passed: false, "\(principal.role.rawValue), not an ADMIN: needs an assignment")
             return assignment(principal, assetID, task, allow: .assigned, &trace)
         }
         guard let share = asset.shares[home] else {
-            trace.step("asset \(assetID) is not shared with portfolio \(home)")
+            trace.step(.share, passed: false, "asset \(assetID) is not shared with portfolio \(home)")
             return .notShared
         }
         guard share.effective.contains(task) else {
-            trace.step("share with portfolio \(home) permits \(share.effective), not \(task.name)")
+            trace.step(.share, passed: false, "share with portfolio \(home) permits \(share.effective), not \(task.name)")
             return .taskNotShared
         }
-        trace.step("share with portfolio \(home) permits \(share.effective)")
+        trace.step(.share, passed: true, "share with portfolio \(home) permits \(share.effective)")
         if principal.role == .admin {
-            trace.step("ADMIN of the partner portfolio")
+            trace.step(.adminRole, passed: true, "ADMIN of the partner portfolio")
             return .sharedAdminRole
         }
+        trace.step(.adminRole, passed: false, "\(principal.role.rawValue), not an ADMIN: needs an assignment")
         return assignment(principal, assetID, task, allow: .sharedAssigned, &trace)
     }
 
     private func assignment<Trace: CheckTrace>(_ principal: PrincipalRecord, _ asset: AssetID, _ task: AssetTask,
                                                allow: DecisionReason, _ trace: inout Trace) -> DecisionReason {
         guard let grant = principal.grants[asset] else {
-            trace.step("principal \(principal.id) has no assignment on asset \(asset)")
+            trace.step(.assignment, passed: false, "principal \(principal.id) has no assignment on asset \(asset)")
             return .notAssigned
         }
         guard grant.effective.contains(task) else {
-            trace.step("assignment \(grant.granted) grants \(grant.effective), not \(task.name)")
+            trace.step(.assignment, passed: false, "assignment \(grant.granted) grants \(grant.effective), not \(task.name)")
             return .taskNotGranted
         }
-        trace.step("assignment \(grant.granted) grants \(grant.effective)")
+        trace.step(.assignment, passed: true, "assignment \(grant.granted) grants \(grant.effective)")
         return allow
     }
 }

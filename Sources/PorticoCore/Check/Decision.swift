@@ -68,9 +68,62 @@ public struct Decision: Hashable, Sendable {
 
 /// A decision with the path that led to it (explain mode).
 public struct Explanation: Hashable, Sendable {
+    /// A rule of the check, as explain names it (the wire's `ExplainRule`).
+    public enum Rule: UInt8, CaseIterable, Hashable, Sendable {
+        /// The token exists, is not revoked and has not expired.
+        case token
+        /// The token's scopes cover the task on the asset's type.
+        case tokenScope
+        /// The principal exists and was not removed.
+        case principal
+        /// The principal's portfolio, or a partner asset's owner, is not DISABLED.
+        case portfolioStatus
+        /// The asset exists.
+        case asset
+        /// The task is one of the asset type's tasks.
+        case taskValid
+        /// The principal is an ADMIN of the owner, or of a partner the asset is shared with.
+        case adminRole
+        /// The principal's assignment on the asset grants the task.
+        case assignment
+        /// The asset is shared with the principal's portfolio, with the task.
+        case share
+
+        /// The stable wire spelling, e.g. `TOKEN_SCOPE`.
+        public var name: String {
+            switch self {
+            case .token: "TOKEN"
+            case .tokenScope: "TOKEN_SCOPE"
+            case .principal: "PRINCIPAL"
+            case .portfolioStatus: "PORTFOLIO_STATUS"
+            case .asset: "ASSET"
+            case .taskValid: "TASK_VALID"
+            case .adminRole: "ADMIN_ROLE"
+            case .assignment: "ASSIGNMENT"
+            case .share: "SHARE"
+            }
+        }
+    }
+
+    /// One rule as the check evaluated it.
+    public struct Step: Hashable, Sendable {
+        public let rule: Rule
+        /// Whether the rule held. A denial's last step is the rule that denied; an earlier step may
+        /// fail without denying (an EMPLOYEE is not an ADMIN, and goes on to its assignment).
+        public let passed: Bool
+        /// What was found, e.g. `assignment {ADVERTISE} grants {ADVERTISE, DRAFT, ANALYZE}`.
+        public let detail: String
+
+        public init(_ rule: Rule, passed: Bool, _ detail: String) {
+            self.rule = rule
+            self.passed = passed
+            self.detail = detail
+        }
+    }
+
     public let decision: Decision
-    /// Each rule consulted, in order: role, assignment, share, token scope; the last one decided.
-    public let steps: [String]
+    /// Each rule evaluated, in order; the last one decided.
+    public let steps: [Step]
 }
 
 /// One question of a batch check.

@@ -210,10 +210,7 @@ extension Dispatcher {
     }
 
     static func steps(_ explanation: Explanation) -> [ExplainStep] {
-        explanation.steps.enumerated().map { index, step in
-            let last = index == explanation.steps.count - 1
-            return ExplainStep(rule: .unspecified, passed: !last || explanation.decision.allowed, detail: step)
-        }
+        explanation.steps.map { ExplainStep(rule: WireMapping.wire($0.rule), passed: $0.passed, detail: $0.detail) }
     }
 
     /// Why `principal` reaches `asset`: its own portfolio's, or through a share.

@@ -13,6 +13,7 @@ typealias WirePortfolioStatus = PorticoWire.PortfolioStatus
 typealias WireSystemUserTier = PorticoWire.SystemUserTier
 typealias WireDecisionReason = PorticoWire.DecisionReason
 typealias WireTokenExpiry = PorticoWire.TokenExpiry
+typealias WireExplainRule = PorticoWire.ExplainRule
 
 enum WireMapping {
     // MARK: enums whose cases line up one to one
@@ -160,6 +161,20 @@ enum WireMapping {
         case .taskNotShared: .taskNotShared
         case .notAssigned: .notAssigned
         case .taskNotGranted: .taskNotGranted
+        }
+    }
+
+    static func wire(_ rule: Explanation.Rule) -> WireExplainRule {
+        switch rule {
+        case .token: .token
+        case .tokenScope: .tokenScope
+        case .principal: .principal
+        case .portfolioStatus: .portfolioStatus
+        case .asset: .asset
+        case .taskValid: .taskValid
+        case .adminRole: .adminRole
+        case .assignment: .assignment
+        case .share: .share
         }
     }
 }

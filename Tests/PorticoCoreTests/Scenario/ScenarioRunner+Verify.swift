@@ -26,6 +26,12 @@ extension ScenarioRunner {
         switch value {
         case .decision(let decision):
             try compare(decision, expect, place)
+        case .explanation(let explanation):
+            try compare(explanation.decision, expect, place)
+            if let rules = expect["rules"] as? [String] {
+                let got = explanation.steps.map { ($0.passed ? "" : "!") + $0.rule.name }
+                #expect(got == rules, "\(place): explain rules")
+            }
         case .decisions(let decisions):
             let expected = expect["decisions"] as? [[String: Any]] ?? []
             #expect(decisions.count == expected.count, "\(place): batch size")

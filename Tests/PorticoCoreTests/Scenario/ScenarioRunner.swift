@@ -16,6 +16,7 @@ struct ScenarioRunner {
     enum Outcome {
         case done(CommandResult?)
         case decision(Decision)
+        case explanation(Explanation)
         case decisions([Decision])
         case assets(Page<AssetAccess>)
         case principals(Page<PrincipalAccess>)
@@ -71,12 +72,12 @@ struct ScenarioRunner {
                 let token = TokenID(try id(args["token"]))
                 return op == "check"
                     ? .decision(try snapshot.check(as: caller, token: token, asset: asset, task: task, now: now))
-                    : .decision(try snapshot.explain(as: caller, token: token, asset: asset, task: task, now: now).decision)
+                    : .explanation(try snapshot.explain(as: caller, token: token, asset: asset, task: task, now: now))
             }
             let principal = PrincipalID(try id(args["principal"]))
             return op == "check"
                 ? .decision(try snapshot.check(as: caller, principal: principal, asset: asset, task: task, now: now))
-                : .decision(try snapshot.explain(as: caller, principal: principal, asset: asset, task: task, now: now).decision)
+                : .explanation(try snapshot.explain(as: caller, principal: principal, asset: asset, task: task, now: now))
         case "checkBatch":
             let requests = try (args["checks"] as? [[String: Any]] ?? []).map { item in
                 let subject: CheckRequest.Subject = item["token"] != nil

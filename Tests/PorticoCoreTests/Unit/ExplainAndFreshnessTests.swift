@@ -15,15 +15,21 @@ struct ExplainAndFreshnessTests {
         for task in [AssetTask.analyze, .draft, .manage, .messaging] {
             let explanation = snapshot.explain(principal: partner.alice, asset: owner.ads, task: task)
             #expect(explanation.decision == snapshot.check(principal: partner.alice, asset: owner.ads, task: task))
-            #expect(explanation.steps.first?.contains("principal \(partner.alice)") == true)
+            #expect(explanation.steps.first == Explanation.Step(
+                .principal, passed: true, "principal \(partner.alice): PERSON EMPLOYEE of portfolio \(partner.portfolio)"))
+            // Whatever denied is the last step, and the only one that decided.
+            #expect(explanation.steps.last?.passed == explanation.decision.allowed)
         }
         let allowed = snapshot.explain(principal: partner.alice, asset: owner.ads, task: .analyze)
         #expect(allowed.decision.reason == .sharedAssigned)
-        #expect(allowed.steps.contains { $0.hasPrefix("share with portfolio \(partner.portfolio)") })
-        #expect(allowed.steps.last?.hasPrefix("assignment") == true)
+        #expect(allowed.steps.map(\.rule) == [.principal, .portfolioStatus, .asset, .portfolioStatus, .taskValid, .share,
+                                              .adminRole, .assignment])
+        #expect(allowed.steps.filter { !$0.passed }.map(\.rule) == [.adminRole])
+        #expect(allowed.steps.last?.detail.hasPrefix("assignment") == true)
         let denied = snapshot.explain(principal: partner.alice, asset: owner.ads, task: .manage)
         #expect(denied.decision.reason == .taskNotShared)
-        #expect(denied.steps.last?.contains("not MANAGE") == true)
+        #expect(denied.steps.last?.rule == .share && denied.steps.last?.passed == false)
+        #expect(denied.steps.last?.detail.contains("not MANAGE") == true)
     }
 
     @Test("a token explanation names the scope step")
@@ -36,7 +42,9 @@ struct ExplainAndFreshnessTests {
                                                       as: fixture.admin).createdID!)
         let explanation = portico.snapshot.explain(token: token, asset: fixture.ads, task: .advertise, now: clock.now())
         #expect(explanation.decision.reason == .scopeMissing)
-        #expect(explanation.steps.last == "no token scope covers ADVERTISE on AD_ACCOUNT")
+        #expect(explanation.steps.first?.rule == .token)
+        #expect(explanation.steps.last == Explanation.Step(.tokenScope, passed: false,
+                                                           "no token scope covers ADVERTISE on AD_ACCOUNT"))
     }
 
     @Test("a caller asking for a revision not yet visible gets UNAVAILABLE; a write's revision is visible at once")

@@ -18,6 +18,8 @@ extension WireScenarioRunner {
     ///   `summary`, so the effects are the parts after the first.
     /// - `authenticate` `caller`: the call succeeded; for `token:@t` also that InspectToken of the secret
     ///   names token `@t` and calls it valid. A service credential's id is not on the wire.
+    /// - `explain` `rules`: each `ExplainStep`'s rule without `EXPLAIN_RULE_`, `!` in front when it did
+    ///   not pass; every step must carry a detail.
     /// - `revision`: the change's `revision`; `secretShown`: a non-empty secret in the response.
     func verify(_ outcome: Result<Outcome, PorticoStatusError>, _ expect: [String: Any]?, _ step: [String: Any]) async throws
         -> [String]
@@ -47,6 +49,13 @@ extension WireScenarioRunner {
         switch value {
         case .decision(let decision):
             differences += Self.compare(decision, expect)
+        case .explanation(let decision, let steps):
+            differences += Self.compare(decision, expect)
+            if let rules = expect["rules"] as? [String] {
+                let got = steps.map { ($0.passed ? "" : "!") + String($0.rule.protoValueName.dropFirst("EXPLAIN_RULE_".count)) }
+                if got != rules { differences.append("explain rules \(got), expected \(rules)") }
+                if steps.contains(where: { $0.detail.isEmpty }) { differences.append("an explain step without detail") }
+            }
         case .decisions(let decisions):
             let expected = expect["decisions"] as? [[String: Any]] ?? []
             if decisions.count != expected.count { differences.append("batch of \(decisions.count), expected \(expected.count)") }

@@ -43,6 +43,7 @@ struct WireScenarioRunner {
     enum Outcome {
         case done(Done?)
         case decision(WireDecision)
+        case explanation(WireDecision, [ExplainStep])
         case decisions([WireDecision])
         case assets(ListAccessibleAssetsResponse)
         case principals(ListAssetPrincipalsResponse)
@@ -119,7 +120,8 @@ struct WireScenarioRunner {
                 subject: try self.subject(args)
             )
             let response = try await self.client.checkPermission(request, options: options)
-            return .decision(WireDecision(allowed: response.allowed, reason: Self.reason(response.reason)))
+            let decision = WireDecision(allowed: response.allowed, reason: Self.reason(response.reason))
+            return op == "explain" ? .explanation(decision, response.explanation) : .decision(decision)
         case "checkBatch":
             let items = try (args["checks"] as? [[String: Any]] ?? []).map { item in
                 CheckItem(assetID: try self.id(item["asset"]), task: try self.task(item["task"]), subject: try self.itemSubject(item))
