@@ -69,12 +69,20 @@ extension AccessSnapshot {
         return try partners(of: portfolio, page: page)
     }
 
-    /// Audit events after `revision`, for the operator and services only.
-    public func auditEvents(as caller: Caller, after revision: Revision, limit: Int = 100,
-                            now: Timestamp) throws -> Page<AuditEvent> {
-        guard try state.readView(of: caller, now: now) == .everything else {
-            throw PorticoError.denied("only the operator and services read the audit log")
+    /// Audit events after `revision` for `caller`: every portfolio's (`portfolio` nil) or one's for the
+    /// operator and services; its own portfolio's for an admin (an admin system user with
+    /// business_management, or an ADMIN person a service acts for), who must name it.
+    /// - Throws: NOT_FOUND for an unknown portfolio; PERMISSION_DENIED for anyone else, or an admin
+    ///   asking for every portfolio or another one.
+    public func auditEvents(as caller: Caller, after revision: Revision, portfolio: PortfolioID? = nil,
+                            limit: Int = 100, now: Timestamp) throws -> Page<AuditEvent> {
+        let view = try state.readView(of: caller, now: now)
+        if let portfolio {
+            _ = try state.portfolioRecord(portfolio)
+            try state.authorize(view, portfolio: portfolio)
+        } else if view != .everything {
+            throw PorticoError.denied("only the operator and services read every portfolio's audit events")
         }
-        return try auditEvents(after: revision, limit: limit)
+        return try auditEvents(after: revision, portfolio: portfolio, limit: limit)
     }
 }

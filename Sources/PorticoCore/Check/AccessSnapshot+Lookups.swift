@@ -81,15 +81,31 @@ extension AccessSnapshot {
         }
     }
 
-    /// Audit events after `revision`, oldest first; the page token is the last revision returned.
-    public func auditEvents(after revision: Revision, limit: Int = 100) throws -> Page<AuditEvent> {
+    /// How many revisions one page of audit events reads at most: with a portfolio filter the events of
+    /// one portfolio may be far apart, and a page must stay short work (the server answers it on an event
+    /// loop). A page that stops here is short, possibly empty, and still has a next page token.
+    static let auditScanLimit = 10_000
+
+    /// Audit events after `revision`, oldest first, of `portfolio` only when given; the page token is the
+    /// last revision read, so the next page goes on from there.
+    public func auditEvents(after revision: Revision, portfolio: PortfolioID? = nil, limit: Int = 100) throws
+        -> Page<AuditEvent>
+    {
+        try auditEvents(after: revision, portfolio: portfolio, limit: limit, scanLimit: Self.auditScanLimit)
+    }
+
+    func auditEvents(after revision: Revision, portfolio: PortfolioID?, limit: Int, scanLimit: Int) throws
+        -> Page<AuditEvent>
+    {
         try PageRequest(limit: limit).validate()
         var items: [AuditEvent] = []
         var next = revision + 1
-        while next <= state.revision, items.count < limit {
-            if let event = state.audit[next] { items.append(event) }
+        var scanned = 0
+        while next <= state.revision, items.count < limit, scanned < scanLimit {
+            if let event = state.audit[next], portfolio == nil || event.portfolio == portfolio { items.append(event) }
             next += 1
+            scanned += 1
         }
-        return Page(items: items, nextPageToken: next <= state.revision ? items.last?.revision : nil)
+        return Page(items: items, nextPageToken: next <= state.revision ? next - 1 : nil)
     }
 }

@@ -13,7 +13,12 @@ struct ApplyContext {
     private(set) var digests: [SecretDigest] = []
     private(set) var secret: String?
     private(set) var effects: [String] = []
-    var target = ""
+    /// What the change acted on, for its audit event (set by every command).
+    private(set) var target = ""
+    private(set) var targetKind = AuditEvent.TargetKind.portfolio
+    private(set) var targetID: UInt64 = 0
+    /// The portfolio the change belongs to; nil for service-wide changes (service credentials).
+    private(set) var portfolio: PortfolioID?
     /// The revision this change will create; set by `AccessState.apply` before the command runs, so a
     /// record can say when it was made (it derives from the log, so nothing extra is stored).
     var revision: Revision = 0
@@ -42,6 +47,15 @@ struct ApplyContext {
             digests.append(digest)
             return digest
         }
+    }
+
+    /// Records what the change acted on and the portfolio it belongs to (the audit event's target).
+    /// - Parameter text: the target as the audit summary spells it, e.g. `principal:7 asset:12`.
+    mutating func setTarget(_ kind: AuditEvent.TargetKind, _ id: UInt64, in portfolio: PortfolioID?, _ text: String) {
+        targetKind = kind
+        targetID = id
+        self.portfolio = portfolio
+        target = text
     }
 
     /// Notes a cascade for the audit event.

@@ -77,7 +77,9 @@ extension AccessState {
         }
         revision += 1
         audit[revision] = AuditEvent(revision: revision, time: context.now, caller: context.caller,
-                                     operation: command.name, target: context.target, effects: context.effects.sorted())
+                                     operation: command.name, portfolio: context.portfolio,
+                                     targetKind: context.targetKind, targetID: context.targetID,
+                                     target: context.target, effects: context.effects.sorted())
         return created
     }
 }

@@ -11,7 +11,7 @@ extension AccessState {
         let id = AssetID(takeID())
         assets[id] = AssetRecord(id: id, owner: portfolio, type: type, name: name, shares: [:])
         ownedAssets.insert(id, into: portfolio)
-        context.target = "asset:\(id)"
+        context.setTarget(.asset, id.rawValue, in: portfolio, "asset:\(id)")
         return id.rawValue
     }
 
@@ -35,7 +35,7 @@ extension AccessState {
         }
         ownedAssets.remove(id, from: asset.owner)
         assets[id] = nil
-        context.target = "asset:\(id)"
+        context.setTarget(.asset, id.rawValue, in: asset.owner, "asset:\(id)")
     }
 
     /// Sets the tasks of `principal` on `asset` (replacing any earlier grant).
@@ -64,7 +64,8 @@ extension AccessState {
         principal.grants[assetID] = grant
         principals[principalID] = principal
         assignees.insert(principalID, into: assetID)
-        context.target = "principal:\(principalID) asset:\(assetID)"
+        context.setTarget(.assignment, principalID.rawValue, in: principal.portfolio,
+                          "principal:\(principalID) asset:\(assetID)")
         context.note("tasks \(tasks)")
     }
 
@@ -78,6 +79,7 @@ extension AccessState {
         principal.grants[assetID] = nil
         principals[principalID] = principal
         assignees.remove(principalID, from: assetID)
-        context.target = "principal:\(principalID) asset:\(assetID)"
+        context.setTarget(.assignment, principalID.rawValue, in: principal.portfolio,
+                          "principal:\(principalID) asset:\(assetID)")
     }
 }

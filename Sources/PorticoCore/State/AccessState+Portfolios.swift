@@ -6,9 +6,9 @@ extension AccessState {
         try requireOperator(context.caller)
         try validateName(name)
         let id = PortfolioID(takeID())
-        portfolios[id] = PortfolioRecord(id: id, name: name, status: .active, tier: tier, appCount: 0,
-                                         adminSystemUsers: 0, regularSystemUsers: 0)
-        context.target = "portfolio:\(id)"
+        portfolios[id] = PortfolioRecord(id: id, createdRevision: context.revision, name: name, status: .active,
+                                         tier: tier, appCount: 0, adminSystemUsers: 0, regularSystemUsers: 0)
+        context.setTarget(.portfolio, id.rawValue, in: id, "portfolio:\(id)")
         return id.rawValue
     }
 
@@ -17,7 +17,7 @@ extension AccessState {
         var record = try portfolioRecord(id)
         record.status = status
         portfolios[id] = record
-        context.target = "portfolio:\(id)"
+        context.setTarget(.portfolio, id.rawValue, in: id, "portfolio:\(id)")
         context.note("status \(status.rawValue)")
     }
 
@@ -31,7 +31,7 @@ extension AccessState {
         }
         record.tier = tier
         portfolios[id] = record
-        context.target = "portfolio:\(id)"
+        context.setTarget(.portfolio, id.rawValue, in: id, "portfolio:\(id)")
         context.note("tier \(tier.rawValue)")
     }
 
@@ -40,8 +40,9 @@ extension AccessState {
         try validateName(name)
         let id = CredentialID(takeID())
         let digest = try context.newSecret(prefix: SecretFormat.credentialPrefix, id: id.rawValue)
-        credentials[id] = CredentialRecord(id: id, name: name, revoked: false, secretDigest: digest)
-        context.target = "credential:\(id)"
+        credentials[id] = CredentialRecord(id: id, name: name, createdAt: context.now, revoked: false,
+                                           secretDigest: digest)
+        context.setTarget(.serviceCredential, id.rawValue, in: nil, "credential:\(id)")
         return id.rawValue
     }
 
@@ -53,6 +54,6 @@ extension AccessState {
         }
         record.revoked = true
         credentials[id] = record
-        context.target = "credential:\(id)"
+        context.setTarget(.serviceCredential, id.rawValue, in: nil, "credential:\(id)")
     }
 }

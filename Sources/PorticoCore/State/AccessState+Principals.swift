@@ -39,7 +39,8 @@ extension AccessState {
         principals[id] = PrincipalRecord(id: id, portfolio: portfolio, kind: kind, role: role, name: name,
                                          removed: false, grants: [:])
         members.insert(id, into: portfolio)
-        context.target = "\(kind == .person ? "person" : "system_user"):\(id)"
+        context.setTarget(kind == .person ? .person : .systemUser, id.rawValue, in: portfolio,
+                          "\(kind == .person ? "person" : "system_user"):\(id)")
         return id.rawValue
     }
 
@@ -53,7 +54,7 @@ extension AccessState {
         }
         record.role = role
         principals[id] = record
-        context.target = "person:\(id)"
+        context.setTarget(.person, id.rawValue, in: record.portfolio, "person:\(id)")
         context.note("role \(role.rawValue)")
     }
 
@@ -75,7 +76,8 @@ extension AccessState {
             if record.role == .admin { portfolio.adminSystemUsers -= 1 } else { portfolio.regularSystemUsers -= 1 }
             portfolios[record.portfolio] = portfolio
         }
-        context.target = "\(record.kind == .person ? "person" : "system_user"):\(id)"
+        context.setTarget(record.kind == .person ? .person : .systemUser, id.rawValue, in: record.portfolio,
+                          "\(record.kind == .person ? "person" : "system_user"):\(id)")
     }
 
     mutating func createApp(_ portfolio: PortfolioID, name: String, _ context: inout ApplyContext) throws -> UInt64 {
@@ -88,7 +90,7 @@ extension AccessState {
         apps[id] = AppRecord(id: id, portfolio: portfolio, name: name, secretDigest: digest)
         record.appCount += 1
         portfolios[portfolio] = record
-        context.target = "app:\(id)"
+        context.setTarget(.app, id.rawValue, in: portfolio, "app:\(id)")
         return id.rawValue
     }
 }

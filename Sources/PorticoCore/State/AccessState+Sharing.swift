@@ -17,7 +17,7 @@ extension AccessState {
                                             reason: "NOT_PARTNER")
         }
         setShare(asset, partner, tasks, &context)
-        context.target = "asset:\(assetID) portfolio:\(partner)"
+        context.setTarget(.share, assetID.rawValue, in: asset.owner, "asset:\(assetID) portfolio:\(partner)")
     }
 
     mutating func unshare(_ assetID: AssetID, from partner: PortfolioID, _ context: inout ApplyContext) throws {
@@ -28,7 +28,7 @@ extension AccessState {
         }
         try requireWritable(asset.owner, context.caller, grows: false)
         removeShare(assetID, partner, &context)
-        context.target = "asset:\(assetID) portfolio:\(partner)"
+        context.setTarget(.share, assetID.rawValue, in: asset.owner, "asset:\(assetID) portfolio:\(partner)")
     }
 
     /// Takes `partner` as a partner of `portfolio`, which may then share its assets with it.
@@ -48,7 +48,7 @@ extension AccessState {
                                reason: "ALREADY_PARTNER")
         }
         insertPartnership(portfolio, partner, &context)
-        context.target = "portfolio:\(portfolio) partner:\(partner)"
+        context.setTarget(.partner, partner.rawValue, in: portfolio, "portfolio:\(portfolio) partner:\(partner)")
     }
 
     /// Ends a partnership, whichever of the two made it (or both): every share between the two
@@ -74,7 +74,7 @@ extension AccessState {
             partneredBy.remove(adder, from: added)
             context.note("removed partnership portfolio:\(adder) partner:\(added)")
         }
-        context.target = "portfolio:\(portfolio) partner:\(partner)"
+        context.setTarget(.partner, partner.rawValue, in: portfolio, "portfolio:\(portfolio) partner:\(partner)")
     }
 
     mutating func requestShare(_ assetID: AssetID, by requester: PortfolioID, _ tasks: TaskSet,
@@ -94,7 +94,7 @@ extension AccessState {
         let id = ShareRequestID(takeID())
         shareRequests[id] = ShareRequestRecord(id: id, asset: assetID, requester: requester, tasks: tasks,
                                                status: .pending)
-        context.target = "share_request:\(id)"
+        context.setTarget(.shareRequest, id.rawValue, in: requester, "share_request:\(id)")
         return id.rawValue
     }
 
@@ -120,7 +120,7 @@ extension AccessState {
         }
         request.status = approve ? .approved : .declined
         shareRequests[id] = request
-        context.target = "share_request:\(id)"
+        context.setTarget(.shareRequest, id.rawValue, in: asset.owner, "share_request:\(id)")
     }
 
     private func requireSharePartner(_ partner: PortfolioID, of asset: AssetRecord) throws {

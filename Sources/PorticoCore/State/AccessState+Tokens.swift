@@ -21,10 +21,11 @@ extension AccessState {
         case .sixtyDays: Timestamp(milliseconds: context.now.milliseconds + TokenExpiry.sixtyDaysInMilliseconds)
         }
         tokens[id] = TokenRecord(id: id, principal: principalID, portfolio: principal.portfolio, app: appID,
-                                 scopes: scopes, coverage: ScopeCoverage(scopes), expiresAt: expiresAt,
+                                 scopes: scopes, coverage: ScopeCoverage(scopes), createdAt: context.now,
+                                 expiresAt: expiresAt,
                                  revoked: false, secretDigest: digest)
         principalTokens.insert(id, into: principalID)
-        context.target = "token:\(id)"
+        context.setTarget(.token, id.rawValue, in: principal.portfolio, "token:\(id)")
         return id.rawValue
     }
 
@@ -36,14 +37,14 @@ extension AccessState {
         }
         token.revoked = true
         tokens[id] = token
-        context.target = "token:\(id)"
+        context.setTarget(.token, id.rawValue, in: token.portfolio, "token:\(id)")
     }
 
     mutating func revokeAllTokens(_ principalID: PrincipalID, _ context: inout ApplyContext) throws {
         let principal = try activePrincipal(principalID)
         try requireAdmin(of: principal.portfolio, context.caller, now: context.now)
         revokeTokens(of: principalID, &context)
-        context.target = "system_user:\(principalID)"
+        context.setTarget(.systemUser, principalID.rawValue, in: principal.portfolio, "system_user:\(principalID)")
     }
 
     mutating func revokeTokens(of principal: PrincipalID, _ context: inout ApplyContext) {

@@ -3,6 +3,8 @@ public import HashTreeCollections
 /// A portfolio (business) and the counters its limits need.
 public struct PortfolioRecord: Hashable, Sendable {
     public let id: PortfolioID
+    /// The revision of the change that created it.
+    public let createdRevision: Revision
     public var name: String
     public var status: PortfolioStatus
     public var tier: SystemUserTier
@@ -65,6 +67,8 @@ public struct TokenRecord: Hashable, Sendable {
     public let app: AppID
     public let scopes: ScopeSet
     public let coverage: ScopeCoverage
+    /// When it was generated (the change's time).
+    public let createdAt: Timestamp
     /// nil when the token never expires.
     public let expiresAt: Timestamp?
     public var revoked: Bool
@@ -75,6 +79,8 @@ public struct TokenRecord: Hashable, Sendable {
 public struct CredentialRecord: Hashable, Sendable {
     public let id: CredentialID
     public var name: String
+    /// When it was issued (the change's time).
+    public let createdAt: Timestamp
     public var revoked: Bool
     public let secretDigest: SecretDigest
 }
@@ -103,14 +109,57 @@ public struct ShareRequestRecord: Hashable, Sendable {
     public var status: ShareRequestStatus
 }
 
-/// One committed change as the audit log shows it.
+/// One committed change as the audit log shows it. Everything in it derives from the stored `Change`
+/// (replay rebuilds it), so the log format needs nothing more.
 public struct AuditEvent: Hashable, Sendable {
+    /// What a change acted on (the wire's `TargetKind`).
+    public enum TargetKind: UInt8, CaseIterable, Hashable, Sendable {
+        case portfolio
+        case person
+        case systemUser
+        case app
+        case asset
+        /// Id: the principal's (the summary names the asset too).
+        case assignment
+        /// Id: the partner portfolio's (`portfolio` is the one that added or removed it).
+        case partner
+        /// Id: the asset's (the summary names the partner too).
+        case share
+        case shareRequest
+        case token
+        case serviceCredential
+
+        /// The stable wire spelling, e.g. `SHARE_REQUEST`.
+        public var name: String {
+            switch self {
+            case .portfolio: "PORTFOLIO"
+            case .person: "PERSON"
+            case .systemUser: "SYSTEM_USER"
+            case .app: "APP"
+            case .asset: "ASSET"
+            case .assignment: "ASSIGNMENT"
+            case .partner: "PARTNER"
+            case .share: "SHARE"
+            case .shareRequest: "SHARE_REQUEST"
+            case .token: "TOKEN"
+            case .serviceCredential: "SERVICE_CREDENTIAL"
+            }
+        }
+    }
+
     public let revision: Revision
     public let time: Timestamp
     public let caller: Caller
     /// The command's name, e.g. `assign`.
     public let operation: String
-    /// What the change acted on, e.g. `asset:42`.
+    /// The portfolio the change belongs to: the one whose admin acts (the owner for a share or an
+    /// approval, the requester for a request, the principal's for an assignment); nil for service
+    /// credentials, which belong to none.
+    public let portfolio: PortfolioID?
+    public let targetKind: TargetKind
+    /// The id of the target, of the kind `targetKind` says.
+    public let targetID: UInt64
+    /// What the change acted on as text, e.g. `asset:42` or `principal:7 asset:12`.
     public let target: String
     /// What the change did beyond its target (cascades), e.g. `revoked token:7`.
     public let effects: [String]

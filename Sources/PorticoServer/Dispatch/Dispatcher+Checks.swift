@@ -151,11 +151,18 @@ extension Dispatcher {
         let snapshot = self.portico.snapshot
         let limit = try Self.page(request.pageSize, "").limit
         let after = request.pageToken.isEmpty ? request.afterRevision : try Self.after(request.pageToken)
-        let page = try snapshot.auditEvents(as: caller, after: after, limit: limit, now: self.portico.clock.now())
+        let portfolio = request.portfolioID == 0 ? nil : PortfolioID(request.portfolioID)
+        let page = try snapshot.auditEvents(
+            as: caller,
+            after: after,
+            portfolio: portfolio,
+            limit: limit,
+            now: self.portico.clock.now()
+        )
         responder.succeed(
             head.callID,
             ListAuditEventsResponse(
-                events: page.items.map(Self.auditEvent),
+                events: page.items.map { Self.auditEvent($0, snapshot.state) },
                 nextPageToken: Self.token(page.nextPageToken),
                 revision: snapshot.revision
             )

@@ -18,7 +18,8 @@ extension Dispatcher {
             id: record.id.rawValue,
             name: record.name,
             status: WireMapping.wire(record.status),
-            systemUserTier: WireMapping.wire(record.tier)
+            systemUserTier: WireMapping.wire(record.tier),
+            createdRevision: record.createdRevision
         )
     }
 
@@ -68,7 +69,12 @@ extension Dispatcher {
     }
 
     static func credential(_ record: CredentialRecord) -> PorticoWire.ServiceCredential {
-        PorticoWire.ServiceCredential(id: record.id.rawValue, name: record.name, revoked: record.revoked)
+        PorticoWire.ServiceCredential(
+            id: record.id.rawValue,
+            name: record.name,
+            createdAtUnixMicros: record.createdAt.milliseconds * 1000,
+            revoked: record.revoked
+        )
     }
 
     /// A principal's assignment on an asset, or nil when it has none.
@@ -139,17 +145,20 @@ extension Dispatcher {
             appID: record.app.rawValue,
             scopes: WireMapping.wire(record.scopes),
             expiry: record.expiresAt == nil ? .never : .sixtyDays,
+            createdAtUnixMicros: record.createdAt.milliseconds * 1000,
             expiresAtUnixMicros: (record.expiresAt?.milliseconds ?? 0) * 1000,
             state: state
         )
     }
 
-    static func auditEvent(_ event: PorticoCore.AuditEvent) -> PorticoWire.AuditEvent {
+    /// An audit event; `state` names the system user behind a token actor (tokens are never deleted).
+    static func auditEvent(_ event: PorticoCore.AuditEvent, _ state: AccessState) -> PorticoWire.AuditEvent {
         let actor: Actor =
             switch event.caller {
             case .operator: Actor(kind: .operator)
             case .service(let id, let person): Actor(kind: .service, id: id.rawValue, onBehalfOfPersonID: person?.rawValue ?? 0)
-            case .systemUser(let token): Actor(kind: .systemUserToken, id: token.rawValue)
+            case .systemUser(let token):
+                Actor(kind: .systemUserToken, id: token.rawValue, systemUserID: state.tokens[token]?.principal.rawValue ?? 0)
             }
         let summary = ([event.target] + event.effects).filter { !$0.isEmpty }.joined(separator: "; ")
         return PorticoWire.AuditEvent(
@@ -157,6 +166,9 @@ extension Dispatcher {
             timeUnixMicros: event.time.milliseconds * 1000,
             actor: actor,
             operation: event.operation,
+            targetKind: WireMapping.wire(event.targetKind),
+            targetID: event.targetID,
+            portfolioID: event.portfolio?.rawValue ?? 0,
             summary: summary
         )
     }

@@ -14,6 +14,7 @@ typealias WireSystemUserTier = PorticoWire.SystemUserTier
 typealias WireDecisionReason = PorticoWire.DecisionReason
 typealias WireTokenExpiry = PorticoWire.TokenExpiry
 typealias WireExplainRule = PorticoWire.ExplainRule
+typealias WireTargetKind = PorticoWire.TargetKind
 
 enum WireMapping {
     // MARK: enums whose cases line up one to one
@@ -175,6 +176,22 @@ enum WireMapping {
         case .adminRole: .adminRole
         case .assignment: .assignment
         case .share: .share
+        }
+    }
+
+    static func wire(_ kind: PorticoCore.AuditEvent.TargetKind) -> WireTargetKind {
+        switch kind {
+        case .portfolio: .portfolio
+        case .person: .person
+        case .systemUser: .systemUser
+        case .app: .app
+        case .asset: .asset
+        case .assignment: .assignment
+        case .partner: .partner
+        case .share: .share
+        case .shareRequest: .shareRequest
+        case .token: .token
+        case .serviceCredential: .serviceCredential
         }
     }
 }

@@ -5,12 +5,16 @@ import CPorticoProto
 import CProtobufC
 public import NIOCore
 
-/// ListAuditEvents: the changes after a revision, oldest first. The operator sees every portfolio;
-/// an admin system user token and a service see the portfolio they name.
+/// ListAuditEvents: the changes after a revision, oldest first. The operator and services see every
+/// portfolio, or the one they name; an admin (admin system user token with business_management, or a
+/// service acting for an ADMIN person) sees only its own portfolio, which it must name. With a portfolio
+/// a page may hold fewer events than page_size (even none) and still have a next_page_token: the
+/// server reads a bounded stretch of revisions per page; only an empty next_page_token ends the list.
 public struct ListAuditEventsRequest: WireMessage {
     /// Events with a revision greater than this one.
     public var afterRevision: UInt64
-    /// 0 for every portfolio (operator only).
+    /// 0 for every portfolio (operator and services only), including the changes of no portfolio (service
+    /// credentials).
     public var portfolioID: UInt64
     public var pageSize: UInt32
     public var pageToken: String

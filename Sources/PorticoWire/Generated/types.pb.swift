@@ -1247,8 +1247,11 @@ public struct AuditEvent: WireMessage {
     /// The operation, as the core names it (e.g. "assign", "removePrincipal"); docs/model.md lists them.
     public var operation: String
     public var targetKind: TargetKind
+    /// The id of the target: for ASSIGNMENT the principal's (the summary names the asset), for SHARE the
+    /// asset's (the summary names the partner), for PARTNER the partner portfolio's.
     public var targetID: UInt64
-    /// The portfolio the change belongs to.
+    /// The portfolio the change belongs to: the one whose admin acts (the owner for a share or an approval,
+    /// the requester for a share request, the principal's for an assignment); 0 for service credentials.
     public var portfolioID: UInt64
     /// What the change acted on, then what it did beyond it (cascades), joined by "; ", e.g.
     /// "principal:7; removed assignment principal:7 asset:12". Never a secret.

@@ -64,6 +64,17 @@ extension ScenarioRunner {
             if let effects = expect["effectsOfLast"] as? Int {
                 #expect(page.items.last?.effects.count == effects, "\(place): effects of last event")
             }
+            if let targets = expect["targets"] as? [String] {
+                let want = try targets.map { target in
+                    let (kind, reference) = try splitTarget(target)
+                    return "\(kind):\(try id(reference))"
+                }
+                #expect(page.items.map { "\($0.targetKind.name):\($0.targetID)" } == want, "\(place): audit targets")
+            }
+            if let portfolios = expect["portfolios"] as? [Any] {
+                #expect(page.items.map { $0.portfolio?.rawValue ?? 0 } == (try portfolios.map { try id($0) }),
+                        "\(place): audit portfolios")
+            }
         case .partners(let page):
             if let expected = expect["partners"] as? [[String: Any]] {
                 let got = page.items.map { [$0.portfolio.rawValue, $0.partner.rawValue] }
@@ -94,5 +105,12 @@ extension ScenarioRunner {
         if want is NSNull { #expect(next == nil, "\(place): no next page") } else {
             #expect(next == (try id(want)), "\(place): next page token")
         }
+    }
+
+    /// `KIND:@name` (an audit target in an expectation) as the kind and the id reference.
+    func splitTarget(_ text: String) throws -> (String, String) {
+        let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
+        guard parts.count == 2 else { throw Failure.malformed("bad audit target \(text)") }
+        return (parts[0], parts[1])
     }
 }

@@ -97,6 +97,7 @@ struct ScenarioRunner {
                                                    page: try page(args), now: now))
         case "auditEvents":
             return .audit(try snapshot.auditEvents(as: caller, after: UInt64(args["after"] as? Int ?? 0),
+                                                   portfolio: try args["portfolio"].map { PortfolioID(try id($0)) },
                                                    limit: args["limit"] as? Int ?? 100, now: now))
         case "authenticate":
             guard let text = args["secret"] as? String else { throw Failure.malformed("authenticate needs secret") }

@@ -14,6 +14,13 @@ struct ReplayTests {
         clock.advance(days: 3)
         try await live.execute(.assign(fixture.alice, fixture.ads, TaskSet(.advertise)), as: fixture.admin)
         try await live.execute(.removePrincipal(fixture.alice), as: .operator)
+        // Partnerships, made directly and by an approval, replay with their revisions.
+        let partner = try await Fixture.make(live, name: "Partner")
+        try await live.execute(.addPartner(partner.portfolio, partner: fixture.portfolio), as: partner.admin)
+        try await live.execute(.share(partner.ads, with: fixture.portfolio, TaskSet(.analyze)), as: partner.admin)
+        let request = try await live.execute(.requestShare(fixture.ads, by: partner.portfolio, TaskSet(.draft)),
+                                             as: partner.admin)
+        try await live.execute(.approveShareRequest(ShareRequestID(request.createdID!)), as: fixture.admin)
 
         let stored = try await store.load()
         #expect(stored.map(\.revision) == Array(1...live.snapshot.revision))

@@ -98,6 +98,21 @@ extension WireScenarioRunner {
                 let got = page.events.last.map { $0.summary.components(separatedBy: "; ").count - 1 }
                 if got != effects { differences.append("effects of last event: \(page.events.last?.summary ?? "none"), expected \(effects)") }
             }
+            if let targets = expect["targets"] as? [String] {
+                let got = page.events.map { "\($0.targetKind.protoValueName.dropFirst("TARGET_KIND_".count)):\($0.targetID)" }
+                let want = try targets.map { target in
+                    let parts = target.split(separator: ":", maxSplits: 1).map(String.init)
+                    guard parts.count == 2 else { throw Failure.malformed("bad audit target \(target)") }
+                    return "\(parts[0]):\(try self.id(parts[1]))"
+                }
+                if got != want { differences.append("audit targets \(got), expected \(want)") }
+            }
+            if let portfolios = expect["portfolios"] as? [Any] {
+                let want = try portfolios.map { try self.id($0) }
+                if page.events.map(\.portfolioID) != want {
+                    differences.append("audit portfolios \(page.events.map(\.portfolioID)), expected \(want)")
+                }
+            }
         case .partners(let page):
             if let expected = expect["partners"] as? [[String: Any]] {
                 let got = page.partners.map { [$0.portfolioID, $0.partnerPortfolioID] }

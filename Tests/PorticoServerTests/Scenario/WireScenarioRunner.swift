@@ -154,6 +154,7 @@ struct WireScenarioRunner {
             // The core's default limit is 100, as is the wire's page_size 0.
             let request = ListAuditEventsRequest(
                 afterRevision: UInt64(args["after"] as? Int ?? 0),
+                portfolioID: try args["portfolio"].map { try self.id($0) } ?? 0,
                 pageSize: try Self.pageSize(args["limit"] as? Int ?? 100)
             )
             return .audit(try await self.client.listAuditEvents(request, options: options))

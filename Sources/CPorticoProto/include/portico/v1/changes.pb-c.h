@@ -26,8 +26,11 @@ typedef struct Portico__V1__ListAuditEventsResponse Portico__V1__ListAuditEvents
 /* --- messages --- */
 
 /*
- * ListAuditEvents: the changes after a revision, oldest first. The operator sees every portfolio;
- * an admin system user token and a service see the portfolio they name.
+ * ListAuditEvents: the changes after a revision, oldest first. The operator and services see every
+ * portfolio, or the one they name; an admin (admin system user token with business_management, or a
+ * service acting for an ADMIN person) sees only its own portfolio, which it must name. With a portfolio
+ * a page may hold fewer events than page_size (even none) and still have a next_page_token: the
+ * server reads a bounded stretch of revisions per page; only an empty next_page_token ends the list.
  */
 struct  Portico__V1__ListAuditEventsRequest
 {
@@ -37,7 +40,8 @@ struct  Portico__V1__ListAuditEventsRequest
    */
   uint64_t after_revision;
   /*
-   * 0 for every portfolio (operator only).
+   * 0 for every portfolio (operator and services only), including the changes of no portfolio (service
+   * credentials).
    */
   uint64_t portfolio_id;
   uint32_t page_size;

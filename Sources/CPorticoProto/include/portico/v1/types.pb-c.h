@@ -487,9 +487,14 @@ struct  Portico__V1__AuditEvent
    */
   char *operation;
   Portico__V1__TargetKind target_kind;
+  /*
+   * The id of the target: for ASSIGNMENT the principal's (the summary names the asset), for SHARE the
+   * asset's (the summary names the partner), for PARTNER the partner portfolio's.
+   */
   uint64_t target_id;
   /*
-   * The portfolio the change belongs to.
+   * The portfolio the change belongs to: the one whose admin acts (the owner for a share or an approval,
+   * the requester for a share request, the principal's for an assignment); 0 for service credentials.
    */
   uint64_t portfolio_id;
   /*
