@@ -166,7 +166,9 @@ struct  Portico__V1__ListAssignmentsByAssetResponse
 
 
 /*
- * AddPartner: `portfolio_id` takes `partner_portfolio_id` as a partner, so that it may share assets with it.
+ * AddPartner: `portfolio_id` takes `partner_portfolio_id` as a partner, so that it may share assets with it
+ * (the other way round needs the other portfolio to add this one). ALREADY_EXISTS if it has already;
+ * INVALID_ARGUMENT for itself; FAILED_PRECONDITION when either portfolio is DISABLED.
  */
 struct  Portico__V1__AddPartnerRequest
 {
@@ -191,7 +193,9 @@ struct  Portico__V1__AddPartnerResponse
 
 
 /*
- * RemovePartner: every share between the two portfolios goes, with the partner's assignments on them.
+ * RemovePartner: the partnership goes, whichever of the two added the other (both, if both did), and
+ * every share between the two portfolios with it, with the partner's assignments on them. NOT_FOUND
+ * when neither added the other.
  */
 struct  Portico__V1__RemovePartnerRequest
 {
@@ -243,7 +247,8 @@ struct  Portico__V1__ListPartnersResponse
 
 /*
  * ShareAsset: the owner shares an asset with a partner, with the tasks the partner may use. Only the
- * owner shares; a partner cannot relay a shared asset (PERMISSION_DENIED).
+ * owner shares; a partner cannot relay a shared asset (PERMISSION_DENIED). The owner must have added
+ * the partner (AddPartner, or by approving its share request), else FAILED_PRECONDITION.
  */
 struct  Portico__V1__ShareAssetRequest
 {
