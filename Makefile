@@ -3,8 +3,8 @@
 
 SWIFT ?= swift
 # Debian packages: protobuf-c (library, headers, protoc-c), protoc (golden files, interop tests) and
-# python3-protobuf (the Swift generator reads protoc's descriptors with it).
-APT_PACKAGES := libprotobuf-c-dev protobuf-c-compiler protobuf-compiler python3-protobuf pkg-config
+# python3-protobuf (the Swift generator reads protoc's descriptors with it); libsqlite3-dev (the store).
+APT_PACKAGES := libprotobuf-c-dev protobuf-c-compiler protobuf-compiler python3-protobuf pkg-config libsqlite3-dev
 
 .PHONY: all deps build run test check-generated generate clean python-client c-client
 

@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "PorticoCore", targets: ["PorticoCore"]),
         .library(name: "PorticoClient", targets: ["PorticoClient"]),
         .library(name: "PorticoServer", targets: ["PorticoServer"]),
+        .library(name: "PorticoStore", targets: ["PorticoStore"]),
         .executable(name: "portico", targets: ["portico"]),
     ],
     dependencies: [
@@ -59,6 +60,20 @@ let package = Package(
             ],
             swiftSettings: strictSwift
         ),
+        // SQLite's C API, found through pkg-config (Debian: libsqlite3-dev). The C API rather than GRDB:
+        // the store is one append-only table read once at start-up, which needs a handful of calls, and a
+        // system library adds nothing to fetch or compile on a clean CI machine.
+        .systemLibrary(
+            name: "CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
+        // The durable store: the core's change log in SQLite (WAL, synchronous=FULL), group-committed.
+        .target(
+            name: "PorticoStore",
+            dependencies: ["CSQLite", "PorticoCore"],
+            swiftSettings: strictSwift
+        ),
         // Async client: typed calls multiplexed over a few connections, deadlines, reconnects.
         .target(
             name: "PorticoClient",
@@ -89,6 +104,7 @@ let package = Package(
             name: "portico",
             dependencies: [
                 "PorticoServer",
+                "PorticoStore",
                 "PorticoClient",
                 "PorticoWire",
                 "PorticoCore",
@@ -139,6 +155,17 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "PorticoStoreTests",
+            dependencies: [
+                "PorticoStore",
+                "PorticoCore",
+                "PorticoClient",
+                "PorticoWire",
+                "CSQLite",
             ],
             swiftSettings: strictSwift
         ),

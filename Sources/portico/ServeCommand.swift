@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import PorticoCore
 import PorticoServer
+import PorticoStore
 import NIOCore
 import ServiceLifecycle
 import UnixSignals
@@ -15,6 +16,10 @@ struct ServeCommand: AsyncParsableCommand {
         discussion: """
             The operator key is read from --operator-key or PORTICO_OPERATOR_KEY, or else from
             DATA_DIR/operator.key, which is generated (mode 0600) at the first start.
+
+            Changes are kept in DATA_DIR/portico.sqlite (--store sqlite, the default): the server loads
+            them at start-up and acknowledges a change only once it is on disk. --store memory keeps them
+            in memory only, for tests and demos.
             """
     )
 
@@ -30,8 +35,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "The operator key, instead of DATA_DIR/operator.key (env PORTICO_OPERATOR_KEY).")
     var operatorKey: String? = ProcessInfo.processInfo.environment["PORTICO_OPERATOR_KEY"]
 
-    @Option(help: "Where changes are kept: memory (lost at exit).")
-    var store: StoreKind = .memory
+    @Option(help: "Where changes are kept: sqlite (DATA_DIR/portico.sqlite, durable) or memory (lost at exit).")
+    var store: StoreKind = .sqlite
 
     @Option(help: "The largest frame accepted, in bytes.")
     var maxFrameBytes: Int = ServerConfiguration().maxFrameBytes
@@ -55,6 +60,7 @@ struct ServeCommand: AsyncParsableCommand {
     var logLevel: String = ProcessInfo.processInfo.environment["PORTICO_LOG_LEVEL"] ?? "info"
 
     enum StoreKind: String, ExpressibleByArgument, CaseIterable {
+        case sqlite
         case memory
     }
 
@@ -85,7 +91,24 @@ struct ServeCommand: AsyncParsableCommand {
             keyLocation = file.path
         }
 
-        let portico = try await Portico.open(store: InMemoryChangeStore())
+        let started = ContinuousClock.now
+        let durable: SQLiteStore?
+        let portico: Portico
+        switch self.store {
+        case .memory:
+            durable = nil
+            portico = try await Portico.open(store: InMemoryChangeStore())
+        case .sqlite:
+            let sqlite: SQLiteStore
+            do {
+                sqlite = try SQLiteStore(directory: self.dataDirectory)
+            } catch let error as StoreError {
+                throw ValidationError("cannot open the store: \(error)")
+            }
+            durable = sqlite
+            portico = try await Portico.open(store: sqlite)
+        }
+        let loaded = ContinuousClock.now - started
         let server = PorticoServer(
             configuration: ServerConfiguration(
                 host: self.host,
@@ -109,11 +132,21 @@ struct ServeCommand: AsyncParsableCommand {
             let address = try await server.localAddress
             say("portico: listening on \(address.ipAddress ?? self.host):\(address.port ?? self.port)")
             say("portico: operator key: \(keyLocation)")
-            say("portico: store: \(self.store.rawValue) (changes are lost when the server stops)")
+            if let durable {
+                say("portico: store: sqlite \(durable.path), revision \(portico.snapshot.revision), loaded in \(loaded)")
+            } else {
+                say("portico: store: memory (changes are lost when the server stops)")
+            }
         } catch {
             say("portico: cannot listen on \(self.host):\(self.port): \(error)")
         }
-        try await running
+        do {
+            try await running
+        } catch {
+            await durable?.close()
+            throw error
+        }
+        await durable?.close()
     }
 }
 

@@ -1,0 +1,197 @@
+import Dispatch
+import Foundation
+public import PorticoCore
+
+/// The core's change log in one SQLite database file: the embedded, durable default.
+///
+/// One row per change (`Schema`), appended a batch per transaction: the core's `Sequencer` hands over
+/// every change queued while the previous batch was being written, so N concurrent writers cost one
+/// fsync, not N (group commit), and `append` returns, letting the core acknowledge, only after COMMIT.
+///
+/// Durability: WAL journal with `synchronous = FULL`. In WAL mode FULL syncs the WAL file at every
+/// commit, so a transaction that COMMIT reported survives power loss and OS crash. NORMAL, the usual WAL
+/// pairing, syncs only at checkpoints: a committed transaction survives the process being killed but
+/// may roll back after power loss, which would un-acknowledge a change. EXTRA adds only a directory sync
+/// for DELETE-mode journals, which WAL does not use. `fullfsync` makes macOS flush the drive cache too.
+///
+/// Secrets: a change holds only SHA-256 digests of the secrets its command generated, never a secret.
+public final class SQLiteStore: ChangeStore, @unchecked Sendable {
+    // @unchecked Sendable: the connection, its statements and `state` are touched only on `queue`, a
+    // serial queue; the other stored properties are immutable. The queue also keeps SQLite's blocking
+    // calls (fsync) off the Swift concurrency pool, whose few threads serve the server's connections.
+
+    /// The database's file name inside the data directory.
+    public static let fileName = "portico.sqlite"
+
+    /// The database file.
+    public let path: String
+
+    private enum State {
+        case open(last: Revision)
+        /// A commit failed in a way that leaves the file's content uncertain: refuse writes until restart.
+        case failed(StoreError)
+        case closed
+    }
+
+    private let queue = DispatchQueue(label: "portico.store.sqlite")
+    private let connection: SQLiteConnection
+    private let insert: SQLiteConnection.Statement
+    private var state: State
+    private let encoder = JSONEncoder()
+
+    /// Opens the store in `directory` (created if missing), migrating its schema.
+    /// - Throws: `StoreError` when the file cannot be opened, is not Portico's, or has a newer schema.
+    public convenience init(directory: String) throws {
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw StoreError(.cannotOpen, "cannot create the data directory \(directory): \(error.localizedDescription)")
+        }
+        try self.init(path: (directory as NSString).appendingPathComponent(Self.fileName))
+    }
+
+    init(path: String, schema: Schema = Schema()) throws {
+        self.path = path
+        connection = try SQLiteConnection(path: path)
+        try connection.execute("PRAGMA busy_timeout = 5000")
+        let mode = try connection.prepare("PRAGMA journal_mode = WAL")
+        let wal = try mode.step() && mode.text(0).lowercased() == "wal"
+        mode.reset()
+        guard wal else {
+            throw StoreError(.cannotOpen, "\(path): SQLite would not switch to WAL mode")
+        }
+        try connection.execute("PRAGMA synchronous = FULL; PRAGMA fullfsync = ON; PRAGMA checkpoint_fullfsync = ON")
+        try schema.migrate(connection)
+        insert = try connection.prepare("INSERT INTO changes (revision, time, operation, change) VALUES (?1, ?2, ?3, ?4)")
+        let last = try connection.integer("SELECT coalesce(max(revision), 0) FROM changes") ?? 0
+        state = .open(last: Revision(last))
+    }
+
+    /// Whether a data directory holds a database already.
+    public static func exists(in directory: String) -> Bool {
+        FileManager.default.fileExists(atPath: (directory as NSString).appendingPathComponent(fileName))
+    }
+
+    // MARK: - ChangeStore
+
+    public func append(_ changes: [Change]) async throws {
+        guard !changes.isEmpty else { return }
+        try await onQueue { try self.write(changes) }
+    }
+
+    public func load() async throws -> [Change] {
+        try await onQueue { try self.readAll() }
+    }
+
+    // MARK: - Other operations
+
+    /// The last stored revision (0 when empty).
+    public var revision: Revision {
+        get async throws {
+            try await onQueue {
+                switch self.state {
+                case .open(let last): return last
+                case .failed(let error): throw error
+                case .closed: throw StoreError(.closed, "the store at \(self.path) is closed")
+                }
+            }
+        }
+    }
+
+    /// Closes the database, checkpointing the WAL into it; later calls fail.
+    public func close() async {
+        await withCheckedContinuation { continuation in
+            queue.async {
+                self.connection.close()
+                self.state = .closed
+                continuation.resume()
+            }
+        }
+    }
+
+    /// Runs raw SQL on the store's connection: tests use it to simulate a full or read-only disk.
+    func execute(_ sql: String) async throws {
+        try await onQueue { try self.connection.execute(sql) }
+    }
+
+    /// The first column of the first row of `sql` on the store's connection, for tests.
+    func integer(_ sql: String) async throws -> Int64? {
+        try await onQueue { try self.connection.integer(sql) }
+    }
+
+    // MARK: - On the queue
+
+    private func onQueue<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            queue.async { continuation.resume(with: Result { try body() }) }
+        }
+    }
+
+    private func write(_ changes: [Change]) throws {
+        let last: Revision
+        switch state {
+        case .open(let stored): last = stored
+        case .failed(let error): throw error
+        case .closed: throw StoreError(.closed, "the store at \(path) is closed")
+        }
+        for (offset, change) in changes.enumerated() where change.revision != last + 1 + Revision(offset) {
+            throw StoreError(.outOfOrder, "change \(change.revision) does not follow \(last + Revision(offset))")
+        }
+        // Encode before the transaction: nothing fails inside it but SQLite.
+        let rows = try changes.map { change in (change, Array(try encoder.encode(change))) }
+        try connection.execute("BEGIN IMMEDIATE")
+        do {
+            for (change, body) in rows {
+                insert.reset()
+                try insert.bind(1, Int64(change.revision))
+                try insert.bind(2, change.time.milliseconds)
+                try insert.bind(3, change.command.name)
+                try insert.bind(4, body)
+                _ = try insert.step()
+            }
+            insert.reset()
+            try connection.execute("COMMIT")
+        } catch let failure as StoreError {
+            insert.reset()
+            try? connection.execute("ROLLBACK")
+            // A failed INSERT rolls back cleanly; a failed COMMIT (an fsync error) may leave the batch in
+            // the WAL. Only when the file provably ends where it did may the store go on.
+            let stored = try? connection.integer("SELECT coalesce(max(revision), 0) FROM changes")
+            if stored != Int64(last) {
+                state = .failed(StoreError(.sqlite, "an earlier commit failed uncertainly (\(failure.message)); "
+                                           + "restart to reload the log", sqliteCode: failure.sqliteCode))
+            }
+            throw failure
+        }
+        state = .open(last: changes[changes.count - 1].revision)
+    }
+
+    private func readAll() throws -> [Change] {
+        let decoder = JSONDecoder()
+        // One read transaction: a consistent snapshot even while another connection writes.
+        try connection.execute("BEGIN")
+        defer { try? connection.execute("COMMIT") }
+        var changes: [Change] = []
+        changes.reserveCapacity(Int(try connection.integer("SELECT count(*) FROM changes") ?? 0))
+        let select = try connection.prepare("SELECT revision, change FROM changes ORDER BY revision")
+        defer { select.reset() }
+        while try select.step() {
+            let revision = Revision(select.int64(0))
+            guard revision == Revision(changes.count) + 1 else {
+                throw StoreError(.corrupt, "\(path): revision \(revision) follows \(changes.count)")
+            }
+            let change: Change
+            do {
+                change = try select.withBytes(1) { try decoder.decode(Change.self, from: Data($0)) }
+            } catch {
+                throw StoreError(.corrupt, "\(path): change \(revision) does not decode: \(error)")
+            }
+            guard change.revision == revision else {
+                throw StoreError(.corrupt, "\(path): row \(revision) holds change \(change.revision)")
+            }
+            changes.append(change)
+        }
+        return changes
+    }
+}

@@ -1,0 +1,1 @@
+../../PorticoCoreTests/Scenario/ScenarioRunner.swift

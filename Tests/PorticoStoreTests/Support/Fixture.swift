@@ -1,0 +1,1 @@
+../../PorticoCoreTests/Support/Fixture.swift
