@@ -68,10 +68,17 @@ let package = Package(
             pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]
         ),
-        // The durable store: the core's change log in SQLite (WAL, synchronous=FULL), group-committed.
+        // The durable store: the core's change log in SQLite (WAL, synchronous=FULL), group-committed;
+        // export and import of the whole state.
         .target(
             name: "PorticoStore",
-            dependencies: ["CSQLite", "PorticoCore"],
+            // PorticoWire for the export file's protobuf messages (proto/portico/v1/export.proto) only.
+            dependencies: [
+                "CSQLite",
+                "PorticoCore",
+                "PorticoWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
             swiftSettings: strictSwift
         ),
         // Async client: typed calls multiplexed over a few connections, deadlines, reconnects.

@@ -35,7 +35,7 @@ public final class SQLiteStore: ChangeStore, @unchecked Sendable {
 
     private let queue = DispatchQueue(label: "portico.store.sqlite")
     private let connection: SQLiteConnection
-    private let insert: SQLiteConnection.Statement
+    private var insert: SQLiteConnection.Statement?
     private var state: State
     private let encoder = JSONEncoder()
 
@@ -103,6 +103,8 @@ public final class SQLiteStore: ChangeStore, @unchecked Sendable {
     public func close() async {
         await withCheckedContinuation { continuation in
             queue.async {
+                // Finalize first: SQLite defers a close (and its checkpoint) while a statement lives.
+                self.insert = nil
                 self.connection.close()
                 self.state = .closed
                 continuation.resume()
@@ -139,6 +141,7 @@ public final class SQLiteStore: ChangeStore, @unchecked Sendable {
             throw StoreError(.outOfOrder, "change \(change.revision) does not follow \(last + Revision(offset))")
         }
         // Encode before the transaction: nothing fails inside it but SQLite.
+        guard let insert else { throw StoreError(.closed, "the store at \(path) is closed") }
         let rows = try changes.map { change in (change, Array(try encoder.encode(change))) }
         try connection.execute("BEGIN IMMEDIATE")
         do {

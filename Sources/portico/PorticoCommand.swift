@@ -11,7 +11,7 @@ struct PorticoCommand: AsyncParsableCommand {
             PORTICO_CREDENTIAL, or else use the operator key in the server's data directory (./data).
             """,
         subcommands: [
-            ServeCommand.self, PingCommand.self, PortfolioCommand.self, ServiceCredentialCommand.self,
+            ServeCommand.self, ExportCommand.self, ImportCommand.self, PingCommand.self, PortfolioCommand.self, ServiceCredentialCommand.self,
             PersonCommand.self, SystemUserCommand.self, AppCommand.self, AssetCommand.self, PartnerCommand.self,
             TokenCommand.self, CheckCommand.self, LookupCommand.self, AuditCommand.self,
         ]

@@ -763,6 +763,8 @@ public enum PorticoMessages {
         PrincipalAccess.self,
         ListAssetPrincipalsRequest.self,
         ListAssetPrincipalsResponse.self,
+        ExportHeader.self,
+        ExportedChange.self,
         ErrorDetail.self,
         FrameHeader.self,
         PingRequest.self,
