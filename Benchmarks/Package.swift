@@ -48,5 +48,15 @@ let package = Package(
             path: "Benchmarks/LoadGenerator",
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
+        // The durable store: writes per second (single, concurrent) and start-up at one million assignments.
+        .executableTarget(
+            name: "store-bench",
+            dependencies: [
+                .product(name: "PorticoCore", package: "Portico"),
+                .product(name: "PorticoStore", package: "Portico"),
+            ],
+            path: "Benchmarks/StoreWrites",
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
     ]
 )
