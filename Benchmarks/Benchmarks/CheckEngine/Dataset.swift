@@ -58,6 +58,9 @@ struct Dataset {
             owned.append(assets)
         }
         for index in 0..<portfolios {
+            // Sharing needs the owner to have taken the next portfolio as a partner.
+            try await portico.execute(.addPartner(portfolioIDs[index], partner: portfolioIDs[(index + 1) % portfolios]),
+                                      as: .operator)
             for (asset, type) in owned[index].prefix(2) {
                 try await portico.execute(.share(asset, with: portfolioIDs[(index + 1) % portfolios],
                                                  TaskLattice.validTasks(for: type)), as: .operator)
