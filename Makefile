@@ -6,13 +6,24 @@ SWIFT ?= swift
 # python3-protobuf (the Swift generator reads protoc's descriptors with it); libsqlite3-dev (the store).
 APT_PACKAGES := libprotobuf-c-dev protobuf-c-compiler protobuf-compiler python3-protobuf pkg-config libsqlite3-dev
 
-.PHONY: all deps build run test check-generated generate clean python-client c-client
+# The reference server `make bench` measures beside Portico (redis-benchmark is in redis-tools).
+BENCH_APT_PACKAGES := redis-server redis-tools
+BENCH_SIZE ?= medium
+BENCH = .build-bench/release/portico-bench
+
+.PHONY: all deps apt-install build run test check-generated generate clean python-client c-client bench bench-deps bench-micro
 
 all: build
 
 ## Install the Debian packages that are missing (needs root, as sessions and CI are).
 deps:
-	@missing=""; for p in $(APT_PACKAGES); do \
+	@$(MAKE) --no-print-directory apt-install PACKAGES="$(APT_PACKAGES)"
+
+bench-deps: deps
+	@$(MAKE) --no-print-directory apt-install PACKAGES="$(BENCH_APT_PACKAGES)"
+
+apt-install:
+	@missing=""; for p in $(PACKAGES); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -42,6 +53,17 @@ c-client: deps
 	cc -std=c11 -O2 -Wall -Wextra -ISources/CPorticoProto/include clients/c/portico_check.c \
 	  $(addprefix Sources/CPorticoProto/portico/v1/,frame.pb-c.c checks.pb-c.c types.pb-c.c health.pb-c.c) \
 	  -lprotobuf-c -o .build/portico-check
+
+## The standard load suite (a few minutes on 2 cores): builds portico-bench in release, starts a server
+## with the SQLite store on a generated data set (BENCH_SIZE: small, medium, large), and writes
+## docs/benchmarks.md, docs/benchmarks.json and docs/benchmarks-latency.svg, with Redis as the reference.
+bench: bench-deps
+	cd Benchmarks && $(SWIFT) build -c release --scratch-path ../.build-bench --product portico-bench
+	$(BENCH) suite --size $(BENCH_SIZE)
+
+## The micro benchmarks (ordo-one/benchmark): the check engine at 1M assignments, the wire codec.
+bench-micro: deps
+	cd Benchmarks && $(SWIFT) package --scratch-path ../.build-bench benchmark
 
 ## Regenerate the C (protoc-c) and Swift code from proto/.
 generate: deps

@@ -11,6 +11,8 @@ let package = Package(
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.0", traits: ["MallocInterposer"]),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
         // The check engine: cost of one check on a generated set of one million assignments, and memory.
@@ -33,8 +35,9 @@ let package = Package(
             path: "Benchmarks/WireCodec",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
-        // Load over loopback TCP: closed-loop check and ping RPCs through the Swift client, against a
-        // server it starts in-process or one at an address.
+        // Load over loopback TCP (`portico-bench run`, `portico-bench suite`): a data set built through
+        // the API, then closed- and open-loop load on raw SwiftNIO connections, HdrHistogram latencies,
+        // JSON, Markdown and an SVG chart; against a server it starts in-process or one at an address.
         .executableTarget(
             name: "portico-bench",
             dependencies: [
@@ -42,8 +45,12 @@ let package = Package(
                 .product(name: "PorticoClient", package: "Portico"),
                 .product(name: "PorticoCore", package: "Portico"),
                 .product(name: "PorticoWire", package: "Portico"),
+                .product(name: "PorticoStore", package: "Portico"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
             path: "Benchmarks/LoadGenerator",
             swiftSettings: [.swiftLanguageMode(.v6)]

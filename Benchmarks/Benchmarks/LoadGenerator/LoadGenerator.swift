@@ -1,199 +1,280 @@
 import ArgumentParser
 import Foundation
 import Logging
+import NIOCore
+import NIOPosix
 import PorticoClient
 import PorticoCore
 import PorticoServer
+import PorticoStore
 import PorticoWire
-import Synchronization
 
-/// `portico-bench`: closed-loop load of check and ping RPCs over loopback, reported as throughput and
-/// as the ratio of check to ping measured in the same run (the transport's baseline on this machine).
+/// `portico-bench`: load over TCP against a Portico server, the one at --address or one it starts.
 @main
 struct LoadGenerator: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "portico-bench",
-        abstract: "Closed-loop check and ping load over TCP; prints throughput and the check/ping ratio."
+        abstract: "Load benchmarks of Portico over TCP: checks, tokens, batches, lookups and writes, closed or open loop.",
+        subcommands: [RunCommand.self, SuiteCommand.self],
+        defaultSubcommand: RunCommand.self
     )
+}
 
-    @Option(help: "A running server as host:port; by default a server is started in this process.")
+/// Where the load goes and what it is built on: options every subcommand takes.
+struct TargetOptions: ParsableArguments {
+    @Option(help: "A running server as host:port; by default the generator starts one in this process.")
     var address: String?
 
-    @Option(help: "The operator key of the server at --address.")
+    @Option(help: "The operator key of the server at --address (or PORTICO_OPERATOR_KEY).")
     var credential: String?
 
-    @Option(help: "Connections.") var connections: Int = 4
-    @Option(help: "Calls in flight per connection.") var inFlight: Int = 16
-    @Option(help: "Seconds per measurement.") var seconds: Double = 3
-    @Option(help: "Rounds; each measures ping then check, and the medians are reported.") var rounds: Int = 3
-    @Option(help: "Portfolios in the data set (each: an admin, 20 employees, 20 assets).") var portfolios: Int = 20
-    @Option(help: "Checks per BatchCheckPermissions call in the batch workload; 0 skips it.") var batch: Int = 100
+    @Option(help: "The store of the server the generator starts: sqlite (durable, in a temporary directory) or memory.")
+    var store: String = "sqlite"
 
-    func run() async throws {
+    @Option(help: "Data set: small (10k assignments), medium (100k), large (1M), or a number of portfolios.")
+    var size: String = "small"
+
+    @Option(help: "Seed of the data set and of the request mix.")
+    var seed: UInt64 = 42
+
+    @Option(help: "Zipf exponent of principal popularity (0 is uniform).")
+    var zipf: Double = 1.0
+
+    @Option(help: "Event-loop threads of the generator.")
+    var clientThreads: Int = 1
+
+    @Flag(help: "No progress line.")
+    var quiet = false
+}
+
+/// A server to load, with its data set built.
+final class Bench: Sendable {
+    let host: String
+    let port: Int
+    let key: String
+    let dataSet: DataSet
+    let group: MultiThreadedEventLoopGroup
+    let quiet: Bool
+    private let server: (PorticoServer, Task<Void, any Error>, String?)?
+
+    private init(host: String, port: Int, key: String, dataSet: DataSet, group: MultiThreadedEventLoopGroup, quiet: Bool,
+                 server: (PorticoServer, Task<Void, any Error>, String?)?) {
+        self.host = host
+        self.port = port
+        self.key = key
+        self.dataSet = dataSet
+        self.group = group
+        self.quiet = quiet
+        self.server = server
+    }
+
+    static func start(_ options: TargetOptions) async throws -> Bench {
         var logger = Logger(label: "portico-bench")
         logger.logLevel = .error
-        let key: String
         let host: String
         let port: Int
-        var started: (PorticoServer, Task<Void, any Error>)?
-        if let address {
+        let key: String
+        var server: (PorticoServer, Task<Void, any Error>, String?)?
+        if let address = options.address {
             let parts = address.split(separator: ":")
-            guard parts.count == 2, let p = Int(parts[1]) else { throw ValidationError("--address must be host:port") }
+            guard parts.count == 2, let number = Int(parts[1]) else { throw ValidationError("--address is host:port") }
             host = String(parts[0])
-            port = p
-            key = self.credential ?? ""
+            port = number
+            guard let credential = options.credential ?? ProcessInfo.processInfo.environment["PORTICO_OPERATOR_KEY"] else {
+                throw ValidationError("--credential: the operator key of the server at --address")
+            }
+            key = credential
         } else {
             key = OperatorKey.generate()
-            let portico = try await Portico.open()
-            let server = PorticoServer(
-                configuration: ServerConfiguration(host: "127.0.0.1", port: 0, maxCallsInFlightPerConnection: 100_000),
+            let portico: Portico
+            var directory: String?
+            switch options.store {
+            case "memory":
+                portico = try await Portico.open(store: InMemoryChangeStore())
+            case "sqlite":
+                let path = FileManager.default.temporaryDirectory.appendingPathComponent("portico-bench-\(UUID().uuidString)").path
+                try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+                directory = path
+                portico = try await Portico.open(store: try SQLiteStore(directory: path))
+            default:
+                throw ValidationError("--store is sqlite or memory")
+            }
+            let started = PorticoServer(
+                configuration: ServerConfiguration(host: "127.0.0.1", port: 0, maxCallsInFlightPerConnection: LoadHandler.ringSize),
                 portico: portico,
                 operatorKey: key,
                 logger: logger
             )
-            let task = Task { try await server.run() }
-            started = (server, task)
+            let task = Task { try await started.run() }
             host = "127.0.0.1"
-            port = try await server.localAddress.port!
+            port = try await started.localAddress.port!
+            server = (started, task, directory)
         }
-
-        let setup = PorticoClient(configuration: ClientConfiguration(host: host, port: port, credential: key))
-        let dataSet = try await DataSet.build(setup, portfolios: self.portfolios)
+        let size = try DataSetSize.named(options.size)
+        let setup = PorticoClient(configuration: ClientConfiguration(host: host, port: port, credential: key, connections: 4,
+                                                                     defaultTimeout: .seconds(120)))
+        let begin = ContinuousClock.now
+        let quiet = options.quiet
+        let dataSet = try await DataSet.build(setup, size: size, seed: options.seed, zipf: options.zipf) { done in
+            if !quiet, done % 10 == 0 || done == size.portfolios {
+                FileHandle.standardError.write(Data("\r\u{1B}[K  building the data set: \(done)/\(size.portfolios) portfolios".utf8))
+            }
+        }
         await setup.close()
-        print("data set: \(dataSet.checks.count) check queries over \(self.portfolios) portfolios")
+        if !quiet { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        print("data set: \(size) (seed \(options.seed), Zipf \(options.zipf)), built through the API in \(begin.duration(to: .now))")
+        return Bench(host: host, port: port, key: key, dataSet: dataSet,
+                     group: MultiThreadedEventLoopGroup(numberOfThreads: options.clientThreads), quiet: quiet, server: server)
+    }
 
-        var pings: [Double] = []
-        var checks: [Double] = []
-        var batches: [Double] = []
-        for round in 1...self.rounds {
-            let ping = try await self.measure(host: host, port: port, key: key) { client, _ in
-                _ = try await client.ping()
-                return 1
-            }
-            let check = try await self.measure(host: host, port: port, key: key) { client, index in
-                let query = dataSet.checks[index % dataSet.checks.count]
-                _ = try await client.checkPermission(query)
-                return 1
-            }
-            pings.append(ping)
-            checks.append(check)
-            var line = "round \(round): ping \(Int(ping))/s, check \(Int(check))/s, ratio \(String(format: "%.2f", check / ping))"
-            if self.batch > 0 {
-                let size = self.batch
-                let batched = try await self.measure(host: host, port: port, key: key) { client, index in
-                    let items = (0..<size).map { offset in
-                        let query = dataSet.checks[(index &* size &+ offset) % dataSet.checks.count]
-                        return CheckItem(assetID: query.assetID, task: query.task, subject: query.subject.map(CheckItem.Subject.init))
-                    }
-                    _ = try await client.batchCheckPermissions(.init(checks: items))
-                    return size
-                }
-                batches.append(batched)
-                line += ", batched checks \(Int(batched))/s"
-            }
-            print(line)
+    /// The calls of a workload, encoded once.
+    func calls(_ workload: Workload, batch: Int = 100, writePercent: Double = 1) throws -> [PreparedCall] {
+        switch workload {
+        case .ping: DataSet.pingCalls()
+        case .check: try self.dataSet.checkCalls(1 << 16, byToken: false)
+        case .checkToken: try self.dataSet.checkCalls(1 << 16, byToken: true)
+        case .batch: try self.dataSet.batchCalls(1 << 10, batch: batch)
+        case .lookup: try self.dataSet.lookupCalls(1 << 14)
+        case .mix: try self.dataSet.mixedCalls(1 << 16, writeFraction: writePercent / 100)
         }
-        let medianPing = median(pings)
-        let medianCheck = median(checks)
-        print("")
-        print("connections \(self.connections) x in flight \(self.inFlight), \(self.rounds) rounds of \(self.seconds) s (medians):")
-        print("  ping RPC:   \(Int(medianPing)) calls/s")
-        print("  check RPC:  \(Int(medianCheck)) calls/s")
-        // Each round measures ping and check back to back; the median of the per-round ratios is the
-        // figure least disturbed by other load on a shared machine.
-        let ratios = zip(checks, pings).map { $0 / $1 }
-        print("  check/ping: \(String(format: "%.2f", median(ratios))) (median of per-round ratios)")
-        if !batches.isEmpty { print("  checks in batches of \(self.batch): \(Int(median(batches))) checks/s") }
+    }
 
-        if let (_, task) = started {
+    /// One measurement window.
+    func measure(_ workload: Workload, _ calls: [PreparedCall], connections: Int, pacing: Pacing, seconds: Double,
+                 warmUp: Double = 0.5) async throws -> Measurement
+    {
+        let label =
+            switch pacing {
+            case .closed(let depth): "\(workload.rawValue) \(connections) x \(depth)"
+            case .open(let rate): "\(workload.rawValue) open at \(formatCount(rate))/s"
+            }
+        let (tally, elapsed) = try await runLoad(
+            group: self.group, host: self.host, port: self.port, credential: self.key, calls: calls, connections: connections,
+            pacing: pacing, warmUp: warmUp, seconds: seconds, progress: Progress(label: label, enabled: !self.quiet)
+        )
+        return Measurement(workload: workload, pacing: pacing, connections: connections, tally: tally, seconds: elapsed)
+    }
+
+    /// Closed loop, `rounds` rounds of ping then each workload, back to back; throughput is the
+    /// median of the rounds, latency merges them, and each workload's ratio to ping is the median of
+    /// its per-round ratios (the figure least disturbed by other load on a shared machine).
+    func compare(_ workloads: [Workload], connections: Int, inFlight: Int, seconds: Double, rounds: Int,
+                 batch: Int = 100, writePercent: Double = 1) async throws -> [Measurement]
+    {
+        let all = [Workload.ping] + workloads.filter { $0 != .ping }
+        let prepared = try all.map { try self.calls($0, batch: batch, writePercent: writePercent) }
+        var perRound: [[Measurement]] = Array(repeating: [], count: all.count)
+        var tallies = [ConnectionTally](repeating: ConnectionTally(), count: all.count)
+        for _ in 0..<rounds {
+            for (index, workload) in all.enumerated() {
+                let pacing = Pacing.closed(depth: inFlight)
+                let (tally, elapsed) = try await runLoad(
+                    group: self.group, host: self.host, port: self.port, credential: self.key, calls: prepared[index],
+                    connections: connections, pacing: pacing, warmUp: 0.3, seconds: seconds,
+                    progress: Progress(label: "\(workload.rawValue) \(connections) x \(inFlight)", enabled: !self.quiet)
+                )
+                tallies[index].add(tally)
+                perRound[index].append(Measurement(workload: workload, pacing: pacing, connections: connections, tally: tally, seconds: elapsed))
+            }
+        }
+        return all.indices.map { index in
+            var merged = Measurement(workload: all[index], pacing: .closed(depth: inFlight), connections: connections,
+                                     tally: tallies[index], seconds: seconds * Double(rounds), rounds: rounds)
+            merged.callsPerSecond = median(perRound[index].map(\.callsPerSecond))
+            merged.checksPerSecond = median(perRound[index].map(\.checksPerSecond))
+            merged.writesPerSecond = median(perRound[index].map(\.writesPerSecond))
+            if index > 0 {
+                merged.ratioToPing = median(zip(perRound[index], perRound[0]).map { $0.callsPerSecond / $1.callsPerSecond })
+            }
+            return merged
+        }
+    }
+
+    /// Open loop at rising rates, as fractions of `saturation` calls per second.
+    func sweep(_ workload: Workload, saturation: Double, fractions: [Double], connections: Int, seconds: Double) async throws -> [Measurement] {
+        let calls = try self.calls(workload)
+        var rows: [Measurement] = []
+        for fraction in fractions {
+            rows.append(try await self.measure(workload, calls, connections: connections, pacing: .open(perSecond: saturation * fraction),
+                                               seconds: seconds))
+        }
+        return rows
+    }
+
+    func stop() async {
+        if let (_, task, directory) = self.server {
             task.cancel()
             _ = await task.result
+            if let directory { try? FileManager.default.removeItem(atPath: directory) }
         }
+        try? await self.group.shutdownGracefully()
     }
+}
 
-    /// Calls per second: `connections` clients with `inFlight` workers each, for `seconds`.
-    private func measure(
-        host: String,
-        port: Int,
-        key: String,
-        _ call: @escaping @Sendable (PorticoConnection, Int) async throws -> Int
-    ) async throws -> Double {
-        var configuration = ClientConfiguration(host: host, port: port, credential: key)
-        configuration.defaultTimeout = .seconds(30)
-        var connections: [PorticoConnection] = []
-        for _ in 0..<self.connections { connections.append(try await PorticoConnection.connect(configuration: configuration)) }
-        let pool = connections
-        // Warm up each connection.
-        for connection in pool { _ = try await call(connection, 0) }
-        let deadline = ContinuousClock.now + .milliseconds(Int(self.seconds * 1000))
-        let start = ContinuousClock.now
-        let total = try await withThrowingTaskGroup(of: Int.self) { group in
-            for (c, connection) in pool.enumerated() {
-                for worker in 0..<self.inFlight {
-                    group.addTask {
-                        var done = 0
-                        var index = c &* 7919 &+ worker &* 104_729
-                        while ContinuousClock.now < deadline {
-                            done += try await call(connection, index)
-                            index &+= 1
-                        }
-                        return done
-                    }
+/// `portico-bench run`: one workload (or several), closed loop by default, with ping beside it.
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Measure workloads; each closed-loop result also reads as a ratio to ping measured in the same rounds."
+    )
+
+    @OptionGroup var target: TargetOptions
+
+    @Option(name: .customLong("workload"), help: "ping, check, check-token, batch, lookup or mix; repeat for several.")
+    var workloads: [Workload] = [.check]
+
+    @Option(help: "Connections.") var connections: Int = 16
+    @Option(help: "Calls in flight per connection (closed loop).") var inFlight: Int = 1
+    @Option(help: "Open loop: a fixed total rate in calls per second instead of the closed loop.") var rate: Double?
+    @Option(help: "Open loop: rise through these fractions of the closed-loop saturation rate (e.g. 0.25,0.5,0.75,1).")
+    var sweep: String?
+    @Option(help: "Seconds per measurement.") var seconds: Double = 3
+    @Option(help: "Rounds (closed loop); medians are reported.") var rounds: Int = 3
+    @Option(help: "Checks per call of the batch workload.") var batch: Int = 100
+    @Option(help: "Percent of calls that are durable writes in the mix workload.") var writePercent: Double = 1
+    @Option(help: "Write the results as JSON to this file.") var json: String?
+    @Option(help: "With --sweep: write the latency-throughput chart (SVG) to this file.") var svg: String?
+
+    func run() async throws {
+        let bench = try await Bench.start(self.target)
+        var rows: [Measurement] = []
+        if let rate {
+            for workload in self.workloads {
+                rows.append(try await bench.measure(workload, try bench.calls(workload, batch: self.batch, writePercent: self.writePercent),
+                                                    connections: self.connections, pacing: .open(perSecond: rate), seconds: self.seconds))
+            }
+        } else {
+            rows = try await bench.compare(self.workloads, connections: self.connections, inFlight: self.inFlight, seconds: self.seconds,
+                                           rounds: self.rounds, batch: self.batch, writePercent: self.writePercent)
+            if let sweep {
+                let fractions = sweep.split(separator: ",").compactMap { Double($0) }
+                for workload in self.workloads {
+                    let saturation = rows.first { $0.workload == workload }!.callsPerSecond
+                    let points = try await bench.sweep(workload, saturation: saturation, fractions: fractions, connections: self.connections,
+                                                       seconds: self.seconds)
+                    rows += points
+                    if let svg { try latencyChart(points, title: "\(workload.rawValue): latency against throughput").write(toFile: svg, atomically: true, encoding: .utf8) }
                 }
             }
-            return try await group.reduce(0, +)
         }
-        let elapsed = ContinuousClock.now - start
-        for connection in pool { await connection.close() }
-        return Double(total) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        print(table(rows))
+        if let json { try writeJSON(Report(machine: Machine.current(), dataSet: "\(bench.dataSet.size)", measurements: rows), to: json) }
+        await bench.stop()
     }
 }
 
-func median(_ values: [Double]) -> Double {
-    let sorted = values.sorted()
-    return sorted.isEmpty ? 0 : sorted[sorted.count / 2]
+extension Workload: ExpressibleByArgument {}
+
+/// What a JSON file holds.
+struct Report: Codable {
+    var machine: Machine
+    var dataSet: String
+    var measurements: [Measurement]
+    var reference: [RedisReference.Result] = []
 }
 
-extension CheckItem.Subject {
-    init(_ subject: CheckPermissionRequest.Subject) {
-        switch subject {
-        case .personID(let id): self = .personID(id)
-        case .systemUserID(let id): self = .systemUserID(id)
-        case .token(let token): self = .token(token)
-        }
-    }
-}
-
-/// A data set built through the API: per portfolio an admin person, 20 employees with one task on
-/// each of 20 assets; the check queries mix allowed and denied answers.
-struct DataSet: Sendable {
-    let checks: [CheckPermissionRequest]
-
-    static func build(_ client: PorticoClient, portfolios: Int) async throws -> DataSet {
-        var checks: [CheckPermissionRequest] = []
-        let tasks: [PorticoWire.AssetTask] = [.manage, .advertise, .analyze, .draft]
-        for index in 0..<portfolios {
-            let portfolio = try await client.createPortfolio(.init(name: "bench \(index)")).portfolio!.id
-            let admin = try await client.addPerson(.init(portfolioID: portfolio, name: "admin", role: .admin)).person!.id
-            var assets: [UInt64] = []
-            for asset in 0..<20 {
-                assets.append(try await client.addAsset(.init(portfolioID: portfolio, type: .adAccount, name: "ads \(asset)")).asset!.id)
-            }
-            for employee in 0..<20 {
-                let person = try await client.addPerson(.init(portfolioID: portfolio, name: "e\(employee)", role: .employee)).person!.id
-                for (offset, asset) in assets.enumerated() {
-                    let task = tasks[(employee + offset) % tasks.count]
-                    _ = try await client.assignTasks(
-                        .init(principal: Principal(kind: .person, id: person), assetID: asset, tasks: [task])
-                    )
-                    checks.append(CheckPermissionRequest(assetID: asset, task: .analyze, subject: .personID(person)))
-                    checks.append(CheckPermissionRequest(assetID: asset, task: .manage, subject: .personID(person)))
-                }
-            }
-            checks.append(CheckPermissionRequest(assetID: assets[0], task: .manage, subject: .personID(admin)))
-        }
-        var generator = SystemRandomNumberGenerator()
-        checks.shuffle(using: &generator)
-        return DataSet(checks: checks)
-    }
+func writeJSON(_ value: some Encodable, to path: String) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    try encoder.encode(value).write(to: URL(fileURLWithPath: path))
 }
