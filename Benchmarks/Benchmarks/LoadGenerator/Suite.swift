@@ -130,7 +130,10 @@ struct RedisReference: Sendable {
         process.standardError = FileHandle.nullDevice
         try process.run()
         defer {
-            process.terminate()
+            // SHUTDOWN rather than SIGTERM: a child of this process starts with SIGTERM blocked.
+            _ = try? capture(self.cli, ["-p", "\(port)", "SHUTDOWN", "NOSAVE"])
+            for _ in 0..<20 where process.isRunning { usleep(100_000) }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
             process.waitUntilExit()
         }
         for _ in 0..<50 {
