@@ -188,21 +188,19 @@ struct DataSet: Sendable {
         }
     }
 
-    /// Checks with one durable write in every `1 / writeFraction` calls: assignments changed to
-    /// another valid task, on the popular principals as well.
-    func mixedCalls(_ count: Int, writeFraction: Double) throws -> [PreparedCall] {
-        var checks = try self.checkCalls(count, byToken: false)
-        // Writes stay on the principal's own portfolio, where the operator may assign anything.
-        let writes = self.questions(Int(Double(count) * writeFraction) * 2, byToken: false, salt: 5)
+    /// Durable writes: assignments changed to another valid task, on the principal's own
+    /// portfolio (where the operator may assign anything), popular principals as often as they are
+    /// checked.
+    func writeCalls(_ count: Int) throws -> [PreparedCall] {
+        try self.questions(count * 2, byToken: false, salt: 5)
             .filter { question in self.assets[question.member.portfolio].contains { $0.id == question.asset } }
-        let every = max(1, Int((1 / writeFraction).rounded()))
-        for (number, question) in writes.enumerated() where number * every < checks.count {
-            let request = AssignTasksRequest(principal: Principal(kind: question.member.kind, id: question.member.id),
-                                             assetID: question.asset, tasks: [wire(question.task)])
-            checks[number * every] = PreparedCall(method: UInt32(PorticoWire.Method.assignTasks.rawValue),
-                                                  body: ByteBuffer(bytes: try request.encoded()), checks: 0, isWrite: true)
-        }
-        return checks
+            .prefix(count)
+            .map { question in
+                let request = AssignTasksRequest(principal: Principal(kind: question.member.kind, id: question.member.id),
+                                                 assetID: question.asset, tasks: [wire(question.task)])
+                return PreparedCall(method: UInt32(PorticoWire.Method.assignTasks.rawValue), body: ByteBuffer(bytes: try request.encoded()),
+                                    checks: 0, isWrite: true)
+            }
     }
 
     static func pingCalls() -> [PreparedCall] {

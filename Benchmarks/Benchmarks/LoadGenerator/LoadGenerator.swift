@@ -135,7 +135,8 @@ final class Bench: Sendable {
         case .checkToken: try self.dataSet.checkCalls(1 << 16, byToken: true)
         case .batch: try self.dataSet.batchCalls(1 << 10, batch: batch)
         case .lookup: try self.dataSet.lookupCalls(1 << 14)
-        case .mix: try self.dataSet.mixedCalls(1 << 16, writeFraction: writePercent / 100)
+        // The mix's checks; its writes are `writeCalls`, sent beside them (see `compare`).
+        case .mix: try self.dataSet.checkCalls(1 << 16, byToken: false)
         }
     }
 
@@ -161,18 +162,46 @@ final class Bench: Sendable {
     func compare(_ workloads: [Workload], connections: Int, inFlight: Int, seconds: Double, rounds: Int,
                  batch: Int = 100, writePercent: Double = 1) async throws -> [Measurement]
     {
-        let all = [Workload.ping] + workloads.filter { $0 != .ping }
+        // The mix is measured against check-only in the same round, so check runs before it.
+        var all = [Workload.ping] + workloads.filter { $0 != .ping && $0 != .mix }
+        if workloads.contains(.mix) {
+            if !all.contains(.check) { all.append(.check) }
+            all.append(.mix)
+        }
         let prepared = try all.map { try self.calls($0, batch: batch, writePercent: writePercent) }
         var perRound: [[Measurement]] = Array(repeating: [], count: all.count)
         var tallies = [ConnectionTally](repeating: ConnectionTally(), count: all.count)
+        let writeCalls = all.contains(.mix) ? try self.dataSet.writeCalls(1 << 14) : []
+        var writeLatency = ConnectionTally().latency
         for _ in 0..<rounds {
             for (index, workload) in all.enumerated() {
                 let pacing = Pacing.closed(depth: inFlight)
-                let (tally, elapsed) = try await runLoad(
-                    group: self.group, host: self.host, port: self.port, credential: self.key, calls: prepared[index],
-                    connections: connections, pacing: pacing, warmUp: 0.3, seconds: seconds,
-                    progress: Progress(label: "\(workload.rawValue) \(connections) x \(inFlight)", enabled: !self.quiet)
-                )
+                let progress = Progress(label: "\(workload.rawValue) \(connections) x \(inFlight)", enabled: !self.quiet)
+                var (tally, elapsed) = (ConnectionTally(), seconds)
+                if workload == .mix, let checkOnly = all.firstIndex(of: .check).flatMap({ perRound[$0].last }) {
+                    // The same closed-loop checks as check-only, while a writer of its own sends durable
+                    // writes at `writePercent` of all calls (open loop, so slow commits cannot slow
+                    // the writer down and hide their cost).
+                    let writeRate = checkOnly.callsPerSecond * writePercent / (100 - writePercent)
+                    async let writes = runLoad(
+                        group: self.group, host: self.host, port: self.port, credential: self.key, calls: writeCalls,
+                        connections: 1, pacing: .open(perSecond: writeRate), warmUp: 0.3, seconds: seconds, progress: nil
+                    )
+                    (tally, elapsed) = try await runLoad(
+                        group: self.group, host: self.host, port: self.port, credential: self.key, calls: prepared[index],
+                        connections: connections, pacing: pacing, warmUp: 0.3, seconds: seconds, progress: progress
+                    )
+                    let written = try await writes.tally
+                    tally.writes = written.writes
+                    tally.errors += written.errors
+                    tally.errorCodes.merge(written.errorCodes, uniquingKeysWith: +)
+                    writeLatency.add(written.latency)
+                } else {
+                    (tally, elapsed) = try await runLoad(
+                        group: self.group, host: self.host, port: self.port, credential: self.key, calls: prepared[index],
+                        connections: connections, pacing: pacing, warmUp: 0.3, seconds: seconds, progress: progress
+                    )
+                }
                 tallies[index].add(tally)
                 perRound[index].append(Measurement(workload: workload, pacing: pacing, connections: connections, tally: tally, seconds: elapsed))
             }
@@ -185,6 +214,11 @@ final class Bench: Sendable {
             merged.writesPerSecond = median(perRound[index].map(\.writesPerSecond))
             if index > 0 {
                 merged.ratioToPing = median(zip(perRound[index], perRound[0]).map { $0.callsPerSecond / $1.callsPerSecond })
+            }
+            if all[index] == .mix, let check = all.firstIndex(of: .check) {
+                merged.ratioToCheckOnly = median(zip(perRound[index], perRound[check]).map { $0.checksPerSecond / $1.checksPerSecond })
+                merged.writeP50 = Double(writeLatency.valueAtPercentile(50)) / 1000
+                merged.writeP99 = Double(writeLatency.valueAtPercentile(99)) / 1000
             }
             return merged
         }

@@ -13,7 +13,7 @@ enum Workload: String, CaseIterable, Codable, Sendable {
     case batch
     /// ListAccessibleAssets, one page of up to 100.
     case lookup
-    /// Checks with durable writes mixed in (1% by default).
+    /// CheckPermission by principal while a writer sends durable AssignTasks at 1% of all calls.
     case mix
 }
 
@@ -46,6 +46,11 @@ struct Measurement: Codable, Sendable {
     var max: Double
     /// This workload's calls per second over ping's in the same round (median of the rounds).
     var ratioToPing: Double?
+    /// Mix only: checks per second over check-only's in the same round (median of the rounds), and the
+    /// latency of the durable writes sent beside the checks, in microseconds.
+    var ratioToCheckOnly: Double?
+    var writeP50: Double?
+    var writeP99: Double?
     var rounds: Int
 
     init(workload: Workload, pacing: Pacing, connections: Int, tally: ConnectionTally, seconds: Double, rounds: Int = 1) {
