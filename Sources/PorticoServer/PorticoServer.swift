@@ -92,9 +92,6 @@ public final class PorticoServer: Service, Sendable {
                         IdleStateHandler(readTimeout: .nanoseconds(configuration.idleTimeout.nanoseconds))
                     )
                     try handlers.addHandler(
-                        ByteToMessageHandler(FrameDecoder(maxFrameBytes: configuration.maxFrameBytes, expectPreface: true))
-                    )
-                    try handlers.addHandler(
                         ConnectionHandler(dispatcher: dispatcher, configuration: configuration, logger: logger)
                     )
                 }

@@ -34,6 +34,36 @@ struct CodecErrorTests {
         }
     }
 
+    @Test("one arena decoding string after string: a repeated string is reused, any other is its own, bad bytes still fail")
+    func recentStrings() throws {
+        let arena = WireArena()
+        func header(_ credential: [UInt8]) -> ByteBuffer {
+            // FrameHeader.credential (4), a length-delimited string.
+            ByteBuffer(bytes: [0x22, UInt8(credential.count)] + credential)
+        }
+        let first = Array("psk_7_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa".utf8)
+        var second = first
+        second[second.count - 1] = UInt8(ascii: "b")
+        #expect(try FrameHeader(decoding: header(first), arena: arena).credential == String(decoding: first, as: UTF8.self))
+        #expect(try FrameHeader(decoding: header(first), arena: arena).credential == String(decoding: first, as: UTF8.self))
+        // Same length, one byte apart: not mistaken for the string before it.
+        #expect(try FrameHeader(decoding: header(second), arena: arena).credential == String(decoding: second, as: UTF8.self))
+        #expect(try FrameHeader(decoding: header(Array(first.prefix(30))), arena: arena).credential
+            == String(decoding: first.prefix(30), as: UTF8.self))
+        #expect(try FrameHeader(decoding: header(first), arena: arena).credential == String(decoding: first, as: UTF8.self))
+        // Invalid UTF-8 right after a valid string of the same length still fails.
+        var invalid = first
+        invalid[10] = 0xFF
+        Self.expectInvalid("INVALID_UTF8") { _ = try FrameHeader(decoding: header(invalid), arena: arena) }
+        var withNUL = first
+        withNUL[10] = 0
+        Self.expectInvalid("NUL_IN_STRING") { _ = try FrameHeader(decoding: header(withNUL), arena: arena) }
+        // Another field's string is never taken for this one's.
+        let message = try FrameHeader(decoding: ByteBuffer(bytes: [0x22, UInt8(first.count)] + first + [0x42, UInt8(second.count)] + second), arena: arena)
+        #expect(message.credential == String(decoding: first, as: UTF8.self))
+        #expect(message.statusMessage == String(decoding: second, as: UTF8.self))
+    }
+
     @Test("a string that is not UTF-8 is INVALID_ARGUMENT")
     func invalidUTF8() {
         // CheckPermissionRequest.token (3) = "a\xFFb"

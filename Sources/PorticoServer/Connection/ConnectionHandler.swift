@@ -5,14 +5,18 @@ import PorticoWire
 /// Sent down a connection's pipeline when the server begins a graceful shutdown.
 struct ServerShutdownEvent: Sendable {}
 
-/// Serves one connection: takes the frames the decoder yields, answers calls (checks at once, on the
+/// Serves one connection: splits the bytes read into frames, answers calls (checks at once, on the
 /// event loop; writes through deferred work), and flushes the answers once per read batch.
+///
+/// The handler runs its ``FrameDecoder`` itself rather than behind a `ByteToMessageHandler`: a frame
+/// then goes from the read buffer to its dispatch without being boxed into `NIOAny` and cast back,
+/// which on the hot path cost a generic metadata lookup and a dynamic cast per call.
 ///
 /// Limits enforced here: calls in flight (RESOURCE_EXHAUSTED), deadlines (DEADLINE_EXCEEDED), idle
 /// connections and clients that stop reading their answers (closed), and graceful shutdown (GOAWAY,
 /// then close once the calls in flight are answered).
 final class ConnectionHandler: ChannelInboundHandler {
-    typealias InboundIn = Frame
+    typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
     private enum State {
@@ -24,6 +28,9 @@ final class ConnectionHandler: ChannelInboundHandler {
 
     private let dispatcher: any CallDispatching
     private let configuration: ServerConfiguration
+    private var decoder: FrameDecoder
+    /// Bytes read that do not make a whole frame yet.
+    private var cumulation: ByteBuffer?
     private var logger: Logger
     private var responder: Responder
     private var state = State.open
@@ -35,6 +42,7 @@ final class ConnectionHandler: ChannelInboundHandler {
     init(dispatcher: any CallDispatching, configuration: ServerConfiguration, logger: Logger) {
         self.dispatcher = dispatcher
         self.configuration = configuration
+        self.decoder = FrameDecoder(maxFrameBytes: configuration.maxFrameBytes, expectPreface: true)
         self.logger = logger
         self.responder = Responder(
             buffer: ByteBuffer(),
@@ -51,7 +59,31 @@ final class ConnectionHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let frame = Self.unwrapInboundIn(data)
+        guard self.state != .closed else { return }
+        var bytes = Self.unwrapInboundIn(data)
+        if var cumulation = self.cumulation {
+            self.cumulation = nil
+            cumulation.writeBuffer(&bytes)
+            bytes = cumulation
+        }
+        do {
+            while self.state != .closed, let frame = try self.decoder.nextFrame(from: &bytes) {
+                self.handle(frame, context: context)
+            }
+        } catch let error as WireError {
+            self.protocolViolation(context: context, error)
+            return
+        } catch {
+            self.protocolViolation(context: context, WireError.invalidArgumentFrame("\(error)"))
+            return
+        }
+        if bytes.readableBytes > 0 {
+            bytes.discardReadBytes()
+            self.cumulation = bytes
+        }
+    }
+
+    private func handle(_ frame: Frame, context: ChannelHandlerContext) {
         switch frame.header.kind {
         case .request:
             self.handleRequest(frame, context: context)

@@ -46,6 +46,10 @@ struct Responder {
     let maxFrameBytes: Int
     /// Credentials already authenticated on this connection (see `Dispatcher.authenticate`).
     var callers: [String: Caller] = [:]
+    /// The credential of the last call authenticated, and its caller: a connection's calls usually
+    /// carry one credential, and comparing it is cheaper than hashing it into `callers`.
+    var lastCredential = ""
+    var lastCaller: Caller?
     /// Token secrets already verified on this connection, by the token id they name.
     var presentedTokens: [String: TokenID] = [:]
 

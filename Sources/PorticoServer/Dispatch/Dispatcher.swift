@@ -66,8 +66,12 @@ struct Dispatcher: CallDispatching {
             throw CallFailure(.unauthenticated, "the call needs a credential", reason: "MISSING_CREDENTIAL", metaCode: 190)
         }
         let caller: Caller
-        if let known = responder.callers[head.credential] {
+        if let last = responder.lastCaller, head.credential == responder.lastCredential {
+            caller = last
+        } else if let known = responder.callers[head.credential] {
             caller = known
+            responder.lastCredential = head.credential
+            responder.lastCaller = known
         } else {
             if head.credential.hasPrefix(OperatorKey.prefix) {
                 guard SecretDigest(of: head.credential).constantTimeEquals(self.operatorKey) else {
@@ -79,6 +83,8 @@ struct Dispatcher: CallDispatching {
             }
             if responder.callers.count >= 64 { responder.callers.removeAll(keepingCapacity: true) }
             responder.callers[head.credential] = caller
+            responder.lastCredential = head.credential
+            responder.lastCaller = caller
         }
         guard head.onBehalfOfPersonID != 0 else { return caller }
         guard case .service(let credential, nil) = caller else {

@@ -1,6 +1,9 @@
 import CPorticoProto
 import CProtobufC
 import NIOCore
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The C side of a generated message: protobuf-c's functions for its struct, and the conversion
 /// between the Swift value and the struct. Internal, so that no C type reaches PorticoWire's users.
@@ -84,8 +87,23 @@ extension WireArena {
         if wire.contains(0) {
             throw WireError.invalidArgument("NUL_IN_STRING", "\(field) contains a NUL character")
         }
+        let name = UnsafeRawPointer(field.utf8Start)
+        let recent = self.recentStrings.firstIndex { $0.field == name }
+        if let recent {
+            var known = self.recentStrings[recent].string
+            let same = known.withUTF8 { $0.count == wire.count && (wire.isEmpty || memcmp($0.baseAddress!, wire.baseAddress!, wire.count) == 0) }
+            if same { return known }
+        }
         guard let string = String(validating: wire, as: UTF8.self) else {
             throw WireError.invalidArgument("INVALID_UTF8", "\(field) is not valid UTF-8")
+        }
+        // Worth keeping only if it is not a small string, which lives inline and costs nothing.
+        if wire.count > 15 {
+            if let recent {
+                self.recentStrings[recent].string = string
+            } else if self.recentStrings.count < 4 {
+                self.recentStrings.append((name, string))
+            }
         }
         return string
     }

@@ -16,10 +16,16 @@ public final class WireArena {
     private static let headerBytes = 8
     private static let alignment = 8
 
-    private var chunks: [UnsafeMutableRawBufferPointer] = []
-    private var cursor: UnsafeMutableRawPointer
-    private var end: UnsafeMutableRawPointer
+    // Touched several times per message and only ever by the one owner (the arena is not Sendable),
+    // so the runtime's dynamic exclusivity checks would only add cost.
+    @exclusivity(unchecked) private var chunks: [UnsafeMutableRawBufferPointer] = []
+    @exclusivity(unchecked) private var cursor: UnsafeMutableRawPointer
+    @exclusivity(unchecked) private var end: UnsafeMutableRawPointer
     private let chunkBytes: Int
+    /// The last string lifted for each of a few fields, by the address of the field's name: a
+    /// connection sends the same credential (and often the same token) call after call, and reusing
+    /// the String saves an allocation and a UTF-8 validation each time.
+    @exclusivity(unchecked) var recentStrings: [(field: UnsafeRawPointer, string: String)] = []
 
     /// protobuf-c's allocator interface, pointing back at this arena; `unpack` allocates through it.
     let allocator: UnsafeMutablePointer<ProtobufCAllocator>
@@ -53,8 +59,10 @@ public final class WireArena {
 
     /// Frees every allocation but keeps the first chunk for the next message.
     public func reset() {
-        for chunk in self.chunks.dropFirst() { chunk.deallocate() }
-        self.chunks.removeSubrange(1...)
+        if self.chunks.count > 1 {
+            for chunk in self.chunks.dropFirst() { chunk.deallocate() }
+            self.chunks.removeSubrange(1...)
+        }
         self.cursor = self.chunks[0].baseAddress!
         self.end = self.cursor + self.chunks[0].count
     }
