@@ -35,6 +35,29 @@ struct FramingTests {
         }
     }
 
+    @Test("a response written directly has the bytes of one written through protobuf-c")
+    func directResponseHeader() throws {
+        let arena = WireArena()
+        let message = CheckPermissionResponse(allowed: true, reason: .assigned, revision: 42)
+        for callID: UInt64 in [0, 1, 127, 128, 300, 16_383, 16_384, 1 << 32, UInt64.max] {
+            var direct = ByteBuffer()
+            try Frame.writeResponse(callID: callID, message: message, into: &direct, arena: arena)
+            var generic = ByteBuffer()
+            try Frame.write(header: .response(callID: callID), message: message, into: &generic, arena: arena)
+            #expect(direct == generic, "call id \(callID)")
+            var decoder = FrameDecoder(expectPreface: false)
+            let frame = try #require(try decoder.nextFrame(from: &direct))
+            #expect(frame.header == .response(callID: callID))
+            #expect(try CheckPermissionResponse(decoding: frame.body, arena: arena) == message)
+        }
+        // Too large for the limit: refused, and the buffer is left as it was.
+        var small = ByteBuffer(bytes: [1, 2, 3])
+        #expect(throws: WireError.self) {
+            try Frame.writeResponse(callID: 9, message: message, into: &small, arena: arena, maxBytes: 12)
+        }
+        #expect(small == ByteBuffer(bytes: [1, 2, 3]))
+    }
+
     @Test("any split of the bytes gives the same frames (ByteToMessageDecoderVerifier)")
     func verifier() throws {
         let frames = try Self.sampleFrames

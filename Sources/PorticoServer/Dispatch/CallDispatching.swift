@@ -68,8 +68,8 @@ struct Responder {
     /// Writes a successful answer; an answer that cannot be sent becomes a failure of its call.
     mutating func succeed(_ callID: UInt64, _ message: some WireMessage) {
         do {
-            try Frame.write(
-                header: .response(callID: callID),
+            try Frame.writeResponse(
+                callID: callID,
                 message: message,
                 into: &self.buffer,
                 arena: self.arena,

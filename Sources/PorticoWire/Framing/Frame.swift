@@ -43,6 +43,50 @@ public struct Frame: Hashable, Sendable {
         }
     }
 
+    /// Appends a successful RESPONSE frame for `callID` with `message` as its body: the same bytes as
+    /// ``write(header:message:into:arena:maxBytes:)`` with `.response(callID:)`, but the header (kind
+    /// and call id, every other field at its default) is written directly instead of through a C
+    /// struct, since every answer of every call starts with one. The body goes through protobuf-c.
+    public static func writeResponse(
+        callID: UInt64,
+        message: some WireMessage,
+        into buffer: inout ByteBuffer,
+        arena: WireArena,
+        maxBytes: Int = Frame.defaultMaxBytes
+    ) throws {
+        let start = buffer.writerIndex
+        do {
+            buffer.writeInteger(UInt32(0))
+            buffer.writeInteger(UInt32(0))
+            // kind (1) = RESPONSE (2); call_id (2), omitted when 0 as proto3 omits defaults.
+            buffer.writeInteger(UInt16(0x0802))
+            if callID != 0 {
+                buffer.writeInteger(UInt8(0x10))
+                var value = callID
+                while value >= 0x80 {
+                    buffer.writeInteger(UInt8(truncatingIfNeeded: value) | 0x80)
+                    value >>= 7
+                }
+                buffer.writeInteger(UInt8(value))
+            }
+            let headerBytes = buffer.writerIndex - start - Self.prefixBytes
+            try message.encode(into: &buffer, arena: arena)
+            let frameBytes = buffer.writerIndex - start
+            guard frameBytes <= maxBytes else {
+                throw WireError(
+                    code: .resourceExhausted,
+                    reason: "FRAME_TOO_LARGE",
+                    message: "a frame of \(frameBytes) bytes exceeds the limit of \(maxBytes) bytes"
+                )
+            }
+            buffer.setInteger(UInt32(frameBytes - 4), at: start)
+            buffer.setInteger(UInt32(headerBytes), at: start + 4)
+        } catch {
+            buffer.moveWriterIndex(to: start)
+            throw error
+        }
+    }
+
     private static func write(
         header: FrameHeader,
         into buffer: inout ByteBuffer,
