@@ -68,20 +68,20 @@ final class LoadHandler: ChannelDuplexHandler, @unchecked Sendable {
     private let window: (start: UInt64, end: UInt64)
     private let done: EventLoopPromise<ConnectionTally>
 
-    private var tally = ConnectionTally()
-    private var nextCallID: UInt64 = 1
-    private var nextCall: Int
-    private var inFlight = 0
-    private var dueAt: [UInt64]
-    private var writesOf: [Bool]
-    private var checksOf: [Int32]
-    private var pending = ByteBuffer()
-    private var outgoing = ByteBuffer()
-    private var context: ChannelHandlerContext?
+    @exclusivity(unchecked) private var tally = ConnectionTally()
+    @exclusivity(unchecked) private var nextCallID: UInt64 = 1
+    @exclusivity(unchecked) private var nextCall: Int
+    @exclusivity(unchecked) private var inFlight = 0
+    @exclusivity(unchecked) private var dueAt: [UInt64]
+    @exclusivity(unchecked) private var writesOf: [Bool]
+    @exclusivity(unchecked) private var checksOf: [Int32]
+    @exclusivity(unchecked) private var pending = ByteBuffer()
+    @exclusivity(unchecked) private var outgoing = ByteBuffer()
+    @exclusivity(unchecked) private var context: ChannelHandlerContext?
     /// Open loop: when the first call was due, and how many calls have been made due so far.
-    private var openStart: UInt64 = 0
-    private var openIssued = 0
-    private var stopped = false
+    @exclusivity(unchecked) private var openStart: UInt64 = 0
+    @exclusivity(unchecked) private var openIssued = 0
+    @exclusivity(unchecked) private var stopped = false
 
     init(calls: [PreparedCall], firstCall: Int, pacing: Pacing, credential: String,
          window: (start: UInt64, end: UInt64), done: EventLoopPromise<ConnectionTally>) {
@@ -165,16 +165,33 @@ final class LoadHandler: ChannelDuplexHandler, @unchecked Sendable {
         self.checksOf[slot] = Int32(call.checks)
         self.inFlight += 1
 
-        // Header: kind = REQUEST (1), call_id (2), method (3), credential (4); written in place.
+        // Header: kind = REQUEST (1), call_id (2), method (3), credential (4); written in place, in
+        // one reservation of the buffer (each ByteBuffer write costs a uniqueness and access check).
         let headerBytes = 2 + 1 + varintSize(id) + 1 + varintSize(UInt64(call.method)) + self.credentialField.count
-        self.outgoing.writeInteger(UInt32(4 + headerBytes + call.body.readableBytes))
-        self.outgoing.writeInteger(UInt32(headerBytes))
-        self.outgoing.writeInteger(UInt16(0x0801))
-        self.outgoing.writeInteger(UInt8(0x10))
-        writeVarint(id, to: &self.outgoing)
-        self.outgoing.writeInteger(UInt8(0x18))
-        writeVarint(UInt64(call.method), to: &self.outgoing)
-        self.outgoing.writeBytes(self.credentialField)
+        let total = 8 + headerBytes
+        self.outgoing.writeWithUnsafeMutableBytes(minimumWritableBytes: total) { raw in
+            var at = 0
+            func byte(_ value: UInt8) {
+                raw[at] = value
+                at += 1
+            }
+            func varint(_ value: UInt64) {
+                var value = value
+                while value >= 0x80 {
+                    byte(UInt8(truncatingIfNeeded: value) | 0x80)
+                    value >>= 7
+                }
+                byte(UInt8(value))
+            }
+            let frameLength = UInt32(4 + headerBytes + call.body.readableBytes)
+            for shift in stride(from: 24, through: 0, by: -8) { byte(UInt8(truncatingIfNeeded: frameLength >> UInt32(shift))) }
+            for shift in stride(from: 24, through: 0, by: -8) { byte(UInt8(truncatingIfNeeded: UInt32(headerBytes) >> UInt32(shift))) }
+            byte(0x08); byte(1)
+            byte(0x10); varint(id)
+            byte(0x18); varint(UInt64(call.method))
+            for value in self.credentialField { byte(value) }
+            return at
+        }
         self.outgoing.writeImmutableBuffer(call.body)
     }
 

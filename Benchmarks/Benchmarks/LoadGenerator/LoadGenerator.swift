@@ -43,6 +43,9 @@ struct TargetOptions: ParsableArguments {
     @Option(help: "Event-loop threads of the generator.")
     var clientThreads: Int = 1
 
+    @Option(help: "Event-loop threads of the server the generator starts (default: one per core).")
+    var serverThreads: Int?
+
     @Flag(help: "No progress line.")
     var quiet = false
 }
@@ -103,7 +106,8 @@ final class Bench: Sendable {
                 configuration: ServerConfiguration(host: "127.0.0.1", port: 0, maxCallsInFlightPerConnection: LoadHandler.ringSize),
                 portico: portico,
                 operatorKey: key,
-                logger: logger
+                logger: logger,
+                eventLoopGroup: options.serverThreads.map { MultiThreadedEventLoopGroup(numberOfThreads: $0) } ?? MultiThreadedEventLoopGroup.singleton
             )
             let task = Task { try await started.run() }
             host = "127.0.0.1"

@@ -26,18 +26,20 @@ final class ConnectionHandler: ChannelInboundHandler {
         case closed
     }
 
+    // The handler's state is touched only on its channel's event loop, several times per call; the
+    // runtime's dynamic exclusivity checks of class properties would only add cost.
     private let dispatcher: any CallDispatching
     private let configuration: ServerConfiguration
-    private var decoder: FrameDecoder
+    @exclusivity(unchecked) private var decoder: FrameDecoder
     /// Bytes read that do not make a whole frame yet.
-    private var cumulation: ByteBuffer?
-    private var logger: Logger
-    private var responder: Responder
-    private var state = State.open
+    @exclusivity(unchecked) private var cumulation: ByteBuffer?
+    @exclusivity(unchecked) private var logger: Logger
+    @exclusivity(unchecked) private var responder: Responder
+    @exclusivity(unchecked) private var state = State.open
     /// Deferred calls not yet answered, with their deadline timers.
-    private var pending: [UInt64: Scheduled<Void>?] = [:]
-    private var lastCallID: UInt64 = 0
-    private var slowClientTimer: Scheduled<Void>?
+    @exclusivity(unchecked) private var pending: [UInt64: Scheduled<Void>?] = [:]
+    @exclusivity(unchecked) private var lastCallID: UInt64 = 0
+    @exclusivity(unchecked) private var slowClientTimer: Scheduled<Void>?
 
     init(dispatcher: any CallDispatching, configuration: ServerConfiguration, logger: Logger) {
         self.dispatcher = dispatcher

@@ -47,6 +47,7 @@ public struct Frame: Hashable, Sendable {
     /// ``write(header:message:into:arena:maxBytes:)`` with `.response(callID:)`, but the header (kind
     /// and call id, every other field at its default) is written directly instead of through a C
     /// struct, since every answer of every call starts with one. The body goes through protobuf-c.
+    @inlinable
     public static func writeResponse(
         callID: UInt64,
         message: some WireMessage,

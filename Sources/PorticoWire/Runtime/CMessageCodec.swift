@@ -88,11 +88,15 @@ extension WireArena {
             throw WireError.invalidArgument("NUL_IN_STRING", "\(field) contains a NUL character")
         }
         let name = UnsafeRawPointer(field.utf8Start)
-        let recent = self.recentStrings.firstIndex { $0.field == name }
-        if let recent {
-            var known = self.recentStrings[recent].string
-            let same = known.withUTF8 { $0.count == wire.count && (wire.isEmpty || memcmp($0.baseAddress!, wire.baseAddress!, wire.count) == 0) }
-            if same { return known }
+        var recent: Int?
+        for index in self.recentStrings.indices where self.recentStrings[index].field == name {
+            recent = index
+            // Strings kept here are native (validated UTF-8 from the wire), so withUTF8 never copies.
+            let same = self.recentStrings[index].string.withUTF8 { known in
+                known.count == wire.count && (wire.isEmpty || memcmp(known.baseAddress!, wire.baseAddress!, wire.count) == 0)
+            }
+            if same { return self.recentStrings[index].string }
+            break
         }
         guard let string = String(validating: wire, as: UTF8.self) else {
             throw WireError.invalidArgument("INVALID_UTF8", "\(field) is not valid UTF-8")
