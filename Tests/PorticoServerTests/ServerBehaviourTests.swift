@@ -1,7 +1,7 @@
 import Logging
 import NIOCore
 import PorticoClient
-import PorticoCore
+@testable import PorticoCore
 import PorticoServer
 import PorticoWire
 import ServiceLifecycle
@@ -90,7 +90,10 @@ struct ServerBehaviourTests {
                         return revisions
                     }
                 }
-                try await Task.sleep(for: .milliseconds(100))
+                // Shut down once all ten are accepted by the core (the first is still in the store).
+                for _ in 0..<500 where portico.pendingRevision < 10 { try await Task.sleep(for: .milliseconds(10)) }
+                #expect(portico.pendingRevision == 10)
+                #expect(portico.snapshot.revision < 10)
                 trigger.triggerGracefulShutdown()
                 let revisions = try await writes.value
                 #expect(revisions.count == 10)
