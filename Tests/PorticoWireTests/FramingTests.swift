@@ -49,6 +49,12 @@ struct FramingTests {
             let frame = try #require(try decoder.nextFrame(from: &direct))
             #expect(frame.header == .response(callID: callID))
             #expect(try CheckPermissionResponse(decoding: frame.body, arena: arena) == message)
+            // Appended behind bytes already there and partly read, the frame is the same.
+            var behind = ByteBuffer(bytes: [9, 9, 9, 9, 9])
+            behind.moveReaderIndex(forwardBy: 3)
+            try Frame.writeResponse(callID: callID, message: message, into: &behind, arena: arena)
+            #expect(behind.readBytes(length: 2) == [9, 9])
+            #expect(behind == generic, "call id \(callID) behind other bytes")
         }
         // Too large for the limit: refused, and the buffer is left as it was.
         var small = ByteBuffer(bytes: [1, 2, 3])

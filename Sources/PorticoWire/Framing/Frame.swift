@@ -57,18 +57,25 @@ public struct Frame: Hashable, Sendable {
     ) throws {
         let start = buffer.writerIndex
         do {
-            buffer.writeInteger(UInt32(0))
-            buffer.writeInteger(UInt32(0))
-            // kind (1) = RESPONSE (2); call_id (2), omitted when 0 as proto3 omits defaults.
-            buffer.writeInteger(UInt16(0x0802))
-            if callID != 0 {
-                buffer.writeInteger(UInt8(0x10))
+            // The prefix and header in one reservation of the buffer: each separate ByteBuffer write
+            // costs a uniqueness and exclusivity check, which on this path is most of the cost.
+            buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 8 + 12) { raw in
+                // Lengths are patched below; kind (1) = RESPONSE (2); call_id (2), omitted when 0 as
+                // proto3 omits defaults.
+                raw.storeBytes(of: 0, toByteOffset: 0, as: UInt64.self)
+                raw[8] = 0x08
+                raw[9] = 0x02
+                guard callID != 0 else { return 10 }
+                raw[10] = 0x10
+                var at = 11
                 var value = callID
                 while value >= 0x80 {
-                    buffer.writeInteger(UInt8(truncatingIfNeeded: value) | 0x80)
+                    raw[at] = UInt8(truncatingIfNeeded: value) | 0x80
                     value >>= 7
+                    at += 1
                 }
-                buffer.writeInteger(UInt8(value))
+                raw[at] = UInt8(value)
+                return at + 1
             }
             let headerBytes = buffer.writerIndex - start - Self.prefixBytes
             try message.encode(into: &buffer, arena: arena)
@@ -80,8 +87,11 @@ public struct Frame: Hashable, Sendable {
                     message: "a frame of \(frameBytes) bytes exceeds the limit of \(maxBytes) bytes"
                 )
             }
-            buffer.setInteger(UInt32(frameBytes - 4), at: start)
-            buffer.setInteger(UInt32(headerBytes), at: start + 4)
+            let offset = start - buffer.readerIndex
+            buffer.withUnsafeMutableReadableBytes { raw in
+                raw.storeBytes(of: UInt32(frameBytes - 4).bigEndian, toByteOffset: offset, as: UInt32.self)
+                raw.storeBytes(of: UInt32(headerBytes).bigEndian, toByteOffset: offset + 4, as: UInt32.self)
+            }
         } catch {
             buffer.moveWriterIndex(to: start)
             throw error

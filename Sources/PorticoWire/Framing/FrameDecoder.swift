@@ -57,7 +57,13 @@ public struct FrameDecoder: ByteToMessageDecoder {
             guard try Self.readPreface(from: &buffer) else { return nil }
             self.state = .frames
         }
-        guard let length = buffer.getInteger(at: buffer.readerIndex, as: UInt32.self) else { return nil }
+        // Both lengths in one look at the buffer (each ByteBuffer read costs its own checks).
+        let (length, headerLength) = buffer.withUnsafeReadableBytes { raw -> (UInt32?, UInt32) in
+            guard raw.count >= 4 else { return (nil, 0) }
+            let length = UInt32(bigEndian: raw.loadUnaligned(as: UInt32.self))
+            return (length, raw.count >= 8 ? UInt32(bigEndian: raw.loadUnaligned(fromByteOffset: 4, as: UInt32.self)) : 0)
+        }
+        guard let length else { return nil }
         // Checked before anything is buffered: a 4 GiB prefix is refused at its first 4 bytes.
         guard Int(length) <= self.maxFrameBytes - 4 else {
             throw WireError(
@@ -70,7 +76,6 @@ public struct FrameDecoder: ByteToMessageDecoder {
             throw WireError.invalidArgument("MALFORMED_FRAME", "a frame length of \(length) leaves no room for its header length")
         }
         guard buffer.readableBytes >= 4 + Int(length) else { return nil }
-        let headerLength = buffer.getInteger(at: buffer.readerIndex + 4, as: UInt32.self)!
         guard headerLength <= length - 4 else {
             throw WireError.invalidArgument(
                 "MALFORMED_FRAME",
