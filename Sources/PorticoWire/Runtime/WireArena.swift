@@ -42,7 +42,8 @@ public final class WireArena {
         self.allocator.initialize(
             to: ProtobufCAllocator(
                 alloc: { data, size in
-                    Unmanaged<WireArena>.fromOpaque(data!).takeUnretainedValue().allocate(byteCount: size)
+                    // The arena outlives every unpack it serves: no retain and release per allocation.
+                    Unmanaged<WireArena>.fromOpaque(data!)._withUnsafeGuaranteedRef { $0.allocate(byteCount: size) }
                 },
                 // Everything is freed at once by reset(); protobuf-c's frees (of a field repeated on the
                 // wire, or of a half-built message after a failure) can wait until then.
