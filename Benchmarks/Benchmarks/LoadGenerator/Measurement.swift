@@ -116,7 +116,11 @@ func formatCount(_ value: Double) -> String {
 
 /// Microseconds as "87 µs" or "1.24 ms".
 func formatMicros(_ value: Double) -> String {
-    value >= 1000 ? String(format: "%.2f ms", value / 1000) : String(format: "%.0f µs", value)
+    switch value {
+    case 10_000...: String(format: "%.0f ms", value / 1000)
+    case 1000...: String(format: "%.2f ms", value / 1000)
+    default: String(format: "%.0f µs", value)
+    }
 }
 
 /// The readable table of a set of measurements.

@@ -40,7 +40,7 @@ struct SuiteCommand: AsyncParsableCommand {
         section("batches of 100 checks, 2 connections x 8 in flight", batches)
 
         let saturation = sixteenBySixteen.first { $0.workload == .check }!.callsPerSecond
-        let sweep = try await bench.sweep(.check, saturation: saturation, fractions: [0.1, 0.25, 0.5, 0.75, 0.9, 1.0, 1.1],
+        let sweep = try await bench.sweep(.check, saturation: saturation, fractions: [0.1, 0.25, 0.5, 0.75, 0.9, 1.0, 1.1, 1.25, 1.5],
                                           connections: 16, seconds: self.seconds + 1)
         section("open loop, check, 16 connections, rising to saturation (\(formatCount(saturation)) calls/s closed loop)", sweep)
         let chart = latencyChart(sweep, title: "CheckPermission, open loop on 16 connections: latency against throughput")
