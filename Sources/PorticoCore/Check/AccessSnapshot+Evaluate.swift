@@ -21,10 +21,12 @@ extension AccessSnapshot {
         return evaluate(principal: token.principal, asset: asset, task: task, coverage: token.coverage, &trace)
     }
 
+    /// Reads only `state.checkIndex` (plain values, cheap id hashing) on the way to the answer; the
+    /// records are read for explain's text alone, inside autoclosures the plain check never runs.
     /// - Parameter coverage: what the token's scopes cover, or nil for a check by principal.
     func evaluate<Trace: CheckTrace>(principal id: PrincipalID, asset assetID: AssetID, task: AssetTask,
                                      coverage: ScopeCoverage?, _ trace: inout Trace) -> DecisionReason {
-        guard let principal = state.principals[id] else {
+        guard let principal = state.checkIndex.principals[id] else {
             trace.step(.principal, passed: false, "principal \(id) does not exist")
             return .principalNotFound
         }
@@ -35,18 +37,18 @@ extension AccessSnapshot {
         let home = principal.portfolio
         trace.step(.principal, passed: true,
                    "principal \(id): \(principal.kind.rawValue) \(principal.role.rawValue) of portfolio \(home)")
-        guard let portfolio = state.portfolios[home], portfolio.status != .disabled else {
+        guard let status = state.checkIndex.statuses[home], status != .disabled else {
             trace.step(.portfolioStatus, passed: false, "portfolio \(home) of principal \(id) is DISABLED")
             return .portfolioDisabled
         }
-        trace.step(.portfolioStatus, passed: true, "portfolio \(home) is \(portfolio.status.rawValue)")
-        guard let asset = state.assets[assetID] else {
+        trace.step(.portfolioStatus, passed: true, "portfolio \(home) is \(status.rawValue)")
+        guard let asset = state.checkIndex.assets[assetID] else {
             trace.step(.asset, passed: false, "asset \(assetID) does not exist")
             return .assetNotFound
         }
         trace.step(.asset, passed: true, "asset \(assetID): \(asset.type.name) owned by portfolio \(asset.owner)")
         if asset.owner != home {
-            let status = state.portfolios[asset.owner]?.status
+            let status = state.checkIndex.statuses[asset.owner]
             if status == .disabled {
                 trace.step(.portfolioStatus, passed: false, "owner portfolio \(asset.owner) is DISABLED")
                 return .ownerDisabled
@@ -72,36 +74,38 @@ extension AccessSnapshot {
                 return .adminRole
             }
             trace.step(.adminRole, passed: false, "\(principal.role.rawValue), not an ADMIN: needs an assignment")
-            return assignment(principal, assetID, task, allow: .assigned, &trace)
+            return assignment(id, assetID, task, allow: .assigned, &trace)
         }
-        guard let share = asset.shares[home] else {
+        guard let share = state.checkIndex.share(assetID, with: home) else {
             trace.step(.share, passed: false, "asset \(assetID) is not shared with portfolio \(home)")
             return .notShared
         }
-        guard share.effective.contains(task) else {
-            trace.step(.share, passed: false, "share with portfolio \(home) permits \(share.effective), not \(task.name)")
+        guard share.contains(task) else {
+            trace.step(.share, passed: false, "share with portfolio \(home) permits \(share), not \(task.name)")
             return .taskNotShared
         }
-        trace.step(.share, passed: true, "share with portfolio \(home) permits \(share.effective)")
+        trace.step(.share, passed: true, "share with portfolio \(home) permits \(share)")
         if principal.role == .admin {
             trace.step(.adminRole, passed: true, "ADMIN of the partner portfolio")
             return .sharedAdminRole
         }
         trace.step(.adminRole, passed: false, "\(principal.role.rawValue), not an ADMIN: needs an assignment")
-        return assignment(principal, assetID, task, allow: .sharedAssigned, &trace)
+        return assignment(id, assetID, task, allow: .sharedAssigned, &trace)
     }
 
-    private func assignment<Trace: CheckTrace>(_ principal: PrincipalRecord, _ asset: AssetID, _ task: AssetTask,
+    private func assignment<Trace: CheckTrace>(_ principal: PrincipalID, _ asset: AssetID, _ task: AssetTask,
                                                allow: DecisionReason, _ trace: inout Trace) -> DecisionReason {
-        guard let grant = principal.grants[asset] else {
-            trace.step(.assignment, passed: false, "principal \(principal.id) has no assignment on asset \(asset)")
+        guard let effective = state.checkIndex.assignment(principal, asset) else {
+            trace.step(.assignment, passed: false, "principal \(principal) has no assignment on asset \(asset)")
             return .notAssigned
         }
-        guard grant.effective.contains(task) else {
-            trace.step(.assignment, passed: false, "assignment \(grant.granted) grants \(grant.effective), not \(task.name)")
+        // What was asked for, before closure, is for explain's text only: the record has it.
+        let granted = { self.state.principals[principal]?.grants[asset]?.granted ?? effective }
+        guard effective.contains(task) else {
+            trace.step(.assignment, passed: false, "assignment \(granted()) grants \(effective), not \(task.name)")
             return .taskNotGranted
         }
-        trace.step(.assignment, passed: true, "assignment \(grant.granted) grants \(grant.effective)")
+        trace.step(.assignment, passed: true, "assignment \(granted()) grants \(effective)")
         return allow
     }
 }

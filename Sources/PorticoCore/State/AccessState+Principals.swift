@@ -38,6 +38,7 @@ extension AccessState {
         let id = PrincipalID(takeID())
         principals[id] = PrincipalRecord(id: id, portfolio: portfolio, kind: kind, role: role, name: name,
                                          removed: false, grants: [:])
+        checkIndex.principals[id] = CheckIndex.Principal(portfolio: portfolio, kind: kind, role: role, removed: false)
         members.insert(id, into: portfolio)
         context.setTarget(kind == .person ? .person : .systemUser, id.rawValue, in: portfolio,
                           "\(kind == .person ? "person" : "system_user"):\(id)")
@@ -54,6 +55,7 @@ extension AccessState {
         }
         record.role = role
         principals[id] = record
+        checkIndex.principals[id]?.role = role
         context.setTarget(.person, id.rawValue, in: record.portfolio, "person:\(id)")
         context.note("role \(role.rawValue)")
     }
@@ -65,11 +67,13 @@ extension AccessState {
         try requireWritable(record.portfolio, context.caller, grows: false)
         for (asset, _) in record.grants {
             assignees.remove(id, from: asset)
+            checkIndex.setAssignment(id, asset, nil)
             context.note("unassigned asset:\(asset)")
         }
         record.grants = [:]
         record.removed = true
         principals[id] = record
+        checkIndex.principals[id]?.removed = true
         members.remove(id, from: record.portfolio)
         revokeTokens(of: id, &context)
         if record.kind == .systemUser, var portfolio = portfolios[record.portfolio] {

@@ -145,6 +145,7 @@ extension AccessState {
                                    _ context: inout ApplyContext) {
         let grant = Grant(granted: tasks, type: asset.type)
         assets[asset.id]?.shares[partner] = grant
+        checkIndex.setShare(asset.id, with: partner, grant.effective)
         sharedIn.insert(asset.id, into: partner)
         for principalID in assignees[asset.id] ?? [] {
             guard var principal = principals[principalID], principal.portfolio == partner,
@@ -154,9 +155,11 @@ extension AccessState {
             if kept.isEmpty {
                 principal.grants[asset.id] = nil
                 assignees.remove(principalID, from: asset.id)
+                checkIndex.setAssignment(principalID, asset.id, nil)
                 context.note("unassigned principal:\(principalID)")
             } else {
                 principal.grants[asset.id] = Grant(granted: kept, effective: kept)
+                checkIndex.setAssignment(principalID, asset.id, kept)
                 context.note("trimmed principal:\(principalID) to \(kept)")
             }
             principals[principalID] = principal
@@ -166,10 +169,12 @@ extension AccessState {
     /// Drops the share and every assignment the partner's principals hold on the asset.
     private mutating func removeShare(_ assetID: AssetID, _ partner: PortfolioID, _ context: inout ApplyContext) {
         assets[assetID]?.shares[partner] = nil
+        checkIndex.setShare(assetID, with: partner, nil)
         sharedIn.remove(assetID, from: partner)
         for principalID in assignees[assetID] ?? [] where principals[principalID]?.portfolio == partner {
             principals[principalID]?.grants[assetID] = nil
             assignees.remove(principalID, from: assetID)
+            checkIndex.setAssignment(principalID, assetID, nil)
             context.note("unassigned principal:\(principalID)")
         }
     }
