@@ -17,7 +17,7 @@ public struct AccessState: Hashable, Sendable {
     public internal(set) var tokens = TreeDictionary<TokenID, TokenRecord>()
     public internal(set) var credentials = TreeDictionary<CredentialID, CredentialRecord>()
     public internal(set) var shareRequests = TreeDictionary<ShareRequestID, ShareRequestRecord>()
-    public internal(set) var audit = TreeDictionary<Revision, AuditEvent>()
+    public internal(set) var audit = AuditLog()
     /// What the check reads, kept beside the records by the same writes.
     public internal(set) var checkIndex = CheckIndex()
 
