@@ -10,7 +10,7 @@ extension AccessState {
         try validateName(name)
         let id = AssetID(takeID())
         assets[id] = AssetRecord(id: id, owner: portfolio, type: type, name: name, shares: [:])
-        checkIndex.assets[id] = CheckIndex.Asset(owner: portfolio, type: type)
+        checkIndex.setAsset(id, CheckIndex.Asset(owner: portfolio, type: type))
         ownedAssets.insert(id, into: portfolio)
         context.setTarget(.asset, id.rawValue, in: portfolio, "asset:\(id)")
         return id.rawValue
@@ -38,7 +38,7 @@ extension AccessState {
         }
         ownedAssets.remove(id, from: asset.owner)
         assets[id] = nil
-        checkIndex.assets[id] = nil
+        checkIndex.setAsset(id, nil)
         context.setTarget(.asset, id.rawValue, in: asset.owner, "asset:\(id)")
     }
 

@@ -8,7 +8,7 @@ extension AccessState {
         let id = PortfolioID(takeID())
         portfolios[id] = PortfolioRecord(id: id, createdRevision: context.revision, name: name, status: .active,
                                          tier: tier, appCount: 0, adminSystemUsers: 0, regularSystemUsers: 0)
-        checkIndex.statuses[id] = .active
+        checkIndex.setStatus(id, .active)
         context.setTarget(.portfolio, id.rawValue, in: id, "portfolio:\(id)")
         return id.rawValue
     }
@@ -18,7 +18,7 @@ extension AccessState {
         var record = try portfolioRecord(id)
         record.status = status
         portfolios[id] = record
-        checkIndex.statuses[id] = status
+        checkIndex.setStatus(id, status)
         context.setTarget(.portfolio, id.rawValue, in: id, "portfolio:\(id)")
         context.note("status \(status.rawValue)")
     }

@@ -38,7 +38,7 @@ extension AccessState {
         let id = PrincipalID(takeID())
         principals[id] = PrincipalRecord(id: id, portfolio: portfolio, kind: kind, role: role, name: name,
                                          removed: false, grants: [:])
-        checkIndex.principals[id] = CheckIndex.Principal(portfolio: portfolio, kind: kind, role: role, removed: false)
+        checkIndex.addPrincipal(id, portfolio: portfolio, kind: kind, role: role)
         members.insert(id, into: portfolio)
         context.setTarget(kind == .person ? .person : .systemUser, id.rawValue, in: portfolio,
                           "\(kind == .person ? "person" : "system_user"):\(id)")
@@ -55,7 +55,7 @@ extension AccessState {
         }
         record.role = role
         principals[id] = record
-        checkIndex.principals[id]?.role = role
+        checkIndex.updatePrincipal(id) { $0.role = role }
         context.setTarget(.person, id.rawValue, in: record.portfolio, "person:\(id)")
         context.note("role \(role.rawValue)")
     }
@@ -73,7 +73,7 @@ extension AccessState {
         record.grants = [:]
         record.removed = true
         principals[id] = record
-        checkIndex.principals[id]?.removed = true
+        checkIndex.updatePrincipal(id) { $0.removed = true }
         members.remove(id, from: record.portfolio)
         revokeTokens(of: id, &context)
         if record.kind == .systemUser, var portfolio = portfolios[record.portfolio] {

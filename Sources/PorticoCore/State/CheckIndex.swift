@@ -1,18 +1,20 @@
 public import HashTreeCollections
 
-/// What a check reads, as plain values in maps keyed by id: no strings, no nested collections, so a
-/// check copies out a few words and retains nothing.
+/// What a check reads, as plain values: entities in a dense table indexed by id (a read is two array
+/// loads), shares in a hash tree with a cheap id hash. A check copies out a few words and at most one
+/// reference (the principal's assignment list, whose cache lines it reads next anyway).
 ///
 /// Derived from the records and kept beside them by the same writes (one `CheckIndex` mutation per
 /// record change); `AccessState` equality covers it, and the tests' state invariants compare it with
 /// the records after every change.
 public struct CheckIndex: Hashable, Sendable {
-    /// A principal as the check sees it.
+    /// A principal as the check sees it, with its assignments (asset -> closure).
     public struct Principal: Hashable, Sendable {
         public let portfolio: PortfolioID
         public let kind: PrincipalKindTag
         public var role: Role
         public var removed: Bool
+        var assignments = AssignmentList.empty
     }
 
     /// An asset as the check sees it.
@@ -21,7 +23,7 @@ public struct CheckIndex: Hashable, Sendable {
         public let type: AssetType
     }
 
-    /// Two ids as one key: (principal, asset) for assignments, (asset, partner) for shares.
+    /// Two ids as one key: (asset, partner) for shares.
     public struct Pair: Hashable, Sendable {
         public let first: UInt64
         public let second: UInt64
@@ -39,21 +41,42 @@ public struct CheckIndex: Hashable, Sendable {
         }
     }
 
-    public internal(set) var principals = TreeDictionary<PrincipalID, Principal>()
-    public internal(set) var assets = TreeDictionary<AssetID, Asset>()
-    /// Every portfolio's status.
-    public internal(set) var statuses = TreeDictionary<PortfolioID, PortfolioStatus>()
-    /// (principal, asset) -> the closure of the assignment.
-    public internal(set) var assignments = TreeDictionary<Pair, TaskSet>()
+    /// What one id names, for the kinds a check reads.
+    enum Fact: Hashable, Sendable {
+        case portfolio(PortfolioStatus)
+        case principal(Principal)
+        case asset(Asset)
+    }
+
+    private var facts = DenseTable<Fact>()
     /// (asset, partner portfolio) -> the closure of the share.
     public internal(set) var shares = TreeDictionary<Pair, TaskSet>()
+    /// How many assignments the principals hold.
+    public private(set) var assignmentCount = 0
 
     public init() {}
 
+    @inline(__always)
+    public func principal(_ id: PrincipalID) -> Principal? {
+        if case .principal(let principal)? = facts[id.rawValue] { return principal }
+        return nil
+    }
+
+    @inline(__always)
+    public func asset(_ id: AssetID) -> Asset? {
+        if case .asset(let asset)? = facts[id.rawValue] { return asset }
+        return nil
+    }
+
+    @inline(__always)
+    public func status(_ id: PortfolioID) -> PortfolioStatus? {
+        if case .portfolio(let status)? = facts[id.rawValue] { return status }
+        return nil
+    }
+
     /// The closure of `principal`'s assignment on `asset`, if it holds one.
-    @inlinable
     public func assignment(_ principal: PrincipalID, _ asset: AssetID) -> TaskSet? {
-        assignments[Pair(principal.rawValue, asset.rawValue)]
+        self.principal(principal)?.assignments.tasks(on: asset)
     }
 
     /// The closure of what `asset`'s owner shared with `partner`, if it shared it.
@@ -62,8 +85,39 @@ public struct CheckIndex: Hashable, Sendable {
         shares[Pair(asset.rawValue, partner.rawValue)]
     }
 
+    /// Entities the index holds (principals, assets and portfolios).
+    public var entityCount: Int { facts.count }
+
+    mutating func setStatus(_ id: PortfolioID, _ status: PortfolioStatus) {
+        facts.update(id.rawValue) { $0 = .portfolio(status) }
+    }
+
+    mutating func addPrincipal(_ id: PrincipalID, portfolio: PortfolioID, kind: PrincipalKindTag, role: Role) {
+        facts.update(id.rawValue) { $0 = .principal(Principal(portfolio: portfolio, kind: kind, role: role, removed: false)) }
+    }
+
+    /// Changes a principal in place (its assignment list is not copied when nothing else shares it).
+    mutating func updatePrincipal(_ id: PrincipalID, _ body: (inout Principal) -> Void) {
+        facts.update(id.rawValue) { fact in
+            guard case .principal(var principal)? = fact else { return }
+            fact = nil
+            body(&principal)
+            fact = .principal(principal)
+        }
+    }
+
+    mutating func setAsset(_ id: AssetID, _ asset: Asset?) {
+        facts.update(id.rawValue) { $0 = asset.map(Fact.asset) }
+    }
+
     mutating func setAssignment(_ principal: PrincipalID, _ asset: AssetID, _ tasks: TaskSet?) {
-        assignments[Pair(principal.rawValue, asset.rawValue)] = tasks
+        var change = 0
+        updatePrincipal(principal) { record in
+            let before = record.assignments.count
+            record.assignments.set(asset, tasks)
+            change = record.assignments.count - before
+        }
+        assignmentCount += change
     }
 
     mutating func setShare(_ asset: AssetID, with partner: PortfolioID, _ tasks: TaskSet?) {

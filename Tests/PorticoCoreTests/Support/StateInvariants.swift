@@ -57,7 +57,7 @@ enum StateInvariants {
         let index = state.checkIndex
         var assignments = 0, shares = 0
         for (id, principal) in state.principals {
-            let facts = index.principals[id]
+            let facts = index.principal(id)
             if facts?.portfolio != principal.portfolio || facts?.kind != principal.kind
                 || facts?.role != principal.role || facts?.removed != principal.removed
             {
@@ -69,7 +69,7 @@ enum StateInvariants {
             assignments += principal.grants.count
         }
         for (id, asset) in state.assets {
-            if index.assets[id]?.owner != asset.owner || index.assets[id]?.type != asset.type {
+            if index.asset(id)?.owner != asset.owner || index.asset(id)?.type != asset.type {
                 found.append("check index differs on asset \(id)")
             }
             for (partner, share) in asset.shares where index.share(id, with: partner) != share.effective {
@@ -77,12 +77,11 @@ enum StateInvariants {
             }
             shares += asset.shares.count
         }
-        for (id, portfolio) in state.portfolios where index.statuses[id] != portfolio.status {
+        for (id, portfolio) in state.portfolios where index.status(id) != portfolio.status {
             found.append("check index differs on the status of portfolio \(id)")
         }
-        if index.principals.count != state.principals.count || index.assets.count != state.assets.count
-            || index.statuses.count != state.portfolios.count || index.assignments.count != assignments
-            || index.shares.count != shares
+        if index.entityCount != state.principals.count + state.assets.count + state.portfolios.count
+            || index.assignmentCount != assignments || index.shares.count != shares
         {
             found.append("check index holds entries the records do not")
         }
