@@ -41,10 +41,11 @@ let benchmarks: @Sendable () -> Void = {
     }
 
     /// A check by token as the server makes it: parse and hash the presented secret, find the token,
-    /// then the check with the token's scopes. Reported per check.
+    /// then the check with the token's scopes. Reported per check. One malloc per check remains: swift-crypto's
+    /// SHA256 keeps its BoringSSL context in a class instance (Digest_boring.swift, `DigestContext`).
     Benchmark("Check by token secret (1M assignments)",
               configuration: .init(scalingFactor: .kilo,
-                                   thresholds: [.mallocCountTotal: .init(absolute: [.p90: 0])]),
+                                   thresholds: [.mallocCountTotal: .init(absolute: [.p90: 1])]),
               closure: { benchmark in
                   let snapshot = dataset!.portico.snapshot
                   let queries = dataset!.tokenQueries
