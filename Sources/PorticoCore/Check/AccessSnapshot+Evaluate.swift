@@ -96,17 +96,15 @@ extension AccessSnapshot {
     private func assignment<Trace: CheckTrace>(_ facts: CheckIndex.Principal, _ principal: PrincipalID,
                                                _ asset: AssetID, _ task: AssetTask, allow: DecisionReason,
                                                _ trace: inout Trace) -> DecisionReason {
-        guard let effective = facts.assignments.tasks(on: asset) else {
+        guard let grant = facts.assignments[asset] else {
             trace.step(.assignment, passed: false, "principal \(principal) has no assignment on asset \(asset)")
             return .notAssigned
         }
-        // What was asked for, before closure, is for explain's text only: the record has it.
-        let granted = { self.state.principals[principal]?.grants[asset]?.granted ?? effective }
-        guard effective.contains(task) else {
-            trace.step(.assignment, passed: false, "assignment \(granted()) grants \(effective), not \(task.name)")
+        guard grant.effective.contains(task) else {
+            trace.step(.assignment, passed: false, "assignment \(grant.granted) grants \(grant.effective), not \(task.name)")
             return .taskNotGranted
         }
-        trace.step(.assignment, passed: true, "assignment \(granted()) grants \(effective)")
+        trace.step(.assignment, passed: true, "assignment \(grant.granted) grants \(grant.effective)")
         return allow
     }
 }

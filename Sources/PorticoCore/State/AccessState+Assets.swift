@@ -23,7 +23,7 @@ extension AccessState {
         try requireWritable(asset.owner, context.caller, grows: false)
         for principal in assignees[id] ?? [] {
             principals[principal]?.grants[id] = nil
-            checkIndex.setAssignment(principal, id, nil)
+            checkIndex.setAssignments(principal, principals[principal]?.grants ?? .empty)
             context.note("unassigned principal:\(principal)")
         }
         assignees[id] = nil
@@ -67,7 +67,7 @@ extension AccessState {
         }
         principal.grants[assetID] = grant
         principals[principalID] = principal
-        checkIndex.setAssignment(principalID, assetID, grant.effective)
+        checkIndex.setAssignments(principalID, principal.grants)
         assignees.insert(principalID, into: assetID)
         context.setTarget(.assignment, principalID.rawValue, in: principal.portfolio,
                           "principal:\(principalID) asset:\(assetID)")
@@ -83,7 +83,7 @@ extension AccessState {
         try requireWritable(principal.portfolio, context.caller, grows: false)
         principal.grants[assetID] = nil
         principals[principalID] = principal
-        checkIndex.setAssignment(principalID, assetID, nil)
+        checkIndex.setAssignments(principalID, principal.grants)
         assignees.remove(principalID, from: assetID)
         context.setTarget(.assignment, principalID.rawValue, in: principal.portfolio,
                           "principal:\(principalID) asset:\(assetID)")

@@ -67,10 +67,10 @@ extension AccessState {
         try requireWritable(record.portfolio, context.caller, grows: false)
         for (asset, _) in record.grants {
             assignees.remove(id, from: asset)
-            checkIndex.setAssignment(id, asset, nil)
             context.note("unassigned asset:\(asset)")
         }
         record.grants = [:]
+        checkIndex.setAssignments(id, .empty)
         record.removed = true
         principals[id] = record
         checkIndex.updatePrincipal(id) { $0.removed = true }

@@ -155,14 +155,13 @@ extension AccessState {
             if kept.isEmpty {
                 principal.grants[asset.id] = nil
                 assignees.remove(principalID, from: asset.id)
-                checkIndex.setAssignment(principalID, asset.id, nil)
                 context.note("unassigned principal:\(principalID)")
             } else {
                 principal.grants[asset.id] = Grant(granted: kept, effective: kept)
-                checkIndex.setAssignment(principalID, asset.id, kept)
                 context.note("trimmed principal:\(principalID) to \(kept)")
             }
             principals[principalID] = principal
+            checkIndex.setAssignments(principalID, principal.grants)
         }
     }
 
@@ -174,7 +173,7 @@ extension AccessState {
         for principalID in assignees[assetID] ?? [] where principals[principalID]?.portfolio == partner {
             principals[principalID]?.grants[assetID] = nil
             assignees.remove(principalID, from: assetID)
-            checkIndex.setAssignment(principalID, assetID, nil)
+            checkIndex.setAssignments(principalID, principals[principalID]?.grants ?? .empty)
             context.note("unassigned principal:\(principalID)")
         }
     }

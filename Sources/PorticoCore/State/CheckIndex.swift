@@ -14,7 +14,7 @@ public struct CheckIndex: Hashable, Sendable {
         public let kind: PrincipalKindTag
         public var role: Role
         public var removed: Bool
-        var assignments = AssignmentList.empty
+        public internal(set) var assignments = AssignmentList.empty
     }
 
     /// An asset as the check sees it.
@@ -76,7 +76,7 @@ public struct CheckIndex: Hashable, Sendable {
 
     /// The closure of `principal`'s assignment on `asset`, if it holds one.
     public func assignment(_ principal: PrincipalID, _ asset: AssetID) -> TaskSet? {
-        self.principal(principal)?.assignments.tasks(on: asset)
+        self.principal(principal)?.assignments[asset]?.effective
     }
 
     /// The closure of what `asset`'s owner shared with `partner`, if it shared it.
@@ -110,12 +110,12 @@ public struct CheckIndex: Hashable, Sendable {
         facts.update(id.rawValue) { $0 = asset.map(Fact.asset) }
     }
 
-    mutating func setAssignment(_ principal: PrincipalID, _ asset: AssetID, _ tasks: TaskSet?) {
+    /// Takes the principal's assignments from its record (the same list value, so the storage is shared).
+    mutating func setAssignments(_ principal: PrincipalID, _ assignments: AssignmentList) {
         var change = 0
         updatePrincipal(principal) { record in
-            let before = record.assignments.count
-            record.assignments.set(asset, tasks)
-            change = record.assignments.count - before
+            change = assignments.count - record.assignments.count
+            record.assignments = assignments
         }
         assignmentCount += change
     }

@@ -12,12 +12,12 @@ struct AssignmentListTests {
             let asset = UInt64.random(in: 1...200, using: &random)
             let tasks: TaskSet? = step % 3 == 0 && step > 1_000 ? nil : TaskSet(rawValue: UInt32(step % 7 + 1))
             let before = list
-            list.set(AssetID(asset), tasks)
+            list[AssetID(asset)] = tasks.map { Grant(granted: $0, effective: $0) }
             reference[asset] = tasks
-            #expect(before != list || before.tasks(on: AssetID(asset)) == tasks)
+            #expect(before != list || before[AssetID(asset)]?.effective == tasks)
         }
         #expect(list.count == reference.count)
-        for asset in 0...201 { #expect(list.tasks(on: AssetID(UInt64(asset))) == reference[UInt64(asset)]) }
+        for asset in 0...201 { #expect(list[AssetID(UInt64(asset))]?.effective == reference[UInt64(asset)]) }
         if case .large = list {} else { Issue.record("200 assets should have moved the list to a hash tree") }
     }
 
@@ -25,11 +25,11 @@ struct AssignmentListTests {
     func equalityAcrossForms() {
         var small = AssignmentList.empty
         var large = AssignmentList.empty
-        for asset in 1...UInt64(AssignmentList.smallLimit + 1) { large.set(AssetID(asset), TaskSet(.manage)) }
-        large.set(AssetID(UInt64(AssignmentList.smallLimit + 1)), nil)
-        for asset in 1...UInt64(AssignmentList.smallLimit) { small.set(AssetID(asset), TaskSet(.manage)) }
+        for asset in 1...UInt64(AssignmentList.smallLimit + 1) { large[AssetID(asset)] = Grant(granted: TaskSet(.manage), type: .catalog) }
+        large[AssetID(UInt64(AssignmentList.smallLimit + 1))] = nil
+        for asset in 1...UInt64(AssignmentList.smallLimit) { small[AssetID(asset)] = Grant(granted: TaskSet(.manage), type: .catalog) }
         #expect(small == large && large == small)
-        small.set(AssetID(1), TaskSet(.analyze))
+        small[AssetID(1)] = Grant(granted: TaskSet(.advertise), type: .catalog)
         #expect(small != large)
     }
 }
