@@ -124,6 +124,8 @@ func report(_ dataset: Dataset) {
         [CheckEngine] resident memory per assignment (index + its audit event): \
         \(String(format: "%.0f", perAssignment)) bytes; per audit event alone: \
         \(String(format: "%.0f", dataset.residentPerAuditEvent)) bytes
+        [CheckEngine] writes: \(String(format: "%.0f", dataset.assignsPerSecond)) assign commands/s through \
+        Portico.execute while building the set (one at a time, the store discarding)
 
         """
     // The plugin captures the benchmark's output, so the cross-check goes to a file as well.

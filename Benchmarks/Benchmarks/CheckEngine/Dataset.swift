@@ -35,6 +35,8 @@ struct Dataset {
     let residentAfterAssignments: Int
     /// Resident bytes per change that adds nothing to the index (its audit event only).
     let residentPerAuditEvent: Double
+    /// Assign commands per second through `Portico.execute` (one at a time, the store discarding).
+    let assignsPerSecond: Double
 
     static func build() async throws -> Dataset {
         var random = SplitMix(state: 42)
@@ -73,6 +75,8 @@ struct Dataset {
             }
         }
         let before = residentBytes()
+        let clock = ContinuousClock()
+        let started = clock.now
         var assignments = 0
         for index in 0..<portfolios {
             for principal in people[index] {
@@ -83,6 +87,7 @@ struct Dataset {
                 }
             }
         }
+        let assignSeconds = (clock.now - started) / .seconds(1)
         let after = residentBytes()
         // Changes that leave the index as it was: what one audit event costs.
         let flips = 100_000
@@ -110,7 +115,8 @@ struct Dataset {
         return Dataset(portico: portico, queries: uniform, zipfQueries: skewed, tokenQueries: tokenQueries,
                        assignments: assignments,
                        residentBeforeAssignments: before, residentAfterAssignments: after,
-                       residentPerAuditEvent: Double(afterFlips - after) / Double(flips))
+                       residentPerAuditEvent: Double(afterFlips - after) / Double(flips),
+                       assignsPerSecond: Double(assignments) / assignSeconds)
     }
 
     /// 2^20 queries: 70 % an employee on an asset of its portfolio, 10 % the admin, 20 % the next
