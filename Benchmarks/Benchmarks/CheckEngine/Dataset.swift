@@ -22,13 +22,21 @@ struct Dataset {
     static let assets = 20
 
     let portico: Portico
+    /// Uniformly random queries: every principal and asset equally likely (the worst case for caches).
     let queries: [Query]
+    /// The same mix with Zipf-skewed (s = 1) portfolios, people and assets: a few hot principals and
+    /// assets take most checks, as in production traffic.
+    let zipfQueries: [Query]
+    /// Secrets of live tokens of a regular system user, each with an asset and a task its scope covers.
+    let tokenQueries: [(secret: String, asset: AssetID, task: AssetTask)]
     let assignments: Int
     /// Resident memory, in bytes, before and after the assignments were added.
     let residentBeforeAssignments: Int
     let residentAfterAssignments: Int
     /// Resident bytes per change that adds nothing to the index (its audit event only).
     let residentPerAuditEvent: Double
+    /// Assign commands per second through `Portico.execute` (one at a time, the store discarding).
+    let assignsPerSecond: Double
 
     static func build() async throws -> Dataset {
         var random = SplitMix(state: 42)
@@ -67,6 +75,8 @@ struct Dataset {
             }
         }
         let before = residentBytes()
+        let clock = ContinuousClock()
+        let started = clock.now
         var assignments = 0
         for index in 0..<portfolios {
             for principal in people[index] {
@@ -77,6 +87,7 @@ struct Dataset {
                 }
             }
         }
+        let assignSeconds = (clock.now - started) / .seconds(1)
         let after = residentBytes()
         // Changes that leave the index as it was: what one audit event costs.
         let flips = 100_000
@@ -86,28 +97,77 @@ struct Dataset {
         }
         let afterFlips = residentBytes()
 
+        // Hot items are spread over the id space by a seeded shuffle, so that "hot" is not "lowest id".
+        let portfolioRanks = Array(0..<portfolios).shuffled(using: &random)
+        let employeeRanks = Array(0..<employees).shuffled(using: &random)
+        let assetRanks = Array(0..<Self.assets).shuffled(using: &random)
+        let zipfPortfolio = Zipf(count: portfolios), zipfEmployee = Zipf(count: employees),
+            zipfAsset = Zipf(count: Self.assets)
+        let uniform = makeQueries(people: people, admins: admins, owned: owned, random: &random,
+                                  portfolio: { Int.random(in: 0..<portfolios, using: &$0) },
+                                  employee: { Int.random(in: 0..<employees, using: &$0) },
+                                  asset: { Int.random(in: 0..<Self.assets, using: &$0) })
+        let skewed = makeQueries(people: people, admins: admins, owned: owned, random: &random,
+                                 portfolio: { portfolioRanks[zipfPortfolio.next(using: &$0)] },
+                                 employee: { employeeRanks[zipfEmployee.next(using: &$0)] },
+                                 asset: { assetRanks[zipfAsset.next(using: &$0)] })
+        let tokenQueries = try await makeTokenQueries(portico)
+        return Dataset(portico: portico, queries: uniform, zipfQueries: skewed, tokenQueries: tokenQueries,
+                       assignments: assignments,
+                       residentBeforeAssignments: before, residentAfterAssignments: after,
+                       residentPerAuditEvent: Double(afterFlips - after) / Double(flips),
+                       assignsPerSecond: Double(assignments) / assignSeconds)
+    }
+
+    /// 2^20 queries: 70 % an employee on an asset of its portfolio, 10 % the admin, 20 % the next
+    /// portfolio's admin or an employee on one of the first four assets (two shared, two not).
+    static func makeQueries(people: [[PrincipalID]], admins: [PrincipalID], owned: [[(AssetID, AssetType)]],
+                            random: inout SplitMix, portfolio: (inout SplitMix) -> Int,
+                            employee: (inout SplitMix) -> Int, asset: (inout SplitMix) -> Int) -> [Query] {
         var queries: [Query] = []
         queries.reserveCapacity(1 << 20)
         for _ in 0..<(1 << 20) {
-            let index = Int.random(in: 0..<portfolios, using: &random)
+            let index = portfolio(&random)
             let roll = Int.random(in: 0..<100, using: &random)
-            let (asset, type) = owned[index].randomElement(using: &random)!
+            let (assetID, type) = owned[index][asset(&random)]
             let task = AssetTask.allCases.randomElement(using: &random)!
             let validTask = TaskLattice.validTasks(for: type).tasks.randomElement(using: &random)!
             switch roll {
-            case 0..<70: queries.append(Query(principal: people[index].randomElement(using: &random)!, asset: asset,
+            case 0..<70: queries.append(Query(principal: people[index][employee(&random)], asset: assetID,
                                               task: validTask))
-            case 70..<80: queries.append(Query(principal: admins[index], asset: asset, task: task))
+            case 70..<80: queries.append(Query(principal: admins[index], asset: assetID, task: task))
             default:
                 // The next portfolio's people on this portfolio's assets: shared (first two) or not.
                 let partner = (index + 1) % portfolios
-                let principal = roll < 90 ? admins[partner] : people[partner].randomElement(using: &random)!
+                let principal = roll < 90 ? admins[partner] : people[partner][employee(&random)]
                 queries.append(Query(principal: principal, asset: owned[index][roll % 4].0, task: validTask))
             }
         }
-        return Dataset(portico: portico, queries: queries, assignments: assignments,
-                       residentBeforeAssignments: before, residentAfterAssignments: after,
-                       residentPerAuditEvent: Double(afterFlips - after) / Double(flips))
+        return queries
+    }
+
+    /// A portfolio with system users: a regular one assigned MANAGE on 16 ad accounts, holding 64 tokens
+    /// (ads_read), each presented for ANALYZE on one of the accounts.
+    static func makeTokenQueries(_ portico: Portico) async throws -> [(secret: String, asset: AssetID, task: AssetTask)] {
+        let portfolio = PortfolioID(try await portico.execute(.createPortfolio(name: "tokens", tier: .advanced),
+                                                              as: .operator).createdID!)
+        let app = AppID(try await portico.execute(.createApp(portfolio, name: "app"), as: .operator).createdID!)
+        let user = PrincipalID(try await portico.execute(.addSystemUser(portfolio, name: "bot", role: .employee),
+                                                         as: .operator).createdID!)
+        var assets: [AssetID] = []
+        for _ in 0..<16 {
+            let asset = AssetID(try await portico.execute(.addAsset(portfolio, type: .adAccount, name: "a"),
+                                                          as: .operator).createdID!)
+            try await portico.execute(.assign(user, asset, TaskSet(.manage)), as: .operator)
+            assets.append(asset)
+        }
+        var queries: [(secret: String, asset: AssetID, task: AssetTask)] = []
+        for index in 0..<64 {
+            let result = try await portico.execute(.generateToken(user, app: app, scopes: ScopeSet(.adsRead),
+                                                                  expiry: .never), as: .operator)
+            queries.append((result.secret!, assets[index % assets.count], .analyze))
+        }
+        return queries
     }
 
     /// Resident set size from /proc/self/statm.
@@ -115,6 +175,32 @@ struct Dataset {
         guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
         let fields = text.split(separator: " ")
         return (Int(fields[1]) ?? 0) * Int(sysconf(Int32(_SC_PAGESIZE)))
+    }
+}
+
+/// Zipf ranks in 0..<count with exponent 1: rank r drawn with probability proportional to 1 / (r + 1).
+struct Zipf {
+    private let cumulative: [Double]
+
+    init(count: Int, exponent: Double = 1.0) {
+        var sum = 0.0
+        var cumulative: [Double] = []
+        cumulative.reserveCapacity(count)
+        for rank in 1...count {
+            sum += 1 / pow(Double(rank), exponent)
+            cumulative.append(sum)
+        }
+        self.cumulative = cumulative.map { $0 / sum }
+    }
+
+    func next(using random: inout SplitMix) -> Int {
+        let draw = Double.random(in: 0..<1, using: &random)
+        var low = 0, high = cumulative.count - 1
+        while low < high {
+            let middle = (low + high) / 2
+            if cumulative[middle] < draw { low = middle + 1 } else { high = middle }
+        }
+        return low
     }
 }
 

@@ -6,7 +6,9 @@ public struct SecretDigest: Hashable, Sendable, Codable {
 
     /// The digest of `secret`'s UTF-8 bytes.
     public init(of secret: String) {
-        let digest = SHA256.hash(data: Array(secret.utf8))
+        // Hashes the string's own UTF-8 buffer: a check by token must not allocate.
+        let digest = secret.utf8.withContiguousStorageIfAvailable { SHA256.hash(data: UnsafeRawBufferPointer($0)) }
+            ?? SHA256.hash(data: Array(secret.utf8))
         var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
         // Big-endian words, so that `hex` reads like the usual SHA-256 hex string.
         digest.withUnsafeBytes { raw in

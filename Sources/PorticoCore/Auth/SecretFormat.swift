@@ -21,11 +21,17 @@ public enum SecretFormat {
         return "\(prefix)_\(id)_\(base64URL(bytes))"
     }
 
-    /// Splits a presented secret into prefix and id; nil when it is not one of ours.
+    /// Splits a presented secret into prefix and id; nil when it is not one of ours. Allocates nothing
+    /// (a check by token runs it on every call).
     static func parse(_ secret: String) -> (prefix: Substring, id: UInt64)? {
-        let parts = secret.split(separator: "_", maxSplits: 2, omittingEmptySubsequences: false)
-        guard parts.count == 3, let id = UInt64(parts[1]), parts[2].utf8.count == 43 else { return nil }
-        return (parts[0], id)
+        let utf8 = secret.utf8
+        let separator = UInt8(ascii: "_")
+        guard let first = utf8.firstIndex(of: separator),
+              let second = utf8[utf8.index(after: first)...].firstIndex(of: separator),
+              utf8[utf8.index(after: second)...].count == 43,
+              let id = UInt64(secret[utf8.index(after: first)..<second])
+        else { return nil }
+        return (secret[..<first], id)
     }
 
     /// Base64url without padding (RFC 4648 §5).

@@ -21,10 +21,12 @@ extension AccessSnapshot {
         return evaluate(principal: token.principal, asset: asset, task: task, coverage: token.coverage, &trace)
     }
 
+    /// Reads only `state.checkIndex` (plain values, a dense table by id) on the way to the answer; the
+    /// records are read for explain's text alone, inside autoclosures the plain check never runs.
     /// - Parameter coverage: what the token's scopes cover, or nil for a check by principal.
     func evaluate<Trace: CheckTrace>(principal id: PrincipalID, asset assetID: AssetID, task: AssetTask,
                                      coverage: ScopeCoverage?, _ trace: inout Trace) -> DecisionReason {
-        guard let principal = state.principals[id] else {
+        guard let principal = state.checkIndex.principal(id) else {
             trace.step(.principal, passed: false, "principal \(id) does not exist")
             return .principalNotFound
         }
@@ -35,18 +37,18 @@ extension AccessSnapshot {
         let home = principal.portfolio
         trace.step(.principal, passed: true,
                    "principal \(id): \(principal.kind.rawValue) \(principal.role.rawValue) of portfolio \(home)")
-        guard let portfolio = state.portfolios[home], portfolio.status != .disabled else {
+        guard let status = state.checkIndex.status(home), status != .disabled else {
             trace.step(.portfolioStatus, passed: false, "portfolio \(home) of principal \(id) is DISABLED")
             return .portfolioDisabled
         }
-        trace.step(.portfolioStatus, passed: true, "portfolio \(home) is \(portfolio.status.rawValue)")
-        guard let asset = state.assets[assetID] else {
+        trace.step(.portfolioStatus, passed: true, "portfolio \(home) is \(status.rawValue)")
+        guard let asset = state.checkIndex.asset(assetID) else {
             trace.step(.asset, passed: false, "asset \(assetID) does not exist")
             return .assetNotFound
         }
         trace.step(.asset, passed: true, "asset \(assetID): \(asset.type.name) owned by portfolio \(asset.owner)")
         if asset.owner != home {
-            let status = state.portfolios[asset.owner]?.status
+            let status = state.checkIndex.status(asset.owner)
             if status == .disabled {
                 trace.step(.portfolioStatus, passed: false, "owner portfolio \(asset.owner) is DISABLED")
                 return .ownerDisabled
@@ -72,29 +74,30 @@ extension AccessSnapshot {
                 return .adminRole
             }
             trace.step(.adminRole, passed: false, "\(principal.role.rawValue), not an ADMIN: needs an assignment")
-            return assignment(principal, assetID, task, allow: .assigned, &trace)
+            return assignment(principal, id, assetID, task, allow: .assigned, &trace)
         }
-        guard let share = asset.shares[home] else {
+        guard let share = state.checkIndex.share(assetID, with: home) else {
             trace.step(.share, passed: false, "asset \(assetID) is not shared with portfolio \(home)")
             return .notShared
         }
-        guard share.effective.contains(task) else {
-            trace.step(.share, passed: false, "share with portfolio \(home) permits \(share.effective), not \(task.name)")
+        guard share.contains(task) else {
+            trace.step(.share, passed: false, "share with portfolio \(home) permits \(share), not \(task.name)")
             return .taskNotShared
         }
-        trace.step(.share, passed: true, "share with portfolio \(home) permits \(share.effective)")
+        trace.step(.share, passed: true, "share with portfolio \(home) permits \(share)")
         if principal.role == .admin {
             trace.step(.adminRole, passed: true, "ADMIN of the partner portfolio")
             return .sharedAdminRole
         }
         trace.step(.adminRole, passed: false, "\(principal.role.rawValue), not an ADMIN: needs an assignment")
-        return assignment(principal, assetID, task, allow: .sharedAssigned, &trace)
+        return assignment(principal, id, assetID, task, allow: .sharedAssigned, &trace)
     }
 
-    private func assignment<Trace: CheckTrace>(_ principal: PrincipalRecord, _ asset: AssetID, _ task: AssetTask,
-                                               allow: DecisionReason, _ trace: inout Trace) -> DecisionReason {
-        guard let grant = principal.grants[asset] else {
-            trace.step(.assignment, passed: false, "principal \(principal.id) has no assignment on asset \(asset)")
+    private func assignment<Trace: CheckTrace>(_ facts: CheckIndex.Principal, _ principal: PrincipalID,
+                                               _ asset: AssetID, _ task: AssetTask, allow: DecisionReason,
+                                               _ trace: inout Trace) -> DecisionReason {
+        guard let grant = facts.assignments[asset] else {
+            trace.step(.assignment, passed: false, "principal \(principal) has no assignment on asset \(asset)")
             return .notAssigned
         }
         guard grant.effective.contains(task) else {

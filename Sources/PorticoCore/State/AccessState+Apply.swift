@@ -76,10 +76,10 @@ extension AccessState {
             created = nil
         }
         revision += 1
-        audit[revision] = AuditEvent(revision: revision, time: context.now, caller: context.caller,
+        audit.append(AuditEvent(revision: revision, time: context.now, caller: context.caller,
                                      operation: command.name, portfolio: context.portfolio,
                                      targetKind: context.targetKind, targetID: context.targetID,
-                                     target: context.target, effects: context.effects.sorted())
+                                     target: context.target, effects: context.effects.sorted()))
         return created
     }
 }

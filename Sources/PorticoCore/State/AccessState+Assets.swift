@@ -10,6 +10,7 @@ extension AccessState {
         try validateName(name)
         let id = AssetID(takeID())
         assets[id] = AssetRecord(id: id, owner: portfolio, type: type, name: name, shares: [:])
+        checkIndex.setAsset(id, CheckIndex.Asset(owner: portfolio, type: type))
         ownedAssets.insert(id, into: portfolio)
         context.setTarget(.asset, id.rawValue, in: portfolio, "asset:\(id)")
         return id.rawValue
@@ -22,11 +23,13 @@ extension AccessState {
         try requireWritable(asset.owner, context.caller, grows: false)
         for principal in assignees[id] ?? [] {
             principals[principal]?.grants[id] = nil
+            checkIndex.setAssignments(principal, principals[principal]?.grants ?? .empty)
             context.note("unassigned principal:\(principal)")
         }
         assignees[id] = nil
         for (partner, _) in asset.shares {
             sharedIn.remove(id, from: partner)
+            checkIndex.setShare(id, with: partner, nil)
             context.note("unshared from portfolio:\(partner)")
         }
         for (requestID, request) in shareRequests where request.asset == id {
@@ -35,6 +38,7 @@ extension AccessState {
         }
         ownedAssets.remove(id, from: asset.owner)
         assets[id] = nil
+        checkIndex.setAsset(id, nil)
         context.setTarget(.asset, id.rawValue, in: asset.owner, "asset:\(id)")
     }
 
@@ -63,6 +67,7 @@ extension AccessState {
         }
         principal.grants[assetID] = grant
         principals[principalID] = principal
+        checkIndex.setAssignments(principalID, principal.grants)
         assignees.insert(principalID, into: assetID)
         context.setTarget(.assignment, principalID.rawValue, in: principal.portfolio,
                           "principal:\(principalID) asset:\(assetID)")
@@ -78,6 +83,7 @@ extension AccessState {
         try requireWritable(principal.portfolio, context.caller, grows: false)
         principal.grants[assetID] = nil
         principals[principalID] = principal
+        checkIndex.setAssignments(principalID, principal.grants)
         assignees.remove(principalID, from: assetID)
         context.setTarget(.assignment, principalID.rawValue, in: principal.portfolio,
                           "principal:\(principalID) asset:\(assetID)")

@@ -8,6 +8,7 @@ extension AccessState {
         let id = PortfolioID(takeID())
         portfolios[id] = PortfolioRecord(id: id, createdRevision: context.revision, name: name, status: .active,
                                          tier: tier, appCount: 0, adminSystemUsers: 0, regularSystemUsers: 0)
+        checkIndex.setStatus(id, .active)
         context.setTarget(.portfolio, id.rawValue, in: id, "portfolio:\(id)")
         return id.rawValue
     }
@@ -17,6 +18,7 @@ extension AccessState {
         var record = try portfolioRecord(id)
         record.status = status
         portfolios[id] = record
+        checkIndex.setStatus(id, status)
         context.setTarget(.portfolio, id.rawValue, in: id, "portfolio:\(id)")
         context.note("status \(status.rawValue)")
     }

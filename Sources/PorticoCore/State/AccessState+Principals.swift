@@ -38,6 +38,7 @@ extension AccessState {
         let id = PrincipalID(takeID())
         principals[id] = PrincipalRecord(id: id, portfolio: portfolio, kind: kind, role: role, name: name,
                                          removed: false, grants: [:])
+        checkIndex.addPrincipal(id, portfolio: portfolio, kind: kind, role: role)
         members.insert(id, into: portfolio)
         context.setTarget(kind == .person ? .person : .systemUser, id.rawValue, in: portfolio,
                           "\(kind == .person ? "person" : "system_user"):\(id)")
@@ -54,6 +55,7 @@ extension AccessState {
         }
         record.role = role
         principals[id] = record
+        checkIndex.updatePrincipal(id) { $0.role = role }
         context.setTarget(.person, id.rawValue, in: record.portfolio, "person:\(id)")
         context.note("role \(role.rawValue)")
     }
@@ -68,8 +70,10 @@ extension AccessState {
             context.note("unassigned asset:\(asset)")
         }
         record.grants = [:]
+        checkIndex.setAssignments(id, .empty)
         record.removed = true
         principals[id] = record
+        checkIndex.updatePrincipal(id) { $0.removed = true }
         members.remove(id, from: record.portfolio)
         revokeTokens(of: id, &context)
         if record.kind == .systemUser, var portfolio = portfolios[record.portfolio] {

@@ -145,6 +145,7 @@ extension AccessState {
                                    _ context: inout ApplyContext) {
         let grant = Grant(granted: tasks, type: asset.type)
         assets[asset.id]?.shares[partner] = grant
+        checkIndex.setShare(asset.id, with: partner, grant.effective)
         sharedIn.insert(asset.id, into: partner)
         for principalID in assignees[asset.id] ?? [] {
             guard var principal = principals[principalID], principal.portfolio == partner,
@@ -160,16 +161,19 @@ extension AccessState {
                 context.note("trimmed principal:\(principalID) to \(kept)")
             }
             principals[principalID] = principal
+            checkIndex.setAssignments(principalID, principal.grants)
         }
     }
 
     /// Drops the share and every assignment the partner's principals hold on the asset.
     private mutating func removeShare(_ assetID: AssetID, _ partner: PortfolioID, _ context: inout ApplyContext) {
         assets[assetID]?.shares[partner] = nil
+        checkIndex.setShare(assetID, with: partner, nil)
         sharedIn.remove(assetID, from: partner)
         for principalID in assignees[assetID] ?? [] where principals[principalID]?.portfolio == partner {
             principals[principalID]?.grants[assetID] = nil
             assignees.remove(principalID, from: assetID)
+            checkIndex.setAssignments(principalID, principals[principalID]?.grants ?? .empty)
             context.note("unassigned principal:\(principalID)")
         }
     }

@@ -17,7 +17,9 @@ public struct AccessState: Hashable, Sendable {
     public internal(set) var tokens = TreeDictionary<TokenID, TokenRecord>()
     public internal(set) var credentials = TreeDictionary<CredentialID, CredentialRecord>()
     public internal(set) var shareRequests = TreeDictionary<ShareRequestID, ShareRequestRecord>()
-    public internal(set) var audit = TreeDictionary<Revision, AuditEvent>()
+    public internal(set) var audit = AuditLog()
+    /// What the check reads, kept beside the records by the same writes.
+    public internal(set) var checkIndex = CheckIndex()
 
     // Indexes for cascades and lookups; kept out of the records so the check copies less.
     /// Portfolio -> its principals that are not removed.

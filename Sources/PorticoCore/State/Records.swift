@@ -38,7 +38,8 @@ public struct PrincipalRecord: Hashable, Sendable {
     public var name: String
     /// Removed principals stay as tombstones so that a check can say PRINCIPAL_REMOVED.
     public var removed: Bool
-    public var grants: TreeDictionary<AssetID, Grant>
+    /// Shared with the check index (`CheckIndex.Principal.assignments`): one copy in memory.
+    public internal(set) var grants: AssignmentList
 }
 
 /// An asset, with the shares its owner granted keyed by partner portfolio.

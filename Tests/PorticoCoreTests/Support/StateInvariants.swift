@@ -47,6 +47,44 @@ enum StateInvariants {
                 found.append("index lists \(holder) on \(asset) without a grant")
             }
         }
+        found += checkIndexViolations(in: state)
+        return found
+    }
+
+    /// The check's index says what the records say, entry for entry.
+    static func checkIndexViolations(in state: AccessState) -> [String] {
+        var found: [String] = []
+        let index = state.checkIndex
+        var assignments = 0, shares = 0
+        for (id, principal) in state.principals {
+            let facts = index.principal(id)
+            if facts?.portfolio != principal.portfolio || facts?.kind != principal.kind
+                || facts?.role != principal.role || facts?.removed != principal.removed
+            {
+                found.append("check index differs on principal \(id)")
+            }
+            for (asset, grant) in principal.grants where index.assignment(id, asset) != grant.effective {
+                found.append("check index differs on the assignment of \(id) on \(asset)")
+            }
+            assignments += principal.grants.count
+        }
+        for (id, asset) in state.assets {
+            if index.asset(id)?.owner != asset.owner || index.asset(id)?.type != asset.type {
+                found.append("check index differs on asset \(id)")
+            }
+            for (partner, share) in asset.shares where index.share(id, with: partner) != share.effective {
+                found.append("check index differs on the share of \(id) with \(partner)")
+            }
+            shares += asset.shares.count
+        }
+        for (id, portfolio) in state.portfolios where index.status(id) != portfolio.status {
+            found.append("check index differs on the status of portfolio \(id)")
+        }
+        if index.entityCount != state.principals.count + state.assets.count + state.portfolios.count
+            || index.assignmentCount != assignments || index.shares.count != shares
+        {
+            found.append("check index holds entries the records do not")
+        }
         return found
     }
 }
