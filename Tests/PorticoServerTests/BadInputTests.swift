@@ -10,6 +10,33 @@ import Testing
 /// well-behaved client on another connection keeps getting correct answers throughout.
 @Suite("Bad input on a live server")
 struct BadInputTests {
+    @Test("frames split anywhere across reads, the preface too, are each answered once")
+    func splitFrames() async throws {
+        let server = try await TestServer.start()
+        var random = SystemRandomNumberGenerator()
+        for round in 0..<3 {
+            // Pings and checks of different sizes back to back, cut at random places (1 to 40 bytes).
+            var bytes = WirePreface.bytes
+            let calls = 30
+            for call in 1...calls {
+                if call % 2 == 0 {
+                    bytes += try requestBytes(callID: UInt64(call), method: UInt32(Method.ping.rawValue), body: PingRequest())
+                } else {
+                    let check = CheckPermissionRequest(assetID: UInt64(call), task: .analyze, subject: .token("ptk_\(call)_" + String(repeating: "x", count: call)))
+                    bytes += try requestBytes(callID: UInt64(call), method: UInt32(Method.checkPermission.rawValue), credential: server.operatorKey, body: check)
+                }
+            }
+            let sizes = (0..<bytes.count).map { _ in Int.random(in: round == 0 ? 1...3 : 1...40, using: &random) }
+            let received = try await RawConnection.connect(port: server.port).exchange(bytes, inPieces: sizes) { received in
+                ((try? frames(in: received).count) ?? 0) >= calls
+            }
+            let answers = try frames(in: received)
+            #expect(answers.map(\.header.callID).sorted() == (1...calls).map { UInt64($0) }, "round \(round)")
+            #expect(answers.allSatisfy { $0.header.kind == .response && $0.header.statusCode == .ok }, "round \(round)")
+        }
+        await server.stop()
+    }
+
     @Test("garbage, HTTP, truncated frames, huge prefixes, unknown methods, bad credentials and connection storms")
     func badInput() async throws {
         let server = try await TestServer.start(configuration: ServerConfiguration(maxConnections: 2_000))

@@ -55,6 +55,35 @@ struct RawConnection {
     }
 }
 
+extension RawConnection {
+    /// Sends `bytes` in pieces of the given sizes, each written and flushed on its own with a pause
+    /// between, so that the server reads them apart; then reads as `exchange` does.
+    func exchange(
+        _ bytes: [UInt8],
+        inPieces sizes: [Int],
+        limit: Duration = .seconds(10),
+        enough: @escaping @Sendable (ByteBuffer) -> Bool
+    ) async throws -> ByteBuffer {
+        try await self.channel.executeThenClose { inbound, outbound in
+            var offset = 0
+            for size in sizes where offset < bytes.count {
+                let end = min(bytes.count, offset + size)
+                try await outbound.write(ByteBuffer(bytes: Array(bytes[offset..<end])))
+                offset = end
+                try await Task.sleep(for: .microseconds(300))
+            }
+            if offset < bytes.count { try await outbound.write(ByteBuffer(bytes: Array(bytes[offset...]))) }
+            var received = ByteBuffer()
+            let deadline = ContinuousClock.now + limit
+            for try await chunk in inbound {
+                received.writeImmutableBuffer(chunk)
+                if enough(received) || ContinuousClock.now > deadline { break }
+            }
+            return received
+        }
+    }
+}
+
 /// A flag one task sets and another polls.
 final class ManagedAtomicFlag: Sendable {
     private let value = Mutex(false)

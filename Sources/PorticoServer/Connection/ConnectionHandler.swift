@@ -63,12 +63,28 @@ final class ConnectionHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard self.state != .closed else { return }
         var bytes = Self.unwrapInboundIn(data)
-        if var cumulation = self.cumulation {
-            self.cumulation = nil
-            cumulation.writeBuffer(&bytes)
-            bytes = cumulation
-        }
         do {
+            // A frame split across reads: complete it from the new bytes and answer it, then read the
+            // rest in place. Only the split frame's bytes are ever copied.
+            if var partial = self.cumulation {
+                self.cumulation = nil
+                let missing = self.decoder.bytesMissing(in: partial)
+                if missing > 0, missing <= bytes.readableBytes {
+                    var completion = bytes.readSlice(length: missing)!
+                    partial.writeBuffer(&completion)
+                } else {
+                    partial.writeBuffer(&bytes)
+                }
+                while self.state != .closed, let frame = try self.decoder.nextFrame(from: &partial) {
+                    self.handle(frame, context: context)
+                }
+                if partial.readableBytes > 0 {
+                    // Still not whole (or a preface still to come): everything read so far waits.
+                    partial.writeBuffer(&bytes)
+                    self.cumulation = partial
+                    return
+                }
+            }
             while self.state != .closed, let frame = try self.decoder.nextFrame(from: &bytes) {
                 self.handle(frame, context: context)
             }
@@ -80,8 +96,9 @@ final class ConnectionHandler: ChannelInboundHandler {
             return
         }
         if bytes.readableBytes > 0 {
-            bytes.discardReadBytes()
-            self.cumulation = bytes
+            var partial = context.channel.allocator.buffer(capacity: max(bytes.readableBytes, 256))
+            partial.writeBuffer(&bytes)
+            self.cumulation = partial
         }
     }
 

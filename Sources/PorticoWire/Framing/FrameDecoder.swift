@@ -94,6 +94,21 @@ public struct FrameDecoder: ByteToMessageDecoder {
         return Frame(header: header, body: body)
     }
 
+    /// How many more bytes `buffer` needs before ``nextFrame(from:)`` can take its first frame (or the
+    /// preface, or a length prefix that will be refused): 0 when it can act now. A reader that holds a
+    /// partial frame appends just this many of the next bytes to complete it, and reads the rest in place.
+    public func bytesMissing(in buffer: ByteBuffer) -> Int {
+        if case .awaitingPreface = self.state {
+            return max(0, WirePreface.bytes.count - buffer.readableBytes)
+        }
+        guard let length = buffer.getInteger(at: buffer.readerIndex, as: UInt32.self) else {
+            return 4 - buffer.readableBytes
+        }
+        // An oversized or malformed length is refused as soon as it is seen.
+        guard Int(length) <= self.maxFrameBytes - 4, length >= 4 else { return 0 }
+        return max(0, 4 + Int(length) - buffer.readableBytes)
+    }
+
     /// Consumes the preface; false if more bytes are needed. Fails on the first byte that differs.
     private static func readPreface(from buffer: inout ByteBuffer) throws -> Bool {
         let available = min(buffer.readableBytes, WirePreface.bytes.count)
