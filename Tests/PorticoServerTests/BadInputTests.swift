@@ -14,6 +14,15 @@ struct BadInputTests {
     func splitFrames() async throws {
         let server = try await TestServer.start()
         var random = SystemRandomNumberGenerator()
+        // First a read that ends 2 bytes into a frame's length, then one with the rest of it and two
+        // whole frames: all three are answered without waiting for more bytes.
+        let three = try (1...3).flatMap { call in
+            try requestBytes(callID: UInt64(call), method: UInt32(Method.ping.rawValue), body: PingRequest())
+        }
+        let first = try await RawConnection.connect(port: server.port).exchange(WirePreface.bytes + three, inPieces: [10, three.count], pause: .milliseconds(200), limit: .seconds(5)) {
+            ((try? frames(in: $0).count) ?? 0) >= 3
+        }
+        #expect(try frames(in: first).map(\.header.callID) == [1, 2, 3])
         for round in 0..<3 {
             // Pings and checks of different sizes back to back, cut at random places (1 to 40 bytes).
             var bytes = WirePreface.bytes

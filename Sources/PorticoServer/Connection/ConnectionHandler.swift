@@ -72,17 +72,15 @@ final class ConnectionHandler: ChannelInboundHandler {
                 if missing > 0, missing <= bytes.readableBytes {
                     var completion = bytes.readSlice(length: missing)!
                     partial.writeBuffer(&completion)
-                } else {
-                    partial.writeBuffer(&bytes)
-                }
-                while self.state != .closed, let frame = try self.decoder.nextFrame(from: &partial) {
-                    self.handle(frame, context: context)
+                    while self.state != .closed, let frame = try self.decoder.nextFrame(from: &partial) {
+                        self.handle(frame, context: context)
+                    }
                 }
                 if partial.readableBytes > 0 {
-                    // Still not whole (or a preface still to come): everything read so far waits.
+                    // Not whole yet (only its length prefix, or the new bytes fall short): read on
+                    // from everything so far.
                     partial.writeBuffer(&bytes)
-                    self.cumulation = partial
-                    return
+                    bytes = partial
                 }
             }
             while self.state != .closed, let frame = try self.decoder.nextFrame(from: &bytes) {
