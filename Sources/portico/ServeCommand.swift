@@ -5,6 +5,7 @@ import PorticoCore
 import PorticoServer
 import PorticoStore
 import NIOCore
+import NIOPosix
 import ServiceLifecycle
 import UnixSignals
 
@@ -55,6 +56,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(help: "Seconds calls in flight get to finish at shutdown.")
     var shutdownGrace: Int = 10
+
+    @Option(help: "Event-loop threads serving connections (default: one per core). On a machine shared with a load generator, fewer can serve more.")
+    var threads: Int?
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (env PORTICO_LOG_LEVEL).")
     var logLevel: String = ProcessInfo.processInfo.environment["PORTICO_LOG_LEVEL"] ?? "info"
@@ -122,7 +126,8 @@ struct ServeCommand: AsyncParsableCommand {
             ),
             portico: portico,
             operatorKey: key,
-            logger: logger
+            logger: logger,
+            eventLoopGroup: self.threads.map { MultiThreadedEventLoopGroup(numberOfThreads: max(1, $0)) } ?? MultiThreadedEventLoopGroup.singleton
         )
         let group = ServiceGroup(
             configuration: .init(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)

@@ -50,6 +50,14 @@ struct TargetOptions: ParsableArguments {
     var quiet = false
 }
 
+extension TargetOptions {
+    var setup: String {
+        let server = self.address.map { "the server at \($0)" }
+            ?? "a server in the generator's process (\(self.store) store, \(self.serverThreads.map { "\($0) event-loop thread\($0 == 1 ? "" : "s")" } ?? "an event-loop thread per core"))"
+        return "\(server); the generator on \(self.clientThreads) event-loop thread\(self.clientThreads == 1 ? "" : "s"), over loopback TCP"
+    }
+}
+
 /// A server to load, with its data set built.
 final class Bench: Sendable {
     let host: String
@@ -296,7 +304,7 @@ struct RunCommand: AsyncParsableCommand {
             }
         }
         print(table(rows))
-        if let json { try writeJSON(Report(machine: Machine.current(), dataSet: "\(bench.dataSet.size)", measurements: rows), to: json) }
+        if let json { try writeJSON(Report(machine: Machine.current(), setup: self.target.setup, dataSet: "\(bench.dataSet.size)", measurements: rows), to: json) }
         await bench.stop()
     }
 }
@@ -306,6 +314,8 @@ extension Workload: ExpressibleByArgument {}
 /// What a JSON file holds.
 struct Report: Codable {
     var machine: Machine
+    /// Where the load went: the server's store and threads, the generator's threads.
+    var setup: String
     var dataSet: String
     var measurements: [Measurement]
     var reference: [RedisReference.Result] = []

@@ -74,6 +74,7 @@ func markdownReport(_ report: Report, svg: String, command: String) -> String {
         | kernel | \(machine.kernel) |
         | Swift | \(machine.swift) |
         | load average at the start | \(machine.loadAverage) |
+        | setup | \(report.setup) |
         | data set | \(report.dataSet) |
 
         Closed-loop figures are medians of the rounds; latencies are HdrHistogram percentiles over all

@@ -53,7 +53,7 @@ struct SuiteCommand: AsyncParsableCommand {
         }
         await bench.stop()
 
-        let report = Report(machine: machine, dataSet: "\(bench.dataSet.size)", measurements: rows, reference: reference)
+        let report = Report(machine: machine, setup: self.target.setup, dataSet: "\(bench.dataSet.size)", measurements: rows, reference: reference)
         try writeJSON(report, to: self.json)
         try markdownReport(report, svg: self.svg, command: CommandLine.arguments.dropFirst().joined(separator: " "))
             .write(toFile: self.markdown, atomically: true, encoding: .utf8)
