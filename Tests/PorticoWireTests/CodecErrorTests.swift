@@ -64,6 +64,29 @@ struct CodecErrorTests {
         #expect(message.statusMessage == String(decoding: second, as: UTF8.self))
     }
 
+    @Test("strings of every length up to 24, with a non-ASCII character or a bad byte at every place")
+    func stringsEveryWhere() throws {
+        let arena = WireArena()
+        for length in 0...24 {
+            let ascii = Array(repeating: UInt8(ascii: "a"), count: length)
+            #expect(try FrameHeader(decoding: ByteBuffer(bytes: [0x22, UInt8(length)] + ascii), arena: arena).credential
+                == String(repeating: "a", count: length))
+            for place in 0..<length {
+                // "é" (C3 A9) in place of one "a": valid, and kept as it is.
+                var accented = ascii
+                accented.replaceSubrange(place...place, with: [0xC3, 0xA9])
+                let decoded = try FrameHeader(decoding: ByteBuffer(bytes: [0x22, UInt8(accented.count)] + accented), arena: arena)
+                #expect(Array(decoded.credential.utf8) == accented)
+                // A lone continuation byte: not UTF-8, wherever it is.
+                var bad = ascii
+                bad[place] = 0xA9
+                Self.expectInvalid("INVALID_UTF8") {
+                    _ = try FrameHeader(decoding: ByteBuffer(bytes: [0x22, UInt8(bad.count)] + bad), arena: arena)
+                }
+            }
+        }
+    }
+
     @Test("a string that is not UTF-8 is INVALID_ARGUMENT")
     func invalidUTF8() {
         // CheckPermissionRequest.token (3) = "a\xFFb"

@@ -51,7 +51,7 @@ struct Responder {
     var lastCredential = ""
     var lastCaller: Caller?
     /// Token secrets already verified on this connection, by the token id they name.
-    var presentedTokens: [String: TokenID] = [:]
+    var presentedTokens = PresentedTokenCache()
 
     /// Decodes a request body with the connection's scratch memory.
     /// - Throws: `CallFailure` INVALID_ARGUMENT when it does not decode.
@@ -105,5 +105,33 @@ struct Responder {
     mutating func goAway(lastCallID: UInt64, status: StatusCode, message: String) {
         try? Frame(header: .goAway(lastCallID: lastCallID, status: status, message: message))
             .write(into: &self.buffer, arena: self.arena)
+    }
+}
+
+/// Token secrets already verified on a connection, by the token id they name: a check by token then
+/// skips the SHA-256 of its secret. Direct-mapped, so a full cache never empties at once: a new secret
+/// takes only its own slot, and the popular tokens of a connection stay. The core still checks the
+/// token's revocation and expiry on every use; ids are never reused.
+struct PresentedTokenCache {
+    static let slots = 256
+    private var entries = [(secret: String, token: TokenID)?](repeating: nil, count: PresentedTokenCache.slots)
+
+    subscript(secret: String) -> TokenID? {
+        get {
+            guard let entry = self.entries[Self.slot(of: secret)], entry.secret == secret else { return nil }
+            return entry.token
+        }
+        set {
+            self.entries[Self.slot(of: secret)] = newValue.map { (secret, $0) }
+        }
+    }
+
+    /// The slot of a secret: its UTF-8 bytes hashed (String's own hash normalizes Unicode first,
+    /// which costs far more and means nothing for a secret).
+    private static func slot(of secret: String) -> Int {
+        var secret = secret
+        var hasher = Hasher()
+        secret.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+        return hasher.finalize() & (Self.slots - 1)
     }
 }

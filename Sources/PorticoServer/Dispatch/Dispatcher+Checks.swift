@@ -192,7 +192,6 @@ extension Dispatcher {
             if let known = responder.presentedTokens[secret] { return .token(known) }
             // A secret that names no token checks as an unknown token: the core denies TOKEN_NOT_FOUND.
             guard let token = snapshot.token(presentedSecret: secret) else { return .token(TokenID(0)) }
-            if responder.presentedTokens.count >= 256 { responder.presentedTokens.removeAll(keepingCapacity: true) }
             responder.presentedTokens[secret] = token
             return .token(token)
         case nil:

@@ -84,7 +84,7 @@ extension WireArena {
         }
         // unpack allocates length + 1 bytes for a string of `length` bytes on the wire.
         let wire = UnsafeBufferPointer(start: bytes, count: allocated - 1)
-        if wire.contains(0) {
+        if !wire.isEmpty, memchr(wire.baseAddress!, 0, wire.count) != nil {
             throw WireError.invalidArgument("NUL_IN_STRING", "\(field) contains a NUL character")
         }
         let name = UnsafeRawPointer(field.utf8Start)
@@ -98,8 +98,16 @@ extension WireArena {
             if same { return self.recentStrings[index].string }
             break
         }
-        guard let string = String(validating: wire, as: UTF8.self) else {
-            throw WireError.invalidArgument("INVALID_UTF8", "\(field) is not valid UTF-8")
+        // ASCII (credentials, token secrets) needs no validation beyond its high bits, and
+        // String(decoding:) takes it as is; anything else goes through the full UTF-8 validation.
+        let string: String
+        if Self.isASCII(wire) {
+            string = String(decoding: wire, as: UTF8.self)
+        } else {
+            guard let validated = String(validating: wire, as: UTF8.self) else {
+                throw WireError.invalidArgument("INVALID_UTF8", "\(field) is not valid UTF-8")
+            }
+            string = validated
         }
         // Worth keeping only if it is not a small string, which lives inline and costs nothing.
         if wire.count > 15 {
@@ -110,6 +118,22 @@ extension WireArena {
             }
         }
         return string
+    }
+
+    /// Whether every byte is below 0x80, eight at a time.
+    static func isASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = bytes.baseAddress else { return true }
+        let raw = UnsafeRawPointer(base)
+        var index = 0
+        while index + 8 <= bytes.count {
+            if raw.loadUnaligned(fromByteOffset: index, as: UInt64.self) & 0x8080_8080_8080_8080 != 0 { return false }
+            index += 8
+        }
+        while index < bytes.count {
+            if bytes[index] >= 0x80 { return false }
+            index += 1
+        }
+        return true
     }
 
     /// A copy of `bytes` as protobuf-c's binary data.
