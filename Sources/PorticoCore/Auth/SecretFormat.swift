@@ -24,14 +24,28 @@ public enum SecretFormat {
     /// Splits a presented secret into prefix and id; nil when it is not one of ours. Allocates nothing
     /// (a check by token runs it on every call).
     static func parse(_ secret: String) -> (prefix: Substring, id: UInt64)? {
-        let utf8 = secret.utf8
         let separator = UInt8(ascii: "_")
-        guard let first = utf8.firstIndex(of: separator),
-              let second = utf8[utf8.index(after: first)...].firstIndex(of: separator),
-              utf8[utf8.index(after: second)...].count == 43,
-              let id = UInt64(secret[utf8.index(after: first)..<second])
-        else { return nil }
-        return (secret[..<first], id)
+        var contiguous = secret
+        // One pass over the bytes: the prefix up to the first "_", decimal digits up to the second,
+        // then exactly 43 characters.
+        let parsed: (prefixBytes: Int, id: UInt64)? = contiguous.withUTF8 { bytes in
+            guard let first = bytes.firstIndex(of: separator) else { return nil }
+            var index = first + 1
+            var id: UInt64 = 0
+            while index < bytes.count, bytes[index] != separator {
+                let digit = bytes[index] &- UInt8(ascii: "0")
+                guard digit < 10 else { return nil }
+                let (times, overflowed) = id.multipliedReportingOverflow(by: 10)
+                let (sum, carried) = times.addingReportingOverflow(UInt64(digit))
+                guard !overflowed, !carried else { return nil }
+                id = sum
+                index += 1
+            }
+            guard index > first + 1, index < bytes.count, bytes.count - index - 1 == 43 else { return nil }
+            return (first, id)
+        }
+        guard let parsed else { return nil }
+        return (secret[..<secret.utf8.index(secret.utf8.startIndex, offsetBy: parsed.prefixBytes)], parsed.id)
     }
 
     /// Base64url without padding (RFC 4648 §5).

@@ -15,6 +15,18 @@ struct SecretTests {
         #expect(parsed.prefix == "ptk" && parsed.id == 42)
     }
 
+    @Test("parse takes prefix_digits_43 characters and nothing else")
+    func parseShapes() {
+        let tail = String(repeating: "A", count: 43)
+        #expect(SecretFormat.parse("ptk_7_" + tail).map { [String($0.prefix), String($0.id)] } == ["ptk", "7"])
+        #expect(SecretFormat.parse("psk_18446744073709551615_" + tail)?.id == UInt64.max)
+        #expect(SecretFormat.parse("_5_" + tail).map { String($0.prefix) } == "")
+        for bad in ["ptk__" + tail, "ptk_18446744073709551616_" + tail, "ptk_1a_" + tail, "ptk_-1_" + tail, "ptk_+1_" + tail,
+                    "ptk_1_" + tail.dropLast(), "ptk_1_" + tail + "A", "ptk_1" + tail, "ptk1_" + tail, "", "ptk_1_"] {
+            #expect(SecretFormat.parse(bad) == nil, "\(bad)")
+        }
+    }
+
     @Test("base64url matches RFC 4648 vectors")
     func base64() {
         #expect(SecretFormat.base64URL(Array("foobar".utf8)) == "Zm9vYmFy")
