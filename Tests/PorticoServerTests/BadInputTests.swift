@@ -23,6 +23,20 @@ struct BadInputTests {
             ((try? frames(in: $0).count) ?? 0) >= 3
         }
         #expect(try frames(in: first).map(\.header.callID) == [1, 2, 3])
+        // A large frame (a batch of 500 checks) between two pings, arriving 100 bytes at a time.
+        let batch = BatchCheckPermissionsRequest(checks: (1...500).map { CheckItem(assetID: UInt64($0), task: .analyze, subject: .personID(UInt64($0))) })
+        let large = try requestBytes(callID: 1, method: UInt32(Method.ping.rawValue), body: PingRequest())
+            + requestBytes(callID: 2, method: UInt32(Method.batchCheckPermissions.rawValue), credential: server.operatorKey, body: batch)
+            + requestBytes(callID: 3, method: UInt32(Method.ping.rawValue), body: PingRequest())
+        #expect(large.count > 4000)
+        let pieces = Array(repeating: 100, count: large.count / 100 + 10)
+        let answered = try await RawConnection.connect(port: server.port).exchange(WirePreface.bytes + large, inPieces: pieces, limit: .seconds(10)) {
+            ((try? frames(in: $0).count) ?? 0) >= 3
+        }
+        let answers = try frames(in: answered)
+        #expect(answers.map(\.header.callID) == [1, 2, 3])
+        #expect(answers.allSatisfy { $0.header.statusCode == .ok })
+        #expect(try BatchCheckPermissionsResponse(decoding: answers[1].body, arena: WireArena()).results.count == 500)
         for round in 0..<3 {
             // Pings and checks of different sizes back to back, cut at random places (1 to 40 bytes).
             var bytes = WirePreface.bytes

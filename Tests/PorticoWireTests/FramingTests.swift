@@ -56,6 +56,15 @@ struct FramingTests {
             #expect(behind.readBytes(length: 2) == [9, 9])
             #expect(behind == generic, "call id \(callID) behind other bytes")
         }
+        // The longest header (a 10-byte call id) into a buffer with exactly 20 bytes to spare: it grows.
+        var tight = ByteBufferAllocator().buffer(capacity: 64)
+        tight.writeBytes(Array(repeating: UInt8(7), count: tight.capacity - 20))
+        #expect(tight.writableBytes == 20)
+        let before = tight.readableBytes
+        try Frame.writeResponse(callID: UInt64.max, message: message, into: &tight, arena: arena)
+        var longest = ByteBuffer()
+        try Frame.write(header: .response(callID: UInt64.max), message: message, into: &longest, arena: arena)
+        #expect(tight.getSlice(at: before, length: tight.readableBytes - before) == longest)
         // Too large for the limit: refused, and the buffer is left as it was.
         var small = ByteBuffer(bytes: [1, 2, 3])
         #expect(throws: WireError.self) {

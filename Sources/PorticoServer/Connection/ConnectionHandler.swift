@@ -63,6 +63,7 @@ final class ConnectionHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard self.state != .closed else { return }
         var bytes = Self.unwrapInboundIn(data)
+        var bytesAreCumulation = false
         do {
             // A frame split across reads: complete it from the new bytes and answer it, then read the
             // rest in place. Only the split frame's bytes are ever copied.
@@ -78,9 +79,10 @@ final class ConnectionHandler: ChannelInboundHandler {
                 }
                 if partial.readableBytes > 0 {
                     // Not whole yet (only its length prefix, or the new bytes fall short): read on
-                    // from everything so far.
+                    // from everything so far, in the buffer that already holds it.
                     partial.writeBuffer(&bytes)
                     bytes = partial
+                    bytesAreCumulation = true
                 }
             }
             while self.state != .closed, let frame = try self.decoder.nextFrame(from: &bytes) {
@@ -93,7 +95,14 @@ final class ConnectionHandler: ChannelInboundHandler {
             self.protocolViolation(context: context, WireError.invalidArgumentFrame("\(error)"))
             return
         }
-        if bytes.readableBytes > 0 {
+        guard bytes.readableBytes > 0 else { return }
+        if bytesAreCumulation {
+            // Our own buffer: keep it (appending to it grows it geometrically), dropping what was read,
+            // so a large frame arriving in many small reads is copied once, not once per read.
+            bytes.discardReadBytes()
+            self.cumulation = bytes
+        } else {
+            // The tail of NIO's read buffer: copy just the tail, and let NIO reuse its buffer.
             var partial = context.channel.allocator.buffer(capacity: max(bytes.readableBytes, 256))
             partial.writeBuffer(&bytes)
             self.cumulation = partial

@@ -59,7 +59,8 @@ public struct Frame: Hashable, Sendable {
         do {
             // The prefix and header in one reservation of the buffer: each separate ByteBuffer write
             // costs a uniqueness and exclusivity check, which on this path is most of the cost.
-            buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 8 + 12) { raw in
+            // 8 bytes of lengths, kind (2), call_id's tag (1) and its varint (at most 10).
+            buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 8 + 2 + 1 + 10) { raw in
                 // Lengths are patched below; kind (1) = RESPONSE (2); call_id (2), omitted when 0 as
                 // proto3 omits defaults.
                 raw.storeBytes(of: 0, toByteOffset: 0, as: UInt64.self)
