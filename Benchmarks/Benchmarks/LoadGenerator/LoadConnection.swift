@@ -278,15 +278,6 @@ func varintSize(_ value: UInt64) -> Int {
     value == 0 ? 1 : (64 - value.leadingZeroBitCount + 6) / 7
 }
 
-func writeVarint(_ value: UInt64, to buffer: inout ByteBuffer) {
-    var value = value
-    while value >= 0x80 {
-        buffer.writeInteger(UInt8(truncatingIfNeeded: value) | 0x80)
-        value >>= 7
-    }
-    buffer.writeInteger(UInt8(value))
-}
-
 func appendVarint(_ value: UInt64, to bytes: inout [UInt8]) {
     var value = value
     while value >= 0x80 {

@@ -73,9 +73,7 @@ final class ConnectionHandler: ChannelInboundHandler {
                 if missing > 0, missing <= bytes.readableBytes {
                     var completion = bytes.readSlice(length: missing)!
                     partial.writeBuffer(&completion)
-                    while self.state != .closed, let frame = try self.decoder.nextFrame(from: &partial) {
-                        self.handle(frame, context: context)
-                    }
+                    try self.handleFrames(in: &partial, context: context)
                 }
                 if partial.readableBytes > 0 {
                     // Not whole yet (only its length prefix, or the new bytes fall short): read on
@@ -85,9 +83,7 @@ final class ConnectionHandler: ChannelInboundHandler {
                     bytesAreCumulation = true
                 }
             }
-            while self.state != .closed, let frame = try self.decoder.nextFrame(from: &bytes) {
-                self.handle(frame, context: context)
-            }
+            try self.handleFrames(in: &bytes, context: context)
         } catch let error as WireError {
             self.protocolViolation(context: context, error)
             return
@@ -106,6 +102,13 @@ final class ConnectionHandler: ChannelInboundHandler {
             var partial = context.channel.allocator.buffer(capacity: max(bytes.readableBytes, 256))
             partial.writeBuffer(&bytes)
             self.cumulation = partial
+        }
+    }
+
+    /// Answers every whole frame at the front of `buffer`, consuming them.
+    private func handleFrames(in buffer: inout ByteBuffer, context: ChannelHandlerContext) throws {
+        while self.state != .closed, let frame = try self.decoder.nextFrame(from: &buffer) {
+            self.handle(frame, context: context)
         }
     }
 

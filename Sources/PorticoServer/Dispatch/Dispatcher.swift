@@ -68,21 +68,21 @@ struct Dispatcher: CallDispatching {
         let caller: Caller
         if let last = responder.lastCaller, head.credential == responder.lastCredential {
             caller = last
-        } else if let known = responder.callers[head.credential] {
-            caller = known
-            responder.lastCredential = head.credential
-            responder.lastCaller = known
         } else {
-            if head.credential.hasPrefix(OperatorKey.prefix) {
-                guard SecretDigest(of: head.credential).constantTimeEquals(self.operatorKey) else {
-                    throw CallFailure(.unauthenticated, "credential is not valid", reason: "TOKEN_INVALID", metaCode: 190, metaSubcode: 467)
-                }
-                caller = .operator
+            if let known = responder.callers[head.credential] {
+                caller = known
             } else {
-                caller = try self.portico.authenticate(head.credential)
+                if head.credential.hasPrefix(OperatorKey.prefix) {
+                    guard SecretDigest(of: head.credential).constantTimeEquals(self.operatorKey) else {
+                        throw CallFailure(.unauthenticated, "credential is not valid", reason: "TOKEN_INVALID", metaCode: 190, metaSubcode: 467)
+                    }
+                    caller = .operator
+                } else {
+                    caller = try self.portico.authenticate(head.credential)
+                }
+                if responder.callers.count >= 64 { responder.callers.removeAll(keepingCapacity: true) }
+                responder.callers[head.credential] = caller
             }
-            if responder.callers.count >= 64 { responder.callers.removeAll(keepingCapacity: true) }
-            responder.callers[head.credential] = caller
             responder.lastCredential = head.credential
             responder.lastCaller = caller
         }

@@ -80,19 +80,7 @@ public struct Frame: Hashable, Sendable {
             }
             let headerBytes = buffer.writerIndex - start - Self.prefixBytes
             try message.encode(into: &buffer, arena: arena)
-            let frameBytes = buffer.writerIndex - start
-            guard frameBytes <= maxBytes else {
-                throw WireError(
-                    code: .resourceExhausted,
-                    reason: "FRAME_TOO_LARGE",
-                    message: "a frame of \(frameBytes) bytes exceeds the limit of \(maxBytes) bytes"
-                )
-            }
-            let offset = start - buffer.readerIndex
-            buffer.withUnsafeMutableReadableBytes { raw in
-                raw.storeBytes(of: UInt32(frameBytes - 4).bigEndian, toByteOffset: offset, as: UInt32.self)
-                raw.storeBytes(of: UInt32(headerBytes).bigEndian, toByteOffset: offset + 4, as: UInt32.self)
-            }
+            try Self.seal(&buffer, start: start, headerBytes: headerBytes, maxBytes: maxBytes)
         } catch {
             buffer.moveWriterIndex(to: start)
             throw error
@@ -113,19 +101,29 @@ public struct Frame: Hashable, Sendable {
             try header.encode(into: &buffer, arena: arena)
             let headerBytes = buffer.writerIndex - start - Self.prefixBytes
             try body(&buffer)
-            let frameBytes = buffer.writerIndex - start
-            guard frameBytes <= maxBytes else {
-                throw WireError(
-                    code: .resourceExhausted,
-                    reason: "FRAME_TOO_LARGE",
-                    message: "a frame of \(frameBytes) bytes exceeds the limit of \(maxBytes) bytes"
-                )
-            }
-            buffer.setInteger(UInt32(frameBytes - 4), at: start)
-            buffer.setInteger(UInt32(headerBytes), at: start + 4)
+            try Self.seal(&buffer, start: start, headerBytes: headerBytes, maxBytes: maxBytes)
         } catch {
             buffer.moveWriterIndex(to: start)
             throw error
+        }
+    }
+
+    /// Ends a frame written from `start`: refuses it when larger than `maxBytes`, else fills in its two
+    /// length words (in one access to the buffer). The caller rolls the buffer back on a throw.
+    @usableFromInline
+    static func seal(_ buffer: inout ByteBuffer, start: Int, headerBytes: Int, maxBytes: Int) throws {
+        let frameBytes = buffer.writerIndex - start
+        guard frameBytes <= maxBytes else {
+            throw WireError(
+                code: .resourceExhausted,
+                reason: "FRAME_TOO_LARGE",
+                message: "a frame of \(frameBytes) bytes exceeds the limit of \(maxBytes) bytes"
+            )
+        }
+        let offset = start - buffer.readerIndex
+        buffer.withUnsafeMutableReadableBytes { raw in
+            raw.storeBytes(of: UInt32(frameBytes - 4).bigEndian, toByteOffset: offset, as: UInt32.self)
+            raw.storeBytes(of: UInt32(headerBytes).bigEndian, toByteOffset: offset + 4, as: UInt32.self)
         }
     }
 }
