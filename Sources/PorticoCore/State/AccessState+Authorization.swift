@@ -1,6 +1,6 @@
 import HashTreeCollections
 
-/// "Who may call what" (MODEL.md, last table), decided against one state.
+/// "Who may call what" (docs/model.md), decided against one state.
 extension AccessState {
     /// The token behind a system-user caller, if it is still usable at `now`.
     /// - Throws: UNAUTHENTICATED (Meta 190/467 invalid or revoked, 190/463 expired).
