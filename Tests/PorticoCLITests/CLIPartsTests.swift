@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import PorticoWire
 import Testing
 
@@ -24,6 +25,14 @@ struct CLIPartsTests {
         #expect(try PorticoEnvironment.port("PORTICO_PORT", in: ["PORTICO_PORT": "8080"]) == 8080)
         for bad in ["abc", "", "-1", "65536", "80 "] {
             #expect(throws: ValidationError.self, "\(bad)") { try PorticoEnvironment.port("PORTICO_PORT", in: ["PORTICO_PORT": bad]) }
+        }
+    }
+
+    @Test("the README's table lists every environment variable portico reads, with its flag")
+    func readmeListsEveryVariable() throws {
+        let readme = try String(contentsOf: Locations.repository.appendingPathComponent("README.md"), encoding: .utf8)
+        for variable in PorticoEnvironment.server + PorticoEnvironment.client {
+            #expect(readme.contains("| `\(variable.name)` | `\(variable.flag)` |"), "README.md lacks \(variable.name)")
         }
     }
 
