@@ -1,12 +1,13 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import NIOCore
 import NIOPosix
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// Socket errors in words, for messages a person reads: `connection refused` rather than
 /// `Connection errors: SingleConnectionFailure(target: [IPv4]127.0.0.1/127.0.0.1:7700, error: …)`.

@@ -39,14 +39,18 @@ enum PorticoEnvironment {
     }
 
     /// The variable's value; nil when it is unset. Set but empty is a usage error, as `--port ""` is.
-    static func string(_ name: String, in environment: [String: String] = ProcessInfo.processInfo.environment) throws -> String? {
+    static func string(_ name: String, in environment: [String: String] = ProcessInfo.processInfo.environment) throws
+        -> String?
+    {
         guard let value = environment[name] else { return nil }
         guard !value.isEmpty else { throw ValidationError("\(name) is set but empty; unset it or give it a value") }
         return value
     }
 
     /// A TCP port from the variable, 0 to 65535.
-    static func port(_ name: String, in environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Int? {
+    static func port(_ name: String, in environment: [String: String] = ProcessInfo.processInfo.environment) throws
+        -> Int?
+    {
         guard let text = try Self.string(name, in: environment) else { return nil }
         guard let port = Int(text), (0...65535).contains(port) else {
             throw ValidationError("\(name)=\(text) is not a TCP port (0 to 65535)")

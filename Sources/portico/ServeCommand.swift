@@ -107,7 +107,9 @@ struct ServeCommand: AsyncParsableCommand {
         self.logLevelFlag = try self.logLevelFlag ?? PorticoEnvironment.string("PORTICO_LOG_LEVEL")
 
         guard !self.host.isEmpty else { throw ValidationError("--host must not be empty") }
-        guard (0...65535).contains(self.port) else { throw ValidationError("--port must be 0 to 65535, not \(self.port)") }
+        guard (0...65535).contains(self.port) else {
+            throw ValidationError("--port must be 0 to 65535, not \(self.port)")
+        }
         guard !self.dataDirectory.isEmpty else { throw ValidationError("--data-dir must not be empty") }
         if let key = self.operatorKey {
             guard key.hasPrefix(OperatorKey.prefix), key.count >= 36 else {
@@ -121,7 +123,8 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("--max-connections and --max-calls-in-flight must be positive")
         }
         guard self.idleTimeout > 0, self.slowClientTimeout > 0, self.shutdownGrace >= 0 else {
-            throw ValidationError("--idle-timeout and --slow-client-timeout must be positive, --shutdown-grace not negative")
+            throw ValidationError(
+                "--idle-timeout and --slow-client-timeout must be positive, --shutdown-grace not negative")
         }
         if let threads = self.threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         guard Logger.Level(rawValue: self.logLevel) != nil else {

@@ -17,17 +17,21 @@ struct CLIFailureTests {
         #expect(outcome.stdout == PorticoServer.version + "\n")
     }
 
-    @Test("nothing listening: one line naming the address, the cause and the likely fix; exit 1", arguments: [
-        ["ping"], ["server-info"], ["portfolio", "list", "--credential", "pok_x"],
-    ])
+    @Test(
+        "nothing listening: one line naming the address, the cause and the likely fix; exit 1",
+        arguments: [
+            ["ping"], ["server-info"], ["portfolio", "list", "--credential", "pok_x"],
+        ])
     func connectionRefused(_ arguments: [String]) async throws {
         let port = try Program.freePort()
         let outcome = try await Self.portico(arguments + ["--address", "127.0.0.1:\(port)"])
         #expect(outcome.status == 1, "\(outcome)")
         #expect(outcome.stdout.isEmpty)
-        #expect(outcome.stderrLines == [
-            "portico: cannot connect to 127.0.0.1:\(port): connection refused — is `portico serve` running at 127.0.0.1:\(port)?"
-        ])
+        #expect(
+            outcome.stderrLines == [
+                "portico: cannot connect to 127.0.0.1:\(port): connection refused — "
+                    + "is `portico serve` running at 127.0.0.1:\(port)?"
+            ])
     }
 
     @Test("no credential anywhere: the line names --credential, PORTICO_CREDENTIAL and the operator.key it looked for")
@@ -43,10 +47,12 @@ struct CLIFailureTests {
         #expect(line.contains(empty.file("operator.key")))
     }
 
-    @Test("a usage error exits 64 with the subcommand's usage", arguments: [
-        ["portfolio", "create"], ["check", "--asset", "1", "--task", "bogus", "--person", "1"], ["no-such-command"],
-        ["asset", "get", "--id", "x"], ["ping", "--address", "localhost"], ["wait-ready", "--timeout", "-1"],
-    ])
+    @Test(
+        "a usage error exits 64 with the subcommand's usage",
+        arguments: [
+            ["portfolio", "create"], ["check", "--asset", "1", "--task", "bogus", "--person", "1"], ["no-such-command"],
+            ["asset", "get", "--id", "x"], ["ping", "--address", "localhost"], ["wait-ready", "--timeout", "-1"],
+        ])
     func usage(_ arguments: [String]) async throws {
         let outcome = try await Self.portico(arguments)
         #expect(outcome.status == 64, "\(outcome)")
@@ -54,19 +60,22 @@ struct CLIFailureTests {
         #expect(outcome.stderr.contains("Usage: portico"))
     }
 
-    @Test("environment variables are validated like flags", arguments: [
-        (["serve"], "PORTICO_PORT", "abc", "PORTICO_PORT=abc is not a TCP port (0 to 65535)"),
-        (["serve"], "PORTICO_PORT", "70000", "PORTICO_PORT=70000 is not a TCP port (0 to 65535)"),
-        (["serve"], "PORTICO_LOG_LEVEL", "loud", "unknown log level 'loud'"),
-        (["serve"], "PORTICO_OPERATOR_KEY", "secret", "must start with pok_"),
-        (["serve"], "PORTICO_HOST", "", "PORTICO_HOST is set but empty"),
-        (["ping"], "PORTICO_ADDRESS", "127.0.0.1", "PORTICO_ADDRESS must be HOST:PORT"),
-        (["ping"], "PORTICO_ADDRESS", "127.0.0.1:http", "PORTICO_ADDRESS must be HOST:PORT"),
-    ])
+    @Test(
+        "environment variables are validated like flags",
+        arguments: [
+            (["serve"], "PORTICO_PORT", "abc", "PORTICO_PORT=abc is not a TCP port (0 to 65535)"),
+            (["serve"], "PORTICO_PORT", "70000", "PORTICO_PORT=70000 is not a TCP port (0 to 65535)"),
+            (["serve"], "PORTICO_LOG_LEVEL", "loud", "unknown log level 'loud'"),
+            (["serve"], "PORTICO_OPERATOR_KEY", "secret", "must start with pok_"),
+            (["serve"], "PORTICO_HOST", "", "PORTICO_HOST is set but empty"),
+            (["ping"], "PORTICO_ADDRESS", "127.0.0.1", "PORTICO_ADDRESS must be HOST:PORT"),
+            (["ping"], "PORTICO_ADDRESS", "127.0.0.1:http", "PORTICO_ADDRESS must be HOST:PORT"),
+        ])
     func environment(_ arguments: [String], _ name: String, _ value: String, _ message: String) async throws {
         let data = try Scratch("env")
-        let outcome = try await Self.portico(arguments + (arguments == ["serve"] ? ["--data-dir", data.path] : []),
-                                             environment: [name: value])
+        let outcome = try await Self.portico(
+            arguments + (arguments == ["serve"] ? ["--data-dir", data.path] : []),
+            environment: [name: value])
         #expect(outcome.status == 64, "\(outcome)")
         #expect(outcome.stderr.contains(message), "\(outcome)")
     }
@@ -103,21 +112,27 @@ struct CLIFailureTests {
         let port = try Program.freePort()
         let outcome = try await Self.portico(["wait-ready", "--address", "127.0.0.1:\(port)", "--timeout", "0.5"])
         #expect(outcome.status == 1)
-        #expect(outcome.stderrLines == [
-            "portico: 127.0.0.1:\(port) did not answer within 0.5 s; last: cannot connect to 127.0.0.1:\(port): "
-                + "connection refused — is `portico serve` running at 127.0.0.1:\(port)?"
-        ])
+        #expect(
+            outcome.stderrLines == [
+                "portico: 127.0.0.1:\(port) did not answer within 0.5 s; last: cannot connect to 127.0.0.1:\(port): "
+                    + "connection refused — is `portico serve` running at 127.0.0.1:\(port)?"
+            ])
     }
 
     @Test("--help documents every exit status and every environment variable")
     func help() async throws {
         let root = try await Self.portico(["--help"])
         #expect(root.status == 0)
-        for needle in ["EXIT STATUS", "  0 ", "  1 ", "  3 ", "  64 ", "PORTICO_ADDRESS", "PORTICO_CREDENTIAL", "PORTICO_DATA_DIR"] {
+        for needle in [
+            "EXIT STATUS", "  0 ", "  1 ", "  3 ", "  64 ", "PORTICO_ADDRESS", "PORTICO_CREDENTIAL", "PORTICO_DATA_DIR",
+        ] {
             #expect(root.stdout.contains(needle), "portico --help lacks \(needle)")
         }
         let serve = try await Self.portico(["serve", "--help"])
-        for name in ["PORTICO_HOST", "PORTICO_PORT", "PORTICO_DATA_DIR", "PORTICO_OPERATOR_KEY", "PORTICO_LOG_LEVEL", "EXIT STATUS"] {
+        for name in [
+            "PORTICO_HOST", "PORTICO_PORT", "PORTICO_DATA_DIR", "PORTICO_OPERATOR_KEY", "PORTICO_LOG_LEVEL",
+            "EXIT STATUS",
+        ] {
             #expect(serve.stdout.contains(name), "portico serve --help lacks \(name)")
         }
         let check = try await Self.portico(["check", "--help"])

@@ -24,7 +24,9 @@ struct CLIPartsTests {
         #expect(try PorticoEnvironment.port("PORTICO_PORT", in: [:]) == nil)
         #expect(try PorticoEnvironment.port("PORTICO_PORT", in: ["PORTICO_PORT": "8080"]) == 8080)
         for bad in ["abc", "", "-1", "65536", "80 "] {
-            #expect(throws: ValidationError.self, "\(bad)") { try PorticoEnvironment.port("PORTICO_PORT", in: ["PORTICO_PORT": bad]) }
+            #expect(throws: ValidationError.self, "\(bad)") {
+                try PorticoEnvironment.port("PORTICO_PORT", in: ["PORTICO_PORT": bad])
+            }
         }
     }
 
@@ -42,9 +44,13 @@ struct CLIPartsTests {
         #expect(token.item == CheckItem(assetID: 9, task: .analyze, subject: .token("ptk_4_c2VjcmV0")))
         #expect(token.subjectText == "token:ptk_4_…")
         #expect(!token.text.contains("c2VjcmV0"))
-        #expect(try BatchCheckLine(parsing: "  person:7\tasset:5   MANAGE ").item == CheckItem(assetID: 5, task: .manage, subject: .personID(7)))
-        for bad in ["person:7 asset:5", "person:x asset:5 MANAGE", "user:7 asset:5 MANAGE", "person:7 5 MANAGE",
-                    "person:7 asset:5 FLY", "person:7 asset:5 MANAGE extra"] {
+        #expect(
+            try BatchCheckLine(parsing: "  person:7\tasset:5   MANAGE ").item
+                == CheckItem(assetID: 5, task: .manage, subject: .personID(7)))
+        for bad in [
+            "person:7 asset:5", "person:x asset:5 MANAGE", "user:7 asset:5 MANAGE", "person:7 5 MANAGE",
+            "person:7 asset:5 FLY", "person:7 asset:5 MANAGE extra",
+        ] {
             #expect(throws: CommandFailure.self, "\(bad)") { try BatchCheckLine(parsing: bad) }
         }
     }

@@ -28,9 +28,13 @@ struct CLIServerTests {
         let allowed = try await server.portico(["check", "--system-user", "5", "--asset", "4", "--task", "analyze"])
         #expect(allowed.status == 0, "\(allowed)")
         #expect(allowed.stdout.hasPrefix("allowed: yes\nreason: ASSIGNED\n"))
-        let denied = try await server.portico(["check", "--system-user", "5", "--asset", "4", "--task", "MANAGE", "--explain"])
+        let denied = try await server.portico([
+            "check", "--system-user", "5", "--asset", "4", "--task", "MANAGE", "--explain",
+        ])
         #expect(denied.status == 3)
-        #expect(denied.stdout.contains("ASSIGNMENT        no      assignment [ADVERTISE] grants [ADVERTISE,DRAFT,ANALYZE], not MANAGE"))
+        #expect(
+            denied.stdout.contains(
+                "ASSIGNMENT        no      assignment [ADVERTISE] grants [ADVERTISE,DRAFT,ANALYZE], not MANAGE"))
         let batch = try await server.portico([
             "batch-check", "--check", "system-user:5 asset:4 ANALYZE", "--check", "system-user:3 asset:4 MANAGE",
         ])
@@ -38,13 +42,18 @@ struct CLIServerTests {
         #expect(batch.stdout.contains("system-user:5  4      ANALYZE  yes      ASSIGNED"))
         let file = try Scratch("batch")
         let checks = file.file("checks.txt")
-        try "# who may manage?\nsystem-user:5 asset:4 MANAGE\n\nperson:99 asset:4 ANALYZE\n".write(toFile: checks, atomically: true, encoding: .utf8)
+        try "# who may manage?\nsystem-user:5 asset:4 MANAGE\n\nperson:99 asset:4 ANALYZE\n".write(
+            toFile: checks, atomically: true, encoding: .utf8)
         let fromFile = try await server.portico(["batch-check", "--file", checks, "--json"])
         #expect(fromFile.status == 3)
         let object = try JSONSerialization.jsonObject(with: Data(fromFile.stdout.utf8)) as? [String: Any]
         let results = try #require(object?["results"] as? [[String: Any]])
-        #expect(results.map { $0["reason"] as? String } == ["DECISION_REASON_TASK_NOT_GRANTED", "DECISION_REASON_PRINCIPAL_NOT_FOUND"])
-        try "system-user:5 asset:4 ANALYZE\nsystem-user:5 4 ANALYZE\n".write(toFile: checks, atomically: true, encoding: .utf8)
+        #expect(
+            results.map { $0["reason"] as? String } == [
+                "DECISION_REASON_TASK_NOT_GRANTED", "DECISION_REASON_PRINCIPAL_NOT_FOUND",
+            ])
+        try "system-user:5 asset:4 ANALYZE\nsystem-user:5 4 ANALYZE\n".write(
+            toFile: checks, atomically: true, encoding: .utf8)
         let malformed = try await server.portico(["batch-check", "--file", checks])
         #expect(malformed.status == 1)
         #expect(malformed.stderrLines == ["portico: \(checks), line 2: '4' is not an asset: asset:ID"])
@@ -57,7 +66,8 @@ struct CLIServerTests {
         let text = try await server.portico(["portfolio", "get", "--id", "99"])
         #expect(text.status == 1)
         #expect(text.stdout.isEmpty)
-        #expect(text.stderrLines == ["portico: NOT_FOUND: portfolio 99 does not exist (reason NOT_FOUND, Meta code 100)"])
+        #expect(
+            text.stderrLines == ["portico: NOT_FOUND: portfolio 99 does not exist (reason NOT_FOUND, Meta code 100)"])
         let json = try await server.portico(["portfolio", "get", "--id", "99", "--json"])
         #expect(json.status == 1)
         let report = try CLIFailureTests.report(json.stderr)
@@ -72,11 +82,14 @@ struct CLIServerTests {
         let server = try await Self.populated()
         let portfolio = try await server.portico(["portfolio", "get", "--id", "1"])
         #expect(portfolio.stdout.contains(#"name="Acme Corp""#), "\(portfolio)")
-        let token = try await server.portico(["token", "generate", "--system-user", "3", "--app", "2", "--scope", "ads_read"])
+        let token = try await server.portico([
+            "token", "generate", "--system-user", "3", "--app", "2", "--scope", "ads_read",
+        ])
         #expect(token.status == 0)
         #expect(token.stdout.contains("scopes=ads_read"))
         #expect(token.stdout.contains("expires_at_unix_micros=never"))
-        #expect(token.stdout.firstMatch(of: #/created_at_unix_micros=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ /#) != nil, "\(token)")
+        #expect(
+            token.stdout.firstMatch(of: #/created_at_unix_micros=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ /#) != nil, "\(token)")
         let asset = try await server.portico(["asset", "get", "--id", "4", "--json"])
         let object = try JSONSerialization.jsonObject(with: Data(asset.stdout.utf8)) as? [String: Any]
         let fields = try #require(object?["asset"] as? [String: Any])
@@ -94,7 +107,8 @@ struct CLIServerTests {
         let server = try await ServerProcess.start()
         let data = try Scratch("second")
         let second = try await Program.run(
-            try Locations.portico(), ["serve", "--store", "memory", "--port", "\(server.port)", "--data-dir", data.path],
+            try Locations.portico(),
+            ["serve", "--store", "memory", "--port", "\(server.port)", "--data-dir", data.path],
             limit: .seconds(60)
         )
         #expect(second.status == 1, "\(second)")

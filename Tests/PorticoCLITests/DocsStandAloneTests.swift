@@ -7,9 +7,12 @@ import Testing
 struct DocsStandAloneTests {
     /// README.md, docs/*.md and the proto files, whose comments cite the docs.
     static var pages: [String] {
-        let docs = (try? FileManager.default.contentsOfDirectory(atPath: Locations.repository.appendingPathComponent("docs").path)) ?? []
-        let protos = (try? FileManager.default.contentsOfDirectory(
-            atPath: Locations.repository.appendingPathComponent("proto/portico/v1").path)) ?? []
+        let docs =
+            (try? FileManager.default.contentsOfDirectory(
+                atPath: Locations.repository.appendingPathComponent("docs").path)) ?? []
+        let protos =
+            (try? FileManager.default.contentsOfDirectory(
+                atPath: Locations.repository.appendingPathComponent("proto/portico/v1").path)) ?? []
         return ["README.md", "docs/clients.md"] + docs.filter { $0.hasSuffix(".md") }.map { "docs/" + $0 }
             + protos.filter { $0.hasSuffix(".proto") }.map { "proto/portico/v1/" + $0 }
     }
@@ -41,12 +44,15 @@ struct DocsStandAloneTests {
             let path = cited.hasSuffix("/") ? String(cited.dropLast()) : cited
             // A glob or a placeholder is not a file, nor is what `make python-client` generates.
             if path.contains("*") || path.contains("<") || Self.generated.contains(path) { continue }
-            #expect(FileManager.default.fileExists(atPath: Locations.repository.appendingPathComponent(path).path),
-                    "\(page) cites \(cited), which does not exist")
+            #expect(
+                FileManager.default.fileExists(atPath: Locations.repository.appendingPathComponent(path).path),
+                "\(page) cites \(cited), which does not exist")
         }
     }
 
-    @Test("every section a page cites as (docs/page.md, \"Section\") is a heading of that page", arguments: Set(pages).sorted())
+    @Test(
+        "every section a page cites as (docs/page.md, \"Section\") is a heading of that page",
+        arguments: Set(pages).sorted())
     func citedSectionsExist(_ page: String) throws {
         let text = try Self.text(page)
         for match in text.matches(of: #/(docs/[a-z-]+\.md), "([^"]+)"/#) {
@@ -54,7 +60,9 @@ struct DocsStandAloneTests {
             let target = try Self.text(cited)
             let headings = target.split(separator: "\n").filter { $0.hasPrefix("#") }
                 .map { $0.drop { $0 == "#" }.trimmingCharacters(in: .whitespaces) }
-            #expect(headings.contains { $0.hasPrefix(section) }, "\(page) cites \(cited), \"\(section)\", which has no such heading")
+            #expect(
+                headings.contains { $0.hasPrefix(section) },
+                "\(page) cites \(cited), \"\(section)\", which has no such heading")
         }
     }
 }

@@ -49,18 +49,22 @@ struct DocsWalkthroughTests {
         // Terminal 2.
         let environment: [String: String?] = ["PORTICO_ADDRESS": "127.0.0.1:\(port)"]
         let commands = try page.block("commands", replacing: [("$PWD/.build/debug", products)])
-        let walk = try await Program.run(Self.bash, ["-c", Walkthrough.script(commands)], environment: environment,
-                                         in: here.url)
+        let walk = try await Program.run(
+            Self.bash, ["-c", Walkthrough.script(commands)], environment: environment,
+            in: here.url)
         #expect(walk.status == 3, "the last check is documented to deny with exit status 3: \(walk)")
         #expect(walk.stderr.isEmpty, "\(walk)")
-        #expect(Walkthrough.shows(walk.stdout, try page.block("output")), "the documented output is not what it prints: \(walk)")
+        #expect(
+            Walkthrough.shows(walk.stdout, try page.block("output")),
+            "the documented output is not what it prints: \(walk)")
 
         // The same terminal afterwards: its PATH holds portico now.
         let restorePort = try Program.freePort()
         let restore = try page.block("restore", replacing: [("7701", "\(restorePort)")])
         var path = environment
         path["PATH"] = products + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
-        let restored = try await Program.run(Self.bash, ["-c", Walkthrough.script(restore)], environment: path, in: here.url)
+        let restored = try await Program.run(
+            Self.bash, ["-c", Walkthrough.script(restore)], environment: path, in: here.url)
         #expect(restored.status == 0, "\(restored)")
         #expect(restored.stdout.contains(#""Acme""#), "the restored server does not list the portfolio: \(restored)")
         #expect(FileManager.default.fileExists(atPath: here.file("restored/operator.key")))
@@ -71,16 +75,23 @@ struct DocsWalkthroughTests {
         let page = try Walkthrough("docs/clients.md")
         let data = try Scratch("clients")
         let port = try Program.freePort()
-        let commands = try page.block("commands", replacing: [
-            (".build/debug", try Locations.products().path), ("7700", "\(port)"), ("./data", data.file("data")),
-        ])
+        let commands = try page.block(
+            "commands",
+            replacing: [
+                (".build/debug", try Locations.products().path), ("7700", "\(port)"), ("./data", data.file("data")),
+            ])
         let outcome = try await Program.run(
             Self.bash, ["-c", Walkthrough.script(commands)],
-            environment: ["SWIFTPM_FLAGS": "--ignore-lock", "PATH": "/usr/bin:" + (ProcessInfo.processInfo.environment["PATH"] ?? "/bin")],
+            environment: [
+                "SWIFTPM_FLAGS": "--ignore-lock",
+                "PATH": "/usr/bin:" + (ProcessInfo.processInfo.environment["PATH"] ?? "/bin"),
+            ],
             in: Locations.repository, limit: .seconds(900)
         )
         #expect(outcome.status == 0, "\(outcome)")
-        #expect(Walkthrough.shows(outcome.stdout, try page.block("output")), "the documented output is not what it prints: \(outcome)")
+        #expect(
+            Walkthrough.shows(outcome.stdout, try page.block("output")),
+            "the documented output is not what it prints: \(outcome)")
         #expect(outcome.stdout.contains("portico: ready"))
     }
 }

@@ -9,7 +9,8 @@ struct CallIDTests {
     @Test("call id 0 breaks the connection: GOAWAY INVALID_ARGUMENT, then the server closes it")
     func zeroClosesTheConnection() async throws {
         let server = try await TestServer.start()
-        let bytes = WirePreface.bytes + (try requestBytes(callID: 0, method: UInt32(Method.ping.rawValue), body: PingRequest()))
+        let bytes =
+            WirePreface.bytes + (try requestBytes(callID: 0, method: UInt32(Method.ping.rawValue), body: PingRequest()))
         let (reply, closed) = try await RawConnection.connect(port: server.port).exchange(bytes)
         #expect(closed)
         let answers = try frames(in: reply)
@@ -36,7 +37,8 @@ struct CallIDTests {
         #expect(answers.count == 3)
         let nines = answers.filter { $0.header.callID == 9 }
         #expect(nines.map(\.header.statusCode).sorted { $0.rawValue < $1.rawValue } == [.ok, .invalidArgument])
-        #expect(nines.first { $0.header.statusCode == .invalidArgument }?.header.errorDetail?.reason == "DUPLICATE_CALL_ID")
+        #expect(
+            nines.first { $0.header.statusCode == .invalidArgument }?.header.errorDetail?.reason == "DUPLICATE_CALL_ID")
         #expect(answers.contains { $0.header.callID == 10 && $0.header.statusCode == .ok })
         await server.stop()
     }

@@ -100,7 +100,8 @@ extension AccessState {
         let count = name.unicodeScalars.count
         guard count >= 1, count <= AccessState.maxNameCharacters else {
             throw PorticoError.invalid(
-                "a name must have 1 to \(AccessState.maxNameCharacters) characters, not \(count)", reason: "INVALID_NAME")
+                "a name must have 1 to \(AccessState.maxNameCharacters) characters, not \(count)",
+                reason: "INVALID_NAME")
         }
     }
 

@@ -9,7 +9,8 @@ struct AssetCommand: AsyncParsableCommand {
     )
 
     struct Add: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Add an asset to a portfolio; its id is in the answer.")
+        static let configuration = CommandConfiguration(
+            abstract: "Add an asset to a portfolio; its id is in the answer.")
         @OptionGroup var connection: ConnectionOptions
         @Option(help: "The owner portfolio's id.") var portfolio: UInt64
         @Option(help: "The asset's type.") var type: AssetType
@@ -54,7 +55,8 @@ struct AssetCommand: AsyncParsableCommand {
     }
 
     struct Remove: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Remove an asset; its assignments and shares go with it.")
+        static let configuration = CommandConfiguration(
+            abstract: "Remove an asset; its assignments and shares go with it.")
         @OptionGroup var connection: ConnectionOptions
         @Option(help: "The asset's id.") var id: UInt64
 
@@ -96,7 +98,8 @@ struct AssetCommand: AsyncParsableCommand {
     }
 
     struct Assignments: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the assignments of an asset, or of a principal.")
+        static let configuration = CommandConfiguration(
+            abstract: "List the assignments of an asset, or of a principal.")
         @OptionGroup var connection: ConnectionOptions
         @Option(help: "An asset's id: its assignments.") var asset: UInt64?
         @Option(help: "A person's id: its assignments.") var person: UInt64?
@@ -113,13 +116,15 @@ struct AssetCommand: AsyncParsableCommand {
             if let asset {
                 try await self.connection.call(
                     PorticoService.ListAssignmentsByAsset.self,
-                    ListAssignmentsByAssetRequest(assetID: asset, pageSize: self.page.pageSize, pageToken: self.page.pageToken)
+                    ListAssignmentsByAssetRequest(
+                        assetID: asset, pageSize: self.page.pageSize, pageToken: self.page.pageToken)
                 )
             } else {
                 let principal = PrincipalOptions.wire(person: self.person, systemUser: self.systemUser)
                 try await self.connection.call(
                     PorticoService.ListAssignmentsByPrincipal.self,
-                    ListAssignmentsByPrincipalRequest(principal: principal, pageSize: self.page.pageSize, pageToken: self.page.pageToken)
+                    ListAssignmentsByPrincipalRequest(
+                        principal: principal, pageSize: self.page.pageSize, pageToken: self.page.pageToken)
                 )
             }
         }

@@ -19,8 +19,10 @@ struct BatchCheckCommand: AsyncParsableCommand {
             """
     )
     @OptionGroup var connection: ConnectionOptions
-    @Option(name: .customLong("check"), help: ArgumentHelp(
-        "A check: SUBJECT asset:ID TASK, in one argument (quote it); repeat for several.", valueName: "check"))
+    @Option(
+        name: .customLong("check"),
+        help: ArgumentHelp(
+            "A check: SUBJECT asset:ID TASK, in one argument (quote it); repeat for several.", valueName: "check"))
     var checks: [BatchCheckLine] = []
     @Option(help: ArgumentHelp("A file of checks, one a line; - for standard input.", valueName: "file"))
     var file: String?
@@ -34,7 +36,8 @@ struct BatchCheckCommand: AsyncParsableCommand {
     func run() async throws {
         let lines = try self.checks + (self.file.map(BatchCheckLine.read) ?? [])
         guard !lines.isEmpty else { throw CommandFailure("\(self.file ?? "the file") holds no check") }
-        let request = BatchCheckPermissionsRequest(checks: lines.map(\.item), explain: self.explain, minRevision: self.minRevision)
+        let request = BatchCheckPermissionsRequest(
+            checks: lines.map(\.item), explain: self.explain, minRevision: self.minRevision)
         let response = try await self.connection.send(PorticoService.BatchCheckPermissions.self, request)
         if self.connection.json {
             self.connection.print(response)
@@ -47,10 +50,13 @@ struct BatchCheckCommand: AsyncParsableCommand {
     /// The revision, then one row a check; with explain, each check's steps after the table.
     static func text(_ lines: [BatchCheckLine], _ response: BatchCheckPermissionsResponse) -> String {
         let rows = zip(lines, response.results).map { line, result in
-            [line.subjectText, "\(line.item.assetID)", Render.shortName(line.item.task), Render.cell(result.allowed),
-             Render.shortName(result.reason)]
+            [
+                line.subjectText, "\(line.item.assetID)", Render.shortName(line.item.task), Render.cell(result.allowed),
+                Render.shortName(result.reason),
+            ]
         }
-        var text = "revision: \(response.revision)\nresults:\n"
+        var text =
+            "revision: \(response.revision)\nresults:\n"
             + Render.columns(["subject", "asset", "task", "allowed", "reason"], rows)
         for (index, (line, result)) in zip(lines, response.results).enumerated() where !result.explanation.isEmpty {
             text += "\nexplanation of check \(index + 1) (\(line.text)):\n" + Render.table(result.explanation)
@@ -75,7 +81,8 @@ struct BatchCheckLine: ExpressibleByArgument {
     init(parsing text: String) throws {
         let words = text.split(whereSeparator: \.isWhitespace).map(String.init)
         guard words.count == 3 else {
-            throw CommandFailure("'\(text)' is not SUBJECT asset:ID TASK (three words, e.g. system-user:6 asset:5 ANALYZE)")
+            throw CommandFailure(
+                "'\(text)' is not SUBJECT asset:ID TASK (three words, e.g. system-user:6 asset:5 ANALYZE)")
         }
         let subject = words[0]
         let item: CheckItem.Subject
@@ -97,7 +104,8 @@ struct BatchCheckLine: ExpressibleByArgument {
             throw CommandFailure("'\(words[1])' is not an asset: asset:ID")
         }
         guard let task = AssetTask(argument: words[2]) else {
-            throw CommandFailure("'\(words[2])' is not a task: one of \(AssetTask.allValueStrings.joined(separator: ", "))")
+            throw CommandFailure(
+                "'\(words[2])' is not a task: one of \(AssetTask.allValueStrings.joined(separator: ", "))")
         }
         self.item = CheckItem(assetID: asset, task: task, subject: item)
         self.text = [self.subjectText, words[1], words[2]].joined(separator: " ")
@@ -122,7 +130,9 @@ struct BatchCheckLine: ExpressibleByArgument {
             }
         }
         var lines: [BatchCheckLine] = []
-        for (number, line) in String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (number, line) in String(decoding: data, as: UTF8.self).split(
+            separator: "\n", omittingEmptySubsequences: false
+        ).enumerated() {
             let trimmed = line.trimmingCharacters(in: .whitespaces)
             if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
             do {

@@ -31,7 +31,9 @@ struct CheckCommand: AsyncParsableCommand {
 
     func run() async throws {
         let subject: CheckPermissionRequest.Subject =
-            if let person { .personID(person) } else if let systemUser { .systemUserID(systemUser) } else { .token(self.tokenSecret ?? "") }
+            if let person { .personID(person) } else if let systemUser { .systemUserID(systemUser) } else {
+                .token(self.tokenSecret ?? "")
+            }
         let request = CheckPermissionRequest(
             assetID: self.asset,
             task: self.task,
@@ -96,7 +98,8 @@ struct LookupCommand: AsyncParsableCommand {
 }
 
 struct AuditCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "audit", abstract: "List the changes after a revision.")
+    static let configuration = CommandConfiguration(
+        commandName: "audit", abstract: "List the changes after a revision.")
     @OptionGroup var connection: ConnectionOptions
     @Option(help: "Changes after this revision.") var after: UInt64 = 0
     @Option(help: "Only this portfolio's changes (an admin must name its own).") var portfolio: UInt64?

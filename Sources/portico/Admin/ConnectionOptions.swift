@@ -10,21 +10,26 @@ import PorticoWire
 struct ConnectionOptions: ParsableArguments {
     @OptionGroup var server: ServerAddressOptions
 
-    @Option(help: ArgumentHelp(
-        """
-        The credential: an operator key (pok_...), a service credential (psk_...) or a token (ptk_...). \
-        Default: PORTICO_CREDENTIAL, else the operator key in the data directory.
-        """,
-        valueName: "secret"))
+    @Option(
+        help: ArgumentHelp(
+            """
+            The credential: an operator key (pok_...), a service credential (psk_...) or a token (ptk_...). \
+            Default: PORTICO_CREDENTIAL, else the operator key in the data directory.
+            """,
+            valueName: "secret"))
     var credential: String?
 
-    @Option(name: .customLong("data-dir"), help: ArgumentHelp(
-        "The server's data directory, where its operator.key is. Default: PORTICO_DATA_DIR, else ./data.",
-        valueName: "directory"))
+    @Option(
+        name: .customLong("data-dir"),
+        help: ArgumentHelp(
+            "The server's data directory, where its operator.key is. Default: PORTICO_DATA_DIR, else ./data.",
+            valueName: "directory"))
     var dataDirectoryFlag: String?
 
-    @Option(name: .customLong("on-behalf-of"), help: ArgumentHelp(
-        "With a service credential: the id of the person to act for.", valueName: "person-id"))
+    @Option(
+        name: .customLong("on-behalf-of"),
+        help: ArgumentHelp(
+            "With a service credential: the id of the person to act for.", valueName: "person-id"))
     var onBehalfOf: UInt64?
 
     @Option(help: ArgumentHelp("Seconds to wait for the answer.", valueName: "seconds"))
@@ -79,7 +84,9 @@ struct ConnectionOptions: ParsableArguments {
     /// Calls `rpc` with `request` and returns the answer.
     /// - Parameter credential: false for the RPCs that need none (Ping, GetServerInfo).
     /// - Throws: `CommandFailure` with the server's status, or the reason it could not be reached.
-    func send<RPC: PorticoRPC>(_ rpc: RPC.Type, _ request: RPC.Request, credential: Bool = true) async throws -> RPC.Response {
+    func send<RPC: PorticoRPC>(_ rpc: RPC.Type, _ request: RPC.Request, credential: Bool = true) async throws
+        -> RPC.Response
+    {
         try await Self.send(
             rpc, request,
             to: self.endpoint,
@@ -105,7 +112,8 @@ struct ConnectionOptions: ParsableArguments {
             )
         )
         do {
-            let response = try await client.call(rpc, request, options: CallOptions(onBehalfOfPersonID: onBehalfOf, timeout: timeout))
+            let response = try await client.call(
+                rpc, request, options: CallOptions(onBehalfOfPersonID: onBehalfOf, timeout: timeout))
             await client.close()
             return response
         } catch {
@@ -127,8 +135,10 @@ struct ConnectionOptions: ParsableArguments {
 
 /// The server a command calls: `--address`, else `PORTICO_ADDRESS`, else 127.0.0.1:7700.
 struct ServerAddressOptions: ParsableArguments {
-    @Option(name: .customLong("address"), help: ArgumentHelp(
-        "The server, as HOST:PORT. Default: PORTICO_ADDRESS, else 127.0.0.1:7700.", valueName: "host:port"))
+    @Option(
+        name: .customLong("address"),
+        help: ArgumentHelp(
+            "The server, as HOST:PORT. Default: PORTICO_ADDRESS, else 127.0.0.1:7700.", valueName: "host:port"))
     var addressFlag: String?
 
     /// The server. `validate()` has checked the flag or variable already, so the fall-back is never taken.

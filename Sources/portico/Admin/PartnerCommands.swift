@@ -26,7 +26,8 @@ struct PartnerCommand: AsyncParsableCommand {
     }
 
     struct Remove: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "End a partnership: every share between the two goes.")
+        static let configuration = CommandConfiguration(
+            abstract: "End a partnership: every share between the two goes.")
         @OptionGroup var connection: ConnectionOptions
         @Option(help: "The portfolio that ends the partnership.") var portfolio: UInt64
         @Option(help: "The partner portfolio's id.") var partner: UInt64
@@ -48,20 +49,23 @@ struct PartnerCommand: AsyncParsableCommand {
         func run() async throws {
             try await self.connection.call(
                 PorticoService.ListPartners.self,
-                ListPartnersRequest(portfolioID: self.portfolio, pageSize: self.page.pageSize, pageToken: self.page.pageToken)
+                ListPartnersRequest(
+                    portfolioID: self.portfolio, pageSize: self.page.pageSize, pageToken: self.page.pageToken)
             )
         }
     }
 
     struct Share: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Share an asset with a partner, with the tasks it may use.")
+        static let configuration = CommandConfiguration(
+            abstract: "Share an asset with a partner, with the tasks it may use.")
         @OptionGroup var connection: ConnectionOptions
         @OptionGroup var share: ShareOptions
 
         func run() async throws {
             try await self.connection.call(
                 PorticoService.ShareAsset.self,
-                ShareAssetRequest(assetID: self.share.asset, partnerPortfolioID: self.share.partner, tasks: self.share.tasks)
+                ShareAssetRequest(
+                    assetID: self.share.asset, partnerPortfolioID: self.share.partner, tasks: self.share.tasks)
             )
         }
     }
@@ -74,7 +78,8 @@ struct PartnerCommand: AsyncParsableCommand {
         func run() async throws {
             try await self.connection.call(
                 PorticoService.UpdateShare.self,
-                UpdateShareRequest(assetID: self.share.asset, partnerPortfolioID: self.share.partner, tasks: self.share.tasks)
+                UpdateShareRequest(
+                    assetID: self.share.asset, partnerPortfolioID: self.share.partner, tasks: self.share.tasks)
             )
         }
     }
@@ -102,7 +107,8 @@ struct PartnerCommand: AsyncParsableCommand {
         func run() async throws {
             try await self.connection.call(
                 PorticoService.ListShares.self,
-                ListSharesRequest(portfolioID: self.portfolio, pageSize: self.page.pageSize, pageToken: self.page.pageToken)
+                ListSharesRequest(
+                    portfolioID: self.portfolio, pageSize: self.page.pageSize, pageToken: self.page.pageToken)
             )
         }
     }
@@ -153,7 +159,8 @@ struct PartnerCommand: AsyncParsableCommand {
     }
 
     struct Requests: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the share requests a portfolio made or received.")
+        static let configuration = CommandConfiguration(
+            abstract: "List the share requests a portfolio made or received.")
         @OptionGroup var connection: ConnectionOptions
         @Option(help: "The portfolio's id.") var portfolio: UInt64
         @Option(help: "Only requests in this state.") var state: ShareRequestState?
@@ -177,5 +184,6 @@ struct PartnerCommand: AsyncParsableCommand {
 struct ShareOptions: ParsableArguments {
     @Option(help: "The asset's id.") var asset: UInt64
     @Option(help: "The partner portfolio's id.") var partner: UInt64
-    @Option(name: .customLong("task"), help: "A task the partner may be given; repeat for several.") var tasks: [AssetTask]
+    @Option(name: .customLong("task"), help: "A task the partner may be given; repeat for several.") var tasks:
+        [AssetTask]
 }

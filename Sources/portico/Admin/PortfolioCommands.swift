@@ -84,12 +84,14 @@ struct ServiceCredentialCommand: AsyncParsableCommand {
     )
 
     struct Create: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Issue a service credential; its secret is shown once.")
+        static let configuration = CommandConfiguration(
+            abstract: "Issue a service credential; its secret is shown once.")
         @OptionGroup var connection: ConnectionOptions
         @Option(help: "What the credential is for: 1 to 200 characters.") var name: String
 
         func run() async throws {
-            try await self.connection.call(PorticoService.CreateServiceCredential.self, CreateServiceCredentialRequest(name: self.name))
+            try await self.connection.call(
+                PorticoService.CreateServiceCredential.self, CreateServiceCredentialRequest(name: self.name))
         }
     }
 

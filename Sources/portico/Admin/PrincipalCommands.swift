@@ -16,7 +16,8 @@ struct PersonCommand: AsyncParsableCommand {
         func run() async throws {
             try await self.connection.call(
                 PorticoService.AddPerson.self,
-                AddPersonRequest(portfolioID: self.principal.portfolio, name: self.principal.name, role: self.principal.role)
+                AddPersonRequest(
+                    portfolioID: self.principal.portfolio, name: self.principal.name, role: self.principal.role)
             )
         }
     }
@@ -40,7 +41,8 @@ struct PersonCommand: AsyncParsableCommand {
         func run() async throws {
             try await self.connection.call(
                 PorticoService.ListPeople.self,
-                ListPeopleRequest(portfolioID: self.portfolio, pageSize: self.page.pageSize, pageToken: self.page.pageToken)
+                ListPeopleRequest(
+                    portfolioID: self.portfolio, pageSize: self.page.pageSize, pageToken: self.page.pageToken)
             )
         }
     }
@@ -87,7 +89,8 @@ struct SystemUserCommand: AsyncParsableCommand {
         func run() async throws {
             try await self.connection.call(
                 PorticoService.CreateSystemUser.self,
-                CreateSystemUserRequest(portfolioID: self.principal.portfolio, name: self.principal.name, role: self.principal.role)
+                CreateSystemUserRequest(
+                    portfolioID: self.principal.portfolio, name: self.principal.name, role: self.principal.role)
             )
         }
     }
@@ -101,18 +104,21 @@ struct SystemUserCommand: AsyncParsableCommand {
         func run() async throws {
             try await self.connection.call(
                 PorticoService.ListSystemUsers.self,
-                ListSystemUsersRequest(portfolioID: self.portfolio, pageSize: self.page.pageSize, pageToken: self.page.pageToken)
+                ListSystemUsersRequest(
+                    portfolioID: self.portfolio, pageSize: self.page.pageSize, pageToken: self.page.pageToken)
             )
         }
     }
 
     struct Remove: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Remove a system user; its assignments go and its tokens are revoked.")
+        static let configuration = CommandConfiguration(
+            abstract: "Remove a system user; its assignments go and its tokens are revoked.")
         @OptionGroup var connection: ConnectionOptions
         @Option(help: "The system user's id.") var id: UInt64
 
         func run() async throws {
-            try await self.connection.call(PorticoService.RemoveSystemUser.self, RemoveSystemUserRequest(systemUserID: self.id))
+            try await self.connection.call(
+                PorticoService.RemoveSystemUser.self, RemoveSystemUserRequest(systemUserID: self.id))
         }
     }
 }
@@ -131,7 +137,8 @@ struct AppCommand: AsyncParsableCommand {
         @Option(help: "The app's name: 1 to 200 characters.") var name: String
 
         func run() async throws {
-            try await self.connection.call(PorticoService.AddApp.self, AddAppRequest(portfolioID: self.portfolio, name: self.name))
+            try await self.connection.call(
+                PorticoService.AddApp.self, AddAppRequest(portfolioID: self.portfolio, name: self.name))
         }
     }
 
@@ -144,7 +151,8 @@ struct AppCommand: AsyncParsableCommand {
         func run() async throws {
             try await self.connection.call(
                 PorticoService.ListApps.self,
-                ListAppsRequest(portfolioID: self.portfolio, pageSize: self.page.pageSize, pageToken: self.page.pageToken)
+                ListAppsRequest(
+                    portfolioID: self.portfolio, pageSize: self.page.pageSize, pageToken: self.page.pageToken)
             )
         }
     }

@@ -64,7 +64,9 @@ enum Render {
     static func cell(_ value: Any, label: String = "", nested: Bool = false) -> String {
         if let value = value as? any CommandLineEnum { return value.defaultValueDescription }
         if let value = value as? any WireEnum { return Self.shortName(value) }
-        if let values = value as? [Any] { return values.isEmpty ? "-" : values.map { Self.cell($0) }.joined(separator: ",") }
+        if let values = value as? [Any] {
+            return values.isEmpty ? "-" : values.map { Self.cell($0) }.joined(separator: ",")
+        }
         if let value = value as? Bool { return value ? "yes" : "no" }
         if let value = value as? String { return value.isEmpty ? "-" : Self.text(value, quoted: label == "name") }
         if let value = value as? Int64, let time = Self.time(value, label: label) { return time }

@@ -45,7 +45,8 @@ struct ServerInfoCommand: AsyncParsableCommand {
     @OptionGroup var connection: ConnectionOptions
 
     func run() async throws {
-        let info = try await self.connection.send(PorticoService.GetServerInfo.self, GetServerInfoRequest(), credential: false)
+        let info = try await self.connection.send(
+            PorticoService.GetServerInfo.self, GetServerInfoRequest(), credential: false)
         self.connection.print(info)
     }
 }

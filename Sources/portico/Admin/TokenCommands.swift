@@ -16,13 +16,15 @@ struct TokenCommand: AsyncParsableCommand {
         @OptionGroup var connection: ConnectionOptions
         @Option(name: .customLong("system-user"), help: "The system user's id.") var systemUser: UInt64
         @Option(help: "The id of an app of the same portfolio.") var app: UInt64
-        @Option(name: .customLong("scope"), help: "A scope, e.g. ads_management; repeat for several.") var scopes: [Scope]
+        @Option(name: .customLong("scope"), help: "A scope, e.g. ads_management; repeat for several.") var scopes:
+            [Scope]
         @Option(help: "When the token expires.") var expiry: TokenExpiry = .never
 
         func run() async throws {
             try await self.connection.call(
                 PorticoService.GenerateToken.self,
-                GenerateTokenRequest(systemUserID: self.systemUser, appID: self.app, scopes: self.scopes, expiry: self.expiry)
+                GenerateTokenRequest(
+                    systemUserID: self.systemUser, appID: self.app, scopes: self.scopes, expiry: self.expiry)
             )
         }
     }
@@ -43,7 +45,8 @@ struct TokenCommand: AsyncParsableCommand {
         @Option(name: .customLong("system-user"), help: "The system user's id.") var systemUser: UInt64
 
         func run() async throws {
-            try await self.connection.call(PorticoService.RevokeAllTokens.self, RevokeAllTokensRequest(systemUserID: self.systemUser))
+            try await self.connection.call(
+                PorticoService.RevokeAllTokens.self, RevokeAllTokensRequest(systemUserID: self.systemUser))
         }
     }
 
@@ -56,13 +59,15 @@ struct TokenCommand: AsyncParsableCommand {
         func run() async throws {
             try await self.connection.call(
                 PorticoService.ListTokens.self,
-                ListTokensRequest(systemUserID: self.systemUser, pageSize: self.page.pageSize, pageToken: self.page.pageToken)
+                ListTokensRequest(
+                    systemUserID: self.systemUser, pageSize: self.page.pageSize, pageToken: self.page.pageToken)
             )
         }
     }
 
     struct Inspect: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show what a token secret is and whether it is usable.")
+        static let configuration = CommandConfiguration(
+            abstract: "Show what a token secret is and whether it is usable.")
         @OptionGroup var connection: ConnectionOptions
         @Option(name: .customLong("token"), help: "The token secret (ptk_...).") var secret: String
 

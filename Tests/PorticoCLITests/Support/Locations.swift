@@ -14,7 +14,8 @@ enum Locations {
             Bundle.main.bundleURL.deletingLastPathComponent(),
             Bundle.main.bundleURL,
         ]
-        for folder in candidates where FileManager.default.isExecutableFile(atPath: folder.appendingPathComponent("portico").path) {
+        for folder in candidates
+        where FileManager.default.isExecutableFile(atPath: folder.appendingPathComponent("portico").path) {
             return folder.standardizedFileURL
         }
         throw Missing(what: "the portico executable", looked: candidates.map(\.path))

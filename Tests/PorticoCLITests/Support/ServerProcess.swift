@@ -58,7 +58,8 @@ final class BackgroundProgram: @unchecked Sendable {
         let stderr: String
         let running: Bool
         var description: String {
-            "never printed '\(self.line)' (\(self.running ? "still running" : "exited"))\n--- stdout\n\(self.stdout)--- stderr\n\(self.stderr)"
+            let state = self.running ? "still running" : "exited"
+            return "never printed '\(self.line)' (\(state))\n--- stdout\n\(self.stdout)--- stderr\n\(self.stderr)"
         }
     }
 }
@@ -90,7 +91,8 @@ final class ServerProcess: Sendable {
             await program.stop()
             throw error
         }
-        let listening = try #require(program.stdout.split(separator: "\n").first { $0.hasPrefix("portico: listening on ") })
+        let listening = try #require(
+            program.stdout.split(separator: "\n").first { $0.hasPrefix("portico: listening on ") })
         let port = try #require(Int(listening.split(separator: ":").last ?? ""), "no port in '\(listening)'")
         return ServerProcess(program: program, data: data, port: port)
     }

@@ -40,8 +40,12 @@ struct Walkthrough {
     func block(_ name: String, replacing substitutions: [(String, String)]) throws -> String {
         var text = try self.block(name)
         let marks = substitutions.indices.map { "\u{1}\($0)\u{1}" }
-        for (index, (from, _)) in substitutions.enumerated() { text = text.replacingOccurrences(of: from, with: marks[index]) }
-        for (index, (_, to)) in substitutions.enumerated() { text = text.replacingOccurrences(of: marks[index], with: to) }
+        for (index, (from, _)) in substitutions.enumerated() {
+            text = text.replacingOccurrences(of: from, with: marks[index])
+        }
+        for (index, (_, to)) in substitutions.enumerated() {
+            text = text.replacingOccurrences(of: marks[index], with: to)
+        }
         return text
     }
 

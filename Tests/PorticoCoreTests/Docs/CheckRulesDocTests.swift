@@ -38,7 +38,9 @@ struct CheckRulesDocTests {
     @Test("every row says where it is tried, in the page's words")
     func vocabulary() throws {
         for row in try Self.rows() {
-            #expect(["every check", "token checks", "an own asset", "a partner's asset"].contains(row.triedOn), "\(row.triedOn)")
+            #expect(
+                ["every check", "token checks", "an own asset", "a partner's asset"].contains(row.triedOn),
+                "\(row.triedOn)")
             #expect(Explanation.Rule.allCases.map(\.name).contains(row.rule), "\(row.rule) is not a rule explain names")
         }
     }
@@ -75,8 +77,9 @@ struct CheckRulesDocTests {
         let rows = try Self.rows().filter {
             $0.rule == decided.rule.name && $0.applies(token: situation.token, partner: situation.partner)
         }
-        let row = try #require(rows.first { $0.denies.contains(name) || $0.allows.contains(name) },
-                               "no row of rule \(decided.rule.name) lists \(name)")
+        let row = try #require(
+            rows.first { $0.denies.contains(name) || $0.allows.contains(name) },
+            "no row of rule \(decided.rule.name) lists \(name)")
         #expect(row.allows.contains(name) == explanation.decision.allowed)
     }
 }

@@ -46,7 +46,8 @@ struct CheckWorld {
         let unshared = AssetID(try await run(.addAsset(owner, type: .adAccount, name: "private")))
         let sharedAsset = AssetID(try await run(.addAsset(owner, type: .adAccount, name: "shared")))
         _ = try await run(.assign(ownEmployee, ownAsset, TaskSet(.analyze)))
-        func token(_ principal: PrincipalID, _ scopes: [Scope], _ expiry: TokenExpiry = .never) async throws -> TokenID {
+        func token(_ principal: PrincipalID, _ scopes: [Scope], _ expiry: TokenExpiry = .never) async throws -> TokenID
+        {
             TokenID(try await run(.generateToken(principal, app: app, scopes: ScopeSet(scopes), expiry: expiry)))
         }
         let ownEmployeeToken = try await token(ownEmployee, [.adsManagement])
@@ -64,8 +65,9 @@ struct CheckWorld {
         _ = try await run(.addPartner(owner, partner: partner))
         _ = try await run(.share(sharedAsset, with: partner, TaskSet(.advertise)))
         _ = try await run(.assign(partnerEmployee, sharedAsset, TaskSet(.analyze)))
-        let partnerEmployeeToken = TokenID(try await run(
-            .generateToken(partnerEmployee, app: partnerApp, scopes: ScopeSet([.adsManagement]), expiry: .never)))
+        let partnerEmployeeToken = TokenID(
+            try await run(
+                .generateToken(partnerEmployee, app: partnerApp, scopes: ScopeSet([.adsManagement]), expiry: .never)))
 
         // An owner that shared with the partner and is disabled since; a disabled portfolio's person.
         let closed = PortfolioID(try await run(.createPortfolio(name: "closed", tier: .none)))
@@ -81,10 +83,13 @@ struct CheckWorld {
         let snapshot = portico.snapshot
         let now = clock.now()
         func principal(_ id: PrincipalID, _ asset: AssetID, _ task: AssetTask, partner: Bool = false) -> Situation {
-            Situation(explanation: snapshot.explain(principal: id, asset: asset, task: task), token: false, partner: partner)
+            Situation(
+                explanation: snapshot.explain(principal: id, asset: asset, task: task), token: false, partner: partner)
         }
         func token(_ id: TokenID, _ asset: AssetID, _ task: AssetTask, partner: Bool = false) -> Situation {
-            Situation(explanation: snapshot.explain(token: id, asset: asset, task: task, now: now), token: true, partner: partner)
+            Situation(
+                explanation: snapshot.explain(token: id, asset: asset, task: task, now: now), token: true,
+                partner: partner)
         }
         let missing: UInt64 = 1_000_000
         let situations: [String: Situation] = [

@@ -62,8 +62,10 @@ enum ModelTables {
         AssetType.allCases.flatMap { type in
             Self.ordered(TaskLattice.validTasks(for: type), type).map { task in
                 let all = Self.implied(task, type)
-                return ["`\(type.name)`", "`\(task.name)`", ModelDoc.names(Self.direct(task, type), type),
-                        ModelDoc.names(all, type)]
+                return [
+                    "`\(type.name)`", "`\(task.name)`", ModelDoc.names(Self.direct(task, type), type),
+                    ModelDoc.names(all, type),
+                ]
             }
         }
     }

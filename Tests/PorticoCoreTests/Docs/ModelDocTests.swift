@@ -23,7 +23,7 @@ struct ModelDocTests {
     }
 
     /// The examples the page gives in words, checked by hand so a wrong generator cannot hide them.
-    @Test("a Page's CREATE_CONTENT implies MODERATE, MESSAGING, ADVERTISE, ANALYZE; ads_management covers catalogs and pixels")
+    @Test("a Page's CREATE_CONTENT implies MODERATE, MESSAGING, ADVERTISE, ANALYZE; ads_management covers pixels")
     func spotChecks() throws {
         let implications = try ModelDoc.table("implications")
         let createContent = try #require(implications.first { $0[0] == "PAGE" && $0[1] == "CREATE_CONTENT" })
@@ -32,7 +32,10 @@ struct ModelDocTests {
         #expect(ModelDoc.items(moderate[2]) == ["ADVERTISE", "MESSAGING"])
         let scopes = try ModelDoc.table("scopes")
         let ads = scopes.filter { $0[0] == "ads_management" }.map { [$0[1], $0[2]] }
-        #expect(ads == [["AD_ACCOUNT", "MANAGE, ADVERTISE, DRAFT, ANALYZE"], ["CATALOG", "ADVERTISE"], ["PIXEL", "ADVERTISE"]])
+        #expect(
+            ads == [
+                ["AD_ACCOUNT", "MANAGE, ADVERTISE, DRAFT, ANALYZE"], ["CATALOG", "ADVERTISE"], ["PIXEL", "ADVERTISE"],
+            ])
     }
 
     @Test("the audit log's operation names are every command's, and only those")
