@@ -4,9 +4,9 @@ import Testing
 /// The README walk-through and docs/clients.md's commands, taken from the pages when the test runs and
 /// run as written, on a fresh data directory and free ports. The only changes are these substitutions:
 ///
-/// - the server's default address 127.0.0.1:7700 becomes a free port, through `PORTICO_PORT` for the
-///   server and `PORTICO_ADDRESS` for the commands (and a literal `7700` or `7701` in a command becomes
-///   a free port too);
+/// - the server's default address 127.0.0.1:7700 becomes a free port, through `PORTICO_PORT=0` for
+///   `make run` and `PORTICO_ADDRESS` for the commands (and a literal `7700` or `7701` in a command
+///   becomes a free port too);
 /// - `./data` is a scratch directory: the README's commands run in it (as "the same directory" the
 ///   server was started from), `PORTICO_DATA_DIR` points `make run` there, and docs/clients.md's literal
 ///   `./data` is replaced by it;
@@ -24,17 +24,19 @@ struct DocsWalkthroughTests {
         let page = try Walkthrough("README.md")
         let here = try Scratch("readme")
         let data = here.file("data")
-        let port = try Program.freePort()
 
         // Terminal 1, in the repository.
         let server = try BackgroundProgram(
             [Self.bash, "-c", try page.block("server")],
-            environment: ["PORTICO_PORT": "\(port)", "PORTICO_DATA_DIR": data, "SWIFTPM_FLAGS": "--ignore-lock"],
+            environment: ["PORTICO_PORT": "0", "PORTICO_DATA_DIR": data, "SWIFTPM_FLAGS": "--ignore-lock"],
             in: Locations.repository
         )
         do {
             // make run builds first: a no-op after the tests' own build, but slow on a loaded machine.
             try await server.waitFor(line: "portico: ready", limit: .seconds(900))
+            // Port 0: the server took a free one and says which.
+            let listening = server.stdout.split(separator: "\n").first { $0.hasPrefix("portico: listening on ") }
+            let port = try #require(listening.flatMap { Int($0.split(separator: ":").last ?? "") }, "\(server.stdout)")
             try await Self.terminalTwo(page, port: port, in: here)
         } catch {
             await server.stop()
