@@ -112,11 +112,10 @@ struct CLIFailureTests {
         let port = try Program.freePort()
         let outcome = try await Self.portico(["wait-ready", "--address", "127.0.0.1:\(port)", "--timeout", "0.5"])
         #expect(outcome.status == 1)
-        #expect(
-            outcome.stderrLines == [
-                "portico: 127.0.0.1:\(port) did not answer within 0.5 s; last: cannot connect to 127.0.0.1:\(port): "
-                    + "connection refused — is `portico serve` running at 127.0.0.1:\(port)?"
-            ])
+        #expect(outcome.stderrLines.count == 1, "\(outcome)")
+        // The last attempt meets a refused connection, or, on a loaded machine, runs out of time connecting.
+        let prefix = "portico: 127.0.0.1:\(port) did not answer within 0.5 s; last: cannot connect to 127.0.0.1:\(port): "
+        #expect(outcome.stderrLines.first?.hasPrefix(prefix) == true, "\(outcome)")
     }
 
     @Test("--help documents every exit status and every environment variable")

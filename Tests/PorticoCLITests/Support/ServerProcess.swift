@@ -1,8 +1,8 @@
 import Foundation
 import Testing
 
-/// A program started in the background, in a process group of its own (`setsid`), whose standard
-/// output is watched for a line: `portico serve` (or `make run`) until it prints `portico: ready`.
+/// A program started in the background, in a process group of its own, whose standard output is
+/// watched for a line: `portico serve` (or `make run`) until it prints `portico: ready`.
 final class BackgroundProgram: @unchecked Sendable {
     // @unchecked: `process` is set once in init and only read afterwards; Process itself is thread-safe
     // for isRunning, processIdentifier and terminate.
@@ -12,10 +12,11 @@ final class BackgroundProgram: @unchecked Sendable {
     /// Starts `arguments` with `environment` (applied as `Program.environment` does) in `directory`.
     init(_ arguments: [String], environment: [String: String?] = [:], in directory: URL? = nil) throws {
         self.scratch = try Scratch("background")
-        // setsid: the program and whatever it starts (make -> swift run -> portico) share one group,
-        // which `stop()` signals as a whole.
-        self.process.executableURL = URL(fileURLWithPath: "/usr/bin/setsid")
-        self.process.arguments = arguments
+        // Foundation starts the child as the leader of a new process group, so the program and whatever
+        // it starts (make -> swift run -> portico) share one group, which `stop()` signals as a whole.
+        // (Not setsid: that forks when already a group leader, and its parent exits at once.)
+        self.process.executableURL = URL(fileURLWithPath: arguments[0])
+        self.process.arguments = Array(arguments.dropFirst())
         self.process.currentDirectoryURL = directory ?? self.scratch.url
         self.process.environment = Program.environment(environment)
         _ = FileManager.default.createFile(atPath: self.scratch.file("out"), contents: nil)
@@ -24,6 +25,11 @@ final class BackgroundProgram: @unchecked Sendable {
         self.process.standardError = try FileHandle(forWritingTo: self.scratch.url.appendingPathComponent("err"))
         self.process.standardInput = FileHandle.nullDevice
         try self.process.run()
+    }
+
+    /// A test that failed before `stop()` leaves nothing running.
+    deinit {
+        if self.process.isRunning { kill(-self.process.processIdentifier, SIGKILL) }
     }
 
     var stdout: String { (try? String(contentsOfFile: self.scratch.file("out"), encoding: .utf8)) ?? "" }
