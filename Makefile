@@ -2,6 +2,15 @@
 # machine with Swift: they install the system packages that are missing, then build.
 
 SWIFT ?= swift
+# Extra flags for the `swift build` and `swift run` of `make build` and `make run`. The tests that run
+# the README's commands pass --ignore-lock: `swift test` holds the build folder's lock while they run,
+# and their `make run` builds nothing new.
+SWIFTPM_FLAGS ?=
+# Where `make install` puts bin/portico; DESTDIR is prepended, for packaging.
+PREFIX ?= /usr/local
+# The Swift runtime and Foundation linked into the release binary, so that it runs on a machine without
+# Swift (it needs only libc, libstdc++, libsqlite3 and libprotobuf-c).
+RELEASE_FLAGS ?= --static-swift-stdlib
 # Debian packages: protobuf-c (library, headers, protoc-c), protoc (golden files, interop tests) and
 # python3-protobuf (the Swift generator reads protoc's descriptors with it); libsqlite3-dev (the store).
 APT_PACKAGES := libprotobuf-c-dev protobuf-c-compiler protobuf-compiler python3-protobuf pkg-config libsqlite3-dev
@@ -14,7 +23,7 @@ BENCH_SIZE ?= medium
 BENCH_FLAGS ?= --server-threads 1
 BENCH = .build-bench/release/portico-bench
 
-.PHONY: all deps apt-install build run test check-generated generate clean python-client c-client bench bench-deps bench-micro
+.PHONY: all deps apt-install build run test release install check-install check-generated generate clean python-client c-client bench bench-deps bench-micro
 
 all: build
 
@@ -35,16 +44,30 @@ apt-install:
 	fi
 
 build: deps
-	$(SWIFT) build
+	$(SWIFT) build $(SWIFTPM_FLAGS)
 
 ## Start the server on the embedded default: 127.0.0.1:7700, data directory ./data (operator key in
 ## ./data/operator.key). Stop it with Ctrl-C (graceful shutdown).
 run: build
-	$(SWIFT) run --skip-build portico serve
+	$(SWIFT) run --skip-build $(SWIFTPM_FLAGS) portico serve
 
 test: deps python-client c-client
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+
+## An optimized portico: .build/release/portico (a first release build takes several minutes).
+release: deps
+	$(SWIFT) build -c release $(RELEASE_FLAGS) --product portico
+
+## Install the release build as $(DESTDIR)$(PREFIX)/bin/portico.
+install: release
+	install -d "$(DESTDIR)$(PREFIX)/bin"
+	install -m 0755 .build/release/portico "$(DESTDIR)$(PREFIX)/bin/portico"
+
+## Install into a scratch PREFIX and run that portico from another directory: --version, then a server
+## it starts, pings and stops (CI runs it).
+check-install:
+	./.ci/check-install.sh
 
 ## The Python client's message classes, generated from proto/ (clients/python/portico/v1, not committed).
 python-client: deps

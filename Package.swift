@@ -165,6 +165,14 @@ let package = Package(
             ],
             swiftSettings: strictSwift
         ),
+        // The `portico` command as a person meets it: exit statuses, messages, environment, and the
+        // README and docs/clients.md walk-throughs run as written. Depends on the executable so that
+        // `swift build --build-tests` builds the binary the tests run.
+        .testTarget(
+            name: "PorticoCLITests",
+            dependencies: ["portico", "PorticoServer", "PorticoWire"],
+            swiftSettings: strictSwift
+        ),
         .testTarget(
             name: "PorticoStoreTests",
             dependencies: [

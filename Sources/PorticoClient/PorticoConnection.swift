@@ -86,7 +86,7 @@ public final class PorticoConnection: PorticoCalling {
             .flatMapErrorThrowing { error in
                 throw PorticoStatusError(
                     code: .unavailable,
-                    message: "cannot connect to the Portico server at \(address): \(error)"
+                    message: "cannot connect to \(address): \(NetworkErrorText.describe(error))"
                 )
             }
             .flatMapThrowing { channel in

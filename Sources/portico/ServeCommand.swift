@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import PorticoClient
 import PorticoCore
 import PorticoServer
 import PorticoStore
@@ -10,42 +11,66 @@ import ServiceLifecycle
 import UnixSignals
 
 /// `portico serve`: runs the server until SIGTERM or SIGINT, then shuts down gracefully.
+///
+/// Flags that have an environment variable are optional here and resolved in `validate()` (flag, then
+/// variable, then default), so that a malformed variable is refused like a malformed flag.
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
         abstract: "Run the Portico server.",
         discussion: """
-            The operator key is read from --operator-key or PORTICO_OPERATOR_KEY, or else from
+            The operator key is read from --operator-key or PORTICO_OPERATOR_KEY, or else from \
             DATA_DIR/operator.key, which is generated (mode 0600) at the first start.
 
-            Changes are kept in DATA_DIR/portico.sqlite (--store sqlite, the default): the server loads
-            them at start-up and acknowledges a change only once it is on disk. --store memory keeps them
-            in memory only, for tests and demos.
+            Changes are kept in DATA_DIR/portico.sqlite (--store sqlite, the default): the server loads them \
+            at start-up and acknowledges a change only once it is on disk. --store memory keeps them in \
+            memory only, for tests and demos.
+
+            Once the store is loaded and the port is open, the server prints the line `portico: ready` on \
+            standard output (`portico wait-ready` waits for the same moment from another shell). SIGTERM or \
+            SIGINT (Ctrl-C) stops it gracefully.
+
+            ENVIRONMENT (a flag given on the command line wins)
+            \(PorticoEnvironment.helpLines(PorticoEnvironment.server))
+
+            EXIT STATUS
+              0   stopped by SIGTERM or SIGINT
+              1   could not start, or failed while serving (port in use, unreadable
+                  data directory...), said in one line on standard error
+              64  usage error: a bad flag or environment variable
             """
     )
 
-    @Option(help: "The address to listen on (env PORTICO_HOST).")
-    var host: String = ProcessInfo.processInfo.environment["PORTICO_HOST"] ?? "127.0.0.1"
+    @Option(name: .customLong("host"), help: ArgumentHelp(
+        "The address to listen on. Default: PORTICO_HOST, else 127.0.0.1.", valueName: "address"))
+    var hostFlag: String?
+    var host: String { self.hostFlag ?? "127.0.0.1" }
 
-    @Option(help: "The TCP port (env PORTICO_PORT).")
-    var port: Int = Int(ProcessInfo.processInfo.environment["PORTICO_PORT"] ?? "") ?? 7700
+    @Option(name: .customLong("port"), help: ArgumentHelp(
+        "The TCP port; 0 picks a free one. Default: PORTICO_PORT, else 7700.", valueName: "port"))
+    var portFlag: Int?
+    var port: Int { self.portFlag ?? 7700 }
 
-    @Option(name: .customLong("data-dir"), help: "Where the server keeps its files (env PORTICO_DATA_DIR).")
-    var dataDirectory: String = ProcessInfo.processInfo.environment["PORTICO_DATA_DIR"] ?? "./data"
+    @Option(name: .customLong("data-dir"), help: ArgumentHelp(
+        "Where the server keeps its files. Default: PORTICO_DATA_DIR, else ./data.", valueName: "directory"))
+    var dataDirectoryFlag: String?
+    var dataDirectory: String { self.dataDirectoryFlag ?? "./data" }
 
-    @Option(help: "The operator key, instead of DATA_DIR/operator.key (env PORTICO_OPERATOR_KEY).")
-    var operatorKey: String? = ProcessInfo.processInfo.environment["PORTICO_OPERATOR_KEY"]
+    @Option(help: ArgumentHelp(
+        "The operator key (pok_...), instead of DATA_DIR/operator.key. Default: PORTICO_OPERATOR_KEY.",
+        valueName: "key"))
+    var operatorKey: String?
 
     @Option(help: "Where changes are kept: sqlite (DATA_DIR/portico.sqlite, durable) or memory (lost at exit).")
     var store: StoreKind = .sqlite
 
-    @Option(help: "The largest frame accepted, in bytes.")
+    @Option(help: "The largest frame accepted, in bytes (at least 1024).")
     var maxFrameBytes: Int = ServerConfiguration().maxFrameBytes
 
     @Option(help: "Connections open at once.")
     var maxConnections: Int = ServerConfiguration().maxConnections
 
-    @Option(help: "Calls in flight per connection.")
+    @Option(help: "Calls in flight per connection; GetServerInfo announces it.")
     var maxCallsInFlight: Int = ServerConfiguration().maxCallsInFlightPerConnection
 
     @Option(help: "Seconds before an idle connection is closed.")
@@ -57,24 +82,55 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seconds calls in flight get to finish at shutdown.")
     var shutdownGrace: Int = 10
 
-    @Option(help: "Event-loop threads serving connections (default: one per core). On a machine shared with a load generator, fewer can serve more.")
+    @Option(help: """
+        Event-loop threads serving connections (default: one per core). On a machine shared with a load \
+        generator, fewer can serve more.
+        """)
     var threads: Int?
 
-    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (env PORTICO_LOG_LEVEL).")
-    var logLevel: String = ProcessInfo.processInfo.environment["PORTICO_LOG_LEVEL"] ?? "info"
+    @Option(name: .customLong("log-level"), help: ArgumentHelp(
+        "trace, debug, info, notice, warning, error or critical. Default: PORTICO_LOG_LEVEL, else info.",
+        valueName: "level"))
+    var logLevelFlag: String?
+    var logLevel: String { self.logLevelFlag ?? "info" }
 
     enum StoreKind: String, ExpressibleByArgument, CaseIterable {
         case sqlite
         case memory
     }
 
-    func validate() throws {
-        guard (0...65535).contains(self.port) else { throw ValidationError("--port must be 0 to 65535") }
+    mutating func validate() throws {
+        self.hostFlag = try self.hostFlag ?? PorticoEnvironment.string("PORTICO_HOST")
+        self.portFlag = try self.portFlag ?? PorticoEnvironment.port("PORTICO_PORT")
+        self.dataDirectoryFlag = try self.dataDirectoryFlag ?? PorticoEnvironment.string("PORTICO_DATA_DIR")
+        self.operatorKey = try self.operatorKey ?? PorticoEnvironment.string("PORTICO_OPERATOR_KEY")
+        self.logLevelFlag = try self.logLevelFlag ?? PorticoEnvironment.string("PORTICO_LOG_LEVEL")
+
+        guard !self.host.isEmpty else { throw ValidationError("--host must not be empty") }
+        guard (0...65535).contains(self.port) else {
+            throw ValidationError("--port must be 0 to 65535, not \(self.port)")
+        }
+        guard !self.dataDirectory.isEmpty else { throw ValidationError("--data-dir must not be empty") }
+        if let key = self.operatorKey {
+            guard key.hasPrefix(OperatorKey.prefix), key.count >= 36 else {
+                throw ValidationError(
+                    "the operator key (--operator-key or PORTICO_OPERATOR_KEY) must start with \(OperatorKey.prefix) "
+                        + "and hold at least 32 characters after it")
+            }
+        }
         guard self.maxFrameBytes >= 1024 else { throw ValidationError("--max-frame-bytes must be at least 1024") }
         guard self.maxConnections > 0, self.maxCallsInFlight > 0 else {
             throw ValidationError("--max-connections and --max-calls-in-flight must be positive")
         }
-        guard Logger.Level(rawValue: self.logLevel) != nil else { throw ValidationError("unknown --log-level \(self.logLevel)") }
+        guard self.idleTimeout > 0, self.slowClientTimeout > 0, self.shutdownGrace >= 0 else {
+            throw ValidationError(
+                "--idle-timeout and --slow-client-timeout must be positive, --shutdown-grace not negative")
+        }
+        if let threads = self.threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        guard Logger.Level(rawValue: self.logLevel) != nil else {
+            throw ValidationError(
+                "unknown log level '\(self.logLevel)': use trace, debug, info, notice, warning, error or critical")
+        }
     }
 
     func run() async throws {
@@ -142,8 +198,10 @@ struct ServeCommand: AsyncParsableCommand {
             } else {
                 say("portico: store: memory (changes are lost when the server stops)")
             }
+            say("portico: ready")
         } catch {
-            say("portico: cannot listen on \(self.host):\(self.port): \(error)")
+            await durable?.close()
+            throw CommandFailure("cannot listen on \(self.host):\(self.port): \(NetworkErrorText.describe(error))")
         }
         do {
             try await running

@@ -1,6 +1,7 @@
 import HashTreeCollections
 
-/// The check of MODEL.md, written once and specialised for the plain check (no trace) and explain.
+/// The check of docs/model.md ("The permission check"), written once and specialised for the plain check
+/// (no trace) and explain.
 extension AccessSnapshot {
     func evaluate<Trace: CheckTrace>(token id: TokenID, asset: AssetID, task: AssetTask, now: Timestamp,
                                      _ trace: inout Trace) -> DecisionReason {

@@ -1,6 +1,6 @@
 import HashTreeCollections
 
-/// What a caller may read, for the server's get and list calls (MODEL.md, "Who may call what").
+/// What a caller may read, for the server's get and list calls (docs/model.md, "Who may call what").
 public enum ReadScope: Hashable, Sendable {
     /// The operator, or a service acting for itself: every portfolio.
     case everything

@@ -1,6 +1,6 @@
 /// A permission a token carries (Graph API login permissions).
 ///
-/// A scope covers exactly the tasks its row of MODEL.md lists, never the tasks those imply: a token
+/// A scope covers exactly the tasks its row of docs/model.md lists, never the tasks those imply: a token
 /// with `pages_manage_posts` may CREATE_CONTENT but not MODERATE, even though CREATE_CONTENT implies
 /// MODERATE for the principal. Principal and token are separate fences; both must let the task through.
 public enum Scope: UInt8, CaseIterable, Hashable, Sendable, Codable {
@@ -52,7 +52,7 @@ public enum Scope: UInt8, CaseIterable, Hashable, Sendable, Codable {
     /// The tasks this scope lets a token perform on an asset of `type`.
     ///
     /// `business_management` covers administration calls only, no asset task. No scope covers PAGE
-    /// ADVERTISE: MODEL.md's table lists none, so a token can never advertise on a page.
+    /// ADVERTISE (nor PIXEL EDIT or UPLOAD), so a token can never perform them; docs/model.md lists this.
     public func covers(_ type: AssetType) -> TaskSet {
         switch (self, type) {
         case (.adsManagement, .adAccount): TaskLattice.validTasks(for: .adAccount)

@@ -1,4 +1,5 @@
-/// The tasks valid for each asset type and what each one implies (MODEL.md, "Tasks per asset type").
+/// The tasks valid for each asset type and what each one implies (docs/model.md, "Tasks per asset type"
+/// and "What each task implies").
 ///
 /// Closures are computed once, per type and per task, so that closing a grant is an OR per task held
 /// and a check never computes a closure at all: grants store their closure when they are made.

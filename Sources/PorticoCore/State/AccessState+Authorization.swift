@@ -1,6 +1,6 @@
 import HashTreeCollections
 
-/// "Who may call what" (MODEL.md, last table), decided against one state.
+/// "Who may call what" (docs/model.md), decided against one state.
 extension AccessState {
     /// The token behind a system-user caller, if it is still usable at `now`.
     /// - Throws: UNAUTHENTICATED (Meta 190/467 invalid or revoked, 190/463 expired).
@@ -94,11 +94,19 @@ extension AccessState {
         return record
     }
 
+    /// Names are counted in Unicode code points, as most languages count a string's length, so that a
+    /// client can check a name before sending it; grapheme clusters would depend on the Unicode version.
     func validateName(_ name: String) throws {
-        guard !name.isEmpty, name.utf8.count <= 256 else {
-            throw PorticoError.invalid("a name must have 1 to 256 bytes", reason: "INVALID_NAME")
+        let count = name.unicodeScalars.count
+        guard count >= 1, count <= AccessState.maxNameCharacters else {
+            throw PorticoError.invalid(
+                "a name must have 1 to \(AccessState.maxNameCharacters) characters, not \(count)",
+                reason: "INVALID_NAME")
         }
     }
+
+    /// The longest name, in Unicode code points (documented in docs/model.md and the proto files).
+    public static let maxNameCharacters = 200
 
     func validateTasks(_ tasks: TaskSet, for type: AssetType) throws {
         guard !tasks.isEmpty, TaskLattice.validTasks(for: type).isSuperset(of: tasks) else {

@@ -1,6 +1,6 @@
 import HashTreeCollections
 
-/// What a caller may read: checks and lookups (MODEL.md, "Who may call what").
+/// What a caller may read: checks and lookups (docs/model.md, "Who may call what").
 enum ReadView: Hashable, Sendable {
     /// The operator, or a service acting for itself: every check and lookup.
     case everything

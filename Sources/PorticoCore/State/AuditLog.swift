@@ -1,4 +1,4 @@
-public import HashTreeCollections
+import HashTreeCollections
 
 /// Every change's audit event, oldest first, kept as compact bytes rather than Swift values.
 ///

@@ -51,8 +51,10 @@ final class RefuseConnectionHandler: ChannelInboundHandler {
     func channelActive(context: ChannelHandlerContext) {
         var responder = Responder(buffer: context.channel.allocator.buffer(capacity: 128), arena: .init(), maxFrameBytes: 1 << 16)
         responder.goAway(lastCallID: 0, status: .resourceExhausted, message: "the server has \(self.limit) connections open")
+        // The channel, not the context, crosses into the @Sendable callback: a Channel is Sendable.
+        let channel = context.channel
         context.writeAndFlush(Self.wrapOutboundOut(responder.buffer)).whenComplete { _ in
-            context.close(promise: nil)
+            channel.close(promise: nil)
         }
     }
 

@@ -52,7 +52,8 @@ struct Dispatcher: CallDispatching {
             revision: self.portico.snapshot.revision,
             maxFrameBytes: UInt32(clamping: self.configuration.maxFrameBytes),
             maxBatchChecks: UInt32(clamping: self.configuration.maxBatchChecks),
-            startedAtUnixMicros: self.startedAt.milliseconds * 1000
+            startedAtUnixMicros: self.startedAt.milliseconds * 1000,
+            maxCallsInFlight: UInt32(clamping: self.configuration.maxCallsInFlightPerConnection)
         )
     }
 

@@ -158,14 +158,18 @@ public struct GetServerInfoResponse: WireMessage {
     public var maxBatchChecks: UInt32
     /// When the server started.
     public var startedAtUnixMicros: Int64
+    /// The most calls one connection may have in flight at once; a call beyond it is answered
+    /// RESOURCE_EXHAUSTED (the connection stays open).
+    public var maxCallsInFlight: UInt32
 
-    public init(version: String = "", protocolVersion: UInt32 = 0, revision: UInt64 = 0, maxFrameBytes: UInt32 = 0, maxBatchChecks: UInt32 = 0, startedAtUnixMicros: Int64 = 0) {
+    public init(version: String = "", protocolVersion: UInt32 = 0, revision: UInt64 = 0, maxFrameBytes: UInt32 = 0, maxBatchChecks: UInt32 = 0, startedAtUnixMicros: Int64 = 0, maxCallsInFlight: UInt32 = 0) {
         self.version = version
         self.protocolVersion = protocolVersion
         self.revision = revision
         self.maxFrameBytes = maxFrameBytes
         self.maxBatchChecks = maxBatchChecks
         self.startedAtUnixMicros = startedAtUnixMicros
+        self.maxCallsInFlight = maxCallsInFlight
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
@@ -186,6 +190,7 @@ extension GetServerInfoResponse: Encodable {
         try container.encode(self.maxFrameBytes, forKey: "maxFrameBytes")
         try container.encode(self.maxBatchChecks, forKey: "maxBatchChecks")
         try container.encode(self.startedAtUnixMicros, forKey: "startedAtUnixMicros")
+        try container.encode(self.maxCallsInFlight, forKey: "maxCallsInFlight")
     }
 }
 
@@ -215,6 +220,7 @@ extension GetServerInfoResponse: CMessageCodec {
         m.pointee.max_frame_bytes = self.maxFrameBytes
         m.pointee.max_batch_checks = self.maxBatchChecks
         m.pointee.started_at_unix_micros = self.startedAtUnixMicros
+        m.pointee.max_calls_in_flight = self.maxCallsInFlight
     }
 
     init(lifting m: UnsafePointer<CMessage>, arena: WireArena) throws {
@@ -224,5 +230,6 @@ extension GetServerInfoResponse: CMessageCodec {
         self.maxFrameBytes = m.pointee.max_frame_bytes
         self.maxBatchChecks = m.pointee.max_batch_checks
         self.startedAtUnixMicros = m.pointee.started_at_unix_micros
+        self.maxCallsInFlight = m.pointee.max_calls_in_flight
     }
 }

@@ -7,7 +7,7 @@ public import NIOCore
 
 /// CreatePortfolio (operator): a new ACTIVE portfolio.
 public struct CreatePortfolioRequest: WireMessage {
-    /// 1 to 200 characters.
+    /// 1 to 200 characters (Unicode code points).
     public var name: String
     /// NONE if unspecified.
     public var systemUserTier: SystemUserTier

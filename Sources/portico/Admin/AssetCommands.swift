@@ -10,17 +10,16 @@ struct AssetCommand: AsyncParsableCommand {
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Add an asset: AD_ACCOUNT, PAGE, CATALOG, PIXEL, INSTAGRAM_ACCOUNT, WHATSAPP_BUSINESS_ACCOUNT."
-        )
+            abstract: "Add an asset to a portfolio; its id is in the answer.")
         @OptionGroup var connection: ConnectionOptions
-        @Option var portfolio: UInt64
-        @Option var type: String
-        @Option var name: String
+        @Option(help: "The owner portfolio's id.") var portfolio: UInt64
+        @Option(help: "The asset's type.") var type: AssetType
+        @Option(help: "The asset's name: 1 to 200 characters.") var name: String
 
         func run() async throws {
             try await self.connection.call(
                 PorticoService.AddAsset.self,
-                AddAssetRequest(portfolioID: self.portfolio, type: try parseEnum(self.type, as: AssetType.self), name: self.name)
+                AddAssetRequest(portfolioID: self.portfolio, type: self.type, name: self.name)
             )
         }
     }
@@ -28,7 +27,7 @@ struct AssetCommand: AsyncParsableCommand {
     struct Get: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show an asset.")
         @OptionGroup var connection: ConnectionOptions
-        @Option var id: UInt64
+        @Option(help: "The asset's id.") var id: UInt64
 
         func run() async throws {
             try await self.connection.call(PorticoService.GetAsset.self, GetAssetRequest(assetID: self.id))
@@ -38,8 +37,8 @@ struct AssetCommand: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List the assets a portfolio owns.")
         @OptionGroup var connection: ConnectionOptions
-        @Option var portfolio: UInt64
-        @Option(help: "Only this type.") var type: String?
+        @Option(help: "The owner portfolio's id.") var portfolio: UInt64
+        @Option(help: "Only assets of this type.") var type: AssetType?
         @OptionGroup var page: PageOptions
 
         func run() async throws {
@@ -47,7 +46,7 @@ struct AssetCommand: AsyncParsableCommand {
                 PorticoService.ListAssets.self,
                 ListAssetsRequest(
                     portfolioID: self.portfolio,
-                    type: try self.type.map { try parseEnum($0, as: AssetType.self) } ?? .unspecified,
+                    type: self.type ?? .unspecified,
                     pageSize: self.page.pageSize,
                     pageToken: self.page.pageToken
                 )
@@ -56,9 +55,10 @@ struct AssetCommand: AsyncParsableCommand {
     }
 
     struct Remove: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Remove an asset; its assignments and shares go with it.")
+        static let configuration = CommandConfiguration(
+            abstract: "Remove an asset; its assignments and shares go with it.")
         @OptionGroup var connection: ConnectionOptions
-        @Option var id: UInt64
+        @Option(help: "The asset's id.") var id: UInt64
 
         func run() async throws {
             try await self.connection.call(PorticoService.RemoveAsset.self, RemoveAssetRequest(assetID: self.id))
@@ -66,20 +66,19 @@ struct AssetCommand: AsyncParsableCommand {
     }
 
     struct Assign: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Set the tasks a person or system user has on an asset.")
+        static let configuration = CommandConfiguration(
+            abstract: "Set the tasks a person or system user has on an asset (replacing earlier ones).",
+            discussion: "A task grants every task it implies; docs/model.md lists the tasks of each asset type."
+        )
         @OptionGroup var connection: ConnectionOptions
-        @Option var asset: UInt64
+        @Option(help: "The asset's id.") var asset: UInt64
         @OptionGroup var principal: PrincipalOptions
-        @Option(name: .customLong("task"), help: "A task, e.g. ADVERTISE; repeat for several.") var tasks: [String]
+        @Option(name: .customLong("task"), help: "A task, e.g. ADVERTISE; repeat for several.") var tasks: [AssetTask]
 
         func run() async throws {
             try await self.connection.call(
                 PorticoService.AssignTasks.self,
-                AssignTasksRequest(
-                    principal: self.principal.wire,
-                    assetID: self.asset,
-                    tasks: try self.tasks.map { try parseEnum($0, as: AssetTask.self) }
-                )
+                AssignTasksRequest(principal: self.principal.wire, assetID: self.asset, tasks: self.tasks)
             )
         }
     }
@@ -87,7 +86,7 @@ struct AssetCommand: AsyncParsableCommand {
     struct Unassign: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Take a principal's assignment on an asset away.")
         @OptionGroup var connection: ConnectionOptions
-        @Option var asset: UInt64
+        @Option(help: "The asset's id.") var asset: UInt64
         @OptionGroup var principal: PrincipalOptions
 
         func run() async throws {
@@ -99,11 +98,12 @@ struct AssetCommand: AsyncParsableCommand {
     }
 
     struct Assignments: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the assignments of an asset, or of a principal.")
+        static let configuration = CommandConfiguration(
+            abstract: "List the assignments of an asset, or of a principal.")
         @OptionGroup var connection: ConnectionOptions
-        @Option var asset: UInt64?
-        @Option var person: UInt64?
-        @Option(name: .customLong("system-user")) var systemUser: UInt64?
+        @Option(help: "An asset's id: its assignments.") var asset: UInt64?
+        @Option(help: "A person's id: its assignments.") var person: UInt64?
+        @Option(name: .customLong("system-user"), help: "A system user's id: its assignments.") var systemUser: UInt64?
         @OptionGroup var page: PageOptions
 
         func validate() throws {
@@ -116,13 +116,15 @@ struct AssetCommand: AsyncParsableCommand {
             if let asset {
                 try await self.connection.call(
                     PorticoService.ListAssignmentsByAsset.self,
-                    ListAssignmentsByAssetRequest(assetID: asset, pageSize: self.page.pageSize, pageToken: self.page.pageToken)
+                    ListAssignmentsByAssetRequest(
+                        assetID: asset, pageSize: self.page.pageSize, pageToken: self.page.pageToken)
                 )
             } else {
                 let principal = PrincipalOptions.wire(person: self.person, systemUser: self.systemUser)
                 try await self.connection.call(
                     PorticoService.ListAssignmentsByPrincipal.self,
-                    ListAssignmentsByPrincipalRequest(principal: principal, pageSize: self.page.pageSize, pageToken: self.page.pageToken)
+                    ListAssignmentsByPrincipalRequest(
+                        principal: principal, pageSize: self.page.pageSize, pageToken: self.page.pageToken)
                 )
             }
         }

@@ -4,90 +4,178 @@ import PorticoClient
 import PorticoWire
 
 /// Where the admin subcommands connect and with which credential.
+///
+/// Flags that have an environment variable are resolved in `validate()`: flag, then variable, then
+/// default, each checked the same way.
 struct ConnectionOptions: ParsableArguments {
-    @Option(help: "The server, as host:port (env PORTICO_ADDRESS).")
-    var address: String = ProcessInfo.processInfo.environment["PORTICO_ADDRESS"] ?? "127.0.0.1:7700"
+    @OptionGroup var server: ServerAddressOptions
 
-    @Option(help: "The credential: an operator key, a service credential or a token (env PORTICO_CREDENTIAL). Default: the operator key in --data-dir.")
+    @Option(
+        help: ArgumentHelp(
+            """
+            The credential: an operator key (pok_...), a service credential (psk_...) or a token (ptk_...). \
+            Default: PORTICO_CREDENTIAL, else the operator key in the data directory.
+            """,
+            valueName: "secret"))
     var credential: String?
 
-    @Option(name: .customLong("data-dir"), help: "The server's data directory, to find the operator key (env PORTICO_DATA_DIR).")
-    var dataDirectory: String = ProcessInfo.processInfo.environment["PORTICO_DATA_DIR"] ?? "./data"
+    @Option(
+        name: .customLong("data-dir"),
+        help: ArgumentHelp(
+            "The server's data directory, where its operator.key is. Default: PORTICO_DATA_DIR, else ./data.",
+            valueName: "directory"))
+    var dataDirectoryFlag: String?
 
-    @Option(name: .customLong("on-behalf-of"), help: "With a service credential: the person to act for.")
+    @Option(
+        name: .customLong("on-behalf-of"),
+        help: ArgumentHelp(
+            "With a service credential: the id of the person to act for.", valueName: "person-id"))
     var onBehalfOf: UInt64?
 
-    @Option(help: "Seconds to wait for the answer.")
-    var timeout: Int = 10
+    @Option(help: ArgumentHelp("Seconds to wait for the answer.", valueName: "seconds"))
+    var timeout: Double = 10
 
-    @Flag(help: "Print the answer as JSON.")
+    @Flag(help: "Print the answer as JSON (the proto's JSON names); failures as JSON on standard error.")
     var json = false
 
-    /// The credential to send: the flag, the environment, or the operator key file of the data directory.
-    func resolvedCredential() -> String {
-        if let credential, !credential.isEmpty { return credential }
-        if let env = ProcessInfo.processInfo.environment["PORTICO_CREDENTIAL"], !env.isEmpty { return env }
-        let file = (self.dataDirectory as NSString).appendingPathComponent("operator.key")
-        return (try? String(contentsOfFile: file, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
-    }
+    var endpoint: Endpoint { self.server.endpoint }
+    var dataDirectory: String { self.dataDirectoryFlag ?? "./data" }
 
-    func endpoint() throws -> (host: String, port: Int) {
-        guard let colon = self.address.lastIndex(of: ":"), let port = Int(self.address[self.address.index(after: colon)...]) else {
-            throw ValidationError("--address must be host:port, not \(self.address)")
+    mutating func validate() throws {
+        self.credential = try self.credential ?? PorticoEnvironment.string("PORTICO_CREDENTIAL")
+        self.dataDirectoryFlag = try self.dataDirectoryFlag ?? PorticoEnvironment.string("PORTICO_DATA_DIR")
+        guard self.timeout > 0, self.timeout <= 86_400 else {
+            throw ValidationError("--timeout must be more than 0 and at most 86400 seconds")
         }
-        return (String(self.address[..<colon]), port)
     }
 
-    /// Calls `rpc` with `request` and prints the answer.
+    /// The credential to send: the flag, the variable, or the operator key file of the data directory.
+    /// - Throws: `CommandFailure` naming every place it looked, when none holds one.
+    func resolvedCredential() throws -> String {
+        if let credential = self.credential { return credential }
+        let file = (self.dataDirectory as NSString).appendingPathComponent("operator.key")
+        guard FileManager.default.fileExists(atPath: file) else {
+            throw CommandFailure(
+                "no credential: no --credential flag, PORTICO_CREDENTIAL is not set, and there is no operator "
+                    + "key at \(file) (give --data-dir or PORTICO_DATA_DIR the server's data directory)")
+        }
+        let text: String
+        do {
+            text = try String(contentsOfFile: file, encoding: .utf8)
+        } catch {
+            throw CommandFailure("cannot read the operator key at \(file): \(Self.describe(error))")
+        }
+        let key = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !key.isEmpty else { throw CommandFailure("\(file) is empty: it should hold the server's operator key") }
+        return key
+    }
+
+    /// Calls `rpc` with `request` and prints the answer, as text or JSON.
     func call<RPC: PorticoRPC>(_ rpc: RPC.Type, _ request: RPC.Request) async throws {
         let response = try await self.send(rpc, request)
-        print(self.json ? try Render.json(response) : Render.text(response))
+        self.print(response)
     }
 
-    /// Calls `rpc` with `request` and returns the answer; a failed call exits with its status.
-    func send<RPC: PorticoRPC>(_ rpc: RPC.Type, _ request: RPC.Request) async throws -> RPC.Response {
-        let (host, port) = try self.endpoint()
+    /// Prints an answer as text or JSON.
+    func print(_ response: some WireMessage) {
+        Swift.print(self.json ? Render.json(response) : Render.text(response))
+    }
+
+    /// Calls `rpc` with `request` and returns the answer.
+    /// - Parameter credential: false for the RPCs that need none (Ping, GetServerInfo).
+    /// - Throws: `CommandFailure` with the server's status, or the reason it could not be reached.
+    func send<RPC: PorticoRPC>(_ rpc: RPC.Type, _ request: RPC.Request, credential: Bool = true) async throws
+        -> RPC.Response
+    {
+        try await Self.send(
+            rpc, request,
+            to: self.endpoint,
+            credential: credential ? try self.resolvedCredential() : "",
+            onBehalfOf: self.onBehalfOf,
+            timeout: .milliseconds(Int64(self.timeout * 1000))
+        )
+    }
+
+    /// One call on a connection of its own, closed before returning.
+    /// - Throws: `CommandFailure` with the server's status, or the reason it could not be reached.
+    static func send<RPC: PorticoRPC>(
+        _ rpc: RPC.Type, _ request: RPC.Request, to endpoint: Endpoint, credential: String, onBehalfOf: UInt64? = nil,
+        timeout: Duration
+    ) async throws -> RPC.Response {
         let client = PorticoClient(
-            configuration: ClientConfiguration(host: host, port: port, credential: self.resolvedCredential(), connections: 1)
+            configuration: ClientConfiguration(
+                host: endpoint.host,
+                port: endpoint.port,
+                credential: credential,
+                connections: 1,
+                connectTimeout: min(timeout, .seconds(5))
+            )
         )
         do {
-            let options = CallOptions(onBehalfOfPersonID: self.onBehalfOf, timeout: .seconds(self.timeout))
-            let response = try await client.call(rpc, request, options: options)
+            let response = try await client.call(
+                rpc, request, options: CallOptions(onBehalfOfPersonID: onBehalfOf, timeout: timeout))
             await client.close()
             return response
-        } catch let status as PorticoStatusError {
-            await client.close()
-            throw CallFailed(status: status)
         } catch {
             await client.close()
-            throw error
+            guard let status = error as? PorticoStatusError else { throw error }
+            throw CommandFailure(status: status, address: endpoint.description)
+        }
+    }
+
+    /// A file-system error in words: `permission denied` rather than Foundation's error domain and code.
+    static func describe(_ error: any Error) -> String {
+        let cocoa = error as NSError
+        if let posix = cocoa.userInfo[NSUnderlyingErrorKey] as? NSError, posix.domain == NSPOSIXErrorDomain {
+            return String(cString: strerror(Int32(posix.code))).lowercased()
+        }
+        return cocoa.localizedDescription
+    }
+}
+
+/// The server a command calls: `--address`, else `PORTICO_ADDRESS`, else 127.0.0.1:7700.
+struct ServerAddressOptions: ParsableArguments {
+    @Option(
+        name: .customLong("address"),
+        help: ArgumentHelp(
+            "The server, as HOST:PORT. Default: PORTICO_ADDRESS, else 127.0.0.1:7700.", valueName: "host:port"))
+    var addressFlag: String?
+
+    /// The server. `validate()` has checked the flag or variable already, so the fall-back is never taken.
+    var endpoint: Endpoint { (try? Endpoint(parsing: self.addressFlag ?? Endpoint.defaultAddress)) ?? Endpoint() }
+
+    mutating func validate() throws {
+        if let flag = self.addressFlag {
+            _ = try Endpoint(parsing: flag, source: "--address")
+        } else if let variable = try PorticoEnvironment.string("PORTICO_ADDRESS") {
+            _ = try Endpoint(parsing: variable, source: "PORTICO_ADDRESS")
+            self.addressFlag = variable
         }
     }
 }
 
-/// A call the server refused: printed as its status, and the command exits with status 1.
-struct CallFailed: Error, CustomStringConvertible {
-    let status: PorticoStatusError
+/// A server's host and port, parsed from `HOST:PORT` (an IPv6 host in brackets: `[::1]:7700`).
+struct Endpoint: CustomStringConvertible, Equatable {
+    static let defaultAddress = "127.0.0.1:7700"
 
-    var description: String {
-        var text = "\(self.status.code.protoValueName.replacingOccurrences(of: "STATUS_CODE_", with: "")): \(self.status.message)"
-        if let detail = self.status.detail {
-            if !detail.reason.isEmpty { text += "\n  reason: \(detail.reason)" }
-            if detail.metaCode != 0 {
-                text += "\n  meta code: \(detail.metaCode)" + (detail.metaSubcode != 0 ? " subcode \(detail.metaSubcode)" : "")
-            }
-            if !detail.field.isEmpty { text += "\n  field: \(detail.field)" }
+    var host = "127.0.0.1"
+    var port = 7700
+
+    init() {}
+
+    /// - Parameter source: the flag or variable the text came from, for the error.
+    init(parsing text: String, source: String = "--address") throws {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+            (1...65535).contains(port)
+        else {
+            throw ValidationError("\(source) must be HOST:PORT with a port from 1 to 65535, not '\(text)'")
         }
-        return text
+        var host = String(text[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard !host.isEmpty else { throw ValidationError("\(source) must name a host: HOST:PORT, not '\(text)'") }
+        self.host = host
+        self.port = port
     }
-}
 
-/// Parses an enum value by its proto name, without its prefix and in any case: `analyze` is
-/// `ASSET_TASK_ANALYZE`, `ads_management` is `SCOPE_ADS_MANAGEMENT`.
-func parseEnum<E: WireEnum>(_ raw: String, as type: E.Type) throws -> E {
-    let name = raw.uppercased().replacingOccurrences(of: "-", with: "_")
-    let prefix = Render.enumPrefix(E.self)
-    if let value = E(protoValueName: prefix + name) ?? E(protoValueName: name), value.rawValue != 0 { return value }
-    let choices = E.allCases.filter { $0.rawValue != 0 }.map { Render.shortName($0) }.joined(separator: ", ")
-    throw ValidationError("'\(raw)' is not one of: \(choices)")
+    var description: String { self.host.contains(":") ? "[\(self.host)]:\(self.port)" : "\(self.host):\(self.port)" }
 }

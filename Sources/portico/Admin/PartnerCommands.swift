@@ -14,8 +14,8 @@ struct PartnerCommand: AsyncParsableCommand {
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Take a portfolio as a partner.")
         @OptionGroup var connection: ConnectionOptions
-        @Option var portfolio: UInt64
-        @Option var partner: UInt64
+        @Option(help: "The portfolio that takes the partner.") var portfolio: UInt64
+        @Option(help: "The partner portfolio's id.") var partner: UInt64
 
         func run() async throws {
             try await self.connection.call(
@@ -26,10 +26,11 @@ struct PartnerCommand: AsyncParsableCommand {
     }
 
     struct Remove: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "End a partnership: every share between the two goes.")
+        static let configuration = CommandConfiguration(
+            abstract: "End a partnership: every share between the two goes.")
         @OptionGroup var connection: ConnectionOptions
-        @Option var portfolio: UInt64
-        @Option var partner: UInt64
+        @Option(help: "The portfolio that ends the partnership.") var portfolio: UInt64
+        @Option(help: "The partner portfolio's id.") var partner: UInt64
 
         func run() async throws {
             try await self.connection.call(
@@ -42,26 +43,29 @@ struct PartnerCommand: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List a portfolio's partners.")
         @OptionGroup var connection: ConnectionOptions
-        @Option var portfolio: UInt64
+        @Option(help: "The portfolio's id.") var portfolio: UInt64
         @OptionGroup var page: PageOptions
 
         func run() async throws {
             try await self.connection.call(
                 PorticoService.ListPartners.self,
-                ListPartnersRequest(portfolioID: self.portfolio, pageSize: self.page.pageSize, pageToken: self.page.pageToken)
+                ListPartnersRequest(
+                    portfolioID: self.portfolio, pageSize: self.page.pageSize, pageToken: self.page.pageToken)
             )
         }
     }
 
     struct Share: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Share an asset with a partner, with the tasks it may use.")
+        static let configuration = CommandConfiguration(
+            abstract: "Share an asset with a partner, with the tasks it may use.")
         @OptionGroup var connection: ConnectionOptions
         @OptionGroup var share: ShareOptions
 
         func run() async throws {
             try await self.connection.call(
                 PorticoService.ShareAsset.self,
-                ShareAssetRequest(assetID: self.share.asset, partnerPortfolioID: self.share.partner, tasks: try self.share.wireTasks())
+                ShareAssetRequest(
+                    assetID: self.share.asset, partnerPortfolioID: self.share.partner, tasks: self.share.tasks)
             )
         }
     }
@@ -74,7 +78,8 @@ struct PartnerCommand: AsyncParsableCommand {
         func run() async throws {
             try await self.connection.call(
                 PorticoService.UpdateShare.self,
-                UpdateShareRequest(assetID: self.share.asset, partnerPortfolioID: self.share.partner, tasks: try self.share.wireTasks())
+                UpdateShareRequest(
+                    assetID: self.share.asset, partnerPortfolioID: self.share.partner, tasks: self.share.tasks)
             )
         }
     }
@@ -82,8 +87,8 @@ struct PartnerCommand: AsyncParsableCommand {
     struct Unshare: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Stop sharing an asset with a partner.")
         @OptionGroup var connection: ConnectionOptions
-        @Option var asset: UInt64
-        @Option var partner: UInt64
+        @Option(help: "The asset's id.") var asset: UInt64
+        @Option(help: "The partner portfolio's id.") var partner: UInt64
 
         func run() async throws {
             try await self.connection.call(
@@ -96,13 +101,14 @@ struct PartnerCommand: AsyncParsableCommand {
     struct Shares: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List the shares a portfolio granted and received.")
         @OptionGroup var connection: ConnectionOptions
-        @Option var portfolio: UInt64
+        @Option(help: "The portfolio's id.") var portfolio: UInt64
         @OptionGroup var page: PageOptions
 
         func run() async throws {
             try await self.connection.call(
                 PorticoService.ListShares.self,
-                ListSharesRequest(portfolioID: self.portfolio, pageSize: self.page.pageSize, pageToken: self.page.pageToken)
+                ListSharesRequest(
+                    portfolioID: self.portfolio, pageSize: self.page.pageSize, pageToken: self.page.pageToken)
             )
         }
     }
@@ -110,9 +116,9 @@ struct PartnerCommand: AsyncParsableCommand {
     struct Request: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Ask an asset's owner to share it.")
         @OptionGroup var connection: ConnectionOptions
-        @Option(help: "The requesting portfolio.") var portfolio: UInt64
-        @Option var asset: UInt64
-        @Option(name: .customLong("task"), help: "A task; repeat for several.") var tasks: [String]
+        @Option(help: "The requesting portfolio's id.") var portfolio: UInt64
+        @Option(help: "The asset's id.") var asset: UInt64
+        @Option(name: .customLong("task"), help: "A task; repeat for several.") var tasks: [AssetTask]
 
         func run() async throws {
             try await self.connection.call(
@@ -120,7 +126,7 @@ struct PartnerCommand: AsyncParsableCommand {
                 RequestShareRequest(
                     portfolioID: self.portfolio,
                     assetID: self.asset,
-                    tasks: try self.tasks.map { try parseEnum($0, as: AssetTask.self) }
+                    tasks: self.tasks
                 )
             )
         }
@@ -129,7 +135,7 @@ struct PartnerCommand: AsyncParsableCommand {
     struct Approve: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Approve a share request (the owner).")
         @OptionGroup var connection: ConnectionOptions
-        @Option var request: UInt64
+        @Option(help: "The share request's id.") var request: UInt64
 
         func run() async throws {
             try await self.connection.call(
@@ -142,7 +148,7 @@ struct PartnerCommand: AsyncParsableCommand {
     struct Decline: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Decline a share request (the owner).")
         @OptionGroup var connection: ConnectionOptions
-        @Option var request: UInt64
+        @Option(help: "The share request's id.") var request: UInt64
 
         func run() async throws {
             try await self.connection.call(
@@ -153,10 +159,11 @@ struct PartnerCommand: AsyncParsableCommand {
     }
 
     struct Requests: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the share requests a portfolio made or received.")
+        static let configuration = CommandConfiguration(
+            abstract: "List the share requests a portfolio made or received.")
         @OptionGroup var connection: ConnectionOptions
-        @Option var portfolio: UInt64
-        @Option(help: "PENDING, APPROVED or DECLINED.") var state: String?
+        @Option(help: "The portfolio's id.") var portfolio: UInt64
+        @Option(help: "Only requests in this state.") var state: ShareRequestState?
         @OptionGroup var page: PageOptions
 
         func run() async throws {
@@ -164,7 +171,7 @@ struct PartnerCommand: AsyncParsableCommand {
                 PorticoService.ListShareRequests.self,
                 ListShareRequestsRequest(
                     portfolioID: self.portfolio,
-                    state: try self.state.map { try parseEnum($0, as: ShareRequestState.self) } ?? .unspecified,
+                    state: self.state ?? .unspecified,
                     pageSize: self.page.pageSize,
                     pageToken: self.page.pageToken
                 )
@@ -175,9 +182,8 @@ struct PartnerCommand: AsyncParsableCommand {
 
 /// An asset, the partner it is shared with, and the tasks shared.
 struct ShareOptions: ParsableArguments {
-    @Option var asset: UInt64
-    @Option var partner: UInt64
-    @Option(name: .customLong("task"), help: "A task; repeat for several.") var tasks: [String]
-
-    func wireTasks() throws -> [AssetTask] { try self.tasks.map { try parseEnum($0, as: AssetTask.self) } }
+    @Option(help: "The asset's id.") var asset: UInt64
+    @Option(help: "The partner portfolio's id.") var partner: UInt64
+    @Option(name: .customLong("task"), help: "A task the partner may be given; repeat for several.") var tasks:
+        [AssetTask]
 }

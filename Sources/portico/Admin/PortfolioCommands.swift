@@ -9,15 +9,15 @@ struct PortfolioCommand: AsyncParsableCommand {
     )
 
     struct Create: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Create a portfolio.")
+        static let configuration = CommandConfiguration(abstract: "Create a portfolio; its id is in the answer.")
         @OptionGroup var connection: ConnectionOptions
-        @Option var name: String
-        @Option(help: "System-user tier: NONE, STANDARD, ADVANCED.") var tier: String = "NONE"
+        @Option(help: "The portfolio's name: 1 to 200 characters.") var name: String
+        @Option(help: "The system-user tier.") var tier: SystemUserTier = .none
 
         func run() async throws {
             try await self.connection.call(
                 PorticoService.CreatePortfolio.self,
-                CreatePortfolioRequest(name: self.name, systemUserTier: try parseEnum(self.tier, as: SystemUserTier.self))
+                CreatePortfolioRequest(name: self.name, systemUserTier: self.tier)
             )
         }
     }
@@ -25,10 +25,10 @@ struct PortfolioCommand: AsyncParsableCommand {
     struct Get: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show a portfolio.")
         @OptionGroup var connection: ConnectionOptions
-        @Option var portfolio: UInt64
+        @Option(help: "The portfolio's id.") var id: UInt64
 
         func run() async throws {
-            try await self.connection.call(PorticoService.GetPortfolio.self, GetPortfolioRequest(portfolioID: self.portfolio))
+            try await self.connection.call(PorticoService.GetPortfolio.self, GetPortfolioRequest(portfolioID: self.id))
         }
     }
 
@@ -46,29 +46,31 @@ struct PortfolioCommand: AsyncParsableCommand {
     }
 
     struct SetStatus: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Set a portfolio's status: ACTIVE, RESTRICTED, DISABLED.")
+        static let configuration = CommandConfiguration(
+            abstract: "Set a portfolio's status: ACTIVE, RESTRICTED (no new access) or DISABLED (no access at all)."
+        )
         @OptionGroup var connection: ConnectionOptions
-        @Option var portfolio: UInt64
-        @Option var status: String
+        @Option(help: "The portfolio's id.") var id: UInt64
+        @Option(help: "The new status.") var status: PortfolioStatus
 
         func run() async throws {
             try await self.connection.call(
                 PorticoService.SetPortfolioStatus.self,
-                SetPortfolioStatusRequest(portfolioID: self.portfolio, status: try parseEnum(self.status, as: PortfolioStatus.self))
+                SetPortfolioStatusRequest(portfolioID: self.id, status: self.status)
             )
         }
     }
 
     struct SetTier: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Set a portfolio's system-user tier: NONE, STANDARD, ADVANCED.")
+        static let configuration = CommandConfiguration(abstract: "Set a portfolio's system-user tier.")
         @OptionGroup var connection: ConnectionOptions
-        @Option var portfolio: UInt64
-        @Option var tier: String
+        @Option(help: "The portfolio's id.") var id: UInt64
+        @Option(help: "The new tier.") var tier: SystemUserTier
 
         func run() async throws {
             try await self.connection.call(
                 PorticoService.SetSystemUserTier.self,
-                SetSystemUserTierRequest(portfolioID: self.portfolio, systemUserTier: try parseEnum(self.tier, as: SystemUserTier.self))
+                SetSystemUserTierRequest(portfolioID: self.id, systemUserTier: self.tier)
             )
         }
     }
@@ -82,17 +84,19 @@ struct ServiceCredentialCommand: AsyncParsableCommand {
     )
 
     struct Create: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Issue a service credential; its secret is shown once.")
+        static let configuration = CommandConfiguration(
+            abstract: "Issue a service credential; its secret is shown once.")
         @OptionGroup var connection: ConnectionOptions
-        @Option var name: String
+        @Option(help: "What the credential is for: 1 to 200 characters.") var name: String
 
         func run() async throws {
-            try await self.connection.call(PorticoService.CreateServiceCredential.self, CreateServiceCredentialRequest(name: self.name))
+            try await self.connection.call(
+                PorticoService.CreateServiceCredential.self, CreateServiceCredentialRequest(name: self.name))
         }
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List service credentials.")
+        static let configuration = CommandConfiguration(abstract: "List service credentials (never their secrets).")
         @OptionGroup var connection: ConnectionOptions
         @OptionGroup var page: PageOptions
 

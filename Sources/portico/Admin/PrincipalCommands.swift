@@ -16,7 +16,8 @@ struct PersonCommand: AsyncParsableCommand {
         func run() async throws {
             try await self.connection.call(
                 PorticoService.AddPerson.self,
-                AddPersonRequest(portfolioID: self.principal.portfolio, name: self.principal.name, role: try self.principal.wireRole())
+                AddPersonRequest(
+                    portfolioID: self.principal.portfolio, name: self.principal.name, role: self.principal.role)
             )
         }
     }
@@ -24,7 +25,7 @@ struct PersonCommand: AsyncParsableCommand {
     struct Get: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show a person.")
         @OptionGroup var connection: ConnectionOptions
-        @Option var id: UInt64
+        @Option(help: "The person's id.") var id: UInt64
 
         func run() async throws {
             try await self.connection.call(PorticoService.GetPerson.self, GetPersonRequest(personID: self.id))
@@ -34,13 +35,14 @@ struct PersonCommand: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List the people of a portfolio.")
         @OptionGroup var connection: ConnectionOptions
-        @Option var portfolio: UInt64
+        @Option(help: "The portfolio's id.") var portfolio: UInt64
         @OptionGroup var page: PageOptions
 
         func run() async throws {
             try await self.connection.call(
                 PorticoService.ListPeople.self,
-                ListPeopleRequest(portfolioID: self.portfolio, pageSize: self.page.pageSize, pageToken: self.page.pageToken)
+                ListPeopleRequest(
+                    portfolioID: self.portfolio, pageSize: self.page.pageSize, pageToken: self.page.pageToken)
             )
         }
     }
@@ -48,13 +50,13 @@ struct PersonCommand: AsyncParsableCommand {
     struct SetRole: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Change a person's role.")
         @OptionGroup var connection: ConnectionOptions
-        @Option var id: UInt64
-        @Option var role: String
+        @Option(help: "The person's id.") var id: UInt64
+        @Option(help: "The new role.") var role: Role
 
         func run() async throws {
             try await self.connection.call(
                 PorticoService.SetPersonRole.self,
-                SetPersonRoleRequest(personID: self.id, role: try parseEnum(self.role, as: Role.self))
+                SetPersonRoleRequest(personID: self.id, role: self.role)
             )
         }
     }
@@ -62,7 +64,7 @@ struct PersonCommand: AsyncParsableCommand {
     struct Remove: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Remove a person; its assignments go with it.")
         @OptionGroup var connection: ConnectionOptions
-        @Option var id: UInt64
+        @Option(help: "The person's id.") var id: UInt64
 
         func run() async throws {
             try await self.connection.call(PorticoService.RemovePerson.self, RemovePersonRequest(personID: self.id))
@@ -78,14 +80,17 @@ struct SystemUserCommand: AsyncParsableCommand {
     )
 
     struct Create: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Create a system user: ADMIN (one at most) or EMPLOYEE.")
+        static let configuration = CommandConfiguration(
+            abstract: "Create a system user: ADMIN (one at most) or EMPLOYEE. The portfolio needs an app and a tier."
+        )
         @OptionGroup var connection: ConnectionOptions
         @OptionGroup var principal: NewPrincipalOptions
 
         func run() async throws {
             try await self.connection.call(
                 PorticoService.CreateSystemUser.self,
-                CreateSystemUserRequest(portfolioID: self.principal.portfolio, name: self.principal.name, role: try self.principal.wireRole())
+                CreateSystemUserRequest(
+                    portfolioID: self.principal.portfolio, name: self.principal.name, role: self.principal.role)
             )
         }
     }
@@ -93,24 +98,27 @@ struct SystemUserCommand: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List the system users of a portfolio.")
         @OptionGroup var connection: ConnectionOptions
-        @Option var portfolio: UInt64
+        @Option(help: "The portfolio's id.") var portfolio: UInt64
         @OptionGroup var page: PageOptions
 
         func run() async throws {
             try await self.connection.call(
                 PorticoService.ListSystemUsers.self,
-                ListSystemUsersRequest(portfolioID: self.portfolio, pageSize: self.page.pageSize, pageToken: self.page.pageToken)
+                ListSystemUsersRequest(
+                    portfolioID: self.portfolio, pageSize: self.page.pageSize, pageToken: self.page.pageToken)
             )
         }
     }
 
     struct Remove: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Remove a system user; its assignments go and its tokens are revoked.")
+        static let configuration = CommandConfiguration(
+            abstract: "Remove a system user; its assignments go and its tokens are revoked.")
         @OptionGroup var connection: ConnectionOptions
-        @Option var id: UInt64
+        @Option(help: "The system user's id.") var id: UInt64
 
         func run() async throws {
-            try await self.connection.call(PorticoService.RemoveSystemUser.self, RemoveSystemUserRequest(systemUserID: self.id))
+            try await self.connection.call(
+                PorticoService.RemoveSystemUser.self, RemoveSystemUserRequest(systemUserID: self.id))
         }
     }
 }
@@ -125,24 +133,26 @@ struct AppCommand: AsyncParsableCommand {
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add an app; its secret is shown once.")
         @OptionGroup var connection: ConnectionOptions
-        @Option var portfolio: UInt64
-        @Option var name: String
+        @Option(help: "The portfolio's id.") var portfolio: UInt64
+        @Option(help: "The app's name: 1 to 200 characters.") var name: String
 
         func run() async throws {
-            try await self.connection.call(PorticoService.AddApp.self, AddAppRequest(portfolioID: self.portfolio, name: self.name))
+            try await self.connection.call(
+                PorticoService.AddApp.self, AddAppRequest(portfolioID: self.portfolio, name: self.name))
         }
     }
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List the apps of a portfolio.")
         @OptionGroup var connection: ConnectionOptions
-        @Option var portfolio: UInt64
+        @Option(help: "The portfolio's id.") var portfolio: UInt64
         @OptionGroup var page: PageOptions
 
         func run() async throws {
             try await self.connection.call(
                 PorticoService.ListApps.self,
-                ListAppsRequest(portfolioID: self.portfolio, pageSize: self.page.pageSize, pageToken: self.page.pageToken)
+                ListAppsRequest(
+                    portfolioID: self.portfolio, pageSize: self.page.pageSize, pageToken: self.page.pageToken)
             )
         }
     }
@@ -150,9 +160,7 @@ struct AppCommand: AsyncParsableCommand {
 
 /// A new person or system user: its portfolio, name and role.
 struct NewPrincipalOptions: ParsableArguments {
-    @Option var portfolio: UInt64
-    @Option var name: String
-    @Option(help: "ADMIN or EMPLOYEE.") var role: String = "EMPLOYEE"
-
-    func wireRole() throws -> Role { try parseEnum(self.role, as: Role.self) }
+    @Option(help: "The portfolio's id.") var portfolio: UInt64
+    @Option(help: "The name: 1 to 200 characters.") var name: String
+    @Option(help: "The role.") var role: Role = .employee
 }

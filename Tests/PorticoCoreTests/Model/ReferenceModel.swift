@@ -1,6 +1,6 @@
 import PorticoCore
 
-/// A deliberately naive model of MODEL.md: plain dictionaries and sets, closures by fixpoint, no
+/// A deliberately naive model of docs/model.md: plain dictionaries and sets, closures by fixpoint, no
 /// indexes, no persistence. The randomized test holds the core to it.
 struct ReferenceModel {
     struct Principal {
@@ -24,7 +24,7 @@ struct ReferenceModel {
     /// (portfolio, partner it added): the owner may share with the partner.
     var partnerships: Set<Pair> = []
 
-    // MARK: - The lattice, written again from MODEL.md
+    // MARK: - The lattice, written again from docs/model.md
 
     static let valid: [AssetType: Set<AssetTask>] = [
         .adAccount: [.manage, .advertise, .draft, .analyze],

@@ -3,7 +3,7 @@ import Testing
 
 @Suite("Task lattice and scopes")
 struct TaskLatticeTests {
-    /// MODEL.md's table, written out as full closures: (type, task, everything it grants).
+    /// The lattice of docs/model.md, written out by hand as full closures: (type, task, everything it grants).
     static let closures: [(AssetType, AssetTask, [AssetTask])] = [
         (.adAccount, .manage, [.manage, .advertise, .draft, .analyze]),
         (.adAccount, .advertise, [.advertise, .draft, .analyze]),
@@ -24,7 +24,7 @@ struct TaskLatticeTests {
         (.whatsappBusinessAccount, .manageTemplates, [.manageTemplates, .viewTemplates]),
     ]
 
-    @Test("each task's closure is what MODEL.md lists", arguments: closures.indices)
+    @Test("each task's closure is what docs/model.md lists", arguments: closures.indices)
     func closure(_ index: Int) {
         let (type, task, expected) = Self.closures[index]
         #expect(TaskLattice.closure(of: TaskSet(task), for: type) == TaskSet(expected))

@@ -241,7 +241,7 @@ const ProtobufCMessageDescriptor portico__v1__get_server_info_request__descripto
   (ProtobufCMessageInit) portico__v1__get_server_info_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor portico__v1__get_server_info_response__field_descriptors[6] =
+static const ProtobufCFieldDescriptor portico__v1__get_server_info_response__field_descriptors[7] =
 {
   {
     "version",
@@ -315,9 +315,22 @@ static const ProtobufCFieldDescriptor portico__v1__get_server_info_response__fie
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "max_calls_in_flight",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Portico__V1__GetServerInfoResponse, max_calls_in_flight),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned portico__v1__get_server_info_response__field_indices_by_name[] = {
   4,   /* field[4] = max_batch_checks */
+  6,   /* field[6] = max_calls_in_flight */
   3,   /* field[3] = max_frame_bytes */
   1,   /* field[1] = protocol_version */
   2,   /* field[2] = revision */
@@ -327,7 +340,7 @@ static const unsigned portico__v1__get_server_info_response__field_indices_by_na
 static const ProtobufCIntRange portico__v1__get_server_info_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 6 }
+  { 0, 7 }
 };
 const ProtobufCMessageDescriptor portico__v1__get_server_info_response__descriptor =
 {
@@ -337,7 +350,7 @@ const ProtobufCMessageDescriptor portico__v1__get_server_info_response__descript
   "Portico__V1__GetServerInfoResponse",
   "portico.v1",
   sizeof(Portico__V1__GetServerInfoResponse),
-  6,
+  7,
   portico__v1__get_server_info_response__field_descriptors,
   portico__v1__get_server_info_response__field_indices_by_name,
   1,  portico__v1__get_server_info_response__number_ranges,

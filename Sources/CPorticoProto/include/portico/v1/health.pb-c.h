@@ -86,10 +86,15 @@ struct  Portico__V1__GetServerInfoResponse
    * When the server started.
    */
   int64_t started_at_unix_micros;
+  /*
+   * The most calls one connection may have in flight at once; a call beyond it is answered
+   * RESOURCE_EXHAUSTED (the connection stays open).
+   */
+  uint32_t max_calls_in_flight;
 };
 #define PORTICO__V1__GET_SERVER_INFO_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&portico__v1__get_server_info_response__descriptor) \
-    , (char *)protobuf_c_empty_string, 0, 0, 0, 0, 0 }
+    , (char *)protobuf_c_empty_string, 0, 0, 0, 0, 0, 0 }
 
 
 /* Portico__V1__PingRequest methods */

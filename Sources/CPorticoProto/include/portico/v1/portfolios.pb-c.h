@@ -74,7 +74,7 @@ struct  Portico__V1__CreatePortfolioRequest
 {
   ProtobufCMessage base;
   /*
-   * 1 to 200 characters.
+   * 1 to 200 characters (Unicode code points).
    */
   char *name;
   /*
