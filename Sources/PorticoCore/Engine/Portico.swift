@@ -8,8 +8,15 @@ import Synchronization
 /// current `AccessSnapshot` and never await: one lock to fetch a reference, then plain lookups.
 public final class Portico: Sendable {
     private let sequencer: Sequencer
-    // The lanes are created lazily and never removed; Mutex makes the dictionary safe to share.
-    private let lanes = Mutex<[PortfolioID: PortfolioLane]>([:])
+    /// A lane and the number of commands using it (running or waiting for it).
+    private struct LaneUse {
+        let lane: PortfolioLane
+        var users: Int
+    }
+
+    // A portfolio's lane exists only while a command uses it: the last one out removes it, so the map
+    // never grows with refused commands or with portfolio ids a caller made up. Mutex makes it safe to share.
+    private let lanes = Mutex<[PortfolioID: LaneUse]>([:])
     private let serviceLane = PortfolioLane()
 
     /// The clock for token expiry and audit times.
@@ -45,16 +52,24 @@ public final class Portico: Sendable {
     /// - Throws: `PorticoError`: the domain's refusal (nothing changed), or UNAVAILABLE if the store failed.
     @discardableResult
     public func execute(_ command: Command, as caller: Caller) async throws -> CommandResult {
-        let lane = command.lane(in: sequencer.snapshot.state).map { portfolio in
+        guard let portfolio = command.lane(in: sequencer.snapshot.state) else {
+            return try await serviceLane.run(command, caller: caller, sequencer: sequencer)
+        }
+        let lane = lanes.withLock { lanes in
+            lanes[portfolio, default: LaneUse(lane: PortfolioLane(), users: 0)].users += 1
+            return lanes[portfolio]!.lane
+        }
+        defer {
             lanes.withLock { lanes in
-                if let lane = lanes[portfolio] { return lane }
-                let lane = PortfolioLane()
-                lanes[portfolio] = lane
-                return lane
+                lanes[portfolio]!.users -= 1
+                if lanes[portfolio]!.users == 0 { lanes[portfolio] = nil }
             }
-        } ?? serviceLane
+        }
         return try await lane.run(command, caller: caller, sequencer: sequencer)
     }
+
+    /// How many portfolio lanes exist now: one per portfolio with a command running or waiting.
+    var laneCount: Int { lanes.withLock { $0.count } }
 
     /// The caller a presented token or service-credential secret stands for.
     public func authenticate(_ secret: String) throws -> Caller {
