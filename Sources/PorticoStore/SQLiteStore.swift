@@ -38,21 +38,28 @@ public final class SQLiteStore: ChangeStore, @unchecked Sendable {
     private var insert: SQLiteConnection.Statement?
     private var state: State
     private let encoder = JSONEncoder()
+    /// The data directory's lock when this store took it itself.
+    private let lock: DataDirectory?
 
-    /// Opens the store in `directory` (created if missing), migrating its schema.
-    /// - Throws: `StoreError` when the file cannot be opened, is not Portico's, or has a newer schema.
+    /// Opens the store in `directory` (created if missing, mode 0700), migrating its schema, and holds
+    /// the directory's lock until `close()`.
+    /// - Throws: `StoreError`: `.locked` when another process (or store) holds the directory, or the file
+    ///   cannot be opened, is not Portico's, or has a newer schema.
     public convenience init(directory: String) throws {
-        do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
-                                                    attributes: [.posixPermissions: 0o700])
-        } catch {
-            throw StoreError(.cannotOpen, "cannot create the data directory \(directory): \(error.localizedDescription)")
-        }
-        try self.init(path: (directory as NSString).appendingPathComponent(Self.fileName))
+        let held = try DataDirectory(path: directory)
+        try self.init(path: held.file(Self.fileName), ownedLock: held)
     }
 
-    init(path: String, schema: Schema = Schema()) throws {
+    /// Opens the store in a data directory the caller holds (and releases, after `close()`).
+    public convenience init(dataDirectory: DataDirectory) throws {
+        try self.init(path: dataDirectory.file(Self.fileName))
+    }
+
+    /// Opens the database file at `path`; `ownedLock`, when given, is the data directory's lock, which
+    /// the store releases at `close()`.
+    init(path: String, schema: Schema = Schema(), ownedLock: DataDirectory? = nil) throws {
         self.path = path
+        lock = ownedLock
         connection = try SQLiteConnection(path: path)
         try connection.execute("PRAGMA busy_timeout = 5000")
         let mode = try connection.prepare("PRAGMA journal_mode = WAL")
@@ -107,6 +114,7 @@ public final class SQLiteStore: ChangeStore, @unchecked Sendable {
                 self.insert = nil
                 self.connection.close()
                 self.state = .closed
+                self.lock?.release()
                 continuation.resume()
             }
         }
@@ -170,7 +178,27 @@ public final class SQLiteStore: ChangeStore, @unchecked Sendable {
         state = .open(last: changes[changes.count - 1].revision)
     }
 
-    private func readAll() throws -> [Change] {
+    private func readAll() throws -> [Change] { try Self.readLog(connection) }
+
+    /// Every change in the database at `path`, read through a read-only connection that migrates nothing:
+    /// for reading a directory another process holds.
+    /// - Throws: `StoreError`; `.newerSchema` or `.corrupt` when the file's schema is not this binary's.
+    static func readOnlyLog(at path: String) throws -> [Change] {
+        let connection = try SQLiteConnection(path: path, readOnly: true)
+        defer { connection.close() }
+        let version = try connection.integer("PRAGMA user_version") ?? 0
+        guard try connection.integer("PRAGMA application_id") == Schema.applicationID else {
+            throw StoreError(.notPortico, "\(path) is not a Portico database")
+        }
+        guard version == Schema().latestVersion else {
+            throw StoreError(.newerSchema, "\(path) has schema version \(version); this portico reads version "
+                             + "\(Schema().latestVersion) (the server holding it upgrades it at start-up)")
+        }
+        return try readLog(connection)
+    }
+
+    private static func readLog(_ connection: SQLiteConnection) throws -> [Change] {
+        let path = connection.path
         let decoder = JSONDecoder()
         // One read transaction: a consistent snapshot even while another connection writes.
         try connection.execute("BEGIN")

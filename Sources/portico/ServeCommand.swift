@@ -34,7 +34,7 @@ struct ServeCommand: AsyncParsableCommand {
     var dataDirectory: String = ProcessInfo.processInfo.environment["PORTICO_DATA_DIR"] ?? "./data"
 
     @Option(help: "The operator key, instead of DATA_DIR/operator.key (env PORTICO_OPERATOR_KEY).")
-    var operatorKey: String? = ProcessInfo.processInfo.environment["PORTICO_OPERATOR_KEY"]
+    var operatorKey: String = ProcessInfo.processInfo.environment["PORTICO_OPERATOR_KEY"] ?? ""
 
     @Option(help: "Where changes are kept: sqlite (DATA_DIR/portico.sqlite, durable) or memory (lost at exit).")
     var store: StoreKind = .sqlite
@@ -81,16 +81,29 @@ struct ServeCommand: AsyncParsableCommand {
         var logger = Logger(label: "portico")
         logger.logLevel = Logger.Level(rawValue: self.logLevel) ?? .info
 
+        // The data directory is held (an exclusive lock, for the life of the process) before anything
+        // in it is read or written; with --store memory and a given key, nothing there is used.
+        let givenKey = self.operatorKey.isEmpty ? nil : self.operatorKey
+        var directory: DataDirectory?
+        if self.store == .sqlite || givenKey == nil {
+            do {
+                directory = try DataDirectory(path: self.dataDirectory)
+            } catch let error as StoreError {
+                throw ValidationError("cannot use the data directory: \(error)")
+            }
+            for warning in directory?.warnings ?? [] { logger.warning("\(warning)") }
+        }
+
         let key: String
         let keyLocation: String
-        if let given = self.operatorKey, !given.isEmpty {
+        if let given = givenKey {
             guard given.hasPrefix(OperatorKey.prefix), given.count >= 36 else {
                 throw ValidationError("the operator key must start with \(OperatorKey.prefix) and hold at least 32 characters")
             }
             key = given
             keyLocation = "given by flag or PORTICO_OPERATOR_KEY"
         } else {
-            let file = try OperatorKeyFile(dataDirectory: self.dataDirectory)
+            let file = OperatorKeyFile(path: directory!.file("operator.key"))
             key = try file.loadOrCreate()
             keyLocation = file.path
         }
@@ -105,7 +118,7 @@ struct ServeCommand: AsyncParsableCommand {
         case .sqlite:
             let sqlite: SQLiteStore
             do {
-                sqlite = try SQLiteStore(directory: self.dataDirectory)
+                sqlite = try SQLiteStore(dataDirectory: directory!)
             } catch let error as StoreError {
                 throw ValidationError("cannot open the store: \(error)")
             }
@@ -149,9 +162,11 @@ struct ServeCommand: AsyncParsableCommand {
             try await running
         } catch {
             await durable?.close()
+            directory?.release()
             throw error
         }
         await durable?.close()
+        directory?.release()
     }
 }
 
@@ -159,24 +174,28 @@ struct ServeCommand: AsyncParsableCommand {
 struct OperatorKeyFile {
     let path: String
 
-    init(dataDirectory: String) throws {
-        let manager = FileManager.default
-        try manager.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        self.path = (dataDirectory as NSString).appendingPathComponent("operator.key")
+    /// The key file inside `dataDirectory`, which must exist (the server holds it as a `DataDirectory`).
+    init(path: String) {
+        self.path = path
     }
 
-    /// The key in the file, or a new one written there (mode 0600) when there is none.
+    /// The key in the file, or a new one written there when there is none: created with O_EXCL and
+    /// mode 0600, so that it is never readable by others, not even for a moment.
     func loadOrCreate() throws -> String {
         if let existing = try? String(contentsOfFile: self.path, encoding: .utf8) {
             let key = existing.trimmingCharacters(in: .whitespacesAndNewlines)
             guard key.hasPrefix(OperatorKey.prefix) else {
                 throw ValidationError("\(self.path) does not hold an operator key")
             }
+            PrivateFile.restrict(self.path)
             return key
         }
         let key = OperatorKey.generate()
-        guard FileManager.default.createFile(atPath: self.path, contents: Data((key + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
-            throw ValidationError("cannot write \(self.path)")
+        do {
+            try PrivateFile.create(self.path, bytes: Array((key + "\n").utf8))
+            try PrivateFile.syncDirectory((self.path as NSString).deletingLastPathComponent)
+        } catch {
+            throw ValidationError("cannot write the operator key: \(error)")
         }
         return key
     }

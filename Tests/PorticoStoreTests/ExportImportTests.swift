@@ -67,7 +67,7 @@ struct ExportImportTests {
 
         let data = try #require(FileManager.default.contents(atPath: file))
         let truncated = files.file("truncated.portico")
-        FileManager.default.createFile(atPath: truncated, contents: data.prefix(data.count - 10))
+        _ = FileManager.default.createFile(atPath: truncated, contents: data.prefix(data.count - 10))
         let empty = TemporaryDirectory("export-dst")
         await #expect(throws: StoreError.self) { try await SQLiteStore.importing(truncated, into: empty.path) }
         #expect(!SQLiteStore.exists(in: empty.path), "nothing is left behind")

@@ -26,15 +26,12 @@ public enum ExportFile {
             arena.reset()
         }
         let temporary = path + ".partial"
-        guard FileManager.default.createFile(atPath: temporary, contents: Data(buffer.readableBytesView),
-                                             attributes: [.posixPermissions: 0o600]) else {
-            throw StoreError(.cannotOpen, "cannot write \(temporary)")
+        try? FileManager.default.removeItem(atPath: temporary)
+        try PrivateFile.create(temporary, bytes: buffer.readableBytesView)
+        guard rename(temporary, path) == 0 else {
+            throw StoreError(.cannotOpen, "cannot rename \(temporary) to \(path): \(String(cString: strerror(errno)))")
         }
-        let handle = try FileHandle(forUpdating: URL(fileURLWithPath: temporary))
-        try handle.synchronize()
-        try handle.close()
-        _ = try? FileManager.default.removeItem(atPath: path)
-        try FileManager.default.moveItem(atPath: temporary, toPath: path)
+        try PrivateFile.syncDirectory((path as NSString).deletingLastPathComponent)
     }
 
     /// Reads and checks an export: its header, and every change against its envelope and its predecessor.
@@ -114,18 +111,27 @@ public enum ExportFile {
 
 extension SQLiteStore {
     /// Writes a consistent snapshot of the store in `directory` to the export file `file`.
+    ///
+    /// When no server holds the directory, the export takes its lock (opening the store may migrate
+    /// its schema, a write); beside a running server it reads the database read-only, in one read
+    /// transaction, and writes nothing there.
     /// - Returns: the revision exported.
     public static func export(directory: String, to file: String, now: Timestamp) async throws -> Revision {
         guard exists(in: directory) else { throw StoreError(.cannotOpen, "no Portico database in \(directory)") }
-        let store = try SQLiteStore(directory: directory)
         let changes: [Change]
         do {
-            changes = try await store.load()
-        } catch {
+            let held = try DataDirectory(path: directory, create: false)
+            let store = try SQLiteStore(path: held.file(fileName), ownedLock: held)
+            do {
+                changes = try await store.load()
+            } catch {
+                await store.close()
+                throw error
+            }
             await store.close()
-            throw error
+        } catch let error as StoreError where error.code == .locked {
+            changes = try readOnlyLog(at: (directory as NSString).appendingPathComponent(fileName))
         }
-        await store.close()
         try ExportFile.write(changes, to: file, now: now)
         return changes.last?.revision ?? 0
     }
@@ -135,14 +141,14 @@ extension SQLiteStore {
     /// temporary name that becomes the database only when complete.
     /// - Returns: the revision restored.
     public static func importing(_ file: String, into directory: String) async throws -> Revision {
+        let held = try DataDirectory(path: directory)
+        defer { held.release() }
         guard !exists(in: directory) else {
             throw StoreError(.notEmpty, "\(directory) already holds a database: import needs an empty data directory")
         }
         let changes = try ExportFile.read(from: file)
         _ = try await Portico.open(store: InMemoryChangeStore(changes))
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
-                                                attributes: [.posixPermissions: 0o700])
-        let final = (directory as NSString).appendingPathComponent(fileName)
+        let final = held.file(fileName)
         let partial = final + ".importing"
         for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: partial + suffix) }
         let store = try SQLiteStore(path: partial)
