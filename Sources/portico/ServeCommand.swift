@@ -18,9 +18,11 @@ struct ServeCommand: AsyncParsableCommand {
             The operator key is read from --operator-key or PORTICO_OPERATOR_KEY, or else from
             DATA_DIR/operator.key, which is generated (mode 0600) at the first start.
 
-            Changes are kept in DATA_DIR/portico.sqlite (--store sqlite, the default): the server loads
-            them at start-up and acknowledges a change only once it is on disk. --store memory keeps them
-            in memory only, for tests and demos.
+            Changes are kept in DATA_DIR/portico.sqlite (--store sqlite, the default): the server
+            acknowledges a change only once it is on disk. It writes a checkpoint of the whole state now
+            and then (--checkpoint-every, --checkpoint-interval) and at a clean shutdown; start-up loads
+            the newest checkpoint and replays only the changes after it. --store memory keeps changes in
+            memory only, for tests and demos.
             """
     )
 
@@ -38,6 +40,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(help: "Where changes are kept: sqlite (DATA_DIR/portico.sqlite, durable) or memory (lost at exit).")
     var store: StoreKind = .sqlite
+
+    @OptionGroup(title: "Storage")
+    var storage: StorageOptions
 
     @Option(help: "The largest frame accepted, in bytes.")
     var maxFrameBytes: Int = ServerConfiguration().maxFrameBytes
@@ -117,13 +122,16 @@ struct ServeCommand: AsyncParsableCommand {
             portico = try await Portico.open(store: InMemoryChangeStore())
         case .sqlite:
             let sqlite: SQLiteStore
+            let report: @Sendable (String) -> Void = { [logger] line in logger.info("\(line)") }
             do {
-                sqlite = try SQLiteStore(dataDirectory: directory!)
+                sqlite = try SQLiteStore(dataDirectory: directory!, keepCheckpoints: self.storage.keepCheckpoints,
+                                         report: report)
             } catch let error as StoreError {
                 throw ValidationError("cannot open the store: \(error)")
             }
             durable = sqlite
-            portico = try await Portico.open(store: sqlite)
+            let replaying = ProgressMeter("replaying the log", report: report)
+            portico = try await Portico.open(store: sqlite, progress: replaying.update)
         }
         let loaded = ContinuousClock.now - started
         let server = PorticoServer(
@@ -145,6 +153,10 @@ struct ServeCommand: AsyncParsableCommand {
         let group = ServiceGroup(
             configuration: .init(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         )
+        let checkpointer = durable.map { store in
+            Checkpointer(store: store, portico: portico, policy: self.storage.policy) { [logger] in logger.info("\($0)") }
+        }
+        let checkpointing = Task { await checkpointer?.run() }
         async let running: Void = group.run()
         do {
             let address = try await server.localAddress
@@ -161,10 +173,15 @@ struct ServeCommand: AsyncParsableCommand {
         do {
             try await running
         } catch {
+            checkpointing.cancel()
             await durable?.close()
             directory?.release()
             throw error
         }
+        // A clean shutdown: a last checkpoint, so that the next start replays nothing.
+        checkpointing.cancel()
+        await checkpointing.value
+        await checkpointer?.checkpointNow()
         await durable?.close()
         directory?.release()
     }

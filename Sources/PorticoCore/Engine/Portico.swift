@@ -26,11 +26,15 @@ public final class Portico: Sendable {
         sequencer = Sequencer(state: state, store: store, clock: clock)
     }
 
-    /// Opens the core on `store`, rebuilding the state from what it holds.
+    /// Opens the core on `store`, rebuilding the state from what it holds: its newest checkpoint, if
+    /// any, then the changes after it.
+    /// - Parameter progress: called now and then while changes are replayed, with how many are done.
     /// - Throws: the store's error, or INTERNAL when a stored change does not replay.
     public static func open(store: any ChangeStore = InMemoryChangeStore(),
-                            clock: any WallClock = SystemClock()) async throws -> Portico {
-        let state = try AccessState.replay(try await store.load())
+                            clock: any WallClock = SystemClock(),
+                            progress: ((_ done: Int, _ total: Int) -> Void)? = nil) async throws -> Portico {
+        let recovery = try await store.recover()
+        let state = try AccessState.replay(recovery.changes, onto: recovery.base ?? AccessState(), progress: progress)
         return Portico(state: state, store: store, clock: clock)
     }
 

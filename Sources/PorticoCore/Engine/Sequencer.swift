@@ -144,11 +144,18 @@ final class Sequencer: Sendable {
 }
 
 extension AccessState {
+    /// How many changes replay between two progress reports.
+    static let replayReportInterval = 100_000
+
     /// Rebuilds the state a store's changes describe, re-running each with its recorded time and secrets.
+    /// - Parameters:
+    ///   - base: the state the changes follow (a checkpoint's), or the empty state.
+    ///   - progress: called every `replayReportInterval` changes and at the end, with done and total.
     /// - Throws: INTERNAL when a change does not apply or its revision does not follow.
-    static func replay(_ changes: [Change]) throws -> AccessState {
-        var state = AccessState()
-        for change in changes {
+    public static func replay(_ changes: [Change], onto base: AccessState = AccessState(),
+                              progress: ((_ done: Int, _ total: Int) -> Void)? = nil) throws -> AccessState {
+        var state = base
+        for (index, change) in changes.enumerated() {
             var context = ApplyContext(caller: change.caller, now: change.time, source: .replay(change.secretDigests))
             do {
                 _ = try state.apply(change.command, &context)
@@ -159,7 +166,9 @@ extension AccessState {
             guard state.revision == change.revision else {
                 throw PorticoError(.internal, "stored change \(change.revision) out of order", reason: "REPLAY_MISMATCH")
             }
+            if (index + 1) % replayReportInterval == 0 { progress?(index + 1, changes.count) }
         }
+        progress?(changes.count, changes.count)
         return state
     }
 }
