@@ -4,21 +4,12 @@ import Synchronization
 
 /// The access-control core: the entry point the server calls.
 ///
-/// Writes go through `execute`, which routes each command to its portfolio's lane. Reads take the
-/// current `AccessSnapshot` and never await: one lock to fetch a reference, then plain lookups.
+/// Writes go through `execute`, which hands each command to the `Sequencer`: validated at once against
+/// the latest tentative state, committed with whatever else is queued (group commit, one portfolio's
+/// changes included), answered once durable. Reads take the current `AccessSnapshot` and never await:
+/// one lock to fetch a reference, then plain lookups.
 public final class Portico: Sendable {
     private let sequencer: Sequencer
-    /// A lane and the number of commands using it (running or waiting for it).
-    private struct LaneUse {
-        let lane: PortfolioLane
-        var users: Int
-    }
-
-    // A portfolio's lane exists only while a command uses it: the last one out removes it, so the map
-    // never grows with refused commands or with portfolio ids a caller made up. Mutex makes it safe to share.
-    private let lanes = Mutex<[PortfolioID: LaneUse]>([:])
-    private let serviceLane = PortfolioLane()
-
     /// The clock for token expiry and audit times.
     public var clock: any WallClock { sequencer.clock }
 
@@ -53,27 +44,19 @@ public final class Portico: Sendable {
     }
 
     /// Applies `command` for `caller`; returns once the change is durable and visible to checks.
+    ///
+    /// Nothing is kept per portfolio or per caller: a refused command leaves nothing behind, and an
+    /// accepted one only its place in the sequencer's queue until it is answered.
+    /// - Parameter deadline: refused with DEADLINE_EXCEEDED, unchanged, if it has passed before validation.
     /// - Throws: `PorticoError`: the domain's refusal (nothing changed), or UNAVAILABLE if the store failed.
     @discardableResult
-    public func execute(_ command: Command, as caller: Caller) async throws -> CommandResult {
-        guard let portfolio = command.lane(in: sequencer.snapshot.state) else {
-            return try await serviceLane.run(command, caller: caller, sequencer: sequencer)
-        }
-        let lane = lanes.withLock { lanes in
-            lanes[portfolio, default: LaneUse(lane: PortfolioLane(), users: 0)].users += 1
-            return lanes[portfolio]!.lane
-        }
-        defer {
-            lanes.withLock { lanes in
-                lanes[portfolio]!.users -= 1
-                if lanes[portfolio]!.users == 0 { lanes[portfolio] = nil }
-            }
-        }
-        return try await lane.run(command, caller: caller, sequencer: sequencer)
+    public func execute(_ command: Command, as caller: Caller,
+                        deadline: ContinuousClock.Instant? = nil) async throws -> CommandResult {
+        try await sequencer.commit(command, caller: caller, deadline: deadline)
     }
 
-    /// How many portfolio lanes exist now: one per portfolio with a command running or waiting.
-    var laneCount: Int { lanes.withLock { $0.count } }
+    /// Writes the core is keeping track of: queued for the store, or answered but not yet collected.
+    var writesInFlight: Int { sequencer.writesInFlight }
 
     /// The caller a presented token or service-credential secret stands for.
     public func authenticate(_ secret: String) throws -> Caller {

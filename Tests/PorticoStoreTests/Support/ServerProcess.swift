@@ -75,6 +75,19 @@ final class ServerProcess {
         port = found!
     }
 
+    /// Starts `portico serve` without waiting for it to listen (its output is discarded): for killing it
+    /// during start-up.
+    static func launch(dataDirectory: String, operatorKey: String, extra: [String] = []) throws -> Process {
+        let process = Process()
+        process.executableURL = try binary()
+        process.arguments = ["serve", "--host", "127.0.0.1", "--port", "0", "--data-dir", dataDirectory,
+                             "--log-level", "critical", "--operator-key", operatorKey] + extra
+        process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        try process.run()
+        return process
+    }
+
     /// The server's process id.
     var pid: Int32 { process.processIdentifier }
 
