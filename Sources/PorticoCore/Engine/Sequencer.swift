@@ -85,18 +85,32 @@ final class Sequencer: Sendable {
                 throw PorticoError(.deadlineExceeded, "the deadline passed before the change was validated",
                                    reason: "DEADLINE_EXCEEDED")
             }
-            var next = writer.tentative
             var context = ApplyContext(caller: caller, now: clock.now(), source: .live)
-            let created = try next.apply(command, &context)
-            let change = Change(revision: next.revision, time: context.now, caller: caller, command: command,
+            // In place: the tentative state is shared only with the last published or taken batch state,
+            // so the first change after a batch copies what it touches and the rest change it where it is
+            // (a copy per change copied a dense-table page and its outer array every time). A refused
+            // command throws before it changes anything (`AccessState.apply`); debug builds check that.
+            #if DEBUG
+            let before = writer.tentative
+            #endif
+            let created: UInt64?
+            do {
+                created = try writer.tentative.apply(command, &context)
+            } catch {
+                #if DEBUG
+                precondition(writer.tentative == before, "refused \(command.name) changed the state")
+                #endif
+                throw error
+            }
+            let revision = writer.tentative.revision
+            let change = Change(revision: revision, time: context.now, caller: caller, command: command,
                                 secretDigests: context.digests)
             let ticket = writer.nextTicket
             writer.nextTicket += 1
-            writer.tentative = next
             writer.queue.append(Pending(ticket: ticket, change: change))
             let leads = !writer.flushing
             writer.flushing = true
-            return (ticket, CommandResult(revision: next.revision, createdID: created, secret: context.secret), leads)
+            return (ticket, CommandResult(revision: revision, createdID: created, secret: context.secret), leads)
         }
         var outcome = leads ? Outcome.lead : await wait(for: ticket)
         while true {
