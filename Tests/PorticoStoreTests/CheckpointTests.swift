@@ -142,10 +142,8 @@ struct CheckpointTests {
 
     @Test("a checkpoint beyond the log (the log restored from an older copy) is not used")
     func beyondTheLog() async throws {
-        let directory = TemporaryDirectory("checkpoint-beyond")
-        let store = try SQLiteStore(directory: directory.path)
-        let portico = try await Portico.open(store: store)
-        _ = try await Fixture.make(portico)
+        let open = try await OpenStore.make("checkpoint-beyond")
+        let (store, portico) = (open.store, open.portico)
         var state = portico.snapshot.state
         state.revision += 5
         try await store.writeCheckpoint(state, now: Timestamp(milliseconds: 0))
@@ -155,10 +153,8 @@ struct CheckpointTests {
 
     @Test("the checkpointer writes one every N changes, keeps the newest two and removes torn temporaries")
     func policyAndPruning() async throws {
-        let directory = TemporaryDirectory("checkpoint-policy")
-        let store = try SQLiteStore(directory: directory.path)
-        let portico = try await Portico.open(store: store)
-        let fixture = try await Fixture.make(portico)
+        let open = try await OpenStore.make("checkpoint-policy")
+        let (directory, store, portico, fixture) = (open.directory, open.store, open.portico, open.fixture)
         // A temporary file a crash left mid-write.
         let torn = directory.file(CheckpointFiles.name(3) + ".partial")
         try PrivateFile.create(torn, bytes: [1, 2, 3])

@@ -48,10 +48,8 @@ struct DataDirectoryTests {
 
     @Test("an export beside a running store reads it without writing there")
     func exportBesideHolder() async throws {
-        let directory = TemporaryDirectory("lock-export")
-        let store = try SQLiteStore(directory: directory.path)
-        let portico = try await Portico.open(store: store)
-        _ = try await Fixture.make(portico)
+        let open = try await OpenStore.make("lock-export")
+        let (directory, store, portico) = (open.directory, open.store, open.portico)
         let files = TemporaryDirectory("lock-export-file")
         let exported = try await SQLiteStore.export(directory: directory.path, to: files.file("x.portico"),
                                                     now: Timestamp(milliseconds: 0))

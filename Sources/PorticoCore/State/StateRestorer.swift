@@ -72,14 +72,7 @@ public struct StateRestorer {
             assignments.append((asset.rawValue, id))
         }
         entries.sort { $0.asset < $1.asset }
-        let list: AssignmentList
-        if entries.count > AssignmentList.smallLimit {
-            var tree = TreeDictionary<AssetID, Grant>()
-            for entry in entries { tree[AssetID(entry.asset)] = entry.grant }
-            list = .large(tree)
-        } else {
-            list = .small(entries)
-        }
+        let list = AssignmentList(sorted: entries)
         state.principals[id] = PrincipalRecord(id: id, portfolio: portfolio, kind: kind, role: role, name: name,
                                                removed: removed, grants: list)
         state.checkIndex.addPrincipal(id, portfolio: portfolio, kind: kind, role: role)

@@ -13,17 +13,19 @@ enum StoredEnums {
 
     static func mask(_ tasks: TaskSet) -> UInt32 { tasks.rawValue }
 
+    /// Every task's bit, and every scope's: a mask with another bit set is not one this binary knows.
+    private static let allTasks = AssetTask.allCases.reduce(TaskSet()) { $0.union(TaskSet($1)) }
+    private static let allScopes = PorticoCore.Scope.allCases.reduce(ScopeSet()) { $0.union(ScopeSet($1)) }
+
     static func tasks(_ mask: UInt32) throws -> TaskSet {
-        let all = AssetTask.allCases.reduce(TaskSet()) { $0.union(TaskSet($1)) }
-        guard mask & ~all.rawValue == 0 else { throw Unknown(description: "unknown task bits \(mask)") }
+        guard mask & ~allTasks.rawValue == 0 else { throw Unknown(description: "unknown task bits \(mask)") }
         return TaskSet(rawValue: mask)
     }
 
     static func mask(_ scopes: ScopeSet) -> UInt32 { scopes.rawValue }
 
     static func scopes(_ mask: UInt32) throws -> ScopeSet {
-        let all = PorticoCore.Scope.allCases.reduce(ScopeSet()) { $0.union(ScopeSet($1)) }
-        guard mask & ~all.rawValue == 0 else { throw Unknown(description: "unknown scope bits \(mask)") }
+        guard mask & ~allScopes.rawValue == 0 else { throw Unknown(description: "unknown scope bits \(mask)") }
         return ScopeSet(rawValue: mask)
     }
 
