@@ -59,13 +59,19 @@ struct CheckpointTests {
         return owner
     }
 
-    @Test("a checkpoint rebuilds exactly the replayed state; start-up replays only the changes after it")
-    func exactAndPreferred() async throws {
-        let directory = TemporaryDirectory("checkpoint")
+    /// A store in a fresh directory holding `populate`'s state, with the core on it.
+    static func populatedStore(_ label: String) async throws
+        -> (TemporaryDirectory, ManualClock, SQLiteStore, Portico, Fixture) {
+        let directory = TemporaryDirectory(label)
         let clock = ManualClock()
         let store = try SQLiteStore(directory: directory.path)
         let portico = try await Portico.open(store: store, clock: clock)
-        let owner = try await Self.populate(portico, clock: clock)
+        return (directory, clock, store, portico, try await populate(portico, clock: clock))
+    }
+
+    @Test("a checkpoint rebuilds exactly the replayed state; start-up replays only the changes after it")
+    func exactAndPreferred() async throws {
+        let (directory, clock, store, portico, owner) = try await Self.populatedStore("checkpoint")
         let atCheckpoint = portico.snapshot.state
         let (path, _) = try await store.writeCheckpoint(atCheckpoint, now: clock.now())
         #expect(try DataDirectoryTests.mode(path) == 0o600)
@@ -110,11 +116,7 @@ struct CheckpointTests {
     @Test("a damaged newest checkpoint is reported and the previous one used; with none left, the whole log",
           arguments: Damage.allCases)
     func damaged(_ damage: Damage) async throws {
-        let directory = TemporaryDirectory("checkpoint-damaged")
-        let clock = ManualClock()
-        let store = try SQLiteStore(directory: directory.path)
-        let portico = try await Portico.open(store: store, clock: clock)
-        let owner = try await Self.populate(portico, clock: clock)
+        let (directory, clock, store, portico, owner) = try await Self.populatedStore("checkpoint-damaged")
         let first = portico.snapshot.state
         try await store.writeCheckpoint(first, now: clock.now())
         try await portico.execute(.addPerson(owner.portfolio, name: "late", role: .employee), as: owner.admin)
