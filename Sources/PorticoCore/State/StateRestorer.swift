@@ -43,7 +43,9 @@ public struct StateRestorer {
     public mutating func addAsset(id: AssetID, owner: PortfolioID, type: AssetType, name: String,
                                   shares: [(PortfolioID, TaskSet)]) throws {
         try check(id.rawValue, "asset")
-        guard state.portfolios[owner] != nil else { throw Self.invalid("asset \(id) of unknown portfolio \(owner)") }
+        guard state.checkIndex.status(owner) != nil else {
+            throw Self.invalid("asset \(id) of unknown portfolio \(owner)")
+        }
         var grants = TreeDictionary<PortfolioID, Grant>()
         for (partner, granted) in shares {
             let grant = Grant(granted: granted, type: type)
@@ -60,7 +62,10 @@ public struct StateRestorer {
     public mutating func addPrincipal(id: PrincipalID, portfolio: PortfolioID, kind: PrincipalKindTag, role: Role,
                                       name: String, removed: Bool, grants: [(AssetID, TaskSet)]) throws {
         try check(id.rawValue, "principal")
-        guard state.portfolios[portfolio] != nil else { throw Self.invalid("principal \(id) of unknown portfolio") }
+        // The check index's dense table answers "is it a portfolio" without hashing (as for asset types).
+        guard state.checkIndex.status(portfolio) != nil else {
+            throw Self.invalid("principal \(id) of unknown portfolio \(portfolio)")
+        }
         var entries = ContiguousArray<AssignmentList.Entry>()
         entries.reserveCapacity(grants.count)
         for (asset, granted) in grants {
