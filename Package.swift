@@ -72,12 +72,15 @@ let package = Package(
         // export and import of the whole state.
         .target(
             name: "PorticoStore",
-            // PorticoWire for the export file's protobuf messages (proto/portico/v1/export.proto) only.
+            // PorticoWire for the storage messages (proto/portico/v1/storage.proto, export.proto) only;
+            // Crypto for the checkpoints' SHA-256.
             dependencies: [
                 "CSQLite",
                 "PorticoCore",
                 "PorticoWire",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Collections", package: "swift-collections"),
             ],
             swiftSettings: strictSwift
         ),
@@ -182,6 +185,8 @@ let package = Package(
                 "PorticoWire",
                 "CSQLite",
             ],
+            // Files made by older versions, read by the upgrade tests.
+            exclude: ["Fixtures"],
             swiftSettings: strictSwift
         ),
     ]

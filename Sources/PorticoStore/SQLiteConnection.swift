@@ -1,4 +1,5 @@
 import CSQLite
+import Foundation
 
 /// One SQLite connection: the few calls the store needs, each turning SQLite's result codes into `StoreError`.
 ///
@@ -8,8 +9,20 @@ final class SQLiteConnection {
     let path: String
 
     /// Opens (or creates, unless `readOnly`) the database at `path`.
+    ///
+    /// A new database file is created by `PrivateFile` (mode 0600, empty: SQLite takes an empty file for
+    /// an empty database) before SQLite opens it, since SQLite would create it 0644; SQLite gives the
+    /// WAL and shared-memory files the database file's mode. An existing file an older Portico created
+    /// with a wider mode is narrowed.
     init(path: String, readOnly: Bool = false) throws {
         self.path = path
+        if !readOnly {
+            do {
+                try PrivateFile.create(path, bytes: [])
+            } catch where FileManager.default.fileExists(atPath: path) {
+                for suffix in ["", "-wal", "-shm"] { PrivateFile.restrict(path + suffix) }
+            }
+        }
         let flags = readOnly
             ? SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX
             : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX

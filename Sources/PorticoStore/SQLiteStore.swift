@@ -34,25 +34,46 @@ public final class SQLiteStore: ChangeStore, @unchecked Sendable {
     }
 
     private let queue = DispatchQueue(label: "portico.store.sqlite")
-    private let connection: SQLiteConnection
+    /// Checkpoints are written on their own queue, so that appends go on meanwhile.
+    private let checkpointQueue = DispatchQueue(label: "portico.store.checkpoint", qos: .utility)
+    let connection: SQLiteConnection
     private var insert: SQLiteConnection.Statement?
     private var state: State
-    private let encoder = JSONEncoder()
+    private var coder = ChangeCoding()
+    /// The data directory's lock when this store took it itself.
+    private let lock: DataDirectory?
+    /// The data directory's checkpoints; nil for a database opened by path alone (an import's).
+    public let checkpoints: CheckpointFiles?
+    /// Where progress lines and notices go (start-up, damaged checkpoints).
+    let report: @Sendable (String) -> Void
 
-    /// Opens the store in `directory` (created if missing), migrating its schema.
-    /// - Throws: `StoreError` when the file cannot be opened, is not Portico's, or has a newer schema.
-    public convenience init(directory: String) throws {
-        do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
-                                                    attributes: [.posixPermissions: 0o700])
-        } catch {
-            throw StoreError(.cannotOpen, "cannot create the data directory \(directory): \(error.localizedDescription)")
-        }
-        try self.init(path: (directory as NSString).appendingPathComponent(Self.fileName))
+    /// Opens the store in `directory` (created if missing, mode 0700), migrating its schema, and holds
+    /// the directory's lock until `close()`.
+    /// - Parameter report: where progress lines (a long migration) and notices go.
+    /// - Throws: `StoreError`: `.locked` when another process (or store) holds the directory, or the file
+    ///   cannot be opened, is not Portico's, or has a newer schema.
+    public convenience init(directory: String, report: @escaping @Sendable (String) -> Void = { _ in }) throws {
+        let held = try DataDirectory(path: directory)
+        try self.init(path: held.file(Self.fileName), ownedLock: held,
+                      checkpoints: CheckpointFiles(directory: directory), report: report)
     }
 
-    init(path: String, schema: Schema = Schema()) throws {
+    /// Opens the store in a data directory the caller holds (and releases, after `close()`).
+    /// - Parameter keepCheckpoints: how many checkpoints to keep (the newest; at least 1).
+    public convenience init(dataDirectory: DataDirectory, keepCheckpoints: Int = 2,
+                            report: @escaping @Sendable (String) -> Void = { _ in }) throws {
+        try self.init(path: dataDirectory.file(Self.fileName),
+                      checkpoints: CheckpointFiles(directory: dataDirectory.path, keep: keepCheckpoints), report: report)
+    }
+
+    /// Opens the database file at `path`; `ownedLock`, when given, is the data directory's lock, which
+    /// the store releases at `close()`.
+    init(path: String, schema: Schema = Schema(), ownedLock: DataDirectory? = nil, checkpoints: CheckpointFiles? = nil,
+         report: @escaping @Sendable (String) -> Void = { _ in }) throws {
         self.path = path
+        lock = ownedLock
+        self.checkpoints = checkpoints
+        self.report = report
         connection = try SQLiteConnection(path: path)
         try connection.execute("PRAGMA busy_timeout = 5000")
         let mode = try connection.prepare("PRAGMA journal_mode = WAL")
@@ -62,7 +83,14 @@ public final class SQLiteStore: ChangeStore, @unchecked Sendable {
             throw StoreError(.cannotOpen, "\(path): SQLite would not switch to WAL mode")
         }
         try connection.execute("PRAGMA synchronous = FULL; PRAGMA fullfsync = ON; PRAGMA checkpoint_fullfsync = ON")
-        try schema.migrate(connection)
+        var meter: (version: Int64, meter: ProgressMeter)?
+        try schema.migrate(connection) { progress in
+            if meter?.version != progress.version {
+                meter = (progress.version, ProgressMeter("migrating \(path) to schema version \(progress.version) "
+                                                         + "(\(progress.summary))", report: report))
+            }
+            meter?.meter.update(progress.done, progress.total)
+        }
         insert = try connection.prepare("INSERT INTO changes (revision, time, operation, change) VALUES (?1, ?2, ?3, ?4)")
         let last = try connection.integer("SELECT coalesce(max(revision), 0) FROM changes") ?? 0
         state = .open(last: Revision(last))
@@ -81,7 +109,36 @@ public final class SQLiteStore: ChangeStore, @unchecked Sendable {
     }
 
     public func load() async throws -> [Change] {
-        try await onQueue { try self.readAll() }
+        try await onQueue { try Self.readLog(self.connection, after: 0) }
+    }
+
+    /// The newest checkpoint that reads whole (a damaged one is reported and passed over) and the
+    /// changes after it; without one, every change.
+    public func recover() async throws -> Recovery {
+        try await onQueue {
+            let last: Revision
+            switch self.state {
+            case .open(let stored): last = stored
+            case .failed(let error): throw error
+            case .closed: throw StoreError(.closed, "the store at \(self.path) is closed")
+            }
+            let meter = ProgressMeter("loading the checkpoint", report: self.report)
+            let base = self.checkpoints?.newest(upTo: last, report: self.report, progress: meter.update)
+            if let base { self.report("checkpoint at revision \(base.revision) loaded; the log holds \(last)") }
+            let reading = ProgressMeter("reading the log after revision \(base?.revision ?? 0)", report: self.report)
+            let changes = try Self.readLog(self.connection, after: base?.revision ?? 0, progress: reading.update)
+            return Recovery(base: base?.state, changes: changes)
+        }
+    }
+
+    /// Writes `state` (a published, so durable, snapshot) as a checkpoint, on a queue of its own: appends
+    /// and checks go on meanwhile. - Returns: the checkpoint's path and size.
+    @discardableResult
+    public func writeCheckpoint(_ state: AccessState, now: Timestamp) async throws -> (path: String, bytes: Int) {
+        guard let checkpoints else { throw StoreError(.cannotOpen, "\(path) has no data directory for checkpoints") }
+        return try await withCheckedThrowingContinuation { continuation in
+            checkpointQueue.async { continuation.resume(with: Result { try checkpoints.write(state, now: now) }) }
+        }
     }
 
     // MARK: - Other operations
@@ -107,6 +164,7 @@ public final class SQLiteStore: ChangeStore, @unchecked Sendable {
                 self.insert = nil
                 self.connection.close()
                 self.state = .closed
+                self.lock?.release()
                 continuation.resume()
             }
         }
@@ -142,7 +200,7 @@ public final class SQLiteStore: ChangeStore, @unchecked Sendable {
         }
         // Encode before the transaction: nothing fails inside it but SQLite.
         guard let insert else { throw StoreError(.closed, "the store at \(path) is closed") }
-        let rows = try changes.map { change in (change, Array(try encoder.encode(change))) }
+        let rows = try changes.map { change in (change, try coder.encode(change, envelope: false)) }
         try connection.execute("BEGIN IMMEDIATE")
         do {
             for (change, body) in rows {
@@ -170,31 +228,52 @@ public final class SQLiteStore: ChangeStore, @unchecked Sendable {
         state = .open(last: changes[changes.count - 1].revision)
     }
 
-    private func readAll() throws -> [Change] {
-        let decoder = JSONDecoder()
-        // One read transaction: a consistent snapshot even while another connection writes.
+    /// Every change in the database at `path`, read through a read-only connection that migrates nothing:
+    /// for reading a directory another process holds.
+    /// - Throws: `StoreError`; `.newerSchema` or `.corrupt` when the file's schema is not this binary's.
+    static func readOnlyLog(at path: String) throws -> [Change] {
+        let connection = try SQLiteConnection(path: path, readOnly: true)
+        defer { connection.close() }
+        let version = try connection.integer("PRAGMA user_version") ?? 0
+        guard try connection.integer("PRAGMA application_id") == Schema.applicationID else {
+            throw StoreError(.notPortico, "\(path) is not a Portico database")
+        }
+        guard version == Schema().latestVersion else {
+            throw StoreError(.newerSchema, "\(path) has schema version \(version); this portico reads version "
+                             + "\(Schema().latestVersion) (the server holding it upgrades it at start-up)")
+        }
+        return try readLog(connection, after: 0)
+    }
+
+    /// The changes after `revision`, in one read transaction (a consistent snapshot even while another
+    /// connection writes), checked dense.
+    static func readLog(_ connection: SQLiteConnection, after revision: Revision,
+                        progress: (_ done: Int, _ total: Int) -> Void = { _, _ in }) throws -> [Change] {
+        let path = connection.path
         try connection.execute("BEGIN")
         defer { try? connection.execute("COMMIT") }
+        let count = Int(try connection.integer("SELECT count(*) FROM changes WHERE revision > \(revision)") ?? 0)
         var changes: [Change] = []
-        changes.reserveCapacity(Int(try connection.integer("SELECT count(*) FROM changes") ?? 0))
-        let select = try connection.prepare("SELECT revision, change FROM changes ORDER BY revision")
+        changes.reserveCapacity(count)
+        let select = try connection.prepare("SELECT revision, time, change FROM changes WHERE revision > ?1 ORDER BY revision")
         defer { select.reset() }
+        try select.bind(1, Int64(revision))
+        let coder = ChangeCoding()
         while try select.step() {
-            let revision = Revision(select.int64(0))
-            guard revision == Revision(changes.count) + 1 else {
-                throw StoreError(.corrupt, "\(path): revision \(revision) follows \(changes.count)")
+            let stored = Revision(select.int64(0))
+            let expected = revision + Revision(changes.count) + 1
+            guard stored == expected else {
+                throw StoreError(.corrupt, "\(path): revision \(stored) follows \(expected - 1)")
             }
-            let change: Change
+            let time = Timestamp(milliseconds: select.int64(1))
             do {
-                change = try select.withBytes(1) { try decoder.decode(Change.self, from: Data($0)) }
+                changes.append(try select.withBytes(2) { try coder.decode($0, revision: stored, time: time) })
             } catch {
-                throw StoreError(.corrupt, "\(path): change \(revision) does not decode: \(error)")
+                throw StoreError(.corrupt, "\(path): change \(stored) does not decode: \(error)")
             }
-            guard change.revision == revision else {
-                throw StoreError(.corrupt, "\(path): row \(revision) holds change \(change.revision)")
-            }
-            changes.append(change)
+            if changes.count % 100_000 == 0 { progress(changes.count, count) }
         }
+        progress(changes.count, count)
         return changes
     }
 }

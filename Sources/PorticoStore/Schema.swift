@@ -5,10 +5,28 @@
 /// as it was. A file whose version is above the last migration was written by a newer Portico and is
 /// refused: an older binary cannot know what its rows mean.
 struct Schema {
-    struct Migration {
+    struct Migration: Sendable {
         /// What it changes, for error messages.
         let summary: String
         let sql: String
+        /// Rewrites rows after `sql`, inside the same transaction (e.g. re-encoding them).
+        var rewrite: (@Sendable (SQLiteConnection, (_ done: Int, _ total: Int) -> Void) throws -> Void)?
+
+        init(summary: String, sql: String,
+             rewrite: (@Sendable (SQLiteConnection, (_ done: Int, _ total: Int) -> Void) throws -> Void)? = nil) {
+            self.summary = summary
+            self.sql = sql
+            self.rewrite = rewrite
+        }
+    }
+
+    /// How far a long migration has come, for start-up progress lines.
+    public struct Progress: Sendable {
+        /// The schema version being reached.
+        public let version: Int64
+        public let summary: String
+        public let done: Int
+        public let total: Int
     }
 
     /// Marks the file as Portico's (`PRAGMA application_id`, bytes "PRTC"), so that another program's
@@ -28,6 +46,12 @@ struct Schema {
                 ) STRICT;
                 """
         ),
+        // `change` holds a protobuf StoredChange (storage.proto) without revision and time from here on.
+        Migration(
+            summary: "changes encoded as protobuf StoredChange instead of JSON",
+            sql: "",
+            rewrite: JSONRows.reencode
+        ),
     ]
 
     let migrations: [Migration]
@@ -39,7 +63,7 @@ struct Schema {
     /// Brings the database up to `latestVersion`, or refuses it.
     /// - Returns: the version the file had before.
     @discardableResult
-    func migrate(_ connection: SQLiteConnection) throws -> Int64 {
+    func migrate(_ connection: SQLiteConnection, progress: (Progress) -> Void = { _ in }) throws -> Int64 {
         try connection.execute("BEGIN IMMEDIATE")
         do {
             let version = try connection.integer("PRAGMA user_version") ?? 0
@@ -57,7 +81,11 @@ struct Schema {
             }
             for index in Int(version)..<migrations.count {
                 do {
-                    try connection.execute(migrations[index].sql)
+                    let migration = migrations[index]
+                    if !migration.sql.isEmpty { try connection.execute(migration.sql) }
+                    try migration.rewrite?(connection) { done, total in
+                        progress(Progress(version: Int64(index + 1), summary: migration.summary, done: done, total: total))
+                    }
                 } catch let error as StoreError {
                     throw StoreError(.sqlite, "migration to schema version \(index + 1) (\(migrations[index].summary)) "
                                      + "failed: \(error.message)", sqliteCode: error.sqliteCode)

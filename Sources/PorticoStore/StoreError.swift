@@ -11,6 +11,7 @@ public struct StoreError: Error, Hashable, Sendable, CustomStringConvertible {
             case corrupt = "CORRUPT"
             case closed = "CLOSED"
             case notEmpty = "NOT_EMPTY"
+            case locked = "LOCKED"
         }
 
         private let wrapped: Wrapped
@@ -32,6 +33,8 @@ public struct StoreError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let closed = Code(.closed)
         /// An import needs an empty store.
         public static let notEmpty = Code(.notEmpty)
+        /// Another process holds the data directory.
+        public static let locked = Code(.locked)
 
         public var description: String { wrapped.rawValue }
     }

@@ -22,9 +22,12 @@ struct ServeCommand: AsyncParsableCommand {
             The operator key is read from --operator-key or PORTICO_OPERATOR_KEY, or else from \
             DATA_DIR/operator.key, which is generated (mode 0600) at the first start.
 
-            Changes are kept in DATA_DIR/portico.sqlite (--store sqlite, the default): the server loads them \
-            at start-up and acknowledges a change only once it is on disk. --store memory keeps them in \
-            memory only, for tests and demos.
+            Changes are kept in DATA_DIR/portico.sqlite (--store sqlite, the default): the server \
+            acknowledges a change only once it is on disk. It writes a checkpoint of the whole state now \
+            and then (--checkpoint-every, --checkpoint-interval) and at a clean shutdown; start-up loads \
+            the newest checkpoint and replays only the changes after it. --store memory keeps changes in \
+            memory only, for tests and demos. The server holds DATA_DIR for as long as it runs: a second \
+            server or an import into the same directory fails at once, naming the holder's pid.
 
             Once the store is loaded and the port is open, the server prints the line `portico: ready` on \
             standard output (`portico wait-ready` waits for the same moment from another shell). SIGTERM or \
@@ -63,6 +66,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(help: "Where changes are kept: sqlite (DATA_DIR/portico.sqlite, durable) or memory (lost at exit).")
     var store: StoreKind = .sqlite
+
+    @OptionGroup(title: "Storage")
+    var storage: StorageOptions
 
     @Option(help: "The largest frame accepted, in bytes (at least 1024).")
     var maxFrameBytes: Int = ServerConfiguration().maxFrameBytes
@@ -137,16 +143,27 @@ struct ServeCommand: AsyncParsableCommand {
         var logger = Logger(label: "portico")
         logger.logLevel = Logger.Level(rawValue: self.logLevel) ?? .info
 
+        // The data directory is held (an exclusive lock, for the life of the process) before anything
+        // in it is read or written; with --store memory and a given key, nothing there is used.
+        let givenKey = self.operatorKey
+        var directory: DataDirectory?
+        if self.store == .sqlite || givenKey == nil {
+            do {
+                directory = try DataDirectory(path: self.dataDirectory)
+            } catch let error as StoreError {
+                throw ValidationError("cannot use the data directory: \(error)")
+            }
+            for warning in directory?.warnings ?? [] { logger.warning("\(warning)") }
+        }
+
         let key: String
         let keyLocation: String
-        if let given = self.operatorKey, !given.isEmpty {
-            guard given.hasPrefix(OperatorKey.prefix), given.count >= 36 else {
-                throw ValidationError("the operator key must start with \(OperatorKey.prefix) and hold at least 32 characters")
-            }
+        if let given = givenKey {
+            // validate() has checked its shape.
             key = given
             keyLocation = "given by flag or PORTICO_OPERATOR_KEY"
         } else {
-            let file = try OperatorKeyFile(dataDirectory: self.dataDirectory)
+            let file = OperatorKeyFile(path: directory!.file("operator.key"))
             key = try file.loadOrCreate()
             keyLocation = file.path
         }
@@ -160,13 +177,16 @@ struct ServeCommand: AsyncParsableCommand {
             portico = try await Portico.open(store: InMemoryChangeStore())
         case .sqlite:
             let sqlite: SQLiteStore
+            let report: @Sendable (String) -> Void = { [logger] line in logger.info("\(line)") }
             do {
-                sqlite = try SQLiteStore(directory: self.dataDirectory)
+                sqlite = try SQLiteStore(dataDirectory: directory!, keepCheckpoints: self.storage.keepCheckpoints,
+                                         report: report)
             } catch let error as StoreError {
                 throw ValidationError("cannot open the store: \(error)")
             }
             durable = sqlite
-            portico = try await Portico.open(store: sqlite)
+            let replaying = ProgressMeter("replaying the log", report: report)
+            portico = try await Portico.open(store: sqlite, progress: replaying.update)
         }
         let loaded = ContinuousClock.now - started
         let server = PorticoServer(
@@ -188,6 +208,10 @@ struct ServeCommand: AsyncParsableCommand {
         let group = ServiceGroup(
             configuration: .init(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         )
+        let checkpointer = durable.map { store in
+            Checkpointer(store: store, portico: portico, policy: self.storage.policy) { [logger] in logger.info("\($0)") }
+        }
+        let checkpointing = Task { await checkpointer?.run() }
         async let running: Void = group.run()
         do {
             let address = try await server.localAddress
@@ -206,10 +230,17 @@ struct ServeCommand: AsyncParsableCommand {
         do {
             try await running
         } catch {
+            checkpointing.cancel()
             await durable?.close()
+            directory?.release()
             throw error
         }
+        // A clean shutdown: a last checkpoint, so that the next start replays nothing.
+        checkpointing.cancel()
+        await checkpointing.value
+        await checkpointer?.checkpointNow()
         await durable?.close()
+        directory?.release()
     }
 }
 
@@ -217,24 +248,28 @@ struct ServeCommand: AsyncParsableCommand {
 struct OperatorKeyFile {
     let path: String
 
-    init(dataDirectory: String) throws {
-        let manager = FileManager.default
-        try manager.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        self.path = (dataDirectory as NSString).appendingPathComponent("operator.key")
+    /// The key file inside `dataDirectory`, which must exist (the server holds it as a `DataDirectory`).
+    init(path: String) {
+        self.path = path
     }
 
-    /// The key in the file, or a new one written there (mode 0600) when there is none.
+    /// The key in the file, or a new one written there when there is none: created with O_EXCL and
+    /// mode 0600, so that it is never readable by others, not even for a moment.
     func loadOrCreate() throws -> String {
         if let existing = try? String(contentsOfFile: self.path, encoding: .utf8) {
             let key = existing.trimmingCharacters(in: .whitespacesAndNewlines)
             guard key.hasPrefix(OperatorKey.prefix) else {
                 throw ValidationError("\(self.path) does not hold an operator key")
             }
+            PrivateFile.restrict(self.path)
             return key
         }
         let key = OperatorKey.generate()
-        guard FileManager.default.createFile(atPath: self.path, contents: Data((key + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
-            throw ValidationError("cannot write \(self.path)")
+        do {
+            try PrivateFile.create(self.path, bytes: Array((key + "\n").utf8))
+            try PrivateFile.syncDirectory((self.path as NSString).deletingLastPathComponent)
+        } catch {
+            throw ValidationError("cannot write the operator key: \(error)")
         }
         return key
     }

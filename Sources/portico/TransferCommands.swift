@@ -3,6 +3,36 @@ import Foundation
 import PorticoCore
 import PorticoStore
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Progress of an export or import on standard output: on a terminal one line rewritten in place
+/// (several a second), otherwise a line every five seconds, as a log would want them.
+final class TransferProgress {
+    private let terminal = isatty(STDOUT_FILENO) == 1
+    private var meter: ProgressMeter!
+    private var wrote = false
+
+    init(_ what: String) {
+        meter = ProgressMeter("portico: \(what)", interval: terminal ? .milliseconds(200) : .seconds(5)) { [unowned self] line in
+            if self.terminal {
+                FileHandle.standardOutput.write(Data(("\r" + line + "\u{1B}[K").utf8))
+                self.wrote = true
+            } else {
+                say(line)
+            }
+        }
+    }
+
+    func update(_ done: Int, _ total: Int) { meter.update(done, total) }
+
+    /// Ends the rewritten line, so that the next output starts on its own.
+    func end() {
+        if wrote { FileHandle.standardOutput.write(Data("\n".utf8)) }
+    }
+}
+
 /// `portico export FILE`: a consistent snapshot of the data directory's whole state, for backups and moves.
 struct ExportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -22,7 +52,10 @@ struct ExportCommand: AsyncParsableCommand {
 
     func run() async throws {
         do {
-            let revision = try await SQLiteStore.export(directory: self.dataDirectory, to: self.file, now: SystemClock().now())
+            let progress = TransferProgress("exporting")
+            let revision = try await SQLiteStore.export(directory: self.dataDirectory, to: self.file, now: SystemClock().now(),
+                                                        progress: progress.update)
+            progress.end()
             say("portico: exported revision \(revision) to \(self.file)")
         } catch let error as StoreError {
             throw ValidationError("export failed: \(error)")
@@ -50,7 +83,9 @@ struct ImportCommand: AsyncParsableCommand {
 
     func run() async throws {
         do {
-            let revision = try await SQLiteStore.importing(self.file, into: self.dataDirectory)
+            let progress = TransferProgress("importing")
+            let revision = try await SQLiteStore.importing(self.file, into: self.dataDirectory, progress: progress.update)
+            progress.end()
             say("portico: imported revision \(revision) into \(self.dataDirectory)")
         } catch let error as StoreError {
             throw ValidationError("import failed: \(error)")

@@ -5,7 +5,8 @@ import Synchronization
 /// The core hands the store whole batches: every change queued while the previous batch was being
 /// written, from any number of portfolios, in revision order. A durable store writes a batch in one
 /// transaction (group commit) and returns only once it is durable; nothing in it is acknowledged or
-/// published before. At start-up the core rebuilds its state by replaying `load()`.
+/// published before. At start-up the core rebuilds its state from `recover()`: the newest checkpoint the
+/// store holds, if any, and the changes after it.
 public protocol ChangeStore: Sendable {
     /// Makes `changes` durable, all or nothing, after every change appended before.
     /// - Parameter changes: contiguous revisions, continuing the last stored one.
@@ -14,6 +15,27 @@ public protocol ChangeStore: Sendable {
 
     /// Every stored change, in revision order.
     func load() async throws -> [Change]
+
+    /// The state to start from: a checkpoint's state and the changes after it, or every change.
+    func recover() async throws -> Recovery
+}
+
+/// Where start-up begins: a state the store kept (a checkpoint), and the changes to replay after it.
+public struct Recovery: Sendable {
+    /// The checkpoint's state; nil to replay from the empty state.
+    public var base: AccessState?
+    /// The changes after `base` (all of them without one), in revision order.
+    public var changes: [Change]
+
+    public init(base: AccessState?, changes: [Change]) {
+        self.base = base
+        self.changes = changes
+    }
+}
+
+extension ChangeStore {
+    /// Without checkpoints: every change, replayed from the empty state.
+    public func recover() async throws -> Recovery { Recovery(base: nil, changes: try await load()) }
 }
 
 /// A store that keeps changes in memory: durable only as long as the process.

@@ -4,14 +4,12 @@ import Synchronization
 
 /// The access-control core: the entry point the server calls.
 ///
-/// Writes go through `execute`, which routes each command to its portfolio's lane. Reads take the
-/// current `AccessSnapshot` and never await: one lock to fetch a reference, then plain lookups.
+/// Writes go through `execute`, which hands each command to the `Sequencer`: validated at once against
+/// the latest tentative state, committed with whatever else is queued (group commit, one portfolio's
+/// changes included), answered once durable. Reads take the current `AccessSnapshot` and never await:
+/// one lock to fetch a reference, then plain lookups.
 public final class Portico: Sendable {
     private let sequencer: Sequencer
-    // The lanes are created lazily and never removed; Mutex makes the dictionary safe to share.
-    private let lanes = Mutex<[PortfolioID: PortfolioLane]>([:])
-    private let serviceLane = PortfolioLane()
-
     /// The clock for token expiry and audit times.
     public var clock: any WallClock { sequencer.clock }
 
@@ -19,11 +17,15 @@ public final class Portico: Sendable {
         sequencer = Sequencer(state: state, store: store, clock: clock)
     }
 
-    /// Opens the core on `store`, rebuilding the state from what it holds.
+    /// Opens the core on `store`, rebuilding the state from what it holds: its newest checkpoint, if
+    /// any, then the changes after it.
+    /// - Parameter progress: called now and then while changes are replayed, with how many are done.
     /// - Throws: the store's error, or INTERNAL when a stored change does not replay.
     public static func open(store: any ChangeStore = InMemoryChangeStore(),
-                            clock: any WallClock = SystemClock()) async throws -> Portico {
-        let state = try AccessState.replay(try await store.load())
+                            clock: any WallClock = SystemClock(),
+                            progress: ((_ done: Int, _ total: Int) -> Void)? = nil) async throws -> Portico {
+        let recovery = try await store.recover()
+        let state = try AccessState.replay(recovery.changes, onto: recovery.base ?? AccessState(), progress: progress)
         return Portico(state: state, store: store, clock: clock)
     }
 
@@ -42,19 +44,19 @@ public final class Portico: Sendable {
     }
 
     /// Applies `command` for `caller`; returns once the change is durable and visible to checks.
+    ///
+    /// Nothing is kept per portfolio or per caller: a refused command leaves nothing behind, and an
+    /// accepted one only its place in the sequencer's queue until it is answered.
+    /// - Parameter deadline: refused with DEADLINE_EXCEEDED, unchanged, if it has passed before validation.
     /// - Throws: `PorticoError`: the domain's refusal (nothing changed), or UNAVAILABLE if the store failed.
     @discardableResult
-    public func execute(_ command: Command, as caller: Caller) async throws -> CommandResult {
-        let lane = command.lane(in: sequencer.snapshot.state).map { portfolio in
-            lanes.withLock { lanes in
-                if let lane = lanes[portfolio] { return lane }
-                let lane = PortfolioLane()
-                lanes[portfolio] = lane
-                return lane
-            }
-        } ?? serviceLane
-        return try await lane.run(command, caller: caller, sequencer: sequencer)
+    public func execute(_ command: Command, as caller: Caller,
+                        deadline: ContinuousClock.Instant? = nil) async throws -> CommandResult {
+        try await sequencer.commit(command, caller: caller, deadline: deadline)
     }
+
+    /// Writes the core is keeping track of: queued for the store, or answered but not yet collected.
+    var writesInFlight: Int { sequencer.writesInFlight }
 
     /// The caller a presented token or service-credential secret stands for.
     public func authenticate(_ secret: String) throws -> Caller {

@@ -3,7 +3,10 @@ import HashTreeCollections
 extension AccessState {
     /// Validates `command` for `context.caller` and applies it, advancing the revision by one.
     ///
-    /// Callers apply to a copy: a throw may leave this value half-changed, and the copy is dropped.
+    /// Every command checks everything it needs before it changes anything, so a refusal (a throw in
+    /// live mode) leaves the value exactly as it was: the sequencer applies in place and relies on it,
+    /// and checks it in debug builds on every refusal. (In replay a missing secret digest may throw
+    /// half-way; replay then fails as a whole.)
     /// - Returns: the id of what the command created, if any.
     mutating func apply(_ command: Command, _ context: inout ApplyContext) throws -> UInt64? {
         try validateCaller(context.caller, now: context.now)

@@ -20,6 +20,17 @@ public enum AssignmentList: Hashable, Sendable {
 
     public static let empty = AssignmentList.small([])
 
+    /// The list of `entries`, sorted by asset, in the form their number calls for.
+    init(sorted entries: ContiguousArray<Entry>) {
+        guard entries.count > Self.smallLimit else {
+            self = .small(entries)
+            return
+        }
+        var tree = TreeDictionary<AssetID, Grant>()
+        for entry in entries { tree[AssetID(entry.asset)] = entry.grant }
+        self = .large(tree)
+    }
+
     /// The grant on `asset`, if there is one.
     @inline(__always)
     public subscript(asset: AssetID) -> Grant? {
@@ -67,13 +78,7 @@ public enum AssignmentList: Hashable, Sendable {
             case (false, let grant?): entries.insert(Entry(asset: asset.rawValue, grant: grant), at: index)
             case (false, nil): break
             }
-            if entries.count > Self.smallLimit {
-                var tree = TreeDictionary<AssetID, Grant>()
-                for entry in entries { tree[AssetID(entry.asset)] = entry.grant }
-                self = .large(tree)
-            } else {
-                self = .small(entries)
-            }
+            self = Self(sorted: entries)
         case .large(var tree):
             self = .empty
             tree[asset] = grant

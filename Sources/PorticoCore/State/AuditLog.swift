@@ -51,6 +51,35 @@ public struct AuditLog: Hashable, Sendable {
         return sealed[chunk]?.event(at: index, revision: revision)
     }
 
+    /// The events as their encoded chunks, oldest first: the first revision of each, its events back to
+    /// back, and where each event ends. A checkpoint stores them as they are (docs/storage.md).
+    public func forEachChunk(_ body: (_ first: Revision, _ events: [UInt8], _ ends: [UInt32]) throws -> Void) rethrows {
+        for index in 0..<count / Self.chunkSize {
+            guard let chunk = sealed[index] else { continue }
+            try body(Revision(index * Self.chunkSize + 1), chunk.bytes, chunk.ends)
+        }
+        if !open.ends.isEmpty {
+            try body(Revision(count - open.ends.count + 1), open.bytes, open.ends)
+        }
+    }
+
+    /// Appends a chunk `forEachChunk` gave: whole chunks, then at most one partial chunk, last.
+    /// - Returns: false (and changes nothing) when the chunk does not fit there or its ends are not
+    ///   increasing within its bytes.
+    mutating func restore(events: [UInt8], ends: [UInt32]) -> Bool {
+        guard open.ends.isEmpty, !ends.isEmpty, ends.count <= Self.chunkSize,
+              ends.last.map({ Int($0) == events.count }) == true,
+              zip([0] + ends, ends).allSatisfy({ $0 < $1 })
+        else { return false }
+        if ends.count == Self.chunkSize {
+            sealed[count / Self.chunkSize] = Chunk(bytes: events, ends: ends)
+        } else {
+            open = Chunk(bytes: events, ends: ends)
+        }
+        count += ends.count
+        return true
+    }
+
     /// Appends the event of the next revision.
     mutating func append(_ event: AuditEvent) {
         precondition(event.revision == UInt64(count) + 1, "audit events are appended in revision order")

@@ -19,6 +19,18 @@ struct DenseTable<Value: Hashable & Sendable>: Hashable, Sendable {
         return pages[Int(page)][Int(id & UInt64(Self.pageSize - 1))]
     }
 
+    /// Equal when every id holds the same value: a table that grew a page for an id since emptied (a
+    /// removed asset) equals one that never did, as a state rebuilt from a checkpoint does.
+    static func == (lhs: Self, rhs: Self) -> Bool {
+        guard lhs.count == rhs.count else { return false }
+        let common = min(lhs.pages.count, rhs.pages.count)
+        for index in 0..<common where lhs.pages[index] != rhs.pages[index] { return false }
+        let longer = lhs.pages.count > rhs.pages.count ? lhs.pages : rhs.pages
+        return longer[common...].allSatisfy { page in page.allSatisfy { $0 == nil } }
+    }
+
+    func hash(into hasher: inout Hasher) { hasher.combine(count) }
+
     /// Changes the slot of `id` in place (no copy of the value when this table holds the only one).
     mutating func update<Result>(_ id: UInt64, _ body: (inout Value?) -> Result) -> Result {
         let page = Int(id >> Self.pageBits)

@@ -7,39 +7,44 @@ import PorticoWire
 /// `ExportedChange`, each message preceded by its length as a varint (protobuf's delimited form).
 public enum ExportFile {
     static let format = "portico.export"
-    static let formatVersion: UInt32 = 1
-    static let changeEncoding = "json"
+    /// Version 2: `ExportedChange.change` is a `StoredChange` (protobuf), as in the database.
+    static let formatVersion: UInt32 = 2
+    static let changeEncoding = "protobuf"
+    /// Version 1 (Portico before the binary change log): the core's `Change` as JSON. Still read.
+    static let jsonVersion: UInt32 = 1
 
     /// Writes `changes` (revisions 1...n, a consistent snapshot) to `path`, replacing it, and syncs it.
-    public static func write(_ changes: [Change], to path: String, now: Timestamp) throws {
-        let encoder = JSONEncoder()
+    /// - Parameter progress: called now and then with the changes encoded and their total.
+    public static func write(_ changes: [Change], to path: String, now: Timestamp,
+                             progress: (_ done: Int, _ total: Int) -> Void = { _, _ in }) throws {
+        var coder = ChangeCoding()
         let arena = WireArena()
         var buffer = ByteBufferAllocator().buffer(capacity: 64 * 1024)
         let header = ExportHeader(format: format, formatVersion: formatVersion, revision: changes.last?.revision ?? 0,
                                   changeCount: UInt64(changes.count), exportedAtUnixMillis: now.milliseconds,
                                   changeEncoding: changeEncoding)
         try appendDelimited(header, to: &buffer, arena: arena)
-        for change in changes {
+        for (index, change) in changes.enumerated() {
             let message = ExportedChange(revision: change.revision, timeUnixMillis: change.time.milliseconds,
-                                         operation: change.command.name, change: Array(try encoder.encode(change)))
+                                         operation: change.command.name, change: try coder.encode(change, envelope: false))
             try appendDelimited(message, to: &buffer, arena: arena)
             arena.reset()
+            if (index + 1) % 10_000 == 0 { progress(index + 1, changes.count) }
         }
+        progress(changes.count, changes.count)
         let temporary = path + ".partial"
-        guard FileManager.default.createFile(atPath: temporary, contents: Data(buffer.readableBytesView),
-                                             attributes: [.posixPermissions: 0o600]) else {
-            throw StoreError(.cannotOpen, "cannot write \(temporary)")
+        try? FileManager.default.removeItem(atPath: temporary)
+        try PrivateFile.create(temporary, bytes: buffer.readableBytesView)
+        guard rename(temporary, path) == 0 else {
+            throw StoreError(.cannotOpen, "cannot rename \(temporary) to \(path): \(String(cString: strerror(errno)))")
         }
-        let handle = try FileHandle(forUpdating: URL(fileURLWithPath: temporary))
-        try handle.synchronize()
-        try handle.close()
-        _ = try? FileManager.default.removeItem(atPath: path)
-        try FileManager.default.moveItem(atPath: temporary, toPath: path)
+        try PrivateFile.syncDirectory((path as NSString).deletingLastPathComponent)
     }
 
     /// Reads and checks an export: its header, and every change against its envelope and its predecessor.
     /// - Throws: `StoreError` (`.corrupt`) naming what is wrong.
-    public static func read(from path: String) throws -> [Change] {
+    /// - Parameter progress: called now and then with the changes read and the header's count.
+    public static func read(from path: String, progress: (_ done: Int, _ total: Int) -> Void = { _, _ in }) throws -> [Change] {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw StoreError(.cannotOpen, "cannot read \(path)")
         }
@@ -48,11 +53,13 @@ public enum ExportFile {
         let arena = WireArena()
         let header = try nextMessage(bytes, &offset, path, as: ExportHeader.self, arena: arena)
         guard header.format == format else { throw StoreError(.corrupt, "\(path) is not a Portico export") }
-        guard header.formatVersion == formatVersion, header.changeEncoding == changeEncoding else {
+        let json = header.formatVersion == jsonVersion && header.changeEncoding == "json"
+        guard json || (header.formatVersion == formatVersion && header.changeEncoding == changeEncoding) else {
             throw StoreError(.newerSchema, "\(path) is export format \(header.formatVersion) (\(header.changeEncoding)); "
-                             + "this portico reads format \(formatVersion) (\(changeEncoding))")
+                             + "this portico reads formats \(jsonVersion) (json) and \(formatVersion) (\(changeEncoding))")
         }
         let decoder = JSONDecoder()
+        let coder = ChangeCoding()
         var changes: [Change] = []
         changes.reserveCapacity(Int(min(header.changeCount, 100_000_000)))
         while offset < bytes.count {
@@ -61,7 +68,13 @@ public enum ExportFile {
             let expected = Revision(changes.count) + 1
             let change: Change
             do {
-                change = try decoder.decode(Change.self, from: Data(message.change))
+                if json {
+                    change = try decoder.decode(Change.self, from: Data(message.change))
+                } else {
+                    change = try message.change.withUnsafeBytes {
+                        try coder.decode($0, revision: message.revision, time: Timestamp(milliseconds: message.timeUnixMillis))
+                    }
+                }
             } catch {
                 throw StoreError(.corrupt, "\(path): change \(expected) does not decode: \(error)")
             }
@@ -69,7 +82,9 @@ public enum ExportFile {
                   change.time.milliseconds == message.timeUnixMillis, change.command.name == message.operation
             else { throw StoreError(.corrupt, "\(path): change \(expected) is out of order or inconsistent") }
             changes.append(change)
+            if changes.count % 10_000 == 0 { progress(changes.count, Int(header.changeCount)) }
         }
+        progress(changes.count, Int(header.changeCount))
         guard UInt64(changes.count) == header.changeCount, changes.last?.revision ?? 0 == header.revision else {
             throw StoreError(.corrupt, "\(path): the header promises \(header.changeCount) changes up to revision "
                              + "\(header.revision); the file holds \(changes.count) (truncated?)")
@@ -114,19 +129,29 @@ public enum ExportFile {
 
 extension SQLiteStore {
     /// Writes a consistent snapshot of the store in `directory` to the export file `file`.
+    ///
+    /// When no server holds the directory, the export takes its lock (opening the store may migrate
+    /// its schema, a write); beside a running server it reads the database read-only, in one read
+    /// transaction, and writes nothing there.
     /// - Returns: the revision exported.
-    public static func export(directory: String, to file: String, now: Timestamp) async throws -> Revision {
+    public static func export(directory: String, to file: String, now: Timestamp,
+                              progress: (_ done: Int, _ total: Int) -> Void = { _, _ in }) async throws -> Revision {
         guard exists(in: directory) else { throw StoreError(.cannotOpen, "no Portico database in \(directory)") }
-        let store = try SQLiteStore(directory: directory)
         let changes: [Change]
         do {
-            changes = try await store.load()
-        } catch {
+            let held = try DataDirectory(path: directory, create: false)
+            let store = try SQLiteStore(path: held.file(fileName), ownedLock: held)
+            do {
+                changes = try await store.load()
+            } catch {
+                await store.close()
+                throw error
+            }
             await store.close()
-            throw error
+        } catch let error as StoreError where error.code == .locked {
+            changes = try readOnlyLog(at: (directory as NSString).appendingPathComponent(fileName))
         }
-        await store.close()
-        try ExportFile.write(changes, to: file, now: now)
+        try ExportFile.write(changes, to: file, now: now, progress: progress)
         return changes.last?.revision ?? 0
     }
 
@@ -134,15 +159,16 @@ extension SQLiteStore {
     /// are replayed first, so a file that does not rebuild a valid state is refused, and written under a
     /// temporary name that becomes the database only when complete.
     /// - Returns: the revision restored.
-    public static func importing(_ file: String, into directory: String) async throws -> Revision {
+    public static func importing(_ file: String, into directory: String,
+                                 progress: (_ done: Int, _ total: Int) -> Void = { _, _ in }) async throws -> Revision {
+        let held = try DataDirectory(path: directory)
+        defer { held.release() }
         guard !exists(in: directory) else {
             throw StoreError(.notEmpty, "\(directory) already holds a database: import needs an empty data directory")
         }
-        let changes = try ExportFile.read(from: file)
+        let changes = try ExportFile.read(from: file, progress: progress)
         _ = try await Portico.open(store: InMemoryChangeStore(changes))
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
-                                                attributes: [.posixPermissions: 0o700])
-        let final = (directory as NSString).appendingPathComponent(fileName)
+        let final = held.file(fileName)
         let partial = final + ".importing"
         for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: partial + suffix) }
         let store = try SQLiteStore(path: partial)

@@ -9,7 +9,9 @@ public import NIOCore
 public struct ExportHeader: WireMessage {
     /// Always "portico.export"; tells an export from any other protobuf stream.
     public var format: String
-    /// The export format's version: 1. A reader refuses a version it does not know.
+    /// The export format's version: 2 (change_encoding "protobuf"). Version 1 files (change_encoding
+    /// "json", written by Portico before the binary change log) are still read. A reader refuses a
+    /// version it does not know.
     public var formatVersion: UInt32
     /// The revision the snapshot shows: the last change's revision (0 for an empty state).
     public var revision: UInt64
@@ -17,7 +19,8 @@ public struct ExportHeader: WireMessage {
     public var changeCount: UInt64
     /// When the export was taken, in milliseconds since 1970-01-01 UTC.
     public var exportedAtUnixMillis: Int64
-    /// The encoding of ExportedChange.change: "json" (the core's Codable `Change`).
+    /// The encoding of ExportedChange.change: "protobuf" (a StoredChange, storage.proto, without its
+    /// revision and time, which ExportedChange holds), or "json" in version 1 files.
     public var changeEncoding: String
 
     public init(format: String = "", formatVersion: UInt32 = 0, revision: UInt64 = 0, changeCount: UInt64 = 0, exportedAtUnixMillis: Int64 = 0, changeEncoding: String = "") {
@@ -96,8 +99,9 @@ public struct ExportedChange: WireMessage {
     public var timeUnixMillis: Int64
     /// The command's name (e.g. "assign"), for people and tools that skim a file.
     public var operation: String
-    /// The whole change in `change_encoding`: revision, time, caller, command with its arguments, and
-    /// the SHA-256 digests (hex) of the secrets it generated. Import checks it against the fields above.
+    /// The whole change in `change_encoding`: caller, command with its arguments, and the SHA-256
+    /// digests of the secrets it generated (a version 1 file's JSON also holds the revision and time).
+    /// Import checks it against the fields above.
     public var change: [UInt8]
 
     public init(revision: UInt64 = 0, timeUnixMillis: Int64 = 0, operation: String = "", change: [UInt8] = []) {

@@ -1,10 +1,11 @@
 import Foundation
 @testable import PorticoCore
-import PorticoStore
+@testable import PorticoStore
 import Testing
 
 /// The core's scenario corpus on the SQLite store: once straight through, and once with the core
-/// restarted from the database file at every point where the scenario turns from changes to checks.
+/// restarted from a checkpoint and the database file at every point where the scenario turns from
+/// changes to checks.
 @Suite("Scenario corpus on the SQLite store")
 struct ScenarioOnSQLiteTests {
     /// `Tests/PorticoCoreTests/Scenarios`, found from this file.
@@ -41,9 +42,15 @@ struct ScenarioOnSQLiteTests {
         for (index, step) in steps.enumerated() {
             let op = step["op"] as? String ?? "?"
             if Self.reads.contains(op), changedSinceRestart, restarting {
+                // Restarted from a checkpoint of the state (with the changes since an earlier checkpoint
+                // in the log, from the second restart on): it must rebuild the very same state.
                 let before = portico.snapshot.state
+                try await store.writeCheckpoint(before, now: clock.now())
                 await store.close()
                 store = try SQLiteStore(directory: directory.path)
+                let recovery = try await store.recover()
+                #expect(recovery.base?.revision == before.revision && recovery.changes.isEmpty,
+                        "\(file) step \(index + 1): start-up from the checkpoint")
                 portico = try await Portico.open(store: store, clock: clock)
                 #expect(portico.snapshot.state == before, "\(file) step \(index + 1): state after restart")
                 restarts += 1

@@ -38,21 +38,31 @@ final class ServerProcess {
                       + "run `swift build --build-tests` (it builds the portico product too) or set PORTICO_BINARY")
     }
 
+    /// Everything the server wrote to standard output and standard error until it listened (or exited).
+    private(set) var output = ""
+
     /// Starts `portico serve` on `dataDirectory` and returns once it listens.
-    init(dataDirectory: String, operatorKey: String, extra: [String] = []) throws {
+    /// - Parameters:
+    ///   - operatorKey: the key to give with `--operator-key`; nil to let the server make `operator.key`.
+    ///   - logLevel: the server's log level; its log lines land in `output` until it listens.
+    init(dataDirectory: String, operatorKey: String?, extra: [String] = [], logLevel: String = "critical") throws {
         process.executableURL = try Self.binary()
         process.arguments = ["serve", "--host", "127.0.0.1", "--port", "0", "--data-dir", dataDirectory,
-                             "--operator-key", operatorKey, "--log-level", "critical", "--shutdown-grace", "1"] + extra
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+                             "--log-level", logLevel, "--shutdown-grace", "1"]
+            + (operatorKey.map { ["--operator-key", $0] } ?? []) + extra
+        // One pipe for both streams: a refusal (an error on standard error) ends the read as EOF does.
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
         try process.run()
         // Blocking reads until the "listening" line; EOF (an empty read) means the server exited.
         var text = ""
         var found: Int?
         while found == nil {
-            let data = output.fileHandleForReading.availableData
+            let data = pipe.fileHandleForReading.availableData
             if data.isEmpty {
+                process.waitUntilExit()
+                output = text
                 throw Failure(description: "portico serve exited before listening; it said: \(text)")
             }
             text += String(decoding: data, as: UTF8.self)
@@ -61,8 +71,25 @@ final class ServerProcess {
                 found = port
             }
         }
+        output = text
         port = found!
     }
+
+    /// Starts `portico serve` without waiting for it to listen (its output is discarded): for killing it
+    /// during start-up.
+    static func launch(dataDirectory: String, operatorKey: String, extra: [String] = []) throws -> Process {
+        let process = Process()
+        process.executableURL = try binary()
+        process.arguments = ["serve", "--host", "127.0.0.1", "--port", "0", "--data-dir", dataDirectory,
+                             "--log-level", "critical", "--operator-key", operatorKey] + extra
+        process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        try process.run()
+        return process
+    }
+
+    /// The server's process id.
+    var pid: Int32 { process.processIdentifier }
 
     /// Kills the server at once, as a power cut would stop it (SIGKILL: no shutdown code runs).
     func kill9() {

@@ -35,7 +35,9 @@ struct  Portico__V1__ExportHeader
    */
   char *format;
   /*
-   * The export format's version: 1. A reader refuses a version it does not know.
+   * The export format's version: 2 (change_encoding "protobuf"). Version 1 files (change_encoding
+   * "json", written by Portico before the binary change log) are still read. A reader refuses a
+   * version it does not know.
    */
   uint32_t format_version;
   /*
@@ -51,7 +53,8 @@ struct  Portico__V1__ExportHeader
    */
   int64_t exported_at_unix_millis;
   /*
-   * The encoding of ExportedChange.change: "json" (the core's Codable `Change`).
+   * The encoding of ExportedChange.change: "protobuf" (a StoredChange, storage.proto, without its
+   * revision and time, which ExportedChange holds), or "json" in version 1 files.
    */
   char *change_encoding;
 };
@@ -79,8 +82,9 @@ struct  Portico__V1__ExportedChange
    */
   char *operation;
   /*
-   * The whole change in `change_encoding`: revision, time, caller, command with its arguments, and
-   * the SHA-256 digests (hex) of the secrets it generated. Import checks it against the fields above.
+   * The whole change in `change_encoding`: caller, command with its arguments, and the SHA-256
+   * digests of the secrets it generated (a version 1 file's JSON also holds the revision and time).
+   * Import checks it against the fields above.
    */
   ProtobufCBinaryData change;
 };
