@@ -123,6 +123,22 @@ let package = Package(
             ],
             swiftSettings: strictSwift
         ),
+        // What more than one test target needs, as swift-nio's NIOTestUtils: the scenario corpus's
+        // types and core runner, fixtures, and a live server with raw connections for end-to-end tests.
+        .target(
+            name: "PorticoTestSupport",
+            dependencies: [
+                "PorticoCore",
+                "PorticoServer",
+                "PorticoClient",
+                "PorticoWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/PorticoTestSupport",
+            swiftSettings: strictSwift
+        ),
         .testTarget(
             name: "PorticoWireTests",
             dependencies: [
@@ -136,8 +152,9 @@ let package = Package(
         ),
         .testTarget(
             name: "PorticoCoreTests",
-            dependencies: ["PorticoCore"],
-            resources: [.copy("Scenarios")],
+            dependencies: ["PorticoCore", "PorticoTestSupport"],
+            // The corpus is read from the source tree (ScenarioCorpus), by every runner alike.
+            exclude: ["Scenarios"],
             swiftSettings: strictSwift
         ),
         .testTarget(
@@ -153,6 +170,7 @@ let package = Package(
         .testTarget(
             name: "PorticoServerTests",
             dependencies: [
+                "PorticoTestSupport",
                 "PorticoServer",
                 "PorticoClient",
                 "PorticoWire",
@@ -168,6 +186,7 @@ let package = Package(
         .testTarget(
             name: "PorticoStoreTests",
             dependencies: [
+                "PorticoTestSupport",
                 "PorticoStore",
                 "PorticoCore",
                 "PorticoClient",

@@ -1,6 +1,7 @@
 import Foundation
 @testable import PorticoCore
 @testable import PorticoStore
+import PorticoTestSupport
 import Testing
 
 @Suite("Export and import")
@@ -67,7 +68,7 @@ struct ExportImportTests {
 
         let data = try #require(FileManager.default.contents(atPath: file))
         let truncated = files.file("truncated.portico")
-        FileManager.default.createFile(atPath: truncated, contents: data.prefix(data.count - 10))
+        #expect(FileManager.default.createFile(atPath: truncated, contents: data.prefix(data.count - 10)))
         let empty = TemporaryDirectory("export-dst")
         await #expect(throws: StoreError.self) { try await SQLiteStore.importing(truncated, into: empty.path) }
         #expect(!SQLiteStore.exists(in: empty.path), "nothing is left behind")
