@@ -28,20 +28,21 @@ final class ConnectionHandler: ChannelInboundHandler {
 
     // The handler's state is touched only on its channel's event loop, several times per call; the
     // runtime's dynamic exclusivity checks of class properties would only add cost.
-    private let dispatcher: any CallDispatching
+    private let dispatcher: Dispatcher
     private let configuration: ServerConfiguration
     @exclusivity(unchecked) private var decoder: FrameDecoder
     /// Bytes read that do not make a whole frame yet.
     @exclusivity(unchecked) private var cumulation: ByteBuffer?
     @exclusivity(unchecked) private var logger: Logger
     @exclusivity(unchecked) private var responder: Responder
+    @exclusivity(unchecked) private var session = CallSession()
     @exclusivity(unchecked) private var state = State.open
     /// Deferred calls not yet answered, with their deadline timers.
     @exclusivity(unchecked) private var pending: [UInt64: Scheduled<Void>?] = [:]
     @exclusivity(unchecked) private var lastCallID: UInt64 = 0
     @exclusivity(unchecked) private var slowClientTimer: Scheduled<Void>?
 
-    init(dispatcher: any CallDispatching, configuration: ServerConfiguration, logger: Logger) {
+    init(dispatcher: Dispatcher, configuration: ServerConfiguration, logger: Logger) {
         self.dispatcher = dispatcher
         self.configuration = configuration
         self.decoder = FrameDecoder(maxFrameBytes: configuration.maxFrameBytes, expectPreface: true)
@@ -163,7 +164,8 @@ final class ConnectionHandler: ChannelInboundHandler {
             onBehalfOfPersonID: header.onBehalfOfPersonID,
             deadline: deadline
         )
-        guard let work = self.dispatcher.dispatch(head, body: frame.body, responder: &self.responder) else { return }
+        let work = self.dispatcher.dispatch(head, body: frame.body, responder: &self.responder, session: &self.session)
+        guard let work else { return }
 
         guard self.pending.count < self.configuration.maxCallsInFlightPerConnection else {
             self.logger.notice("calls in flight limit reached", metadata: ["limit": "\(self.configuration.maxCallsInFlightPerConnection)"])

@@ -1,30 +1,26 @@
 import HashTreeCollections
-import NIOCore
 import PorticoCore
 import PorticoWire
 
 /// Checks and access lookups: answered on the event loop from one snapshot, without awaiting.
 extension Dispatcher {
-    func checkPermission(_ head: CallHead, _ body: ByteBuffer, _ responder: inout Responder) throws {
-        let request = try responder.decode(CheckPermissionRequest.self, from: body)
-        let caller = try self.authenticate(head, &responder)
+    func checkPermission(_ request: CheckPermissionRequest, context: inout CallContext) throws
+        -> CheckPermissionResponse
+    {
+        let caller = context.caller
         let snapshot = try self.snapshot(atLeast: request.minRevision)
-        let subject = try self.subject(request.subject, snapshot, &responder)
+        let subject = try self.subject(request.subject, snapshot, &context)
         let task = try WireMapping.task(request.task)
         let asset = AssetID(request.assetID)
         let now = self.portico.clock.now()
         if request.explain {
             let explanation = try self.explain(caller, subject, asset, task, snapshot, now)
-            responder.succeed(
-                head.callID,
-                CheckPermissionResponse(
-                    allowed: explanation.decision.allowed,
-                    reason: WireMapping.wire(explanation.decision.reason),
-                    revision: explanation.decision.revision,
-                    explanation: Self.steps(explanation)
-                )
+            return CheckPermissionResponse(
+                allowed: explanation.decision.allowed,
+                reason: WireMapping.wire(explanation.decision.reason),
+                revision: explanation.decision.revision,
+                explanation: Self.steps(explanation)
             )
-            return
         }
         let decision: Decision
         switch subject {
@@ -33,26 +29,28 @@ extension Dispatcher {
         case .token(let token):
             decision = try snapshot.check(as: caller, token: token, asset: asset, task: task, now: now)
         }
-        responder.succeed(
-            head.callID,
-            CheckPermissionResponse(allowed: decision.allowed, reason: WireMapping.wire(decision.reason), revision: decision.revision)
+        return CheckPermissionResponse(
+            allowed: decision.allowed,
+            reason: WireMapping.wire(decision.reason),
+            revision: decision.revision
         )
     }
 
-    func batchCheck(_ head: CallHead, _ body: ByteBuffer, _ responder: inout Responder) throws {
-        let request = try responder.decode(BatchCheckPermissionsRequest.self, from: body)
+    func batchCheckPermissions(_ request: BatchCheckPermissionsRequest, context: inout CallContext) throws
+        -> BatchCheckPermissionsResponse
+    {
         guard request.checks.count <= self.configuration.maxBatchChecks else {
             throw CallFailure.invalid(
                 "a batch holds at most \(self.configuration.maxBatchChecks) checks, not \(request.checks.count)",
                 field: "checks"
             )
         }
-        let caller = try self.authenticate(head, &responder)
+        let caller = context.caller
         let snapshot = try self.snapshot(atLeast: request.minRevision)
         var checks: [CheckRequest] = []
         checks.reserveCapacity(request.checks.count)
         for item in request.checks {
-            let subject: CheckRequest.Subject = try self.subject(item.subject.map(Self.itemSubject), snapshot, &responder)
+            let subject: CheckRequest.Subject = try self.subject(item.subject.map(Self.itemSubject), snapshot, &context)
             checks.append(CheckRequest(subject, asset: AssetID(item.assetID), task: try WireMapping.task(item.task)))
         }
         let now = self.portico.clock.now()
@@ -71,12 +69,13 @@ extension Dispatcher {
                 CheckResult(allowed: $0.allowed, reason: WireMapping.wire($0.reason))
             }
         }
-        responder.succeed(head.callID, BatchCheckPermissionsResponse(results: results, revision: snapshot.revision))
+        return BatchCheckPermissionsResponse(results: results, revision: snapshot.revision)
     }
 
-    func listAccessibleAssets(_ head: CallHead, _ body: ByteBuffer, _ responder: inout Responder) throws {
-        let request = try responder.decode(ListAccessibleAssetsRequest.self, from: body)
-        let caller = try self.authenticate(head, &responder)
+    func listAccessibleAssets(_ request: ListAccessibleAssetsRequest, context: inout CallContext) throws
+        -> ListAccessibleAssetsResponse
+    {
+        let caller = context.caller
         let snapshot = try self.snapshot(atLeast: request.minRevision)
         let principal = try Self.principal(request.principal)
         let type = WireMapping.optionalAssetType(request.assetType)
@@ -113,15 +112,13 @@ extension Dispatcher {
             cursor = next
         }
         let next = more ? found.last?.asset?.id : nil
-        responder.succeed(
-            head.callID,
-            ListAccessibleAssetsResponse(assets: found, nextPageToken: Self.token(next), revision: snapshot.revision)
-        )
+        return ListAccessibleAssetsResponse(assets: found, nextPageToken: Self.token(next), revision: snapshot.revision)
     }
 
-    func listAssetPrincipals(_ head: CallHead, _ body: ByteBuffer, _ responder: inout Responder) throws {
-        let request = try responder.decode(ListAssetPrincipalsRequest.self, from: body)
-        let caller = try self.authenticate(head, &responder)
+    func listAssetPrincipals(_ request: ListAssetPrincipalsRequest, context: inout CallContext) throws
+        -> ListAssetPrincipalsResponse
+    {
+        let caller = context.caller
         let snapshot = try self.snapshot(atLeast: request.minRevision)
         let asset = AssetID(request.assetID)
         let page = try snapshot.principals(
@@ -139,15 +136,17 @@ extension Dispatcher {
                 reason: snapshot.state.assets[asset].map { Self.accessReason($0, access.principal, snapshot) } ?? .unspecified
             )
         }
-        responder.succeed(
-            head.callID,
-            ListAssetPrincipalsResponse(principals: principals, nextPageToken: Self.token(page.nextPageToken), revision: snapshot.revision)
+        return ListAssetPrincipalsResponse(
+            principals: principals,
+            nextPageToken: Self.token(page.nextPageToken),
+            revision: snapshot.revision
         )
     }
 
-    func listAuditEvents(_ head: CallHead, _ body: ByteBuffer, _ responder: inout Responder) throws {
-        let request = try responder.decode(ListAuditEventsRequest.self, from: body)
-        let caller = try self.authenticate(head, &responder)
+    func listAuditEvents(_ request: ListAuditEventsRequest, context: inout CallContext) throws
+        -> ListAuditEventsResponse
+    {
+        let caller = context.caller
         let snapshot = self.portico.snapshot
         let limit = try Self.page(request.pageSize, "").limit
         let after = request.pageToken.isEmpty ? request.afterRevision : try Self.after(request.pageToken)
@@ -159,13 +158,10 @@ extension Dispatcher {
             limit: limit,
             now: self.portico.clock.now()
         )
-        responder.succeed(
-            head.callID,
-            ListAuditEventsResponse(
-                events: page.items.map { Self.auditEvent($0, snapshot.state) },
-                nextPageToken: Self.token(page.nextPageToken),
-                revision: snapshot.revision
-            )
+        return ListAuditEventsResponse(
+            events: page.items.map { Self.auditEvent($0, snapshot.state) },
+            nextPageToken: Self.token(page.nextPageToken),
+            revision: snapshot.revision
         )
     }
 
@@ -183,16 +179,16 @@ extension Dispatcher {
     private func subject(
         _ subject: CheckPermissionRequest.Subject?,
         _ snapshot: AccessSnapshot,
-        _ responder: inout Responder
+        _ context: inout CallContext
     ) throws -> CheckRequest.Subject {
         switch subject {
         case .personID(let id), .systemUserID(let id):
             return .principal(PrincipalID(id))
         case .token(let secret):
-            if let known = responder.presentedTokens[secret] { return .token(known) }
+            if let known = context.presentedTokens[secret] { return .token(known) }
             // A secret that names no token checks as an unknown token: the core denies TOKEN_NOT_FOUND.
             guard let token = snapshot.token(presentedSecret: secret) else { return .token(TokenID(0)) }
-            responder.presentedTokens[secret] = token
+            context.presentedTokens[secret] = token
             return .token(token)
         case nil:
             throw CallFailure.invalid("a check needs a subject: person_id, system_user_id or token", field: "subject")

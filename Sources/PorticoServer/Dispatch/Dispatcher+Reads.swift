@@ -1,170 +1,206 @@
 import HashTreeCollections
-import NIOCore
 import PorticoCore
 import PorticoWire
 
 /// Gets and lists of entities: answered on the event loop from the current snapshot, within what
 /// the caller may read (`ReadScope`).
 extension Dispatcher {
-    /// The answer to `method` if it is a read, or nil when it is a write.
-    func read(_ method: Method, _ body: ByteBuffer, _ caller: Caller, _ responder: Responder) throws -> (any WireMessage)? {
+    /// The snapshot a read answers from, its state, and what the caller may read in it.
+    private func readView(_ context: CallContext) throws -> (AccessSnapshot, AccessState, ReadScope) {
         let snapshot = self.portico.snapshot
-        let state = snapshot.state
-        let scope = try snapshot.readScope(of: caller, now: self.portico.clock.now())
-        switch method {
-        case .getPortfolio:
-            let request = try responder.decode(GetPortfolioRequest.self, from: body)
-            let id = PortfolioID(request.portfolioID)
-            guard let record = state.portfolios[id] else { throw Self.missing("portfolio \(id)") }
-            let member = scope.principal.map { state.principals[$0]?.portfolio == id } ?? false
-            try Self.require(scope.covers(portfolio: id) || member, "portfolio \(id)")
-            return GetPortfolioResponse(portfolio: Self.portfolio(record))
-        case .listPortfolios:
-            let request = try responder.decode(ListPortfoliosRequest.self, from: body)
-            try Self.require(scope == .everything, "the list of portfolios")
-            let page = try Self.page(request.pageSize, request.pageToken)
-            let (items, next) = Self.cut(state.portfolios.keys.map(\.rawValue), page)
-            return ListPortfoliosResponse(
-                portfolios: items.compactMap { state.portfolios[PortfolioID($0)].map(Self.portfolio) },
-                nextPageToken: Self.token(next)
-            )
-        case .listServiceCredentials:
-            let request = try responder.decode(ListServiceCredentialsRequest.self, from: body)
-            try Self.require(caller == .operator, "service credentials")
-            let (items, next) = Self.cut(state.credentials.keys.map(\.rawValue), try Self.page(request.pageSize, request.pageToken))
-            return ListServiceCredentialsResponse(
-                credentials: items.compactMap { state.credentials[CredentialID($0)].map(Self.credential) },
-                nextPageToken: Self.token(next)
-            )
-        case .getPerson:
-            let request = try responder.decode(GetPersonRequest.self, from: body)
-            let person = try Self.person(request.personID, snapshot)
-            try Self.require(scope.covers(principal: PrincipalID(person.id), of: PortfolioID(person.portfolioID)), "person \(person.id)")
-            return GetPersonResponse(person: person)
-        case .listPeople:
-            let request = try responder.decode(ListPeopleRequest.self, from: body)
-            let members = try Self.members(request.portfolioID, .person, scope, state)
-            let (items, next) = Self.cut(members, try Self.page(request.pageSize, request.pageToken))
-            return ListPeopleResponse(
-                people: items.compactMap { state.principals[PrincipalID($0)].map(Self.person) },
-                nextPageToken: Self.token(next)
-            )
-        case .listSystemUsers:
-            let request = try responder.decode(ListSystemUsersRequest.self, from: body)
-            let members = try Self.members(request.portfolioID, .systemUser, scope, state)
-            let (items, next) = Self.cut(members, try Self.page(request.pageSize, request.pageToken))
-            return ListSystemUsersResponse(
-                systemUsers: items.compactMap { state.principals[PrincipalID($0)].map(Self.systemUser) },
-                nextPageToken: Self.token(next)
-            )
-        case .listApps:
-            let request = try responder.decode(ListAppsRequest.self, from: body)
-            let portfolio = try Self.portfolioInScope(request.portfolioID, scope, state)
-            let apps = state.apps.values.filter { $0.portfolio == portfolio }.map(\.id.rawValue)
-            let (items, next) = Self.cut(apps, try Self.page(request.pageSize, request.pageToken))
-            return ListAppsResponse(apps: items.compactMap { state.apps[AppID($0)].map(Self.app) }, nextPageToken: Self.token(next))
-        case .getAsset:
-            let request = try responder.decode(GetAssetRequest.self, from: body)
-            let id = AssetID(request.assetID)
-            guard let asset = state.assets[id] else { throw Self.missing("asset \(id)") }
-            try Self.require(Self.canSee(asset, scope, state), "asset \(id)")
-            return GetAssetResponse(asset: Self.asset(asset))
-        case .listAssets:
-            let request = try responder.decode(ListAssetsRequest.self, from: body)
-            let portfolio = try Self.portfolioInScope(request.portfolioID, scope, state)
-            let type = WireMapping.optionalAssetType(request.type)
-            let owned = (state.ownedAssets[portfolio] ?? []).filter { type == nil || state.assets[$0]?.type == type }
-            let (items, next) = Self.cut(owned.map(\.rawValue), try Self.page(request.pageSize, request.pageToken))
-            return ListAssetsResponse(assets: items.compactMap { state.assets[AssetID($0)].map(Self.asset) }, nextPageToken: Self.token(next))
-        case .listAssignmentsByPrincipal:
-            let request = try responder.decode(ListAssignmentsByPrincipalRequest.self, from: body)
-            let principal = try Self.principal(request.principal)
-            guard let record = state.principals[principal], !record.removed else { throw Self.missing("principal \(principal)") }
-            try Self.require(scope.covers(principal: principal, of: record.portfolio), "the assignments of principal \(principal)")
-            let (items, next) = Self.cut(record.grants.keys.map(\.rawValue), try Self.page(request.pageSize, request.pageToken))
-            return ListAssignmentsByPrincipalResponse(
-                assignments: items.compactMap { id in record.grants[AssetID(id)].map { Self.assignment(record, AssetID(id), $0) } },
-                nextPageToken: Self.token(next)
-            )
-        case .listAssignmentsByAsset:
-            let request = try responder.decode(ListAssignmentsByAssetRequest.self, from: body)
-            let asset = AssetID(request.assetID)
-            guard let record = state.assets[asset] else { throw Self.missing("asset \(asset)") }
-            try Self.require(Self.canSee(record, scope, state), "asset \(asset)")
-            let visible = (state.assignees[asset] ?? []).filter { id in
-                state.principals[id].map { scope.covers(principal: id, of: $0.portfolio) } ?? false
-            }
-            let (items, next) = Self.cut(visible.map(\.rawValue), try Self.page(request.pageSize, request.pageToken))
-            return ListAssignmentsByAssetResponse(
-                assignments: items.compactMap { id in
-                    state.principals[PrincipalID(id)].flatMap { principal in
-                        principal.grants[asset].map { Self.assignment(principal, asset, $0) }
-                    }
-                },
-                nextPageToken: Self.token(next)
-            )
-        case .listPartners:
-            let request = try responder.decode(ListPartnersRequest.self, from: body)
-            let page = try snapshot.partners(
-                as: caller,
-                of: PortfolioID(request.portfolioID),
-                page: try Self.page(request.pageSize, request.pageToken),
-                now: self.portico.clock.now()
-            )
-            return ListPartnersResponse(partners: page.items.map(Self.partner), nextPageToken: Self.token(page.nextPageToken))
-        case .listShares:
-            let request = try responder.decode(ListSharesRequest.self, from: body)
-            let portfolio = try Self.portfolioInScope(request.portfolioID, scope, state)
-            let shares = Self.shares(of: portfolio, snapshot)
-            // Shares are keyed by (asset, partner); a page token is an index into their stable order.
-            let start = request.pageToken.isEmpty ? 0 : Int(clamping: try Self.after(request.pageToken))
-            let limit = try Self.page(request.pageSize, "").limit
-            let slice = Array(shares.dropFirst(start).prefix(limit))
-            let next = start + slice.count < shares.count ? String(start + slice.count) : ""
-            return ListSharesResponse(shares: slice, nextPageToken: next)
-        case .listShareRequests:
-            let request = try responder.decode(ListShareRequestsRequest.self, from: body)
-            let portfolio = try Self.portfolioInScope(request.portfolioID, scope, state)
-            let wanted: ShareRequestStatus? =
-                switch request.state {
-                case .unspecified: nil
-                case .pending: .pending
-                case .approved: .approved
-                case .declined: .declined
-                }
-            let matching = state.shareRequests.values.filter { record in
-                (record.requester == portfolio || state.assets[record.asset]?.owner == portfolio)
-                    && (wanted == nil || record.status == wanted)
-            }
-            let (items, next) = Self.cut(matching.map(\.id.rawValue), try Self.page(request.pageSize, request.pageToken))
-            return ListShareRequestsResponse(
-                shareRequests: items.compactMap { id in
-                    state.shareRequests[ShareRequestID(id)].map { Self.shareRequest($0, owner: state.assets[$0.asset]?.owner) }
-                },
-                nextPageToken: Self.token(next)
-            )
-        case .listTokens:
-            let request = try responder.decode(ListTokensRequest.self, from: body)
-            let user = PrincipalID(request.systemUserID)
-            guard let record = state.principals[user], record.kind == .systemUser else { throw Self.missing("system user \(user)") }
-            try Self.require(scope.covers(principal: user, of: record.portfolio), "the tokens of system user \(user)")
-            let (items, next) = Self.cut((state.principalTokens[user] ?? []).map(\.rawValue), try Self.page(request.pageSize, request.pageToken))
-            let now = self.portico.clock.now()
-            return ListTokensResponse(
-                tokens: items.compactMap { state.tokens[TokenID($0)].map { Self.tokenInfo($0, now: now) } },
-                nextPageToken: Self.token(next)
-            )
-        case .inspectToken:
-            let request = try responder.decode(InspectTokenRequest.self, from: body)
-            guard let id = snapshot.token(presentedSecret: request.token), let record = state.tokens[id] else {
-                return InspectTokenResponse(valid: false)
-            }
-            try Self.require(scope.covers(principal: record.principal, of: record.portfolio), "token \(id)")
-            let info = Self.tokenInfo(record, now: self.portico.clock.now())
-            return InspectTokenResponse(token: info, valid: info.state == .active)
-        default:
-            return nil
+        return (snapshot, snapshot.state, try snapshot.readScope(of: context.caller, now: self.portico.clock.now()))
+    }
+
+    func getPortfolio(_ request: GetPortfolioRequest, context: inout CallContext) throws -> GetPortfolioResponse {
+        let (_, state, scope) = try self.readView(context)
+        let id = PortfolioID(request.portfolioID)
+        guard let record = state.portfolios[id] else { throw Self.missing("portfolio \(id)") }
+        let member = scope.principal.map { state.principals[$0]?.portfolio == id } ?? false
+        try Self.require(scope.covers(portfolio: id) || member, "portfolio \(id)")
+        return GetPortfolioResponse(portfolio: Self.portfolio(record))
+    }
+
+    func listPortfolios(_ request: ListPortfoliosRequest, context: inout CallContext) throws -> ListPortfoliosResponse {
+        let (_, state, scope) = try self.readView(context)
+        try Self.require(scope == .everything, "the list of portfolios")
+        let page = try Self.page(request.pageSize, request.pageToken)
+        let (items, next) = Self.cut(state.portfolios.keys.map(\.rawValue), page)
+        return ListPortfoliosResponse(
+            portfolios: items.compactMap { state.portfolios[PortfolioID($0)].map(Self.portfolio) },
+            nextPageToken: Self.token(next)
+        )
+    }
+
+    func listServiceCredentials(_ request: ListServiceCredentialsRequest, context: inout CallContext) throws
+        -> ListServiceCredentialsResponse
+    {
+        let (_, state, _) = try self.readView(context)
+        try Self.require(context.caller == .operator, "service credentials")
+        let (items, next) = Self.cut(state.credentials.keys.map(\.rawValue), try Self.page(request.pageSize, request.pageToken))
+        return ListServiceCredentialsResponse(
+            credentials: items.compactMap { state.credentials[CredentialID($0)].map(Self.credential) },
+            nextPageToken: Self.token(next)
+        )
+    }
+
+    func getPerson(_ request: GetPersonRequest, context: inout CallContext) throws -> GetPersonResponse {
+        let (snapshot, _, scope) = try self.readView(context)
+        let person = try Self.person(request.personID, snapshot)
+        try Self.require(scope.covers(principal: PrincipalID(person.id), of: PortfolioID(person.portfolioID)), "person \(person.id)")
+        return GetPersonResponse(person: person)
+    }
+
+    func listPeople(_ request: ListPeopleRequest, context: inout CallContext) throws -> ListPeopleResponse {
+        let (_, state, scope) = try self.readView(context)
+        let members = try Self.members(request.portfolioID, .person, scope, state)
+        let (items, next) = Self.cut(members, try Self.page(request.pageSize, request.pageToken))
+        return ListPeopleResponse(
+            people: items.compactMap { state.principals[PrincipalID($0)].map(Self.person) },
+            nextPageToken: Self.token(next)
+        )
+    }
+
+    func listSystemUsers(_ request: ListSystemUsersRequest, context: inout CallContext) throws
+        -> ListSystemUsersResponse
+    {
+        let (_, state, scope) = try self.readView(context)
+        let members = try Self.members(request.portfolioID, .systemUser, scope, state)
+        let (items, next) = Self.cut(members, try Self.page(request.pageSize, request.pageToken))
+        return ListSystemUsersResponse(
+            systemUsers: items.compactMap { state.principals[PrincipalID($0)].map(Self.systemUser) },
+            nextPageToken: Self.token(next)
+        )
+    }
+
+    func listApps(_ request: ListAppsRequest, context: inout CallContext) throws -> ListAppsResponse {
+        let (_, state, scope) = try self.readView(context)
+        let portfolio = try Self.portfolioInScope(request.portfolioID, scope, state)
+        let apps = state.apps.values.filter { $0.portfolio == portfolio }.map(\.id.rawValue)
+        let (items, next) = Self.cut(apps, try Self.page(request.pageSize, request.pageToken))
+        return ListAppsResponse(apps: items.compactMap { state.apps[AppID($0)].map(Self.app) }, nextPageToken: Self.token(next))
+    }
+
+    func getAsset(_ request: GetAssetRequest, context: inout CallContext) throws -> GetAssetResponse {
+        let (_, state, scope) = try self.readView(context)
+        let id = AssetID(request.assetID)
+        guard let asset = state.assets[id] else { throw Self.missing("asset \(id)") }
+        try Self.require(Self.canSee(asset, scope, state), "asset \(id)")
+        return GetAssetResponse(asset: Self.asset(asset))
+    }
+
+    func listAssets(_ request: ListAssetsRequest, context: inout CallContext) throws -> ListAssetsResponse {
+        let (_, state, scope) = try self.readView(context)
+        let portfolio = try Self.portfolioInScope(request.portfolioID, scope, state)
+        let type = WireMapping.optionalAssetType(request.type)
+        let owned = (state.ownedAssets[portfolio] ?? []).filter { type == nil || state.assets[$0]?.type == type }
+        let (items, next) = Self.cut(owned.map(\.rawValue), try Self.page(request.pageSize, request.pageToken))
+        return ListAssetsResponse(assets: items.compactMap { state.assets[AssetID($0)].map(Self.asset) }, nextPageToken: Self.token(next))
+    }
+
+    func listAssignmentsByPrincipal(_ request: ListAssignmentsByPrincipalRequest, context: inout CallContext) throws
+        -> ListAssignmentsByPrincipalResponse
+    {
+        let (_, state, scope) = try self.readView(context)
+        let principal = try Self.principal(request.principal)
+        guard let record = state.principals[principal], !record.removed else { throw Self.missing("principal \(principal)") }
+        try Self.require(scope.covers(principal: principal, of: record.portfolio), "the assignments of principal \(principal)")
+        let (items, next) = Self.cut(record.grants.keys.map(\.rawValue), try Self.page(request.pageSize, request.pageToken))
+        return ListAssignmentsByPrincipalResponse(
+            assignments: items.compactMap { id in record.grants[AssetID(id)].map { Self.assignment(record, AssetID(id), $0) } },
+            nextPageToken: Self.token(next)
+        )
+    }
+
+    func listAssignmentsByAsset(_ request: ListAssignmentsByAssetRequest, context: inout CallContext) throws
+        -> ListAssignmentsByAssetResponse
+    {
+        let (_, state, scope) = try self.readView(context)
+        let asset = AssetID(request.assetID)
+        guard let record = state.assets[asset] else { throw Self.missing("asset \(asset)") }
+        try Self.require(Self.canSee(record, scope, state), "asset \(asset)")
+        let visible = (state.assignees[asset] ?? []).filter { id in
+            state.principals[id].map { scope.covers(principal: id, of: $0.portfolio) } ?? false
         }
+        let (items, next) = Self.cut(visible.map(\.rawValue), try Self.page(request.pageSize, request.pageToken))
+        return ListAssignmentsByAssetResponse(
+            assignments: items.compactMap { id in
+                state.principals[PrincipalID(id)].flatMap { principal in
+                    principal.grants[asset].map { Self.assignment(principal, asset, $0) }
+                }
+            },
+            nextPageToken: Self.token(next)
+        )
+    }
+
+    func listPartners(_ request: ListPartnersRequest, context: inout CallContext) throws -> ListPartnersResponse {
+        let (snapshot, _, _) = try self.readView(context)
+        let page = try snapshot.partners(
+            as: context.caller,
+            of: PortfolioID(request.portfolioID),
+            page: try Self.page(request.pageSize, request.pageToken),
+            now: self.portico.clock.now()
+        )
+        return ListPartnersResponse(partners: page.items.map(Self.partner), nextPageToken: Self.token(page.nextPageToken))
+    }
+
+    func listShares(_ request: ListSharesRequest, context: inout CallContext) throws -> ListSharesResponse {
+        let (snapshot, state, scope) = try self.readView(context)
+        let portfolio = try Self.portfolioInScope(request.portfolioID, scope, state)
+        let shares = Self.shares(of: portfolio, snapshot)
+        // Shares are keyed by (asset, partner); a page token is an index into their stable order.
+        let start = request.pageToken.isEmpty ? 0 : Int(clamping: try Self.after(request.pageToken))
+        let limit = try Self.page(request.pageSize, "").limit
+        let slice = Array(shares.dropFirst(start).prefix(limit))
+        let next = start + slice.count < shares.count ? String(start + slice.count) : ""
+        return ListSharesResponse(shares: slice, nextPageToken: next)
+    }
+
+    func listShareRequests(_ request: ListShareRequestsRequest, context: inout CallContext) throws
+        -> ListShareRequestsResponse
+    {
+        let (_, state, scope) = try self.readView(context)
+        let portfolio = try Self.portfolioInScope(request.portfolioID, scope, state)
+        let wanted: ShareRequestStatus? =
+            switch request.state {
+            case .unspecified: nil
+            case .pending: .pending
+            case .approved: .approved
+            case .declined: .declined
+            }
+        let matching = state.shareRequests.values.filter { record in
+            (record.requester == portfolio || state.assets[record.asset]?.owner == portfolio)
+                && (wanted == nil || record.status == wanted)
+        }
+        let (items, next) = Self.cut(matching.map(\.id.rawValue), try Self.page(request.pageSize, request.pageToken))
+        return ListShareRequestsResponse(
+            shareRequests: items.compactMap { id in
+                state.shareRequests[ShareRequestID(id)].map { Self.shareRequest($0, owner: state.assets[$0.asset]?.owner) }
+            },
+            nextPageToken: Self.token(next)
+        )
+    }
+
+    func listTokens(_ request: ListTokensRequest, context: inout CallContext) throws -> ListTokensResponse {
+        let (_, state, scope) = try self.readView(context)
+        let user = PrincipalID(request.systemUserID)
+        guard let record = state.principals[user], record.kind == .systemUser else { throw Self.missing("system user \(user)") }
+        try Self.require(scope.covers(principal: user, of: record.portfolio), "the tokens of system user \(user)")
+        let (items, next) = Self.cut((state.principalTokens[user] ?? []).map(\.rawValue), try Self.page(request.pageSize, request.pageToken))
+        let now = self.portico.clock.now()
+        return ListTokensResponse(
+            tokens: items.compactMap { state.tokens[TokenID($0)].map { Self.tokenInfo($0, now: now) } },
+            nextPageToken: Self.token(next)
+        )
+    }
+
+    func inspectToken(_ request: InspectTokenRequest, context: inout CallContext) throws -> InspectTokenResponse {
+        let (snapshot, state, scope) = try self.readView(context)
+        guard let id = snapshot.token(presentedSecret: request.token), let record = state.tokens[id] else {
+            return InspectTokenResponse(valid: false)
+        }
+        try Self.require(scope.covers(principal: record.principal, of: record.portfolio), "token \(id)")
+        let info = Self.tokenInfo(record, now: self.portico.clock.now())
+        return InspectTokenResponse(token: info, valid: info.state == .active)
     }
 
     // MARK: helpers
