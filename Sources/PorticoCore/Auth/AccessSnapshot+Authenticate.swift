@@ -12,14 +12,15 @@ extension AccessSnapshot {
                                    meta: .tokenInvalid)
         guard let (prefix, id) = SecretFormat.parse(secret) else { throw invalid }
         let digest = SecretDigest(of: secret)
+        // The prefix compared as bytes, as every part of a secret is (String's `==` is Unicode-aware).
         switch prefix {
-        case SecretFormat.tokenPrefix:
+        case _ where prefix.utf8.elementsEqual(SecretFormat.tokenPrefix.utf8):
             guard let token = state.tokens[TokenID(id)], token.secretDigest.constantTimeEquals(digest) else {
                 throw invalid
             }
             _ = try state.validToken(token.id, now: now)
             return .systemUser(token.id)
-        case SecretFormat.credentialPrefix:
+        case _ where prefix.utf8.elementsEqual(SecretFormat.credentialPrefix.utf8):
             guard let credential = state.credentials[CredentialID(id)],
                   credential.secretDigest.constantTimeEquals(digest), !credential.revoked
             else { throw invalid }

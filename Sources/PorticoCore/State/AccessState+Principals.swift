@@ -5,8 +5,7 @@ extension AccessState {
     /// Adds a person or a system user; system users obey the tier limits and need an app.
     mutating func addPrincipal(_ portfolio: PortfolioID, kind: PrincipalKindTag, name: String, role: Role,
                                _ context: inout ApplyContext) throws -> UInt64 {
-        var record = try portfolioRecord(portfolio)
-        try requireAdmin(of: portfolio, context.caller, now: context.now)
+        var record = try portfolioToChange(portfolio, context)
         try requireWritable(portfolio, context.caller, grows: true)
         try validateName(name)
         if kind == .systemUser {
@@ -47,8 +46,7 @@ extension AccessState {
 
     /// Changes a person's role; a system user's role is fixed because the tier limits count it.
     mutating func setRole(_ id: PrincipalID, _ role: Role, _ context: inout ApplyContext) throws {
-        var record = try activePrincipal(id)
-        try requireAdmin(of: record.portfolio, context.caller, now: context.now)
+        var record = try principalToChange(id, context)
         try requireWritable(record.portfolio, context.caller, grows: role == .admin)
         guard record.kind == .person else {
             throw PorticoError.invalid("a system user's role cannot change", reason: "ROLE_FIXED")
@@ -62,8 +60,7 @@ extension AccessState {
 
     /// Removes a principal: its assignments go and its tokens are revoked, in the same change.
     mutating func removePrincipal(_ id: PrincipalID, _ context: inout ApplyContext) throws {
-        var record = try activePrincipal(id)
-        try requireAdmin(of: record.portfolio, context.caller, now: context.now)
+        var record = try principalToChange(id, context)
         try requireWritable(record.portfolio, context.caller, grows: false)
         for (asset, _) in record.grants {
             assignees.remove(id, from: asset)
@@ -85,8 +82,7 @@ extension AccessState {
     }
 
     mutating func createApp(_ portfolio: PortfolioID, name: String, _ context: inout ApplyContext) throws -> UInt64 {
-        var record = try portfolioRecord(portfolio)
-        try requireAdmin(of: portfolio, context.caller, now: context.now)
+        var record = try portfolioToChange(portfolio, context)
         try requireWritable(portfolio, context.caller, grows: true)
         try validateName(name)
         let id = AppID(takeID())

@@ -74,3 +74,31 @@ extension AccessState {
         }
     }
 }
+
+extension AccessState {
+    /// Fails when `principal` is not of the `kind` the caller names it as (nil: the caller names no kind).
+    /// A principal that does not exist is left to the rule that asks for it.
+    func requireKind(_ principal: PrincipalID, _ kind: PrincipalKindTag?) throws {
+        guard let kind, let actual = checkIndex.principal(principal)?.kind, actual != kind else { return }
+        throw PorticoError.invalid(
+            "principal \(principal) is a \(actual.rawValue), not a \(kind.rawValue)",
+            reason: "WRONG_PRINCIPAL_KIND"
+        )
+    }
+}
+
+extension AccessSnapshot {
+    /// Fails unless `principal` is of `kind`, for a change `caller` makes to it: a caller who may not
+    /// change the principal gets the answer the change itself would give (so the kind of another
+    /// portfolio's principal is never told), and only then is the kind compared. A principal's kind
+    /// never changes and ids are never reused, so this snapshot's answer holds when the change applies.
+    /// - Throws: what the change would throw for a principal it may not touch; INVALID_ARGUMENT
+    ///   (`WRONG_PRINCIPAL_KIND`) for a principal of the other kind.
+    public func requireKind(of principal: PrincipalID, _ kind: PrincipalKindTag, changedBy caller: Caller,
+                            now: Timestamp) throws {
+        let context = ApplyContext(caller: caller, now: now, source: .live)
+        try state.validateCaller(caller, now: now)
+        _ = try state.principalToChange(principal, context)
+        try state.requireKind(principal, kind)
+    }
+}

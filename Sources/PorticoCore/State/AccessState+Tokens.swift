@@ -4,8 +4,7 @@ import HashTreeCollections
 extension AccessState {
     mutating func generateToken(_ principalID: PrincipalID, app appID: AppID, scopes: ScopeSet, expiry: TokenExpiry,
                                 _ context: inout ApplyContext) throws -> UInt64 {
-        let principal = try activePrincipal(principalID)
-        try requireAdmin(of: principal.portfolio, context.caller, now: context.now)
+        let principal = try principalToChange(principalID, context)
         try requireWritable(principal.portfolio, context.caller, grows: true)
         guard principal.kind == .systemUser else {
             throw PorticoError.invalid("tokens are generated for system users only", reason: "NOT_A_SYSTEM_USER")
@@ -30,8 +29,7 @@ extension AccessState {
     }
 
     mutating func revokeToken(_ id: TokenID, _ context: inout ApplyContext) throws {
-        guard var token = tokens[id] else { throw PorticoError.notFound("token \(id)") }
-        try requireAdmin(of: token.portfolio, context.caller, now: context.now)
+        var token = try tokenToChange(id, context)
         guard !token.revoked else {
             throw PorticoError.precondition("token \(id) is already revoked", reason: "ALREADY_REVOKED")
         }
@@ -41,8 +39,7 @@ extension AccessState {
     }
 
     mutating func revokeAllTokens(_ principalID: PrincipalID, _ context: inout ApplyContext) throws {
-        let principal = try activePrincipal(principalID)
-        try requireAdmin(of: principal.portfolio, context.caller, now: context.now)
+        let principal = try principalToChange(principalID, context)
         revokeTokens(of: principalID, &context)
         context.setTarget(.systemUser, principalID.rawValue, in: principal.portfolio, "system_user:\(principalID)")
     }

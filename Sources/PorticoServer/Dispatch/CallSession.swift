@@ -11,31 +11,64 @@ struct CallSession {
 
 /// The callers a connection's credentials stand for, each verified once. Only a credential that was
 /// valid is remembered, and every use re-checks revocation and expiry in the core.
+///
+/// Credentials are compared as bytes: `String`'s `==` and hash follow Unicode canonical equivalence, so
+/// a credential with U+212A KELVIN SIGN where the real one has `K` would pass for it.
 struct CallerCache {
     /// The most credentials remembered; past it the cache starts again.
     static let capacity = 64
 
-    private var callers: [String: Caller] = [:]
+    private var callers: [SecretBytes: Caller] = [:]
     /// The credential of the last call, and its caller: a connection's calls usually carry one
     /// credential, and comparing it is cheaper than hashing it into `callers`.
-    private var lastCredential = ""
+    private var lastCredential = SecretBytes("")
     private var lastCaller: Caller?
 
     /// The caller `credential` stands for: remembered, or verified by `verify` and then remembered.
     /// - Throws: what `verify` throws; a credential that fails is not remembered.
     mutating func caller(for credential: String, verify: (String) throws -> Caller) rethrows -> Caller {
-        if let last = self.lastCaller, credential == self.lastCredential { return last }
+        let presented = SecretBytes(credential)
+        if let last = self.lastCaller, presented == self.lastCredential { return last }
         let caller: Caller
-        if let known = self.callers[credential] {
+        if let known = self.callers[presented] {
             caller = known
         } else {
             caller = try verify(credential)
             if self.callers.count >= Self.capacity { self.callers.removeAll(keepingCapacity: true) }
-            self.callers[credential] = caller
+            self.callers[presented] = caller
         }
-        self.lastCredential = credential
+        self.lastCredential = presented
         self.lastCaller = caller
         return caller
+    }
+}
+
+/// A secret as its UTF-8 bytes: equal only to the same bytes (compared in constant time for a given
+/// length), hashed by its bytes. Never `String`'s `==`, which equates canonically equivalent strings.
+struct SecretBytes: Hashable, Sendable {
+    let text: String
+
+    init(_ text: String) { self.text = text }
+
+    static func == (lhs: SecretBytes, rhs: SecretBytes) -> Bool { Self.equal(lhs.text, rhs.text) }
+
+    func hash(into hasher: inout Hasher) {
+        var text = self.text
+        text.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+    }
+
+    /// Whether two secrets have the same UTF-8 bytes; the time depends on the length only.
+    static func equal(_ lhs: String, _ rhs: String) -> Bool {
+        var lhs = lhs
+        var rhs = rhs
+        return lhs.withUTF8 { left in
+            rhs.withUTF8 { right in
+                guard left.count == right.count else { return false }
+                var difference: UInt8 = 0
+                for index in 0..<left.count { difference |= left[index] ^ right[index] }
+                return difference == 0
+            }
+        }
     }
 }
 
@@ -52,9 +85,9 @@ struct PresentedTokenCache: Sendable {
 
     subscript(secret: String) -> TokenID? {
         get {
-            guard !self.entries.isEmpty, let entry = self.entries[Self.slot(of: secret)], entry.secret == secret else {
-                return nil
-            }
+            guard !self.entries.isEmpty, let entry = self.entries[Self.slot(of: secret)],
+                SecretBytes.equal(entry.secret, secret)
+            else { return nil }
             return entry.token
         }
         set {
@@ -68,7 +101,7 @@ struct PresentedTokenCache: Sendable {
 
     /// The slot of a secret: its UTF-8 bytes hashed (String's own hash normalizes Unicode first,
     /// which costs far more and means nothing for a secret).
-    private static func slot(of secret: String) -> Int {
+    static func slot(of secret: String) -> Int {
         var secret = secret
         var hasher = Hasher()
         secret.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }

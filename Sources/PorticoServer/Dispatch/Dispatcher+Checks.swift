@@ -9,12 +9,12 @@ extension Dispatcher {
     {
         let caller = context.caller
         let snapshot = try self.snapshot(atLeast: request.minRevision)
-        let subject = try self.subject(request.subject, snapshot, &context)
+        let (subject, kind) = try self.subject(request.subject, snapshot, &context)
         let task = try WireMapping.task(request.task)
         let asset = AssetID(request.assetID)
         let now = self.portico.clock.now()
         if request.explain {
-            let explanation = try self.explain(caller, subject, asset, task, snapshot, now)
+            let explanation = try self.explain(caller, subject, kind, asset, task, snapshot, now)
             return CheckPermissionResponse(
                 allowed: explanation.decision.allowed,
                 reason: WireMapping.wire(explanation.decision.reason),
@@ -25,7 +25,7 @@ extension Dispatcher {
         let decision: Decision
         switch subject {
         case .principal(let principal):
-            decision = try snapshot.check(as: caller, principal: principal, asset: asset, task: task, now: now)
+            decision = try snapshot.check(as: caller, principal: principal, kind: kind, asset: asset, task: task, now: now)
         case .token(let token):
             decision = try snapshot.check(as: caller, token: token, asset: asset, task: task, now: now)
         }
@@ -50,14 +50,14 @@ extension Dispatcher {
         var checks: [CheckRequest] = []
         checks.reserveCapacity(request.checks.count)
         for item in request.checks {
-            let subject: CheckRequest.Subject = try self.subject(item.subject.map(Self.itemSubject), snapshot, &context)
-            checks.append(CheckRequest(subject, asset: AssetID(item.assetID), task: try WireMapping.task(item.task)))
+            let (subject, kind) = try self.subject(item.subject.map(Self.itemSubject), snapshot, &context)
+            checks.append(CheckRequest(subject, kind: kind, asset: AssetID(item.assetID), task: try WireMapping.task(item.task)))
         }
         let now = self.portico.clock.now()
         let results: [CheckResult]
         if request.explain {
             results = try checks.map { check in
-                let explanation = try self.explain(caller, check.subject, check.asset, check.task, snapshot, now)
+                let explanation = try self.explain(caller, check.subject, check.kind, check.asset, check.task, snapshot, now)
                 return CheckResult(
                     allowed: explanation.decision.allowed,
                     reason: WireMapping.wire(explanation.decision.reason),
@@ -77,7 +77,7 @@ extension Dispatcher {
     {
         let caller = context.caller
         let snapshot = try self.snapshot(atLeast: request.minRevision)
-        let principal = try Self.principal(request.principal)
+        let (principal, kind) = try Self.principal(request.principal)
         let type = WireMapping.optionalAssetType(request.assetType)
         let page = try Self.page(request.pageSize, request.pageToken)
         let task = WireMapping.optionalTask(request.task)
@@ -90,6 +90,7 @@ extension Dispatcher {
             let result = try snapshot.assets(
                 as: caller,
                 of: principal,
+                kind: kind,
                 task: task,
                 page: PageRequest(after: cursor, limit: page.limit),
                 now: self.portico.clock.now()
@@ -175,21 +176,24 @@ extension Dispatcher {
         }
     }
 
-    /// The subject of a check; a token secret becomes the token it names, once its hash matches.
+    /// The subject of a check, with the kind a principal is named as; a token secret becomes the token
+    /// it names, once its hash matches.
     private func subject(
         _ subject: CheckPermissionRequest.Subject?,
         _ snapshot: AccessSnapshot,
         _ context: inout CallContext
-    ) throws -> CheckRequest.Subject {
+    ) throws -> (CheckRequest.Subject, PrincipalKindTag?) {
         switch subject {
-        case .personID(let id), .systemUserID(let id):
-            return .principal(PrincipalID(id))
+        case .personID(let id):
+            return (.principal(PrincipalID(id)), .person)
+        case .systemUserID(let id):
+            return (.principal(PrincipalID(id)), .systemUser)
         case .token(let secret):
-            if let known = context.presentedTokens[secret] { return .token(known) }
+            if let known = context.presentedTokens[secret] { return (.token(known), nil) }
             // A secret that names no token checks as an unknown token: the core denies TOKEN_NOT_FOUND.
-            guard let token = snapshot.token(presentedSecret: secret) else { return .token(TokenID(0)) }
+            guard let token = snapshot.token(presentedSecret: secret) else { return (.token(TokenID(0)), nil) }
             context.presentedTokens[secret] = token
-            return .token(token)
+            return (.token(token), nil)
         case nil:
             throw CallFailure.invalid("a check needs a subject: person_id, system_user_id or token", field: "subject")
         }
@@ -198,6 +202,7 @@ extension Dispatcher {
     private func explain(
         _ caller: Caller,
         _ subject: CheckRequest.Subject,
+        _ kind: PrincipalKindTag?,
         _ asset: AssetID,
         _ task: PorticoCore.AssetTask,
         _ snapshot: AccessSnapshot,
@@ -205,7 +210,7 @@ extension Dispatcher {
     ) throws -> Explanation {
         switch subject {
         case .principal(let principal):
-            try snapshot.explain(as: caller, principal: principal, asset: asset, task: task, now: now)
+            try snapshot.explain(as: caller, principal: principal, kind: kind, asset: asset, task: task, now: now)
         case .token(let token):
             try snapshot.explain(as: caller, token: token, asset: asset, task: task, now: now)
         }

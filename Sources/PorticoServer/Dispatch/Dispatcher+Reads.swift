@@ -101,9 +101,10 @@ extension Dispatcher {
         -> ListAssignmentsByPrincipalResponse
     {
         let (_, state, scope) = try self.readView(context)
-        let principal = try Self.principal(request.principal)
+        let (principal, kind) = try Self.principal(request.principal)
         guard let record = state.principals[principal], !record.removed else { throw Self.missing("principal \(principal)") }
         try Self.require(scope.covers(principal: principal, of: record.portfolio), "the assignments of principal \(principal)")
+        guard record.kind == kind else { throw CallFailure.wrongKind(principal, record.kind, kind) }
         let (items, next) = Self.cut(record.grants.keys.map(\.rawValue), try Self.page(request.pageSize, request.pageToken))
         return ListAssignmentsByPrincipalResponse(
             assignments: items.compactMap { id in record.grants[AssetID(id)].map { Self.assignment(record, AssetID(id), $0) } },
@@ -174,7 +175,9 @@ extension Dispatcher {
         let (items, next) = Self.cut(matching.map(\.id.rawValue), try Self.page(request.pageSize, request.pageToken))
         return ListShareRequestsResponse(
             shareRequests: items.compactMap { id in
-                state.shareRequests[ShareRequestID(id)].map { Self.shareRequest($0, owner: state.assets[$0.asset]?.owner) }
+                state.shareRequests[ShareRequestID(id)].map {
+                    Self.shareRequest($0, owner: Self.owner(of: $0, in: state, for: scope))
+                }
             },
             nextPageToken: Self.token(next)
         )
@@ -183,8 +186,9 @@ extension Dispatcher {
     func listTokens(_ request: ListTokensRequest, context: inout CallContext) throws -> ListTokensResponse {
         let (_, state, scope) = try self.readView(context)
         let user = PrincipalID(request.systemUserID)
-        guard let record = state.principals[user], record.kind == .systemUser else { throw Self.missing("system user \(user)") }
+        guard let record = state.principals[user] else { throw Self.missing("system user \(user)") }
         try Self.require(scope.covers(principal: user, of: record.portfolio), "the tokens of system user \(user)")
+        guard record.kind == .systemUser else { throw CallFailure.wrongKind(user, record.kind, .systemUser) }
         let (items, next) = Self.cut((state.principalTokens[user] ?? []).map(\.rawValue), try Self.page(request.pageSize, request.pageToken))
         let now = self.portico.clock.now()
         return ListTokensResponse(

@@ -108,9 +108,21 @@ extension Dispatcher {
         Partner(portfolioID: record.portfolio.rawValue, partnerPortfolioID: record.partner.rawValue, createdRevision: record.createdRevision)
     }
 
-    static func shareRequest(_ id: UInt64, _ snapshot: AccessSnapshot) throws -> PorticoWire.ShareRequest {
+    /// A share request as `caller` may see it (`owner(of:in:for:)`).
+    static func shareRequest(_ id: UInt64, _ snapshot: AccessSnapshot, for caller: Caller, now: Timestamp) throws
+        -> PorticoWire.ShareRequest
+    {
         guard let record = snapshot.state.shareRequests[ShareRequestID(id)] else { throw Self.missing("share request \(id)") }
-        return Self.shareRequest(record, owner: snapshot.state.assets[record.asset]?.owner)
+        let scope = try snapshot.readScope(of: caller, now: now)
+        return Self.shareRequest(record, owner: Self.owner(of: record, in: snapshot.state, for: scope))
+    }
+
+    /// The owner of a request's asset, as the caller may know it: a requester is not told who owns an
+    /// asset before the owner shares it (docs/model.md, "What an outsider learns"); the owner's admins,
+    /// the operator and services always are.
+    static func owner(of record: ShareRequestRecord, in state: AccessState, for scope: ReadScope) -> PortfolioID? {
+        guard let owner = state.assets[record.asset]?.owner else { return nil }
+        return record.status == .approved || scope.covers(portfolio: owner) ? owner : nil
     }
 
     static func shareRequest(_ record: ShareRequestRecord, owner: PortfolioID?) -> PorticoWire.ShareRequest {
@@ -183,11 +195,12 @@ extension Dispatcher {
         snapshot.state.principals[id].map(Self.wirePrincipal) ?? Principal(kind: .unspecified, id: id.rawValue)
     }
 
-    static func principal(_ wire: Principal?, field: String = "principal") throws -> PrincipalID {
+    /// A principal as a request names it: its id and the kind the caller says it is.
+    static func principal(_ wire: Principal?, field: String = "principal") throws -> (PrincipalID, PrincipalKindTag) {
         guard let wire, wire.kind != .unspecified, wire.id != 0 else {
             throw CallFailure.invalid("a principal (kind and id) is required", field: field)
         }
-        return PrincipalID(wire.id)
+        return (PrincipalID(wire.id), wire.kind == .person ? .person : .systemUser)
     }
 
     // MARK: pages and names

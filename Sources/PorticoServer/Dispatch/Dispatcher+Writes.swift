@@ -4,6 +4,11 @@ import PorticoWire
 /// Changes: each handler turns its request into a core command, runs it through its portfolio's lane
 /// (durable and published before it returns), and answers from a snapshot that holds the change.
 extension Dispatcher {
+    /// Fails unless `principal` is of `kind`, before a change to it (`AccessSnapshot.requireKind`).
+    private func requireKind(of principal: PrincipalID, _ kind: PrincipalKindTag, _ context: CallContext) throws {
+        try self.portico.snapshot.requireKind(of: principal, kind, changedBy: context.caller, now: self.portico.clock.now())
+    }
+
     /// Runs `command` for the context's caller; returns its result and a snapshot that includes it.
     private func execute(_ command: Command, _ context: CallContext) async throws -> (CommandResult, AccessSnapshot) {
         let result = try await self.portico.execute(command, as: context.caller)
@@ -75,7 +80,9 @@ extension Dispatcher {
     }
 
     func removePerson(_ request: RemovePersonRequest, context: CallContext) async throws -> RemovePersonResponse {
-        let (result, _) = try await self.execute(.removePrincipal(PrincipalID(request.personID)), context)
+        let person = PrincipalID(request.personID)
+        try self.requireKind(of: person, .person, context)
+        let (result, _) = try await self.execute(.removePrincipal(person), context)
         return RemovePersonResponse(revision: result.revision)
     }
 
@@ -97,7 +104,9 @@ extension Dispatcher {
     func removeSystemUser(_ request: RemoveSystemUserRequest, context: CallContext) async throws
         -> RemoveSystemUserResponse
     {
-        let (result, _) = try await self.execute(.removePrincipal(PrincipalID(request.systemUserID)), context)
+        let user = PrincipalID(request.systemUserID)
+        try self.requireKind(of: user, .systemUser, context)
+        let (result, _) = try await self.execute(.removePrincipal(user), context)
         return RemoveSystemUserResponse(revision: result.revision)
     }
 
@@ -129,16 +138,18 @@ extension Dispatcher {
     }
 
     func assignTasks(_ request: AssignTasksRequest, context: CallContext) async throws -> AssignTasksResponse {
-        let principal = try Self.principal(request.principal)
+        let (principal, kind) = try Self.principal(request.principal)
         let asset = AssetID(request.assetID)
         let tasks = try WireMapping.tasks(request.tasks)
+        try self.requireKind(of: principal, kind, context)
         let (result, snapshot) = try await self.execute(.assign(principal, asset, tasks), context)
         return AssignTasksResponse(assignment: Self.assignment(principal, asset, snapshot), revision: result.revision)
     }
 
     func unassignTasks(_ request: UnassignTasksRequest, context: CallContext) async throws -> UnassignTasksResponse {
-        let command = Command.unassign(try Self.principal(request.principal), AssetID(request.assetID))
-        let (result, _) = try await self.execute(command, context)
+        let (principal, kind) = try Self.principal(request.principal)
+        try self.requireKind(of: principal, kind, context)
+        let (result, _) = try await self.execute(.unassign(principal, AssetID(request.assetID)), context)
         return UnassignTasksResponse(revision: result.revision)
     }
 
@@ -198,7 +209,7 @@ extension Dispatcher {
         )
         let (result, snapshot) = try await self.execute(command, context)
         return RequestShareResponse(
-            shareRequest: try Self.shareRequest(result.created(), snapshot),
+            shareRequest: try Self.shareRequest(result.created(), snapshot, for: context.caller, now: self.portico.clock.now()),
             revision: result.revision
         )
     }
@@ -208,7 +219,7 @@ extension Dispatcher {
     {
         let id = ShareRequestID(request.shareRequestID)
         let (result, snapshot) = try await self.execute(.approveShareRequest(id), context)
-        let shareRequest = try Self.shareRequest(id.rawValue, snapshot)
+        let shareRequest = try Self.shareRequest(id.rawValue, snapshot, for: context.caller, now: self.portico.clock.now())
         let share = try? Self.share(
             AssetID(shareRequest.assetID),
             PortfolioID(shareRequest.requestingPortfolioID),
@@ -223,7 +234,7 @@ extension Dispatcher {
         let id = ShareRequestID(request.shareRequestID)
         let (result, snapshot) = try await self.execute(.declineShareRequest(id), context)
         return DeclineShareRequestResponse(
-            shareRequest: try Self.shareRequest(id.rawValue, snapshot),
+            shareRequest: try Self.shareRequest(id.rawValue, snapshot, for: context.caller, now: self.portico.clock.now()),
             revision: result.revision
         )
     }
@@ -251,7 +262,9 @@ extension Dispatcher {
     func revokeAllTokens(_ request: RevokeAllTokensRequest, context: CallContext) async throws
         -> RevokeAllTokensResponse
     {
-        let (result, _) = try await self.execute(.revokeAllTokens(PrincipalID(request.systemUserID)), context)
+        let user = PrincipalID(request.systemUserID)
+        try self.requireKind(of: user, .systemUser, context)
+        let (result, _) = try await self.execute(.revokeAllTokens(user), context)
         return RevokeAllTokensResponse(revision: result.revision)
     }
 }

@@ -82,7 +82,7 @@ struct Dispatcher: PorticoServiceHandler {
     /// The caller a presented secret stands for: the operator key (its digest compared in constant time),
     /// or a token or service credential the core knows.
     private func verify(_ credential: String) throws -> Caller {
-        if credential.hasPrefix(OperatorKey.prefix) {
+        if credential.utf8.starts(with: OperatorKey.prefix.utf8) {
             guard SecretDigest(of: credential).constantTimeEquals(self.operatorKey) else {
                 throw CallFailure(
                     .unauthenticated,

@@ -38,6 +38,16 @@ extension CallFailure {
         }
     }
 
+    /// A principal named as the kind it is not.
+    static func wrongKind(_ principal: PrincipalID, _ actual: PrincipalKindTag, _ named: PrincipalKindTag) -> CallFailure {
+        CallFailure(
+            .invalidArgument,
+            "principal \(principal) is a \(actual.rawValue), not a \(named.rawValue)",
+            reason: "WRONG_PRINCIPAL_KIND",
+            metaCode: 100
+        )
+    }
+
     static func invalid(_ message: String, field: String) -> CallFailure {
         var failure = CallFailure(.invalidArgument, message, reason: "INVALID_ARGUMENT", metaCode: 100)
         failure.detail.field = field

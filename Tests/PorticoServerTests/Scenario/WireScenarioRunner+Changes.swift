@@ -53,7 +53,8 @@ extension WireScenarioRunner {
             let request = SetPersonRoleRequest(personID: try self.id(args.principal), role: try role())
             return Done(revision: try await client.setPersonRole(request, options: options).revision)
         case .removePrincipal:
-            let principal = try self.principal(args.principal)
+            // RemovePerson or RemoveSystemUser, as the principal is named.
+            let principal = try self.principal(args.principal, named: args.principalKind)
             if principal.kind == .systemUser {
                 let request = RemoveSystemUserRequest(systemUserID: principal.id)
                 return Done(revision: try await client.removeSystemUser(request, options: options).revision)
@@ -84,13 +85,16 @@ extension WireScenarioRunner {
             return Done(revision: try await client.removeAsset(request, options: options).revision)
         case .assign:
             let request = AssignTasksRequest(
-                principal: try self.principal(args.principal),
+                principal: try self.principal(args.principal, named: args.principalKind),
                 assetID: try self.id(args.asset),
                 tasks: try tasks()
             )
             return Done(revision: try await client.assignTasks(request, options: options).revision)
         case .unassign:
-            let request = UnassignTasksRequest(principal: try self.principal(args.principal), assetID: try self.id(args.asset))
+            let request = UnassignTasksRequest(
+                principal: try self.principal(args.principal, named: args.principalKind),
+                assetID: try self.id(args.asset)
+            )
             return Done(revision: try await client.unassignTasks(request, options: options).revision)
         case .share:
             let request = ShareAssetRequest(

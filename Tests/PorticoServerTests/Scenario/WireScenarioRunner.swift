@@ -102,7 +102,7 @@ struct WireScenarioRunner {
                 assetID: try self.id(args.asset),
                 task: try Self.task(args.task),
                 explain: step.op == .explain,
-                subject: try self.subject(principal: args.principal, token: args.token)
+                subject: try self.subject(principal: args.principal, kind: args.principalKind, token: args.token)
             )
             let response = try await self.client.checkPermission(request, options: options)
             let decision = WireDecision(allowed: response.allowed, reason: Self.reason(response.reason))
@@ -112,7 +112,9 @@ struct WireScenarioRunner {
                 CheckItem(
                     assetID: try self.id(item.asset),
                     task: try Self.task(item.task),
-                    subject: Self.itemSubject(try self.subject(principal: item.principal, token: item.token))
+                    subject: Self.itemSubject(
+                        try self.subject(principal: item.principal, kind: item.principalKind, token: item.token)
+                    )
                 )
             }
             let response = try await self.client.batchCheckPermissions(
@@ -123,7 +125,7 @@ struct WireScenarioRunner {
         case .listAssets:
             let page = try self.page(args)
             let request = ListAccessibleAssetsRequest(
-                principal: try self.principal(args.principal),
+                principal: try self.principal(args.principal, named: args.principalKind),
                 task: try args.task.map { try Self.task($0) } ?? .unspecified,
                 pageSize: page.size,
                 pageToken: page.token
@@ -186,9 +188,12 @@ struct WireScenarioRunner {
         }
     }
 
-    /// A principal by kind and id: the kind of the step that bound it; a literal id (one that does not
-    /// exist) is sent as a person.
-    func principal(_ reference: Reference?) throws -> Principal {
+    /// A principal by kind and id: the kind the step names (`principalKind`), else the kind of the step
+    /// that bound it; a literal id (one that does not exist) is sent as a person.
+    func principal(_ reference: Reference?, named: String? = nil) throws -> Principal {
+        if let named {
+            return Principal(kind: try Self.wireEnum("PRINCIPAL_KIND_", named), id: try self.id(reference))
+        }
         let kind: PorticoWire.PrincipalKind =
             if case .bound(let name)? = reference { self.kinds[name] ?? .person } else { .person }
         return Principal(kind: kind, id: try self.id(reference))
@@ -221,9 +226,11 @@ struct WireScenarioRunner {
         }
     }
 
-    private func subject(principal: Reference?, token: Reference?) throws -> CheckPermissionRequest.Subject {
+    private func subject(principal: Reference?, kind: String?, token: Reference?) throws
+        -> CheckPermissionRequest.Subject
+    {
         if let token { return .token(try self.secret(token, prefix: "ptk")) }
-        let principal = try self.principal(principal)
+        let principal = try self.principal(principal, named: kind)
         return principal.kind == .systemUser ? .systemUserID(principal.id) : .personID(principal.id)
     }
 

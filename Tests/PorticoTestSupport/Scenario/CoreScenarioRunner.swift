@@ -85,10 +85,13 @@ public struct CoreScenarioRunner {
                     : .explanation(try snapshot.explain(as: caller, token: token, asset: asset, task: task, now: now))
             }
             let principal = PrincipalID(try self.id(args.principal, "principal"))
+            let kind = try Self.kind(args.principalKind)
             return step.op == .check
-                ? .decision(try snapshot.check(as: caller, principal: principal, asset: asset, task: task, now: now))
+                ? .decision(
+                    try snapshot.check(as: caller, principal: principal, kind: kind, asset: asset, task: task, now: now)
+                )
                 : .explanation(
-                    try snapshot.explain(as: caller, principal: principal, asset: asset, task: task, now: now)
+                    try snapshot.explain(as: caller, principal: principal, kind: kind, asset: asset, task: task, now: now)
                 )
         case .checkBatch:
             let requests = try (args.checks ?? []).map { item in
@@ -98,7 +101,12 @@ public struct CoreScenarioRunner {
                     } else {
                         .principal(PrincipalID(try self.id(item.principal, "principal")))
                     }
-                return CheckRequest(subject, asset: AssetID(try self.id(item.asset)), task: try Self.task(item.task))
+                return CheckRequest(
+                    subject,
+                    kind: try Self.kind(item.principalKind),
+                    asset: AssetID(try self.id(item.asset)),
+                    task: try Self.task(item.task)
+                )
             }
             return .decisions(try snapshot.check(as: caller, batch: requests, now: now))
         case .listAssets:
@@ -106,6 +114,7 @@ public struct CoreScenarioRunner {
                 try snapshot.assets(
                     as: caller,
                     of: PrincipalID(try self.id(args.principal, "principal")),
+                    kind: try Self.kind(args.principalKind),
                     task: try args.task.map { try Self.task($0) },
                     page: try self.page(args),
                     now: now
@@ -143,6 +152,11 @@ public struct CoreScenarioRunner {
         case .authenticate:
             return .caller(try snapshot.authenticate(try self.secret(args.secret), now: now))
         default:
+            // A change that names its principal as a kind: the core compares it first, as the server does.
+            if let kind = try Self.kind(args.principalKind) {
+                let principal = PrincipalID(try self.id(args.principal ?? args.systemUser, "principal"))
+                try snapshot.requireKind(of: principal, kind, changedBy: caller, now: now)
+            }
             return .done(try await self.portico.execute(try self.command(step.op, args), as: caller))
         }
     }
@@ -258,6 +272,12 @@ public struct CoreScenarioRunner {
         case .service(let credential, let person):
             return .service(CredentialID(try self.id(credential)), onBehalfOf: try person.map { PrincipalID(try self.id($0)) })
         }
+    }
+
+    /// `PERSON` or `SYSTEM_USER`; nil when the step names no kind.
+    static func kind(_ name: String?) throws -> PrincipalKindTag? {
+        guard let name else { return nil }
+        return try Self.parse(PrincipalKindTag(rawValue: name), "principal kind \(name)")
     }
 
     static func task(_ name: String?) throws -> AssetTask {

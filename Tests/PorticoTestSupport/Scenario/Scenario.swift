@@ -145,6 +145,9 @@ public struct Arguments: Decodable, Sendable {
     public var partner: Reference?
     public var requester: Reference?
     public var principal: Reference?
+    /// The kind the call names its principal (`principal` or `systemUser`) as: `PERSON` or `SYSTEM_USER`.
+    /// Absent: the core compares no kind, and the TCP runner names the principal as the kind it was made.
+    public var principalKind: String?
     public var systemUser: Reference?
     public var asset: Reference?
     public var app: Reference?
@@ -161,7 +164,7 @@ public struct Arguments: Decodable, Sendable {
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case name, tier, status, role, type, task, tasks, scopes, expiry, portfolio, partner, requester
-        case principal, systemUser, asset, app, token, credential, request, secret, checks
+        case principal, principalKind, systemUser, asset, app, token, credential, request, secret, checks
         case limit, after, days, milliseconds
     }
 
@@ -183,6 +186,7 @@ public struct Arguments: Decodable, Sendable {
         self.partner = try container.decodeIfPresent(Reference.self, forKey: .partner)
         self.requester = try container.decodeIfPresent(Reference.self, forKey: .requester)
         self.principal = try container.decodeIfPresent(Reference.self, forKey: .principal)
+        self.principalKind = try container.decodeIfPresent(String.self, forKey: .principalKind)
         self.systemUser = try container.decodeIfPresent(Reference.self, forKey: .systemUser)
         self.asset = try container.decodeIfPresent(Reference.self, forKey: .asset)
         self.app = try container.decodeIfPresent(Reference.self, forKey: .app)
@@ -200,6 +204,7 @@ public struct Arguments: Decodable, Sendable {
     /// One check of `checkBatch`: a principal or a token, an asset and a task.
     public struct CheckItem: Decodable, Sendable {
         public var principal: Reference?
+        public var principalKind: String?
         public var token: Reference?
         public var asset: Reference
         public var task: String

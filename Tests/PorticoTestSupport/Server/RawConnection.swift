@@ -122,3 +122,13 @@ public func requestBytes(callID: UInt64, method: UInt32, credential: String = ""
     try Frame.write(header: header, message: body, into: &buffer, arena: WireArena())
     return Array(buffer.readableBytesView)
 }
+
+/// The bytes of one request frame (no preface) whose body is `body` as given, decodable or not.
+public func requestBytes(callID: UInt64, method: Method, credential: String = "", rawBody body: [UInt8]) throws
+    -> [UInt8]
+{
+    var buffer = ByteBuffer()
+    let header = FrameHeader.request(callID: callID, method: method, credential: credential)
+    try Frame(header: header, body: ByteBuffer(bytes: body)).write(into: &buffer, arena: WireArena())
+    return Array(buffer.readableBytesView)
+}
