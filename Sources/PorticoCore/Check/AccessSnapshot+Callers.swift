@@ -13,7 +13,7 @@ extension AccessSnapshot {
     ///   ask about this principal, INVALID_ARGUMENT (`WRONG_PRINCIPAL_KIND`) for a principal of the other kind.
     public func check(as caller: Caller, principal: PrincipalID, kind: PrincipalKindTag? = nil, asset: AssetID,
                       task: AssetTask, now: Timestamp) throws -> Decision {
-        let view = try state.readView(of: caller, now: now)
+        let view = try state.visibility(of: caller, now: now)
         try state.authorize(view, subject: principal)
         try state.requireKind(principal, kind)
         let decision = check(principal: principal, asset: asset, task: task)
@@ -23,7 +23,7 @@ extension AccessSnapshot {
     /// Checks a token for `caller`.
     public func check(as caller: Caller, token: TokenID, asset: AssetID, task: AssetTask,
                       now: Timestamp) throws -> Decision {
-        let view = try state.readView(of: caller, now: now)
+        let view = try state.visibility(of: caller, now: now)
         try state.authorize(view, token: token)
         let decision = check(token: token, asset: asset, task: task, now: now)
         guard view != .everything, let principal = state.tokens[token]?.principal else { return decision }
@@ -33,7 +33,7 @@ extension AccessSnapshot {
     /// Explains a principal check for `caller`.
     public func explain(as caller: Caller, principal: PrincipalID, kind: PrincipalKindTag? = nil, asset: AssetID,
                         task: AssetTask, now: Timestamp) throws -> Explanation {
-        let view = try state.readView(of: caller, now: now)
+        let view = try state.visibility(of: caller, now: now)
         try state.authorize(view, subject: principal)
         try state.requireKind(principal, kind)
         let explanation = explain(principal: principal, asset: asset, task: task)
@@ -43,7 +43,7 @@ extension AccessSnapshot {
     /// Explains a token check for `caller`.
     public func explain(as caller: Caller, token: TokenID, asset: AssetID, task: AssetTask,
                         now: Timestamp) throws -> Explanation {
-        let view = try state.readView(of: caller, now: now)
+        let view = try state.visibility(of: caller, now: now)
         try state.authorize(view, token: token)
         let explanation = explain(token: token, asset: asset, task: task, now: now)
         guard view != .everything, let principal = state.tokens[token]?.principal else { return explanation }
@@ -52,7 +52,7 @@ extension AccessSnapshot {
 
     /// A batch for `caller`: all answered at this snapshot's revision, or none if any subject is off-limits.
     public func check(as caller: Caller, batch requests: [CheckRequest], now: Timestamp) throws -> [Decision] {
-        let view = try state.readView(of: caller, now: now)
+        let view = try state.visibility(of: caller, now: now)
         for request in requests {
             switch request.subject {
             case .principal(let principal):
@@ -80,7 +80,7 @@ extension AccessSnapshot {
     public func assets(as caller: Caller, of principal: PrincipalID, kind: PrincipalKindTag? = nil,
                        task: AssetTask? = nil, page: PageRequest = PageRequest(),
                        now: Timestamp) throws -> Page<AssetAccess> {
-        try state.authorize(state.readView(of: caller, now: now), subject: principal)
+        try state.authorize(state.visibility(of: caller, now: now), subject: principal)
         try state.requireKind(principal, kind)
         return try assets(of: principal, task: task, page: page)
     }
@@ -90,7 +90,7 @@ extension AccessSnapshot {
     ///   asset that does not exist, to the operator and services.
     public func principals(as caller: Caller, on asset: AssetID, task: AssetTask? = nil,
                            page: PageRequest = PageRequest(), now: Timestamp) throws -> Page<PrincipalAccess> {
-        let view = try state.readView(of: caller, now: now)
+        let view = try state.visibility(of: caller, now: now)
         guard let record = state.assets[asset] else {
             if view == .everything { throw PorticoError.notFound("asset \(asset)") }
             throw PorticoError.denied("only an admin of the owner may list who has access to asset \(asset)")
@@ -102,7 +102,7 @@ extension AccessSnapshot {
     /// The partnerships of `portfolio`, for its admins, services and the operator.
     public func partners(as caller: Caller, of portfolio: PortfolioID, page: PageRequest = PageRequest(),
                          now: Timestamp) throws -> Page<PartnershipRecord> {
-        let view = try state.readView(of: caller, now: now)
+        let view = try state.visibility(of: caller, now: now)
         try state.authorize(view, portfolio: portfolio)
         _ = try state.portfolioRecord(portfolio)
         return try partners(of: portfolio, page: page)
@@ -115,7 +115,7 @@ extension AccessSnapshot {
     ///   one (whether it exists or not); NOT_FOUND for an unknown portfolio, to those who see everything.
     public func auditEvents(as caller: Caller, after revision: Revision, portfolio: PortfolioID? = nil,
                             limit: Int = 100, now: Timestamp) throws -> Page<AuditEvent> {
-        let view = try state.readView(of: caller, now: now)
+        let view = try state.visibility(of: caller, now: now)
         if let portfolio {
             try state.authorize(view, portfolio: portfolio)
             _ = try state.portfolioRecord(portfolio)

@@ -108,21 +108,15 @@ extension Dispatcher {
         Partner(portfolioID: record.portfolio.rawValue, partnerPortfolioID: record.partner.rawValue, createdRevision: record.createdRevision)
     }
 
-    /// A share request as `caller` may see it (`owner(of:in:for:)`).
+    /// A share request as `caller` sees it (a requester is not told the owner before it shares).
     static func shareRequest(_ id: UInt64, _ snapshot: AccessSnapshot, for caller: Caller, now: Timestamp) throws
         -> PorticoWire.ShareRequest
     {
-        guard let record = snapshot.state.shareRequests[ShareRequestID(id)] else { throw Self.missing("share request \(id)") }
-        let scope = try snapshot.readScope(of: caller, now: now)
-        return Self.shareRequest(record, owner: Self.owner(of: record, in: snapshot.state, for: scope))
+        Self.shareRequest(try snapshot.shareRequest(ShareRequestID(id), as: caller, now: now))
     }
 
-    /// The owner of a request's asset, as the caller may know it: a requester is not told who owns an
-    /// asset before the owner shares it (docs/model.md, "What an outsider learns"); the owner's admins,
-    /// the operator and services always are.
-    static func owner(of record: ShareRequestRecord, in state: AccessState, for scope: ReadScope) -> PortfolioID? {
-        guard let owner = state.assets[record.asset]?.owner else { return nil }
-        return record.status == .approved || scope.covers(portfolio: owner) ? owner : nil
+    static func shareRequest(_ visible: VisibleShareRequest) -> PorticoWire.ShareRequest {
+        Self.shareRequest(visible.request, owner: visible.owner)
     }
 
     static func shareRequest(_ record: ShareRequestRecord, owner: PortfolioID?) -> PorticoWire.ShareRequest {
@@ -217,4 +211,7 @@ extension Dispatcher {
     }
 
     static func token(_ next: UInt64?) -> String { next.map(String.init) ?? "" }
+
+    /// The token of the page after `page`, "" when it is the last.
+    static func token<Item>(_ page: Page<Item>) -> String { Self.token(page.nextPageToken) }
 }

@@ -136,6 +136,15 @@ extension WireScenarioRunner {
                     )
                 }
             }
+        case .ids(let ids, let owners):
+            if let expected = expect.ids {
+                let want = try expected.map { try self.id($0) }
+                if ids != want { differences.append("ids \(ids), expected \(want)") }
+            }
+            if let expected = expect.owners {
+                let want = try expected.map { try self.id($0) }
+                if owners != want { differences.append("owners \(owners ?? []), expected \(want)") }
+            }
         case .done(let done):
             if let revision = expect.revision, done?.revision != revision {
                 differences.append("revision \(done?.revision ?? 0), expected \(revision)")

@@ -43,6 +43,8 @@ struct WireScenarioRunner {
         case audit(ListAuditEventsResponse)
         case partners(ListPartnersResponse)
         case caller(InspectTokenResponse)
+        /// A get or a list of entities: the ids answered, and for share requests the owners as told (0: not).
+        case ids([UInt64], owners: [UInt64]? = nil)
     }
 
     let server: TestServer
@@ -168,6 +170,9 @@ struct WireScenarioRunner {
                     options: CallOptions(credential: secret)
                 )
             )
+        case .getPortfolio, .getPerson, .getAsset, .listPortfolios, .listPeople, .listSystemUsers, .listApps,
+            .listOwnedAssets, .listAssignments, .listShares, .listShareRequests, .listTokens, .inspectToken:
+            return try await self.read(step.op, args, options)
         default:
             return .done(try await self.change(step.op, args, options))
         }
@@ -256,7 +261,7 @@ struct WireScenarioRunner {
     }
 
     /// A page of a lookup: the core's `limit` (default 100) and `after` (an id), as page size and token.
-    private func page(_ args: Arguments) throws -> (size: UInt32, token: String) {
+    func page(_ args: Arguments) throws -> (size: UInt32, token: String) {
         let token = try args.after.map { String(try self.id($0)) } ?? ""
         return (try Self.pageSize(args.limit ?? 100), token)
     }

@@ -101,6 +101,15 @@ extension CoreScenarioRunner {
                 let want = try self.caller(expected)
                 if caller != want { differences.append("caller \(caller), expected \(want)") }
             }
+        case .ids(let ids, let owners):
+            if let expected = expect.ids {
+                let want = try expected.map { try self.id($0) }
+                if ids != want { differences.append("ids \(ids), expected \(want)") }
+            }
+            if let expected = expect.owners {
+                let want = try expected.map { try self.id($0) }
+                if owners != want { differences.append("owners \(owners ?? []), expected \(want)") }
+            }
         case .done(let result):
             if let revision = expect.revision, result?.revision != revision {
                 differences.append("revision \(result?.revision ?? 0), expected \(revision)")

@@ -17,6 +17,8 @@ public struct CoreScenarioRunner {
         case audit(Page<AuditEvent>)
         case partners(Page<PartnershipRecord>)
         case caller(Caller)
+        /// A get or a list of entities: the ids answered, and for share requests the owners as told (0: not).
+        case ids([UInt64], owners: [UInt64]? = nil)
     }
 
     /// The core the steps run on; a test that restarts the core replaces it, keeping the bindings.
@@ -151,6 +153,9 @@ public struct CoreScenarioRunner {
             )
         case .authenticate:
             return .caller(try snapshot.authenticate(try self.secret(args.secret), now: now))
+        case .getPortfolio, .getPerson, .getAsset, .listPortfolios, .listPeople, .listSystemUsers, .listApps,
+            .listOwnedAssets, .listAssignments, .listShares, .listShareRequests, .listTokens, .inspectToken:
+            return try self.read(step.op, args, caller, snapshot, now)
         default:
             // A change that names its principal as a kind: the core compares it first, as the server does.
             if let kind = try Self.kind(args.principalKind) {
@@ -158,6 +163,64 @@ public struct CoreScenarioRunner {
                 try snapshot.requireKind(of: principal, kind, changedBy: caller, now: now)
             }
             return .done(try await self.portico.execute(try self.command(step.op, args), as: caller))
+        }
+    }
+
+    /// A get or list of entities, through the core's reads (the rules of `Visibility`).
+    private func read(_ op: Operation, _ args: Arguments, _ caller: Caller, _ snapshot: AccessSnapshot,
+                      _ now: Timestamp) throws -> Outcome {
+        func portfolio() throws -> PortfolioID { PortfolioID(try self.id(args.portfolio, "portfolio")) }
+        let page = try self.page(args)
+        switch op {
+        case .getPortfolio:
+            return .ids([try snapshot.portfolio(try portfolio(), as: caller, now: now).id.rawValue])
+        case .getPerson:
+            return .ids([try snapshot.person(PrincipalID(try self.id(args.principal, "principal")), as: caller, now: now)
+                .id.rawValue])
+        case .getAsset:
+            return .ids([try snapshot.asset(AssetID(try self.id(args.asset, "asset")), as: caller, now: now).id.rawValue])
+        case .listPortfolios:
+            return .ids(try snapshot.portfolios(as: caller, page: page, now: now).items.map(\.id.rawValue))
+        case .listPeople, .listSystemUsers:
+            let kind: PrincipalKindTag = op == .listPeople ? .person : .systemUser
+            let members = try snapshot.members(of: try portfolio(), kind: kind, as: caller, page: page, now: now)
+            return .ids(members.items.map(\.id.rawValue))
+        case .listApps:
+            return .ids(try snapshot.apps(of: try portfolio(), as: caller, page: page, now: now).items.map(\.id.rawValue))
+        case .listOwnedAssets:
+            let type = try args.type.map { try Self.parse(AssetType(name: $0), "type \($0)") }
+            let assets = try snapshot.assets(ownedBy: try portfolio(), type: type, as: caller, page: page, now: now)
+            return .ids(assets.items.map(\.id.rawValue))
+        case .listAssignments:
+            if let asset = args.asset {
+                let page = try snapshot.assignments(on: AssetID(try self.id(asset)), as: caller, page: page, now: now)
+                return .ids(page.items.map(\.id.rawValue))
+            }
+            let (_, assets) = try snapshot.assignments(
+                of: PrincipalID(try self.id(args.principal, "principal")),
+                kind: try Self.kind(args.principalKind),
+                as: caller,
+                page: page,
+                now: now
+            )
+            return .ids(assets.items.map(\.rawValue))
+        case .listShares:
+            return .ids(try snapshot.shares(of: try portfolio(), as: caller, now: now).map(\.asset.id.rawValue))
+        case .listShareRequests:
+            let status = try args.status.map { try Self.parse(ShareRequestStatus(rawValue: $0), "status \($0)") }
+            let requests = try snapshot.shareRequests(of: try portfolio(), status: status, as: caller, page: page, now: now)
+            return .ids(
+                requests.items.map(\.request.id.rawValue),
+                owners: requests.items.map { $0.owner?.rawValue ?? 0 }
+            )
+        case .listTokens:
+            let user = PrincipalID(try self.id(args.systemUser, "systemUser"))
+            return .ids(try snapshot.tokens(of: user, as: caller, page: page, now: now).items.map(\.id.rawValue))
+        case .inspectToken:
+            let record = try snapshot.inspect(presentedSecret: try self.secret(args.secret), as: caller, now: now)
+            return .ids(record.map { [$0.id.rawValue] } ?? [])
+        default:
+            throw ScenarioError.malformed("\(op) is not a get or a list")
         }
     }
 

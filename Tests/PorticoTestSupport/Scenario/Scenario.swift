@@ -37,6 +37,8 @@ public struct Step: Decodable, Sendable {
 public enum Operation: String, Decodable, Sendable, CaseIterable {
     case advanceClock
     case check, explain, checkBatch, listAssets, listPrincipals, listPartners, auditEvents, authenticate
+    case getPortfolio, getPerson, getAsset, listPortfolios, listPeople, listSystemUsers, listApps
+    case listOwnedAssets, listAssignments, listShares, listShareRequests, listTokens, inspectToken
     case createPortfolio, setPortfolioStatus, setSystemUserTier, issueServiceCredential, revokeServiceCredential
     case addPerson, setRole, removePrincipal, createApp, addSystemUser, addAsset, removeAsset
     case assign, unassign, share, unshare, addPartner, removePartner
@@ -46,7 +48,9 @@ public enum Operation: String, Decodable, Sendable, CaseIterable {
     /// Whether the operation only reads (every other operation but `advanceClock` is a change).
     public var isRead: Bool {
         switch self {
-        case .check, .explain, .checkBatch, .listAssets, .listPrincipals, .listPartners, .auditEvents, .authenticate:
+        case .check, .explain, .checkBatch, .listAssets, .listPrincipals, .listPartners, .auditEvents, .authenticate,
+            .getPortfolio, .getPerson, .getAsset, .listPortfolios, .listPeople, .listSystemUsers, .listApps,
+            .listOwnedAssets, .listAssignments, .listShares, .listShareRequests, .listTokens, .inspectToken:
             true
         default:
             false
@@ -234,6 +238,10 @@ public struct Expectation: Decodable, Sendable {
     public var caller: CallerReference?
     public var revision: UInt64?
     public var secretShown: Bool?
+    /// Gets and lists of entities: the ids answered, in order (a get answers one).
+    public var ids: [Reference]?
+    /// `listShareRequests`: the owner of each request's asset as the caller is told it (0: not told).
+    public var owners: [Reference]?
 
     public enum NextPage: Sendable, Hashable {
         case none
@@ -257,7 +265,7 @@ public struct Expectation: Decodable, Sendable {
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case error, reason, allowed, rules, decisions, assets, tasks, next, principals, partners, count
-        case operations, effectsOfLast, targets, portfolios, caller, revision, secretShown
+        case operations, effectsOfLast, targets, portfolios, caller, revision, secretShown, ids, owners
     }
 
     public init(from decoder: any Decoder) throws {
@@ -284,6 +292,8 @@ public struct Expectation: Decodable, Sendable {
         self.caller = try container.decodeIfPresent(CallerReference.self, forKey: .caller)
         self.revision = try container.decodeIfPresent(UInt64.self, forKey: .revision)
         self.secretShown = try container.decodeIfPresent(Bool.self, forKey: .secretShown)
+        self.ids = try container.decodeIfPresent([Reference].self, forKey: .ids)
+        self.owners = try container.decodeIfPresent([Reference].self, forKey: .owners)
     }
 
     /// An audit target `KIND:@name` as its kind and the reference of its id.

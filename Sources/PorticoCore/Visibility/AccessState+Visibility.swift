@@ -1,36 +1,26 @@
 import HashTreeCollections
 
-/// What a caller may read: checks and lookups (MODEL.md, "Who may call what").
-enum ReadView: Hashable, Sendable {
-    /// The operator, or a service acting for itself: every check and lookup.
-    case everything
-    /// An admin (a person a service acts for, or an admin system user with business_management):
-    /// anything about its own portfolio's principals and assets.
-    case portfolioAdmin(PortfolioID, PrincipalID)
-    /// Anyone else: its own access only.
-    case own(PrincipalID)
-}
-
+/// "Who may call what" for reads, and the kind a call names a principal as.
 extension AccessState {
-    /// The view `caller` has, after checking that its credential is usable at `now`.
-    func readView(of caller: Caller, now: Timestamp) throws -> ReadView {
+    /// What `caller` may see, after checking that its credential is usable at `now`.
+    func visibility(of caller: Caller, now: Timestamp) throws -> Visibility {
         try validateCaller(caller, now: now)
         switch caller {
         case .operator, .service(_, nil):
             return .everything
         case .service(_, let person?):
             guard let record = principals[person] else { throw PorticoError.denied("unknown person") }
-            return record.role == .admin ? .portfolioAdmin(record.portfolio, person) : .own(person)
+            return record.role == .admin ? .portfolioAdmin(record.portfolio, me: person) : .own(person)
         case .systemUser(let tokenID):
             let token = try validToken(tokenID, now: now)
             guard let user = principals[token.principal] else { throw PorticoError.denied("unknown system user") }
             let administers = user.role == .admin && token.scopes.contains(.businessManagement)
-            return administers ? .portfolioAdmin(user.portfolio, user.id) : .own(user.id)
+            return administers ? .portfolioAdmin(user.portfolio, me: user.id) : .own(user.id)
         }
     }
 
     /// Fails unless `view` may ask about `principal`'s access.
-    func authorize(_ view: ReadView, subject principal: PrincipalID) throws {
+    func authorize(_ view: Visibility, subject principal: PrincipalID) throws {
         switch view {
         case .everything:
             return
@@ -44,14 +34,14 @@ extension AccessState {
     }
 
     /// Fails unless `view` may ask about a token's access: its system user's, by the rule above.
-    func authorize(_ view: ReadView, token: TokenID) throws {
+    func authorize(_ view: Visibility, token: TokenID) throws {
         if view == .everything { return }
         guard let record = tokens[token] else { throw PorticoError.denied("this caller may check only its own tokens") }
         try authorize(view, subject: record.principal)
     }
 
     /// Fails unless `view` may read everything of `portfolio` (its partners, its audit log).
-    func authorize(_ view: ReadView, portfolio: PortfolioID) throws {
+    func authorize(_ view: Visibility, portfolio: PortfolioID) throws {
         switch view {
         case .everything:
             return
@@ -63,7 +53,7 @@ extension AccessState {
     }
 
     /// Fails unless `view` may list who has access to `asset`: only the owner's admins and above.
-    func authorize(_ view: ReadView, assetReaders asset: AssetRecord) throws {
+    func authorize(_ view: Visibility, assetReaders asset: AssetRecord) throws {
         switch view {
         case .everything:
             return
