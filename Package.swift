@@ -14,6 +14,7 @@ let strictSwift: [SwiftSetting] = [
 let package = Package(
     name: "Portico",
     products: [
+        .library(name: "PorticoReasons", targets: ["PorticoReasons"]),
         .library(name: "PorticoWire", targets: ["PorticoWire"]),
         .library(name: "PorticoCore", targets: ["PorticoCore"]),
         .library(name: "PorticoClient", targets: ["PorticoClient"]),
@@ -41,10 +42,17 @@ let package = Package(
             name: "CPorticoProto",
             dependencies: ["CProtobufC"]
         ),
+        // The one list of error reasons, with their status and Meta code: below both the core and the wire
+        // runtime, which both raise reasons and may not import each other.
+        .target(
+            name: "PorticoReasons",
+            swiftSettings: strictSwift
+        ),
         // Messages as Swift values (generated) over a small runtime that calls protobuf-c; framing.
         .target(
             name: "PorticoWire",
             dependencies: [
+                "PorticoReasons",
                 "CPorticoProto",
                 "CProtobufC",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -55,6 +63,7 @@ let package = Package(
         .target(
             name: "PorticoCore",
             dependencies: [
+                "PorticoReasons",
                 .product(name: "Collections", package: "swift-collections"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
@@ -85,6 +94,7 @@ let package = Package(
         .target(
             name: "PorticoClient",
             dependencies: [
+                "PorticoReasons",
                 "PorticoWire",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -96,6 +106,7 @@ let package = Package(
         .target(
             name: "PorticoServer",
             dependencies: [
+                "PorticoReasons",
                 "PorticoWire",
                 "PorticoCore",
                 .product(name: "Collections", package: "swift-collections"),
@@ -142,6 +153,7 @@ let package = Package(
         .testTarget(
             name: "PorticoWireTests",
             dependencies: [
+                "PorticoReasons",
                 "PorticoWire",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
@@ -160,6 +172,7 @@ let package = Package(
         .testTarget(
             name: "PorticoClientTests",
             dependencies: [
+                "PorticoReasons",
                 "PorticoClient",
                 "PorticoWire",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -171,6 +184,7 @@ let package = Package(
             name: "PorticoServerTests",
             dependencies: [
                 "PorticoTestSupport",
+                "PorticoReasons",
                 "PorticoServer",
                 "PorticoClient",
                 "PorticoWire",

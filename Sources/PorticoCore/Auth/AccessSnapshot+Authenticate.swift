@@ -1,4 +1,5 @@
 import HashTreeCollections
+import PorticoReasons
 
 /// Turning a presented secret into a caller, from the snapshot alone (no await).
 extension AccessSnapshot {
@@ -8,7 +9,7 @@ extension AccessSnapshot {
     /// digest (compared in constant time). The operator key is checked by the server, not here.
     /// - Throws: UNAUTHENTICATED (Meta 190/467 invalid or revoked, 190/463 expired).
     public func authenticate(_ secret: String, now: Timestamp) throws -> Caller {
-        let invalid = PorticoError(.unauthenticated, "credential is not valid", reason: "TOKEN_INVALID",
+        let invalid = PorticoError(.unauthenticated, "credential is not valid", reason: .tokenInvalid,
                                    meta: .tokenInvalid)
         guard let (prefix, id) = SecretFormat.parse(secret) else { throw invalid }
         let digest = SecretDigest(of: secret)

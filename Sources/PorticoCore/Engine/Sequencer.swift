@@ -1,6 +1,7 @@
 import HashTreeCollections
 
 import Synchronization
+import PorticoReasons
 
 /// The one place where a change is validated, applied, given its revision and queued for the store,
 /// and where committed state is published.
@@ -131,7 +132,7 @@ final class Sequencer: Sendable {
             }
         } catch {
             let failure = PorticoError(.unavailable, "the store did not accept the change: \(error)",
-                                       reason: "STORE_FAILED")
+                                       reason: .storeFailed)
             writer.withLock { writer in
                 let dropped = batch + writer.queue
                 writer.queue = []
@@ -154,10 +155,10 @@ extension AccessState {
                 _ = try state.apply(change.command, &context)
             } catch {
                 throw PorticoError(.internal, "stored change \(change.revision) does not replay: \(error)",
-                                   reason: "REPLAY_MISMATCH")
+                                   reason: .replayMismatch)
             }
             guard state.revision == change.revision else {
-                throw PorticoError(.internal, "stored change \(change.revision) out of order", reason: "REPLAY_MISMATCH")
+                throw PorticoError(.internal, "stored change \(change.revision) out of order", reason: .replayMismatch)
             }
         }
         return state

@@ -1,4 +1,5 @@
 import HashTreeCollections
+import PorticoReasons
 
 /// Assets and assignments.
 extension AccessState {
@@ -56,7 +57,7 @@ extension AccessState {
         if asset.owner != principal.portfolio, let share = asset.shares[principal.portfolio] {
             guard share.effective.isSuperset(of: grant.effective) else {
                 throw PorticoError(.permissionDenied, "\(tasks) exceeds what the owner shared (\(share.granted))",
-                                   reason: "EXCEEDS_SHARE", meta: .permission)
+                                   reason: .exceedsShare, meta: .permission)
             }
             try requireWritable(asset.owner, context.caller, grows: true)
         }

@@ -1,4 +1,5 @@
 import HashTreeCollections
+import PorticoReasons
 
 /// People, system users and apps.
 extension AccessState {
@@ -11,24 +12,24 @@ extension AccessState {
         if kind == .systemUser {
             guard record.tier != .none else {
                 throw PorticoError.precondition("portfolio \(portfolio) has no access to system users",
-                                                reason: "SYSTEM_USERS_NOT_AVAILABLE")
+                                                reason: .systemUsersNotAvailable)
             }
             guard record.appCount > 0 else {
                 throw PorticoError.precondition("portfolio \(portfolio) must own an app before adding system users",
-                                                reason: "APP_REQUIRED")
+                                                reason: .appRequired)
             }
             switch role {
             case .admin:
                 guard record.adminSystemUsers < record.tier.adminLimit else {
                     throw PorticoError(.resourceExhausted, "portfolio \(portfolio) already has its admin system user",
-                                       reason: "ADMIN_SYSTEM_USER_EXISTS")
+                                       reason: .adminSystemUserExists)
                 }
                 record.adminSystemUsers += 1
             case .employee:
                 guard record.regularSystemUsers < record.tier.regularLimit else {
                     throw PorticoError(.resourceExhausted,
                                        "tier \(record.tier.rawValue) allows \(record.tier.regularLimit) regular system users",
-                                       reason: "SYSTEM_USER_LIMIT")
+                                       reason: .systemUserLimit)
                 }
                 record.regularSystemUsers += 1
             }
@@ -49,7 +50,7 @@ extension AccessState {
         var record = try principalToChange(id, context)
         try requireWritable(record.portfolio, context.caller, grows: role == .admin)
         guard record.kind == .person else {
-            throw PorticoError.invalid("a system user's role cannot change", reason: "ROLE_FIXED")
+            throw PorticoError.invalid("a system user's role cannot change", reason: .roleFixed)
         }
         record.role = role
         principals[id] = record

@@ -1,4 +1,5 @@
 import HashTreeCollections
+import PorticoReasons
 
 /// Partner shares and share requests. Every one of these touches two portfolios, and runs as one
 /// change against one state, so the cascade and the share it follows commit or fail together.
@@ -10,7 +11,7 @@ extension AccessState {
         let asset = try assetToChange(assetID, context)
         try requireWritable(asset.owner, context.caller, grows: true)
         guard partner != asset.owner else {
-            throw PorticoError.invalid("a portfolio cannot share with itself", reason: "SELF_SHARE")
+            throw PorticoError.invalid("a portfolio cannot share with itself", reason: .selfShare)
         }
         try validateTasks(tasks, for: asset.type)
         // The partnership before the partner itself: an id that names no portfolio is NOT_PARTNER like
@@ -20,7 +21,7 @@ extension AccessState {
                 throw PorticoError.notFound("portfolio \(partner)")
             }
             throw PorticoError.precondition("portfolio \(asset.owner) has not added portfolio \(partner) as a partner",
-                                            reason: "NOT_PARTNER")
+                                            reason: .notPartner)
         }
         try requireSharePartner(partner, of: asset)
         setShare(asset, partner, tasks, &context)
@@ -43,15 +44,15 @@ extension AccessState {
         // Partnering names another portfolio by id; whether it exists is no secret to the caller.
         let other = try portfolioRecord(partner)
         guard partner != portfolio else {
-            throw PorticoError.invalid("a portfolio cannot be its own partner", reason: "SELF_PARTNER")
+            throw PorticoError.invalid("a portfolio cannot be its own partner", reason: .selfPartner)
         }
         try requireWritable(portfolio, context.caller, grows: true)
         guard other.status != .disabled else {
-            throw PorticoError.precondition("portfolio \(partner) is disabled", reason: "PORTFOLIO_DISABLED")
+            throw PorticoError.precondition("portfolio \(partner) is disabled", reason: .portfolioDisabled)
         }
         guard partnerships[portfolio]?[partner] == nil else {
             throw PorticoError(.alreadyExists, "portfolio \(portfolio) already has portfolio \(partner) as a partner",
-                               reason: "ALREADY_PARTNER")
+                               reason: .alreadyPartner)
         }
         insertPartnership(portfolio, partner, &context)
         context.setTarget(.partner, partner.rawValue, in: portfolio, "portfolio:\(portfolio) partner:\(partner)")
@@ -96,7 +97,7 @@ extension AccessState {
             $0.asset == assetID && $0.requester == requester && $0.status == .pending
         }) {
             throw PorticoError(.alreadyExists, "a request for asset \(assetID) is already pending",
-                               reason: "REQUEST_PENDING")
+                               reason: .requestPending)
         }
         let id = ShareRequestID(takeID())
         shareRequests[id] = ShareRequestRecord(id: id, asset: assetID, requester: requester, tasks: tasks,
@@ -111,7 +112,7 @@ extension AccessState {
         var request = decided
         guard request.status == .pending else {
             throw PorticoError.precondition("share request \(id) is already \(request.status.rawValue)",
-                                            reason: "REQUEST_DECIDED")
+                                            reason: .requestDecided)
         }
         if approve {
             try requireWritable(asset.owner, context.caller, grows: true)
@@ -132,10 +133,10 @@ extension AccessState {
     private func requireSharePartner(_ partner: PortfolioID, of asset: AssetRecord) throws {
         let record = try portfolioRecord(partner)
         guard partner != asset.owner else {
-            throw PorticoError.invalid("a portfolio cannot share with itself", reason: "SELF_SHARE")
+            throw PorticoError.invalid("a portfolio cannot share with itself", reason: .selfShare)
         }
         guard record.status != .disabled else {
-            throw PorticoError.precondition("portfolio \(partner) is disabled", reason: "PORTFOLIO_DISABLED")
+            throw PorticoError.precondition("portfolio \(partner) is disabled", reason: .portfolioDisabled)
         }
     }
 

@@ -1,4 +1,5 @@
 import HashTreeCollections
+import PorticoReasons
 
 /// Finding what a change acts on, with "who may call what" decided before "does it exist": a caller who
 /// may not change an entity gets the same answer whether it exists or not (docs/model.md, "What an
@@ -68,6 +69,6 @@ extension AccessState {
         }
         if assets[id] == nil, context.caller == .operator { throw PorticoError.notFound("asset \(id)") }
         throw PorticoError(.permissionDenied, "asset \(id) is not shared with portfolio \(principal.portfolio)",
-                           reason: "NOT_SHARED", meta: .permission)
+                           reason: .notShared, meta: .permission)
     }
 }

@@ -1,4 +1,5 @@
 import HashTreeCollections
+import PorticoReasons
 
 /// System-user tokens.
 extension AccessState {
@@ -7,12 +8,12 @@ extension AccessState {
         let principal = try principalToChange(principalID, context)
         try requireWritable(principal.portfolio, context.caller, grows: true)
         guard principal.kind == .systemUser else {
-            throw PorticoError.invalid("tokens are generated for system users only", reason: "NOT_A_SYSTEM_USER")
+            throw PorticoError.invalid("tokens are generated for system users only", reason: .notASystemUser)
         }
         guard let app = apps[appID], app.portfolio == principal.portfolio else {
             throw PorticoError.notFound("app \(appID) in portfolio \(principal.portfolio)")
         }
-        guard !scopes.isEmpty else { throw PorticoError.invalid("a token needs at least one scope", reason: "NO_SCOPES") }
+        guard !scopes.isEmpty else { throw PorticoError.invalid("a token needs at least one scope", reason: .noScopes) }
         let id = TokenID(takeID())
         let digest = try context.newSecret(prefix: SecretFormat.tokenPrefix, id: id.rawValue)
         let expiresAt: Timestamp? = switch expiry {
@@ -31,7 +32,7 @@ extension AccessState {
     mutating func revokeToken(_ id: TokenID, _ context: inout ApplyContext) throws {
         var token = try tokenToChange(id, context)
         guard !token.revoked else {
-            throw PorticoError.precondition("token \(id) is already revoked", reason: "ALREADY_REVOKED")
+            throw PorticoError.precondition("token \(id) is already revoked", reason: .alreadyRevoked)
         }
         token.revoked = true
         tokens[id] = token

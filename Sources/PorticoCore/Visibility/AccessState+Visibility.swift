@@ -1,4 +1,5 @@
 import HashTreeCollections
+import PorticoReasons
 
 /// "Who may call what" for reads, and the kind a call names a principal as.
 extension AccessState {
@@ -72,7 +73,7 @@ extension AccessState {
         guard let kind, let actual = checkIndex.principal(principal)?.kind, actual != kind else { return }
         throw PorticoError.invalid(
             "principal \(principal) is a \(actual.rawValue), not a \(kind.rawValue)",
-            reason: "WRONG_PRINCIPAL_KIND"
+            reason: .wrongPrincipalKind
         )
     }
 }

@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import PorticoWire
+import PorticoReasons
 
 /// Sent down a connection's pipeline when the server begins a graceful shutdown.
 struct ServerShutdownEvent: Sendable {}
@@ -139,20 +140,20 @@ final class ConnectionHandler: ChannelInboundHandler {
         }
         self.lastCallID = max(self.lastCallID, header.callID)
         guard case .open = self.state else {
-            self.responder.fail(header.callID, CallFailure(.unavailable, "the server is shutting down", reason: "GOING_AWAY"))
+            self.responder.fail(header.callID, CallFailure(.unavailable, "the server is shutting down", reason: .goingAway))
             return
         }
         guard let method = header.knownMethod else {
             self.responder.fail(
                 header.callID,
-                CallFailure(.unimplemented, "method \(header.method) is not implemented", reason: "UNKNOWN_METHOD")
+                CallFailure(.unimplemented, "method \(header.method) is not implemented", reason: .unknownMethod)
             )
             return
         }
         guard self.pending[header.callID] == nil else {
             self.responder.fail(
                 header.callID,
-                CallFailure(.invalidArgument, "call id \(header.callID) is already in flight", reason: "DUPLICATE_CALL_ID")
+                CallFailure(.invalidArgument, "call id \(header.callID) is already in flight", reason: .duplicateCallID)
             )
             return
         }
@@ -171,7 +172,7 @@ final class ConnectionHandler: ChannelInboundHandler {
             self.logger.notice("calls in flight limit reached", metadata: ["limit": "\(self.configuration.maxCallsInFlightPerConnection)"])
             self.responder.fail(
                 head.callID,
-                CallFailure(.resourceExhausted, "too many calls in flight on this connection", reason: "TOO_MANY_CALLS", metaCode: 4)
+                CallFailure(.resourceExhausted, "too many calls in flight on this connection", reason: .tooManyCalls, metaCode: 4)
             )
             return
         }
@@ -187,7 +188,7 @@ final class ConnectionHandler: ChannelInboundHandler {
                 let (handler, context) = loopBound.value
                 handler.finish(
                     callID,
-                    .failure(CallFailure(.deadlineExceeded, "the call's deadline passed", reason: "DEADLINE_EXCEEDED")),
+                    .failure(CallFailure(.deadlineExceeded, "the call's deadline passed", reason: .deadlineExceeded)),
                     context: context
                 )
             }
@@ -308,7 +309,7 @@ extension ConnectionHandler: Sendable {}
 
 extension WireError {
     static func invalidArgumentFrame(_ message: String) -> WireError {
-        WireError(code: .invalidArgument, reason: "PROTOCOL_VIOLATION", message: message)
+        WireError(code: .invalidArgument, reason: .protocolViolation, message: message)
     }
 }
 

@@ -1,5 +1,6 @@
 import NIOCore
 import PorticoCore
+import PorticoReasons
 import PorticoWire
 
 /// The head of one call, as the frame header gave it.
@@ -34,14 +35,22 @@ struct CallFailure: Error, Hashable, Sendable {
     var message: String
     var detail: ErrorDetail
 
-    init(_ code: StatusCode, _ message: String, reason: String, metaCode: Int32 = 0, metaSubcode: Int32 = 0) {
+    /// A failure with `reason`, whose Meta code and subcode come from the list of reasons.
+    /// - Parameter metaCode: what the call site expects Meta's code to be (asserted against the list).
+    init(_ code: StatusCode, _ message: String, reason: ErrorReason, metaCode: Int32 = 0, metaSubcode: Int32 = 0) {
         self.code = code
         self.message = message
-        self.detail = ErrorDetail(reason: reason, metaCode: metaCode, metaSubcode: metaSubcode)
+        self.detail = ErrorDetail(
+            reason: reason.rawValue,
+            metaCode: reason.meta?.code ?? 0,
+            metaSubcode: reason.meta?.subcode ?? 0
+        )
+        assert(code.rawValue == reason.status.rawValue, "\(reason) is sent as \(reason.status.name)")
+        assert(metaCode == 0 || metaCode == self.detail.metaCode, "\(reason) has Meta code \(self.detail.metaCode)")
     }
 
     init(_ error: WireError) {
-        self.init(error.code, error.message, reason: error.reason)
+        self.init(error.code, error.message, reason: error.errorReason)
     }
 }
 

@@ -1,11 +1,12 @@
 import HashTreeCollections
 import PorticoCore
 import PorticoWire
+import PorticoReasons
 
 /// Domain records as wire messages, and the small conversions every RPC shares.
 extension Dispatcher {
     static func missing(_ what: String) -> CallFailure {
-        CallFailure(.notFound, "\(what) does not exist", reason: "NOT_FOUND", metaCode: 100)
+        CallFailure(.notFound, "\(what) does not exist", reason: .notFound, metaCode: 100)
     }
 
     static func portfolio(_ id: UInt64, _ snapshot: AccessSnapshot) throws -> Portfolio {

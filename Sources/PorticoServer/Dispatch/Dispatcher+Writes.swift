@@ -1,5 +1,6 @@
 import PorticoCore
 import PorticoWire
+import PorticoReasons
 
 /// Changes: each handler turns its request into a core command, runs it through its portfolio's lane
 /// (durable and published before it returns), and answers from a snapshot that holds the change.
@@ -272,7 +273,7 @@ extension Dispatcher {
 extension CommandResult {
     /// The id of what the command created.
     func created() throws -> UInt64 {
-        guard let createdID else { throw CallFailure(.internal, "the change created nothing", reason: "INTERNAL") }
+        guard let createdID else { throw CallFailure(.internal, "the change created nothing", reason: .`internal`) }
         return createdID
     }
 }

@@ -1,6 +1,7 @@
 import NIOCore
 import PorticoCore
 import PorticoWire
+import PorticoReasons
 
 /// Serves every RPC from the core: one handler per RPC (`PorticoServiceHandler`, generated from the
 /// proto), whatever the transport. Reads and checks are answered at once from the current snapshot;
@@ -64,7 +65,7 @@ struct Dispatcher: PorticoServiceHandler {
     ///   by anything but a service credential.
     func authenticate(credential: String, onBehalfOf person: UInt64, callers: inout CallerCache) throws -> Caller {
         guard !credential.isEmpty else {
-            throw CallFailure(.unauthenticated, "the call needs a credential", reason: "MISSING_CREDENTIAL", metaCode: 190)
+            throw CallFailure(.unauthenticated, "the call needs a credential", reason: .missingCredential, metaCode: 190)
         }
         let caller = try callers.caller(for: credential, verify: self.verify)
         guard person != 0 else { return caller }
@@ -72,7 +73,7 @@ struct Dispatcher: PorticoServiceHandler {
             throw CallFailure(
                 .permissionDenied,
                 "only a service credential may act on behalf of a person",
-                reason: "ON_BEHALF_OF_NOT_ALLOWED",
+                reason: .onBehalfOfNotAllowed,
                 metaCode: 200
             )
         }
@@ -87,7 +88,7 @@ struct Dispatcher: PorticoServiceHandler {
                 throw CallFailure(
                     .unauthenticated,
                     "credential is not valid",
-                    reason: "TOKEN_INVALID",
+                    reason: .tokenInvalid,
                     metaCode: 190,
                     metaSubcode: 467
                 )

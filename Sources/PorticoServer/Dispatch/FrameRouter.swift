@@ -1,6 +1,7 @@
 import NIOCore
 import PorticoCore
 import PorticoWire
+import PorticoReasons
 
 /// The native transport's side of routing: serves one call of a connection, as the generated
 /// `route(_:to:)` hands it over with the RPC and its handler.
@@ -71,7 +72,7 @@ struct FrameRouter: PorticoServiceRouter {
     mutating func unknown(_ method: Method) {
         self.responder.fail(
             self.head.callID,
-            CallFailure(.unimplemented, "method \(method.protoValueName) is not an RPC", reason: "UNKNOWN_METHOD")
+            CallFailure(.unimplemented, "method \(method.protoValueName) is not an RPC", reason: .unknownMethod)
         )
     }
 
@@ -92,7 +93,7 @@ struct FrameRouter: PorticoServiceRouter {
         } catch let error as WireError {
             throw CallFailure(error)
         } catch {
-            throw CallFailure(.invalidArgument, "\(M.protoName) does not decode", reason: "MALFORMED_MESSAGE")
+            throw CallFailure(.invalidArgument, "\(M.protoName) does not decode", reason: .malformedMessage)
         }
     }
 }

@@ -1,5 +1,6 @@
 import NIOCore
 import PorticoWire
+import PorticoReasons
 
 /// Writes answers into a connection's outbound buffer, flushed once per read batch: its one job.
 struct Responder {
@@ -18,10 +19,14 @@ struct Responder {
                 maxBytes: self.maxFrameBytes
             )
         } catch let error as WireError {
-            let code: StatusCode = error.code == .resourceExhausted ? .resourceExhausted : .internal
-            self.fail(callID, CallFailure(code, "the answer cannot be sent: \(error.message)", reason: error.reason))
+            // Too large for a frame, or (a fault) not encodable at all.
+            let failure =
+                error.code == .resourceExhausted
+                ? CallFailure(.resourceExhausted, "the answer cannot be sent: \(error.message)", reason: .frameTooLarge)
+                : CallFailure(.internal, "the answer cannot be sent: \(error.message)", reason: .encodingFailed)
+            self.fail(callID, failure)
         } catch {
-            self.fail(callID, CallFailure(.internal, "the answer cannot be sent", reason: "ENCODING_FAILED"))
+            self.fail(callID, CallFailure(.internal, "the answer cannot be sent", reason: .encodingFailed))
         }
     }
 
