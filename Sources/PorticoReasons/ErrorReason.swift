@@ -119,7 +119,8 @@ public enum ErrorReason: String, CaseIterable, Hashable, Sendable {
         case .onBehalfOfNotAllowed, .permissionDenied, .notShared, .exceedsShare: .permissionDenied
         case .invalidArgument, .invalidName, .invalidTask, .invalidPageLimit, .noScopes, .notASystemUser,
             .wrongPrincipalKind, .roleFixed, .selfPartner, .selfShare, .malformedMessage, .nulInString, .invalidUTF8,
-            .unknownEnumValue, .malformedFrame, .truncatedFrame, .malformedHeader, .badPreface, .protocolViolation, .duplicateCallID:
+            .unknownEnumValue, .malformedFrame, .truncatedFrame, .malformedHeader, .badPreface, .protocolViolation,
+            .duplicateCallID:
             .invalidArgument
         case .notFound: .notFound
         case .alreadyPartner, .requestPending: .alreadyExists

@@ -1,10 +1,11 @@
 import NIOCore
 import PorticoClient
 import PorticoCore
-@testable import PorticoServer
 import PorticoTestSupport
 import PorticoWire
 import Testing
+
+@testable import PorticoServer
 
 /// What the dispatch layer refuses before it does any work for a caller: bodies of callers without a
 /// valid credential, bodies that do not decode (the health calls' too), and credentials that are only
@@ -17,7 +18,9 @@ struct DispatchHardeningTests {
     /// The status of each call of `requests`, sent on one fresh connection.
     static func statuses(_ requests: [[UInt8]], port: Int) async throws -> [UInt64: FrameHeader] {
         let count = requests.count
-        let (reply, _) = try await RawConnection.connect(port: port).exchange(WirePreface.bytes + requests.flatMap { $0 }) {
+        let (reply, _) = try await RawConnection.connect(port: port).exchange(
+            WirePreface.bytes + requests.flatMap { $0 }
+        ) {
             ((try? frames(in: $0).count) ?? 0) >= count
         }
         return Dictionary(uniqueKeysWithValues: try frames(in: reply).map { ($0.header.callID, $0.header) })
@@ -29,10 +32,13 @@ struct DispatchHardeningTests {
             let wellFormed = "ptk_1_" + String(repeating: "A", count: 43)
             let answers = try await Self.statuses(
                 [
-                    try requestBytes(callID: 1, method: .checkPermission, credential: wellFormed, rawBody: Self.undecodable),
+                    try requestBytes(
+                        callID: 1, method: .checkPermission, credential: wellFormed, rawBody: Self.undecodable),
                     try requestBytes(callID: 2, method: .checkPermission, credential: "", rawBody: Self.undecodable),
-                    try requestBytes(callID: 3, method: .createPortfolio, credential: wellFormed, rawBody: Self.undecodable),
-                    try requestBytes(callID: 4, method: .listPortfolios, credential: "pok_x", rawBody: Self.undecodable),
+                    try requestBytes(
+                        callID: 3, method: .createPortfolio, credential: wellFormed, rawBody: Self.undecodable),
+                    try requestBytes(
+                        callID: 4, method: .listPortfolios, credential: "pok_x", rawBody: Self.undecodable),
                     // A valid credential: now the body is decoded, and refused.
                     try requestBytes(
                         callID: 5,
@@ -44,7 +50,8 @@ struct DispatchHardeningTests {
                 port: server.port
             )
             #expect(answers[1]?.statusCode == .unauthenticated && answers[1]?.errorDetail?.reason == "TOKEN_INVALID")
-            #expect(answers[2]?.statusCode == .unauthenticated && answers[2]?.errorDetail?.reason == "MISSING_CREDENTIAL")
+            #expect(
+                answers[2]?.statusCode == .unauthenticated && answers[2]?.errorDetail?.reason == "MISSING_CREDENTIAL")
             #expect(answers[3]?.statusCode == .unauthenticated)
             #expect(answers[4]?.statusCode == .unauthenticated)
             #expect(answers[5]?.statusCode == .invalidArgument)
@@ -142,7 +149,8 @@ struct DispatchHardeningTests {
             )
             let request = try #require(asked.shareRequest)
             #expect(request.ownerPortfolioID == 0)
-            let listed = try await client.listShareRequests(.init(portfolioID: requester.portfolio), options: asRequester)
+            let listed = try await client.listShareRequests(
+                .init(portfolioID: requester.portfolio), options: asRequester)
             #expect(listed.shareRequests.map(\.ownerPortfolioID) == [0])
             // The owner's admin and the operator see it; once approved, so does the requester.
             let asOwner = CallOptions(credential: owner.adminToken)
@@ -150,7 +158,8 @@ struct DispatchHardeningTests {
             #expect(pending.shareRequests.map(\.ownerPortfolioID) == [owner.portfolio])
             let approved = try await client.approveShareRequest(.init(shareRequestID: request.id), options: asOwner)
             #expect(approved.shareRequest?.ownerPortfolioID == owner.portfolio)
-            let after = try await client.listShareRequests(.init(portfolioID: requester.portfolio), options: asRequester)
+            let after = try await client.listShareRequests(
+                .init(portfolioID: requester.portfolio), options: asRequester)
             #expect(after.shareRequests.map(\.ownerPortfolioID) == [owner.portfolio])
         }
     }

@@ -29,7 +29,9 @@ struct ErrorReasonTests {
         let begin = try #require(page.range(of: "<!-- reasons: begin -->\n"))
         let end = try #require(page.range(of: "<!-- reasons: end -->", range: begin.upperBound..<page.endIndex))
         let documented = String(page[begin.upperBound..<end.lowerBound]).trimmingCharacters(in: .newlines)
-        #expect(documented == Self.table(), "docs/errors.md differs from ErrorReason; the table should read:\n\(Self.table())")
+        #expect(
+            documented == Self.table(),
+            "docs/errors.md differs from ErrorReason; the table should read:\n\(Self.table())")
     }
 
     @Test("each reason's status is the wire status of the same number and name")
@@ -46,7 +48,9 @@ struct ErrorReasonTests {
         let sources = Self.root.appendingPathComponent("Sources")
         let files = try #require(FileManager.default.enumerator(at: sources, includingPropertiesForKeys: nil))
             .compactMap { $0 as? URL }
-            .filter { $0.pathExtension == "swift" && !$0.path.contains("/Generated/") && !$0.path.contains("/PorticoReasons/") }
+            .filter {
+                $0.pathExtension == "swift" && !$0.path.contains("/Generated/") && !$0.path.contains("/PorticoReasons/")
+            }
         #expect(files.count > 50)
         let literal = try Regex(#"(reason: |invalidArgument\(\s*)"[A-Z][A-Z0-9_]+""#)
         for file in files {

@@ -1,9 +1,10 @@
 import NIOCore
 import PorticoCore
-@testable import PorticoServer
 import PorticoTestSupport
 import PorticoWire
 import Testing
+
+@testable import PorticoServer
 
 /// The generated routing: every method value reaches the handler of its own RPC, and none is answered
 /// UNIMPLEMENTED by a live server.

@@ -11,8 +11,10 @@ extension AccessSnapshot {
     /// - Parameter kind: the kind the caller names the principal as, if it names one.
     /// - Throws: UNAUTHENTICATED for an unusable credential, PERMISSION_DENIED when the caller may not
     ///   ask about this principal, INVALID_ARGUMENT (`WRONG_PRINCIPAL_KIND`) for a principal of the other kind.
-    public func check(as caller: Caller, principal: PrincipalID, kind: PrincipalKindTag? = nil, asset: AssetID,
-                      task: AssetTask, now: Timestamp) throws -> Decision {
+    public func check(
+        as caller: Caller, principal: PrincipalID, kind: PrincipalKindTag? = nil, asset: AssetID,
+        task: AssetTask, now: Timestamp
+    ) throws -> Decision {
         let view = try state.visibility(of: caller, now: now)
         try state.authorize(view, subject: principal)
         try state.requireKind(principal, kind)
@@ -21,8 +23,10 @@ extension AccessSnapshot {
     }
 
     /// Checks a token for `caller`.
-    public func check(as caller: Caller, token: TokenID, asset: AssetID, task: AssetTask,
-                      now: Timestamp) throws -> Decision {
+    public func check(
+        as caller: Caller, token: TokenID, asset: AssetID, task: AssetTask,
+        now: Timestamp
+    ) throws -> Decision {
         let view = try state.visibility(of: caller, now: now)
         try state.authorize(view, token: token)
         let decision = check(token: token, asset: asset, task: task, now: now)
@@ -31,8 +35,10 @@ extension AccessSnapshot {
     }
 
     /// Explains a principal check for `caller`.
-    public func explain(as caller: Caller, principal: PrincipalID, kind: PrincipalKindTag? = nil, asset: AssetID,
-                        task: AssetTask, now: Timestamp) throws -> Explanation {
+    public func explain(
+        as caller: Caller, principal: PrincipalID, kind: PrincipalKindTag? = nil, asset: AssetID,
+        task: AssetTask, now: Timestamp
+    ) throws -> Explanation {
         let view = try state.visibility(of: caller, now: now)
         try state.authorize(view, subject: principal)
         try state.requireKind(principal, kind)
@@ -41,8 +47,10 @@ extension AccessSnapshot {
     }
 
     /// Explains a token check for `caller`.
-    public func explain(as caller: Caller, token: TokenID, asset: AssetID, task: AssetTask,
-                        now: Timestamp) throws -> Explanation {
+    public func explain(
+        as caller: Caller, token: TokenID, asset: AssetID, task: AssetTask,
+        now: Timestamp
+    ) throws -> Explanation {
         let view = try state.visibility(of: caller, now: now)
         try state.authorize(view, token: token)
         let explanation = explain(token: token, asset: asset, task: task, now: now)
@@ -77,9 +85,11 @@ extension AccessSnapshot {
 
     /// The assets `principal` can work on, for `caller`.
     /// - Parameter kind: the kind the caller names the principal as, if it names one.
-    public func assets(as caller: Caller, of principal: PrincipalID, kind: PrincipalKindTag? = nil,
-                       task: AssetTask? = nil, page: PageRequest = PageRequest(),
-                       now: Timestamp) throws -> Page<AssetAccess> {
+    public func assets(
+        as caller: Caller, of principal: PrincipalID, kind: PrincipalKindTag? = nil,
+        task: AssetTask? = nil, page: PageRequest = PageRequest(),
+        now: Timestamp
+    ) throws -> Page<AssetAccess> {
         try state.authorize(state.visibility(of: caller, now: now), subject: principal)
         try state.requireKind(principal, kind)
         return try assets(of: principal, task: task, page: page)
@@ -88,8 +98,10 @@ extension AccessSnapshot {
     /// The principals with access to `asset`, for `caller` (the owner's admins, services, the operator).
     /// - Throws: PERMISSION_DENIED for anyone else, whether the asset exists or not; NOT_FOUND for an
     ///   asset that does not exist, to the operator and services.
-    public func principals(as caller: Caller, on asset: AssetID, task: AssetTask? = nil,
-                           page: PageRequest = PageRequest(), now: Timestamp) throws -> Page<PrincipalAccess> {
+    public func principals(
+        as caller: Caller, on asset: AssetID, task: AssetTask? = nil,
+        page: PageRequest = PageRequest(), now: Timestamp
+    ) throws -> Page<PrincipalAccess> {
         let view = try state.visibility(of: caller, now: now)
         guard let record = state.assets[asset] else {
             if view == .everything { throw PorticoError.notFound("asset \(asset)") }
@@ -100,8 +112,10 @@ extension AccessSnapshot {
     }
 
     /// The partnerships of `portfolio`, for its admins, services and the operator.
-    public func partners(as caller: Caller, of portfolio: PortfolioID, page: PageRequest = PageRequest(),
-                         now: Timestamp) throws -> Page<PartnershipRecord> {
+    public func partners(
+        as caller: Caller, of portfolio: PortfolioID, page: PageRequest = PageRequest(),
+        now: Timestamp
+    ) throws -> Page<PartnershipRecord> {
         let view = try state.visibility(of: caller, now: now)
         try state.authorize(view, portfolio: portfolio)
         _ = try state.portfolioRecord(portfolio)
@@ -113,8 +127,10 @@ extension AccessSnapshot {
     /// business_management, or an ADMIN person a service acts for), who must name it.
     /// - Throws: PERMISSION_DENIED for anyone else, or an admin asking for every portfolio or another
     ///   one (whether it exists or not); NOT_FOUND for an unknown portfolio, to those who see everything.
-    public func auditEvents(as caller: Caller, after revision: Revision, portfolio: PortfolioID? = nil,
-                            limit: Int = 100, now: Timestamp) throws -> Page<AuditEvent> {
+    public func auditEvents(
+        as caller: Caller, after revision: Revision, portfolio: PortfolioID? = nil,
+        limit: Int = 100, now: Timestamp
+    ) throws -> Page<AuditEvent> {
         let view = try state.visibility(of: caller, now: now)
         if let portfolio {
             try state.authorize(view, portfolio: portfolio)

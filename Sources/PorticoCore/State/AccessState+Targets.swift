@@ -68,7 +68,8 @@ extension AccessState {
             return asset
         }
         if assets[id] == nil, context.caller == .operator { throw PorticoError.notFound("asset \(id)") }
-        throw PorticoError(.permissionDenied, "asset \(id) is not shared with portfolio \(principal.portfolio)",
-                           reason: .notShared, meta: .permission)
+        throw PorticoError(
+            .permissionDenied, "asset \(id) is not shared with portfolio \(principal.portfolio)",
+            reason: .notShared, meta: .permission)
     }
 }

@@ -35,8 +35,10 @@ extension AccessSnapshot {
     }
 
     /// The principals of one kind of a portfolio (removed ones are not members), for those who see it all.
-    public func members(of portfolio: PortfolioID, kind: PrincipalKindTag, as caller: Caller, page: PageRequest,
-                        now: Timestamp) throws -> Page<PrincipalRecord> {
+    public func members(
+        of portfolio: PortfolioID, kind: PrincipalKindTag, as caller: Caller, page: PageRequest,
+        now: Timestamp
+    ) throws -> Page<PrincipalRecord> {
         try self.requirePortfolio(portfolio, as: caller, now: now)
         try page.validate()
         let members = (state.members[portfolio] ?? []).compactMap { state.principals[$0] }.filter { $0.kind == kind }
@@ -44,8 +46,10 @@ extension AccessSnapshot {
     }
 
     /// The apps of a portfolio, for those who see it all.
-    public func apps(of portfolio: PortfolioID, as caller: Caller, page: PageRequest,
-                     now: Timestamp) throws -> Page<AppRecord> {
+    public func apps(
+        of portfolio: PortfolioID, as caller: Caller, page: PageRequest,
+        now: Timestamp
+    ) throws -> Page<AppRecord> {
         try self.requirePortfolio(portfolio, as: caller, now: now)
         try page.validate()
         return page.cut(state.apps.values.filter { $0.portfolio == portfolio }, key: \.id.rawValue)
@@ -57,8 +61,10 @@ extension AccessSnapshot {
     }
 
     /// The assets a portfolio owns (of one type, when given), for those who see it all.
-    public func assets(ownedBy portfolio: PortfolioID, type: AssetType?, as caller: Caller, page: PageRequest,
-                       now: Timestamp) throws -> Page<AssetRecord> {
+    public func assets(
+        ownedBy portfolio: PortfolioID, type: AssetType?, as caller: Caller, page: PageRequest,
+        now: Timestamp
+    ) throws -> Page<AssetRecord> {
         try self.requirePortfolio(portfolio, as: caller, now: now)
         try page.validate()
         let owned = (state.ownedAssets[portfolio] ?? []).compactMap { state.assets[$0] }
@@ -68,17 +74,22 @@ extension AccessSnapshot {
     /// A principal's assignments, keyed by asset, for those who see the principal.
     /// - Throws: INVALID_ARGUMENT (`WRONG_PRINCIPAL_KIND`) for a principal of the other kind; NOT_FOUND for
     ///   a removed one.
-    public func assignments(of principal: PrincipalID, kind: PrincipalKindTag?, as caller: Caller, page: PageRequest,
-                            now: Timestamp) throws -> (PrincipalRecord, Page<AssetID>) {
-        let record = try self.visiblePrincipal(principal, as: caller, now: now, "the assignments of principal \(principal)")
+    public func assignments(
+        of principal: PrincipalID, kind: PrincipalKindTag?, as caller: Caller, page: PageRequest,
+        now: Timestamp
+    ) throws -> (PrincipalRecord, Page<AssetID>) {
+        let record = try self.visiblePrincipal(
+            principal, as: caller, now: now, "the assignments of principal \(principal)")
         try state.requireKind(principal, kind)
         try page.validate()
         return (record, page.cut(Array(record.grants.keys), key: \.rawValue))
     }
 
     /// The principals assigned on an asset, those the caller sees, for those who see the asset.
-    public func assignments(on asset: AssetID, as caller: Caller, page: PageRequest,
-                            now: Timestamp) throws -> Page<PrincipalRecord> {
+    public func assignments(
+        on asset: AssetID, as caller: Caller, page: PageRequest,
+        now: Timestamp
+    ) throws -> Page<PrincipalRecord> {
         let visibility = try state.visibility(of: caller, now: now)
         _ = try self.visibleAsset(asset, as: caller, now: now)
         try page.validate()
@@ -99,15 +110,19 @@ extension AccessSnapshot {
             for (partner, grant) in asset.shares { found.append((asset, partner, grant)) }
         }
         for id in state.sharedIn[portfolio] ?? [] {
-            if let asset = state.assets[id], let grant = asset.shares[portfolio] { found.append((asset, portfolio, grant)) }
+            if let asset = state.assets[id], let grant = asset.shares[portfolio] {
+                found.append((asset, portfolio, grant))
+            }
         }
         return found.sorted { ($0.asset.id, $0.partner) < ($1.asset.id, $1.partner) }
     }
 
     /// The share requests a portfolio made or received (of one status, when given), for those who see it
     /// all, each with the owner of its asset as the caller may know it (`owner(of:for:)`).
-    public func shareRequests(of portfolio: PortfolioID, status: ShareRequestStatus?, as caller: Caller,
-                              page: PageRequest, now: Timestamp) throws
+    public func shareRequests(
+        of portfolio: PortfolioID, status: ShareRequestStatus?, as caller: Caller,
+        page: PageRequest, now: Timestamp
+    ) throws
         -> Page<VisibleShareRequest>
     {
         let visibility = try state.visibility(of: caller, now: now)
@@ -117,8 +132,9 @@ extension AccessSnapshot {
             (record.requester == portfolio || state.assets[record.asset]?.owner == portfolio)
                 && (status == nil || record.status == status)
         }
-        return page.cut(matching.map { VisibleShareRequest($0, owner: self.owner(of: $0, for: visibility)) },
-                        key: \.request.id.rawValue)
+        return page.cut(
+            matching.map { VisibleShareRequest($0, owner: self.owner(of: $0, for: visibility)) },
+            key: \.request.id.rawValue)
     }
 
     /// A share request as `caller` sees it once a change of it was answered (requested, approved, declined).
@@ -130,15 +146,18 @@ extension AccessSnapshot {
 
     /// The tokens of a system user, for those who see it.
     /// - Throws: INVALID_ARGUMENT (`WRONG_PRINCIPAL_KIND`) for a person.
-    public func tokens(of systemUser: PrincipalID, as caller: Caller, page: PageRequest,
-                       now: Timestamp) throws -> Page<TokenRecord> {
+    public func tokens(
+        of systemUser: PrincipalID, as caller: Caller, page: PageRequest,
+        now: Timestamp
+    ) throws -> Page<TokenRecord> {
         let visibility = try state.visibility(of: caller, now: now)
         guard let record = state.principals[systemUser] else {
             try Self.require(visibility == .everything, "the tokens of system user \(systemUser)")
             throw PorticoError.notFound("system user \(systemUser)")
         }
-        try Self.require(visibility.covers(principal: systemUser, of: record.portfolio),
-                         "the tokens of system user \(systemUser)")
+        try Self.require(
+            visibility.covers(principal: systemUser, of: record.portfolio),
+            "the tokens of system user \(systemUser)")
         try state.requireKind(systemUser, .systemUser)
         try page.validate()
         return page.cut((state.principalTokens[systemUser] ?? []).compactMap { state.tokens[$0] }, key: \.id.rawValue)

@@ -85,8 +85,10 @@ extension AccessSnapshot {
     /// never changes and ids are never reused, so this snapshot's answer holds when the change applies.
     /// - Throws: what the change would throw for a principal it may not touch; INVALID_ARGUMENT
     ///   (`WRONG_PRINCIPAL_KIND`) for a principal of the other kind.
-    public func requireKind(of principal: PrincipalID, _ kind: PrincipalKindTag, changedBy caller: Caller,
-                            now: Timestamp) throws {
+    public func requireKind(
+        of principal: PrincipalID, _ kind: PrincipalKindTag, changedBy caller: Caller,
+        now: Timestamp
+    ) throws {
         let context = ApplyContext(caller: caller, now: now, source: .live)
         try state.validateCaller(caller, now: now)
         _ = try state.principalToChange(principal, context)

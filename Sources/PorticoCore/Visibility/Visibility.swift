@@ -45,7 +45,8 @@ public enum Visibility: Hashable, Sendable {
         case .everything:
             return true
         case .portfolioAdmin(let portfolio, let me):
-            return asset.owner == portfolio || asset.shares[portfolio] != nil || state.principals[me]?.grants[asset.id] != nil
+            return asset.owner == portfolio || asset.shares[portfolio] != nil
+                || state.principals[me]?.grants[asset.id] != nil
         case .own(let me):
             return state.principals[me]?.grants[asset.id] != nil
         }

@@ -25,7 +25,8 @@ extension Dispatcher {
         let decision: Decision
         switch subject {
         case .principal(let principal):
-            decision = try snapshot.check(as: caller, principal: principal, kind: kind, asset: asset, task: task, now: now)
+            decision = try snapshot.check(
+                as: caller, principal: principal, kind: kind, asset: asset, task: task, now: now)
         case .token(let token):
             decision = try snapshot.check(as: caller, token: token, asset: asset, task: task, now: now)
         }
@@ -51,13 +52,15 @@ extension Dispatcher {
         checks.reserveCapacity(request.checks.count)
         for item in request.checks {
             let (subject, kind) = try self.subject(item.subject.map(Self.itemSubject), snapshot, &context)
-            checks.append(CheckRequest(subject, kind: kind, asset: AssetID(item.assetID), task: try WireMapping.task(item.task)))
+            checks.append(
+                CheckRequest(subject, kind: kind, asset: AssetID(item.assetID), task: try WireMapping.task(item.task)))
         }
         let now = self.portico.clock.now()
         let results: [CheckResult]
         if request.explain {
             results = try checks.map { check in
-                let explanation = try self.explain(caller, check.subject, check.kind, check.asset, check.task, snapshot, now)
+                let explanation = try self.explain(
+                    caller, check.subject, check.kind, check.asset, check.task, snapshot, now)
                 return CheckResult(
                     allowed: explanation.decision.allowed,
                     reason: WireMapping.wire(explanation.decision.reason),
@@ -134,7 +137,8 @@ extension Dispatcher {
                 principal: Self.principal(access.principal, snapshot),
                 portfolioID: access.portfolio.rawValue,
                 effectiveTasks: WireMapping.wire(access.tasks),
-                reason: snapshot.state.assets[asset].map { Self.accessReason($0, access.principal, snapshot) } ?? .unspecified
+                reason: snapshot.state.assets[asset].map { Self.accessReason($0, access.principal, snapshot) }
+                    ?? .unspecified
             )
         }
         return ListAssetPrincipalsResponse(
@@ -221,7 +225,9 @@ extension Dispatcher {
     }
 
     /// Why `principal` reaches `asset`: its own portfolio's, or through a share.
-    static func accessReason(_ asset: AssetRecord, _ principal: PrincipalID, _ snapshot: AccessSnapshot) -> WireDecisionReason {
+    static func accessReason(_ asset: AssetRecord, _ principal: PrincipalID, _ snapshot: AccessSnapshot)
+        -> WireDecisionReason
+    {
         guard let record = snapshot.state.principals[principal] else { return .unspecified }
         if record.portfolio == asset.owner { return record.role == .admin ? .adminRole : .assigned }
         return record.role == .admin ? .sharedAdminRole : .sharedAssigned

@@ -8,7 +8,8 @@ extension Dispatcher {
     private var now: Timestamp { self.portico.clock.now() }
 
     func getPortfolio(_ request: GetPortfolioRequest, context: inout CallContext) throws -> GetPortfolioResponse {
-        let record = try self.portico.snapshot.portfolio(PortfolioID(request.portfolioID), as: context.caller, now: self.now)
+        let record = try self.portico.snapshot.portfolio(
+            PortfolioID(request.portfolioID), as: context.caller, now: self.now)
         return GetPortfolioResponse(portfolio: Self.portfolio(record))
     }
 
@@ -28,7 +29,8 @@ extension Dispatcher {
             as: context.caller,
             page: try Self.page(request.pageSize, request.pageToken)
         )
-        return ListServiceCredentialsResponse(credentials: page.items.map(Self.credential), nextPageToken: Self.token(page))
+        return ListServiceCredentialsResponse(
+            credentials: page.items.map(Self.credential), nextPageToken: Self.token(page))
     }
 
     func getPerson(_ request: GetPersonRequest, context: inout CallContext) throws -> GetPersonResponse {
@@ -98,7 +100,9 @@ extension Dispatcher {
             now: self.now
         )
         return ListAssignmentsByPrincipalResponse(
-            assignments: page.items.compactMap { asset in record.grants[asset].map { Self.assignment(record, asset, $0) } },
+            assignments: page.items.compactMap { asset in
+                record.grants[asset].map { Self.assignment(record, asset, $0) }
+            },
             nextPageToken: Self.token(page)
         )
     }
@@ -114,7 +118,9 @@ extension Dispatcher {
             now: self.now
         )
         return ListAssignmentsByAssetResponse(
-            assignments: page.items.compactMap { record in record.grants[asset].map { Self.assignment(record, asset, $0) } },
+            assignments: page.items.compactMap { record in
+                record.grants[asset].map { Self.assignment(record, asset, $0) }
+            },
             nextPageToken: Self.token(page)
         )
     }
@@ -126,11 +132,13 @@ extension Dispatcher {
             page: try Self.page(request.pageSize, request.pageToken),
             now: self.now
         )
-        return ListPartnersResponse(partners: page.items.map(Self.partner), nextPageToken: Self.token(page.nextPageToken))
+        return ListPartnersResponse(
+            partners: page.items.map(Self.partner), nextPageToken: Self.token(page.nextPageToken))
     }
 
     func listShares(_ request: ListSharesRequest, context: inout CallContext) throws -> ListSharesResponse {
-        let shares = try self.portico.snapshot.shares(of: PortfolioID(request.portfolioID), as: context.caller, now: self.now)
+        let shares = try self.portico.snapshot.shares(
+            of: PortfolioID(request.portfolioID), as: context.caller, now: self.now)
         // Shares are keyed by (asset, partner); a page token is an index into their stable order.
         let start = request.pageToken.isEmpty ? 0 : Int(clamping: try Self.after(request.pageToken))
         let limit = try Self.page(request.pageSize, "").limit
@@ -163,7 +171,8 @@ extension Dispatcher {
             page: try Self.page(request.pageSize, request.pageToken),
             now: self.now
         )
-        return ListShareRequestsResponse(shareRequests: page.items.map(Self.shareRequest), nextPageToken: Self.token(page))
+        return ListShareRequestsResponse(
+            shareRequests: page.items.map(Self.shareRequest), nextPageToken: Self.token(page))
     }
 
     func listTokens(_ request: ListTokensRequest, context: inout CallContext) throws -> ListTokensResponse {
@@ -174,12 +183,14 @@ extension Dispatcher {
             page: try Self.page(request.pageSize, request.pageToken),
             now: now
         )
-        return ListTokensResponse(tokens: page.items.map { Self.tokenInfo($0, now: now) }, nextPageToken: Self.token(page))
+        return ListTokensResponse(
+            tokens: page.items.map { Self.tokenInfo($0, now: now) }, nextPageToken: Self.token(page))
     }
 
     func inspectToken(_ request: InspectTokenRequest, context: inout CallContext) throws -> InspectTokenResponse {
         let now = self.now
-        guard let record = try self.portico.snapshot.inspect(presentedSecret: request.token, as: context.caller, now: now)
+        guard
+            let record = try self.portico.snapshot.inspect(presentedSecret: request.token, as: context.caller, now: now)
         else { return InspectTokenResponse(valid: false) }
         let info = Self.tokenInfo(record, now: now)
         return InspectTokenResponse(token: info, valid: info.state == .active)

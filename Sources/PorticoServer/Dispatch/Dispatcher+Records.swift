@@ -1,7 +1,7 @@
 import HashTreeCollections
 import PorticoCore
-import PorticoWire
 import PorticoReasons
+import PorticoWire
 
 /// Domain records as wire messages, and the small conversions every RPC shares.
 extension Dispatcher {
@@ -32,18 +32,23 @@ extension Dispatcher {
     }
 
     static func person(_ record: PrincipalRecord) -> Person {
-        Person(id: record.id.rawValue, portfolioID: record.portfolio.rawValue, name: record.name, role: WireMapping.wire(record.role))
+        Person(
+            id: record.id.rawValue, portfolioID: record.portfolio.rawValue, name: record.name,
+            role: WireMapping.wire(record.role))
     }
 
     static func systemUser(_ id: UInt64, _ snapshot: AccessSnapshot) throws -> SystemUser {
-        guard let record = snapshot.state.principals[PrincipalID(id)], record.kind == .systemUser, !record.removed else {
+        guard let record = snapshot.state.principals[PrincipalID(id)], record.kind == .systemUser, !record.removed
+        else {
             throw Self.missing("system user \(id)")
         }
         return Self.systemUser(record)
     }
 
     static func systemUser(_ record: PrincipalRecord) -> SystemUser {
-        SystemUser(id: record.id.rawValue, portfolioID: record.portfolio.rawValue, name: record.name, role: WireMapping.wire(record.role))
+        SystemUser(
+            id: record.id.rawValue, portfolioID: record.portfolio.rawValue, name: record.name,
+            role: WireMapping.wire(record.role))
     }
 
     static func app(_ id: UInt64, _ snapshot: AccessSnapshot) throws -> App {
@@ -61,11 +66,15 @@ extension Dispatcher {
     }
 
     static func asset(_ record: AssetRecord) -> Asset {
-        Asset(id: record.id.rawValue, ownerPortfolioID: record.owner.rawValue, type: WireMapping.wire(record.type), name: record.name)
+        Asset(
+            id: record.id.rawValue, ownerPortfolioID: record.owner.rawValue, type: WireMapping.wire(record.type),
+            name: record.name)
     }
 
     static func credential(_ id: UInt64, _ snapshot: AccessSnapshot) throws -> PorticoWire.ServiceCredential {
-        guard let record = snapshot.state.credentials[CredentialID(id)] else { throw Self.missing("service credential \(id)") }
+        guard let record = snapshot.state.credentials[CredentialID(id)] else {
+            throw Self.missing("service credential \(id)")
+        }
         return Self.credential(record)
     }
 
@@ -106,7 +115,9 @@ extension Dispatcher {
     }
 
     static func partner(_ record: PartnershipRecord) -> Partner {
-        Partner(portfolioID: record.portfolio.rawValue, partnerPortfolioID: record.partner.rawValue, createdRevision: record.createdRevision)
+        Partner(
+            portfolioID: record.portfolio.rawValue, partnerPortfolioID: record.partner.rawValue,
+            createdRevision: record.createdRevision)
     }
 
     /// A share request as `caller` sees it (a requester is not told the owner before it shares).
@@ -144,7 +155,9 @@ extension Dispatcher {
 
     static func tokenInfo(_ record: TokenRecord, now: Timestamp) -> TokenInfo {
         let state: TokenState =
-            if record.revoked { .revoked } else if let expiry = record.expiresAt, expiry <= now { .expired } else { .active }
+            if record.revoked { .revoked } else if let expiry = record.expiresAt, expiry <= now { .expired } else {
+                .active
+            }
         return TokenInfo(
             id: record.id.rawValue,
             portfolioID: record.portfolio.rawValue,
@@ -163,9 +176,12 @@ extension Dispatcher {
         let actor: Actor =
             switch event.caller {
             case .operator: Actor(kind: .operator)
-            case .service(let id, let person): Actor(kind: .service, id: id.rawValue, onBehalfOfPersonID: person?.rawValue ?? 0)
+            case .service(let id, let person):
+                Actor(kind: .service, id: id.rawValue, onBehalfOfPersonID: person?.rawValue ?? 0)
             case .systemUser(let token):
-                Actor(kind: .systemUserToken, id: token.rawValue, systemUserID: state.tokens[token]?.principal.rawValue ?? 0)
+                Actor(
+                    kind: .systemUserToken, id: token.rawValue,
+                    systemUserID: state.tokens[token]?.principal.rawValue ?? 0)
             }
         let summary = ([event.target] + event.effects).filter { !$0.isEmpty }.joined(separator: "; ")
         return PorticoWire.AuditEvent(
@@ -207,7 +223,9 @@ extension Dispatcher {
     }
 
     static func after(_ token: String) throws -> UInt64 {
-        guard let after = UInt64(token) else { throw CallFailure.invalid("the page token is not valid", field: "page_token") }
+        guard let after = UInt64(token) else {
+            throw CallFailure.invalid("the page token is not valid", field: "page_token")
+        }
         return after
     }
 

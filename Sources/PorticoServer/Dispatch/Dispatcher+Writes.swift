@@ -1,13 +1,14 @@
 import PorticoCore
-import PorticoWire
 import PorticoReasons
+import PorticoWire
 
 /// Changes: each handler turns its request into a core command, runs it through its portfolio's lane
 /// (durable and published before it returns), and answers from a snapshot that holds the change.
 extension Dispatcher {
     /// Fails unless `principal` is of `kind`, before a change to it (`AccessSnapshot.requireKind`).
     private func requireKind(of principal: PrincipalID, _ kind: PrincipalKindTag, _ context: CallContext) throws {
-        try self.portico.snapshot.requireKind(of: principal, kind, changedBy: context.caller, now: self.portico.clock.now())
+        try self.portico.snapshot.requireKind(
+            of: principal, kind, changedBy: context.caller, now: self.portico.clock.now())
     }
 
     /// Runs `command` for the context's caller; returns its result and a snapshot that includes it.
@@ -21,7 +22,8 @@ extension Dispatcher {
     {
         let tier = try WireMapping.tier(request.systemUserTier, fallback: PorticoCore.SystemUserTier.none)
         let (result, snapshot) = try await self.execute(.createPortfolio(name: request.name, tier: tier), context)
-        return CreatePortfolioResponse(portfolio: try Self.portfolio(result.created(), snapshot), revision: result.revision)
+        return CreatePortfolioResponse(
+            portfolio: try Self.portfolio(result.created(), snapshot), revision: result.revision)
     }
 
     func setPortfolioStatus(_ request: SetPortfolioStatusRequest, context: CallContext) async throws
@@ -32,7 +34,8 @@ extension Dispatcher {
             .setPortfolioStatus(id, try WireMapping.status(request.status)),
             context
         )
-        return SetPortfolioStatusResponse(portfolio: try Self.portfolio(id.rawValue, snapshot), revision: result.revision)
+        return SetPortfolioStatusResponse(
+            portfolio: try Self.portfolio(id.rawValue, snapshot), revision: result.revision)
     }
 
     func setSystemUserTier(_ request: SetSystemUserTierRequest, context: CallContext) async throws
@@ -43,7 +46,8 @@ extension Dispatcher {
             .setSystemUserTier(id, try WireMapping.tier(request.systemUserTier)),
             context
         )
-        return SetSystemUserTierResponse(portfolio: try Self.portfolio(id.rawValue, snapshot), revision: result.revision)
+        return SetSystemUserTierResponse(
+            portfolio: try Self.portfolio(id.rawValue, snapshot), revision: result.revision)
     }
 
     func createServiceCredential(_ request: CreateServiceCredentialRequest, context: CallContext) async throws
@@ -155,12 +159,14 @@ extension Dispatcher {
     }
 
     func shareAsset(_ request: ShareAssetRequest, context: CallContext) async throws -> ShareAssetResponse {
-        let (share, revision) = try await self.share(request.assetID, request.partnerPortfolioID, request.tasks, context)
+        let (share, revision) = try await self.share(
+            request.assetID, request.partnerPortfolioID, request.tasks, context)
         return ShareAssetResponse(share: share, revision: revision)
     }
 
     func updateShare(_ request: UpdateShareRequest, context: CallContext) async throws -> UpdateShareResponse {
-        let (share, revision) = try await self.share(request.assetID, request.partnerPortfolioID, request.tasks, context)
+        let (share, revision) = try await self.share(
+            request.assetID, request.partnerPortfolioID, request.tasks, context)
         return UpdateShareResponse(share: share, revision: revision)
     }
 
@@ -210,7 +216,8 @@ extension Dispatcher {
         )
         let (result, snapshot) = try await self.execute(command, context)
         return RequestShareResponse(
-            shareRequest: try Self.shareRequest(result.created(), snapshot, for: context.caller, now: self.portico.clock.now()),
+            shareRequest: try Self.shareRequest(
+                result.created(), snapshot, for: context.caller, now: self.portico.clock.now()),
             revision: result.revision
         )
     }
@@ -220,7 +227,8 @@ extension Dispatcher {
     {
         let id = ShareRequestID(request.shareRequestID)
         let (result, snapshot) = try await self.execute(.approveShareRequest(id), context)
-        let shareRequest = try Self.shareRequest(id.rawValue, snapshot, for: context.caller, now: self.portico.clock.now())
+        let shareRequest = try Self.shareRequest(
+            id.rawValue, snapshot, for: context.caller, now: self.portico.clock.now())
         let share = try? Self.share(
             AssetID(shareRequest.assetID),
             PortfolioID(shareRequest.requestingPortfolioID),
@@ -235,7 +243,8 @@ extension Dispatcher {
         let id = ShareRequestID(request.shareRequestID)
         let (result, snapshot) = try await self.execute(.declineShareRequest(id), context)
         return DeclineShareRequestResponse(
-            shareRequest: try Self.shareRequest(id.rawValue, snapshot, for: context.caller, now: self.portico.clock.now()),
+            shareRequest: try Self.shareRequest(
+                id.rawValue, snapshot, for: context.caller, now: self.portico.clock.now()),
             revision: result.revision
         )
     }

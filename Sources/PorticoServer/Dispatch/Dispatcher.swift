@@ -1,7 +1,7 @@
 import NIOCore
 import PorticoCore
-import PorticoWire
 import PorticoReasons
+import PorticoWire
 
 /// Serves every RPC from the core: one handler per RPC (`PorticoServiceHandler`, generated from the
 /// proto), whatever the transport. Reads and checks are answered at once from the current snapshot;
@@ -65,7 +65,8 @@ struct Dispatcher: PorticoServiceHandler {
     ///   by anything but a service credential.
     func authenticate(credential: String, onBehalfOf person: UInt64, callers: inout CallerCache) throws -> Caller {
         guard !credential.isEmpty else {
-            throw CallFailure(.unauthenticated, "the call needs a credential", reason: .missingCredential, metaCode: 190)
+            throw CallFailure(
+                .unauthenticated, "the call needs a credential", reason: .missingCredential, metaCode: 190)
         }
         let caller = try callers.caller(for: credential, verify: self.verify)
         guard person != 0 else { return caller }

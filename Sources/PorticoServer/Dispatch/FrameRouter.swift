@@ -1,7 +1,7 @@
 import NIOCore
 import PorticoCore
-import PorticoWire
 import PorticoReasons
+import PorticoWire
 
 /// The native transport's side of routing: serves one call of a connection, as the generated
 /// `route(_:to:)` hands it over with the RPC and its handler.

@@ -1,6 +1,6 @@
 import NIOCore
-import PorticoWire
 import PorticoReasons
+import PorticoWire
 
 /// Writes answers into a connection's outbound buffer, flushed once per read batch: its one job.
 struct Responder {

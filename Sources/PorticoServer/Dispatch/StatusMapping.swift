@@ -35,7 +35,9 @@ extension CallFailure {
     }
 
     /// A principal named as the kind it is not.
-    static func wrongKind(_ principal: PrincipalID, _ actual: PrincipalKindTag, _ named: PrincipalKindTag) -> CallFailure {
+    static func wrongKind(_ principal: PrincipalID, _ actual: PrincipalKindTag, _ named: PrincipalKindTag)
+        -> CallFailure
+    {
         CallFailure(
             .invalidArgument,
             "principal \(principal) is a \(actual.rawValue), not a \(named.rawValue)",

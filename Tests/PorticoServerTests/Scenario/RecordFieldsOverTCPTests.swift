@@ -25,12 +25,17 @@ struct RecordFieldsOverTCPTests {
 
             let asAdmin = CallOptions(credential: fixture.adminToken)
             let partner = try await client.createPortfolio(.init(name: "Agency")).portfolio!.id
-            let added = try await client.addPartner(.init(portfolioID: fixture.portfolio, partnerPortfolioID: partner), options: asAdmin)
-            #expect(added.partner == Partner(portfolioID: fixture.portfolio, partnerPortfolioID: partner, createdRevision: added.revision))
+            let added = try await client.addPartner(
+                .init(portfolioID: fixture.portfolio, partnerPortfolioID: partner), options: asAdmin)
+            #expect(
+                added.partner
+                    == Partner(
+                        portfolioID: fixture.portfolio, partnerPortfolioID: partner, createdRevision: added.revision))
             let partners = try await client.listPartners(.init(portfolioID: partner))
             #expect(partners.partners == [added.partner!])
 
-            let events = try await client.listAuditEvents(.init(afterRevision: added.revision - 1, portfolioID: fixture.portfolio), options: asAdmin)
+            let events = try await client.listAuditEvents(
+                .init(afterRevision: added.revision - 1, portfolioID: fixture.portfolio), options: asAdmin)
             let event = try #require(events.events.first)
             #expect(event.operation == "addPartner" && event.targetKind == .partner && event.targetID == partner)
             #expect(event.portfolioID == fixture.portfolio)

@@ -43,7 +43,8 @@ struct ScenarioOverTCPTests {
         }
         for (step, reason) in excusedSteps.sorted(by: { $0.key < $1.key })
         where !mismatches.contains(where: { $0.step == step }) {
-            Issue.record("\(file) step \(step) is excluded (\(reason)) but now answers as the core does: remove its exclusion")
+            Issue.record(
+                "\(file) step \(step) is excluded (\(reason)) but now answers as the core does: remove its exclusion")
         }
     }
 }

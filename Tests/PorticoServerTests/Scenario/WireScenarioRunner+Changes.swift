@@ -59,7 +59,8 @@ extension WireScenarioRunner {
                 let request = RemoveSystemUserRequest(systemUserID: principal.id)
                 return Done(revision: try await client.removeSystemUser(request, options: options).revision)
             }
-            return Done(revision: try await client.removePerson(.init(personID: principal.id), options: options).revision)
+            return Done(
+                revision: try await client.removePerson(.init(personID: principal.id), options: options).revision)
         case .createApp:
             let request = AddAppRequest(portfolioID: try self.id(args.portfolio), name: try text(args.name, "name"))
             let response = try await client.addApp(request, options: options)
@@ -104,10 +105,12 @@ extension WireScenarioRunner {
             )
             return Done(revision: try await client.shareAsset(request, options: options).revision)
         case .unshare:
-            let request = UnshareAssetRequest(assetID: try self.id(args.asset), partnerPortfolioID: try self.id(args.partner))
+            let request = UnshareAssetRequest(
+                assetID: try self.id(args.asset), partnerPortfolioID: try self.id(args.partner))
             return Done(revision: try await client.unshareAsset(request, options: options).revision)
         case .addPartner:
-            let request = AddPartnerRequest(portfolioID: try self.id(args.portfolio), partnerPortfolioID: try self.id(args.partner))
+            let request = AddPartnerRequest(
+                portfolioID: try self.id(args.portfolio), partnerPortfolioID: try self.id(args.partner))
             return Done(revision: try await client.addPartner(request, options: options).revision)
         case .removePartner:
             let request = RemovePartnerRequest(
@@ -130,7 +133,9 @@ extension WireScenarioRunner {
             let request = DeclineShareRequestRequest(shareRequestID: try self.id(args.request))
             return Done(revision: try await client.declineShareRequest(request, options: options).revision)
         case .generateToken:
-            let scopes: [PorticoWire.Scope] = try (args.scopes ?? []).map { try Self.wireEnum("SCOPE_", $0.uppercased()) }
+            let scopes: [PorticoWire.Scope] = try (args.scopes ?? []).map {
+                try Self.wireEnum("SCOPE_", $0.uppercased())
+            }
             let request = GenerateTokenRequest(
                 systemUserID: try self.id(args.systemUser),
                 appID: try self.id(args.app),

@@ -9,7 +9,8 @@ extension WireScenarioRunner {
         let page = try self.page(args)
         switch op {
         case .getPortfolio:
-            let response = try await client.getPortfolio(.init(portfolioID: try self.id(args.portfolio)), options: options)
+            let response = try await client.getPortfolio(
+                .init(portfolioID: try self.id(args.portfolio)), options: options)
             return .ids([response.portfolio?.id ?? 0])
         case .getPerson:
             let response = try await client.getPerson(.init(personID: try self.id(args.principal)), options: options)
@@ -24,7 +25,8 @@ extension WireScenarioRunner {
             )
             return .ids(response.portfolios.map(\.id))
         case .listPeople:
-            let request = ListPeopleRequest(portfolioID: try self.id(args.portfolio), pageSize: page.size, pageToken: page.token)
+            let request = ListPeopleRequest(
+                portfolioID: try self.id(args.portfolio), pageSize: page.size, pageToken: page.token)
             return .ids(try await client.listPeople(request, options: options).people.map(\.id))
         case .listSystemUsers:
             let request = ListSystemUsersRequest(
@@ -34,7 +36,8 @@ extension WireScenarioRunner {
             )
             return .ids(try await client.listSystemUsers(request, options: options).systemUsers.map(\.id))
         case .listApps:
-            let request = ListAppsRequest(portfolioID: try self.id(args.portfolio), pageSize: page.size, pageToken: page.token)
+            let request = ListAppsRequest(
+                portfolioID: try self.id(args.portfolio), pageSize: page.size, pageToken: page.token)
             return .ids(try await client.listApps(request, options: options).apps.map(\.id))
         case .listOwnedAssets:
             let request = ListAssetsRequest(
@@ -59,7 +62,8 @@ extension WireScenarioRunner {
                 pageSize: page.size,
                 pageToken: page.token
             )
-            return .ids(try await client.listAssignmentsByPrincipal(request, options: options).assignments.map(\.assetID))
+            return .ids(
+                try await client.listAssignmentsByPrincipal(request, options: options).assignments.map(\.assetID))
         case .listShares:
             let request = ListSharesRequest(portfolioID: try self.id(args.portfolio), pageSize: 1000)
             return .ids(try await client.listShares(request, options: options).shares.map(\.assetID))
@@ -73,7 +77,8 @@ extension WireScenarioRunner {
             let requests = try await client.listShareRequests(request, options: options).shareRequests
             return .ids(requests.map(\.id), owners: requests.map(\.ownerPortfolioID))
         case .listTokens:
-            let request = ListTokensRequest(systemUserID: try self.id(args.systemUser), pageSize: page.size, pageToken: page.token)
+            let request = ListTokensRequest(
+                systemUserID: try self.id(args.systemUser), pageSize: page.size, pageToken: page.token)
             return .ids(try await client.listTokens(request, options: options).tokens.map(\.id))
         case .inspectToken:
             guard let text = args.secret else { throw ScenarioError.malformed("inspectToken needs secret") }

@@ -102,13 +102,18 @@ extension WireScenarioRunner {
                 differences.append("audit operations \(page.events.map(\.operation)), expected \(operations)")
             }
             if let effects = expect.effectsOfLast {
-                let got = page.events.last.map { $0.summary.split(separator: "; ", omittingEmptySubsequences: false).count - 1 }
+                let got = page.events.last.map {
+                    $0.summary.split(separator: "; ", omittingEmptySubsequences: false).count - 1
+                }
                 if got != effects {
-                    differences.append("effects of last event: \(page.events.last?.summary ?? "none"), expected \(effects)")
+                    differences.append(
+                        "effects of last event: \(page.events.last?.summary ?? "none"), expected \(effects)")
                 }
             }
             if let targets = expect.targets {
-                let got = page.events.map { "\($0.targetKind.protoValueName.dropFirst("TARGET_KIND_".count)):\($0.targetID)" }
+                let got = page.events.map {
+                    "\($0.targetKind.protoValueName.dropFirst("TARGET_KIND_".count)):\($0.targetID)"
+                }
                 let want = try targets.map { text in
                     let (kind, reference) = try Expectation.target(text)
                     return "\(kind):\(try self.id(reference))"

@@ -123,7 +123,8 @@ struct WireScenarioRunner {
                 BatchCheckPermissionsRequest(checks: items),
                 options: options
             )
-            return .decisions(response.results.map { WireDecision(allowed: $0.allowed, reason: Self.reason($0.reason)) })
+            return .decisions(
+                response.results.map { WireDecision(allowed: $0.allowed, reason: Self.reason($0.reason)) })
         case .listAssets:
             let page = try self.page(args)
             let request = ListAccessibleAssetsRequest(

@@ -62,7 +62,8 @@ extension CoreScenarioRunner {
                 if got != want { differences.append("principals \(got), expected \(want)") }
                 for (item, wanted) in zip(page.items, expected) {
                     if let tasks = wanted.tasks, item.tasks.names != tasks {
-                        differences.append("tasks of principal \(item.principal): \(item.tasks.names), expected \(tasks)")
+                        differences.append(
+                            "tasks of principal \(item.principal): \(item.tasks.names), expected \(tasks)")
                     }
                 }
             }

@@ -93,7 +93,8 @@ public struct CoreScenarioRunner {
                     try snapshot.check(as: caller, principal: principal, kind: kind, asset: asset, task: task, now: now)
                 )
                 : .explanation(
-                    try snapshot.explain(as: caller, principal: principal, kind: kind, asset: asset, task: task, now: now)
+                    try snapshot.explain(
+                        as: caller, principal: principal, kind: kind, asset: asset, task: task, now: now)
                 )
         case .checkBatch:
             let requests = try (args.checks ?? []).map { item in
@@ -167,18 +168,24 @@ public struct CoreScenarioRunner {
     }
 
     /// A get or list of entities, through the core's reads (the rules of `Visibility`).
-    private func read(_ op: Operation, _ args: Arguments, _ caller: Caller, _ snapshot: AccessSnapshot,
-                      _ now: Timestamp) throws -> Outcome {
+    private func read(
+        _ op: Operation, _ args: Arguments, _ caller: Caller, _ snapshot: AccessSnapshot,
+        _ now: Timestamp
+    ) throws -> Outcome {
         func portfolio() throws -> PortfolioID { PortfolioID(try self.id(args.portfolio, "portfolio")) }
         let page = try self.page(args)
         switch op {
         case .getPortfolio:
             return .ids([try snapshot.portfolio(try portfolio(), as: caller, now: now).id.rawValue])
         case .getPerson:
-            return .ids([try snapshot.person(PrincipalID(try self.id(args.principal, "principal")), as: caller, now: now)
-                .id.rawValue])
+            return .ids([
+                try snapshot.person(PrincipalID(try self.id(args.principal, "principal")), as: caller, now: now)
+                    .id.rawValue
+            ])
         case .getAsset:
-            return .ids([try snapshot.asset(AssetID(try self.id(args.asset, "asset")), as: caller, now: now).id.rawValue])
+            return .ids([
+                try snapshot.asset(AssetID(try self.id(args.asset, "asset")), as: caller, now: now).id.rawValue
+            ])
         case .listPortfolios:
             return .ids(try snapshot.portfolios(as: caller, page: page, now: now).items.map(\.id.rawValue))
         case .listPeople, .listSystemUsers:
@@ -186,7 +193,8 @@ public struct CoreScenarioRunner {
             let members = try snapshot.members(of: try portfolio(), kind: kind, as: caller, page: page, now: now)
             return .ids(members.items.map(\.id.rawValue))
         case .listApps:
-            return .ids(try snapshot.apps(of: try portfolio(), as: caller, page: page, now: now).items.map(\.id.rawValue))
+            return .ids(
+                try snapshot.apps(of: try portfolio(), as: caller, page: page, now: now).items.map(\.id.rawValue))
         case .listOwnedAssets:
             let type = try args.type.map { try Self.parse(AssetType(name: $0), "type \($0)") }
             let assets = try snapshot.assets(ownedBy: try portfolio(), type: type, as: caller, page: page, now: now)
@@ -208,7 +216,8 @@ public struct CoreScenarioRunner {
             return .ids(try snapshot.shares(of: try portfolio(), as: caller, now: now).map(\.asset.id.rawValue))
         case .listShareRequests:
             let status = try args.status.map { try Self.parse(ShareRequestStatus(rawValue: $0), "status \($0)") }
-            let requests = try snapshot.shareRequests(of: try portfolio(), status: status, as: caller, page: page, now: now)
+            let requests = try snapshot.shareRequests(
+                of: try portfolio(), status: status, as: caller, page: page, now: now)
             return .ids(
                 requests.items.map(\.request.id.rawValue),
                 owners: requests.items.map { $0.owner?.rawValue ?? 0 }
@@ -333,7 +342,8 @@ public struct CoreScenarioRunner {
         case .token(let token):
             return .systemUser(TokenID(try self.id(token)))
         case .service(let credential, let person):
-            return .service(CredentialID(try self.id(credential)), onBehalfOf: try person.map { PrincipalID(try self.id($0)) })
+            return .service(
+                CredentialID(try self.id(credential)), onBehalfOf: try person.map { PrincipalID(try self.id($0)) })
         }
     }
 

@@ -19,7 +19,9 @@ public struct Step: Decodable, Sendable {
     public let expect: Expectation?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case op, caller = "as", args, bind, expect
+        case op
+        case caller = "as"
+        case args, bind, expect
     }
 
     public init(from decoder: any Decoder) throws {
@@ -279,7 +281,8 @@ public struct Expectation: Decodable, Sendable {
         self.assets = try container.decodeIfPresent([Reference].self, forKey: .assets)
         self.tasks = try container.decodeIfPresent([[String]].self, forKey: .tasks)
         if container.contains(.next) {
-            self.next = try container.decodeNil(forKey: .next)
+            self.next =
+                try container.decodeNil(forKey: .next)
                 ? NextPage.none : .id(try container.decode(Reference.self, forKey: .next))
         }
         self.principals = try container.decodeIfPresent([PrincipalExpectation].self, forKey: .principals)
@@ -331,7 +334,8 @@ enum StrictKeys {
         let container = try decoder.container(keyedBy: AnyKey.self)
         if let unknown = container.allKeys.first(where: { !known.contains($0.stringValue) }) {
             throw DecodingError.dataCorrupted(
-                .init(codingPath: decoder.codingPath + [unknown], debugDescription: "unknown key \(unknown.stringValue)")
+                .init(
+                    codingPath: decoder.codingPath + [unknown], debugDescription: "unknown key \(unknown.stringValue)")
             )
         }
     }

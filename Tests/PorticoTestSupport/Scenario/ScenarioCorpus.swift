@@ -11,7 +11,8 @@ public enum ScenarioCorpus {
         .appendingPathComponent("PorticoCoreTests/Scenarios")
 
     /// The file names of every scenario, sorted.
-    public static let files: [String] = (try? FileManager.default.contentsOfDirectory(atPath: directory.path))
+    public static let files: [String] =
+        (try? FileManager.default.contentsOfDirectory(atPath: directory.path))
         .map { $0.filter { $0.hasSuffix(".json") }.sorted() } ?? []
 
     /// The scenario of `file`, decoded.

@@ -1,7 +1,7 @@
 public import NIOCore
-import Synchronization
 import NIOPosix
 public import PorticoWire
+import Synchronization
 
 /// A plain TCP connection for sending the server arbitrary bytes and reading what comes back.
 public struct RawConnection: Sendable {
@@ -115,7 +115,9 @@ public func frames(in buffer: ByteBuffer) throws -> [Frame] {
 }
 
 /// The bytes of a preface and one request frame.
-public func requestBytes(callID: UInt64, method: UInt32, credential: String = "", body: some WireMessage) throws -> [UInt8] {
+public func requestBytes(callID: UInt64, method: UInt32, credential: String = "", body: some WireMessage) throws
+    -> [UInt8]
+{
     var header = FrameHeader.request(callID: callID, method: .ping, credential: credential)
     header.method = method
     var buffer = ByteBuffer()
