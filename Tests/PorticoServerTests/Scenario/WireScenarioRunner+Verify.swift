@@ -24,24 +24,13 @@ extension WireScenarioRunner {
     func verify(_ outcome: Result<Outcome, PorticoStatusError>, _ step: Step) async throws -> [String] {
         let expect = step.expect
         var differences: [String] = []
-        if let code = expect?.error {
-            switch outcome {
-            case .success:
-                differences.append("expected \(code), but it succeeded")
-            case .failure(let error):
-                let name = String(error.code.protoValueName.dropFirst("STATUS_CODE_".count))
-                if name != code { differences.append("expected \(code), got \(error)") }
-                if let reason = expect?.reason, error.detail?.reason != reason {
-                    differences.append("expected reason \(reason), got \(error)")
-                }
-            }
-            return differences
-        }
         let value: Outcome
         switch outcome {
         case .failure(let error):
-            return ["unexpected error \(error)"]
+            let name = String(error.code.protoValueName.dropFirst("STATUS_CODE_".count))
+            return (expect ?? .succeeds).differences(failure: (name, error.detail?.reason, "\(error)")) ?? []
         case .success(let success):
+            if let differences = expect?.differences(failure: nil) { return differences }
             value = success
         }
         guard let expect else { return [] }
@@ -78,7 +67,7 @@ extension WireScenarioRunner {
                 for asset in ids { got.append(try await self.effectiveTasks(of: principal, on: asset)) }
                 if got != tasks { differences.append("asset tasks \(got), expected \(tasks)") }
             }
-            differences += try self.compareNext(page.nextPageToken, expect.next)
+            differences += try self.compareNext(page.nextPageToken, expect)
         case .principals(let page):
             if let expected = expect.principals {
                 let ids = page.principals.map { $0.principal?.id ?? 0 }
@@ -93,7 +82,7 @@ extension WireScenarioRunner {
                     }
                 }
             }
-            differences += try self.compareNext(page.nextPageToken, expect.next)
+            differences += try self.compareNext(page.nextPageToken, expect)
         case .audit(let page):
             if let count = expect.count, page.events.count != count {
                 differences.append("\(page.events.count) audit events, expected \(count)")
@@ -142,47 +131,20 @@ extension WireScenarioRunner {
                 }
             }
         case .ids(let ids, let owners):
-            if let expected = expect.ids {
-                let want = try expected.map { try self.id($0) }
-                if ids != want { differences.append("ids \(ids), expected \(want)") }
-            }
-            if let expected = expect.owners {
-                let want = try expected.map { try self.id($0) }
-                if owners != want { differences.append("owners \(owners ?? []), expected \(want)") }
-            }
+            differences += try expect.differences(ids: ids, owners: owners, resolve: self.id)
         case .done(let done):
-            if let revision = expect.revision, done?.revision != revision {
-                differences.append("revision \(done?.revision ?? 0), expected \(revision)")
-            }
-            if let shown = expect.secretShown, (done?.secret != nil) != shown {
-                differences.append("secret shown: \(done?.secret != nil), expected \(shown)")
-            }
+            differences += expect.differences(revision: done?.revision, secretShown: done?.secret != nil)
         }
         return differences
     }
 
     private static func compare(_ decision: WireDecision, allowed: Bool?, reason: String?) -> [String] {
-        var differences: [String] = []
-        if let allowed, decision.allowed != allowed {
-            differences.append("allowed \(decision.allowed) (reason \(decision.reason)), expected \(allowed)")
-        }
-        if let reason, decision.reason != reason {
-            differences.append("reason \(decision.reason), expected \(reason)")
-        }
-        return differences
+        Expectation.differences(allowed: decision.allowed, reason: decision.reason, expected: allowed, reason)
     }
 
-    private func compareNext(_ token: String, _ expected: Expectation.NextPage?) throws -> [String] {
-        let next = token.isEmpty ? nil : UInt64(token)
-        switch expected {
-        case nil:
-            return []
-        case .none?:
-            return next == nil ? [] : ["next page token \"\(token)\", expected none"]
-        case .id(let reference)?:
-            let want = try self.id(reference)
-            return next == want ? [] : ["next page token \"\(token)\", expected \(want)"]
-        }
+    /// A wire page token (the last id of the page, decimal; "" for the last page) against `next`.
+    private func compareNext(_ token: String, _ expected: Expectation) throws -> [String] {
+        try expected.differences(next: token.isEmpty ? nil : UInt64(token), resolve: self.id)
     }
 
     /// The tasks `principal` can perform on `asset`, as ListAssetPrincipals answers the operator.

@@ -5,24 +5,12 @@ extension CoreScenarioRunner {
     /// difference; empty when the outcome is as expected.
     func verify(_ outcome: Result<Outcome, PorticoError>, _ expect: Expectation?) throws -> [String] {
         let expect = expect ?? Expectation.succeeds
-        if let code = expect.error {
-            switch outcome {
-            case .success:
-                return ["expected \(code), but it succeeded"]
-            case .failure(let error):
-                var differences: [String] = []
-                if error.code.name != code { differences.append("expected \(code), got \(error)") }
-                if let reason = expect.reason, error.reason != reason {
-                    differences.append("expected reason \(reason), got \(error)")
-                }
-                return differences
-            }
-        }
         let value: Outcome
         switch outcome {
         case .failure(let error):
-            return ["unexpected error \(error)"]
+            return expect.differences(failure: (error.code.name, error.reason, "\(error)")) ?? []
         case .success(let success):
+            if let differences = expect.differences(failure: nil) { return differences }
             value = success
         }
         var differences: [String] = []
@@ -54,7 +42,7 @@ extension CoreScenarioRunner {
             if let tasks = expect.tasks, page.items.map(\.tasks.names) != tasks {
                 differences.append("asset tasks \(page.items.map(\.tasks.names)), expected \(tasks)")
             }
-            differences += try self.compareNext(page.nextPageToken, expect.next)
+            differences += try expect.differences(next: page.nextPageToken, resolve: self.id)
         case .principals(let page):
             if let expected = expect.principals {
                 let got = page.items.map(\.principal.rawValue)
@@ -67,7 +55,7 @@ extension CoreScenarioRunner {
                     }
                 }
             }
-            differences += try self.compareNext(page.nextPageToken, expect.next)
+            differences += try expect.differences(next: page.nextPageToken, resolve: self.id)
         case .audit(let page):
             if let count = expect.count, page.items.count != count {
                 differences.append("\(page.items.count) audit events, expected \(count)")
@@ -103,52 +91,21 @@ extension CoreScenarioRunner {
                 if caller != want { differences.append("caller \(caller), expected \(want)") }
             }
         case .ids(let ids, let owners):
-            if let expected = expect.ids {
-                let want = try expected.map { try self.id($0) }
-                if ids != want { differences.append("ids \(ids), expected \(want)") }
-            }
-            if let expected = expect.owners {
-                let want = try expected.map { try self.id($0) }
-                if owners != want { differences.append("owners \(owners ?? []), expected \(want)") }
-            }
+            differences += try expect.differences(ids: ids, owners: owners, resolve: self.id)
         case .done(let result):
-            if let revision = expect.revision, result?.revision != revision {
-                differences.append("revision \(result?.revision ?? 0), expected \(revision)")
-            }
-            if let shown = expect.secretShown, (result?.secret != nil) != shown {
-                differences.append("secret shown: \(result?.secret != nil), expected \(shown)")
-            }
+            differences += expect.differences(revision: result?.revision, secretShown: result?.secret != nil)
         }
         return differences
     }
 
     private static func compare(_ decision: Decision, allowed: Bool?, reason: String?) -> [String] {
-        var differences: [String] = []
-        if let allowed, decision.allowed != allowed {
-            differences.append("allowed \(decision.allowed) (reason \(decision.reason.name)), expected \(allowed)")
-        }
-        if let reason, decision.reason.name != reason {
-            differences.append("reason \(decision.reason.name), expected \(reason)")
-        }
-        return differences
-    }
-
-    private func compareNext(_ next: UInt64?, _ expected: Expectation.NextPage?) throws -> [String] {
-        switch expected {
-        case nil:
-            return []
-        case .none?:
-            return next == nil ? [] : ["next page token \(next!), expected none"]
-        case .id(let reference)?:
-            let want = try self.id(reference)
-            return next == want ? [] : ["next page token \(next.map(String.init) ?? "none"), expected \(want)"]
-        }
+        Expectation.differences(allowed: decision.allowed, reason: decision.reason.name, expected: allowed, reason)
     }
 }
 
 extension Expectation {
     /// The expectation of a step without `expect`: it succeeds.
-    static let succeeds = Expectation()
+    public static let succeeds = Expectation()
 
     private init() {}
 }
