@@ -1,5 +1,5 @@
-import Synchronization
 import PorticoReasons
+import Synchronization
 
 /// Where committed changes become durable; the core's only dependency on storage.
 ///

@@ -1,7 +1,7 @@
 import Logging
 import NIOCore
-import PorticoWire
 import PorticoReasons
+import PorticoWire
 
 /// Sent down a connection's pipeline when the server begins a graceful shutdown.
 struct ServerShutdownEvent: Sendable {}
