@@ -24,22 +24,21 @@ struct CallerCache {
     private var lastCredential = SecretBytes("")
     private var lastCaller: Caller?
 
-    /// The caller `credential` stands for: remembered, or verified by `verify` and then remembered.
-    /// - Throws: what `verify` throws; a credential that fails is not remembered.
-    mutating func caller(for credential: String, verify: (String) throws -> Caller) rethrows -> Caller {
-        let presented = SecretBytes(credential)
-        if let last = self.lastCaller, presented == self.lastCredential { return last }
-        let caller: Caller
-        if let known = self.callers[presented] {
-            caller = known
-        } else {
-            caller = try verify(credential)
-            if self.callers.count >= Self.capacity { self.callers.removeAll(keepingCapacity: true) }
-            self.callers[presented] = caller
-        }
-        self.lastCredential = presented
+    /// The caller `credential` stands for, if the connection presented it before and it was valid.
+    mutating func caller(for credential: SecretBytes) -> Caller? {
+        if let last = self.lastCaller, credential == self.lastCredential { return last }
+        guard let known = self.callers[credential] else { return nil }
+        self.lastCredential = credential
+        self.lastCaller = known
+        return known
+    }
+
+    /// Remembers that `credential`, just verified, stands for `caller`.
+    mutating func remember(_ credential: SecretBytes, as caller: Caller) {
+        if self.callers.count >= Self.capacity { self.callers.removeAll(keepingCapacity: true) }
+        self.callers[credential] = caller
+        self.lastCredential = credential
         self.lastCaller = caller
-        return caller
     }
 }
 

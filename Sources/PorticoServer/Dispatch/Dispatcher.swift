@@ -6,7 +6,9 @@ import PorticoWire
 /// Serves every RPC from the core: one handler per RPC (`PorticoServiceHandler`, generated from the
 /// proto), whatever the transport. Reads and checks are answered at once from the current snapshot;
 /// writes go through the core's portfolio lanes.
-struct Dispatcher: PorticoServiceHandler {
+///
+/// A final class, shared by every connection: a call's router refers to it without copying its fields.
+final class Dispatcher: PorticoServiceHandler {
     typealias Context = CallContext
 
     let portico: Portico
@@ -14,6 +16,12 @@ struct Dispatcher: PorticoServiceHandler {
     let operatorKey: SecretDigest
     let configuration: ServerConfiguration
     let startedAt = PorticoCore.SystemClock().now()
+
+    init(portico: Portico, operatorKey: SecretDigest, configuration: ServerConfiguration) {
+        self.portico = portico
+        self.operatorKey = operatorKey
+        self.configuration = configuration
+    }
 
     static let version = "0.1.0"
 
@@ -68,7 +76,14 @@ struct Dispatcher: PorticoServiceHandler {
             throw CallFailure(
                 .unauthenticated, "the call needs a credential", reason: .missingCredential, metaCode: 190)
         }
-        let caller = try callers.caller(for: credential, verify: self.verify)
+        let presented = SecretBytes(credential)
+        let caller: Caller
+        if let known = callers.caller(for: presented) {
+            caller = known
+        } else {
+            caller = try self.verify(credential)
+            callers.remember(presented, as: caller)
+        }
         guard person != 0 else { return caller }
         guard case .service(let id, nil) = caller else {
             throw CallFailure(

@@ -16,7 +16,9 @@ import PorticoWire
 struct FrameRouter: PorticoServiceRouter {
     typealias Handler = Dispatcher
 
-    let dispatcher: Dispatcher
+    // Unowned, not retained: the router lives only inside `Dispatcher.dispatch`, a method of this very
+    // dispatcher, which therefore outlives it; a retain and release per call would buy nothing.
+    unowned(unsafe) let dispatcher: Dispatcher
     let head: CallHead
     let body: ByteBuffer
     var responder: Responder
