@@ -33,19 +33,17 @@ final class Dispatcher: PorticoServiceHandler {
         responder: inout Responder,
         session: inout CallSession
     ) -> DeferredCall? {
-        // The responder and the session move into the router for the call and back out after it; a copy
-        // would share the output buffer, and the first answer written would copy it whole.
-        var router = FrameRouter(
-            dispatcher: self,
-            head: head,
-            body: body,
-            responder: consume responder,
-            session: consume session
-        )
-        self.route(head.method, to: &router)
-        responder = router.responder
-        session = router.session
-        return router.deferred
+        // The router reaches the connection's responder and session through pointers that live only for
+        // this call: no copy of them (a copy would share the output buffer, and the first answer written
+        // would copy it whole), and no retain or release of what they hold.
+        withUnsafeMutablePointer(to: &responder) { responder in
+            withUnsafeMutablePointer(to: &session) { session in
+                var router = FrameRouter(
+                    dispatcher: self, head: head, body: body, responder: responder, session: session)
+                self.route(head.method, to: &router)
+                return router.deferred
+            }
+        }
     }
 
     // MARK: RPCs that need no credential

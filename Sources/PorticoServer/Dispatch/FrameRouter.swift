@@ -11,8 +11,10 @@ import PorticoWire
 /// credential costs no work in proportion to its body. A read's answer is written at once; a write
 /// becomes deferred work for the connection to run.
 ///
-/// It holds the connection's responder and session for the length of one call: `Dispatcher.dispatch`
-/// moves them in and back out, so that the output buffer is never shared and never copied.
+/// It reaches the connection's responder and session for the length of one call, through pointers
+/// `Dispatcher.dispatch` takes with `withUnsafeMutablePointer` and the router never lets escape: the
+/// router is a local of that closure, so the pointers are valid for every use, and nothing else touches
+/// the two values meanwhile (the dispatch holds their exclusive, inout access).
 struct FrameRouter: PorticoServiceRouter {
     typealias Handler = Dispatcher
 
@@ -21,17 +23,17 @@ struct FrameRouter: PorticoServiceRouter {
     unowned(unsafe) let dispatcher: Dispatcher
     let head: CallHead
     let body: ByteBuffer
-    var responder: Responder
-    var session: CallSession
+    let responder: UnsafeMutablePointer<Responder>
+    let session: UnsafeMutablePointer<CallSession>
     /// A write's work, once routed.
     var deferred: DeferredCall?
 
     mutating func open<RPC: PorticoRPC>(_ rpc: RPC.Type, _ handle: (RPC.Request) throws -> RPC.Response) {
         do {
             let request = try self.decode(RPC.Request.self)
-            self.responder.succeed(self.head.callID, try handle(request))
+            self.responder.pointee.succeed(self.head.callID, try handle(request))
         } catch {
-            self.responder.fail(self.head.callID, CallFailure(any: error))
+            self.responder.pointee.fail(self.head.callID, CallFailure(any: error))
         }
     }
 
@@ -44,11 +46,11 @@ struct FrameRouter: PorticoServiceRouter {
             let request = try self.decode(RPC.Request.self)
             // The token secrets verified on this connection, lent to the handler for this call (a swap of
             // two references: nothing is copied, and the handler's additions stay with the connection).
-            swap(&context.presentedTokens, &self.session.presentedTokens)
-            defer { swap(&context.presentedTokens, &self.session.presentedTokens) }
-            self.responder.succeed(self.head.callID, try handle(request, &context))
+            swap(&context.presentedTokens, &self.session.pointee.presentedTokens)
+            defer { swap(&context.presentedTokens, &self.session.pointee.presentedTokens) }
+            self.responder.pointee.succeed(self.head.callID, try handle(request, &context))
         } catch {
-            self.responder.fail(self.head.callID, CallFailure(any: error))
+            self.responder.pointee.fail(self.head.callID, CallFailure(any: error))
         }
     }
 
@@ -67,23 +69,23 @@ struct FrameRouter: PorticoServiceRouter {
                 }
             }
         } catch {
-            self.responder.fail(self.head.callID, CallFailure(any: error))
+            self.responder.pointee.fail(self.head.callID, CallFailure(any: error))
         }
     }
 
     mutating func unknown(_ method: Method) {
-        self.responder.fail(
+        self.responder.pointee.fail(
             self.head.callID,
             CallFailure(.unimplemented, "method \(method.protoValueName) is not an RPC", reason: .unknownMethod)
         )
     }
 
     /// The caller of this call, from the connection's cache or verified now.
-    private mutating func authenticate() throws -> Caller {
+    private func authenticate() throws -> Caller {
         try self.dispatcher.authenticate(
             credential: self.head.credential,
             onBehalfOf: self.head.onBehalfOfPersonID,
-            callers: &self.session.callers
+            callers: &self.session.pointee.callers
         )
     }
 
@@ -91,7 +93,7 @@ struct FrameRouter: PorticoServiceRouter {
     /// - Throws: `CallFailure` INVALID_ARGUMENT when it does not decode.
     private func decode<M: WireMessage>(_ type: M.Type) throws(CallFailure) -> M {
         do {
-            return try M(decoding: self.body, arena: self.responder.arena)
+            return try M(decoding: self.body, arena: self.responder.pointee.arena)
         } catch let error as WireError {
             throw CallFailure(error)
         } catch {
