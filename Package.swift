@@ -14,6 +14,7 @@ let strictSwift: [SwiftSetting] = [
 let package = Package(
     name: "Portico",
     products: [
+        .library(name: "PorticoReasons", targets: ["PorticoReasons"]),
         .library(name: "PorticoWire", targets: ["PorticoWire"]),
         .library(name: "PorticoCore", targets: ["PorticoCore"]),
         .library(name: "PorticoClient", targets: ["PorticoClient"]),
@@ -41,10 +42,17 @@ let package = Package(
             name: "CPorticoProto",
             dependencies: ["CProtobufC"]
         ),
+        // The one list of error reasons, with their status and Meta code: below both the core and the wire
+        // runtime, which both raise reasons and may not import each other.
+        .target(
+            name: "PorticoReasons",
+            swiftSettings: strictSwift
+        ),
         // Messages as Swift values (generated) over a small runtime that calls protobuf-c; framing.
         .target(
             name: "PorticoWire",
             dependencies: [
+                "PorticoReasons",
                 "CPorticoProto",
                 "CProtobufC",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -55,6 +63,7 @@ let package = Package(
         .target(
             name: "PorticoCore",
             dependencies: [
+                "PorticoReasons",
                 .product(name: "Collections", package: "swift-collections"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
@@ -88,6 +97,7 @@ let package = Package(
         .target(
             name: "PorticoClient",
             dependencies: [
+                "PorticoReasons",
                 "PorticoWire",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -99,6 +109,7 @@ let package = Package(
         .target(
             name: "PorticoServer",
             dependencies: [
+                "PorticoReasons",
                 "PorticoWire",
                 "PorticoCore",
                 .product(name: "Collections", package: "swift-collections"),
@@ -126,9 +137,26 @@ let package = Package(
             ],
             swiftSettings: strictSwift
         ),
+        // What more than one test target needs, as swift-nio's NIOTestUtils: the scenario corpus's
+        // types and core runner, fixtures, and a live server with raw connections for end-to-end tests.
+        .target(
+            name: "PorticoTestSupport",
+            dependencies: [
+                "PorticoCore",
+                "PorticoServer",
+                "PorticoClient",
+                "PorticoWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/PorticoTestSupport",
+            swiftSettings: strictSwift
+        ),
         .testTarget(
             name: "PorticoWireTests",
             dependencies: [
+                "PorticoReasons",
                 "PorticoWire",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
@@ -139,13 +167,15 @@ let package = Package(
         ),
         .testTarget(
             name: "PorticoCoreTests",
-            dependencies: ["PorticoCore"],
-            resources: [.copy("Scenarios")],
+            dependencies: ["PorticoCore", "PorticoTestSupport"],
+            // The corpus is read from the source tree (ScenarioCorpus), by every runner alike.
+            exclude: ["Scenarios"],
             swiftSettings: strictSwift
         ),
         .testTarget(
             name: "PorticoClientTests",
             dependencies: [
+                "PorticoReasons",
                 "PorticoClient",
                 "PorticoWire",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -156,6 +186,8 @@ let package = Package(
         .testTarget(
             name: "PorticoServerTests",
             dependencies: [
+                "PorticoTestSupport",
+                "PorticoReasons",
                 "PorticoServer",
                 "PorticoClient",
                 "PorticoWire",
@@ -179,6 +211,7 @@ let package = Package(
         .testTarget(
             name: "PorticoStoreTests",
             dependencies: [
+                "PorticoTestSupport",
                 "PorticoStore",
                 "PorticoCore",
                 "PorticoClient",

@@ -1,5 +1,6 @@
 import Logging
 import NIOCore
+import PorticoReasons
 import PorticoWire
 
 /// The client end of one connection: numbers and encodes outbound calls, matches inbound answers to
@@ -288,7 +289,7 @@ final class ConnectionHandler: ChannelInboundHandler {
         PorticoStatusError(
             code: .deadlineExceeded,
             message: "no answer\(callID.map { " to call \($0)" } ?? "") within its deadline of \(timeout)",
-            detail: ErrorDetail(reason: "CLIENT_DEADLINE_EXCEEDED")
+            detail: ErrorDetail(reason: ErrorReason.clientDeadlineExceeded.rawValue)
         )
     }
 

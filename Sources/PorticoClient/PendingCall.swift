@@ -1,4 +1,5 @@
 import NIOCore
+import PorticoReasons
 import PorticoWire
 
 /// A call waiting for its answer, seen without its response type so that calls of every RPC share one table.
@@ -54,7 +55,7 @@ final class PendingCall<RPC: PorticoRPC>: PendingCallProtocol, @unchecked Sendab
                     code: .internal,
                     message: "the answer to call \(self.callID) (\(RPC.method.protoValueName)) does not decode as "
                         + "\(RPC.Response.protoName): \(reason)",
-                    detail: ErrorDetail(reason: "UNDECODABLE_RESPONSE")
+                    detail: ErrorDetail(reason: ErrorReason.undecodableResponse.rawValue)
                 )
             )
         }

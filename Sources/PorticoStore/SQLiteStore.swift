@@ -86,8 +86,10 @@ public final class SQLiteStore: ChangeStore, @unchecked Sendable {
         var meter: (version: Int64, meter: ProgressMeter)?
         try schema.migrate(connection) { progress in
             if meter?.version != progress.version {
-                meter = (progress.version, ProgressMeter("migrating \(path) to schema version \(progress.version) "
-                                                         + "(\(progress.summary))", report: report))
+                let what = "migrating \(path) to schema version \(progress.version) (\(progress.summary))"
+                meter = (progress.version, ProgressMeter(what, report: report))
+                // Said at once: a migration holds up start-up, and whoever waits should know why.
+                report("\(what): \(progress.total) changes to rewrite")
             }
             meter?.meter.update(progress.done, progress.total)
         }

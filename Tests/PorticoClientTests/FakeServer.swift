@@ -1,5 +1,6 @@
 import NIOCore
 import NIOPosix
+import PorticoReasons
 import PorticoWire
 import Synchronization
 
@@ -270,7 +271,7 @@ final class FakeConnectionHandler: ChannelInboundHandler {
                 header: .response(callID: header.callID), message: response, into: &buffer, arena: self.arena)
         default:
             let error = WireError(
-                code: .unimplemented, reason: "UNKNOWN_METHOD",
+                code: .unimplemented, reason: .unknownMethod,
                 message: "the fake server only answers Ping and CheckPermission")
             try! Frame(header: .failure(callID: header.callID, error)).write(into: &buffer, arena: self.arena)
         }

@@ -1,6 +1,7 @@
 import Foundation
 import PorticoClient
 import PorticoServer
+import PorticoTestSupport
 import PorticoWire
 import Testing
 
@@ -72,111 +73,109 @@ struct ClientInteropTests {
     func pythonAndC() async throws {
         let (python, checker) = try await Self.prepare()
         defer { try? FileManager.default.removeItem(at: python.deletingLastPathComponent()) }
-        let server = try await TestServer.start()
-        let answersFile = python.appendingPathComponent("answers.json").path
-        let (status, output) = try await Self.interop(python, port: server.port, key: server.operatorKey, out: answersFile)
-        #expect(status == 0, "\(output)")
-        #expect(output.contains(" passed, 0 failed"), "\(output)")
+        try await TestServer.with { server in
+            let answersFile = python.appendingPathComponent("answers.json").path
+            let (status, output) = try await Self.interop(python, port: server.port, key: server.operatorKey, out: answersFile)
+            #expect(status == 0, "\(output)")
+            #expect(output.contains(" passed, 0 failed"), "\(output)")
 
-        struct Answers: Decodable {
-            struct Check: Decodable {
-                let subject: [String: AnyID]
-                let asset: UInt64
-                let task: String
-                let allowed: Bool
-                let reason: String
-            }
-            let checks: [Check]
-        }
-        let answers = try JSONDecoder().decode(Answers.self, from: Data(contentsOf: URL(fileURLWithPath: answersFile)))
-        #expect(answers.checks.count >= 15)
-        let client = server.client()
-        for check in answers.checks {
-            let subject: CheckPermissionRequest.Subject =
-                switch (check.subject.keys.first!, check.subject.values.first!) {
-                case ("person_id", .number(let id)): .personID(id)
-                case ("system_user_id", .number(let id)): .systemUserID(id)
-                case (_, .text(let token)): .token(token)
-                default: .personID(0)
+            struct Answers: Decodable {
+                struct Check: Decodable {
+                    let subject: [String: AnyID]
+                    let asset: UInt64
+                    let task: String
+                    let allowed: Bool
+                    let reason: String
                 }
-            let task = try #require(AssetTask(protoValueName: check.task))
-            let swift = try await client.checkPermission(.init(assetID: check.asset, task: task, subject: subject))
-            #expect(swift.allowed == check.allowed && swift.reason.protoValueName == "DECISION_REASON_" + check.reason, "\(check.subject) \(check.task)")
+                let checks: [Check]
+            }
+            let answers = try JSONDecoder().decode(Answers.self, from: Data(contentsOf: URL(fileURLWithPath: answersFile)))
+            #expect(answers.checks.count >= 15)
+            let client = server.client()
+            for check in answers.checks {
+                let subject: CheckPermissionRequest.Subject =
+                    switch (check.subject.keys.first!, check.subject.values.first!) {
+                    case ("person_id", .number(let id)): .personID(id)
+                    case ("system_user_id", .number(let id)): .systemUserID(id)
+                    case (_, .text(let token)): .token(token)
+                    default: .personID(0)
+                    }
+                let task = try #require(AssetTask(protoValueName: check.task))
+                let swift = try await client.checkPermission(.init(assetID: check.asset, task: task, subject: subject))
+                #expect(swift.allowed == check.allowed && swift.reason.protoValueName == "DECISION_REASON_" + check.reason, "\(check.subject) \(check.task)")
 
-            // The C example asks the principal checks too.
-            guard case .number(let id) = check.subject.values.first!, check.subject.keys.first != nil else { continue }
-            let kind = check.subject.keys.first == "person_id" ? "person" : "system-user"
-            let (cStatus, cOutput) = try await Self.run(
-                checker,
-                ["127.0.0.1", "\(server.port)", server.operatorKey, "check", kind, "\(id)", "\(check.asset)", String(check.task.dropFirst("ASSET_TASK_".count))]
-            )
-            #expect(cStatus == 0, "\(cOutput)")
-            #expect(cOutput.hasPrefix("\(check.allowed ? "allowed" : "denied") \(check.reason) "), "C: \(cOutput)")
+                // The C example asks the principal checks too.
+                guard case .number(let id) = check.subject.values.first!, check.subject.keys.first != nil else { continue }
+                let kind = check.subject.keys.first == "person_id" ? "person" : "system-user"
+                let (cStatus, cOutput) = try await Self.run(
+                    checker,
+                    ["127.0.0.1", "\(server.port)", server.operatorKey, "check", kind, "\(id)", "\(check.asset)", String(check.task.dropFirst("ASSET_TASK_".count))]
+                )
+                #expect(cStatus == 0, "\(cOutput)")
+                #expect(cOutput.hasPrefix("\(check.allowed ? "allowed" : "denied") \(check.reason) "), "C: \(cOutput)")
+            }
+            let (pingStatus, pong) = try await Self.run(checker, ["127.0.0.1", "\(server.port)", "", "ping"])
+            #expect(pingStatus == 0 && pong == "pong\n")
         }
-        let (pingStatus, pong) = try await Self.run(checker, ["127.0.0.1", "\(server.port)", "", "ping"])
-        #expect(pingStatus == 0 && pong == "pong\n")
-        await client.close()
-        await server.stop()
     }
 
     @Test("the Python example runs the README walk-through")
     func walkthrough() async throws {
         let (python, _) = try await Self.prepare()
         defer { try? FileManager.default.removeItem(at: python.deletingLastPathComponent()) }
-        let server = try await TestServer.start()
-        let (status, output) = try await Self.run(
-            "/usr/bin/python3",
-            [Self.root.appendingPathComponent("clients/python/examples/walkthrough.py").path, "--port", "\(server.port)", "--key", server.operatorKey],
-            environment: ["PYTHONPATH": python.path]
-        )
-        #expect(status == 0, "\(output)")
-        #expect(output.contains("ANALYZE allowed (ASSIGNED)"), "\(output)")
-        #expect(output.contains("MANAGE  denied ("), "\(output)")
-        #expect(output.contains("an admin token cannot create portfolios: PERMISSION_DENIED"), "\(output)")
-        // The secret is shown truncated, never whole.
-        #expect(output.contains("admin token (shown once): ptk_"), "\(output)")
-        await server.stop()
+        try await TestServer.with { server in
+            let (status, output) = try await Self.run(
+                "/usr/bin/python3",
+                [Self.root.appendingPathComponent("clients/python/examples/walkthrough.py").path, "--port", "\(server.port)", "--key", server.operatorKey],
+                environment: ["PYTHONPATH": python.path]
+            )
+            #expect(status == 0, "\(output)")
+            #expect(output.contains("ANALYZE allowed (ASSIGNED)"), "\(output)")
+            #expect(output.contains("MANAGE  denied ("), "\(output)")
+            #expect(output.contains("an admin token cannot create portfolios: PERMISSION_DENIED"), "\(output)")
+            // The secret is shown truncated, never whole.
+            #expect(output.contains("admin token (shown once): ptk_"), "\(output)")
+        }
     }
 
     @Test("Python, C and Swift clients at once: interleaved writes and checks stay consistent")
     func mixedClients() async throws {
         let (python, checker) = try await Self.prepare()
         defer { try? FileManager.default.removeItem(at: python.deletingLastPathComponent()) }
-        let server = try await TestServer.start()
-        let client = server.client(connections: 2)
-        let fixture = try await Fixture.build(client)
-        // Two Python processes build and check their own portfolios while Swift writes and C checks.
-        async let first = Self.interop(python, port: server.port, key: server.operatorKey)
-        async let second = Self.interop(python, port: server.port, key: server.operatorKey)
-        let swiftWrites = Task {
-            for index in 0..<30 {
-                let asset = try await client.addAsset(.init(portfolioID: fixture.portfolio, type: .page, name: "page \(index)")).asset!.id
-                _ = try await client.assignTasks(
-                    .init(principal: Principal(kind: .systemUser, id: fixture.worker), assetID: asset, tasks: [.analyze])
-                )
-                let answer = try await client.checkPermission(.init(assetID: asset, task: .analyze, subject: .systemUserID(fixture.worker)))
-                guard answer.allowed else { throw PorticoStatusError(code: .internal, message: "a fresh assignment did not allow") }
+        try await TestServer.with { server in
+            let client = server.client(connections: 2)
+            let fixture = try await ServerFixture.build(client)
+            // Two Python processes build and check their own portfolios while Swift writes and C checks.
+            async let first = Self.interop(python, port: server.port, key: server.operatorKey)
+            async let second = Self.interop(python, port: server.port, key: server.operatorKey)
+            let swiftWrites = Task {
+                for index in 0..<30 {
+                    let asset = try await client.addAsset(.init(portfolioID: fixture.portfolio, type: .page, name: "page \(index)")).asset!.id
+                    _ = try await client.assignTasks(
+                        .init(principal: Principal(kind: .systemUser, id: fixture.worker), assetID: asset, tasks: [.analyze])
+                    )
+                    let answer = try await client.checkPermission(.init(assetID: asset, task: .analyze, subject: .systemUserID(fixture.worker)))
+                    guard answer.allowed else { throw PorticoStatusError(code: .internal, message: "a fresh assignment did not allow") }
+                }
             }
-        }
-        for _ in 0..<20 {
-            let (status, output) = try await Self.run(
-                checker,
-                ["127.0.0.1", "\(server.port)", server.operatorKey, "check", "system-user", "\(fixture.worker)", "\(fixture.adAccount)", "ANALYZE"]
+            for _ in 0..<20 {
+                let (status, output) = try await Self.run(
+                    checker,
+                    ["127.0.0.1", "\(server.port)", server.operatorKey, "check", "system-user", "\(fixture.worker)", "\(fixture.adAccount)", "ANALYZE"]
+                )
+                #expect(status == 0 && output.hasPrefix("allowed ASSIGNED "), "\(output)")
+            }
+            try await swiftWrites.value
+            let (firstStatus, firstOutput) = try await first
+            let (secondStatus, secondOutput) = try await second
+            #expect(firstStatus == 0, "\(firstOutput)")
+            #expect(secondStatus == 0, "\(secondOutput)")
+            // After everything, the Swift client sees every write it made.
+            let listed = try await client.listAssignmentsByPrincipal(
+                .init(principal: Principal(kind: .systemUser, id: fixture.worker), pageSize: 1000)
             )
-            #expect(status == 0 && output.hasPrefix("allowed ASSIGNED "), "\(output)")
+            #expect(listed.assignments.count == 31)
         }
-        try await swiftWrites.value
-        let (firstStatus, firstOutput) = try await first
-        let (secondStatus, secondOutput) = try await second
-        #expect(firstStatus == 0, "\(firstOutput)")
-        #expect(secondStatus == 0, "\(secondOutput)")
-        // After everything, the Swift client sees every write it made.
-        let listed = try await client.listAssignmentsByPrincipal(
-            .init(principal: Principal(kind: .systemUser, id: fixture.worker), pageSize: 1000)
-        )
-        #expect(listed.assignments.count == 31)
-        await client.close()
-        await server.stop()
     }
 }
 

@@ -3,6 +3,7 @@ import NIOCore
 import PorticoClient
 @testable import PorticoCore
 import PorticoServer
+import PorticoTestSupport
 import PorticoWire
 import ServiceLifecycle
 import ServiceLifecycleTestKit
@@ -28,41 +29,39 @@ final class SlowStore: ChangeStore {
 struct ServerBehaviourTests {
     @Test("10,000 concurrent calls on a few connections all get their own answers")
     func multiplexing() async throws {
-        let server = try await TestServer.start()
-        let setup = server.client()
-        let fixture = try await Fixture.build(setup)
-        // Assets 0..<50 of alternating types; even ones assigned to the worker.
-        var assets: [UInt64] = []
-        for index in 0..<50 {
-            let asset = try await setup.addAsset(.init(portfolioID: fixture.portfolio, type: .adAccount, name: "a\(index)")).asset!.id
-            if index % 2 == 0 {
-                _ = try await setup.assignTasks(
-                    .init(principal: Principal(kind: .systemUser, id: fixture.worker), assetID: asset, tasks: [.analyze])
-                )
-            }
-            assets.append(asset)
-        }
-        let client = server.client(connections: 3)
-        let assetIDs = assets
-        let results = try await withThrowingTaskGroup(of: (Int, Bool).self) { group in
-            for call in 0..<10_000 {
-                group.addTask {
-                    let index = call % assetIDs.count
-                    let answer = try await client.checkPermission(
-                        .init(assetID: assetIDs[index], task: .analyze, subject: .systemUserID(fixture.worker))
+        try await TestServer.with { server in
+            let setup = server.client()
+            let fixture = try await ServerFixture.build(setup)
+            // Assets 0..<50 of alternating types; even ones assigned to the worker.
+            var assets: [UInt64] = []
+            for index in 0..<50 {
+                let asset = try await setup.addAsset(.init(portfolioID: fixture.portfolio, type: .adAccount, name: "a\(index)")).asset!.id
+                if index % 2 == 0 {
+                    _ = try await setup.assignTasks(
+                        .init(principal: Principal(kind: .systemUser, id: fixture.worker), assetID: asset, tasks: [.analyze])
                     )
-                    return (index, answer.allowed)
                 }
+                assets.append(asset)
             }
-            var results: [(Int, Bool)] = []
-            for try await result in group { results.append(result) }
-            return results
+            let client = server.client(connections: 3)
+            let assetIDs = assets
+            let results = try await withThrowingTaskGroup(of: (Int, Bool).self) { group in
+                for call in 0..<10_000 {
+                    group.addTask {
+                        let index = call % assetIDs.count
+                        let answer = try await client.checkPermission(
+                            .init(assetID: assetIDs[index], task: .analyze, subject: .systemUserID(fixture.worker))
+                        )
+                        return (index, answer.allowed)
+                    }
+                }
+                var results: [(Int, Bool)] = []
+                for try await result in group { results.append(result) }
+                return results
+            }
+            #expect(results.count == 10_000)
+            #expect(results.allSatisfy { index, allowed in allowed == (index % 2 == 0) })
         }
-        #expect(results.count == 10_000)
-        #expect(results.allSatisfy { index, allowed in allowed == (index % 2 == 0) })
-        await client.close()
-        await setup.close()
-        await server.stop()
     }
 
     @Test("graceful shutdown: calls in flight complete; new calls are refused with UNAVAILABLE")
@@ -109,69 +108,66 @@ struct ServerBehaviourTests {
 
     @Test("a write whose deadline passes is answered DEADLINE_EXCEEDED")
     func deadline() async throws {
-        let server = try await TestServer.start(store: SlowStore(delay: .milliseconds(500)))
-        let client = server.client()
-        await expectStatus(.deadlineExceeded) {
-            try await client.createPortfolio(.init(name: "slow"), options: CallOptions(timeout: .milliseconds(50)))
+        try await TestServer.with(store: SlowStore(delay: .milliseconds(500))) { server in
+            let client = server.client()
+            await expectStatus(.deadlineExceeded) {
+                try await client.createPortfolio(.init(name: "slow"), options: CallOptions(timeout: .milliseconds(50)))
+            }
+            // The connection still serves calls afterwards.
+            _ = try await client.ping()
         }
-        // The connection still serves calls afterwards.
-        _ = try await client.ping()
-        await client.close()
-        await server.stop()
     }
 
     @Test("limits: connections over the limit are refused; calls in flight over the limit get RESOURCE_EXHAUSTED")
     func limits() async throws {
-        let server = try await TestServer.start(
+        try await TestServer.with(
             configuration: ServerConfiguration(maxConnections: 1, maxCallsInFlightPerConnection: 2),
             store: SlowStore(delay: .milliseconds(200))
-        )
-        let first = server.client()
-        _ = try await first.ping()
-        // Over the connection limit: GOAWAY with RESOURCE_EXHAUSTED, and the client's call cannot run.
-        let (reply, closed) = try await RawConnection.connect(port: server.port).exchange(WirePreface.bytes)
-        #expect(closed)
-        #expect(try frames(in: reply).first?.header.statusCode == .resourceExhausted)
-        let second = server.client()
-        await expectStatus(.unavailable) { try await second.ping() }
-        await second.close()
+        ) { server in
+            let first = server.client()
+            _ = try await first.ping()
+            // Over the connection limit: GOAWAY with RESOURCE_EXHAUSTED, and the client's call cannot run.
+            let (reply, closed) = try await RawConnection.connect(port: server.port).exchange(WirePreface.bytes)
+            #expect(closed)
+            #expect(try frames(in: reply).first?.header.statusCode == .resourceExhausted)
+            let second = server.client()
+            await expectStatus(.unavailable) { try await second.ping() }
 
-        let outcomes = await withTaskGroup(of: StatusCode.self) { group in
-            for index in 0..<6 {
-                group.addTask {
-                    do {
-                        _ = try await first.createPortfolio(.init(name: "p\(index)"))
-                        return .ok
-                    } catch let error as PorticoStatusError {
-                        return error.code
-                    } catch {
-                        return .unknown
+            let outcomes = await withTaskGroup(of: StatusCode.self) { group in
+                for index in 0..<6 {
+                    group.addTask {
+                        do {
+                            _ = try await first.createPortfolio(.init(name: "p\(index)"))
+                            return .ok
+                        } catch let error as PorticoStatusError {
+                            return error.code
+                        } catch {
+                            return .unknown
+                        }
                     }
                 }
+                var codes: [StatusCode] = []
+                for await code in group { codes.append(code) }
+                return codes
             }
-            var codes: [StatusCode] = []
-            for await code in group { codes.append(code) }
-            return codes
+            #expect(outcomes.contains(.resourceExhausted))
+            #expect(outcomes.contains(.ok))
+            #expect(outcomes.allSatisfy { $0 == .ok || $0 == .resourceExhausted })
         }
-        #expect(outcomes.contains(.resourceExhausted))
-        #expect(outcomes.contains(.ok))
-        #expect(outcomes.allSatisfy { $0 == .ok || $0 == .resourceExhausted })
-        await first.close()
-        await server.stop()
     }
 
     @Test("a frame over the server's limit: GOAWAY RESOURCE_EXHAUSTED and the connection closes")
     func oversizedFrame() async throws {
-        let server = try await TestServer.start(configuration: ServerConfiguration(maxFrameBytes: 4096))
-        let big = try requestBytes(
-            callID: 1,
-            method: UInt32(Method.createPortfolio.rawValue),
-            credential: server.operatorKey,
-            body: CreatePortfolioRequest(name: String(repeating: "x", count: 10_000))
-        )
-        let (reply, closed) = try await RawConnection.connect(port: server.port).exchange(WirePreface.bytes + big)
-        #expect(closed)
-        #expect(try frames(in: reply).first?.header.statusCode == .resourceExhausted)
-        await server.stop()
+        try await TestServer.with(configuration: ServerConfiguration(maxFrameBytes: 4096)) { server in
+            let big = try requestBytes(
+                callID: 1,
+                method: UInt32(Method.createPortfolio.rawValue),
+                credential: server.operatorKey,
+                body: CreatePortfolioRequest(name: String(repeating: "x", count: 10_000))
+            )
+            let (reply, closed) = try await RawConnection.connect(port: server.port).exchange(WirePreface.bytes + big)
+            #expect(closed)
+            #expect(try frames(in: reply).first?.header.statusCode == .resourceExhausted)
+        }
     }
 }

@@ -6,6 +6,7 @@ import Testing
 
 #if canImport(Glibc)
 import Glibc
+import PorticoTestSupport
 #endif
 
 /// Checkpoints: exact, preferred at start-up, written aside, and never trusted when damaged.

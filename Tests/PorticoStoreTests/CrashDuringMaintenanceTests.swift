@@ -5,6 +5,7 @@ import Testing
 
 #if canImport(Glibc)
 import Glibc
+import PorticoTestSupport
 #endif
 
 /// `kill -9` of the real server while it writes a checkpoint and while it migrates the schema: the
@@ -94,8 +95,10 @@ struct CrashDuringMaintenanceTests {
         try connection.execute("COMMIT")
         connection.close()
 
-        let process = try ServerProcess.launch(dataDirectory: directory.path, operatorKey: Self.key)
-        try await Task.sleep(for: .milliseconds(400))
+        // Killed as soon as the server says the migration has begun: not by a delay, which a loaded
+        // machine may not meet.
+        let process = try ServerProcess.launch(dataDirectory: directory.path, operatorKey: Self.key,
+                                               waitingFor: "to schema version 2")
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
         let check = try SQLiteConnection(path: path)

@@ -5,6 +5,7 @@ import PorticoStore
 import PorticoWire
 import Synchronization
 import Testing
+import PorticoTestSupport
 
 /// The server as a separate process, killed with SIGKILL while a client streams writes at it.
 @Suite("Crash safety")

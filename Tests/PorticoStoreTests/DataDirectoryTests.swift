@@ -7,6 +7,7 @@ import Testing
 
 #if canImport(Glibc)
 import Glibc
+import PorticoTestSupport
 #endif
 
 /// One process per data directory, and files only their owner can read.

@@ -1,6 +1,7 @@
 import Foundation
 @testable import PorticoCore
 @testable import PorticoStore
+import PorticoTestSupport
 import Testing
 
 @Suite("Export and import")

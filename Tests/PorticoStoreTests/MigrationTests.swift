@@ -2,6 +2,7 @@ import Foundation
 @testable import PorticoCore
 @testable import PorticoStore
 import Testing
+import PorticoTestSupport
 
 /// Data written by Portico before the binary change log: a database (schema version 1, JSON rows) and
 /// an export (format 1, JSON changes), both made by that version's `portico` through its CLI:

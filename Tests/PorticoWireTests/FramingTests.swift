@@ -1,6 +1,7 @@
 import NIOCore
 import NIOEmbedded
 import NIOTestUtils
+import PorticoReasons
 import PorticoWire
 import Testing
 
@@ -28,7 +29,7 @@ struct FramingTests {
                     CheckPermissionRequest(assetID: 42, task: .analyze, subject: .personID(7))
                 ),
                 try frame(.response(callID: 2), CheckPermissionResponse(allowed: true, reason: .assigned, revision: 19)),
-                Frame(header: .failure(callID: 3, WireError(code: .permissionDenied, reason: "NO", message: "no"))),
+                Frame(header: .failure(callID: 3, WireError(code: .permissionDenied, reason: .permissionDenied, message: "no"))),
                 Frame(header: .goAway(lastCallID: 3, message: "shutting down")),
                 Frame(header: FrameHeader()),
             ]

@@ -6,7 +6,7 @@ extension AccessSnapshot {
     /// expired token with its reason), or nil when no token has this secret. The digest of the
     /// presented secret is compared with the stored one in constant time.
     public func token(presentedSecret secret: String) -> TokenID? {
-        guard let (prefix, id) = SecretFormat.parse(secret), prefix == SecretFormat.tokenPrefix,
+        guard let (prefix, id) = SecretFormat.parse(secret), prefix.utf8.elementsEqual(SecretFormat.tokenPrefix.utf8),
             let record = state.tokens[TokenID(id)],
             record.secretDigest.constantTimeEquals(SecretDigest(of: secret))
         else { return nil }

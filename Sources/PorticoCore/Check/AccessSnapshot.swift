@@ -1,4 +1,5 @@
 import HashTreeCollections
+import PorticoReasons
 
 /// An immutable view of the whole model at one revision: what every check and lookup reads.
 ///
@@ -18,7 +19,7 @@ public final class AccessSnapshot: Sendable {
     public func require(atLeast revision: Revision?) throws {
         guard let revision, revision > state.revision else { return }
         throw PorticoError(.unavailable, "revision \(revision) is not visible yet (at \(state.revision))",
-                           reason: "REVISION_NOT_VISIBLE")
+                           reason: .revisionNotVisible)
     }
 
     /// May `principal` perform `task` on `asset`? No caller check, no allocation.

@@ -134,11 +134,15 @@ public struct CheckRequest: Hashable, Sendable {
     }
 
     public let subject: Subject
+    /// The kind the caller names a principal subject as, when it names one; a principal of the other
+    /// kind is refused (INVALID_ARGUMENT, `WRONG_PRINCIPAL_KIND`).
+    public let kind: PrincipalKindTag?
     public let asset: AssetID
     public let task: AssetTask
 
-    public init(_ subject: Subject, asset: AssetID, task: AssetTask) {
+    public init(_ subject: Subject, kind: PrincipalKindTag? = nil, asset: AssetID, task: AssetTask) {
         self.subject = subject
+        self.kind = kind
         self.asset = asset
         self.task = task
     }

@@ -1,3 +1,5 @@
+import PorticoReasons
+
 /// Which page of a lookup to return: items after `after` (the last id seen), at most `limit`.
 public struct PageRequest: Hashable, Sendable {
     public static let maximumLimit = 1000
@@ -12,7 +14,7 @@ public struct PageRequest: Hashable, Sendable {
 
     func validate() throws {
         guard (1...Self.maximumLimit).contains(limit) else {
-            throw PorticoError.invalid("page limit must be 1 to \(Self.maximumLimit)", reason: "INVALID_PAGE_LIMIT")
+            throw PorticoError.invalid("page limit must be 1 to \(Self.maximumLimit)", reason: .invalidPageLimit)
         }
     }
 

@@ -1,3 +1,5 @@
+import PorticoReasons
+
 /// What a command needs beyond the state: who asks, the time, and where secrets come from.
 struct ApplyContext {
     enum SecretSource {
@@ -40,7 +42,7 @@ struct ApplyContext {
             return digest
         case .replay(var remaining):
             guard !remaining.isEmpty else {
-                throw PorticoError(.internal, "replayed change lacks a secret digest", reason: "REPLAY_MISMATCH")
+                throw PorticoError(.internal, "replayed change lacks a secret digest", reason: .replayMismatch)
             }
             let digest = remaining.removeFirst()
             source = .replay(remaining)

@@ -1,3 +1,4 @@
+import PorticoReasons
 import Synchronization
 
 /// Where committed changes become durable; the core's only dependency on storage.
@@ -50,7 +51,7 @@ public final class InMemoryChangeStore: ChangeStore {
             let expected = (stored.last?.revision ?? 0) + 1
             guard batch.first.map({ $0.revision == expected }) ?? true,
                   zip(batch, batch.dropFirst()).allSatisfy({ $0.revision + 1 == $1.revision })
-            else { throw PorticoError(.internal, "changes out of order", reason: "STORE_ORDER") }
+            else { throw PorticoError(.internal, "changes out of order", reason: .storeOrder) }
             stored.append(contentsOf: batch)
         }
     }

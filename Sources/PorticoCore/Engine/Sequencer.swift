@@ -1,6 +1,7 @@
 import HashTreeCollections
 
 import Synchronization
+import PorticoReasons
 
 /// The one place where a change is validated, applied, given its revision and queued for the store,
 /// and where committed state is published.
@@ -83,7 +84,7 @@ final class Sequencer: Sendable {
         let (ticket, result, leads) = try writer.withLock { writer throws -> (UInt64, CommandResult, Bool) in
             if let deadline, deadline <= .now {
                 throw PorticoError(.deadlineExceeded, "the deadline passed before the change was validated",
-                                   reason: "DEADLINE_EXCEEDED")
+                                   reason: .deadlineExceeded)
             }
             var context = ApplyContext(caller: caller, now: clock.now(), source: .live)
             // In place: the tentative state is shared only with the last published or taken batch state,
@@ -163,7 +164,7 @@ final class Sequencer: Sendable {
             }
         } catch {
             let failure = PorticoError(.unavailable, "the store did not accept the change: \(error)",
-                                       reason: "STORE_FAILED")
+                                       reason: .storeFailed)
             writer.withLock { writer in
                 let dropped = batch + writer.queue
                 writer.queue = []
@@ -194,10 +195,10 @@ extension AccessState {
                 _ = try state.apply(change.command, &context)
             } catch {
                 throw PorticoError(.internal, "stored change \(change.revision) does not replay: \(error)",
-                                   reason: "REPLAY_MISMATCH")
+                                   reason: .replayMismatch)
             }
             guard state.revision == change.revision else {
-                throw PorticoError(.internal, "stored change \(change.revision) out of order", reason: "REPLAY_MISMATCH")
+                throw PorticoError(.internal, "stored change \(change.revision) out of order", reason: .replayMismatch)
             }
             if (index + 1) % replayReportInterval == 0 { progress?(index + 1, changes.count) }
         }

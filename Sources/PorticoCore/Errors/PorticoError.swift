@@ -1,3 +1,5 @@
+public import PorticoReasons
+
 /// A domain error: a transport-neutral code, a message, and optionally a machine-readable reason and
 /// Meta's error code/subcode. The server maps `code` to a wire status in one place.
 public struct PorticoError: Error, Hashable, Sendable, CustomStringConvertible {
@@ -56,41 +58,49 @@ public struct PorticoError: Error, Hashable, Sendable, CustomStringConvertible {
 
     public var code: Code
     public var message: String
-    /// A stable, machine-readable reason such as `SYSTEM_USER_LIMIT`.
-    public var reason: String?
-    public var meta: MetaCode?
+    /// The machine-readable reason, from the one list of reasons (`ErrorReason`, docs/errors.md).
+    public var errorReason: ErrorReason
 
-    public init(_ code: Code, _ message: String, reason: String? = nil, meta: MetaCode? = nil) {
+    /// The reason's spelling, e.g. `SYSTEM_USER_LIMIT`.
+    public var reason: String { errorReason.rawValue }
+
+    /// Meta's code and subcode, as the list of reasons gives them for this one.
+    public var meta: MetaCode? { errorReason.meta.map { MetaCode(Int($0.code), subcode: $0.subcode.map(Int.init)) } }
+
+    /// - Parameter meta: what the caller expects Meta's code to be; the list of reasons decides it, and a
+    ///   call site that disagrees with it (or a code that is not the reason's status) is a programming error.
+    public init(_ code: Code, _ message: String, reason: ErrorReason, meta: MetaCode? = nil) {
         self.code = code
         self.message = message
-        self.reason = reason
-        self.meta = meta
+        self.errorReason = reason
+        assert(code.name == reason.status.name, "\(reason) is sent as \(reason.status.name), not \(code.name)")
+        assert(meta == nil || meta == self.meta, "\(reason) has Meta code \(String(describing: self.meta))")
     }
 
     public var description: String {
-        "\(code.name): \(message)" + (reason.map { " [\($0)]" } ?? "")
+        "\(code.name): \(message) [\(reason)]"
     }
 }
 
 extension PorticoError {
     static func notFound(_ what: String) -> PorticoError {
-        PorticoError(.notFound, "\(what) does not exist", reason: "NOT_FOUND", meta: .invalidParameter)
+        PorticoError(.notFound, "\(what) does not exist", reason: .notFound, meta: .invalidParameter)
     }
 
     static func denied(_ message: String) -> PorticoError {
-        PorticoError(.permissionDenied, message, reason: "PERMISSION_DENIED", meta: .permission)
+        PorticoError(.permissionDenied, message, reason: .permissionDenied, meta: .permission)
     }
 
-    static func invalid(_ message: String, reason: String = "INVALID_ARGUMENT") -> PorticoError {
+    static func invalid(_ message: String, reason: ErrorReason = .invalidArgument) -> PorticoError {
         PorticoError(.invalidArgument, message, reason: reason, meta: .invalidParameter)
     }
 
     static func invalidTasks(_ tasks: TaskSet, for type: AssetType) -> PorticoError {
         PorticoError(.invalidArgument, "task combination not supported: \(tasks) on \(type.name)",
-                     reason: "INVALID_TASK", meta: .invalidTask)
+                     reason: .invalidTask, meta: .invalidTask)
     }
 
-    static func precondition(_ message: String, reason: String) -> PorticoError {
+    static func precondition(_ message: String, reason: ErrorReason) -> PorticoError {
         PorticoError(.failedPrecondition, message, reason: reason)
     }
 }

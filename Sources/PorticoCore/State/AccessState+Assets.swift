@@ -1,11 +1,11 @@
 import HashTreeCollections
+import PorticoReasons
 
 /// Assets and assignments.
 extension AccessState {
     mutating func addAsset(_ portfolio: PortfolioID, type: AssetType, name: String,
                            _ context: inout ApplyContext) throws -> UInt64 {
-        _ = try portfolioRecord(portfolio)
-        try requireAdmin(of: portfolio, context.caller, now: context.now)
+        _ = try portfolioToChange(portfolio, context)
         try requireWritable(portfolio, context.caller, grows: true)
         try validateName(name)
         let id = AssetID(takeID())
@@ -18,8 +18,7 @@ extension AccessState {
 
     /// Removes an asset with its assignments, shares and share requests.
     mutating func removeAsset(_ id: AssetID, _ context: inout ApplyContext) throws {
-        let asset = try assetRecord(id)
-        try requireAdmin(of: asset.owner, context.caller, now: context.now)
+        let asset = try assetToChange(id, context)
         try requireWritable(asset.owner, context.caller, grows: false)
         for principal in assignees[id] ?? [] {
             principals[principal]?.grants[id] = nil
@@ -48,20 +47,17 @@ extension AccessState {
     /// must stay within what the owner shared: a partner cannot exceed the share.
     mutating func assign(_ principalID: PrincipalID, _ assetID: AssetID, _ tasks: TaskSet,
                          _ context: inout ApplyContext) throws {
-        var principal = try activePrincipal(principalID)
-        let asset = try assetRecord(assetID)
-        try requireAdmin(of: principal.portfolio, context.caller, now: context.now)
+        var principal = try principalToChange(principalID, context)
         try requireWritable(principal.portfolio, context.caller, grows: true)
+        // An asset neither owned by nor shared with the principal's portfolio is refused before its
+        // type is looked at: the answer tells an admin nothing of another portfolio's assets.
+        let asset = try assetToAssign(assetID, to: principal, context)
         try validateTasks(tasks, for: asset.type)
         let grant = Grant(granted: tasks, type: asset.type)
-        if asset.owner != principal.portfolio {
-            guard let share = asset.shares[principal.portfolio] else {
-                throw PorticoError(.permissionDenied, "asset \(assetID) is not shared with portfolio \(principal.portfolio)",
-                                   reason: "NOT_SHARED", meta: .permission)
-            }
+        if asset.owner != principal.portfolio, let share = asset.shares[principal.portfolio] {
             guard share.effective.isSuperset(of: grant.effective) else {
                 throw PorticoError(.permissionDenied, "\(tasks) exceeds what the owner shared (\(share.granted))",
-                                   reason: "EXCEEDS_SHARE", meta: .permission)
+                                   reason: .exceedsShare, meta: .permission)
             }
             try requireWritable(asset.owner, context.caller, grows: true)
         }
@@ -75,8 +71,7 @@ extension AccessState {
     }
 
     mutating func unassign(_ principalID: PrincipalID, _ assetID: AssetID, _ context: inout ApplyContext) throws {
-        var principal = try activePrincipal(principalID)
-        try requireAdmin(of: principal.portfolio, context.caller, now: context.now)
+        var principal = try principalToChange(principalID, context)
         guard principal.grants[assetID] != nil else {
             throw PorticoError.notFound("assignment of principal \(principalID) on asset \(assetID)")
         }

@@ -1,4 +1,5 @@
 import HashTreeCollections
+import PorticoReasons
 
 /// "Who may call what" (docs/model.md), decided against one state.
 extension AccessState {
@@ -6,13 +7,13 @@ extension AccessState {
     /// - Throws: UNAUTHENTICATED (Meta 190/467 invalid or revoked, 190/463 expired).
     func validToken(_ id: TokenID, now: Timestamp) throws -> TokenRecord {
         guard let token = tokens[id] else {
-            throw PorticoError(.unauthenticated, "token is not valid", reason: "TOKEN_INVALID", meta: .tokenInvalid)
+            throw PorticoError(.unauthenticated, "token is not valid", reason: .tokenInvalid, meta: .tokenInvalid)
         }
         if token.revoked {
-            throw PorticoError(.unauthenticated, "token was revoked", reason: "TOKEN_REVOKED", meta: .tokenInvalid)
+            throw PorticoError(.unauthenticated, "token was revoked", reason: .tokenRevoked, meta: .tokenInvalid)
         }
         if let expiry = token.expiresAt, now >= expiry {
-            throw PorticoError(.unauthenticated, "token expired", reason: "TOKEN_EXPIRED", meta: .tokenExpired)
+            throw PorticoError(.unauthenticated, "token expired", reason: .tokenExpired, meta: .tokenExpired)
         }
         return token
     }
@@ -24,7 +25,7 @@ extension AccessState {
             return
         case .service(let credential, let person):
             guard let record = credentials[credential], !record.revoked else {
-                throw PorticoError(.unauthenticated, "service credential is not valid", reason: "CREDENTIAL_INVALID")
+                throw PorticoError(.unauthenticated, "service credential is not valid", reason: .credentialInvalid)
             }
             if let person {
                 guard let record = principals[person], !record.removed, record.kind == .person else {
@@ -71,10 +72,10 @@ extension AccessState {
         case .active:
             return
         case .disabled:
-            throw PorticoError.precondition("portfolio \(portfolio) is disabled", reason: "PORTFOLIO_DISABLED")
+            throw PorticoError.precondition("portfolio \(portfolio) is disabled", reason: .portfolioDisabled)
         case .restricted:
             if grows, caller != .operator {
-                throw PorticoError.precondition("portfolio \(portfolio) is restricted", reason: "PORTFOLIO_RESTRICTED")
+                throw PorticoError.precondition("portfolio \(portfolio) is restricted", reason: .portfolioRestricted)
             }
         }
     }
@@ -101,7 +102,7 @@ extension AccessState {
         guard count >= 1, count <= AccessState.maxNameCharacters else {
             throw PorticoError.invalid(
                 "a name must have 1 to \(AccessState.maxNameCharacters) characters, not \(count)",
-                reason: "INVALID_NAME")
+                reason: .invalidName)
         }
     }
 

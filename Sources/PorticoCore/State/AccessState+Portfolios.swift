@@ -1,4 +1,5 @@
 import HashTreeCollections
+import PorticoReasons
 
 /// Operator commands: portfolios, their status and tier, service credentials.
 extension AccessState {
@@ -29,7 +30,7 @@ extension AccessState {
         var record = try portfolioRecord(id)
         guard record.adminSystemUsers <= tier.adminLimit, record.regularSystemUsers <= tier.regularLimit else {
             throw PorticoError.precondition("portfolio \(id) has more system users than tier \(tier.rawValue) allows",
-                                            reason: "TIER_TOO_LOW")
+                                            reason: .tierTooLow)
         }
         record.tier = tier
         portfolios[id] = record
@@ -52,7 +53,7 @@ extension AccessState {
         try requireOperator(context.caller)
         guard var record = credentials[id] else { throw PorticoError.notFound("service credential \(id)") }
         guard !record.revoked else {
-            throw PorticoError.precondition("service credential \(id) is already revoked", reason: "ALREADY_REVOKED")
+            throw PorticoError.precondition("service credential \(id) is already revoked", reason: .alreadyRevoked)
         }
         record.revoked = true
         credentials[id] = record

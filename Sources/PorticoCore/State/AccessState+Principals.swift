@@ -1,35 +1,35 @@
 import HashTreeCollections
+import PorticoReasons
 
 /// People, system users and apps.
 extension AccessState {
     /// Adds a person or a system user; system users obey the tier limits and need an app.
     mutating func addPrincipal(_ portfolio: PortfolioID, kind: PrincipalKindTag, name: String, role: Role,
                                _ context: inout ApplyContext) throws -> UInt64 {
-        var record = try portfolioRecord(portfolio)
-        try requireAdmin(of: portfolio, context.caller, now: context.now)
+        var record = try portfolioToChange(portfolio, context)
         try requireWritable(portfolio, context.caller, grows: true)
         try validateName(name)
         if kind == .systemUser {
             guard record.tier != .none else {
                 throw PorticoError.precondition("portfolio \(portfolio) has no access to system users",
-                                                reason: "SYSTEM_USERS_NOT_AVAILABLE")
+                                                reason: .systemUsersNotAvailable)
             }
             guard record.appCount > 0 else {
                 throw PorticoError.precondition("portfolio \(portfolio) must own an app before adding system users",
-                                                reason: "APP_REQUIRED")
+                                                reason: .appRequired)
             }
             switch role {
             case .admin:
                 guard record.adminSystemUsers < record.tier.adminLimit else {
                     throw PorticoError(.resourceExhausted, "portfolio \(portfolio) already has its admin system user",
-                                       reason: "ADMIN_SYSTEM_USER_EXISTS")
+                                       reason: .adminSystemUserExists)
                 }
                 record.adminSystemUsers += 1
             case .employee:
                 guard record.regularSystemUsers < record.tier.regularLimit else {
                     throw PorticoError(.resourceExhausted,
                                        "tier \(record.tier.rawValue) allows \(record.tier.regularLimit) regular system users",
-                                       reason: "SYSTEM_USER_LIMIT")
+                                       reason: .systemUserLimit)
                 }
                 record.regularSystemUsers += 1
             }
@@ -47,11 +47,10 @@ extension AccessState {
 
     /// Changes a person's role; a system user's role is fixed because the tier limits count it.
     mutating func setRole(_ id: PrincipalID, _ role: Role, _ context: inout ApplyContext) throws {
-        var record = try activePrincipal(id)
-        try requireAdmin(of: record.portfolio, context.caller, now: context.now)
+        var record = try principalToChange(id, context)
         try requireWritable(record.portfolio, context.caller, grows: role == .admin)
         guard record.kind == .person else {
-            throw PorticoError.invalid("a system user's role cannot change", reason: "ROLE_FIXED")
+            throw PorticoError.invalid("a system user's role cannot change", reason: .roleFixed)
         }
         record.role = role
         principals[id] = record
@@ -62,8 +61,7 @@ extension AccessState {
 
     /// Removes a principal: its assignments go and its tokens are revoked, in the same change.
     mutating func removePrincipal(_ id: PrincipalID, _ context: inout ApplyContext) throws {
-        var record = try activePrincipal(id)
-        try requireAdmin(of: record.portfolio, context.caller, now: context.now)
+        var record = try principalToChange(id, context)
         try requireWritable(record.portfolio, context.caller, grows: false)
         for (asset, _) in record.grants {
             assignees.remove(id, from: asset)
@@ -85,8 +83,7 @@ extension AccessState {
     }
 
     mutating func createApp(_ portfolio: PortfolioID, name: String, _ context: inout ApplyContext) throws -> UInt64 {
-        var record = try portfolioRecord(portfolio)
-        try requireAdmin(of: portfolio, context.caller, now: context.now)
+        var record = try portfolioToChange(portfolio, context)
         try requireWritable(portfolio, context.caller, grows: true)
         try validateName(name)
         let id = AppID(takeID())

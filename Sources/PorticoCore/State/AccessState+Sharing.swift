@@ -1,4 +1,5 @@
 import HashTreeCollections
+import PorticoReasons
 
 /// Partner shares and share requests. Every one of these touches two portfolios, and runs as one
 /// change against one state, so the cascade and the share it follows commit or fail together.
@@ -7,22 +8,28 @@ extension AccessState {
     /// can never relay an asset it was shared.
     mutating func share(_ assetID: AssetID, with partner: PortfolioID, _ tasks: TaskSet,
                         _ context: inout ApplyContext) throws {
-        let asset = try assetRecord(assetID)
-        try requireAdmin(of: asset.owner, context.caller, now: context.now)
+        let asset = try assetToChange(assetID, context)
         try requireWritable(asset.owner, context.caller, grows: true)
-        try requireSharePartner(partner, of: asset)
-        try validateTasks(tasks, for: asset.type)
-        guard partnerships[asset.owner]?[partner] != nil else {
-            throw PorticoError.precondition("portfolio \(asset.owner) has not added portfolio \(partner) as a partner",
-                                            reason: "NOT_PARTNER")
+        guard partner != asset.owner else {
+            throw PorticoError.invalid("a portfolio cannot share with itself", reason: .selfShare)
         }
+        try validateTasks(tasks, for: asset.type)
+        // The partnership before the partner itself: an id that names no portfolio is NOT_PARTNER like
+        // any portfolio the owner has not added (NOT_FOUND for the operator alone).
+        guard partnerships[asset.owner]?[partner] != nil else {
+            if portfolios[partner] == nil, context.caller == .operator {
+                throw PorticoError.notFound("portfolio \(partner)")
+            }
+            throw PorticoError.precondition("portfolio \(asset.owner) has not added portfolio \(partner) as a partner",
+                                            reason: .notPartner)
+        }
+        try requireSharePartner(partner, of: asset)
         setShare(asset, partner, tasks, &context)
         context.setTarget(.share, assetID.rawValue, in: asset.owner, "asset:\(assetID) portfolio:\(partner)")
     }
 
     mutating func unshare(_ assetID: AssetID, from partner: PortfolioID, _ context: inout ApplyContext) throws {
-        let asset = try assetRecord(assetID)
-        try requireAdmin(of: asset.owner, context.caller, now: context.now)
+        let asset = try assetToChange(assetID, context)
         guard asset.shares[partner] != nil else {
             throw PorticoError.notFound("share of asset \(assetID) with portfolio \(partner)")
         }
@@ -33,19 +40,19 @@ extension AccessState {
 
     /// Takes `partner` as a partner of `portfolio`, which may then share its assets with it.
     mutating func addPartner(_ portfolio: PortfolioID, partner: PortfolioID, _ context: inout ApplyContext) throws {
-        _ = try portfolioRecord(portfolio)
-        try requireAdmin(of: portfolio, context.caller, now: context.now)
+        _ = try portfolioToChange(portfolio, context)
+        // Partnering names another portfolio by id; whether it exists is no secret to the caller.
         let other = try portfolioRecord(partner)
         guard partner != portfolio else {
-            throw PorticoError.invalid("a portfolio cannot be its own partner", reason: "SELF_PARTNER")
+            throw PorticoError.invalid("a portfolio cannot be its own partner", reason: .selfPartner)
         }
         try requireWritable(portfolio, context.caller, grows: true)
         guard other.status != .disabled else {
-            throw PorticoError.precondition("portfolio \(partner) is disabled", reason: "PORTFOLIO_DISABLED")
+            throw PorticoError.precondition("portfolio \(partner) is disabled", reason: .portfolioDisabled)
         }
         guard partnerships[portfolio]?[partner] == nil else {
             throw PorticoError(.alreadyExists, "portfolio \(portfolio) already has portfolio \(partner) as a partner",
-                               reason: "ALREADY_PARTNER")
+                               reason: .alreadyPartner)
         }
         insertPartnership(portfolio, partner, &context)
         context.setTarget(.partner, partner.rawValue, in: portfolio, "portfolio:\(portfolio) partner:\(partner)")
@@ -54,9 +61,9 @@ extension AccessState {
     /// Ends a partnership, whichever of the two made it (or both): every share between the two
     /// portfolios, both ways, goes with the assignments on them.
     mutating func removePartner(_ portfolio: PortfolioID, partner: PortfolioID, _ context: inout ApplyContext) throws {
-        _ = try portfolioRecord(portfolio)
-        try requireAdmin(of: portfolio, context.caller, now: context.now)
-        _ = try portfolioRecord(partner)
+        _ = try portfolioToChange(portfolio, context)
+        // No lookup of `partner` itself: with no partnership either way, an id that names no portfolio
+        // and one that names a stranger get the same NOT_FOUND.
         try requireWritable(portfolio, context.caller, grows: false)
         guard partnerships[portfolio]?[partner] != nil || partnerships[partner]?[portfolio] != nil else {
             throw PorticoError.notFound("partnership between portfolio \(portfolio) and \(partner)")
@@ -79,9 +86,10 @@ extension AccessState {
 
     mutating func requestShare(_ assetID: AssetID, by requester: PortfolioID, _ tasks: TaskSet,
                                _ context: inout ApplyContext) throws -> UInt64 {
+        _ = try portfolioToChange(requester, context)
+        // A request goes to the asset's owner, so it tells its caller that the id names an asset (and,
+        // through INVALID_TASK, whether the tasks suit its type); never who owns it (docs/model.md).
         let asset = try assetRecord(assetID)
-        _ = try portfolioRecord(requester)
-        try requireAdmin(of: requester, context.caller, now: context.now)
         try requireWritable(requester, context.caller, grows: true)
         try requireSharePartner(requester, of: asset)
         try validateTasks(tasks, for: asset.type)
@@ -89,7 +97,7 @@ extension AccessState {
             $0.asset == assetID && $0.requester == requester && $0.status == .pending
         }) {
             throw PorticoError(.alreadyExists, "a request for asset \(assetID) is already pending",
-                               reason: "REQUEST_PENDING")
+                               reason: .requestPending)
         }
         let id = ShareRequestID(takeID())
         shareRequests[id] = ShareRequestRecord(id: id, asset: assetID, requester: requester, tasks: tasks,
@@ -100,12 +108,11 @@ extension AccessState {
 
     /// Approves (creating the share) or declines a pending request; only the owner's admin decides.
     mutating func decideShareRequest(_ id: ShareRequestID, approve: Bool, _ context: inout ApplyContext) throws {
-        guard var request = shareRequests[id] else { throw PorticoError.notFound("share request \(id)") }
-        let asset = try assetRecord(request.asset)
-        try requireAdmin(of: asset.owner, context.caller, now: context.now)
+        let (decided, asset) = try shareRequestToDecide(id, context)
+        var request = decided
         guard request.status == .pending else {
             throw PorticoError.precondition("share request \(id) is already \(request.status.rawValue)",
-                                            reason: "REQUEST_DECIDED")
+                                            reason: .requestDecided)
         }
         if approve {
             try requireWritable(asset.owner, context.caller, grows: true)
@@ -126,10 +133,10 @@ extension AccessState {
     private func requireSharePartner(_ partner: PortfolioID, of asset: AssetRecord) throws {
         let record = try portfolioRecord(partner)
         guard partner != asset.owner else {
-            throw PorticoError.invalid("a portfolio cannot share with itself", reason: "SELF_SHARE")
+            throw PorticoError.invalid("a portfolio cannot share with itself", reason: .selfShare)
         }
         guard record.status != .disabled else {
-            throw PorticoError.precondition("portfolio \(partner) is disabled", reason: "PORTFOLIO_DISABLED")
+            throw PorticoError.precondition("portfolio \(partner) is disabled", reason: .portfolioDisabled)
         }
     }
 

@@ -1,19 +1,19 @@
 import HashTreeCollections
+import PorticoReasons
 
 /// System-user tokens.
 extension AccessState {
     mutating func generateToken(_ principalID: PrincipalID, app appID: AppID, scopes: ScopeSet, expiry: TokenExpiry,
                                 _ context: inout ApplyContext) throws -> UInt64 {
-        let principal = try activePrincipal(principalID)
-        try requireAdmin(of: principal.portfolio, context.caller, now: context.now)
+        let principal = try principalToChange(principalID, context)
         try requireWritable(principal.portfolio, context.caller, grows: true)
         guard principal.kind == .systemUser else {
-            throw PorticoError.invalid("tokens are generated for system users only", reason: "NOT_A_SYSTEM_USER")
+            throw PorticoError.invalid("tokens are generated for system users only", reason: .notASystemUser)
         }
         guard let app = apps[appID], app.portfolio == principal.portfolio else {
             throw PorticoError.notFound("app \(appID) in portfolio \(principal.portfolio)")
         }
-        guard !scopes.isEmpty else { throw PorticoError.invalid("a token needs at least one scope", reason: "NO_SCOPES") }
+        guard !scopes.isEmpty else { throw PorticoError.invalid("a token needs at least one scope", reason: .noScopes) }
         let id = TokenID(takeID())
         let digest = try context.newSecret(prefix: SecretFormat.tokenPrefix, id: id.rawValue)
         let expiresAt: Timestamp? = switch expiry {
@@ -30,10 +30,9 @@ extension AccessState {
     }
 
     mutating func revokeToken(_ id: TokenID, _ context: inout ApplyContext) throws {
-        guard var token = tokens[id] else { throw PorticoError.notFound("token \(id)") }
-        try requireAdmin(of: token.portfolio, context.caller, now: context.now)
+        var token = try tokenToChange(id, context)
         guard !token.revoked else {
-            throw PorticoError.precondition("token \(id) is already revoked", reason: "ALREADY_REVOKED")
+            throw PorticoError.precondition("token \(id) is already revoked", reason: .alreadyRevoked)
         }
         token.revoked = true
         tokens[id] = token
@@ -41,8 +40,7 @@ extension AccessState {
     }
 
     mutating func revokeAllTokens(_ principalID: PrincipalID, _ context: inout ApplyContext) throws {
-        let principal = try activePrincipal(principalID)
-        try requireAdmin(of: principal.portfolio, context.caller, now: context.now)
+        let principal = try principalToChange(principalID, context)
         revokeTokens(of: principalID, &context)
         context.setTarget(.systemUser, principalID.rawValue, in: principal.portfolio, "system_user:\(principalID)")
     }

@@ -1,4 +1,5 @@
 import HashTreeCollections
+import PorticoReasons
 
 /// Rebuilds an `AccessState` from its records, as a checkpoint holds them, deriving every index (the
 /// check index, members, assignees, shares by partner, partnerships by partner, tokens by principal)
@@ -26,7 +27,7 @@ public struct StateRestorer {
     }
 
     private static func invalid(_ message: String) -> PorticoError {
-        PorticoError(.internal, "checkpoint: \(message)", reason: "CHECKPOINT_INVALID")
+        PorticoError(.internal, "checkpoint: \(message)", reason: .checkpointInvalid)
     }
 
     public mutating func addPortfolio(id: PortfolioID, createdRevision: Revision, name: String, status: PortfolioStatus,

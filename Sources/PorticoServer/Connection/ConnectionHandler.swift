@@ -1,5 +1,6 @@
 import Logging
 import NIOCore
+import PorticoReasons
 import PorticoWire
 
 /// Sent down a connection's pipeline when the server begins a graceful shutdown.
@@ -28,20 +29,21 @@ final class ConnectionHandler: ChannelInboundHandler {
 
     // The handler's state is touched only on its channel's event loop, several times per call; the
     // runtime's dynamic exclusivity checks of class properties would only add cost.
-    private let dispatcher: any CallDispatching
+    private let dispatcher: Dispatcher
     private let configuration: ServerConfiguration
     @exclusivity(unchecked) private var decoder: FrameDecoder
     /// Bytes read that do not make a whole frame yet.
     @exclusivity(unchecked) private var cumulation: ByteBuffer?
     @exclusivity(unchecked) private var logger: Logger
     @exclusivity(unchecked) private var responder: Responder
+    @exclusivity(unchecked) private var session = CallSession()
     @exclusivity(unchecked) private var state = State.open
     /// Deferred calls not yet answered, with their deadline timers.
     @exclusivity(unchecked) private var pending: [UInt64: Scheduled<Void>?] = [:]
     @exclusivity(unchecked) private var lastCallID: UInt64 = 0
     @exclusivity(unchecked) private var slowClientTimer: Scheduled<Void>?
 
-    init(dispatcher: any CallDispatching, configuration: ServerConfiguration, logger: Logger) {
+    init(dispatcher: Dispatcher, configuration: ServerConfiguration, logger: Logger) {
         self.dispatcher = dispatcher
         self.configuration = configuration
         self.decoder = FrameDecoder(maxFrameBytes: configuration.maxFrameBytes, expectPreface: true)
@@ -138,20 +140,20 @@ final class ConnectionHandler: ChannelInboundHandler {
         }
         self.lastCallID = max(self.lastCallID, header.callID)
         guard case .open = self.state else {
-            self.responder.fail(header.callID, CallFailure(.unavailable, "the server is shutting down", reason: "GOING_AWAY"))
+            self.responder.fail(header.callID, CallFailure(.unavailable, "the server is shutting down", reason: .goingAway))
             return
         }
         guard let method = header.knownMethod else {
             self.responder.fail(
                 header.callID,
-                CallFailure(.unimplemented, "method \(header.method) is not implemented", reason: "UNKNOWN_METHOD")
+                CallFailure(.unimplemented, "method \(header.method) is not implemented", reason: .unknownMethod)
             )
             return
         }
         guard self.pending[header.callID] == nil else {
             self.responder.fail(
                 header.callID,
-                CallFailure(.invalidArgument, "call id \(header.callID) is already in flight", reason: "DUPLICATE_CALL_ID")
+                CallFailure(.invalidArgument, "call id \(header.callID) is already in flight", reason: .duplicateCallID)
             )
             return
         }
@@ -163,13 +165,14 @@ final class ConnectionHandler: ChannelInboundHandler {
             onBehalfOfPersonID: header.onBehalfOfPersonID,
             deadline: deadline
         )
-        guard let work = self.dispatcher.dispatch(head, body: frame.body, responder: &self.responder) else { return }
+        let work = self.dispatcher.dispatch(head, body: frame.body, responder: &self.responder, session: &self.session)
+        guard let work else { return }
 
         guard self.pending.count < self.configuration.maxCallsInFlightPerConnection else {
             self.logger.notice("calls in flight limit reached", metadata: ["limit": "\(self.configuration.maxCallsInFlightPerConnection)"])
             self.responder.fail(
                 head.callID,
-                CallFailure(.resourceExhausted, "too many calls in flight on this connection", reason: "TOO_MANY_CALLS", metaCode: 4)
+                CallFailure(.resourceExhausted, "too many calls in flight on this connection", reason: .tooManyCalls, metaCode: 4)
             )
             return
         }
@@ -185,7 +188,7 @@ final class ConnectionHandler: ChannelInboundHandler {
                 let (handler, context) = loopBound.value
                 handler.finish(
                     callID,
-                    .failure(CallFailure(.deadlineExceeded, "the call's deadline passed", reason: "DEADLINE_EXCEEDED")),
+                    .failure(CallFailure(.deadlineExceeded, "the call's deadline passed", reason: .deadlineExceeded)),
                     context: context
                 )
             }
@@ -306,7 +309,7 @@ extension ConnectionHandler: Sendable {}
 
 extension WireError {
     static func invalidArgumentFrame(_ message: String) -> WireError {
-        WireError(code: .invalidArgument, reason: "PROTOCOL_VIOLATION", message: message)
+        WireError(code: .invalidArgument, reason: .protocolViolation, message: message)
     }
 }
 

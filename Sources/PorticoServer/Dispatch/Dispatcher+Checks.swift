@@ -1,65 +1,66 @@
 import HashTreeCollections
-import NIOCore
 import PorticoCore
 import PorticoWire
 
 /// Checks and access lookups: answered on the event loop from one snapshot, without awaiting.
 extension Dispatcher {
-    func checkPermission(_ head: CallHead, _ body: ByteBuffer, _ responder: inout Responder) throws {
-        let request = try responder.decode(CheckPermissionRequest.self, from: body)
-        let caller = try self.authenticate(head, &responder)
+    func checkPermission(_ request: CheckPermissionRequest, context: inout CallContext) throws
+        -> CheckPermissionResponse
+    {
+        let caller = context.caller
         let snapshot = try self.snapshot(atLeast: request.minRevision)
-        let subject = try self.subject(request.subject, snapshot, &responder)
+        let (subject, kind) = try self.subject(request.subject, snapshot, &context)
         let task = try WireMapping.task(request.task)
         let asset = AssetID(request.assetID)
         let now = self.portico.clock.now()
         if request.explain {
-            let explanation = try self.explain(caller, subject, asset, task, snapshot, now)
-            responder.succeed(
-                head.callID,
-                CheckPermissionResponse(
-                    allowed: explanation.decision.allowed,
-                    reason: WireMapping.wire(explanation.decision.reason),
-                    revision: explanation.decision.revision,
-                    explanation: Self.steps(explanation)
-                )
+            let explanation = try self.explain(caller, subject, kind, asset, task, snapshot, now)
+            return CheckPermissionResponse(
+                allowed: explanation.decision.allowed,
+                reason: WireMapping.wire(explanation.decision.reason),
+                revision: explanation.decision.revision,
+                explanation: Self.steps(explanation)
             )
-            return
         }
         let decision: Decision
         switch subject {
         case .principal(let principal):
-            decision = try snapshot.check(as: caller, principal: principal, asset: asset, task: task, now: now)
+            decision = try snapshot.check(
+                as: caller, principal: principal, kind: kind, asset: asset, task: task, now: now)
         case .token(let token):
             decision = try snapshot.check(as: caller, token: token, asset: asset, task: task, now: now)
         }
-        responder.succeed(
-            head.callID,
-            CheckPermissionResponse(allowed: decision.allowed, reason: WireMapping.wire(decision.reason), revision: decision.revision)
+        return CheckPermissionResponse(
+            allowed: decision.allowed,
+            reason: WireMapping.wire(decision.reason),
+            revision: decision.revision
         )
     }
 
-    func batchCheck(_ head: CallHead, _ body: ByteBuffer, _ responder: inout Responder) throws {
-        let request = try responder.decode(BatchCheckPermissionsRequest.self, from: body)
+    func batchCheckPermissions(_ request: BatchCheckPermissionsRequest, context: inout CallContext) throws
+        -> BatchCheckPermissionsResponse
+    {
         guard request.checks.count <= self.configuration.maxBatchChecks else {
             throw CallFailure.invalid(
                 "a batch holds at most \(self.configuration.maxBatchChecks) checks, not \(request.checks.count)",
                 field: "checks"
             )
         }
-        let caller = try self.authenticate(head, &responder)
+        let caller = context.caller
         let snapshot = try self.snapshot(atLeast: request.minRevision)
         var checks: [CheckRequest] = []
         checks.reserveCapacity(request.checks.count)
         for item in request.checks {
-            let subject: CheckRequest.Subject = try self.subject(item.subject.map(Self.itemSubject), snapshot, &responder)
-            checks.append(CheckRequest(subject, asset: AssetID(item.assetID), task: try WireMapping.task(item.task)))
+            let (subject, kind) = try self.subject(item.subject.map(Self.itemSubject), snapshot, &context)
+            checks.append(
+                CheckRequest(subject, kind: kind, asset: AssetID(item.assetID), task: try WireMapping.task(item.task)))
         }
         let now = self.portico.clock.now()
         let results: [CheckResult]
         if request.explain {
             results = try checks.map { check in
-                let explanation = try self.explain(caller, check.subject, check.asset, check.task, snapshot, now)
+                let explanation = try self.explain(
+                    caller, check.subject, check.kind, check.asset, check.task, snapshot, now)
                 return CheckResult(
                     allowed: explanation.decision.allowed,
                     reason: WireMapping.wire(explanation.decision.reason),
@@ -71,14 +72,15 @@ extension Dispatcher {
                 CheckResult(allowed: $0.allowed, reason: WireMapping.wire($0.reason))
             }
         }
-        responder.succeed(head.callID, BatchCheckPermissionsResponse(results: results, revision: snapshot.revision))
+        return BatchCheckPermissionsResponse(results: results, revision: snapshot.revision)
     }
 
-    func listAccessibleAssets(_ head: CallHead, _ body: ByteBuffer, _ responder: inout Responder) throws {
-        let request = try responder.decode(ListAccessibleAssetsRequest.self, from: body)
-        let caller = try self.authenticate(head, &responder)
+    func listAccessibleAssets(_ request: ListAccessibleAssetsRequest, context: inout CallContext) throws
+        -> ListAccessibleAssetsResponse
+    {
+        let caller = context.caller
         let snapshot = try self.snapshot(atLeast: request.minRevision)
-        let principal = try Self.principal(request.principal)
+        let (principal, kind) = try Self.principal(request.principal)
         let type = WireMapping.optionalAssetType(request.assetType)
         let page = try Self.page(request.pageSize, request.pageToken)
         let task = WireMapping.optionalTask(request.task)
@@ -91,6 +93,7 @@ extension Dispatcher {
             let result = try snapshot.assets(
                 as: caller,
                 of: principal,
+                kind: kind,
                 task: task,
                 page: PageRequest(after: cursor, limit: page.limit),
                 now: self.portico.clock.now()
@@ -113,15 +116,13 @@ extension Dispatcher {
             cursor = next
         }
         let next = more ? found.last?.asset?.id : nil
-        responder.succeed(
-            head.callID,
-            ListAccessibleAssetsResponse(assets: found, nextPageToken: Self.token(next), revision: snapshot.revision)
-        )
+        return ListAccessibleAssetsResponse(assets: found, nextPageToken: Self.token(next), revision: snapshot.revision)
     }
 
-    func listAssetPrincipals(_ head: CallHead, _ body: ByteBuffer, _ responder: inout Responder) throws {
-        let request = try responder.decode(ListAssetPrincipalsRequest.self, from: body)
-        let caller = try self.authenticate(head, &responder)
+    func listAssetPrincipals(_ request: ListAssetPrincipalsRequest, context: inout CallContext) throws
+        -> ListAssetPrincipalsResponse
+    {
+        let caller = context.caller
         let snapshot = try self.snapshot(atLeast: request.minRevision)
         let asset = AssetID(request.assetID)
         let page = try snapshot.principals(
@@ -136,18 +137,21 @@ extension Dispatcher {
                 principal: Self.principal(access.principal, snapshot),
                 portfolioID: access.portfolio.rawValue,
                 effectiveTasks: WireMapping.wire(access.tasks),
-                reason: snapshot.state.assets[asset].map { Self.accessReason($0, access.principal, snapshot) } ?? .unspecified
+                reason: snapshot.state.assets[asset].map { Self.accessReason($0, access.principal, snapshot) }
+                    ?? .unspecified
             )
         }
-        responder.succeed(
-            head.callID,
-            ListAssetPrincipalsResponse(principals: principals, nextPageToken: Self.token(page.nextPageToken), revision: snapshot.revision)
+        return ListAssetPrincipalsResponse(
+            principals: principals,
+            nextPageToken: Self.token(page.nextPageToken),
+            revision: snapshot.revision
         )
     }
 
-    func listAuditEvents(_ head: CallHead, _ body: ByteBuffer, _ responder: inout Responder) throws {
-        let request = try responder.decode(ListAuditEventsRequest.self, from: body)
-        let caller = try self.authenticate(head, &responder)
+    func listAuditEvents(_ request: ListAuditEventsRequest, context: inout CallContext) throws
+        -> ListAuditEventsResponse
+    {
+        let caller = context.caller
         let snapshot = self.portico.snapshot
         let limit = try Self.page(request.pageSize, "").limit
         let after = request.pageToken.isEmpty ? request.afterRevision : try Self.after(request.pageToken)
@@ -159,13 +163,10 @@ extension Dispatcher {
             limit: limit,
             now: self.portico.clock.now()
         )
-        responder.succeed(
-            head.callID,
-            ListAuditEventsResponse(
-                events: page.items.map { Self.auditEvent($0, snapshot.state) },
-                nextPageToken: Self.token(page.nextPageToken),
-                revision: snapshot.revision
-            )
+        return ListAuditEventsResponse(
+            events: page.items.map { Self.auditEvent($0, snapshot.state) },
+            nextPageToken: Self.token(page.nextPageToken),
+            revision: snapshot.revision
         )
     }
 
@@ -179,21 +180,24 @@ extension Dispatcher {
         }
     }
 
-    /// The subject of a check; a token secret becomes the token it names, once its hash matches.
+    /// The subject of a check, with the kind a principal is named as; a token secret becomes the token
+    /// it names, once its hash matches.
     private func subject(
         _ subject: CheckPermissionRequest.Subject?,
         _ snapshot: AccessSnapshot,
-        _ responder: inout Responder
-    ) throws -> CheckRequest.Subject {
+        _ context: inout CallContext
+    ) throws -> (CheckRequest.Subject, PrincipalKindTag?) {
         switch subject {
-        case .personID(let id), .systemUserID(let id):
-            return .principal(PrincipalID(id))
+        case .personID(let id):
+            return (.principal(PrincipalID(id)), .person)
+        case .systemUserID(let id):
+            return (.principal(PrincipalID(id)), .systemUser)
         case .token(let secret):
-            if let known = responder.presentedTokens[secret] { return .token(known) }
+            if let known = context.presentedTokens[secret] { return (.token(known), nil) }
             // A secret that names no token checks as an unknown token: the core denies TOKEN_NOT_FOUND.
-            guard let token = snapshot.token(presentedSecret: secret) else { return .token(TokenID(0)) }
-            responder.presentedTokens[secret] = token
-            return .token(token)
+            guard let token = snapshot.token(presentedSecret: secret) else { return (.token(TokenID(0)), nil) }
+            context.presentedTokens[secret] = token
+            return (.token(token), nil)
         case nil:
             throw CallFailure.invalid("a check needs a subject: person_id, system_user_id or token", field: "subject")
         }
@@ -202,6 +206,7 @@ extension Dispatcher {
     private func explain(
         _ caller: Caller,
         _ subject: CheckRequest.Subject,
+        _ kind: PrincipalKindTag?,
         _ asset: AssetID,
         _ task: PorticoCore.AssetTask,
         _ snapshot: AccessSnapshot,
@@ -209,7 +214,7 @@ extension Dispatcher {
     ) throws -> Explanation {
         switch subject {
         case .principal(let principal):
-            try snapshot.explain(as: caller, principal: principal, asset: asset, task: task, now: now)
+            try snapshot.explain(as: caller, principal: principal, kind: kind, asset: asset, task: task, now: now)
         case .token(let token):
             try snapshot.explain(as: caller, token: token, asset: asset, task: task, now: now)
         }
@@ -220,7 +225,9 @@ extension Dispatcher {
     }
 
     /// Why `principal` reaches `asset`: its own portfolio's, or through a share.
-    static func accessReason(_ asset: AssetRecord, _ principal: PrincipalID, _ snapshot: AccessSnapshot) -> WireDecisionReason {
+    static func accessReason(_ asset: AssetRecord, _ principal: PrincipalID, _ snapshot: AccessSnapshot)
+        -> WireDecisionReason
+    {
         guard let record = snapshot.state.principals[principal] else { return .unspecified }
         if record.portfolio == asset.owner { return record.role == .admin ? .adminRole : .assigned }
         return record.role == .admin ? .sharedAdminRole : .sharedAssigned

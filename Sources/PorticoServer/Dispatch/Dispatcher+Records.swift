@@ -1,11 +1,12 @@
 import HashTreeCollections
 import PorticoCore
+import PorticoReasons
 import PorticoWire
 
 /// Domain records as wire messages, and the small conversions every RPC shares.
 extension Dispatcher {
     static func missing(_ what: String) -> CallFailure {
-        CallFailure(.notFound, "\(what) does not exist", reason: "NOT_FOUND", metaCode: 100)
+        CallFailure(.notFound, "\(what) does not exist", reason: .notFound, metaCode: 100)
     }
 
     static func portfolio(_ id: UInt64, _ snapshot: AccessSnapshot) throws -> Portfolio {
@@ -31,18 +32,23 @@ extension Dispatcher {
     }
 
     static func person(_ record: PrincipalRecord) -> Person {
-        Person(id: record.id.rawValue, portfolioID: record.portfolio.rawValue, name: record.name, role: WireMapping.wire(record.role))
+        Person(
+            id: record.id.rawValue, portfolioID: record.portfolio.rawValue, name: record.name,
+            role: WireMapping.wire(record.role))
     }
 
     static func systemUser(_ id: UInt64, _ snapshot: AccessSnapshot) throws -> SystemUser {
-        guard let record = snapshot.state.principals[PrincipalID(id)], record.kind == .systemUser, !record.removed else {
+        guard let record = snapshot.state.principals[PrincipalID(id)], record.kind == .systemUser, !record.removed
+        else {
             throw Self.missing("system user \(id)")
         }
         return Self.systemUser(record)
     }
 
     static func systemUser(_ record: PrincipalRecord) -> SystemUser {
-        SystemUser(id: record.id.rawValue, portfolioID: record.portfolio.rawValue, name: record.name, role: WireMapping.wire(record.role))
+        SystemUser(
+            id: record.id.rawValue, portfolioID: record.portfolio.rawValue, name: record.name,
+            role: WireMapping.wire(record.role))
     }
 
     static func app(_ id: UInt64, _ snapshot: AccessSnapshot) throws -> App {
@@ -60,11 +66,15 @@ extension Dispatcher {
     }
 
     static func asset(_ record: AssetRecord) -> Asset {
-        Asset(id: record.id.rawValue, ownerPortfolioID: record.owner.rawValue, type: WireMapping.wire(record.type), name: record.name)
+        Asset(
+            id: record.id.rawValue, ownerPortfolioID: record.owner.rawValue, type: WireMapping.wire(record.type),
+            name: record.name)
     }
 
     static func credential(_ id: UInt64, _ snapshot: AccessSnapshot) throws -> PorticoWire.ServiceCredential {
-        guard let record = snapshot.state.credentials[CredentialID(id)] else { throw Self.missing("service credential \(id)") }
+        guard let record = snapshot.state.credentials[CredentialID(id)] else {
+            throw Self.missing("service credential \(id)")
+        }
         return Self.credential(record)
     }
 
@@ -105,12 +115,20 @@ extension Dispatcher {
     }
 
     static func partner(_ record: PartnershipRecord) -> Partner {
-        Partner(portfolioID: record.portfolio.rawValue, partnerPortfolioID: record.partner.rawValue, createdRevision: record.createdRevision)
+        Partner(
+            portfolioID: record.portfolio.rawValue, partnerPortfolioID: record.partner.rawValue,
+            createdRevision: record.createdRevision)
     }
 
-    static func shareRequest(_ id: UInt64, _ snapshot: AccessSnapshot) throws -> PorticoWire.ShareRequest {
-        guard let record = snapshot.state.shareRequests[ShareRequestID(id)] else { throw Self.missing("share request \(id)") }
-        return Self.shareRequest(record, owner: snapshot.state.assets[record.asset]?.owner)
+    /// A share request as `caller` sees it (a requester is not told the owner before it shares).
+    static func shareRequest(_ id: UInt64, _ snapshot: AccessSnapshot, for caller: Caller, now: Timestamp) throws
+        -> PorticoWire.ShareRequest
+    {
+        Self.shareRequest(try snapshot.shareRequest(ShareRequestID(id), as: caller, now: now))
+    }
+
+    static func shareRequest(_ visible: VisibleShareRequest) -> PorticoWire.ShareRequest {
+        Self.shareRequest(visible.request, owner: visible.owner)
     }
 
     static func shareRequest(_ record: ShareRequestRecord, owner: PortfolioID?) -> PorticoWire.ShareRequest {
@@ -137,7 +155,9 @@ extension Dispatcher {
 
     static func tokenInfo(_ record: TokenRecord, now: Timestamp) -> TokenInfo {
         let state: TokenState =
-            if record.revoked { .revoked } else if let expiry = record.expiresAt, expiry <= now { .expired } else { .active }
+            if record.revoked { .revoked } else if let expiry = record.expiresAt, expiry <= now { .expired } else {
+                .active
+            }
         return TokenInfo(
             id: record.id.rawValue,
             portfolioID: record.portfolio.rawValue,
@@ -156,9 +176,12 @@ extension Dispatcher {
         let actor: Actor =
             switch event.caller {
             case .operator: Actor(kind: .operator)
-            case .service(let id, let person): Actor(kind: .service, id: id.rawValue, onBehalfOfPersonID: person?.rawValue ?? 0)
+            case .service(let id, let person):
+                Actor(kind: .service, id: id.rawValue, onBehalfOfPersonID: person?.rawValue ?? 0)
             case .systemUser(let token):
-                Actor(kind: .systemUserToken, id: token.rawValue, systemUserID: state.tokens[token]?.principal.rawValue ?? 0)
+                Actor(
+                    kind: .systemUserToken, id: token.rawValue,
+                    systemUserID: state.tokens[token]?.principal.rawValue ?? 0)
             }
         let summary = ([event.target] + event.effects).filter { !$0.isEmpty }.joined(separator: "; ")
         return PorticoWire.AuditEvent(
@@ -183,11 +206,12 @@ extension Dispatcher {
         snapshot.state.principals[id].map(Self.wirePrincipal) ?? Principal(kind: .unspecified, id: id.rawValue)
     }
 
-    static func principal(_ wire: Principal?, field: String = "principal") throws -> PrincipalID {
+    /// A principal as a request names it: its id and the kind the caller says it is.
+    static func principal(_ wire: Principal?, field: String = "principal") throws -> (PrincipalID, PrincipalKindTag) {
         guard let wire, wire.kind != .unspecified, wire.id != 0 else {
             throw CallFailure.invalid("a principal (kind and id) is required", field: field)
         }
-        return PrincipalID(wire.id)
+        return (PrincipalID(wire.id), wire.kind == .person ? .person : .systemUser)
     }
 
     // MARK: pages and names
@@ -199,9 +223,14 @@ extension Dispatcher {
     }
 
     static func after(_ token: String) throws -> UInt64 {
-        guard let after = UInt64(token) else { throw CallFailure.invalid("the page token is not valid", field: "page_token") }
+        guard let after = UInt64(token) else {
+            throw CallFailure.invalid("the page token is not valid", field: "page_token")
+        }
         return after
     }
 
     static func token(_ next: UInt64?) -> String { next.map(String.init) ?? "" }
+
+    /// The token of the page after `page`, "" when it is the last.
+    static func token<Item>(_ page: Page<Item>) -> String { Self.token(page.nextPageToken) }
 }

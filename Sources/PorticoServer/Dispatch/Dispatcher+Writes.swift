@@ -1,204 +1,288 @@
-import HashTreeCollections
-import NIOCore
 import PorticoCore
+import PorticoReasons
 import PorticoWire
 
-/// Changes: the request is decoded and validated on the event loop; the command then runs through
-/// its portfolio's lane in the core, and the answer is built from the snapshot that holds the change.
+/// Changes: each handler turns its request into a core command, runs it through its portfolio's lane
+/// (durable and published before it returns), and answers from a snapshot that holds the change.
 extension Dispatcher {
-    /// Builds the answer to a committed command from its result and a snapshot that includes it.
-    typealias Answer = @Sendable (CommandResult, AccessSnapshot) throws -> any WireMessage
-
-    func write(_ method: Method, _ body: ByteBuffer, _ caller: Caller, _ responder: Responder) throws -> DeferredCall? {
-        let (command, answer) = try self.command(method, body, responder)
-        let portico = self.portico
-        return {
-            do {
-                let result = try await portico.execute(command, as: caller)
-                return .success(try answer(result, portico.snapshot))
-            } catch {
-                return .failure(CallFailure(any: error))
-            }
-        }
+    /// Fails unless `principal` is of `kind`, before a change to it (`AccessSnapshot.requireKind`).
+    private func requireKind(of principal: PrincipalID, _ kind: PrincipalKindTag, _ context: CallContext) throws {
+        try self.portico.snapshot.requireKind(
+            of: principal, kind, changedBy: context.caller, now: self.portico.clock.now())
     }
 
-    // swift-format-ignore
-    private func command(_ method: Method, _ body: ByteBuffer, _ responder: Responder) throws -> (Command, Answer) {
-        switch method {
-        case .createPortfolio:
-            let request = try responder.decode(CreatePortfolioRequest.self, from: body)
-            return (.createPortfolio(name: request.name, tier: try WireMapping.tier(request.systemUserTier, fallback: PorticoCore.SystemUserTier.none)), { result, snapshot in
-                CreatePortfolioResponse(portfolio: try Self.portfolio(result.created(), snapshot), revision: result.revision)
-            })
-        case .setPortfolioStatus:
-            let request = try responder.decode(SetPortfolioStatusRequest.self, from: body)
-            let id = PortfolioID(request.portfolioID)
-            return (.setPortfolioStatus(id, try WireMapping.status(request.status)), { result, snapshot in
-                SetPortfolioStatusResponse(portfolio: try Self.portfolio(id.rawValue, snapshot), revision: result.revision)
-            })
-        case .setSystemUserTier:
-            let request = try responder.decode(SetSystemUserTierRequest.self, from: body)
-            let id = PortfolioID(request.portfolioID)
-            return (.setSystemUserTier(id, try WireMapping.tier(request.systemUserTier)), { result, snapshot in
-                SetSystemUserTierResponse(portfolio: try Self.portfolio(id.rawValue, snapshot), revision: result.revision)
-            })
-        case .createServiceCredential:
-            let request = try responder.decode(CreateServiceCredentialRequest.self, from: body)
-            return (.issueServiceCredential(name: request.name), { result, snapshot in
-                CreateServiceCredentialResponse(
-                    credential: try Self.credential(result.created(), snapshot),
-                    secret: result.secret ?? "",
-                    revision: result.revision
-                )
-            })
-        case .revokeServiceCredential:
-            let request = try responder.decode(RevokeServiceCredentialRequest.self, from: body)
-            return (.revokeServiceCredential(CredentialID(request.credentialID)), { result, _ in
-                RevokeServiceCredentialResponse(revision: result.revision)
-            })
-        case .addPerson:
-            let request = try responder.decode(AddPersonRequest.self, from: body)
-            let command = Command.addPerson(
-                PortfolioID(request.portfolioID), name: request.name, role: try WireMapping.role(request.role)
-            )
-            return (command, { result, snapshot in
-                AddPersonResponse(person: try Self.person(result.created(), snapshot), revision: result.revision)
-            })
-        case .setPersonRole:
-            let request = try responder.decode(SetPersonRoleRequest.self, from: body)
-            let id = PrincipalID(request.personID)
-            return (.setRole(id, try WireMapping.role(request.role)), { result, snapshot in
-                SetPersonRoleResponse(person: try Self.person(id.rawValue, snapshot), revision: result.revision)
-            })
-        case .removePerson:
-            let request = try responder.decode(RemovePersonRequest.self, from: body)
-            return (.removePrincipal(PrincipalID(request.personID)), { result, _ in
-                RemovePersonResponse(revision: result.revision)
-            })
-        case .createSystemUser:
-            let request = try responder.decode(CreateSystemUserRequest.self, from: body)
-            let command = Command.addSystemUser(
-                PortfolioID(request.portfolioID), name: request.name, role: try WireMapping.role(request.role)
-            )
-            return (command, { result, snapshot in
-                CreateSystemUserResponse(systemUser: try Self.systemUser(result.created(), snapshot), revision: result.revision)
-            })
-        case .removeSystemUser:
-            let request = try responder.decode(RemoveSystemUserRequest.self, from: body)
-            return (.removePrincipal(PrincipalID(request.systemUserID)), { result, _ in
-                RemoveSystemUserResponse(revision: result.revision)
-            })
-        case .addApp:
-            let request = try responder.decode(AddAppRequest.self, from: body)
-            return (.createApp(PortfolioID(request.portfolioID), name: request.name), { result, snapshot in
-                AddAppResponse(app: try Self.app(result.created(), snapshot), appSecret: result.secret ?? "", revision: result.revision)
-            })
-        case .addAsset:
-            let request = try responder.decode(AddAssetRequest.self, from: body)
-            let command = Command.addAsset(
-                PortfolioID(request.portfolioID), type: try WireMapping.assetType(request.type), name: request.name
-            )
-            return (command, { result, snapshot in
-                AddAssetResponse(asset: try Self.asset(result.created(), snapshot), revision: result.revision)
-            })
-        case .removeAsset:
-            let request = try responder.decode(RemoveAssetRequest.self, from: body)
-            return (.removeAsset(AssetID(request.assetID)), { result, _ in RemoveAssetResponse(revision: result.revision) })
-        case .assignTasks:
-            let request = try responder.decode(AssignTasksRequest.self, from: body)
-            let principal = try Self.principal(request.principal)
-            let asset = AssetID(request.assetID)
-            let tasks = try WireMapping.tasks(request.tasks)
-            return (.assign(principal, asset, tasks), { result, snapshot in
-                AssignTasksResponse(assignment: Self.assignment(principal, asset, snapshot), revision: result.revision)
-            })
-        case .unassignTasks:
-            let request = try responder.decode(UnassignTasksRequest.self, from: body)
-            return (.unassign(try Self.principal(request.principal), AssetID(request.assetID)), { result, _ in
-                UnassignTasksResponse(revision: result.revision)
-            })
-        case .shareAsset, .updateShare:
-            let request = try responder.decode(ShareAssetRequest.self, from: body)
-            let asset = AssetID(request.assetID)
-            let partner = PortfolioID(request.partnerPortfolioID)
-            let tasks = try WireMapping.tasks(request.tasks)
-            return (.share(asset, with: partner, tasks), { result, snapshot in
-                let share = try Self.share(asset, partner, snapshot)
-                return method == .shareAsset
-                    ? ShareAssetResponse(share: share, revision: result.revision)
-                    : UpdateShareResponse(share: share, revision: result.revision)
-            })
-        case .unshareAsset:
-            let request = try responder.decode(UnshareAssetRequest.self, from: body)
-            return (.unshare(AssetID(request.assetID), from: PortfolioID(request.partnerPortfolioID)), { result, _ in
-                UnshareAssetResponse(revision: result.revision)
-            })
-        case .addPartner:
-            let request = try responder.decode(AddPartnerRequest.self, from: body)
-            let portfolio = PortfolioID(request.portfolioID)
-            let partner = PortfolioID(request.partnerPortfolioID)
-            return (.addPartner(portfolio, partner: partner), { result, snapshot in
-                guard let record = snapshot.state.partnership(portfolio, partner: partner) else {
-                    throw Self.missing("partnership of portfolio \(portfolio) with \(partner)")
-                }
-                return AddPartnerResponse(partner: Self.partner(record), revision: result.revision)
-            })
-        case .removePartner:
-            let request = try responder.decode(RemovePartnerRequest.self, from: body)
-            let command = Command.removePartner(PortfolioID(request.portfolioID), partner: PortfolioID(request.partnerPortfolioID))
-            return (command, { result, _ in RemovePartnerResponse(revision: result.revision) })
-        case .requestShare:
-            let request = try responder.decode(RequestShareRequest.self, from: body)
-            let tasks = try WireMapping.tasks(request.tasks)
-            return (.requestShare(AssetID(request.assetID), by: PortfolioID(request.portfolioID), tasks), { result, snapshot in
-                RequestShareResponse(shareRequest: try Self.shareRequest(result.created(), snapshot), revision: result.revision)
-            })
-        case .approveShareRequest:
-            let request = try responder.decode(ApproveShareRequestRequest.self, from: body)
-            let id = ShareRequestID(request.shareRequestID)
-            return (.approveShareRequest(id), { result, snapshot in
-                let shareRequest = try Self.shareRequest(id.rawValue, snapshot)
-                let share = try? Self.share(AssetID(shareRequest.assetID), PortfolioID(shareRequest.requestingPortfolioID), snapshot)
-                return ApproveShareRequestResponse(shareRequest: shareRequest, share: share, revision: result.revision)
-            })
-        case .declineShareRequest:
-            let request = try responder.decode(DeclineShareRequestRequest.self, from: body)
-            let id = ShareRequestID(request.shareRequestID)
-            return (.declineShareRequest(id), { result, snapshot in
-                DeclineShareRequestResponse(shareRequest: try Self.shareRequest(id.rawValue, snapshot), revision: result.revision)
-            })
-        case .generateToken:
-            let request = try responder.decode(GenerateTokenRequest.self, from: body)
-            let scopes = try WireMapping.scopes(request.scopes)
-            let command = Command.generateToken(
-                PrincipalID(request.systemUserID), app: AppID(request.appID), scopes: scopes, expiry: WireMapping.expiry(request.expiry)
-            )
-            let portico = self.portico
-            return (command, { result, snapshot in
-                GenerateTokenResponse(
-                    token: try Self.tokenInfo(TokenID(result.created()), snapshot, now: portico.clock.now()),
-                    secret: result.secret ?? "",
-                    revision: result.revision
-                )
-            })
-        case .revokeToken:
-            let request = try responder.decode(RevokeTokenRequest.self, from: body)
-            return (.revokeToken(TokenID(request.tokenID)), { result, _ in RevokeTokenResponse(revision: result.revision) })
-        case .revokeAllTokens:
-            let request = try responder.decode(RevokeAllTokensRequest.self, from: body)
-            return (.revokeAllTokens(PrincipalID(request.systemUserID)), { result, _ in
-                RevokeAllTokensResponse(revision: result.revision)
-            })
-        default:
-            throw CallFailure(.unimplemented, "\(method.protoValueName) is not implemented yet", reason: "NOT_IMPLEMENTED")
+    /// Runs `command` for the context's caller; returns its result and a snapshot that includes it.
+    private func execute(_ command: Command, _ context: CallContext) async throws -> (CommandResult, AccessSnapshot) {
+        let result = try await self.portico.execute(command, as: context.caller)
+        return (result, self.portico.snapshot)
+    }
+
+    func createPortfolio(_ request: CreatePortfolioRequest, context: CallContext) async throws
+        -> CreatePortfolioResponse
+    {
+        let tier = try WireMapping.tier(request.systemUserTier, fallback: PorticoCore.SystemUserTier.none)
+        let (result, snapshot) = try await self.execute(.createPortfolio(name: request.name, tier: tier), context)
+        return CreatePortfolioResponse(
+            portfolio: try Self.portfolio(result.created(), snapshot), revision: result.revision)
+    }
+
+    func setPortfolioStatus(_ request: SetPortfolioStatusRequest, context: CallContext) async throws
+        -> SetPortfolioStatusResponse
+    {
+        let id = PortfolioID(request.portfolioID)
+        let (result, snapshot) = try await self.execute(
+            .setPortfolioStatus(id, try WireMapping.status(request.status)),
+            context
+        )
+        return SetPortfolioStatusResponse(
+            portfolio: try Self.portfolio(id.rawValue, snapshot), revision: result.revision)
+    }
+
+    func setSystemUserTier(_ request: SetSystemUserTierRequest, context: CallContext) async throws
+        -> SetSystemUserTierResponse
+    {
+        let id = PortfolioID(request.portfolioID)
+        let (result, snapshot) = try await self.execute(
+            .setSystemUserTier(id, try WireMapping.tier(request.systemUserTier)),
+            context
+        )
+        return SetSystemUserTierResponse(
+            portfolio: try Self.portfolio(id.rawValue, snapshot), revision: result.revision)
+    }
+
+    func createServiceCredential(_ request: CreateServiceCredentialRequest, context: CallContext) async throws
+        -> CreateServiceCredentialResponse
+    {
+        let (result, snapshot) = try await self.execute(.issueServiceCredential(name: request.name), context)
+        return CreateServiceCredentialResponse(
+            credential: try Self.credential(result.created(), snapshot),
+            secret: result.secret ?? "",
+            revision: result.revision
+        )
+    }
+
+    func revokeServiceCredential(_ request: RevokeServiceCredentialRequest, context: CallContext) async throws
+        -> RevokeServiceCredentialResponse
+    {
+        let (result, _) = try await self.execute(.revokeServiceCredential(CredentialID(request.credentialID)), context)
+        return RevokeServiceCredentialResponse(revision: result.revision)
+    }
+
+    func addPerson(_ request: AddPersonRequest, context: CallContext) async throws -> AddPersonResponse {
+        let command = Command.addPerson(
+            PortfolioID(request.portfolioID),
+            name: request.name,
+            role: try WireMapping.role(request.role)
+        )
+        let (result, snapshot) = try await self.execute(command, context)
+        return AddPersonResponse(person: try Self.person(result.created(), snapshot), revision: result.revision)
+    }
+
+    func setPersonRole(_ request: SetPersonRoleRequest, context: CallContext) async throws -> SetPersonRoleResponse {
+        let id = PrincipalID(request.personID)
+        let (result, snapshot) = try await self.execute(.setRole(id, try WireMapping.role(request.role)), context)
+        return SetPersonRoleResponse(person: try Self.person(id.rawValue, snapshot), revision: result.revision)
+    }
+
+    func removePerson(_ request: RemovePersonRequest, context: CallContext) async throws -> RemovePersonResponse {
+        let person = PrincipalID(request.personID)
+        try self.requireKind(of: person, .person, context)
+        let (result, _) = try await self.execute(.removePrincipal(person), context)
+        return RemovePersonResponse(revision: result.revision)
+    }
+
+    func createSystemUser(_ request: CreateSystemUserRequest, context: CallContext) async throws
+        -> CreateSystemUserResponse
+    {
+        let command = Command.addSystemUser(
+            PortfolioID(request.portfolioID),
+            name: request.name,
+            role: try WireMapping.role(request.role)
+        )
+        let (result, snapshot) = try await self.execute(command, context)
+        return CreateSystemUserResponse(
+            systemUser: try Self.systemUser(result.created(), snapshot),
+            revision: result.revision
+        )
+    }
+
+    func removeSystemUser(_ request: RemoveSystemUserRequest, context: CallContext) async throws
+        -> RemoveSystemUserResponse
+    {
+        let user = PrincipalID(request.systemUserID)
+        try self.requireKind(of: user, .systemUser, context)
+        let (result, _) = try await self.execute(.removePrincipal(user), context)
+        return RemoveSystemUserResponse(revision: result.revision)
+    }
+
+    func addApp(_ request: AddAppRequest, context: CallContext) async throws -> AddAppResponse {
+        let (result, snapshot) = try await self.execute(
+            .createApp(PortfolioID(request.portfolioID), name: request.name),
+            context
+        )
+        return AddAppResponse(
+            app: try Self.app(result.created(), snapshot),
+            appSecret: result.secret ?? "",
+            revision: result.revision
+        )
+    }
+
+    func addAsset(_ request: AddAssetRequest, context: CallContext) async throws -> AddAssetResponse {
+        let command = Command.addAsset(
+            PortfolioID(request.portfolioID),
+            type: try WireMapping.assetType(request.type),
+            name: request.name
+        )
+        let (result, snapshot) = try await self.execute(command, context)
+        return AddAssetResponse(asset: try Self.asset(result.created(), snapshot), revision: result.revision)
+    }
+
+    func removeAsset(_ request: RemoveAssetRequest, context: CallContext) async throws -> RemoveAssetResponse {
+        let (result, _) = try await self.execute(.removeAsset(AssetID(request.assetID)), context)
+        return RemoveAssetResponse(revision: result.revision)
+    }
+
+    func assignTasks(_ request: AssignTasksRequest, context: CallContext) async throws -> AssignTasksResponse {
+        let (principal, kind) = try Self.principal(request.principal)
+        let asset = AssetID(request.assetID)
+        let tasks = try WireMapping.tasks(request.tasks)
+        try self.requireKind(of: principal, kind, context)
+        let (result, snapshot) = try await self.execute(.assign(principal, asset, tasks), context)
+        return AssignTasksResponse(assignment: Self.assignment(principal, asset, snapshot), revision: result.revision)
+    }
+
+    func unassignTasks(_ request: UnassignTasksRequest, context: CallContext) async throws -> UnassignTasksResponse {
+        let (principal, kind) = try Self.principal(request.principal)
+        try self.requireKind(of: principal, kind, context)
+        let (result, _) = try await self.execute(.unassign(principal, AssetID(request.assetID)), context)
+        return UnassignTasksResponse(revision: result.revision)
+    }
+
+    func shareAsset(_ request: ShareAssetRequest, context: CallContext) async throws -> ShareAssetResponse {
+        let (share, revision) = try await self.share(
+            request.assetID, request.partnerPortfolioID, request.tasks, context)
+        return ShareAssetResponse(share: share, revision: revision)
+    }
+
+    func updateShare(_ request: UpdateShareRequest, context: CallContext) async throws -> UpdateShareResponse {
+        let (share, revision) = try await self.share(
+            request.assetID, request.partnerPortfolioID, request.tasks, context)
+        return UpdateShareResponse(share: share, revision: revision)
+    }
+
+    /// Shares an asset, or changes a share's tasks: the same command (sharing again replaces the tasks).
+    private func share(_ asset: UInt64, _ partner: UInt64, _ tasks: [WireAssetTask], _ context: CallContext)
+        async throws -> (Share, UInt64)
+    {
+        let asset = AssetID(asset)
+        let partner = PortfolioID(partner)
+        let (result, snapshot) = try await self.execute(
+            .share(asset, with: partner, try WireMapping.tasks(tasks)),
+            context
+        )
+        return (try Self.share(asset, partner, snapshot), result.revision)
+    }
+
+    func unshareAsset(_ request: UnshareAssetRequest, context: CallContext) async throws -> UnshareAssetResponse {
+        let command = Command.unshare(AssetID(request.assetID), from: PortfolioID(request.partnerPortfolioID))
+        let (result, _) = try await self.execute(command, context)
+        return UnshareAssetResponse(revision: result.revision)
+    }
+
+    func addPartner(_ request: AddPartnerRequest, context: CallContext) async throws -> AddPartnerResponse {
+        let portfolio = PortfolioID(request.portfolioID)
+        let partner = PortfolioID(request.partnerPortfolioID)
+        let (result, snapshot) = try await self.execute(.addPartner(portfolio, partner: partner), context)
+        guard let record = snapshot.state.partnership(portfolio, partner: partner) else {
+            throw Self.missing("partnership of portfolio \(portfolio) with \(partner)")
         }
+        return AddPartnerResponse(partner: Self.partner(record), revision: result.revision)
+    }
+
+    func removePartner(_ request: RemovePartnerRequest, context: CallContext) async throws -> RemovePartnerResponse {
+        let command = Command.removePartner(
+            PortfolioID(request.portfolioID),
+            partner: PortfolioID(request.partnerPortfolioID)
+        )
+        let (result, _) = try await self.execute(command, context)
+        return RemovePartnerResponse(revision: result.revision)
+    }
+
+    func requestShare(_ request: RequestShareRequest, context: CallContext) async throws -> RequestShareResponse {
+        let command = Command.requestShare(
+            AssetID(request.assetID),
+            by: PortfolioID(request.portfolioID),
+            try WireMapping.tasks(request.tasks)
+        )
+        let (result, snapshot) = try await self.execute(command, context)
+        return RequestShareResponse(
+            shareRequest: try Self.shareRequest(
+                result.created(), snapshot, for: context.caller, now: self.portico.clock.now()),
+            revision: result.revision
+        )
+    }
+
+    func approveShareRequest(_ request: ApproveShareRequestRequest, context: CallContext) async throws
+        -> ApproveShareRequestResponse
+    {
+        let id = ShareRequestID(request.shareRequestID)
+        let (result, snapshot) = try await self.execute(.approveShareRequest(id), context)
+        let shareRequest = try Self.shareRequest(
+            id.rawValue, snapshot, for: context.caller, now: self.portico.clock.now())
+        let share = try? Self.share(
+            AssetID(shareRequest.assetID),
+            PortfolioID(shareRequest.requestingPortfolioID),
+            snapshot
+        )
+        return ApproveShareRequestResponse(shareRequest: shareRequest, share: share, revision: result.revision)
+    }
+
+    func declineShareRequest(_ request: DeclineShareRequestRequest, context: CallContext) async throws
+        -> DeclineShareRequestResponse
+    {
+        let id = ShareRequestID(request.shareRequestID)
+        let (result, snapshot) = try await self.execute(.declineShareRequest(id), context)
+        return DeclineShareRequestResponse(
+            shareRequest: try Self.shareRequest(
+                id.rawValue, snapshot, for: context.caller, now: self.portico.clock.now()),
+            revision: result.revision
+        )
+    }
+
+    func generateToken(_ request: GenerateTokenRequest, context: CallContext) async throws -> GenerateTokenResponse {
+        let command = Command.generateToken(
+            PrincipalID(request.systemUserID),
+            app: AppID(request.appID),
+            scopes: try WireMapping.scopes(request.scopes),
+            expiry: WireMapping.expiry(request.expiry)
+        )
+        let (result, snapshot) = try await self.execute(command, context)
+        return GenerateTokenResponse(
+            token: try Self.tokenInfo(TokenID(result.created()), snapshot, now: self.portico.clock.now()),
+            secret: result.secret ?? "",
+            revision: result.revision
+        )
+    }
+
+    func revokeToken(_ request: RevokeTokenRequest, context: CallContext) async throws -> RevokeTokenResponse {
+        let (result, _) = try await self.execute(.revokeToken(TokenID(request.tokenID)), context)
+        return RevokeTokenResponse(revision: result.revision)
+    }
+
+    func revokeAllTokens(_ request: RevokeAllTokensRequest, context: CallContext) async throws
+        -> RevokeAllTokensResponse
+    {
+        let user = PrincipalID(request.systemUserID)
+        try self.requireKind(of: user, .systemUser, context)
+        let (result, _) = try await self.execute(.revokeAllTokens(user), context)
+        return RevokeAllTokensResponse(revision: result.revision)
     }
 }
 
 extension CommandResult {
     /// The id of what the command created.
     func created() throws -> UInt64 {
-        guard let createdID else { throw CallFailure(.internal, "the change created nothing", reason: "INTERNAL") }
+        guard let createdID else { throw CallFailure(.internal, "the change created nothing", reason: .`internal`) }
         return createdID
     }
 }

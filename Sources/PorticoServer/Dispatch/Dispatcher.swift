@@ -1,51 +1,58 @@
-import HashTreeCollections
 import NIOCore
 import PorticoCore
+import PorticoReasons
 import PorticoWire
 
-/// Answers every RPC from the core: reads and checks at once on the event loop, from the current
-/// snapshot; writes through the core's portfolio lanes, off the event loop.
-struct Dispatcher: CallDispatching {
+/// Serves every RPC from the core: one handler per RPC (`PorticoServiceHandler`, generated from the
+/// proto), whatever the transport. Reads and checks are answered at once from the current snapshot;
+/// writes go through the core's portfolio lanes.
+///
+/// A final class, shared by every connection: a call's router refers to it without copying its fields.
+final class Dispatcher: PorticoServiceHandler {
+    typealias Context = CallContext
+
     let portico: Portico
     /// SHA-256 of the operator key; the key itself is not kept.
     let operatorKey: SecretDigest
     let configuration: ServerConfiguration
     let startedAt = PorticoCore.SystemClock().now()
 
-    static let version = "0.1.0"
-
-    func dispatch(_ head: CallHead, body: ByteBuffer, responder: inout Responder) -> DeferredCall? {
-        do {
-            switch head.method {
-            case .ping:
-                responder.succeed(head.callID, PingResponse())
-            case .getServerInfo:
-                responder.succeed(head.callID, self.serverInfo())
-            case .checkPermission:
-                try self.checkPermission(head, body, &responder)
-            case .batchCheckPermissions:
-                try self.batchCheck(head, body, &responder)
-            case .listAccessibleAssets:
-                try self.listAccessibleAssets(head, body, &responder)
-            case .listAssetPrincipals:
-                try self.listAssetPrincipals(head, body, &responder)
-            case .listAuditEvents:
-                try self.listAuditEvents(head, body, &responder)
-            default:
-                let caller = try self.authenticate(head, &responder)
-                if let answer = try self.read(head.method, body, caller, responder) {
-                    responder.succeed(head.callID, answer)
-                } else {
-                    return try self.write(head.method, body, caller, responder)
-                }
-            }
-        } catch {
-            responder.fail(head.callID, CallFailure(any: error))
-        }
-        return nil
+    init(portico: Portico, operatorKey: SecretDigest, configuration: ServerConfiguration) {
+        self.portico = portico
+        self.operatorKey = operatorKey
+        self.configuration = configuration
     }
 
-    private func serverInfo() -> GetServerInfoResponse {
+    static let version = "0.1.0"
+
+    /// Serves one call of the native transport: answers it through `responder` at once, or returns the
+    /// work that will answer it (a write). `session` is the connection's memory of its callers.
+    func dispatch(
+        _ head: CallHead,
+        body: ByteBuffer,
+        responder: inout Responder,
+        session: inout CallSession
+    ) -> DeferredCall? {
+        // The router reaches the connection's responder and session through pointers that live only for
+        // this call: no copy of them (a copy would share the output buffer, and the first answer written
+        // would copy it whole), and no retain or release of what they hold.
+        withUnsafeMutablePointer(to: &responder) { responder in
+            withUnsafeMutablePointer(to: &session) { session in
+                var router = FrameRouter(
+                    dispatcher: self, head: head, body: body, responder: responder, session: session)
+                self.route(head.method, to: &router)
+                return router.deferred
+            }
+        }
+    }
+
+    // MARK: RPCs that need no credential
+
+    func ping(_ request: PingRequest) -> PingResponse {
+        PingResponse()
+    }
+
+    func getServerInfo(_ request: GetServerInfoRequest) -> GetServerInfoResponse {
         GetServerInfoResponse(
             version: Self.version,
             protocolVersion: UInt32(WirePreface.version),
@@ -59,44 +66,51 @@ struct Dispatcher: CallDispatching {
 
     // MARK: callers
 
-    /// The caller a call's credential stands for, remembered per connection so that a connection's
-    /// steady stream of calls does not hash its credential every time. Only a credential that was
-    /// valid is remembered, and every use re-checks revocation and expiry in the core.
-    func authenticate(_ head: CallHead, _ responder: inout Responder) throws -> Caller {
-        guard !head.credential.isEmpty else {
-            throw CallFailure(.unauthenticated, "the call needs a credential", reason: "MISSING_CREDENTIAL", metaCode: 190)
+    /// The caller a call's credential stands for, through the caller's connection's cache, with the
+    /// person a service acts for. Transport-neutral: the native transport keeps one cache per connection.
+    /// - Throws: UNAUTHENTICATED for a missing or invalid credential; PERMISSION_DENIED for a person named
+    ///   by anything but a service credential.
+    func authenticate(credential: String, onBehalfOf person: UInt64, callers: inout CallerCache) throws -> Caller {
+        guard !credential.isEmpty else {
+            throw CallFailure(
+                .unauthenticated, "the call needs a credential", reason: .missingCredential, metaCode: 190)
         }
+        let presented = SecretBytes(credential)
         let caller: Caller
-        if let last = responder.lastCaller, head.credential == responder.lastCredential {
-            caller = last
+        if let known = callers.caller(for: presented) {
+            caller = known
         } else {
-            if let known = responder.callers[head.credential] {
-                caller = known
-            } else {
-                if head.credential.hasPrefix(OperatorKey.prefix) {
-                    guard SecretDigest(of: head.credential).constantTimeEquals(self.operatorKey) else {
-                        throw CallFailure(.unauthenticated, "credential is not valid", reason: "TOKEN_INVALID", metaCode: 190, metaSubcode: 467)
-                    }
-                    caller = .operator
-                } else {
-                    caller = try self.portico.authenticate(head.credential)
-                }
-                if responder.callers.count >= 64 { responder.callers.removeAll(keepingCapacity: true) }
-                responder.callers[head.credential] = caller
-            }
-            responder.lastCredential = head.credential
-            responder.lastCaller = caller
+            caller = try self.verify(credential)
+            callers.remember(presented, as: caller)
         }
-        guard head.onBehalfOfPersonID != 0 else { return caller }
-        guard case .service(let credential, nil) = caller else {
+        guard person != 0 else { return caller }
+        guard case .service(let id, nil) = caller else {
             throw CallFailure(
                 .permissionDenied,
                 "only a service credential may act on behalf of a person",
-                reason: "ON_BEHALF_OF_NOT_ALLOWED",
+                reason: .onBehalfOfNotAllowed,
                 metaCode: 200
             )
         }
-        return .service(credential, onBehalfOf: PrincipalID(head.onBehalfOfPersonID))
+        return .service(id, onBehalfOf: PrincipalID(person))
+    }
+
+    /// The caller a presented secret stands for: the operator key (its digest compared in constant time),
+    /// or a token or service credential the core knows.
+    private func verify(_ credential: String) throws -> Caller {
+        if credential.utf8.starts(with: OperatorKey.prefix.utf8) {
+            guard SecretDigest(of: credential).constantTimeEquals(self.operatorKey) else {
+                throw CallFailure(
+                    .unauthenticated,
+                    "credential is not valid",
+                    reason: .tokenInvalid,
+                    metaCode: 190,
+                    metaSubcode: 467
+                )
+            }
+            return .operator
+        }
+        return try self.portico.authenticate(credential)
     }
 
     /// The snapshot to answer from: the newest, which must have reached `minRevision`.
@@ -117,4 +131,3 @@ public enum OperatorKey {
         return prefix + String((0..<43).map { _ in alphabet[Int(generator.next() % 64)] })
     }
 }
-

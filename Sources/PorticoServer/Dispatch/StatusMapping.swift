@@ -1,16 +1,12 @@
 import PorticoCore
+import PorticoReasons
 import PorticoWire
 
 /// The one place where a domain error becomes a wire status.
 extension CallFailure {
+    /// A domain error as its status, with the Meta code its reason has in the list of reasons.
     init(_ error: PorticoError) {
-        self.init(
-            Self.statusCode(error.code),
-            error.message,
-            reason: error.reason ?? error.code.name,
-            metaCode: Int32(clamping: error.meta?.code ?? 0),
-            metaSubcode: Int32(clamping: error.meta?.subcode ?? 0)
-        )
+        self.init(Self.statusCode(error.code), error.message, reason: error.errorReason)
     }
 
     /// Any error thrown while serving a call, as the failure its caller is answered with.
@@ -19,7 +15,7 @@ extension CallFailure {
         case let failure as CallFailure: self = failure
         case let domain as PorticoError: self.init(domain)
         case let wire as WireError: self.init(wire)
-        default: self.init(.internal, "internal error", reason: "INTERNAL")
+        default: self.init(.internal, "internal error", reason: .`internal`)
         }
     }
 
@@ -38,8 +34,20 @@ extension CallFailure {
         }
     }
 
+    /// A principal named as the kind it is not.
+    static func wrongKind(_ principal: PrincipalID, _ actual: PrincipalKindTag, _ named: PrincipalKindTag)
+        -> CallFailure
+    {
+        CallFailure(
+            .invalidArgument,
+            "principal \(principal) is a \(actual.rawValue), not a \(named.rawValue)",
+            reason: .wrongPrincipalKind,
+            metaCode: 100
+        )
+    }
+
     static func invalid(_ message: String, field: String) -> CallFailure {
-        var failure = CallFailure(.invalidArgument, message, reason: "INVALID_ARGUMENT", metaCode: 100)
+        var failure = CallFailure(.invalidArgument, message, reason: .invalidArgument, metaCode: 100)
         failure.detail.field = field
         return failure
     }

@@ -69,7 +69,9 @@ enum WireMapping {
     }
 
     static func wire(_ scopes: ScopeSet) -> [WireScope] {
-        PorticoCore.Scope.allCases.filter { scopes.contains(ScopeSet($0)) }.map { WireScope(rawValue: Int32($0.rawValue) + 1)! }
+        PorticoCore.Scope.allCases.filter { scopes.contains(ScopeSet($0)) }.map {
+            WireScope(rawValue: Int32($0.rawValue) + 1)!
+        }
     }
 
     // MARK: enums mapped by name
@@ -115,7 +117,9 @@ enum WireMapping {
         case .standard: return .standard
         case .advanced: return .advanced
         case .unspecified:
-            guard let fallback else { throw CallFailure.invalid("a system user tier is required", field: "system_user_tier") }
+            guard let fallback else {
+                throw CallFailure.invalid("a system user tier is required", field: "system_user_tier")
+            }
             return fallback
         }
     }

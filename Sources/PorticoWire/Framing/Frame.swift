@@ -1,4 +1,5 @@
 public import NIOCore
+import PorticoReasons
 
 /// One frame of the Portico protocol: a header (call id, method, credential, status...) and the
 /// protobuf encoding of the request or response message.
@@ -116,7 +117,7 @@ public struct Frame: Hashable, Sendable {
         guard frameBytes <= maxBytes else {
             throw WireError(
                 code: .resourceExhausted,
-                reason: "FRAME_TOO_LARGE",
+                reason: .frameTooLarge,
                 message: "a frame of \(frameBytes) bytes exceeds the limit of \(maxBytes) bytes"
             )
         }

@@ -1,4 +1,5 @@
 public import NIOCore
+import PorticoReasons
 
 /// Splits inbound bytes into ``Frame``s: checks the connection preface (server side), enforces the
 /// maximum frame size before buffering a frame, and decodes each header.
@@ -43,7 +44,7 @@ public struct FrameDecoder: ByteToMessageDecoder {
         }
         if seenEOF && buffer.readableBytes > 0 {
             throw WireError.invalidArgument(
-                "TRUNCATED_FRAME",
+                .truncatedFrame,
                 "the connection closed \(buffer.readableBytes) bytes into an incomplete frame"
             )
         }
@@ -68,17 +69,17 @@ public struct FrameDecoder: ByteToMessageDecoder {
         guard Int(length) <= self.maxFrameBytes - 4 else {
             throw WireError(
                 code: .resourceExhausted,
-                reason: "FRAME_TOO_LARGE",
+                reason: .frameTooLarge,
                 message: "a frame of \(UInt64(length) + 4) bytes exceeds the limit of \(self.maxFrameBytes) bytes"
             )
         }
         guard length >= 4 else {
-            throw WireError.invalidArgument("MALFORMED_FRAME", "a frame length of \(length) leaves no room for its header length")
+            throw WireError.invalidArgument(.malformedFrame, "a frame length of \(length) leaves no room for its header length")
         }
         guard buffer.readableBytes >= 4 + Int(length) else { return nil }
         guard headerLength <= length - 4 else {
             throw WireError.invalidArgument(
-                "MALFORMED_FRAME",
+                .malformedFrame,
                 "a header of \(headerLength) bytes does not fit a frame of \(length) bytes"
             )
         }
@@ -89,7 +90,7 @@ public struct FrameDecoder: ByteToMessageDecoder {
         do {
             header = try FrameHeader(decoding: headerBytes, arena: self.arena)
         } catch let error as WireError {
-            throw WireError.invalidArgument("MALFORMED_HEADER", "the frame header does not decode: \(error.message)")
+            throw WireError.invalidArgument(.malformedHeader, "the frame header does not decode: \(error.message)")
         }
         return Frame(header: header, body: body)
     }
@@ -115,13 +116,13 @@ public struct FrameDecoder: ByteToMessageDecoder {
         let seen = buffer.getBytes(at: buffer.readerIndex, length: available) ?? []
         let magicSeen = seen.prefix(WirePreface.magic.count)
         guard magicSeen.elementsEqual(WirePreface.magic.prefix(magicSeen.count)) else {
-            throw WireError.invalidArgument("BAD_PREFACE", "the connection did not open with the Portico preface")
+            throw WireError.invalidArgument(.badPreface, "the connection did not open with the Portico preface")
         }
         guard seen.count == WirePreface.bytes.count else { return false }
         guard seen.last == WirePreface.version else {
             throw WireError(
                 code: .unimplemented,
-                reason: "UNSUPPORTED_PROTOCOL_VERSION",
+                reason: .unsupportedProtocolVersion,
                 message: "protocol version \(seen.last!) is not supported; this peer speaks \(WirePreface.version)"
             )
         }

@@ -22,6 +22,12 @@ public struct AssignTasksRequest: WireMessage {
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
+        // proto3: an empty encoding is the message with every field at its default (a Ping's
+        // always is), which needs no trip through protobuf-c.
+        guard !bytes.isEmpty else {
+            self.init()
+            return
+        }
         self = try Self.decodeC(bytes, arena: arena)
     }
 
@@ -82,6 +88,12 @@ public struct AssignTasksResponse: WireMessage {
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
+        // proto3: an empty encoding is the message with every field at its default (a Ping's
+        // always is), which needs no trip through protobuf-c.
+        guard !bytes.isEmpty else {
+            self.init()
+            return
+        }
         self = try Self.decodeC(bytes, arena: arena)
     }
 
@@ -140,6 +152,12 @@ public struct UnassignTasksRequest: WireMessage {
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
+        // proto3: an empty encoding is the message with every field at its default (a Ping's
+        // always is), which needs no trip through protobuf-c.
+        guard !bytes.isEmpty else {
+            self.init()
+            return
+        }
         self = try Self.decodeC(bytes, arena: arena)
     }
 
@@ -194,6 +212,12 @@ public struct UnassignTasksResponse: WireMessage {
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
+        // proto3: an empty encoding is the message with every field at its default (a Ping's
+        // always is), which needs no trip through protobuf-c.
+        guard !bytes.isEmpty else {
+            self.init()
+            return
+        }
         self = try Self.decodeC(bytes, arena: arena)
     }
 
@@ -250,6 +274,12 @@ public struct ListAssignmentsByPrincipalRequest: WireMessage {
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
+        // proto3: an empty encoding is the message with every field at its default (a Ping's
+        // always is), which needs no trip through protobuf-c.
+        guard !bytes.isEmpty else {
+            self.init()
+            return
+        }
         self = try Self.decodeC(bytes, arena: arena)
     }
 
@@ -309,6 +339,12 @@ public struct ListAssignmentsByPrincipalResponse: WireMessage {
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
+        // proto3: an empty encoding is the message with every field at its default (a Ping's
+        // always is), which needs no trip through protobuf-c.
+        guard !bytes.isEmpty else {
+            self.init()
+            return
+        }
         self = try Self.decodeC(bytes, arena: arena)
     }
 
@@ -369,6 +405,12 @@ public struct ListAssignmentsByAssetRequest: WireMessage {
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
+        // proto3: an empty encoding is the message with every field at its default (a Ping's
+        // always is), which needs no trip through protobuf-c.
+        guard !bytes.isEmpty else {
+            self.init()
+            return
+        }
         self = try Self.decodeC(bytes, arena: arena)
     }
 
@@ -428,6 +470,12 @@ public struct ListAssignmentsByAssetResponse: WireMessage {
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
+        // proto3: an empty encoding is the message with every field at its default (a Ping's
+        // always is), which needs no trip through protobuf-c.
+        guard !bytes.isEmpty else {
+            self.init()
+            return
+        }
         self = try Self.decodeC(bytes, arena: arena)
     }
 
@@ -488,6 +536,12 @@ public struct AddPartnerRequest: WireMessage {
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
+        // proto3: an empty encoding is the message with every field at its default (a Ping's
+        // always is), which needs no trip through protobuf-c.
+        guard !bytes.isEmpty else {
+            self.init()
+            return
+        }
         self = try Self.decodeC(bytes, arena: arena)
     }
 
@@ -544,6 +598,12 @@ public struct AddPartnerResponse: WireMessage {
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
+        // proto3: an empty encoding is the message with every field at its default (a Ping's
+        // always is), which needs no trip through protobuf-c.
+        guard !bytes.isEmpty else {
+            self.init()
+            return
+        }
         self = try Self.decodeC(bytes, arena: arena)
     }
 
@@ -603,6 +663,12 @@ public struct RemovePartnerRequest: WireMessage {
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
+        // proto3: an empty encoding is the message with every field at its default (a Ping's
+        // always is), which needs no trip through protobuf-c.
+        guard !bytes.isEmpty else {
+            self.init()
+            return
+        }
         self = try Self.decodeC(bytes, arena: arena)
     }
 
@@ -657,6 +723,12 @@ public struct RemovePartnerResponse: WireMessage {
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
+        // proto3: an empty encoding is the message with every field at its default (a Ping's
+        // always is), which needs no trip through protobuf-c.
+        guard !bytes.isEmpty else {
+            self.init()
+            return
+        }
         self = try Self.decodeC(bytes, arena: arena)
     }
 
@@ -713,6 +785,12 @@ public struct ListPartnersRequest: WireMessage {
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
+        // proto3: an empty encoding is the message with every field at its default (a Ping's
+        // always is), which needs no trip through protobuf-c.
+        guard !bytes.isEmpty else {
+            self.init()
+            return
+        }
         self = try Self.decodeC(bytes, arena: arena)
     }
 
@@ -772,6 +850,12 @@ public struct ListPartnersResponse: WireMessage {
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
+        // proto3: an empty encoding is the message with every field at its default (a Ping's
+        // always is), which needs no trip through protobuf-c.
+        guard !bytes.isEmpty else {
+            self.init()
+            return
+        }
         self = try Self.decodeC(bytes, arena: arena)
     }
 
@@ -834,6 +918,12 @@ public struct ShareAssetRequest: WireMessage {
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
+        // proto3: an empty encoding is the message with every field at its default (a Ping's
+        // always is), which needs no trip through protobuf-c.
+        guard !bytes.isEmpty else {
+            self.init()
+            return
+        }
         self = try Self.decodeC(bytes, arena: arena)
     }
 
@@ -894,6 +984,12 @@ public struct ShareAssetResponse: WireMessage {
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
+        // proto3: an empty encoding is the message with every field at its default (a Ping's
+        // always is), which needs no trip through protobuf-c.
+        guard !bytes.isEmpty else {
+            self.init()
+            return
+        }
         self = try Self.decodeC(bytes, arena: arena)
     }
 
@@ -953,6 +1049,12 @@ public struct UpdateShareRequest: WireMessage {
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
+        // proto3: an empty encoding is the message with every field at its default (a Ping's
+        // always is), which needs no trip through protobuf-c.
+        guard !bytes.isEmpty else {
+            self.init()
+            return
+        }
         self = try Self.decodeC(bytes, arena: arena)
     }
 
@@ -1013,6 +1115,12 @@ public struct UpdateShareResponse: WireMessage {
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
+        // proto3: an empty encoding is the message with every field at its default (a Ping's
+        // always is), which needs no trip through protobuf-c.
+        guard !bytes.isEmpty else {
+            self.init()
+            return
+        }
         self = try Self.decodeC(bytes, arena: arena)
     }
 
@@ -1070,6 +1178,12 @@ public struct UnshareAssetRequest: WireMessage {
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
+        // proto3: an empty encoding is the message with every field at its default (a Ping's
+        // always is), which needs no trip through protobuf-c.
+        guard !bytes.isEmpty else {
+            self.init()
+            return
+        }
         self = try Self.decodeC(bytes, arena: arena)
     }
 
@@ -1124,6 +1238,12 @@ public struct UnshareAssetResponse: WireMessage {
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
+        // proto3: an empty encoding is the message with every field at its default (a Ping's
+        // always is), which needs no trip through protobuf-c.
+        guard !bytes.isEmpty else {
+            self.init()
+            return
+        }
         self = try Self.decodeC(bytes, arena: arena)
     }
 
@@ -1180,6 +1300,12 @@ public struct ListSharesRequest: WireMessage {
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
+        // proto3: an empty encoding is the message with every field at its default (a Ping's
+        // always is), which needs no trip through protobuf-c.
+        guard !bytes.isEmpty else {
+            self.init()
+            return
+        }
         self = try Self.decodeC(bytes, arena: arena)
     }
 
@@ -1239,6 +1365,12 @@ public struct ListSharesResponse: WireMessage {
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
+        // proto3: an empty encoding is the message with every field at its default (a Ping's
+        // always is), which needs no trip through protobuf-c.
+        guard !bytes.isEmpty else {
+            self.init()
+            return
+        }
         self = try Self.decodeC(bytes, arena: arena)
     }
 
@@ -1300,6 +1432,12 @@ public struct RequestShareRequest: WireMessage {
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
+        // proto3: an empty encoding is the message with every field at its default (a Ping's
+        // always is), which needs no trip through protobuf-c.
+        guard !bytes.isEmpty else {
+            self.init()
+            return
+        }
         self = try Self.decodeC(bytes, arena: arena)
     }
 
@@ -1360,6 +1498,12 @@ public struct RequestShareResponse: WireMessage {
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
+        // proto3: an empty encoding is the message with every field at its default (a Ping's
+        // always is), which needs no trip through protobuf-c.
+        guard !bytes.isEmpty else {
+            self.init()
+            return
+        }
         self = try Self.decodeC(bytes, arena: arena)
     }
 
@@ -1416,6 +1560,12 @@ public struct ApproveShareRequestRequest: WireMessage {
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
+        // proto3: an empty encoding is the message with every field at its default (a Ping's
+        // always is), which needs no trip through protobuf-c.
+        guard !bytes.isEmpty else {
+            self.init()
+            return
+        }
         self = try Self.decodeC(bytes, arena: arena)
     }
 
@@ -1471,6 +1621,12 @@ public struct ApproveShareRequestResponse: WireMessage {
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
+        // proto3: an empty encoding is the message with every field at its default (a Ping's
+        // always is), which needs no trip through protobuf-c.
+        guard !bytes.isEmpty else {
+            self.init()
+            return
+        }
         self = try Self.decodeC(bytes, arena: arena)
     }
 
@@ -1529,6 +1685,12 @@ public struct DeclineShareRequestRequest: WireMessage {
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
+        // proto3: an empty encoding is the message with every field at its default (a Ping's
+        // always is), which needs no trip through protobuf-c.
+        guard !bytes.isEmpty else {
+            self.init()
+            return
+        }
         self = try Self.decodeC(bytes, arena: arena)
     }
 
@@ -1582,6 +1744,12 @@ public struct DeclineShareRequestResponse: WireMessage {
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
+        // proto3: an empty encoding is the message with every field at its default (a Ping's
+        // always is), which needs no trip through protobuf-c.
+        guard !bytes.isEmpty else {
+            self.init()
+            return
+        }
         self = try Self.decodeC(bytes, arena: arena)
     }
 
@@ -1644,6 +1812,12 @@ public struct ListShareRequestsRequest: WireMessage {
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
+        // proto3: an empty encoding is the message with every field at its default (a Ping's
+        // always is), which needs no trip through protobuf-c.
+        guard !bytes.isEmpty else {
+            self.init()
+            return
+        }
         self = try Self.decodeC(bytes, arena: arena)
     }
 
@@ -1706,6 +1880,12 @@ public struct ListShareRequestsResponse: WireMessage {
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
+        // proto3: an empty encoding is the message with every field at its default (a Ping's
+        // always is), which needs no trip through protobuf-c.
+        guard !bytes.isEmpty else {
+            self.init()
+            return
+        }
         self = try Self.decodeC(bytes, arena: arena)
     }
 

@@ -27,6 +27,12 @@ public struct ListAuditEventsRequest: WireMessage {
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
+        // proto3: an empty encoding is the message with every field at its default (a Ping's
+        // always is), which needs no trip through protobuf-c.
+        guard !bytes.isEmpty else {
+            self.init()
+            return
+        }
         self = try Self.decodeC(bytes, arena: arena)
     }
 
@@ -92,6 +98,12 @@ public struct ListAuditEventsResponse: WireMessage {
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
+        // proto3: an empty encoding is the message with every field at its default (a Ping's
+        // always is), which needs no trip through protobuf-c.
+        guard !bytes.isEmpty else {
+            self.init()
+            return
+        }
         self = try Self.decodeC(bytes, arena: arena)
     }
 

@@ -120,6 +120,12 @@ public struct ExplainStep: WireMessage {
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
+        // proto3: an empty encoding is the message with every field at its default (a Ping's
+        // always is), which needs no trip through protobuf-c.
+        guard !bytes.isEmpty else {
+            self.init()
+            return
+        }
         self = try Self.decodeC(bytes, arena: arena)
     }
 
@@ -195,6 +201,12 @@ public struct CheckPermissionRequest: WireMessage {
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
+        // proto3: an empty encoding is the message with every field at its default (a Ping's
+        // always is), which needs no trip through protobuf-c.
+        guard !bytes.isEmpty else {
+            self.init()
+            return
+        }
         self = try Self.decodeC(bytes, arena: arena)
     }
 
@@ -288,6 +300,12 @@ public struct CheckPermissionResponse: WireMessage {
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
+        // proto3: an empty encoding is the message with every field at its default (a Ping's
+        // always is), which needs no trip through protobuf-c.
+        guard !bytes.isEmpty else {
+            self.init()
+            return
+        }
         self = try Self.decodeC(bytes, arena: arena)
     }
 
@@ -360,6 +378,12 @@ public struct CheckItem: WireMessage {
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
+        // proto3: an empty encoding is the message with every field at its default (a Ping's
+        // always is), which needs no trip through protobuf-c.
+        guard !bytes.isEmpty else {
+            self.init()
+            return
+        }
         self = try Self.decodeC(bytes, arena: arena)
     }
 
@@ -444,6 +468,12 @@ public struct CheckResult: WireMessage {
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
+        // proto3: an empty encoding is the message with every field at its default (a Ping's
+        // always is), which needs no trip through protobuf-c.
+        guard !bytes.isEmpty else {
+            self.init()
+            return
+        }
         self = try Self.decodeC(bytes, arena: arena)
     }
 
@@ -508,6 +538,12 @@ public struct BatchCheckPermissionsRequest: WireMessage {
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
+        // proto3: an empty encoding is the message with every field at its default (a Ping's
+        // always is), which needs no trip through protobuf-c.
+        guard !bytes.isEmpty else {
+            self.init()
+            return
+        }
         self = try Self.decodeC(bytes, arena: arena)
     }
 
@@ -569,6 +605,12 @@ public struct BatchCheckPermissionsResponse: WireMessage {
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
+        // proto3: an empty encoding is the message with every field at its default (a Ping's
+        // always is), which needs no trip through protobuf-c.
+        guard !bytes.isEmpty else {
+            self.init()
+            return
+        }
         self = try Self.decodeC(bytes, arena: arena)
     }
 
@@ -630,6 +672,12 @@ public struct AccessibleAsset: WireMessage {
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
+        // proto3: an empty encoding is the message with every field at its default (a Ping's
+        // always is), which needs no trip through protobuf-c.
+        guard !bytes.isEmpty else {
+            self.init()
+            return
+        }
         self = try Self.decodeC(bytes, arena: arena)
     }
 
@@ -700,6 +748,12 @@ public struct ListAccessibleAssetsRequest: WireMessage {
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
+        // proto3: an empty encoding is the message with every field at its default (a Ping's
+        // always is), which needs no trip through protobuf-c.
+        guard !bytes.isEmpty else {
+            self.init()
+            return
+        }
         self = try Self.decodeC(bytes, arena: arena)
     }
 
@@ -770,6 +824,12 @@ public struct ListAccessibleAssetsResponse: WireMessage {
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
+        // proto3: an empty encoding is the message with every field at its default (a Ping's
+        // always is), which needs no trip through protobuf-c.
+        guard !bytes.isEmpty else {
+            self.init()
+            return
+        }
         self = try Self.decodeC(bytes, arena: arena)
     }
 
@@ -835,6 +895,12 @@ public struct PrincipalAccess: WireMessage {
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
+        // proto3: an empty encoding is the message with every field at its default (a Ping's
+        // always is), which needs no trip through protobuf-c.
+        guard !bytes.isEmpty else {
+            self.init()
+            return
+        }
         self = try Self.decodeC(bytes, arena: arena)
     }
 
@@ -907,6 +973,12 @@ public struct ListAssetPrincipalsRequest: WireMessage {
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
+        // proto3: an empty encoding is the message with every field at its default (a Ping's
+        // always is), which needs no trip through protobuf-c.
+        guard !bytes.isEmpty else {
+            self.init()
+            return
+        }
         self = try Self.decodeC(bytes, arena: arena)
     }
 
@@ -974,6 +1046,12 @@ public struct ListAssetPrincipalsResponse: WireMessage {
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
+        // proto3: an empty encoding is the message with every field at its default (a Ping's
+        // always is), which needs no trip through protobuf-c.
+        guard !bytes.isEmpty else {
+            self.init()
+            return
+        }
         self = try Self.decodeC(bytes, arena: arena)
     }
 

@@ -12,6 +12,12 @@ public struct PingRequest: WireMessage {
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
+        // proto3: an empty encoding is the message with every field at its default (a Ping's
+        // always is), which needs no trip through protobuf-c.
+        guard !bytes.isEmpty else {
+            self.init()
+            return
+        }
         self = try Self.decodeC(bytes, arena: arena)
     }
 
@@ -58,6 +64,12 @@ public struct PingResponse: WireMessage {
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
+        // proto3: an empty encoding is the message with every field at its default (a Ping's
+        // always is), which needs no trip through protobuf-c.
+        guard !bytes.isEmpty else {
+            self.init()
+            return
+        }
         self = try Self.decodeC(bytes, arena: arena)
     }
 
@@ -105,6 +117,12 @@ public struct GetServerInfoRequest: WireMessage {
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
+        // proto3: an empty encoding is the message with every field at its default (a Ping's
+        // always is), which needs no trip through protobuf-c.
+        guard !bytes.isEmpty else {
+            self.init()
+            return
+        }
         self = try Self.decodeC(bytes, arena: arena)
     }
 
@@ -173,6 +191,12 @@ public struct GetServerInfoResponse: WireMessage {
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
+        // proto3: an empty encoding is the message with every field at its default (a Ping's
+        // always is), which needs no trip through protobuf-c.
+        guard !bytes.isEmpty else {
+            self.init()
+            return
+        }
         self = try Self.decodeC(bytes, arena: arena)
     }
 

@@ -701,6 +701,324 @@ extension PorticoCalling {
     }
 }
 
+/// The server side of `service Portico`: one requirement per RPC, so that a type serving the service
+/// does not compile while an RPC lacks its handler.
+///
+/// Transport-neutral: a handler takes the request message and a call context, and returns the
+/// response or throws. The transport authenticates the caller before a handler runs (except for
+/// the RPCs that need no credential, whose handlers get no context), decodes the request, and
+/// sends the answer. Reads and checks are synchronous, to be answered on the thread that read the
+/// call; writes are async.
+public protocol PorticoServiceHandler: Sendable {
+    /// What a handler learns of its call from the transport: who calls, until when, and any state the
+    /// transport keeps for the caller's connection. A read may update it; a write gets a copy.
+    associatedtype Context: Sendable
+
+    /// An empty round trip: the transport's baseline.
+    /// Needs no credential.
+    func ping(_ request: PingRequest) throws -> PingResponse
+
+    /// The server's version, protocol version, newest revision and limits.
+    /// Needs no credential.
+    func getServerInfo(_ request: GetServerInfoRequest) throws -> GetServerInfoResponse
+
+    func createPortfolio(_ request: CreatePortfolioRequest, context: Context) async throws -> CreatePortfolioResponse
+
+    func getPortfolio(_ request: GetPortfolioRequest, context: inout Context) throws -> GetPortfolioResponse
+
+    func listPortfolios(_ request: ListPortfoliosRequest, context: inout Context) throws -> ListPortfoliosResponse
+
+    func setPortfolioStatus(
+        _ request: SetPortfolioStatusRequest,
+        context: Context
+    ) async throws -> SetPortfolioStatusResponse
+
+    func setSystemUserTier(
+        _ request: SetSystemUserTierRequest,
+        context: Context
+    ) async throws -> SetSystemUserTierResponse
+
+    func createServiceCredential(
+        _ request: CreateServiceCredentialRequest,
+        context: Context
+    ) async throws -> CreateServiceCredentialResponse
+
+    func listServiceCredentials(
+        _ request: ListServiceCredentialsRequest,
+        context: inout Context
+    ) throws -> ListServiceCredentialsResponse
+
+    func revokeServiceCredential(
+        _ request: RevokeServiceCredentialRequest,
+        context: Context
+    ) async throws -> RevokeServiceCredentialResponse
+
+    func addPerson(_ request: AddPersonRequest, context: Context) async throws -> AddPersonResponse
+
+    func getPerson(_ request: GetPersonRequest, context: inout Context) throws -> GetPersonResponse
+
+    func listPeople(_ request: ListPeopleRequest, context: inout Context) throws -> ListPeopleResponse
+
+    func setPersonRole(_ request: SetPersonRoleRequest, context: Context) async throws -> SetPersonRoleResponse
+
+    func removePerson(_ request: RemovePersonRequest, context: Context) async throws -> RemovePersonResponse
+
+    func createSystemUser(_ request: CreateSystemUserRequest, context: Context) async throws -> CreateSystemUserResponse
+
+    func listSystemUsers(_ request: ListSystemUsersRequest, context: inout Context) throws -> ListSystemUsersResponse
+
+    func removeSystemUser(_ request: RemoveSystemUserRequest, context: Context) async throws -> RemoveSystemUserResponse
+
+    func addApp(_ request: AddAppRequest, context: Context) async throws -> AddAppResponse
+
+    func listApps(_ request: ListAppsRequest, context: inout Context) throws -> ListAppsResponse
+
+    func addAsset(_ request: AddAssetRequest, context: Context) async throws -> AddAssetResponse
+
+    func getAsset(_ request: GetAssetRequest, context: inout Context) throws -> GetAssetResponse
+
+    func listAssets(_ request: ListAssetsRequest, context: inout Context) throws -> ListAssetsResponse
+
+    func removeAsset(_ request: RemoveAssetRequest, context: Context) async throws -> RemoveAssetResponse
+
+    func assignTasks(_ request: AssignTasksRequest, context: Context) async throws -> AssignTasksResponse
+
+    func unassignTasks(_ request: UnassignTasksRequest, context: Context) async throws -> UnassignTasksResponse
+
+    func listAssignmentsByPrincipal(
+        _ request: ListAssignmentsByPrincipalRequest,
+        context: inout Context
+    ) throws -> ListAssignmentsByPrincipalResponse
+
+    func listAssignmentsByAsset(
+        _ request: ListAssignmentsByAssetRequest,
+        context: inout Context
+    ) throws -> ListAssignmentsByAssetResponse
+
+    func addPartner(_ request: AddPartnerRequest, context: Context) async throws -> AddPartnerResponse
+
+    func removePartner(_ request: RemovePartnerRequest, context: Context) async throws -> RemovePartnerResponse
+
+    func listPartners(_ request: ListPartnersRequest, context: inout Context) throws -> ListPartnersResponse
+
+    func shareAsset(_ request: ShareAssetRequest, context: Context) async throws -> ShareAssetResponse
+
+    func updateShare(_ request: UpdateShareRequest, context: Context) async throws -> UpdateShareResponse
+
+    func unshareAsset(_ request: UnshareAssetRequest, context: Context) async throws -> UnshareAssetResponse
+
+    func listShares(_ request: ListSharesRequest, context: inout Context) throws -> ListSharesResponse
+
+    func requestShare(_ request: RequestShareRequest, context: Context) async throws -> RequestShareResponse
+
+    func approveShareRequest(
+        _ request: ApproveShareRequestRequest,
+        context: Context
+    ) async throws -> ApproveShareRequestResponse
+
+    func declineShareRequest(
+        _ request: DeclineShareRequestRequest,
+        context: Context
+    ) async throws -> DeclineShareRequestResponse
+
+    func listShareRequests(
+        _ request: ListShareRequestsRequest,
+        context: inout Context
+    ) throws -> ListShareRequestsResponse
+
+    func generateToken(_ request: GenerateTokenRequest, context: Context) async throws -> GenerateTokenResponse
+
+    func revokeToken(_ request: RevokeTokenRequest, context: Context) async throws -> RevokeTokenResponse
+
+    func revokeAllTokens(_ request: RevokeAllTokensRequest, context: Context) async throws -> RevokeAllTokensResponse
+
+    func listTokens(_ request: ListTokensRequest, context: inout Context) throws -> ListTokensResponse
+
+    func inspectToken(_ request: InspectTokenRequest, context: inout Context) throws -> InspectTokenResponse
+
+    /// May this principal or token perform the task on the asset?
+    func checkPermission(_ request: CheckPermissionRequest, context: inout Context) throws -> CheckPermissionResponse
+
+    func batchCheckPermissions(
+        _ request: BatchCheckPermissionsRequest,
+        context: inout Context
+    ) throws -> BatchCheckPermissionsResponse
+
+    func listAccessibleAssets(
+        _ request: ListAccessibleAssetsRequest,
+        context: inout Context
+    ) throws -> ListAccessibleAssetsResponse
+
+    func listAssetPrincipals(
+        _ request: ListAssetPrincipalsRequest,
+        context: inout Context
+    ) throws -> ListAssetPrincipalsResponse
+
+    func listAuditEvents(_ request: ListAuditEventsRequest, context: inout Context) throws -> ListAuditEventsResponse
+}
+
+/// A transport's side of routing: how it serves each kind of RPC (``PorticoServiceHandler/route(_:to:)``
+/// calls exactly one of these per call, with the RPC and its handler). The transport decodes the
+/// request, authenticates the caller where the RPC needs it, runs the handler and sends the answer.
+public protocol PorticoServiceRouter {
+    associatedtype Handler: PorticoServiceHandler
+
+    /// An RPC that needs no credential.
+    mutating func open<RPC: PorticoRPC>(_ rpc: RPC.Type, _ handle: (RPC.Request) throws -> RPC.Response)
+
+    /// A read or a check: its handler answers at once.
+    mutating func read<RPC: PorticoRPC>(
+        _ rpc: RPC.Type,
+        _ handle: (RPC.Request, inout Handler.Context) throws -> RPC.Response
+    )
+
+    /// A write: its handler awaits the core and the store.
+    mutating func write<RPC: PorticoRPC>(
+        _ rpc: RPC.Type,
+        _ handle: @escaping @Sendable (RPC.Request, Handler.Context) async throws -> RPC.Response
+    )
+
+    /// A method value that names no RPC (`.unspecified`).
+    mutating func unknown(_ method: Method)
+}
+
+extension PorticoServiceHandler {
+    /// Hands the call of `method` to `router`, with the handler of its RPC. Inlinable, so that a
+    /// transport's router is specialised into it: no existential and no allocation per call.
+    @inlinable
+    public func route<Router: PorticoServiceRouter>(_ method: Method, to router: inout Router)
+    where Router.Handler == Self {
+        switch method {
+        case .unspecified:
+            router.unknown(method)
+        case .ping:
+            router.open(PorticoService.Ping.self) { try self.ping($0) }
+        case .getServerInfo:
+            router.open(PorticoService.GetServerInfo.self) { try self.getServerInfo($0) }
+        case .createPortfolio:
+            router.write(PorticoService.CreatePortfolio.self) { [self] in
+                try await self.createPortfolio($0, context: $1)
+            }
+        case .getPortfolio:
+            router.read(PorticoService.GetPortfolio.self) { try self.getPortfolio($0, context: &$1) }
+        case .listPortfolios:
+            router.read(PorticoService.ListPortfolios.self) { try self.listPortfolios($0, context: &$1) }
+        case .setPortfolioStatus:
+            router.write(PorticoService.SetPortfolioStatus.self) { [self] in
+                try await self.setPortfolioStatus($0, context: $1)
+            }
+        case .setSystemUserTier:
+            router.write(PorticoService.SetSystemUserTier.self) { [self] in
+                try await self.setSystemUserTier($0, context: $1)
+            }
+        case .createServiceCredential:
+            router.write(PorticoService.CreateServiceCredential.self) { [self] in
+                try await self.createServiceCredential($0, context: $1)
+            }
+        case .listServiceCredentials:
+            router.read(PorticoService.ListServiceCredentials.self) {
+                try self.listServiceCredentials($0, context: &$1)
+            }
+        case .revokeServiceCredential:
+            router.write(PorticoService.RevokeServiceCredential.self) { [self] in
+                try await self.revokeServiceCredential($0, context: $1)
+            }
+        case .addPerson:
+            router.write(PorticoService.AddPerson.self) { [self] in try await self.addPerson($0, context: $1) }
+        case .getPerson:
+            router.read(PorticoService.GetPerson.self) { try self.getPerson($0, context: &$1) }
+        case .listPeople:
+            router.read(PorticoService.ListPeople.self) { try self.listPeople($0, context: &$1) }
+        case .setPersonRole:
+            router.write(PorticoService.SetPersonRole.self) { [self] in try await self.setPersonRole($0, context: $1) }
+        case .removePerson:
+            router.write(PorticoService.RemovePerson.self) { [self] in try await self.removePerson($0, context: $1) }
+        case .createSystemUser:
+            router.write(PorticoService.CreateSystemUser.self) { [self] in
+                try await self.createSystemUser($0, context: $1)
+            }
+        case .listSystemUsers:
+            router.read(PorticoService.ListSystemUsers.self) { try self.listSystemUsers($0, context: &$1) }
+        case .removeSystemUser:
+            router.write(PorticoService.RemoveSystemUser.self) { [self] in
+                try await self.removeSystemUser($0, context: $1)
+            }
+        case .addApp:
+            router.write(PorticoService.AddApp.self) { [self] in try await self.addApp($0, context: $1) }
+        case .listApps:
+            router.read(PorticoService.ListApps.self) { try self.listApps($0, context: &$1) }
+        case .addAsset:
+            router.write(PorticoService.AddAsset.self) { [self] in try await self.addAsset($0, context: $1) }
+        case .getAsset:
+            router.read(PorticoService.GetAsset.self) { try self.getAsset($0, context: &$1) }
+        case .listAssets:
+            router.read(PorticoService.ListAssets.self) { try self.listAssets($0, context: &$1) }
+        case .removeAsset:
+            router.write(PorticoService.RemoveAsset.self) { [self] in try await self.removeAsset($0, context: $1) }
+        case .assignTasks:
+            router.write(PorticoService.AssignTasks.self) { [self] in try await self.assignTasks($0, context: $1) }
+        case .unassignTasks:
+            router.write(PorticoService.UnassignTasks.self) { [self] in try await self.unassignTasks($0, context: $1) }
+        case .listAssignmentsByPrincipal:
+            router.read(PorticoService.ListAssignmentsByPrincipal.self) {
+                try self.listAssignmentsByPrincipal($0, context: &$1)
+            }
+        case .listAssignmentsByAsset:
+            router.read(PorticoService.ListAssignmentsByAsset.self) {
+                try self.listAssignmentsByAsset($0, context: &$1)
+            }
+        case .addPartner:
+            router.write(PorticoService.AddPartner.self) { [self] in try await self.addPartner($0, context: $1) }
+        case .removePartner:
+            router.write(PorticoService.RemovePartner.self) { [self] in try await self.removePartner($0, context: $1) }
+        case .listPartners:
+            router.read(PorticoService.ListPartners.self) { try self.listPartners($0, context: &$1) }
+        case .shareAsset:
+            router.write(PorticoService.ShareAsset.self) { [self] in try await self.shareAsset($0, context: $1) }
+        case .updateShare:
+            router.write(PorticoService.UpdateShare.self) { [self] in try await self.updateShare($0, context: $1) }
+        case .unshareAsset:
+            router.write(PorticoService.UnshareAsset.self) { [self] in try await self.unshareAsset($0, context: $1) }
+        case .listShares:
+            router.read(PorticoService.ListShares.self) { try self.listShares($0, context: &$1) }
+        case .requestShare:
+            router.write(PorticoService.RequestShare.self) { [self] in try await self.requestShare($0, context: $1) }
+        case .approveShareRequest:
+            router.write(PorticoService.ApproveShareRequest.self) { [self] in
+                try await self.approveShareRequest($0, context: $1)
+            }
+        case .declineShareRequest:
+            router.write(PorticoService.DeclineShareRequest.self) { [self] in
+                try await self.declineShareRequest($0, context: $1)
+            }
+        case .listShareRequests:
+            router.read(PorticoService.ListShareRequests.self) { try self.listShareRequests($0, context: &$1) }
+        case .generateToken:
+            router.write(PorticoService.GenerateToken.self) { [self] in try await self.generateToken($0, context: $1) }
+        case .revokeToken:
+            router.write(PorticoService.RevokeToken.self) { [self] in try await self.revokeToken($0, context: $1) }
+        case .revokeAllTokens:
+            router.write(PorticoService.RevokeAllTokens.self) { [self] in
+                try await self.revokeAllTokens($0, context: $1)
+            }
+        case .listTokens:
+            router.read(PorticoService.ListTokens.self) { try self.listTokens($0, context: &$1) }
+        case .inspectToken:
+            router.read(PorticoService.InspectToken.self) { try self.inspectToken($0, context: &$1) }
+        case .checkPermission:
+            router.read(PorticoService.CheckPermission.self) { try self.checkPermission($0, context: &$1) }
+        case .batchCheckPermissions:
+            router.read(PorticoService.BatchCheckPermissions.self) { try self.batchCheckPermissions($0, context: &$1) }
+        case .listAccessibleAssets:
+            router.read(PorticoService.ListAccessibleAssets.self) { try self.listAccessibleAssets($0, context: &$1) }
+        case .listAssetPrincipals:
+            router.read(PorticoService.ListAssetPrincipals.self) { try self.listAssetPrincipals($0, context: &$1) }
+        case .listAuditEvents:
+            router.read(PorticoService.ListAuditEvents.self) { try self.listAuditEvents($0, context: &$1) }
+        }
+    }
+}
+
 /// Every message type of the protocol, in the order of the .proto files.
 public enum PorticoMessages {
     public static let all: [any WireMessage.Type] = [

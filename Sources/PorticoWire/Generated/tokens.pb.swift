@@ -22,6 +22,12 @@ public struct GenerateTokenRequest: WireMessage {
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
+        // proto3: an empty encoding is the message with every field at its default (a Ping's
+        // always is), which needs no trip through protobuf-c.
+        guard !bytes.isEmpty else {
+            self.init()
+            return
+        }
         self = try Self.decodeC(bytes, arena: arena)
     }
 
@@ -88,6 +94,12 @@ public struct GenerateTokenResponse: WireMessage {
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
+        // proto3: an empty encoding is the message with every field at its default (a Ping's
+        // always is), which needs no trip through protobuf-c.
+        guard !bytes.isEmpty else {
+            self.init()
+            return
+        }
         self = try Self.decodeC(bytes, arena: arena)
     }
 
@@ -146,6 +158,12 @@ public struct RevokeTokenRequest: WireMessage {
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
+        // proto3: an empty encoding is the message with every field at its default (a Ping's
+        // always is), which needs no trip through protobuf-c.
+        guard !bytes.isEmpty else {
+            self.init()
+            return
+        }
         self = try Self.decodeC(bytes, arena: arena)
     }
 
@@ -197,6 +215,12 @@ public struct RevokeTokenResponse: WireMessage {
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
+        // proto3: an empty encoding is the message with every field at its default (a Ping's
+        // always is), which needs no trip through protobuf-c.
+        guard !bytes.isEmpty else {
+            self.init()
+            return
+        }
         self = try Self.decodeC(bytes, arena: arena)
     }
 
@@ -249,6 +273,12 @@ public struct RevokeAllTokensRequest: WireMessage {
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
+        // proto3: an empty encoding is the message with every field at its default (a Ping's
+        // always is), which needs no trip through protobuf-c.
+        guard !bytes.isEmpty else {
+            self.init()
+            return
+        }
         self = try Self.decodeC(bytes, arena: arena)
     }
 
@@ -300,6 +330,12 @@ public struct RevokeAllTokensResponse: WireMessage {
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
+        // proto3: an empty encoding is the message with every field at its default (a Ping's
+        // always is), which needs no trip through protobuf-c.
+        guard !bytes.isEmpty else {
+            self.init()
+            return
+        }
         self = try Self.decodeC(bytes, arena: arena)
     }
 
@@ -356,6 +392,12 @@ public struct ListTokensRequest: WireMessage {
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
+        // proto3: an empty encoding is the message with every field at its default (a Ping's
+        // always is), which needs no trip through protobuf-c.
+        guard !bytes.isEmpty else {
+            self.init()
+            return
+        }
         self = try Self.decodeC(bytes, arena: arena)
     }
 
@@ -415,6 +457,12 @@ public struct ListTokensResponse: WireMessage {
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
+        // proto3: an empty encoding is the message with every field at its default (a Ping's
+        // always is), which needs no trip through protobuf-c.
+        guard !bytes.isEmpty else {
+            self.init()
+            return
+        }
         self = try Self.decodeC(bytes, arena: arena)
     }
 
@@ -471,6 +519,12 @@ public struct InspectTokenRequest: WireMessage {
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
+        // proto3: an empty encoding is the message with every field at its default (a Ping's
+        // always is), which needs no trip through protobuf-c.
+        guard !bytes.isEmpty else {
+            self.init()
+            return
+        }
         self = try Self.decodeC(bytes, arena: arena)
     }
 
@@ -526,6 +580,12 @@ public struct InspectTokenResponse: WireMessage {
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
+        // proto3: an empty encoding is the message with every field at its default (a Ping's
+        // always is), which needs no trip through protobuf-c.
+        guard !bytes.isEmpty else {
+            self.init()
+            return
+        }
         self = try Self.decodeC(bytes, arena: arena)
     }
 

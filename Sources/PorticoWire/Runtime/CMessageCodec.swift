@@ -3,6 +3,7 @@ import CProtobufC
 import NIOCore
 #if canImport(Glibc)
 import Glibc
+import PorticoReasons
 #endif
 
 /// The C side of a generated message: protobuf-c's functions for its struct, and the conversion
@@ -48,7 +49,7 @@ extension CMessageCodec {
             return Self.cUnpack(arena.allocator, bytes.count, base)
         }
         guard let decoded else {
-            throw WireError.invalidArgument("MALFORMED_MESSAGE", "the bytes are not a valid \(Self.protoName)")
+            throw WireError.invalidArgument(.malformedMessage, "the bytes are not a valid \(Self.protoName)")
         }
         return try Self(lifting: decoded, arena: arena)
     }
@@ -61,7 +62,7 @@ extension WireArena {
         var string = string
         return try string.withUTF8 { utf8 in
             if utf8.contains(0) {
-                throw WireError.invalidArgument("NUL_IN_STRING", "\(field) contains a NUL character")
+                throw WireError.invalidArgument(.nulInString, "\(field) contains a NUL character")
             }
             let copy = self.allocate(UInt8.self, count: utf8.count + 1)
             if let base = utf8.baseAddress { copy.initialize(from: base, count: utf8.count) }
@@ -78,14 +79,14 @@ extension WireArena {
         guard let allocated = self.allocatedByteCount(of: pointer) else {
             // Not from the wire: protobuf-c's shared empty string (absent field), which must not be freed.
             guard bytes.pointee == 0 else {
-                throw WireError(code: .internal, reason: "FOREIGN_STRING", message: "\(field) is not arena memory")
+                throw WireError(code: .internal, reason: .foreignString, message: "\(field) is not arena memory")
             }
             return ""
         }
         // unpack allocates length + 1 bytes for a string of `length` bytes on the wire.
         let wire = UnsafeBufferPointer(start: bytes, count: allocated - 1)
         if !wire.isEmpty, memchr(wire.baseAddress!, 0, wire.count) != nil {
-            throw WireError.invalidArgument("NUL_IN_STRING", "\(field) contains a NUL character")
+            throw WireError.invalidArgument(.nulInString, "\(field) contains a NUL character")
         }
         let name = UnsafeRawPointer(field.utf8Start)
         var recent: Int?
@@ -105,7 +106,7 @@ extension WireArena {
             string = String(decoding: wire, as: UTF8.self)
         } else {
             guard let validated = String(validating: wire, as: UTF8.self) else {
-                throw WireError.invalidArgument("INVALID_UTF8", "\(field) is not valid UTF-8")
+                throw WireError.invalidArgument(.invalidUTF8, "\(field) is not valid UTF-8")
             }
             string = validated
         }
@@ -197,7 +198,7 @@ enum WireRuntime {
     ) throws -> E where C.RawValue: FixedWidthInteger {
         let raw = Int32(truncatingIfNeeded: value.rawValue)
         guard let known = E(rawValue: raw) else {
-            throw WireError.invalidArgument("UNKNOWN_ENUM_VALUE", "\(field): \(raw) is not a value of \(E.protoName)")
+            throw WireError.invalidArgument(.unknownEnumValue, "\(field): \(raw) is not a value of \(E.protoName)")
         }
         return known
     }

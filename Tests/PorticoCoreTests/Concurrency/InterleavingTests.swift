@@ -1,5 +1,6 @@
 import HashTreeCollections
 @testable import PorticoCore
+import PorticoTestSupport
 import Testing
 
 /// Pins the interleavings of writes around a store that is still writing, or fails.

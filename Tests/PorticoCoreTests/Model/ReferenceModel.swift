@@ -91,12 +91,14 @@ struct ReferenceModel {
 
     mutating func assign(_ principalID: UInt64, _ assetID: UInt64, _ tasks: Set<AssetTask>) -> String? {
         guard let principal = principals[principalID], !principal.removed else { return "NOT_FOUND" }
-        guard let asset = assets[assetID] else { return "NOT_FOUND" }
         if let error = writable(principal.portfolio) { return error }
+        guard let asset = assets[assetID] else { return "NOT_FOUND" }
+        // Another portfolio's asset not shared with the principal's: refused before its type is looked at.
+        let shared = shares[Pair(a: assetID, b: principal.portfolio)]
+        if asset.owner != principal.portfolio, shared == nil { return "PERMISSION_DENIED" }
         if tasks.isEmpty || !tasks.isSubset(of: Self.valid[asset.type]!) { return "INVALID_ARGUMENT" }
         let closed = Self.closure(tasks, asset.type)
-        if asset.owner != principal.portfolio {
-            guard let shared = shares[Pair(a: assetID, b: principal.portfolio)] else { return "PERMISSION_DENIED" }
+        if asset.owner != principal.portfolio, let shared {
             if !closed.isSubset(of: shared) { return "PERMISSION_DENIED" }
             if let error = writable(asset.owner) { return error }
         }
@@ -115,11 +117,13 @@ struct ReferenceModel {
     mutating func share(_ assetID: UInt64, _ partner: UInt64, _ tasks: Set<AssetTask>) -> String? {
         guard let asset = assets[assetID] else { return "NOT_FOUND" }
         if let error = writable(asset.owner) { return error }
-        guard let partnerStatus = status[partner] else { return "NOT_FOUND" }
         if partner == asset.owner { return "INVALID_ARGUMENT" }
-        if partnerStatus == .disabled { return "FAILED_PRECONDITION" }
         if tasks.isEmpty || !tasks.isSubset(of: Self.valid[asset.type]!) { return "INVALID_ARGUMENT" }
-        if !partnerships.contains(Pair(a: asset.owner, b: partner)) { return "FAILED_PRECONDITION" }
+        // The partnership before the partner: the operator alone learns that an id names no portfolio.
+        if !partnerships.contains(Pair(a: asset.owner, b: partner)) {
+            return status[partner] == nil ? "NOT_FOUND" : "FAILED_PRECONDITION"
+        }
+        if status[partner] == .disabled { return "FAILED_PRECONDITION" }
         let closed = Self.closure(tasks, asset.type)
         shares[Pair(a: assetID, b: partner)] = closed
         for (pair, held) in assignments where pair.b == assetID && principals[pair.a]?.portfolio == partner {
@@ -154,7 +158,7 @@ struct ReferenceModel {
     }
 
     mutating func removePartner(_ portfolio: UInt64, _ partner: UInt64) -> String? {
-        guard status[portfolio] != nil, status[partner] != nil else { return "NOT_FOUND" }
+        guard status[portfolio] != nil else { return "NOT_FOUND" }
         if let error = writable(portfolio) { return error }
         let made = [Pair(a: portfolio, b: partner), Pair(a: partner, b: portfolio)].filter(partnerships.contains)
         if made.isEmpty { return "NOT_FOUND" }

@@ -1,25 +1,23 @@
-import Foundation
+import PorticoTestSupport
 import Testing
 
 @Suite("Scenario corpus")
 struct ScenarioTests {
-    static let directory = Bundle.module.url(forResource: "Scenarios", withExtension: nil)!
-
-    static let files: [String] = (try? FileManager.default.contentsOfDirectory(atPath: directory.path))
-        .map { $0.filter { $0.hasSuffix(".json") }.sorted() } ?? []
-
-    @Test("the corpus holds at least 40 scenarios")
-    func corpusSize() {
-        #expect(Self.files.count >= 40)
+    @Test("the corpus holds at least 40 scenarios, each a valid file")
+    func corpus() throws {
+        #expect(ScenarioCorpus.files.count >= 40)
+        for file in ScenarioCorpus.files {
+            let scenario = try ScenarioCorpus.load(file)
+            #expect(!scenario.name.isEmpty && !scenario.description.isEmpty, "\(file): name and description")
+        }
     }
 
-    @Test("each scenario's checks and errors come out as written", arguments: ScenarioTests.files)
+    @Test("each scenario's checks and errors come out as written", arguments: ScenarioCorpus.files)
     func scenario(_ file: String) async throws {
-        let data = try Data(contentsOf: Self.directory.appendingPathComponent(file))
-        let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
-        #expect(json["name"] is String && json["description"] is String, "\(file): name and description")
-        let steps = try #require(json["steps"] as? [[String: Any]])
-        var runner = try await ScenarioRunner.make(file: file)
-        try await runner.run(steps)
+        let scenario = try ScenarioCorpus.load(file)
+        var runner = try await CoreScenarioRunner.make(file: file)
+        for mismatch in try await runner.run(scenario) {
+            Issue.record(Comment(rawValue: mismatch.text))
+        }
     }
 }

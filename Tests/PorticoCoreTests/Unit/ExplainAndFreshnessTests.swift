@@ -1,4 +1,5 @@
 import PorticoCore
+import PorticoTestSupport
 import Testing
 
 @Suite("Explain, batches and freshness")

@@ -1,5 +1,6 @@
 import HashTreeCollections
 @testable import PorticoCore
+import PorticoTestSupport
 import Testing
 
 @Suite("Creation times, revisions and audit pages")

@@ -1,5 +1,6 @@
 @testable import PorticoCore
 import Testing
+import PorticoTestSupport
 
 /// Refused commands leave nothing behind: the core keeps no per-portfolio bookkeeping (it once kept a
 /// lane per portfolio id named, forever) and no record of a command it refused.

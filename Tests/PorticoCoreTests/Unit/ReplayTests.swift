@@ -1,4 +1,6 @@
+import Foundation
 import PorticoCore
+import PorticoTestSupport
 import Testing
 
 @Suite("Stored changes and replay")
@@ -36,8 +38,8 @@ struct ReplayTests {
         let portico = try await Portico.open(store: store, clock: ManualClock())
         _ = try await Fixture.make(portico)
         let stored = try await store.load()
-        let encoded = try JSONEncoderProxy.encode(stored)
-        let decoded = try JSONEncoderProxy.decode(encoded)
+        let encoded = try JSONEncoder().encode(stored)
+        let decoded = try JSONDecoder().decode([Change].self, from: encoded)
         #expect(decoded == stored)
         let reopened = try await Portico.open(store: InMemoryChangeStore(decoded), clock: ManualClock())
         #expect(reopened.snapshot.state == portico.snapshot.state)

@@ -12,11 +12,11 @@ enum ScenarioOverTCPExclusions {
     static let steps: [String: [Int: String]] = [
         "lookups-paginated.json": [
             19: "the wire contract: page_size above 1000 is reduced to 1000 (portfolios.proto) and succeeds; "
-                + "the core refuses limit 1001 with INVALID_ARGUMENT",
+                + "the core refuses limit 1001 with INVALID_ARGUMENT"
         ],
         "audit-log.json": [
             12: "the wire contract: page_size 0 means the default page (100), as proto3 leaves it unset, and "
-                + "succeeds; the core refuses limit 0 with INVALID_ARGUMENT",
+                + "succeeds; the core refuses limit 0 with INVALID_ARGUMENT"
         ],
     ]
 }

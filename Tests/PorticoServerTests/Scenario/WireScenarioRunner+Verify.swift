@@ -1,5 +1,5 @@
-import Foundation
 import PorticoClient
+import PorticoTestSupport
 import PorticoWire
 
 extension WireScenarioRunner {
@@ -21,138 +21,130 @@ extension WireScenarioRunner {
     /// - `explain` `rules`: each `ExplainStep`'s rule without `EXPLAIN_RULE_`, `!` in front when it did
     ///   not pass; every step must carry a detail.
     /// - `revision`: the change's `revision`; `secretShown`: a non-empty secret in the response.
-    func verify(_ outcome: Result<Outcome, PorticoStatusError>, _ expect: [String: Any]?, _ step: [String: Any]) async throws
-        -> [String]
-    {
-        let expect = expect ?? [:]
+    func verify(_ outcome: Result<Outcome, PorticoStatusError>, _ step: Step) async throws -> [String] {
+        let expect = step.expect
         var differences: [String] = []
-        if let code = expect["error"] as? String {
-            switch outcome {
-            case .success:
-                differences.append("expected \(code), but it succeeded")
-            case .failure(let error):
-                let name = String(error.code.protoValueName.dropFirst("STATUS_CODE_".count))
-                if name != code { differences.append("expected \(code), got \(error)") }
-                if let reason = expect["reason"] as? String, error.detail?.reason != reason {
-                    differences.append("expected reason \(reason), got \(error)")
-                }
-            }
-            return differences
-        }
         let value: Outcome
         switch outcome {
         case .failure(let error):
-            return ["unexpected error \(error)"]
+            let name = String(error.code.protoValueName.dropFirst("STATUS_CODE_".count))
+            return (expect ?? .succeeds).differences(failure: (name, error.detail?.reason, "\(error)")) ?? []
         case .success(let success):
+            if let differences = expect?.differences(failure: nil) { return differences }
             value = success
         }
+        guard let expect else { return [] }
         switch value {
         case .decision(let decision):
-            differences += Self.compare(decision, expect)
+            differences += Self.compare(decision, allowed: expect.allowed, reason: expect.reason)
         case .explanation(let decision, let steps):
-            differences += Self.compare(decision, expect)
-            if let rules = expect["rules"] as? [String] {
-                let got = steps.map { ($0.passed ? "" : "!") + String($0.rule.protoValueName.dropFirst("EXPLAIN_RULE_".count)) }
+            differences += Self.compare(decision, allowed: expect.allowed, reason: expect.reason)
+            if let rules = expect.rules {
+                let got = steps.map {
+                    ($0.passed ? "" : "!") + String($0.rule.protoValueName.dropFirst("EXPLAIN_RULE_".count))
+                }
                 if got != rules { differences.append("explain rules \(got), expected \(rules)") }
                 if steps.contains(where: { $0.detail.isEmpty }) { differences.append("an explain step without detail") }
             }
         case .decisions(let decisions):
-            let expected = expect["decisions"] as? [[String: Any]] ?? []
-            if decisions.count != expected.count { differences.append("batch of \(decisions.count), expected \(expected.count)") }
+            let expected = expect.decisions ?? []
+            if decisions.count != expected.count {
+                differences.append("batch of \(decisions.count), expected \(expected.count)")
+            }
             for (index, (decision, item)) in zip(decisions, expected).enumerated() {
-                differences += Self.compare(decision, item).map { "check \(index + 1): \($0)" }
+                differences += Self.compare(decision, allowed: item.allowed, reason: item.reason)
+                    .map { "check \(index + 1): \($0)" }
             }
         case .assets(let page):
             let ids = page.assets.map { $0.asset?.id ?? 0 }
-            if let expected = expect["assets"] as? [Any] {
+            if let expected = expect.assets {
                 let want = try expected.map { try self.id($0) }
                 if ids != want { differences.append("assets \(ids), expected \(want)") }
             }
-            if let tasks = expect["tasks"] as? [[String]] {
-                let principal = try self.id((step["args"] as? [String: Any])?["principal"])
+            if let tasks = expect.tasks {
+                let principal = try self.id(step.args.principal)
                 var got: [[String]] = []
                 for asset in ids { got.append(try await self.effectiveTasks(of: principal, on: asset)) }
                 if got != tasks { differences.append("asset tasks \(got), expected \(tasks)") }
             }
             differences += try self.compareNext(page.nextPageToken, expect)
         case .principals(let page):
-            if let expected = expect["principals"] as? [[String: Any]] {
+            if let expected = expect.principals {
                 let ids = page.principals.map { $0.principal?.id ?? 0 }
-                let want = try expected.map { try self.id($0["principal"]) }
+                let want = try expected.map { try self.id($0.principal) }
                 if ids != want { differences.append("principals \(ids), expected \(want)") }
                 for (item, wanted) in zip(page.principals, expected) {
-                    if let tasks = wanted["tasks"] as? [String], Self.names(item.effectiveTasks) != tasks {
-                        differences.append("tasks of principal \(item.principal?.id ?? 0): \(Self.names(item.effectiveTasks)), expected \(tasks)")
+                    if let tasks = wanted.tasks, Self.names(item.effectiveTasks) != tasks {
+                        differences.append(
+                            "tasks of principal \(item.principal?.id ?? 0): \(Self.names(item.effectiveTasks)), "
+                                + "expected \(tasks)"
+                        )
                     }
                 }
             }
             differences += try self.compareNext(page.nextPageToken, expect)
         case .audit(let page):
-            if let count = expect["count"] as? Int, page.events.count != count {
+            if let count = expect.count, page.events.count != count {
                 differences.append("\(page.events.count) audit events, expected \(count)")
             }
-            if let operations = expect["operations"] as? [String], page.events.map(\.operation) != operations {
+            if let operations = expect.operations, page.events.map(\.operation) != operations {
                 differences.append("audit operations \(page.events.map(\.operation)), expected \(operations)")
             }
-            if let effects = expect["effectsOfLast"] as? Int {
-                let got = page.events.last.map { $0.summary.components(separatedBy: "; ").count - 1 }
-                if got != effects { differences.append("effects of last event: \(page.events.last?.summary ?? "none"), expected \(effects)") }
+            if let effects = expect.effectsOfLast {
+                let got = page.events.last.map {
+                    $0.summary.split(separator: "; ", omittingEmptySubsequences: false).count - 1
+                }
+                if got != effects {
+                    differences.append(
+                        "effects of last event: \(page.events.last?.summary ?? "none"), expected \(effects)")
+                }
             }
-            if let targets = expect["targets"] as? [String] {
-                let got = page.events.map { "\($0.targetKind.protoValueName.dropFirst("TARGET_KIND_".count)):\($0.targetID)" }
-                let want = try targets.map { target in
-                    let parts = target.split(separator: ":", maxSplits: 1).map(String.init)
-                    guard parts.count == 2 else { throw Failure.malformed("bad audit target \(target)") }
-                    return "\(parts[0]):\(try self.id(parts[1]))"
+            if let targets = expect.targets {
+                let got = page.events.map {
+                    "\($0.targetKind.protoValueName.dropFirst("TARGET_KIND_".count)):\($0.targetID)"
+                }
+                let want = try targets.map { text in
+                    let (kind, reference) = try Expectation.target(text)
+                    return "\(kind):\(try self.id(reference))"
                 }
                 if got != want { differences.append("audit targets \(got), expected \(want)") }
             }
-            if let portfolios = expect["portfolios"] as? [Any] {
+            if let portfolios = expect.portfolios {
                 let want = try portfolios.map { try self.id($0) }
                 if page.events.map(\.portfolioID) != want {
                     differences.append("audit portfolios \(page.events.map(\.portfolioID)), expected \(want)")
                 }
             }
         case .partners(let page):
-            if let expected = expect["partners"] as? [[String: Any]] {
+            if let expected = expect.partners {
                 let got = page.partners.map { [$0.portfolioID, $0.partnerPortfolioID] }
-                let want = try expected.map { [try self.id($0["portfolio"]), try self.id($0["partner"])] }
+                let want = try expected.map { [try self.id($0.portfolio), try self.id($0.partner)] }
                 if got != want { differences.append("partners \(got), expected \(want)") }
             }
         case .caller(let inspected):
-            if let expected = expect["caller"] as? String, expected.hasPrefix("token:") {
-                let want = try self.id(String(expected.dropFirst(6)))
+            if case .token(let token)? = expect.caller {
+                let want = try self.id(token)
                 if inspected.token?.id != want || !inspected.valid {
-                    differences.append("authenticated as token \(inspected.token?.id ?? 0) (valid: \(inspected.valid)), expected \(want)")
+                    differences.append(
+                        "authenticated as token \(inspected.token?.id ?? 0) (valid: \(inspected.valid)), expected \(want)"
+                    )
                 }
             }
+        case .ids(let ids, let owners):
+            differences += try expect.differences(ids: ids, owners: owners, resolve: self.id)
         case .done(let done):
-            if let revision = expect["revision"] as? Int, done?.revision != UInt64(revision) {
-                differences.append("revision \(done?.revision ?? 0), expected \(revision)")
-            }
-            if let shown = expect["secretShown"] as? Bool, (done?.secret != nil) != shown {
-                differences.append("secret shown: \(done?.secret != nil), expected \(shown)")
-            }
+            differences += expect.differences(revision: done?.revision, secretShown: done?.secret != nil)
         }
         return differences
     }
 
-    private static func compare(_ decision: WireDecision, _ expect: [String: Any]) -> [String] {
-        var differences: [String] = []
-        if let allowed = expect["allowed"] as? Bool, decision.allowed != allowed {
-            differences.append("allowed \(decision.allowed) (reason \(decision.reason)), expected \(allowed)")
-        }
-        if let reason = expect["reason"] as? String, decision.reason != reason {
-            differences.append("reason \(decision.reason), expected \(reason)")
-        }
-        return differences
+    private static func compare(_ decision: WireDecision, allowed: Bool?, reason: String?) -> [String] {
+        Expectation.differences(allowed: decision.allowed, reason: decision.reason, expected: allowed, reason)
     }
 
-    private func compareNext(_ token: String, _ expect: [String: Any]) throws -> [String] {
-        guard let want = expect["next"] else { return [] }
-        let next = token.isEmpty ? nil : UInt64(token)
-        let expected = want is NSNull ? nil : try self.id(want)
-        return next == expected ? [] : ["next page token \"\(token)\", expected \(expected.map(String.init) ?? "none")"]
+    /// A wire page token (the last id of the page, decimal; "" for the last page) against `next`.
+    private func compareNext(_ token: String, _ expected: Expectation) throws -> [String] {
+        try expected.differences(next: token.isEmpty ? nil : UInt64(token), resolve: self.id)
     }
 
     /// The tasks `principal` can perform on `asset`, as ListAssetPrincipals answers the operator.

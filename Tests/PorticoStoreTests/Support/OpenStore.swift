@@ -1,5 +1,6 @@
 import PorticoCore
 import PorticoStore
+import PorticoTestSupport
 
 /// A SQLite store in a fresh data directory, a core open on it, and the fixture portfolio in it.
 struct OpenStore {

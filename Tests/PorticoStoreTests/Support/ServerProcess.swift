@@ -88,6 +88,30 @@ final class ServerProcess {
         return process
     }
 
+    /// Starts `portico serve` at log level info and returns once its output contains `text` (its
+    /// output is discarded after that): for killing it at a known point of start-up.
+    /// - Throws: when the server exits before saying `text`.
+    static func launch(dataDirectory: String, operatorKey: String, waitingFor text: String) throws -> Process {
+        let process = Process()
+        process.executableURL = try binary()
+        process.arguments = ["serve", "--host", "127.0.0.1", "--port", "0", "--data-dir", dataDirectory,
+                             "--log-level", "info", "--operator-key", operatorKey]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        var said = ""
+        while !said.contains(text) {
+            let data = pipe.fileHandleForReading.availableData
+            if data.isEmpty {
+                process.waitUntilExit()
+                throw Failure(description: "portico serve exited before saying '\(text)'; it said: \(said)")
+            }
+            said += String(decoding: data, as: UTF8.self)
+        }
+        return process
+    }
+
     /// The server's process id.
     var pid: Int32 { process.processIdentifier }
 

@@ -1,13 +1,13 @@
-import NIOCore
-import Synchronization
+public import NIOCore
 import NIOPosix
-import PorticoWire
+public import PorticoWire
+import Synchronization
 
 /// A plain TCP connection for sending the server arbitrary bytes and reading what comes back.
-struct RawConnection {
-    let channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
+public struct RawConnection: Sendable {
+    public let channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
 
-    static func connect(port: Int) async throws -> RawConnection {
+    public static func connect(port: Int) async throws -> RawConnection {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelOption(.allowRemoteHalfClosure, value: true)
             .connect(host: "127.0.0.1", port: port) { channel in
@@ -24,7 +24,7 @@ struct RawConnection {
     /// Sends `bytes`, optionally closes the sending side, and reads until the server closes, until
     /// `enough` says the bytes so far suffice, or until `limit` passes. Returns what was read and
     /// whether the server closed the connection.
-    func exchange(
+    public func exchange(
         _ bytes: [UInt8],
         halfClose: Bool = false,
         limit: Duration = .seconds(10),
@@ -58,7 +58,7 @@ struct RawConnection {
 extension RawConnection {
     /// Sends `bytes` in pieces of the given sizes, each written and flushed on its own with a pause
     /// between, so that the server reads them apart; then reads as `exchange` does.
-    func exchange(
+    public func exchange(
         _ bytes: [UInt8],
         inPieces sizes: [Int],
         pause: Duration = .microseconds(300),
@@ -95,23 +95,18 @@ extension RawConnection {
 }
 
 /// A flag one task sets and another polls.
-final class ManagedAtomicFlag: Sendable {
+public final class ManagedAtomicFlag: Sendable {
     private let value = Mutex(false)
 
-    var isSet: Bool { self.value.withLock { $0 } }
+    public init() {}
 
-    func set() { self.value.withLock { $0 = true } }
-}
+    public var isSet: Bool { self.value.withLock { $0 } }
 
-extension ByteBuffer {
-    init(bytes: [UInt8]) {
-        self = ByteBufferAllocator().buffer(capacity: bytes.count)
-        self.writeBytes(bytes)
-    }
+    public func set() { self.value.withLock { $0 = true } }
 }
 
 /// The frames in `buffer` (the server sends no preface).
-func frames(in buffer: ByteBuffer) throws -> [Frame] {
+public func frames(in buffer: ByteBuffer) throws -> [Frame] {
     var buffer = buffer
     var decoder = FrameDecoder(expectPreface: false)
     var frames: [Frame] = []
@@ -120,10 +115,22 @@ func frames(in buffer: ByteBuffer) throws -> [Frame] {
 }
 
 /// The bytes of a preface and one request frame.
-func requestBytes(callID: UInt64, method: UInt32, credential: String = "", body: some WireMessage) throws -> [UInt8] {
+public func requestBytes(callID: UInt64, method: UInt32, credential: String = "", body: some WireMessage) throws
+    -> [UInt8]
+{
     var header = FrameHeader.request(callID: callID, method: .ping, credential: credential)
     header.method = method
     var buffer = ByteBuffer()
     try Frame.write(header: header, message: body, into: &buffer, arena: WireArena())
+    return Array(buffer.readableBytesView)
+}
+
+/// The bytes of one request frame (no preface) whose body is `body` as given, decodable or not.
+public func requestBytes(callID: UInt64, method: Method, credential: String = "", rawBody body: [UInt8]) throws
+    -> [UInt8]
+{
+    var buffer = ByteBuffer()
+    let header = FrameHeader.request(callID: callID, method: method, credential: credential)
+    try Frame(header: header, body: ByteBuffer(bytes: body)).write(into: &buffer, arena: WireArena())
     return Array(buffer.readableBytesView)
 }

@@ -1,0 +1,59 @@
+import NIOCore
+import PorticoCore
+import PorticoReasons
+import PorticoWire
+
+/// The head of one call, as the frame header gave it.
+struct CallHead {
+    let callID: UInt64
+    let method: Method
+    let credential: String
+    let onBehalfOfPersonID: UInt64
+    /// When the client stops waiting; nil for no deadline.
+    let deadline: NIODeadline?
+}
+
+/// What a handler learns of its call, whatever the transport: who calls (authenticated before the
+/// handler runs, on-behalf-of included) and until when. A read also gets the token secrets already
+/// verified on the caller's connection, which it may add to; a write's context has none.
+struct CallContext: Sendable {
+    let caller: Caller
+    /// When the client stops waiting; nil for no deadline.
+    let deadline: NIODeadline?
+    /// Token secrets verified on this connection (a check by token skips their SHA-256).
+    var presentedTokens = PresentedTokenCache()
+
+    init(caller: Caller, deadline: NIODeadline?) {
+        self.caller = caller
+        self.deadline = deadline
+    }
+}
+
+/// A failed call: the status, message and details its response frame carries.
+struct CallFailure: Error, Hashable, Sendable {
+    var code: StatusCode
+    var message: String
+    var detail: ErrorDetail
+
+    /// A failure with `reason`, whose Meta code and subcode come from the list of reasons.
+    /// - Parameter metaCode: what the call site expects Meta's code to be (asserted against the list).
+    init(_ code: StatusCode, _ message: String, reason: ErrorReason, metaCode: Int32 = 0, metaSubcode: Int32 = 0) {
+        self.code = code
+        self.message = message
+        self.detail = ErrorDetail(
+            reason: reason.rawValue,
+            metaCode: reason.meta?.code ?? 0,
+            metaSubcode: reason.meta?.subcode ?? 0
+        )
+        assert(code.rawValue == reason.status.rawValue, "\(reason) is sent as \(reason.status.name)")
+        assert(metaCode == 0 || metaCode == self.detail.metaCode, "\(reason) has Meta code \(self.detail.metaCode)")
+    }
+
+    init(_ error: WireError) {
+        self.init(error.code, error.message, reason: error.errorReason)
+    }
+}
+
+/// Work that must leave the event loop (a write awaits its portfolio's actor and the store): it
+/// runs in a task and its answer is written back on the connection's event loop.
+typealias DeferredCall = @Sendable () async -> Result<any WireMessage, CallFailure>

@@ -1,0 +1,103 @@
+import NIOCore
+import PorticoCore
+import PorticoReasons
+import PorticoWire
+
+/// The native transport's side of routing: serves one call of a connection, as the generated
+/// `route(_:to:)` hands it over with the RPC and its handler.
+///
+/// The order is the same for every RPC: authenticate the header's credential (except for the RPCs that
+/// need none), then decode and check the body, then run the handler, so that a caller without a valid
+/// credential costs no work in proportion to its body. A read's answer is written at once; a write
+/// becomes deferred work for the connection to run.
+///
+/// It reaches the connection's responder and session for the length of one call, through pointers
+/// `Dispatcher.dispatch` takes with `withUnsafeMutablePointer` and the router never lets escape: the
+/// router is a local of that closure, so the pointers are valid for every use, and nothing else touches
+/// the two values meanwhile (the dispatch holds their exclusive, inout access).
+struct FrameRouter: PorticoServiceRouter {
+    typealias Handler = Dispatcher
+
+    // Unowned, not retained: the router lives only inside `Dispatcher.dispatch`, a method of this very
+    // dispatcher, which therefore outlives it; a retain and release per call would buy nothing.
+    unowned(unsafe) let dispatcher: Dispatcher
+    let head: CallHead
+    let body: ByteBuffer
+    let responder: UnsafeMutablePointer<Responder>
+    let session: UnsafeMutablePointer<CallSession>
+    /// A write's work, once routed.
+    var deferred: DeferredCall?
+
+    mutating func open<RPC: PorticoRPC>(_ rpc: RPC.Type, _ handle: (RPC.Request) throws -> RPC.Response) {
+        do {
+            let request = try self.decode(RPC.Request.self)
+            self.responder.pointee.succeed(self.head.callID, try handle(request))
+        } catch {
+            self.responder.pointee.fail(self.head.callID, CallFailure(any: error))
+        }
+    }
+
+    mutating func read<RPC: PorticoRPC>(
+        _ rpc: RPC.Type,
+        _ handle: (RPC.Request, inout CallContext) throws -> RPC.Response
+    ) {
+        do {
+            var context = CallContext(caller: try self.authenticate(), deadline: self.head.deadline)
+            let request = try self.decode(RPC.Request.self)
+            // The token secrets verified on this connection, lent to the handler for this call (a swap of
+            // two references: nothing is copied, and the handler's additions stay with the connection).
+            swap(&context.presentedTokens, &self.session.pointee.presentedTokens)
+            defer { swap(&context.presentedTokens, &self.session.pointee.presentedTokens) }
+            self.responder.pointee.succeed(self.head.callID, try handle(request, &context))
+        } catch {
+            self.responder.pointee.fail(self.head.callID, CallFailure(any: error))
+        }
+    }
+
+    mutating func write<RPC: PorticoRPC>(
+        _ rpc: RPC.Type,
+        _ handle: @escaping @Sendable (RPC.Request, CallContext) async throws -> RPC.Response
+    ) {
+        do {
+            let context = CallContext(caller: try self.authenticate(), deadline: self.head.deadline)
+            let request = try self.decode(RPC.Request.self)
+            self.deferred = {
+                do {
+                    return .success(try await handle(request, context))
+                } catch {
+                    return .failure(CallFailure(any: error))
+                }
+            }
+        } catch {
+            self.responder.pointee.fail(self.head.callID, CallFailure(any: error))
+        }
+    }
+
+    mutating func unknown(_ method: Method) {
+        self.responder.pointee.fail(
+            self.head.callID,
+            CallFailure(.unimplemented, "method \(method.protoValueName) is not an RPC", reason: .unknownMethod)
+        )
+    }
+
+    /// The caller of this call, from the connection's cache or verified now.
+    private func authenticate() throws -> Caller {
+        try self.dispatcher.authenticate(
+            credential: self.head.credential,
+            onBehalfOf: self.head.onBehalfOfPersonID,
+            callers: &self.session.pointee.callers
+        )
+    }
+
+    /// The request, decoded with the connection's scratch memory.
+    /// - Throws: `CallFailure` INVALID_ARGUMENT when it does not decode.
+    private func decode<M: WireMessage>(_ type: M.Type) throws(CallFailure) -> M {
+        do {
+            return try M(decoding: self.body, arena: self.responder.pointee.arena)
+        } catch let error as WireError {
+            throw CallFailure(error)
+        } catch {
+            throw CallFailure(.invalidArgument, "\(M.protoName) does not decode", reason: .malformedMessage)
+        }
+    }
+}

@@ -1,0 +1,56 @@
+import NIOCore
+import PorticoReasons
+import PorticoWire
+
+/// Writes answers into a connection's outbound buffer, flushed once per read batch: its one job.
+struct Responder {
+    var buffer: ByteBuffer
+    let arena: WireArena
+    let maxFrameBytes: Int
+
+    /// Writes a successful answer; an answer that cannot be sent becomes a failure of its call.
+    mutating func succeed(_ callID: UInt64, _ message: some WireMessage) {
+        do {
+            try Frame.writeResponse(
+                callID: callID,
+                message: message,
+                into: &self.buffer,
+                arena: self.arena,
+                maxBytes: self.maxFrameBytes
+            )
+        } catch let error as WireError {
+            // Too large for a frame, or (a fault) not encodable at all.
+            let failure =
+                error.code == .resourceExhausted
+                ? CallFailure(.resourceExhausted, "the answer cannot be sent: \(error.message)", reason: .frameTooLarge)
+                : CallFailure(.internal, "the answer cannot be sent: \(error.message)", reason: .encodingFailed)
+            self.fail(callID, failure)
+        } catch {
+            self.fail(callID, CallFailure(.internal, "the answer cannot be sent", reason: .encodingFailed))
+        }
+    }
+
+    /// Writes a failed answer.
+    mutating func fail(_ callID: UInt64, _ failure: CallFailure) {
+        let header = FrameHeader(
+            kind: .response,
+            callID: callID,
+            statusCode: failure.code,
+            statusMessage: failure.message,
+            errorDetail: failure.detail
+        )
+        do {
+            try Frame(header: header).write(into: &self.buffer, arena: self.arena, maxBytes: self.maxFrameBytes)
+        } catch {
+            // Only a message with a NUL or of megabytes could fail; send the bare status instead.
+            let bare = FrameHeader(kind: .response, callID: callID, statusCode: failure.code)
+            try? Frame(header: bare).write(into: &self.buffer, arena: self.arena)
+        }
+    }
+
+    /// Writes a GOAWAY frame.
+    mutating func goAway(lastCallID: UInt64, status: StatusCode, message: String) {
+        try? Frame(header: .goAway(lastCallID: lastCallID, status: status, message: message))
+            .write(into: &self.buffer, arena: self.arena)
+    }
+}

@@ -1,1 +1,0 @@
-../../PorticoCoreTests/Scenario/ScenarioRunner.swift

@@ -1,1 +1,0 @@
-../../PorticoCoreTests/Support/Fixture.swift
