@@ -44,6 +44,8 @@ extension AssignTasksRequest: CMessageCodec {
 
     public static let protoName = "portico.v1.AssignTasksRequest"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__assign_tasks_request__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__assign_tasks_request__get_packed_size(m) }
@@ -103,6 +105,8 @@ extension AssignTasksResponse: CMessageCodec {
 
     public static let protoName = "portico.v1.AssignTasksResponse"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__assign_tasks_response__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__assign_tasks_response__get_packed_size(m) }
@@ -161,6 +165,8 @@ extension UnassignTasksRequest: CMessageCodec {
 
     public static let protoName = "portico.v1.UnassignTasksRequest"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__unassign_tasks_request__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__unassign_tasks_request__get_packed_size(m) }
@@ -213,6 +219,8 @@ extension UnassignTasksResponse: CMessageCodec {
     typealias CMessage = Portico__V1__UnassignTasksResponse
 
     public static let protoName = "portico.v1.UnassignTasksResponse"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__unassign_tasks_response__init(m) }
 
@@ -272,6 +280,8 @@ extension ListAssignmentsByPrincipalRequest: CMessageCodec {
 
     public static let protoName = "portico.v1.ListAssignmentsByPrincipalRequest"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__list_assignments_by_principal_request__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__list_assignments_by_principal_request__get_packed_size(m) }
@@ -329,6 +339,8 @@ extension ListAssignmentsByPrincipalResponse: CMessageCodec {
     typealias CMessage = Portico__V1__ListAssignmentsByPrincipalResponse
 
     public static let protoName = "portico.v1.ListAssignmentsByPrincipalResponse"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__list_assignments_by_principal_response__init(m) }
 
@@ -391,6 +403,8 @@ extension ListAssignmentsByAssetRequest: CMessageCodec {
 
     public static let protoName = "portico.v1.ListAssignmentsByAssetRequest"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__list_assignments_by_asset_request__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__list_assignments_by_asset_request__get_packed_size(m) }
@@ -448,6 +462,8 @@ extension ListAssignmentsByAssetResponse: CMessageCodec {
     typealias CMessage = Portico__V1__ListAssignmentsByAssetResponse
 
     public static let protoName = "portico.v1.ListAssignmentsByAssetResponse"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__list_assignments_by_asset_response__init(m) }
 
@@ -509,6 +525,8 @@ extension AddPartnerRequest: CMessageCodec {
 
     public static let protoName = "portico.v1.AddPartnerRequest"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__add_partner_request__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__add_partner_request__get_packed_size(m) }
@@ -564,6 +582,8 @@ extension AddPartnerResponse: CMessageCodec {
     typealias CMessage = Portico__V1__AddPartnerResponse
 
     public static let protoName = "portico.v1.AddPartnerResponse"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__add_partner_response__init(m) }
 
@@ -624,6 +644,8 @@ extension RemovePartnerRequest: CMessageCodec {
 
     public static let protoName = "portico.v1.RemovePartnerRequest"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__remove_partner_request__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__remove_partner_request__get_packed_size(m) }
@@ -676,6 +698,8 @@ extension RemovePartnerResponse: CMessageCodec {
     typealias CMessage = Portico__V1__RemovePartnerResponse
 
     public static let protoName = "portico.v1.RemovePartnerResponse"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__remove_partner_response__init(m) }
 
@@ -735,6 +759,8 @@ extension ListPartnersRequest: CMessageCodec {
 
     public static let protoName = "portico.v1.ListPartnersRequest"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__list_partners_request__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__list_partners_request__get_packed_size(m) }
@@ -792,6 +818,8 @@ extension ListPartnersResponse: CMessageCodec {
     typealias CMessage = Portico__V1__ListPartnersResponse
 
     public static let protoName = "portico.v1.ListPartnersResponse"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__list_partners_response__init(m) }
 
@@ -856,6 +884,8 @@ extension ShareAssetRequest: CMessageCodec {
 
     public static let protoName = "portico.v1.ShareAssetRequest"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__share_asset_request__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__share_asset_request__get_packed_size(m) }
@@ -914,6 +944,8 @@ extension ShareAssetResponse: CMessageCodec {
     typealias CMessage = Portico__V1__ShareAssetResponse
 
     public static let protoName = "portico.v1.ShareAssetResponse"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__share_asset_response__init(m) }
 
@@ -975,6 +1007,8 @@ extension UpdateShareRequest: CMessageCodec {
 
     public static let protoName = "portico.v1.UpdateShareRequest"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__update_share_request__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__update_share_request__get_packed_size(m) }
@@ -1034,6 +1068,8 @@ extension UpdateShareResponse: CMessageCodec {
 
     public static let protoName = "portico.v1.UpdateShareResponse"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__update_share_response__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__update_share_response__get_packed_size(m) }
@@ -1091,6 +1127,8 @@ extension UnshareAssetRequest: CMessageCodec {
 
     public static let protoName = "portico.v1.UnshareAssetRequest"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__unshare_asset_request__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__unshare_asset_request__get_packed_size(m) }
@@ -1143,6 +1181,8 @@ extension UnshareAssetResponse: CMessageCodec {
     typealias CMessage = Portico__V1__UnshareAssetResponse
 
     public static let protoName = "portico.v1.UnshareAssetResponse"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__unshare_asset_response__init(m) }
 
@@ -1202,6 +1242,8 @@ extension ListSharesRequest: CMessageCodec {
 
     public static let protoName = "portico.v1.ListSharesRequest"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__list_shares_request__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__list_shares_request__get_packed_size(m) }
@@ -1259,6 +1301,8 @@ extension ListSharesResponse: CMessageCodec {
     typealias CMessage = Portico__V1__ListSharesResponse
 
     public static let protoName = "portico.v1.ListSharesResponse"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__list_shares_response__init(m) }
 
@@ -1322,6 +1366,8 @@ extension RequestShareRequest: CMessageCodec {
 
     public static let protoName = "portico.v1.RequestShareRequest"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__request_share_request__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__request_share_request__get_packed_size(m) }
@@ -1381,6 +1427,8 @@ extension RequestShareResponse: CMessageCodec {
 
     public static let protoName = "portico.v1.RequestShareResponse"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__request_share_response__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__request_share_response__get_packed_size(m) }
@@ -1435,6 +1483,8 @@ extension ApproveShareRequestRequest: CMessageCodec {
     typealias CMessage = Portico__V1__ApproveShareRequestRequest
 
     public static let protoName = "portico.v1.ApproveShareRequestRequest"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__approve_share_request_request__init(m) }
 
@@ -1493,6 +1543,8 @@ extension ApproveShareRequestResponse: CMessageCodec {
 
     public static let protoName = "portico.v1.ApproveShareRequestResponse"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__approve_share_request_response__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__approve_share_request_response__get_packed_size(m) }
@@ -1549,6 +1601,8 @@ extension DeclineShareRequestRequest: CMessageCodec {
 
     public static let protoName = "portico.v1.DeclineShareRequestRequest"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__decline_share_request_request__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__decline_share_request_request__get_packed_size(m) }
@@ -1602,6 +1656,8 @@ extension DeclineShareRequestResponse: CMessageCodec {
     typealias CMessage = Portico__V1__DeclineShareRequestResponse
 
     public static let protoName = "portico.v1.DeclineShareRequestResponse"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__decline_share_request_response__init(m) }
 
@@ -1667,6 +1723,8 @@ extension ListShareRequestsRequest: CMessageCodec {
 
     public static let protoName = "portico.v1.ListShareRequestsRequest"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__list_share_requests_request__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__list_share_requests_request__get_packed_size(m) }
@@ -1726,6 +1784,8 @@ extension ListShareRequestsResponse: CMessageCodec {
     typealias CMessage = Portico__V1__ListShareRequestsResponse
 
     public static let protoName = "portico.v1.ListShareRequestsResponse"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__list_share_requests_response__init(m) }
 

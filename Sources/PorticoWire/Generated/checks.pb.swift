@@ -142,6 +142,8 @@ extension ExplainStep: CMessageCodec {
 
     public static let protoName = "portico.v1.ExplainStep"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__explain_step__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__explain_step__get_packed_size(m) }
@@ -223,6 +225,8 @@ extension CheckPermissionRequest: CMessageCodec {
     typealias CMessage = Portico__V1__CheckPermissionRequest
 
     public static let protoName = "portico.v1.CheckPermissionRequest"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__check_permission_request__init(m) }
 
@@ -311,6 +315,8 @@ extension CheckPermissionResponse: CMessageCodec {
 
     public static let protoName = "portico.v1.CheckPermissionResponse"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__check_permission_response__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__check_permission_response__get_packed_size(m) }
@@ -386,6 +392,8 @@ extension CheckItem: CMessageCodec {
     typealias CMessage = Portico__V1__CheckItem
 
     public static let protoName = "portico.v1.CheckItem"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__check_item__init(m) }
 
@@ -466,6 +474,8 @@ extension CheckResult: CMessageCodec {
 
     public static let protoName = "portico.v1.CheckResult"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__check_result__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__check_result__get_packed_size(m) }
@@ -530,6 +540,8 @@ extension BatchCheckPermissionsRequest: CMessageCodec {
 
     public static let protoName = "portico.v1.BatchCheckPermissionsRequest"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__batch_check_permissions_request__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__batch_check_permissions_request__get_packed_size(m) }
@@ -589,6 +601,8 @@ extension BatchCheckPermissionsResponse: CMessageCodec {
     typealias CMessage = Portico__V1__BatchCheckPermissionsResponse
 
     public static let protoName = "portico.v1.BatchCheckPermissionsResponse"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__batch_check_permissions_response__init(m) }
 
@@ -651,6 +665,8 @@ extension AccessibleAsset: CMessageCodec {
     typealias CMessage = Portico__V1__AccessibleAsset
 
     public static let protoName = "portico.v1.AccessibleAsset"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__accessible_asset__init(m) }
 
@@ -725,6 +741,8 @@ extension ListAccessibleAssetsRequest: CMessageCodec {
 
     public static let protoName = "portico.v1.ListAccessibleAssetsRequest"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__list_accessible_assets_request__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__list_accessible_assets_request__get_packed_size(m) }
@@ -792,6 +810,8 @@ extension ListAccessibleAssetsResponse: CMessageCodec {
 
     public static let protoName = "portico.v1.ListAccessibleAssetsResponse"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__list_accessible_assets_response__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__list_accessible_assets_response__get_packed_size(m) }
@@ -857,6 +877,8 @@ extension PrincipalAccess: CMessageCodec {
     typealias CMessage = Portico__V1__PrincipalAccess
 
     public static let protoName = "portico.v1.PrincipalAccess"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__principal_access__init(m) }
 
@@ -931,6 +953,8 @@ extension ListAssetPrincipalsRequest: CMessageCodec {
 
     public static let protoName = "portico.v1.ListAssetPrincipalsRequest"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__list_asset_principals_request__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__list_asset_principals_request__get_packed_size(m) }
@@ -995,6 +1019,8 @@ extension ListAssetPrincipalsResponse: CMessageCodec {
     typealias CMessage = Portico__V1__ListAssetPrincipalsResponse
 
     public static let protoName = "portico.v1.ListAssetPrincipalsResponse"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__list_asset_principals_response__init(m) }
 

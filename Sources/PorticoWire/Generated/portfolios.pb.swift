@@ -39,6 +39,8 @@ extension CreatePortfolioRequest: CMessageCodec {
 
     public static let protoName = "portico.v1.CreatePortfolioRequest"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__create_portfolio_request__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__create_portfolio_request__get_packed_size(m) }
@@ -95,6 +97,8 @@ extension CreatePortfolioResponse: CMessageCodec {
 
     public static let protoName = "portico.v1.CreatePortfolioResponse"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__create_portfolio_response__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__create_portfolio_response__get_packed_size(m) }
@@ -149,6 +153,8 @@ extension GetPortfolioRequest: CMessageCodec {
 
     public static let protoName = "portico.v1.GetPortfolioRequest"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__get_portfolio_request__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__get_portfolio_request__get_packed_size(m) }
@@ -199,6 +205,8 @@ extension GetPortfolioResponse: CMessageCodec {
     typealias CMessage = Portico__V1__GetPortfolioResponse
 
     public static let protoName = "portico.v1.GetPortfolioResponse"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__get_portfolio_response__init(m) }
 
@@ -255,6 +263,8 @@ extension ListPortfoliosRequest: CMessageCodec {
 
     public static let protoName = "portico.v1.ListPortfoliosRequest"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__list_portfolios_request__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__list_portfolios_request__get_packed_size(m) }
@@ -310,6 +320,8 @@ extension ListPortfoliosResponse: CMessageCodec {
     typealias CMessage = Portico__V1__ListPortfoliosResponse
 
     public static let protoName = "portico.v1.ListPortfoliosResponse"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__list_portfolios_response__init(m) }
 
@@ -369,6 +381,8 @@ extension SetPortfolioStatusRequest: CMessageCodec {
 
     public static let protoName = "portico.v1.SetPortfolioStatusRequest"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__set_portfolio_status_request__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__set_portfolio_status_request__get_packed_size(m) }
@@ -424,6 +438,8 @@ extension SetPortfolioStatusResponse: CMessageCodec {
     typealias CMessage = Portico__V1__SetPortfolioStatusResponse
 
     public static let protoName = "portico.v1.SetPortfolioStatusResponse"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__set_portfolio_status_response__init(m) }
 
@@ -483,6 +499,8 @@ extension SetSystemUserTierRequest: CMessageCodec {
 
     public static let protoName = "portico.v1.SetSystemUserTierRequest"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__set_system_user_tier_request__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__set_system_user_tier_request__get_packed_size(m) }
@@ -539,6 +557,8 @@ extension SetSystemUserTierResponse: CMessageCodec {
 
     public static let protoName = "portico.v1.SetSystemUserTierResponse"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__set_system_user_tier_response__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__set_system_user_tier_response__get_packed_size(m) }
@@ -593,6 +613,8 @@ extension CreateServiceCredentialRequest: CMessageCodec {
     typealias CMessage = Portico__V1__CreateServiceCredentialRequest
 
     public static let protoName = "portico.v1.CreateServiceCredentialRequest"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__create_service_credential_request__init(m) }
 
@@ -651,6 +673,8 @@ extension CreateServiceCredentialResponse: CMessageCodec {
     typealias CMessage = Portico__V1__CreateServiceCredentialResponse
 
     public static let protoName = "portico.v1.CreateServiceCredentialResponse"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__create_service_credential_response__init(m) }
 
@@ -711,6 +735,8 @@ extension ListServiceCredentialsRequest: CMessageCodec {
 
     public static let protoName = "portico.v1.ListServiceCredentialsRequest"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__list_service_credentials_request__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__list_service_credentials_request__get_packed_size(m) }
@@ -767,6 +793,8 @@ extension ListServiceCredentialsResponse: CMessageCodec {
 
     public static let protoName = "portico.v1.ListServiceCredentialsResponse"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__list_service_credentials_response__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__list_service_credentials_response__get_packed_size(m) }
@@ -822,6 +850,8 @@ extension RevokeServiceCredentialRequest: CMessageCodec {
 
     public static let protoName = "portico.v1.RevokeServiceCredentialRequest"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__revoke_service_credential_request__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__revoke_service_credential_request__get_packed_size(m) }
@@ -872,6 +902,8 @@ extension RevokeServiceCredentialResponse: CMessageCodec {
     typealias CMessage = Portico__V1__RevokeServiceCredentialResponse
 
     public static let protoName = "portico.v1.RevokeServiceCredentialResponse"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__revoke_service_credential_response__init(m) }
 
@@ -931,6 +963,8 @@ extension AddPersonRequest: CMessageCodec {
 
     public static let protoName = "portico.v1.AddPersonRequest"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__add_person_request__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__add_person_request__get_packed_size(m) }
@@ -989,6 +1023,8 @@ extension AddPersonResponse: CMessageCodec {
 
     public static let protoName = "portico.v1.AddPersonResponse"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__add_person_response__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__add_person_response__get_packed_size(m) }
@@ -1043,6 +1079,8 @@ extension GetPersonRequest: CMessageCodec {
 
     public static let protoName = "portico.v1.GetPersonRequest"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__get_person_request__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__get_person_request__get_packed_size(m) }
@@ -1093,6 +1131,8 @@ extension GetPersonResponse: CMessageCodec {
     typealias CMessage = Portico__V1__GetPersonResponse
 
     public static let protoName = "portico.v1.GetPersonResponse"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__get_person_response__init(m) }
 
@@ -1152,6 +1192,8 @@ extension ListPeopleRequest: CMessageCodec {
 
     public static let protoName = "portico.v1.ListPeopleRequest"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__list_people_request__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__list_people_request__get_packed_size(m) }
@@ -1209,6 +1251,8 @@ extension ListPeopleResponse: CMessageCodec {
     typealias CMessage = Portico__V1__ListPeopleResponse
 
     public static let protoName = "portico.v1.ListPeopleResponse"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__list_people_response__init(m) }
 
@@ -1268,6 +1312,8 @@ extension SetPersonRoleRequest: CMessageCodec {
 
     public static let protoName = "portico.v1.SetPersonRoleRequest"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__set_person_role_request__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__set_person_role_request__get_packed_size(m) }
@@ -1324,6 +1370,8 @@ extension SetPersonRoleResponse: CMessageCodec {
 
     public static let protoName = "portico.v1.SetPersonRoleResponse"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__set_person_role_response__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__set_person_role_response__get_packed_size(m) }
@@ -1378,6 +1426,8 @@ extension RemovePersonRequest: CMessageCodec {
 
     public static let protoName = "portico.v1.RemovePersonRequest"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__remove_person_request__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__remove_person_request__get_packed_size(m) }
@@ -1428,6 +1478,8 @@ extension RemovePersonResponse: CMessageCodec {
     typealias CMessage = Portico__V1__RemovePersonResponse
 
     public static let protoName = "portico.v1.RemovePersonResponse"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__remove_person_response__init(m) }
 
@@ -1488,6 +1540,8 @@ extension CreateSystemUserRequest: CMessageCodec {
 
     public static let protoName = "portico.v1.CreateSystemUserRequest"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__create_system_user_request__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__create_system_user_request__get_packed_size(m) }
@@ -1545,6 +1599,8 @@ extension CreateSystemUserResponse: CMessageCodec {
     typealias CMessage = Portico__V1__CreateSystemUserResponse
 
     public static let protoName = "portico.v1.CreateSystemUserResponse"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__create_system_user_response__init(m) }
 
@@ -1606,6 +1662,8 @@ extension ListSystemUsersRequest: CMessageCodec {
 
     public static let protoName = "portico.v1.ListSystemUsersRequest"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__list_system_users_request__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__list_system_users_request__get_packed_size(m) }
@@ -1664,6 +1722,8 @@ extension ListSystemUsersResponse: CMessageCodec {
 
     public static let protoName = "portico.v1.ListSystemUsersResponse"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__list_system_users_response__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__list_system_users_response__get_packed_size(m) }
@@ -1719,6 +1779,8 @@ extension RemoveSystemUserRequest: CMessageCodec {
 
     public static let protoName = "portico.v1.RemoveSystemUserRequest"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__remove_system_user_request__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__remove_system_user_request__get_packed_size(m) }
@@ -1769,6 +1831,8 @@ extension RemoveSystemUserResponse: CMessageCodec {
     typealias CMessage = Portico__V1__RemoveSystemUserResponse
 
     public static let protoName = "portico.v1.RemoveSystemUserResponse"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__remove_system_user_response__init(m) }
 
@@ -1824,6 +1888,8 @@ extension AddAppRequest: CMessageCodec {
     typealias CMessage = Portico__V1__AddAppRequest
 
     public static let protoName = "portico.v1.AddAppRequest"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__add_app_request__init(m) }
 
@@ -1884,6 +1950,8 @@ extension AddAppResponse: CMessageCodec {
     typealias CMessage = Portico__V1__AddAppResponse
 
     public static let protoName = "portico.v1.AddAppResponse"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__add_app_response__init(m) }
 
@@ -1947,6 +2015,8 @@ extension ListAppsRequest: CMessageCodec {
 
     public static let protoName = "portico.v1.ListAppsRequest"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__list_apps_request__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__list_apps_request__get_packed_size(m) }
@@ -2004,6 +2074,8 @@ extension ListAppsResponse: CMessageCodec {
     typealias CMessage = Portico__V1__ListAppsResponse
 
     public static let protoName = "portico.v1.ListAppsResponse"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__list_apps_response__init(m) }
 
@@ -2066,6 +2138,8 @@ extension AddAssetRequest: CMessageCodec {
 
     public static let protoName = "portico.v1.AddAssetRequest"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__add_asset_request__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__add_asset_request__get_packed_size(m) }
@@ -2124,6 +2198,8 @@ extension AddAssetResponse: CMessageCodec {
 
     public static let protoName = "portico.v1.AddAssetResponse"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__add_asset_response__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__add_asset_response__get_packed_size(m) }
@@ -2178,6 +2254,8 @@ extension GetAssetRequest: CMessageCodec {
 
     public static let protoName = "portico.v1.GetAssetRequest"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__get_asset_request__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__get_asset_request__get_packed_size(m) }
@@ -2228,6 +2306,8 @@ extension GetAssetResponse: CMessageCodec {
     typealias CMessage = Portico__V1__GetAssetResponse
 
     public static let protoName = "portico.v1.GetAssetResponse"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__get_asset_response__init(m) }
 
@@ -2291,6 +2371,8 @@ extension ListAssetsRequest: CMessageCodec {
 
     public static let protoName = "portico.v1.ListAssetsRequest"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__list_assets_request__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__list_assets_request__get_packed_size(m) }
@@ -2351,6 +2433,8 @@ extension ListAssetsResponse: CMessageCodec {
 
     public static let protoName = "portico.v1.ListAssetsResponse"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__list_assets_response__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__list_assets_response__get_packed_size(m) }
@@ -2406,6 +2490,8 @@ extension RemoveAssetRequest: CMessageCodec {
 
     public static let protoName = "portico.v1.RemoveAssetRequest"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__remove_asset_request__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__remove_asset_request__get_packed_size(m) }
@@ -2456,6 +2542,8 @@ extension RemoveAssetResponse: CMessageCodec {
     typealias CMessage = Portico__V1__RemoveAssetResponse
 
     public static let protoName = "portico.v1.RemoveAssetResponse"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__remove_asset_response__init(m) }
 

@@ -45,6 +45,8 @@ extension GenerateTokenRequest: CMessageCodec {
 
     public static let protoName = "portico.v1.GenerateTokenRequest"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__generate_token_request__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__generate_token_request__get_packed_size(m) }
@@ -110,6 +112,8 @@ extension GenerateTokenResponse: CMessageCodec {
 
     public static let protoName = "portico.v1.GenerateTokenResponse"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__generate_token_response__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__generate_token_response__get_packed_size(m) }
@@ -166,6 +170,8 @@ extension RevokeTokenRequest: CMessageCodec {
 
     public static let protoName = "portico.v1.RevokeTokenRequest"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__revoke_token_request__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__revoke_token_request__get_packed_size(m) }
@@ -216,6 +222,8 @@ extension RevokeTokenResponse: CMessageCodec {
     typealias CMessage = Portico__V1__RevokeTokenResponse
 
     public static let protoName = "portico.v1.RevokeTokenResponse"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__revoke_token_response__init(m) }
 
@@ -269,6 +277,8 @@ extension RevokeAllTokensRequest: CMessageCodec {
 
     public static let protoName = "portico.v1.RevokeAllTokensRequest"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__revoke_all_tokens_request__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__revoke_all_tokens_request__get_packed_size(m) }
@@ -319,6 +329,8 @@ extension RevokeAllTokensResponse: CMessageCodec {
     typealias CMessage = Portico__V1__RevokeAllTokensResponse
 
     public static let protoName = "portico.v1.RevokeAllTokensResponse"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__revoke_all_tokens_response__init(m) }
 
@@ -378,6 +390,8 @@ extension ListTokensRequest: CMessageCodec {
 
     public static let protoName = "portico.v1.ListTokensRequest"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__list_tokens_request__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__list_tokens_request__get_packed_size(m) }
@@ -436,6 +450,8 @@ extension ListTokensResponse: CMessageCodec {
 
     public static let protoName = "portico.v1.ListTokensResponse"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__list_tokens_response__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__list_tokens_response__get_packed_size(m) }
@@ -490,6 +506,8 @@ extension InspectTokenRequest: CMessageCodec {
     typealias CMessage = Portico__V1__InspectTokenRequest
 
     public static let protoName = "portico.v1.InspectTokenRequest"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__inspect_token_request__init(m) }
 
@@ -546,6 +564,8 @@ extension InspectTokenResponse: CMessageCodec {
     typealias CMessage = Portico__V1__InspectTokenResponse
 
     public static let protoName = "portico.v1.InspectTokenResponse"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__inspect_token_response__init(m) }
 

@@ -376,6 +376,8 @@ extension Portfolio: CMessageCodec {
 
     public static let protoName = "portico.v1.Portfolio"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__portfolio__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__portfolio__get_packed_size(m) }
@@ -445,6 +447,8 @@ extension Person: CMessageCodec {
 
     public static let protoName = "portico.v1.Person"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__person__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__person__get_packed_size(m) }
@@ -513,6 +517,8 @@ extension SystemUser: CMessageCodec {
 
     public static let protoName = "portico.v1.SystemUser"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__system_user__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__system_user__get_packed_size(m) }
@@ -576,6 +582,8 @@ extension App: CMessageCodec {
     typealias CMessage = Portico__V1__App
 
     public static let protoName = "portico.v1.App"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__app__init(m) }
 
@@ -642,6 +650,8 @@ extension Asset: CMessageCodec {
 
     public static let protoName = "portico.v1.Asset"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__asset__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__asset__get_packed_size(m) }
@@ -702,6 +712,8 @@ extension Principal: CMessageCodec {
     typealias CMessage = Portico__V1__Principal
 
     public static let protoName = "portico.v1.Principal"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__principal__init(m) }
 
@@ -767,6 +779,8 @@ extension Assignment: CMessageCodec {
     typealias CMessage = Portico__V1__Assignment
 
     public static let protoName = "portico.v1.Assignment"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__assignment__init(m) }
 
@@ -834,6 +848,8 @@ extension Partner: CMessageCodec {
 
     public static let protoName = "portico.v1.Partner"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__partner__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__partner__get_packed_size(m) }
@@ -898,6 +914,8 @@ extension Share: CMessageCodec {
     typealias CMessage = Portico__V1__Share
 
     public static let protoName = "portico.v1.Share"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__share__init(m) }
 
@@ -972,6 +990,8 @@ extension ShareRequest: CMessageCodec {
     typealias CMessage = Portico__V1__ShareRequest
 
     public static let protoName = "portico.v1.ShareRequest"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__share_request__init(m) }
 
@@ -1061,6 +1081,8 @@ extension TokenInfo: CMessageCodec {
 
     public static let protoName = "portico.v1.TokenInfo"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__token_info__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__token_info__get_packed_size(m) }
@@ -1139,6 +1161,8 @@ extension ServiceCredential: CMessageCodec {
 
     public static let protoName = "portico.v1.ServiceCredential"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__service_credential__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__service_credential__get_packed_size(m) }
@@ -1208,6 +1232,8 @@ extension Actor: CMessageCodec {
     typealias CMessage = Portico__V1__Actor
 
     public static let protoName = "portico.v1.Actor"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__actor__init(m) }
 
@@ -1295,6 +1321,8 @@ extension AuditEvent: CMessageCodec {
     typealias CMessage = Portico__V1__AuditEvent
 
     public static let protoName = "portico.v1.AuditEvent"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__audit_event__init(m) }
 
