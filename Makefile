@@ -14,7 +14,8 @@ BENCH_SIZE ?= medium
 BENCH_FLAGS ?= --server-threads 1
 BENCH = .build-bench/release/portico-bench
 
-.PHONY: all deps apt-install build run test check-generated generate clean python-client c-client bench bench-deps bench-micro
+.PHONY: all deps apt-install build run test check-generated generate clean python-client c-client bench bench-deps bench-micro \
+	fuzz fuzz-ci fuzz-build
 
 all: build
 
@@ -67,6 +68,24 @@ bench: bench-deps
 ## The micro benchmarks (ordo-one/benchmark): the check engine at 1M assignments, the wire codec.
 bench-micro: deps
 	cd Benchmarks && $(SWIFT) package --scratch-path ../.build-bench benchmark
+
+## The wire layer's coverage-guided fuzzer (libFuzzer; fuzz/README.md): builds it in release with
+## -sanitize=fuzzer and runs it for FUZZ_SECONDS on the committed seeds plus the corpus it grew so far
+## (.build-fuzz/corpus). A broken invariant stops it and leaves the input as .build-fuzz/crash-*.
+FUZZ_SECONDS ?= 600
+FUZZ_JOBS ?= 1
+FUZZ = .build-fuzz/release/PorticoFuzz
+fuzz-build: deps
+	cd fuzz && $(SWIFT) build -c release --scratch-path ../.build-fuzz \
+	  -Xswiftc -sanitize=fuzzer -Xcc -fsanitize=fuzzer-no-link
+fuzz: fuzz-build
+	mkdir -p .build-fuzz/corpus
+	SWIFT_BACKTRACE=enable=no $(FUZZ) -max_total_time=$(FUZZ_SECONDS) -jobs=$(FUZZ_JOBS) -workers=$(FUZZ_JOBS) -max_len=8192 \
+	  -artifact_prefix=.build-fuzz/ -print_final_stats=1 .build-fuzz/corpus fuzz/seeds fuzz/regressions
+
+## A bounded run for CI: about a minute of fuzzing after the build.
+fuzz-ci:
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=60
 
 ## Regenerate the C (protoc-c) and Swift code from proto/.
 generate: deps

@@ -34,6 +34,14 @@ struct BodyValidationTests {
         BadBody(what: "wire type 7", bytes: Wire.key(1000, 7) + [0], reason: "MALFORMED_MESSAGE"),
         BadBody(what: "field number 0", bytes: [0x00, 0x01], reason: "MALFORMED_MESSAGE"),
         BadBody(what: "field number 2^29", bytes: Wire.key(1 << 29, 0) + [1], reason: "MALFORMED_MESSAGE"),
+        // Found by the fuzzer: a key padded to 6 bytes (field 1000), which protobuf-c refuses.
+        BadBody(what: "a 6-byte key", bytes: [0xC0, 0xBE, 0x80, 0x80, 0x80, 0x00, 0x01], reason: "MALFORMED_MESSAGE"),
+        // Found by the fuzzer: a length of 0 padded to 6 bytes, which protobuf-c refuses.
+        BadBody(
+            what: "a 6-byte length",
+            bytes: Wire.key(1000, 2) + [0x80, 0x80, 0x80, 0x80, 0x80, 0x00],
+            reason: "MALFORMED_MESSAGE"
+        ),
         BadBody(what: "a length past the end", bytes: Wire.key(1000, 2) + [5, 1], reason: "MALFORMED_MESSAGE"),
         BadBody(
             what: "a 4 GiB length",
@@ -175,7 +183,18 @@ struct BodyValidationTests {
         return bodies
     }
 
+    /// Where the type is decoded directly (no repeated field), protobuf-c's path agrees on `bytes`.
+    static func expectBothPathsAgree(_ type: any WireMessage.Type, _ bytes: [UInt8], _ what: String) {
+        let codec = type as! any CMessageCodec.Type
+        do {
+            try bytes.withUnsafeBytes { try codec.checkBothPaths($0) }
+        } catch {
+            Issue.record("\(what): \(error)")
+        }
+    }
+
     static func expectRefused(_ type: any WireMessage.Type, _ body: BadBody) {
+        Self.expectBothPathsAgree(type, body.bytes, body.what)
         do {
             _ = try body.bytes.withUnsafeBytes { try type.init(decoding: $0, arena: WireArena()) }
             Issue.record("\(type.protoName) accepted \(body.what): \(body.bytes)")
@@ -207,6 +226,10 @@ struct BodyValidationTests {
         // The valid occurrences those faults were built from decode, so each refusal is the fault's.
         let valid = schema.fields.filter { !$0.inOneof }.flatMap(Wire.valid)
         _ = try valid.withUnsafeBytes { try type.type.init(decoding: $0, arena: WireArena()) }
+        Self.expectBothPathsAgree(type.type, valid, "every field valid")
+        // Each field twice with other values, unknown fields between: the last occurrence wins both ways.
+        let twice = schema.fields.flatMap { Wire.valid($0) + Wire.varintField(900, 3) + Wire.valid($0) }
+        Self.expectBothPathsAgree(type.type, twice, "every field twice")
     }
 
     @Test("messages nested beyond the depth limit are refused; unknown fields are skipped, not parsed")
@@ -246,6 +269,14 @@ struct BodyValidationTests {
         // A string field sent twice, both valid: the last one wins, as protobuf says.
         let twice = Wire.lengthDelimited(2, Array("first".utf8)) + Wire.lengthDelimited(2, Array("second".utf8))
         #expect(try AddPersonRequest(decoding: twice).name == "second")
+    }
+
+    @Test("the hot path's messages are decoded directly, in one pass")
+    func directTypes() {
+        #expect(CheckPermissionRequest.cDescriptor.direct)
+        #expect(FrameHeader.cDescriptor.direct)
+        #expect(!BatchCheckPermissionsRequest.cDescriptor.direct)
+        #expect(!AssignTasksRequest.cDescriptor.direct)
     }
 
     @Test("every message type's fields are sorted by number and fewer than 64", arguments: MessageType.all)

@@ -43,7 +43,17 @@ extension CMessageCodec {
     }
 
     static func decodeC(_ bytes: UnsafeRawBufferPointer, arena: WireArena) throws -> Self {
+        try Self.decodeC(bytes, arena: arena, direct: Self.cDescriptor.direct)
+    }
+
+    /// - Parameter direct: decode with ``WireDirectDecoder`` (for types it takes; the default where it
+    ///   does), or validate with ``WireValidator`` and unpack with protobuf-c. Tests compare the two.
+    static func decodeC(_ bytes: UnsafeRawBufferPointer, arena: WireArena, direct: Bool) throws -> Self {
         defer { arena.reset() }
+        if direct {
+            let message = try WireDirectDecoder.decode(bytes, as: Self.cDescriptor.pointer, arena: arena)
+            return try Self(lifting: message.assumingMemoryBound(to: CMessage.self), arena: arena)
+        }
         // Every byte is checked before protobuf-c sees it (strings, enums, wire types, nesting, fields
         // it would drop or merge), so what protobuf-c builds is valid whichever occurrence it kept.
         try WireValidator.validate(bytes, as: Self.cDescriptor, arena: arena)

@@ -91,10 +91,13 @@ struct WireReader {
         return result
     }
 
-    /// A field's key: its number (1 to 2^29 - 1) and wire type (not yet checked).
+    /// A field's key: its number (1 to 2^29 - 1) and wire type (not yet checked), in at most 5 bytes as
+    /// protobuf-c reads it (a key is a 32-bit varint; padding it longer is refused).
     @inline(__always)
     mutating func readKey() throws(WireError) -> (field: Int, wireType: UInt8) {
+        let start = self.at
         let key = try self.readVarint()
+        guard self.at - start <= 5 else { throw Self.malformed("a field key is longer than 5 bytes") }
         let field = key >> 3
         guard field != 0, field <= UInt64(Self.maxFieldNumber) else {
             throw Self.malformed("a field number of \(field) is outside 1...\(Self.maxFieldNumber)")
@@ -102,10 +105,15 @@ struct WireReader {
         return (Int(field), UInt8(key & 7))
     }
 
-    /// The length of a length-delimited field, checked against the bytes left.
+    /// The length of a length-delimited field, checked against the bytes left, in at most 5 bytes and
+    /// below 2^31 as protobuf-c reads it.
     @inline(__always)
     mutating func readLength() throws(WireError) -> Int {
+        let start = self.at
         let length = try self.readVarint()
+        guard self.at - start <= 5, length <= UInt64(Int32.max) else {
+            throw Self.malformed("a length prefix is longer than 5 bytes or 2^31")
+        }
         guard length <= UInt64(self.remaining) else {
             throw Self.malformed("a length of \(length) runs past the end of the message")
         }

@@ -5,6 +5,13 @@ import CProtobufC
 /// thread may read it.
 struct MessageDescriptor: @unchecked Sendable {
     let pointer: UnsafePointer<ProtobufCMessageDescriptor>
+    /// Whether ``WireDirectDecoder`` decodes this type (it has no repeated field at any depth).
+    let direct: Bool
+
+    init(pointer: UnsafePointer<ProtobufCMessageDescriptor>) {
+        self.pointer = pointer
+        self.direct = WireDirectDecoder.qualifies(pointer)
+    }
 }
 
 /// Checks a message's wire bytes whole, against its protobuf-c descriptor, before protobuf-c unpacks
@@ -84,16 +91,7 @@ enum WireValidator {
                 case PROTOBUF_C_TYPE_BYTES.rawValue:
                     break
                 case PROTOBUF_C_TYPE_MESSAGE.rawValue:
-                    if !repeated && index < 64 {
-                        let bit: UInt64 = 1 << UInt64(index)
-                        guard seenMessages & bit == 0 else {
-                            throw WireError.invalidArgument(
-                                "DUPLICATE_FIELD",
-                                "\(Self.name(of: field, descriptor)) is not repeated but appears more than once"
-                            )
-                        }
-                        seenMessages |= bit
-                    }
+                    if !repeated { try Self.noteMessage(index, &seenMessages, field, descriptor) }
                     let nested = field.pointee.descriptor.assumingMemoryBound(to: ProtobufCMessageDescriptor.self)
                     var inner = WireReader(start, count: length)
                     try Self.message(&inner, nested, depth: depth + 1, maxDepth: maxDepth, arena: arena)
@@ -155,7 +153,26 @@ enum WireValidator {
         return nil
     }
 
-    private static func checkEnum(
+    /// Records that the message field at `index`, not repeated, was seen: a second time is refused.
+    @inline(__always)
+    static func noteMessage(
+        _ index: Int,
+        _ seen: inout UInt64,
+        _ field: UnsafePointer<ProtobufCFieldDescriptor>,
+        _ descriptor: UnsafePointer<ProtobufCMessageDescriptor>
+    ) throws(WireError) {
+        guard index < 64 else { return }
+        let bit: UInt64 = 1 << UInt64(index)
+        guard seen & bit == 0 else {
+            throw WireError.invalidArgument(
+                "DUPLICATE_FIELD",
+                "\(Self.name(of: field, descriptor)) is not repeated but appears more than once"
+            )
+        }
+        seen |= bit
+    }
+
+    static func checkEnum(
         _ value: UInt64,
         _ field: UnsafePointer<ProtobufCFieldDescriptor>,
         _ descriptor: UnsafePointer<ProtobufCMessageDescriptor>
@@ -190,7 +207,7 @@ enum WireValidator {
         return Int(value) - Int(ranges[range].start_value) < size
     }
 
-    private static func checkString(
+    static func checkString(
         _ start: UnsafePointer<UInt8>,
         _ count: Int,
         _ field: UnsafePointer<ProtobufCFieldDescriptor>,
@@ -211,7 +228,7 @@ enum WireValidator {
         }
     }
 
-    private static func wrongWireType(
+    static func wrongWireType(
         _ field: UnsafePointer<ProtobufCFieldDescriptor>,
         _ descriptor: UnsafePointer<ProtobufCMessageDescriptor>,
         _ wireType: UInt8
