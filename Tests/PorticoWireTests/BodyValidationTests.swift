@@ -67,26 +67,19 @@ struct BodyValidationTests {
             let valid = Wire.valid(field)
             switch field.kind {
             case .string:
-                bodies.append(BadBody(
-                    what: "\(name): bad UTF-8, then a valid string",
-                    bytes: Wire.lengthDelimited(field.number, [0x61, 0xFF]) + valid,
-                    reason: "INVALID_UTF8"
-                ))
-                bodies.append(BadBody(
-                    what: "\(name): a NUL, then a valid string",
-                    bytes: Wire.lengthDelimited(field.number, [0x61, 0x00, 0x62]) + valid,
-                    reason: "NUL_IN_STRING"
-                ))
-                bodies.append(BadBody(
-                    what: "\(name): an overlong '/', then a valid string",
-                    bytes: Wire.lengthDelimited(field.number, [0xC0, 0xAF]) + valid,
-                    reason: "INVALID_UTF8"
-                ))
-                bodies.append(BadBody(
-                    what: "\(name): a surrogate, then a valid string",
-                    bytes: Wire.lengthDelimited(field.number, [0xED, 0xA0, 0x80]) + valid,
-                    reason: "INVALID_UTF8"
-                ))
+                let badStrings: [(String, [UInt8], String)] = [
+                    ("bad UTF-8", [0x61, 0xFF], "INVALID_UTF8"),
+                    ("a NUL", [0x61, 0x00, 0x62], "NUL_IN_STRING"),
+                    ("an overlong '/'", [0xC0, 0xAF], "INVALID_UTF8"),
+                    ("a surrogate", [0xED, 0xA0, 0x80], "INVALID_UTF8"),
+                ]
+                for (what, bytes, reason) in badStrings {
+                    bodies.append(BadBody(
+                        what: "\(name): \(what), then a valid string",
+                        bytes: Wire.lengthDelimited(field.number, bytes) + valid,
+                        reason: reason
+                    ))
+                }
                 if field.inOneof, let other = oneofMembers.first(where: { $0.number != field.number }) {
                     bodies.append(BadBody(
                         what: "\(name): bad UTF-8 overridden by oneof member \(other.name)",

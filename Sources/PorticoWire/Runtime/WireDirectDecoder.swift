@@ -57,20 +57,9 @@ enum WireDirectDecoder {
         depth: Int,
         arena: WireArena
     ) throws(WireError) {
-        guard depth <= WireValidator.maxDepth else {
-            throw WireError.invalidArgument(
-                "NESTING_TOO_DEEP",
-                "messages nest more than \(WireValidator.maxDepth) deep at \(WireValidator.name(of: descriptor))"
-            )
-        }
+        try WireValidator.checkDepth(depth, WireValidator.maxDepth, descriptor)
         var seenMessages: UInt64 = 0
-        while !reader.isAtEnd {
-            arena.work.fieldsValidated &+= 1
-            let (number, wireType) = try reader.readKey()
-            guard let index = WireValidator.fieldIndex(number, descriptor) else {
-                try reader.skip(wireType)
-                continue
-            }
+        while let (index, number, wireType) = try WireValidator.nextKnownField(&reader, descriptor, arena) {
             let field = descriptor.pointee.fields + index
             let type = field.pointee.type
             let member = message + Int(field.pointee.offset)

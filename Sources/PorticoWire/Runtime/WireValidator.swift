@@ -51,22 +51,11 @@ enum WireValidator {
         maxDepth: Int,
         arena: WireArena
     ) throws(WireError) {
-        guard depth <= maxDepth else {
-            throw WireError.invalidArgument(
-                "NESTING_TOO_DEEP",
-                "messages nest more than \(maxDepth) deep at \(Self.name(of: descriptor))"
-            )
-        }
+        try Self.checkDepth(depth, maxDepth, descriptor)
         // Singular message fields seen so far, by index (Portico's messages have fewer than 64 fields;
         // a test checks it).
         var seenMessages: UInt64 = 0
-        while !reader.isAtEnd {
-            arena.work.fieldsValidated &+= 1
-            let (number, wireType) = try reader.readKey()
-            guard let index = Self.fieldIndex(number, descriptor) else {
-                try reader.skip(wireType)
-                continue
-            }
+        while let (index, _, wireType) = try Self.nextKnownField(&reader, descriptor, arena) {
             let field = descriptor.pointee.fields + index
             let type = field.pointee.type.rawValue
             let repeated = field.pointee.label.rawValue == PROTOBUF_C_LABEL_REPEATED.rawValue
@@ -105,6 +94,37 @@ enum WireValidator {
                 throw WireReader.malformed("wire type \(wireType) is not allowed")
             }
         }
+    }
+
+    @inline(__always)
+    static func checkDepth(
+        _ depth: Int,
+        _ maxDepth: Int,
+        _ descriptor: UnsafePointer<ProtobufCMessageDescriptor>
+    ) throws(WireError) {
+        guard depth <= maxDepth else {
+            throw WireError.invalidArgument(
+                "NESTING_TOO_DEEP",
+                "messages nest more than \(maxDepth) deep at \(Self.name(of: descriptor))"
+            )
+        }
+    }
+
+    /// The next field of the message that this version knows (its index in the descriptor, number and
+    /// wire type), fields it does not know skipped; nil at the message's end.
+    @inline(__always)
+    static func nextKnownField(
+        _ reader: inout WireReader,
+        _ descriptor: UnsafePointer<ProtobufCMessageDescriptor>,
+        _ arena: WireArena
+    ) throws(WireError) -> (index: Int, number: Int, wireType: UInt8)? {
+        while !reader.isAtEnd {
+            arena.work.fieldsValidated &+= 1
+            let (number, wireType) = try reader.readKey()
+            if let index = Self.fieldIndex(number, descriptor) { return (index, number, wireType) }
+            try reader.skip(wireType)
+        }
+        return nil
     }
 
     /// The elements of a packed repeated scalar field.
