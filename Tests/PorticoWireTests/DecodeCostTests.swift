@@ -107,6 +107,12 @@ struct DecodeCostTests {
         }
     }
 
+    @Test("the fuzzer's bound on work per byte stays small whatever the type (the largest struct sets it)")
+    func fuzzerBound() {
+        #expect(WireInvariants.unitsPerByte >= Self.unitsPerByte)
+        #expect(WireInvariants.unitsPerByte <= 16)
+    }
+
     @Test("the arena's chunks grow geometrically: tens of megabytes take few mallocs")
     func chunkGrowth() {
         let arena = WireArena()

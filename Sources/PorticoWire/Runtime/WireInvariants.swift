@@ -1,3 +1,5 @@
+import CPorticoProto
+import CProtobufC
 import NIOCore
 
 /// The wire layer's promises about arbitrary input, checked on one input at a time: what the fuzzer
@@ -10,9 +12,15 @@ public enum WireInvariants {
     /// How many decoders the first byte chooses among; larger values wrap.
     public static var targetCount: Int { 1 + PorticoMessages.all.count }
 
-    /// Work units a decode may cost per input byte, beyond a constant: the bound the decode cost tests
-    /// hold the costliest bodies to.
-    public static let unitsPerByte = 10
+    /// Work units a decode may cost per input byte, beyond a constant. The costliest byte is half of an
+    /// empty element of a repeated message (2 bytes on the wire): it unpacks into a struct of its own,
+    /// so the bound grows with the largest struct: about 3.5 units for the scan, the pointer and the
+    /// allocation, plus the struct's 8-byte words, per 2 bytes.
+    public static let unitsPerByte: Int = {
+        let largest = PorticoMessages.all.compactMap { ($0 as? any CMessageCodec.Type)?.cDescriptor.pointer }
+            .map { $0.pointee.sizeof_message }.max() ?? 0
+        return 4 + (largest + 15) / 16
+    }()
     static let fixedUnits = 256
 
     /// The largest frame the checked frame decoder accepts: small, so that inputs reach the limit.
