@@ -73,14 +73,15 @@ bench-micro: deps
 ## -sanitize=fuzzer and runs it for FUZZ_SECONDS on the committed seeds plus the corpus it grew so far
 ## (.build-fuzz/corpus). A broken invariant stops it and leaves the input as .build-fuzz/crash-*.
 FUZZ_SECONDS ?= 600
-FUZZ_JOBS ?= 1
+# More libFuzzer options, e.g. FUZZ_FLAGS="-jobs=2 -workers=2" (each job then logs to ./fuzz-N.log).
+FUZZ_FLAGS ?=
 FUZZ = .build-fuzz/release/PorticoFuzz
 fuzz-build: deps
 	cd fuzz && $(SWIFT) build -c release --scratch-path ../.build-fuzz \
 	  -Xswiftc -sanitize=fuzzer -Xcc -fsanitize=fuzzer-no-link
 fuzz: fuzz-build
 	mkdir -p .build-fuzz/corpus
-	SWIFT_BACKTRACE=enable=no $(FUZZ) -max_total_time=$(FUZZ_SECONDS) -jobs=$(FUZZ_JOBS) -workers=$(FUZZ_JOBS) -max_len=8192 \
+	SWIFT_BACKTRACE=enable=no $(FUZZ) -max_total_time=$(FUZZ_SECONDS) -max_len=8192 $(FUZZ_FLAGS) \
 	  -artifact_prefix=.build-fuzz/ -print_final_stats=1 .build-fuzz/corpus fuzz/seeds fuzz/regressions
 
 ## A bounded run for CI: about a minute of fuzzing after the build.
