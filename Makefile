@@ -23,7 +23,8 @@ BENCH_SIZE ?= medium
 BENCH_FLAGS ?= --server-threads 1
 BENCH = .build-bench/release/portico-bench
 
-.PHONY: all deps apt-install build run test release install check-install check-generated generate clean python-client c-client bench bench-deps bench-micro lint
+.PHONY: all deps apt-install build run test release install check-install check-generated generate clean python-client c-client bench bench-deps bench-micro lint \
+	fuzz fuzz-ci fuzz-build
 
 all: build
 
@@ -103,6 +104,25 @@ LINT_PATHS := Sources/PorticoReasons Sources/PorticoServer/Dispatch Sources/Port
 
 lint:
 	$(SWIFT) format lint --strict --recursive $(LINT_PATHS)
+
+## The wire layer's coverage-guided fuzzer (libFuzzer; fuzz/README.md): builds it in release with
+## -sanitize=fuzzer and runs it for FUZZ_SECONDS on the committed seeds plus the corpus it grew so far
+## (.build-fuzz/corpus). A broken invariant stops it and leaves the input as .build-fuzz/crash-*.
+FUZZ_SECONDS ?= 600
+# More libFuzzer options, e.g. FUZZ_FLAGS="-jobs=2 -workers=2" (each job then logs to ./fuzz-N.log).
+FUZZ_FLAGS ?=
+FUZZ = .build-fuzz/release/PorticoFuzz
+fuzz-build: deps
+	cd fuzz && $(SWIFT) build -c release --scratch-path ../.build-fuzz \
+	  -Xswiftc -sanitize=fuzzer -Xcc -fsanitize=fuzzer-no-link
+fuzz: fuzz-build
+	mkdir -p .build-fuzz/corpus
+	SWIFT_BACKTRACE=enable=no $(FUZZ) -max_total_time=$(FUZZ_SECONDS) -max_len=8192 $(FUZZ_FLAGS) \
+	  -artifact_prefix=.build-fuzz/ -print_final_stats=1 .build-fuzz/corpus fuzz/seeds fuzz/regressions
+
+## A bounded run for CI: about a minute of fuzzing after the build.
+fuzz-ci:
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=60
 
 ## Regenerate the C (protoc-c) and Swift code from proto/.
 generate: deps

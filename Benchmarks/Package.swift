@@ -55,6 +55,15 @@ let package = Package(
             path: "Benchmarks/LoadGenerator",
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
+        // One decode of a costly body, for callgrind to count instructions per byte (fuzz/callgrind-decode.sh).
+        .executableTarget(
+            name: "decode-cost",
+            dependencies: [
+                .product(name: "PorticoWire", package: "Portico"),
+            ],
+            path: "Benchmarks/DecodeCost",
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
         // The durable store: writes per second (single, concurrent) and start-up at one million assignments.
         .executableTarget(
             name: "store-bench",

@@ -52,6 +52,8 @@ public enum ErrorReason: String, CaseIterable, Hashable, Sendable {
     case nulInString = "NUL_IN_STRING"
     case invalidUTF8 = "INVALID_UTF8"
     case unknownEnumValue = "UNKNOWN_ENUM_VALUE"
+    case duplicateField = "DUPLICATE_FIELD"
+    case nestingTooDeep = "NESTING_TOO_DEEP"
     case malformedFrame = "MALFORMED_FRAME"
     case truncatedFrame = "TRUNCATED_FRAME"
     case malformedHeader = "MALFORMED_HEADER"
@@ -120,8 +122,8 @@ public enum ErrorReason: String, CaseIterable, Hashable, Sendable {
         case .onBehalfOfNotAllowed, .permissionDenied, .notShared, .exceedsShare: .permissionDenied
         case .invalidArgument, .invalidName, .invalidTask, .invalidPageLimit, .noScopes, .notASystemUser,
             .wrongPrincipalKind, .roleFixed, .selfPartner, .selfShare, .malformedMessage, .nulInString, .invalidUTF8,
-            .unknownEnumValue, .malformedFrame, .truncatedFrame, .malformedHeader, .badPreface, .protocolViolation,
-            .duplicateCallID:
+            .unknownEnumValue, .duplicateField, .nestingTooDeep, .malformedFrame, .truncatedFrame, .malformedHeader,
+            .badPreface, .protocolViolation, .duplicateCallID:
             .invalidArgument
         case .notFound: .notFound
         case .alreadyPartner, .requestPending: .alreadyExists
@@ -195,6 +197,8 @@ public enum ErrorReason: String, CaseIterable, Hashable, Sendable {
         case .nulInString: "a string holds a NUL character"
         case .invalidUTF8: "a string is not valid UTF-8"
         case .unknownEnumValue: "an enum value this version does not know"
+        case .duplicateField: "a message field that is not repeated appears twice in a body (refused, not merged)"
+        case .nestingTooDeep: "messages nested more than 32 deep in a body"
         case .malformedFrame: "a frame's lengths do not fit together (the connection is closed)"
         case .truncatedFrame: "the connection closed in the middle of a frame"
         case .malformedHeader: "a frame header does not decode (the connection is closed)"

@@ -1,4 +1,5 @@
 import HashTreeCollections
+import NIOCore
 import PorticoCore
 import PorticoWire
 
@@ -37,15 +38,34 @@ extension Dispatcher {
         )
     }
 
-    func batchCheckPermissions(_ request: BatchCheckPermissionsRequest, context: inout CallContext) throws
-        -> BatchCheckPermissionsResponse
-    {
-        guard request.checks.count <= self.configuration.maxBatchChecks else {
+    /// Holds a body to the limits its bytes can show before it is decoded: a batch's checks are counted
+    /// in one pass over them, so an oversized batch is refused for no more than that pass. Every
+    /// transport calls it between authenticating the caller and decoding the body.
+    /// - Throws: INVALID_ARGUMENT for a batch over `maxBatchChecks`, or bytes that are not protobuf.
+    func admit(_ method: Method, body: ByteBuffer) throws {
+        guard method == .batchCheckPermissions else { return }
+        let items: Int
+        do {
+            items = try WireScanner.occurrences(ofField: 1, in: body)
+        } catch {
+            throw CallFailure(any: error)
+        }
+        try self.requireBatchSize(items)
+    }
+
+    private func requireBatchSize(_ count: Int) throws {
+        guard count <= self.configuration.maxBatchChecks else {
             throw CallFailure.invalid(
-                "a batch holds at most \(self.configuration.maxBatchChecks) checks, not \(request.checks.count)",
+                "a batch holds at most \(self.configuration.maxBatchChecks) checks, not \(count)",
                 field: "checks"
             )
         }
+    }
+
+    func batchCheckPermissions(_ request: BatchCheckPermissionsRequest, context: inout CallContext) throws
+        -> BatchCheckPermissionsResponse
+    {
+        try self.requireBatchSize(request.checks.count)
         let caller = context.caller
         let snapshot = try self.snapshot(atLeast: request.minRevision)
         var checks: [CheckRequest] = []

@@ -7,7 +7,8 @@ import PorticoWire
 /// `route(_:to:)` hands it over with the RPC and its handler.
 ///
 /// The order is the same for every RPC: authenticate the header's credential (except for the RPCs that
-/// need none), then decode and check the body, then run the handler, so that a caller without a valid
+/// need none), then hold the body's bytes to the limits they show (`Dispatcher.admit`), then decode and
+/// check the body, then run the handler, so that a caller without a valid
 /// credential costs no work in proportion to its body. A read's answer is written at once; a write
 /// becomes deferred work for the connection to run.
 ///
@@ -43,6 +44,7 @@ struct FrameRouter: PorticoServiceRouter {
     ) {
         do {
             var context = CallContext(caller: try self.authenticate(), deadline: self.head.deadline)
+            try self.dispatcher.admit(RPC.method, body: self.body)
             let request = try self.decode(RPC.Request.self)
             // The token secrets verified on this connection, lent to the handler for this call (a swap of
             // two references: nothing is copied, and the handler's additions stay with the connection).
@@ -60,6 +62,7 @@ struct FrameRouter: PorticoServiceRouter {
     ) {
         do {
             let context = CallContext(caller: try self.authenticate(), deadline: self.head.deadline)
+            try self.dispatcher.admit(RPC.method, body: self.body)
             let request = try self.decode(RPC.Request.self)
             self.deferred = {
                 do {

@@ -50,6 +50,8 @@ extension AssignTasksRequest: CMessageCodec {
 
     public static let protoName = "portico.v1.AssignTasksRequest"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__assign_tasks_request__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__assign_tasks_request__get_packed_size(m) }
@@ -115,6 +117,8 @@ extension AssignTasksResponse: CMessageCodec {
 
     public static let protoName = "portico.v1.AssignTasksResponse"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__assign_tasks_response__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__assign_tasks_response__get_packed_size(m) }
@@ -179,6 +183,8 @@ extension UnassignTasksRequest: CMessageCodec {
 
     public static let protoName = "portico.v1.UnassignTasksRequest"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__unassign_tasks_request__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__unassign_tasks_request__get_packed_size(m) }
@@ -237,6 +243,8 @@ extension UnassignTasksResponse: CMessageCodec {
     typealias CMessage = Portico__V1__UnassignTasksResponse
 
     public static let protoName = "portico.v1.UnassignTasksResponse"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__unassign_tasks_response__init(m) }
 
@@ -302,6 +310,8 @@ extension ListAssignmentsByPrincipalRequest: CMessageCodec {
 
     public static let protoName = "portico.v1.ListAssignmentsByPrincipalRequest"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__list_assignments_by_principal_request__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__list_assignments_by_principal_request__get_packed_size(m) }
@@ -365,6 +375,8 @@ extension ListAssignmentsByPrincipalResponse: CMessageCodec {
     typealias CMessage = Portico__V1__ListAssignmentsByPrincipalResponse
 
     public static let protoName = "portico.v1.ListAssignmentsByPrincipalResponse"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__list_assignments_by_principal_response__init(m) }
 
@@ -433,6 +445,8 @@ extension ListAssignmentsByAssetRequest: CMessageCodec {
 
     public static let protoName = "portico.v1.ListAssignmentsByAssetRequest"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__list_assignments_by_asset_request__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__list_assignments_by_asset_request__get_packed_size(m) }
@@ -496,6 +510,8 @@ extension ListAssignmentsByAssetResponse: CMessageCodec {
     typealias CMessage = Portico__V1__ListAssignmentsByAssetResponse
 
     public static let protoName = "portico.v1.ListAssignmentsByAssetResponse"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__list_assignments_by_asset_response__init(m) }
 
@@ -563,6 +579,8 @@ extension AddPartnerRequest: CMessageCodec {
 
     public static let protoName = "portico.v1.AddPartnerRequest"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__add_partner_request__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__add_partner_request__get_packed_size(m) }
@@ -624,6 +642,8 @@ extension AddPartnerResponse: CMessageCodec {
     typealias CMessage = Portico__V1__AddPartnerResponse
 
     public static let protoName = "portico.v1.AddPartnerResponse"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__add_partner_response__init(m) }
 
@@ -690,6 +710,8 @@ extension RemovePartnerRequest: CMessageCodec {
 
     public static let protoName = "portico.v1.RemovePartnerRequest"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__remove_partner_request__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__remove_partner_request__get_packed_size(m) }
@@ -748,6 +770,8 @@ extension RemovePartnerResponse: CMessageCodec {
     typealias CMessage = Portico__V1__RemovePartnerResponse
 
     public static let protoName = "portico.v1.RemovePartnerResponse"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__remove_partner_response__init(m) }
 
@@ -813,6 +837,8 @@ extension ListPartnersRequest: CMessageCodec {
 
     public static let protoName = "portico.v1.ListPartnersRequest"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__list_partners_request__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__list_partners_request__get_packed_size(m) }
@@ -876,6 +902,8 @@ extension ListPartnersResponse: CMessageCodec {
     typealias CMessage = Portico__V1__ListPartnersResponse
 
     public static let protoName = "portico.v1.ListPartnersResponse"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__list_partners_response__init(m) }
 
@@ -946,6 +974,8 @@ extension ShareAssetRequest: CMessageCodec {
 
     public static let protoName = "portico.v1.ShareAssetRequest"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__share_asset_request__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__share_asset_request__get_packed_size(m) }
@@ -1010,6 +1040,8 @@ extension ShareAssetResponse: CMessageCodec {
     typealias CMessage = Portico__V1__ShareAssetResponse
 
     public static let protoName = "portico.v1.ShareAssetResponse"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__share_asset_response__init(m) }
 
@@ -1077,6 +1109,8 @@ extension UpdateShareRequest: CMessageCodec {
 
     public static let protoName = "portico.v1.UpdateShareRequest"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__update_share_request__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__update_share_request__get_packed_size(m) }
@@ -1142,6 +1176,8 @@ extension UpdateShareResponse: CMessageCodec {
 
     public static let protoName = "portico.v1.UpdateShareResponse"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__update_share_response__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__update_share_response__get_packed_size(m) }
@@ -1205,6 +1241,8 @@ extension UnshareAssetRequest: CMessageCodec {
 
     public static let protoName = "portico.v1.UnshareAssetRequest"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__unshare_asset_request__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__unshare_asset_request__get_packed_size(m) }
@@ -1263,6 +1301,8 @@ extension UnshareAssetResponse: CMessageCodec {
     typealias CMessage = Portico__V1__UnshareAssetResponse
 
     public static let protoName = "portico.v1.UnshareAssetResponse"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__unshare_asset_response__init(m) }
 
@@ -1328,6 +1368,8 @@ extension ListSharesRequest: CMessageCodec {
 
     public static let protoName = "portico.v1.ListSharesRequest"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__list_shares_request__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__list_shares_request__get_packed_size(m) }
@@ -1391,6 +1433,8 @@ extension ListSharesResponse: CMessageCodec {
     typealias CMessage = Portico__V1__ListSharesResponse
 
     public static let protoName = "portico.v1.ListSharesResponse"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__list_shares_response__init(m) }
 
@@ -1460,6 +1504,8 @@ extension RequestShareRequest: CMessageCodec {
 
     public static let protoName = "portico.v1.RequestShareRequest"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__request_share_request__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__request_share_request__get_packed_size(m) }
@@ -1525,6 +1571,8 @@ extension RequestShareResponse: CMessageCodec {
 
     public static let protoName = "portico.v1.RequestShareResponse"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__request_share_response__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__request_share_response__get_packed_size(m) }
@@ -1585,6 +1633,8 @@ extension ApproveShareRequestRequest: CMessageCodec {
     typealias CMessage = Portico__V1__ApproveShareRequestRequest
 
     public static let protoName = "portico.v1.ApproveShareRequestRequest"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__approve_share_request_request__init(m) }
 
@@ -1649,6 +1699,8 @@ extension ApproveShareRequestResponse: CMessageCodec {
 
     public static let protoName = "portico.v1.ApproveShareRequestResponse"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__approve_share_request_response__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__approve_share_request_response__get_packed_size(m) }
@@ -1711,6 +1763,8 @@ extension DeclineShareRequestRequest: CMessageCodec {
 
     public static let protoName = "portico.v1.DeclineShareRequestRequest"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__decline_share_request_request__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__decline_share_request_request__get_packed_size(m) }
@@ -1770,6 +1824,8 @@ extension DeclineShareRequestResponse: CMessageCodec {
     typealias CMessage = Portico__V1__DeclineShareRequestResponse
 
     public static let protoName = "portico.v1.DeclineShareRequestResponse"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__decline_share_request_response__init(m) }
 
@@ -1841,6 +1897,8 @@ extension ListShareRequestsRequest: CMessageCodec {
 
     public static let protoName = "portico.v1.ListShareRequestsRequest"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__list_share_requests_request__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__list_share_requests_request__get_packed_size(m) }
@@ -1906,6 +1964,8 @@ extension ListShareRequestsResponse: CMessageCodec {
     typealias CMessage = Portico__V1__ListShareRequestsResponse
 
     public static let protoName = "portico.v1.ListShareRequestsResponse"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__list_share_requests_response__init(m) }
 

@@ -56,6 +56,8 @@ extension ListAuditEventsRequest: CMessageCodec {
 
     public static let protoName = "portico.v1.ListAuditEventsRequest"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__list_audit_events_request__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__list_audit_events_request__get_packed_size(m) }
@@ -125,6 +127,8 @@ extension ListAuditEventsResponse: CMessageCodec {
     typealias CMessage = Portico__V1__ListAuditEventsResponse
 
     public static let protoName = "portico.v1.ListAuditEventsResponse"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__list_audit_events_response__init(m) }
 

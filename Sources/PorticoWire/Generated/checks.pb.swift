@@ -148,6 +148,8 @@ extension ExplainStep: CMessageCodec {
 
     public static let protoName = "portico.v1.ExplainStep"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__explain_step__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__explain_step__get_packed_size(m) }
@@ -235,6 +237,8 @@ extension CheckPermissionRequest: CMessageCodec {
     typealias CMessage = Portico__V1__CheckPermissionRequest
 
     public static let protoName = "portico.v1.CheckPermissionRequest"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__check_permission_request__init(m) }
 
@@ -329,6 +333,8 @@ extension CheckPermissionResponse: CMessageCodec {
 
     public static let protoName = "portico.v1.CheckPermissionResponse"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__check_permission_response__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__check_permission_response__get_packed_size(m) }
@@ -410,6 +416,8 @@ extension CheckItem: CMessageCodec {
     typealias CMessage = Portico__V1__CheckItem
 
     public static let protoName = "portico.v1.CheckItem"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__check_item__init(m) }
 
@@ -496,6 +504,8 @@ extension CheckResult: CMessageCodec {
 
     public static let protoName = "portico.v1.CheckResult"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__check_result__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__check_result__get_packed_size(m) }
@@ -566,6 +576,8 @@ extension BatchCheckPermissionsRequest: CMessageCodec {
 
     public static let protoName = "portico.v1.BatchCheckPermissionsRequest"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__batch_check_permissions_request__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__batch_check_permissions_request__get_packed_size(m) }
@@ -631,6 +643,8 @@ extension BatchCheckPermissionsResponse: CMessageCodec {
     typealias CMessage = Portico__V1__BatchCheckPermissionsResponse
 
     public static let protoName = "portico.v1.BatchCheckPermissionsResponse"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__batch_check_permissions_response__init(m) }
 
@@ -699,6 +713,8 @@ extension AccessibleAsset: CMessageCodec {
     typealias CMessage = Portico__V1__AccessibleAsset
 
     public static let protoName = "portico.v1.AccessibleAsset"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__accessible_asset__init(m) }
 
@@ -779,6 +795,8 @@ extension ListAccessibleAssetsRequest: CMessageCodec {
 
     public static let protoName = "portico.v1.ListAccessibleAssetsRequest"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__list_accessible_assets_request__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__list_accessible_assets_request__get_packed_size(m) }
@@ -852,6 +870,8 @@ extension ListAccessibleAssetsResponse: CMessageCodec {
 
     public static let protoName = "portico.v1.ListAccessibleAssetsResponse"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__list_accessible_assets_response__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__list_accessible_assets_response__get_packed_size(m) }
@@ -923,6 +943,8 @@ extension PrincipalAccess: CMessageCodec {
     typealias CMessage = Portico__V1__PrincipalAccess
 
     public static let protoName = "portico.v1.PrincipalAccess"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__principal_access__init(m) }
 
@@ -1003,6 +1025,8 @@ extension ListAssetPrincipalsRequest: CMessageCodec {
 
     public static let protoName = "portico.v1.ListAssetPrincipalsRequest"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__list_asset_principals_request__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__list_asset_principals_request__get_packed_size(m) }
@@ -1073,6 +1097,8 @@ extension ListAssetPrincipalsResponse: CMessageCodec {
     typealias CMessage = Portico__V1__ListAssetPrincipalsResponse
 
     public static let protoName = "portico.v1.ListAssetPrincipalsResponse"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__list_asset_principals_response__init(m) }
 

@@ -64,6 +64,8 @@ extension ExportHeader: CMessageCodec {
 
     public static let protoName = "portico.v1.ExportHeader"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__export_header__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__export_header__get_packed_size(m) }
@@ -146,6 +148,8 @@ extension ExportedChange: CMessageCodec {
     typealias CMessage = Portico__V1__ExportedChange
 
     public static let protoName = "portico.v1.ExportedChange"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__exported_change__init(m) }
 

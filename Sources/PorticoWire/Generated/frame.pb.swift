@@ -260,6 +260,8 @@ extension ErrorDetail: CMessageCodec {
 
     public static let protoName = "portico.v1.ErrorDetail"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__error_detail__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__error_detail__get_packed_size(m) }
@@ -365,6 +367,8 @@ extension FrameHeader: CMessageCodec {
     typealias CMessage = Portico__V1__FrameHeader
 
     public static let protoName = "portico.v1.FrameHeader"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__frame_header__init(m) }
 

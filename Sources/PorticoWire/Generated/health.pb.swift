@@ -37,6 +37,8 @@ extension PingRequest: CMessageCodec {
 
     public static let protoName = "portico.v1.PingRequest"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__ping_request__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__ping_request__get_packed_size(m) }
@@ -88,6 +90,8 @@ extension PingResponse: CMessageCodec {
     typealias CMessage = Portico__V1__PingResponse
 
     public static let protoName = "portico.v1.PingResponse"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__ping_response__init(m) }
 
@@ -141,6 +145,8 @@ extension GetServerInfoRequest: CMessageCodec {
     typealias CMessage = Portico__V1__GetServerInfoRequest
 
     public static let protoName = "portico.v1.GetServerInfoRequest"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__get_server_info_request__init(m) }
 
@@ -222,6 +228,8 @@ extension GetServerInfoResponse: CMessageCodec {
     typealias CMessage = Portico__V1__GetServerInfoResponse
 
     public static let protoName = "portico.v1.GetServerInfoResponse"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__get_server_info_response__init(m) }
 

@@ -45,6 +45,8 @@ extension CreatePortfolioRequest: CMessageCodec {
 
     public static let protoName = "portico.v1.CreatePortfolioRequest"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__create_portfolio_request__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__create_portfolio_request__get_packed_size(m) }
@@ -107,6 +109,8 @@ extension CreatePortfolioResponse: CMessageCodec {
 
     public static let protoName = "portico.v1.CreatePortfolioResponse"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__create_portfolio_response__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__create_portfolio_response__get_packed_size(m) }
@@ -167,6 +171,8 @@ extension GetPortfolioRequest: CMessageCodec {
 
     public static let protoName = "portico.v1.GetPortfolioRequest"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__get_portfolio_request__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__get_portfolio_request__get_packed_size(m) }
@@ -223,6 +229,8 @@ extension GetPortfolioResponse: CMessageCodec {
     typealias CMessage = Portico__V1__GetPortfolioResponse
 
     public static let protoName = "portico.v1.GetPortfolioResponse"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__get_portfolio_response__init(m) }
 
@@ -285,6 +293,8 @@ extension ListPortfoliosRequest: CMessageCodec {
 
     public static let protoName = "portico.v1.ListPortfoliosRequest"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__list_portfolios_request__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__list_portfolios_request__get_packed_size(m) }
@@ -346,6 +356,8 @@ extension ListPortfoliosResponse: CMessageCodec {
     typealias CMessage = Portico__V1__ListPortfoliosResponse
 
     public static let protoName = "portico.v1.ListPortfoliosResponse"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__list_portfolios_response__init(m) }
 
@@ -411,6 +423,8 @@ extension SetPortfolioStatusRequest: CMessageCodec {
 
     public static let protoName = "portico.v1.SetPortfolioStatusRequest"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__set_portfolio_status_request__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__set_portfolio_status_request__get_packed_size(m) }
@@ -472,6 +486,8 @@ extension SetPortfolioStatusResponse: CMessageCodec {
     typealias CMessage = Portico__V1__SetPortfolioStatusResponse
 
     public static let protoName = "portico.v1.SetPortfolioStatusResponse"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__set_portfolio_status_response__init(m) }
 
@@ -537,6 +553,8 @@ extension SetSystemUserTierRequest: CMessageCodec {
 
     public static let protoName = "portico.v1.SetSystemUserTierRequest"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__set_system_user_tier_request__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__set_system_user_tier_request__get_packed_size(m) }
@@ -599,6 +617,8 @@ extension SetSystemUserTierResponse: CMessageCodec {
 
     public static let protoName = "portico.v1.SetSystemUserTierResponse"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__set_system_user_tier_response__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__set_system_user_tier_response__get_packed_size(m) }
@@ -659,6 +679,8 @@ extension CreateServiceCredentialRequest: CMessageCodec {
     typealias CMessage = Portico__V1__CreateServiceCredentialRequest
 
     public static let protoName = "portico.v1.CreateServiceCredentialRequest"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__create_service_credential_request__init(m) }
 
@@ -723,6 +745,8 @@ extension CreateServiceCredentialResponse: CMessageCodec {
     typealias CMessage = Portico__V1__CreateServiceCredentialResponse
 
     public static let protoName = "portico.v1.CreateServiceCredentialResponse"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__create_service_credential_response__init(m) }
 
@@ -789,6 +813,8 @@ extension ListServiceCredentialsRequest: CMessageCodec {
 
     public static let protoName = "portico.v1.ListServiceCredentialsRequest"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__list_service_credentials_request__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__list_service_credentials_request__get_packed_size(m) }
@@ -851,6 +877,8 @@ extension ListServiceCredentialsResponse: CMessageCodec {
 
     public static let protoName = "portico.v1.ListServiceCredentialsResponse"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__list_service_credentials_response__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__list_service_credentials_response__get_packed_size(m) }
@@ -912,6 +940,8 @@ extension RevokeServiceCredentialRequest: CMessageCodec {
 
     public static let protoName = "portico.v1.RevokeServiceCredentialRequest"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__revoke_service_credential_request__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__revoke_service_credential_request__get_packed_size(m) }
@@ -968,6 +998,8 @@ extension RevokeServiceCredentialResponse: CMessageCodec {
     typealias CMessage = Portico__V1__RevokeServiceCredentialResponse
 
     public static let protoName = "portico.v1.RevokeServiceCredentialResponse"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__revoke_service_credential_response__init(m) }
 
@@ -1033,6 +1065,8 @@ extension AddPersonRequest: CMessageCodec {
 
     public static let protoName = "portico.v1.AddPersonRequest"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__add_person_request__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__add_person_request__get_packed_size(m) }
@@ -1097,6 +1131,8 @@ extension AddPersonResponse: CMessageCodec {
 
     public static let protoName = "portico.v1.AddPersonResponse"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__add_person_response__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__add_person_response__get_packed_size(m) }
@@ -1157,6 +1193,8 @@ extension GetPersonRequest: CMessageCodec {
 
     public static let protoName = "portico.v1.GetPersonRequest"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__get_person_request__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__get_person_request__get_packed_size(m) }
@@ -1213,6 +1251,8 @@ extension GetPersonResponse: CMessageCodec {
     typealias CMessage = Portico__V1__GetPersonResponse
 
     public static let protoName = "portico.v1.GetPersonResponse"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__get_person_response__init(m) }
 
@@ -1278,6 +1318,8 @@ extension ListPeopleRequest: CMessageCodec {
 
     public static let protoName = "portico.v1.ListPeopleRequest"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__list_people_request__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__list_people_request__get_packed_size(m) }
@@ -1341,6 +1383,8 @@ extension ListPeopleResponse: CMessageCodec {
     typealias CMessage = Portico__V1__ListPeopleResponse
 
     public static let protoName = "portico.v1.ListPeopleResponse"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__list_people_response__init(m) }
 
@@ -1406,6 +1450,8 @@ extension SetPersonRoleRequest: CMessageCodec {
 
     public static let protoName = "portico.v1.SetPersonRoleRequest"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__set_person_role_request__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__set_person_role_request__get_packed_size(m) }
@@ -1468,6 +1514,8 @@ extension SetPersonRoleResponse: CMessageCodec {
 
     public static let protoName = "portico.v1.SetPersonRoleResponse"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__set_person_role_response__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__set_person_role_response__get_packed_size(m) }
@@ -1528,6 +1576,8 @@ extension RemovePersonRequest: CMessageCodec {
 
     public static let protoName = "portico.v1.RemovePersonRequest"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__remove_person_request__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__remove_person_request__get_packed_size(m) }
@@ -1584,6 +1634,8 @@ extension RemovePersonResponse: CMessageCodec {
     typealias CMessage = Portico__V1__RemovePersonResponse
 
     public static let protoName = "portico.v1.RemovePersonResponse"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__remove_person_response__init(m) }
 
@@ -1650,6 +1702,8 @@ extension CreateSystemUserRequest: CMessageCodec {
 
     public static let protoName = "portico.v1.CreateSystemUserRequest"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__create_system_user_request__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__create_system_user_request__get_packed_size(m) }
@@ -1713,6 +1767,8 @@ extension CreateSystemUserResponse: CMessageCodec {
     typealias CMessage = Portico__V1__CreateSystemUserResponse
 
     public static let protoName = "portico.v1.CreateSystemUserResponse"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__create_system_user_response__init(m) }
 
@@ -1780,6 +1836,8 @@ extension ListSystemUsersRequest: CMessageCodec {
 
     public static let protoName = "portico.v1.ListSystemUsersRequest"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__list_system_users_request__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__list_system_users_request__get_packed_size(m) }
@@ -1844,6 +1902,8 @@ extension ListSystemUsersResponse: CMessageCodec {
 
     public static let protoName = "portico.v1.ListSystemUsersResponse"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__list_system_users_response__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__list_system_users_response__get_packed_size(m) }
@@ -1905,6 +1965,8 @@ extension RemoveSystemUserRequest: CMessageCodec {
 
     public static let protoName = "portico.v1.RemoveSystemUserRequest"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__remove_system_user_request__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__remove_system_user_request__get_packed_size(m) }
@@ -1961,6 +2023,8 @@ extension RemoveSystemUserResponse: CMessageCodec {
     typealias CMessage = Portico__V1__RemoveSystemUserResponse
 
     public static let protoName = "portico.v1.RemoveSystemUserResponse"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__remove_system_user_response__init(m) }
 
@@ -2022,6 +2086,8 @@ extension AddAppRequest: CMessageCodec {
     typealias CMessage = Portico__V1__AddAppRequest
 
     public static let protoName = "portico.v1.AddAppRequest"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__add_app_request__init(m) }
 
@@ -2088,6 +2154,8 @@ extension AddAppResponse: CMessageCodec {
     typealias CMessage = Portico__V1__AddAppResponse
 
     public static let protoName = "portico.v1.AddAppResponse"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__add_app_response__init(m) }
 
@@ -2157,6 +2225,8 @@ extension ListAppsRequest: CMessageCodec {
 
     public static let protoName = "portico.v1.ListAppsRequest"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__list_apps_request__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__list_apps_request__get_packed_size(m) }
@@ -2220,6 +2290,8 @@ extension ListAppsResponse: CMessageCodec {
     typealias CMessage = Portico__V1__ListAppsResponse
 
     public static let protoName = "portico.v1.ListAppsResponse"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__list_apps_response__init(m) }
 
@@ -2288,6 +2360,8 @@ extension AddAssetRequest: CMessageCodec {
 
     public static let protoName = "portico.v1.AddAssetRequest"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__add_asset_request__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__add_asset_request__get_packed_size(m) }
@@ -2352,6 +2426,8 @@ extension AddAssetResponse: CMessageCodec {
 
     public static let protoName = "portico.v1.AddAssetResponse"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__add_asset_response__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__add_asset_response__get_packed_size(m) }
@@ -2412,6 +2488,8 @@ extension GetAssetRequest: CMessageCodec {
 
     public static let protoName = "portico.v1.GetAssetRequest"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__get_asset_request__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__get_asset_request__get_packed_size(m) }
@@ -2468,6 +2546,8 @@ extension GetAssetResponse: CMessageCodec {
     typealias CMessage = Portico__V1__GetAssetResponse
 
     public static let protoName = "portico.v1.GetAssetResponse"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__get_asset_response__init(m) }
 
@@ -2537,6 +2617,8 @@ extension ListAssetsRequest: CMessageCodec {
 
     public static let protoName = "portico.v1.ListAssetsRequest"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__list_assets_request__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__list_assets_request__get_packed_size(m) }
@@ -2603,6 +2685,8 @@ extension ListAssetsResponse: CMessageCodec {
 
     public static let protoName = "portico.v1.ListAssetsResponse"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__list_assets_response__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__list_assets_response__get_packed_size(m) }
@@ -2664,6 +2748,8 @@ extension RemoveAssetRequest: CMessageCodec {
 
     public static let protoName = "portico.v1.RemoveAssetRequest"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__remove_asset_request__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__remove_asset_request__get_packed_size(m) }
@@ -2720,6 +2806,8 @@ extension RemoveAssetResponse: CMessageCodec {
     typealias CMessage = Portico__V1__RemoveAssetResponse
 
     public static let protoName = "portico.v1.RemoveAssetResponse"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__remove_asset_response__init(m) }
 

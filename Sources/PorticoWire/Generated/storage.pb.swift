@@ -81,6 +81,12 @@ public struct StoredChange: WireMessage {
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
+        // proto3: an empty encoding is the message with every field at its default (a Ping's
+        // always is), which needs no trip through protobuf-c.
+        guard !bytes.isEmpty else {
+            self.init()
+            return
+        }
         self = try Self.decodeC(bytes, arena: arena)
     }
 
@@ -132,6 +138,8 @@ extension StoredChange: CMessageCodec {
     typealias CMessage = Portico__V1__StoredChange
 
     public static let protoName = "portico.v1.StoredChange"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__stored_change__init(m) }
 
@@ -281,6 +289,12 @@ public struct CreatePortfolioCommand: WireMessage {
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
+        // proto3: an empty encoding is the message with every field at its default (a Ping's
+        // always is), which needs no trip through protobuf-c.
+        guard !bytes.isEmpty else {
+            self.init()
+            return
+        }
         self = try Self.decodeC(bytes, arena: arena)
     }
 
@@ -301,6 +315,8 @@ extension CreatePortfolioCommand: CMessageCodec {
     typealias CMessage = Portico__V1__CreatePortfolioCommand
 
     public static let protoName = "portico.v1.CreatePortfolioCommand"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__create_portfolio_command__init(m) }
 
@@ -338,6 +354,12 @@ public struct PortfolioStatusCommand: WireMessage {
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
+        // proto3: an empty encoding is the message with every field at its default (a Ping's
+        // always is), which needs no trip through protobuf-c.
+        guard !bytes.isEmpty else {
+            self.init()
+            return
+        }
         self = try Self.decodeC(bytes, arena: arena)
     }
 
@@ -358,6 +380,8 @@ extension PortfolioStatusCommand: CMessageCodec {
     typealias CMessage = Portico__V1__PortfolioStatusCommand
 
     public static let protoName = "portico.v1.PortfolioStatusCommand"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__portfolio_status_command__init(m) }
 
@@ -395,6 +419,12 @@ public struct PortfolioTierCommand: WireMessage {
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
+        // proto3: an empty encoding is the message with every field at its default (a Ping's
+        // always is), which needs no trip through protobuf-c.
+        guard !bytes.isEmpty else {
+            self.init()
+            return
+        }
         self = try Self.decodeC(bytes, arena: arena)
     }
 
@@ -415,6 +445,8 @@ extension PortfolioTierCommand: CMessageCodec {
     typealias CMessage = Portico__V1__PortfolioTierCommand
 
     public static let protoName = "portico.v1.PortfolioTierCommand"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__portfolio_tier_command__init(m) }
 
@@ -450,6 +482,12 @@ public struct NameCommand: WireMessage {
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
+        // proto3: an empty encoding is the message with every field at its default (a Ping's
+        // always is), which needs no trip through protobuf-c.
+        guard !bytes.isEmpty else {
+            self.init()
+            return
+        }
         self = try Self.decodeC(bytes, arena: arena)
     }
 
@@ -469,6 +507,8 @@ extension NameCommand: CMessageCodec {
     typealias CMessage = Portico__V1__NameCommand
 
     public static let protoName = "portico.v1.NameCommand"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__name_command__init(m) }
 
@@ -503,6 +543,12 @@ public struct IdCommand: WireMessage {
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
+        // proto3: an empty encoding is the message with every field at its default (a Ping's
+        // always is), which needs no trip through protobuf-c.
+        guard !bytes.isEmpty else {
+            self.init()
+            return
+        }
         self = try Self.decodeC(bytes, arena: arena)
     }
 
@@ -522,6 +568,8 @@ extension IdCommand: CMessageCodec {
     typealias CMessage = Portico__V1__IdCommand
 
     public static let protoName = "portico.v1.IdCommand"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__id_command__init(m) }
 
@@ -558,6 +606,12 @@ public struct PairCommand: WireMessage {
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
+        // proto3: an empty encoding is the message with every field at its default (a Ping's
+        // always is), which needs no trip through protobuf-c.
+        guard !bytes.isEmpty else {
+            self.init()
+            return
+        }
         self = try Self.decodeC(bytes, arena: arena)
     }
 
@@ -578,6 +632,8 @@ extension PairCommand: CMessageCodec {
     typealias CMessage = Portico__V1__PairCommand
 
     public static let protoName = "portico.v1.PairCommand"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__pair_command__init(m) }
 
@@ -619,6 +675,12 @@ public struct TasksCommand: WireMessage {
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
+        // proto3: an empty encoding is the message with every field at its default (a Ping's
+        // always is), which needs no trip through protobuf-c.
+        guard !bytes.isEmpty else {
+            self.init()
+            return
+        }
         self = try Self.decodeC(bytes, arena: arena)
     }
 
@@ -640,6 +702,8 @@ extension TasksCommand: CMessageCodec {
     typealias CMessage = Portico__V1__TasksCommand
 
     public static let protoName = "portico.v1.TasksCommand"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__tasks_command__init(m) }
 
@@ -681,6 +745,12 @@ public struct AddPrincipalCommand: WireMessage {
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
+        // proto3: an empty encoding is the message with every field at its default (a Ping's
+        // always is), which needs no trip through protobuf-c.
+        guard !bytes.isEmpty else {
+            self.init()
+            return
+        }
         self = try Self.decodeC(bytes, arena: arena)
     }
 
@@ -702,6 +772,8 @@ extension AddPrincipalCommand: CMessageCodec {
     typealias CMessage = Portico__V1__AddPrincipalCommand
 
     public static let protoName = "portico.v1.AddPrincipalCommand"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__add_principal_command__init(m) }
 
@@ -741,6 +813,12 @@ public struct SetRoleCommand: WireMessage {
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
+        // proto3: an empty encoding is the message with every field at its default (a Ping's
+        // always is), which needs no trip through protobuf-c.
+        guard !bytes.isEmpty else {
+            self.init()
+            return
+        }
         self = try Self.decodeC(bytes, arena: arena)
     }
 
@@ -761,6 +839,8 @@ extension SetRoleCommand: CMessageCodec {
     typealias CMessage = Portico__V1__SetRoleCommand
 
     public static let protoName = "portico.v1.SetRoleCommand"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__set_role_command__init(m) }
 
@@ -798,6 +878,12 @@ public struct PortfolioNameCommand: WireMessage {
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
+        // proto3: an empty encoding is the message with every field at its default (a Ping's
+        // always is), which needs no trip through protobuf-c.
+        guard !bytes.isEmpty else {
+            self.init()
+            return
+        }
         self = try Self.decodeC(bytes, arena: arena)
     }
 
@@ -818,6 +904,8 @@ extension PortfolioNameCommand: CMessageCodec {
     typealias CMessage = Portico__V1__PortfolioNameCommand
 
     public static let protoName = "portico.v1.PortfolioNameCommand"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__portfolio_name_command__init(m) }
 
@@ -857,6 +945,12 @@ public struct AddAssetCommand: WireMessage {
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
+        // proto3: an empty encoding is the message with every field at its default (a Ping's
+        // always is), which needs no trip through protobuf-c.
+        guard !bytes.isEmpty else {
+            self.init()
+            return
+        }
         self = try Self.decodeC(bytes, arena: arena)
     }
 
@@ -878,6 +972,8 @@ extension AddAssetCommand: CMessageCodec {
     typealias CMessage = Portico__V1__AddAssetCommand
 
     public static let protoName = "portico.v1.AddAssetCommand"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__add_asset_command__init(m) }
 
@@ -922,6 +1018,12 @@ public struct GenerateTokenCommand: WireMessage {
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
+        // proto3: an empty encoding is the message with every field at its default (a Ping's
+        // always is), which needs no trip through protobuf-c.
+        guard !bytes.isEmpty else {
+            self.init()
+            return
+        }
         self = try Self.decodeC(bytes, arena: arena)
     }
 
@@ -944,6 +1046,8 @@ extension GenerateTokenCommand: CMessageCodec {
     typealias CMessage = Portico__V1__GenerateTokenCommand
 
     public static let protoName = "portico.v1.GenerateTokenCommand"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__generate_token_command__init(m) }
 
@@ -1004,6 +1108,12 @@ public struct CheckpointHeader: WireMessage {
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
+        // proto3: an empty encoding is the message with every field at its default (a Ping's
+        // always is), which needs no trip through protobuf-c.
+        guard !bytes.isEmpty else {
+            self.init()
+            return
+        }
         self = try Self.decodeC(bytes, arena: arena)
     }
 
@@ -1028,6 +1138,8 @@ extension CheckpointHeader: CMessageCodec {
     typealias CMessage = Portico__V1__CheckpointHeader
 
     public static let protoName = "portico.v1.CheckpointHeader"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__checkpoint_header__init(m) }
 
@@ -1084,6 +1196,12 @@ public struct CheckpointRecord: WireMessage {
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
+        // proto3: an empty encoding is the message with every field at its default (a Ping's
+        // always is), which needs no trip through protobuf-c.
+        guard !bytes.isEmpty else {
+            self.init()
+            return
+        }
         self = try Self.decodeC(bytes, arena: arena)
     }
 
@@ -1114,6 +1232,8 @@ extension CheckpointRecord: CMessageCodec {
     typealias CMessage = Portico__V1__CheckpointRecord
 
     public static let protoName = "portico.v1.CheckpointRecord"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__checkpoint_record__init(m) }
 
@@ -1201,6 +1321,12 @@ public struct CheckpointPortfolio: WireMessage {
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
+        // proto3: an empty encoding is the message with every field at its default (a Ping's
+        // always is), which needs no trip through protobuf-c.
+        guard !bytes.isEmpty else {
+            self.init()
+            return
+        }
         self = try Self.decodeC(bytes, arena: arena)
     }
 
@@ -1227,6 +1353,8 @@ extension CheckpointPortfolio: CMessageCodec {
     typealias CMessage = Portico__V1__CheckpointPortfolio
 
     public static let protoName = "portico.v1.CheckpointPortfolio"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__checkpoint_portfolio__init(m) }
 
@@ -1289,6 +1417,12 @@ public struct CheckpointPrincipal: WireMessage {
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
+        // proto3: an empty encoding is the message with every field at its default (a Ping's
+        // always is), which needs no trip through protobuf-c.
+        guard !bytes.isEmpty else {
+            self.init()
+            return
+        }
         self = try Self.decodeC(bytes, arena: arena)
     }
 
@@ -1315,6 +1449,8 @@ extension CheckpointPrincipal: CMessageCodec {
     typealias CMessage = Portico__V1__CheckpointPrincipal
 
     public static let protoName = "portico.v1.CheckpointPrincipal"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__checkpoint_principal__init(m) }
 
@@ -1374,6 +1510,12 @@ public struct CheckpointAsset: WireMessage {
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
+        // proto3: an empty encoding is the message with every field at its default (a Ping's
+        // always is), which needs no trip through protobuf-c.
+        guard !bytes.isEmpty else {
+            self.init()
+            return
+        }
         self = try Self.decodeC(bytes, arena: arena)
     }
 
@@ -1398,6 +1540,8 @@ extension CheckpointAsset: CMessageCodec {
     typealias CMessage = Portico__V1__CheckpointAsset
 
     public static let protoName = "portico.v1.CheckpointAsset"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__checkpoint_asset__init(m) }
 
@@ -1448,6 +1592,12 @@ public struct CheckpointApp: WireMessage {
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
+        // proto3: an empty encoding is the message with every field at its default (a Ping's
+        // always is), which needs no trip through protobuf-c.
+        guard !bytes.isEmpty else {
+            self.init()
+            return
+        }
         self = try Self.decodeC(bytes, arena: arena)
     }
 
@@ -1470,6 +1620,8 @@ extension CheckpointApp: CMessageCodec {
     typealias CMessage = Portico__V1__CheckpointApp
 
     public static let protoName = "portico.v1.CheckpointApp"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__checkpoint_app__init(m) }
 
@@ -1526,6 +1678,12 @@ public struct CheckpointToken: WireMessage {
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
+        // proto3: an empty encoding is the message with every field at its default (a Ping's
+        // always is), which needs no trip through protobuf-c.
+        guard !bytes.isEmpty else {
+            self.init()
+            return
+        }
         self = try Self.decodeC(bytes, arena: arena)
     }
 
@@ -1554,6 +1712,8 @@ extension CheckpointToken: CMessageCodec {
     typealias CMessage = Portico__V1__CheckpointToken
 
     public static let protoName = "portico.v1.CheckpointToken"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__checkpoint_token__init(m) }
 
@@ -1612,6 +1772,12 @@ public struct CheckpointCredential: WireMessage {
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
+        // proto3: an empty encoding is the message with every field at its default (a Ping's
+        // always is), which needs no trip through protobuf-c.
+        guard !bytes.isEmpty else {
+            self.init()
+            return
+        }
         self = try Self.decodeC(bytes, arena: arena)
     }
 
@@ -1635,6 +1801,8 @@ extension CheckpointCredential: CMessageCodec {
     typealias CMessage = Portico__V1__CheckpointCredential
 
     public static let protoName = "portico.v1.CheckpointCredential"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__checkpoint_credential__init(m) }
 
@@ -1679,6 +1847,12 @@ public struct CheckpointPartnership: WireMessage {
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
+        // proto3: an empty encoding is the message with every field at its default (a Ping's
+        // always is), which needs no trip through protobuf-c.
+        guard !bytes.isEmpty else {
+            self.init()
+            return
+        }
         self = try Self.decodeC(bytes, arena: arena)
     }
 
@@ -1700,6 +1874,8 @@ extension CheckpointPartnership: CMessageCodec {
     typealias CMessage = Portico__V1__CheckpointPartnership
 
     public static let protoName = "portico.v1.CheckpointPartnership"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__checkpoint_partnership__init(m) }
 
@@ -1744,6 +1920,12 @@ public struct CheckpointShareRequest: WireMessage {
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
+        // proto3: an empty encoding is the message with every field at its default (a Ping's
+        // always is), which needs no trip through protobuf-c.
+        guard !bytes.isEmpty else {
+            self.init()
+            return
+        }
         self = try Self.decodeC(bytes, arena: arena)
     }
 
@@ -1767,6 +1949,8 @@ extension CheckpointShareRequest: CMessageCodec {
     typealias CMessage = Portico__V1__CheckpointShareRequest
 
     public static let protoName = "portico.v1.CheckpointShareRequest"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__checkpoint_share_request__init(m) }
 
@@ -1813,6 +1997,12 @@ public struct CheckpointAuditChunk: WireMessage {
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
+        // proto3: an empty encoding is the message with every field at its default (a Ping's
+        // always is), which needs no trip through protobuf-c.
+        guard !bytes.isEmpty else {
+            self.init()
+            return
+        }
         self = try Self.decodeC(bytes, arena: arena)
     }
 
@@ -1834,6 +2024,8 @@ extension CheckpointAuditChunk: CMessageCodec {
     typealias CMessage = Portico__V1__CheckpointAuditChunk
 
     public static let protoName = "portico.v1.CheckpointAuditChunk"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__checkpoint_audit_chunk__init(m) }
 
@@ -1874,6 +2066,12 @@ public struct CheckpointTrailer: WireMessage {
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
+        // proto3: an empty encoding is the message with every field at its default (a Ping's
+        // always is), which needs no trip through protobuf-c.
+        guard !bytes.isEmpty else {
+            self.init()
+            return
+        }
         self = try Self.decodeC(bytes, arena: arena)
     }
 
@@ -1894,6 +2092,8 @@ extension CheckpointTrailer: CMessageCodec {
     typealias CMessage = Portico__V1__CheckpointTrailer
 
     public static let protoName = "portico.v1.CheckpointTrailer"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__checkpoint_trailer__init(m) }
 

@@ -51,6 +51,8 @@ extension GenerateTokenRequest: CMessageCodec {
 
     public static let protoName = "portico.v1.GenerateTokenRequest"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__generate_token_request__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__generate_token_request__get_packed_size(m) }
@@ -122,6 +124,8 @@ extension GenerateTokenResponse: CMessageCodec {
 
     public static let protoName = "portico.v1.GenerateTokenResponse"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__generate_token_response__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__generate_token_response__get_packed_size(m) }
@@ -184,6 +188,8 @@ extension RevokeTokenRequest: CMessageCodec {
 
     public static let protoName = "portico.v1.RevokeTokenRequest"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__revoke_token_request__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__revoke_token_request__get_packed_size(m) }
@@ -240,6 +246,8 @@ extension RevokeTokenResponse: CMessageCodec {
     typealias CMessage = Portico__V1__RevokeTokenResponse
 
     public static let protoName = "portico.v1.RevokeTokenResponse"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__revoke_token_response__init(m) }
 
@@ -299,6 +307,8 @@ extension RevokeAllTokensRequest: CMessageCodec {
 
     public static let protoName = "portico.v1.RevokeAllTokensRequest"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__revoke_all_tokens_request__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__revoke_all_tokens_request__get_packed_size(m) }
@@ -355,6 +365,8 @@ extension RevokeAllTokensResponse: CMessageCodec {
     typealias CMessage = Portico__V1__RevokeAllTokensResponse
 
     public static let protoName = "portico.v1.RevokeAllTokensResponse"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__revoke_all_tokens_response__init(m) }
 
@@ -420,6 +432,8 @@ extension ListTokensRequest: CMessageCodec {
 
     public static let protoName = "portico.v1.ListTokensRequest"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__list_tokens_request__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__list_tokens_request__get_packed_size(m) }
@@ -484,6 +498,8 @@ extension ListTokensResponse: CMessageCodec {
 
     public static let protoName = "portico.v1.ListTokensResponse"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__list_tokens_response__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__list_tokens_response__get_packed_size(m) }
@@ -544,6 +560,8 @@ extension InspectTokenRequest: CMessageCodec {
     typealias CMessage = Portico__V1__InspectTokenRequest
 
     public static let protoName = "portico.v1.InspectTokenRequest"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__inspect_token_request__init(m) }
 
@@ -606,6 +624,8 @@ extension InspectTokenResponse: CMessageCodec {
     typealias CMessage = Portico__V1__InspectTokenResponse
 
     public static let protoName = "portico.v1.InspectTokenResponse"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__inspect_token_response__init(m) }
 

@@ -382,6 +382,8 @@ extension Portfolio: CMessageCodec {
 
     public static let protoName = "portico.v1.Portfolio"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__portfolio__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__portfolio__get_packed_size(m) }
@@ -457,6 +459,8 @@ extension Person: CMessageCodec {
 
     public static let protoName = "portico.v1.Person"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__person__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__person__get_packed_size(m) }
@@ -531,6 +535,8 @@ extension SystemUser: CMessageCodec {
 
     public static let protoName = "portico.v1.SystemUser"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__system_user__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__system_user__get_packed_size(m) }
@@ -600,6 +606,8 @@ extension App: CMessageCodec {
     typealias CMessage = Portico__V1__App
 
     public static let protoName = "portico.v1.App"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__app__init(m) }
 
@@ -672,6 +680,8 @@ extension Asset: CMessageCodec {
 
     public static let protoName = "portico.v1.Asset"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__asset__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__asset__get_packed_size(m) }
@@ -738,6 +748,8 @@ extension Principal: CMessageCodec {
     typealias CMessage = Portico__V1__Principal
 
     public static let protoName = "portico.v1.Principal"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__principal__init(m) }
 
@@ -809,6 +821,8 @@ extension Assignment: CMessageCodec {
     typealias CMessage = Portico__V1__Assignment
 
     public static let protoName = "portico.v1.Assignment"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__assignment__init(m) }
 
@@ -882,6 +896,8 @@ extension Partner: CMessageCodec {
 
     public static let protoName = "portico.v1.Partner"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__partner__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__partner__get_packed_size(m) }
@@ -952,6 +968,8 @@ extension Share: CMessageCodec {
     typealias CMessage = Portico__V1__Share
 
     public static let protoName = "portico.v1.Share"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__share__init(m) }
 
@@ -1032,6 +1050,8 @@ extension ShareRequest: CMessageCodec {
     typealias CMessage = Portico__V1__ShareRequest
 
     public static let protoName = "portico.v1.ShareRequest"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__share_request__init(m) }
 
@@ -1127,6 +1147,8 @@ extension TokenInfo: CMessageCodec {
 
     public static let protoName = "portico.v1.TokenInfo"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__token_info__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__token_info__get_packed_size(m) }
@@ -1211,6 +1233,8 @@ extension ServiceCredential: CMessageCodec {
 
     public static let protoName = "portico.v1.ServiceCredential"
 
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__service_credential__init(m) }
 
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__service_credential__get_packed_size(m) }
@@ -1286,6 +1310,8 @@ extension Actor: CMessageCodec {
     typealias CMessage = Portico__V1__Actor
 
     public static let protoName = "portico.v1.Actor"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__actor__init(m) }
 
@@ -1379,6 +1405,8 @@ extension AuditEvent: CMessageCodec {
     typealias CMessage = Portico__V1__AuditEvent
 
     public static let protoName = "portico.v1.AuditEvent"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
 
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__audit_event__init(m) }
 

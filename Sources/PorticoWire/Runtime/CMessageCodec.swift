@@ -12,6 +12,9 @@ protocol CMessageCodec: WireMessage {
     /// The struct protoc-c generated for the message.
     associatedtype CMessage
 
+    /// protobuf-c's descriptor of the struct, which the validation pass walks.
+    static var cDescriptor: MessageDescriptor { get }
+
     static func cInit(_ message: UnsafeMutablePointer<CMessage>)
     static func cPackedSize(_ message: UnsafePointer<CMessage>) -> Int
     static func cPack(_ message: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int
@@ -41,7 +44,20 @@ extension CMessageCodec {
     }
 
     static func decodeC(_ bytes: UnsafeRawBufferPointer, arena: WireArena) throws -> Self {
+        try Self.decodeC(bytes, arena: arena, direct: Self.cDescriptor.direct)
+    }
+
+    /// - Parameter direct: decode with ``WireDirectDecoder`` (for types it takes; the default where it
+    ///   does), or validate with ``WireValidator`` and unpack with protobuf-c. Tests compare the two.
+    static func decodeC(_ bytes: UnsafeRawBufferPointer, arena: WireArena, direct: Bool) throws -> Self {
         defer { arena.reset() }
+        if direct {
+            let message = try WireDirectDecoder.decode(bytes, as: Self.cDescriptor.pointer, arena: arena)
+            return try Self(lifting: message.assumingMemoryBound(to: CMessage.self), arena: arena)
+        }
+        // Every byte is checked before protobuf-c sees it (strings, enums, wire types, nesting, fields
+        // it would drop or merge), so what protobuf-c builds is valid whichever occurrence it kept.
+        try WireValidator.validate(bytes, as: Self.cDescriptor, arena: arena)
         // protobuf-c reads nothing from an empty message, but wants a non-null pointer.
         var empty: UInt8 = 0
         let decoded = withUnsafePointer(to: &empty) { emptyPointer in
@@ -71,23 +87,11 @@ extension WireArena {
         }
     }
 
-    /// The Swift string of a string protobuf-c unpacked.
-    /// - Throws: `.invalidArgument` if the bytes on the wire were not UTF-8 or contained a NUL.
+    /// The Swift string of a string protobuf-c unpacked from bytes that ``WireValidator`` checked:
+    /// UTF-8 without NUL, so its C length is its length on the wire.
     func liftString(_ pointer: UnsafeMutablePointer<CChar>?, field: StaticString) throws -> String {
         guard let pointer else { return "" }
-        let bytes = UnsafeRawPointer(pointer).assumingMemoryBound(to: UInt8.self)
-        guard let allocated = self.allocatedByteCount(of: pointer) else {
-            // Not from the wire: protobuf-c's shared empty string (absent field), which must not be freed.
-            guard bytes.pointee == 0 else {
-                throw WireError(code: .internal, reason: .foreignString, message: "\(field) is not arena memory")
-            }
-            return ""
-        }
-        // unpack allocates length + 1 bytes for a string of `length` bytes on the wire.
-        let wire = UnsafeBufferPointer(start: bytes, count: allocated - 1)
-        if !wire.isEmpty, memchr(wire.baseAddress!, 0, wire.count) != nil {
-            throw WireError.invalidArgument(.nulInString, "\(field) contains a NUL character")
-        }
+        let wire = UnsafeRawBufferPointer(start: pointer, count: strlen(pointer)).bindMemory(to: UInt8.self)
         let name = UnsafeRawPointer(field.utf8Start)
         var recent: Int?
         for index in self.recentStrings.indices where self.recentStrings[index].field == name {
@@ -99,17 +103,11 @@ extension WireArena {
             if same { return self.recentStrings[index].string }
             break
         }
-        // ASCII (credentials, token secrets) needs no validation beyond its high bits, and
-        // String(decoding:) takes it as is; anything else goes through the full UTF-8 validation.
-        let string: String
-        if Self.isASCII(wire) {
-            string = String(decoding: wire, as: UTF8.self)
-        } else {
-            guard let validated = String(validating: wire, as: UTF8.self) else {
-                throw WireError.invalidArgument(.invalidUTF8, "\(field) is not valid UTF-8")
-            }
-            string = validated
-        }
+        // Validated already; String(decoding:) checks again (it has no unchecked form), but would
+        // repair rather than fail, so a string that slipped past validation could not come out altered
+        // without notice: the assertion catches it in debug builds.
+        let string = String(decoding: wire, as: UTF8.self)
+        assert(string.utf8.count == wire.count, "\(field) was not validated")
         // Worth keeping only if it is not a small string, which lives inline and costs nothing.
         if wire.count > 15 {
             if let recent {
@@ -119,22 +117,6 @@ extension WireArena {
             }
         }
         return string
-    }
-
-    /// Whether every byte is below 0x80, eight at a time.
-    static func isASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard let base = bytes.baseAddress else { return true }
-        let raw = UnsafeRawPointer(base)
-        var index = 0
-        while index + 8 <= bytes.count {
-            if raw.loadUnaligned(fromByteOffset: index, as: UInt64.self) & 0x8080_8080_8080_8080 != 0 { return false }
-            index += 8
-        }
-        while index < bytes.count {
-            if bytes[index] >= 0x80 { return false }
-            index += 1
-        }
-        return true
     }
 
     /// A copy of `bytes` as protobuf-c's binary data.
@@ -201,6 +183,17 @@ enum WireRuntime {
             throw WireError.invalidArgument(.unknownEnumValue, "\(field): \(raw) is not a value of \(E.protoName)")
         }
         return known
+    }
+
+    /// The descriptor protobuf-c's generated init writes into a message of type `M`: read once per type,
+    /// from a scratch struct, since Swift cannot take the address of the C constant itself.
+    static func descriptor<M: CMessageCodec>(of type: M.Type) -> MessageDescriptor {
+        let scratch = UnsafeMutablePointer<M.CMessage>.allocate(capacity: 1)
+        defer { scratch.deallocate() }
+        M.cInit(scratch)
+        // Every protobuf-c message struct starts with ProtobufCMessage, whose first member is the descriptor.
+        let pointer = UnsafeRawPointer(scratch).load(as: UnsafePointer<ProtobufCMessageDescriptor>.self)
+        return MessageDescriptor(pointer: pointer)
     }
 
     static func liftBytes(_ data: ProtobufCBinaryData) -> [UInt8] {

@@ -8,13 +8,41 @@ import CProtobufC
 /// which encode and decode call on every path once the Swift value is built, and by `deinit`. Steady
 /// state reuses the first chunk, so a connection that keeps one arena does not call malloc per message.
 ///
-/// Each allocation is preceded by its size. That lets decoding tell a string protobuf-c cut short at
-/// an embedded NUL (its allocation is longer than `strlen` + 1) from a genuine one.
+/// Chunks beyond the first grow geometrically, so a 4 MiB frame that unpacks into tens of megabytes
+/// takes a few dozen mallocs, and nothing ever searches the chunks: decoding stays linear in the
+/// frame's size. ``work`` counts what the arena served, so tests can bound decoding in work units.
 ///
 /// An arena is not thread-safe and not `Sendable`: it belongs to one connection or one task.
 public final class WireArena {
-    private static let headerBytes = 8
     private static let alignment = 8
+    /// The largest chunk the arena mallocs for many small allocations; a larger single allocation
+    /// still gets a chunk of its own size.
+    private static let maxGrowthBytes = 1 << 20
+
+    /// Work done on behalf of decoding since the arena was made; never reset. For tests and benchmarks
+    /// that bound a decode's cost in work units, not time.
+    public struct Work: Sendable, Hashable {
+        /// Allocations protobuf-c and the lowering code asked for.
+        public var allocations = 0
+        /// Bytes those allocations asked for.
+        public var allocatedBytes = 0
+        /// Chunks malloc'd beyond the first.
+        public var chunks = 0
+        /// Fields (and packed elements) the validation pass read.
+        public var fieldsValidated = 0
+        /// Bytes of strings the validation pass checked.
+        public var stringBytesValidated = 0
+
+        /// Every counter summed, bytes counted by the 8-byte word: one figure to compare with a
+        /// frame's size.
+        public var units: Int {
+            self.allocations + self.allocatedBytes / 8 + self.chunks + self.fieldsValidated
+                + self.stringBytesValidated / 8
+        }
+    }
+
+    /// What the arena has served so far.
+    @exclusivity(unchecked) public internal(set) var work = Work()
 
     // Touched several times per message and only ever by the one owner (the arena is not Sendable),
     // so the runtime's dynamic exclusivity checks would only add cost.
@@ -70,32 +98,27 @@ public final class WireArena {
 
     /// Raw memory aligned for any C type protobuf-c uses, valid until the next reset.
     func allocate(byteCount: Int) -> UnsafeMutableRawPointer {
-        let needed = (Self.headerBytes + byteCount + Self.alignment - 1) & ~(Self.alignment - 1)
+        self.work.allocations &+= 1
+        self.work.allocatedBytes &+= byteCount
+        let needed = (byteCount + Self.alignment - 1) & ~(Self.alignment - 1)
         if self.end - self.cursor < needed {
-            let chunk = UnsafeMutableRawBufferPointer.allocate(
-                byteCount: max(needed, self.chunkBytes),
-                alignment: Self.alignment
-            )
-            self.chunks.append(chunk)
-            self.cursor = chunk.baseAddress!
-            self.end = self.cursor + chunk.count
+            self.addChunk(for: needed)
         }
-        self.cursor.storeBytes(of: UInt64(byteCount), as: UInt64.self)
-        let result = self.cursor + Self.headerBytes
+        let result = self.cursor
         self.cursor += needed
         return result
     }
 
-    /// The byte count `pointer` was allocated with, or nil when the arena did not allocate it (as for
-    /// protobuf-c's shared empty string).
-    func allocatedByteCount(of pointer: UnsafeRawPointer) -> Int? {
-        for chunk in self.chunks {
-            let start = UnsafeRawPointer(chunk.baseAddress!)
-            if pointer >= start + Self.headerBytes && pointer < start + chunk.count {
-                return Int((pointer - Self.headerBytes).load(as: UInt64.self))
-            }
-        }
-        return nil
+    /// Starts a chunk with room for `needed` bytes: twice the previous chunk's size, up to
+    /// `maxGrowthBytes`, so n bytes of small allocations take O(log n + n / maxGrowthBytes) mallocs.
+    private func addChunk(for needed: Int) {
+        let previous = self.chunks[self.chunks.count - 1].count
+        let grown = min(max(previous * 2, self.chunkBytes), Self.maxGrowthBytes)
+        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: max(needed, grown), alignment: Self.alignment)
+        self.work.chunks &+= 1
+        self.chunks.append(chunk)
+        self.cursor = chunk.baseAddress!
+        self.end = self.cursor + chunk.count
     }
 
     /// Typed memory for `count` values of `type`.
