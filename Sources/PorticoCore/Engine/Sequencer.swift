@@ -40,6 +40,9 @@ final class Sequencer: Sendable {
         var nextTicket: UInt64 = 0
         var finished: [UInt64: Outcome] = [:]
         var waiters: [UInt64: CheckedContinuation<Outcome, Never>] = [:]
+        /// Retries of a change not yet durable (same idempotency key): revision -> their tickets, resolved
+        /// with the change's own outcome.
+        var followers: [Revision: [UInt64]] = [:]
 
         mutating func resolve(_ ticket: UInt64, _ outcome: Outcome) {
             if let waiter = waiters.removeValue(forKey: ticket) {
@@ -47,6 +50,12 @@ final class Sequencer: Sendable {
             } else {
                 finished[ticket] = outcome
             }
+        }
+
+        /// Resolves a queued change and the retries that wait on it.
+        mutating func resolve(_ pending: Pending, _ outcome: Outcome) {
+            resolve(pending.ticket, outcome)
+            for ticket in followers.removeValue(forKey: pending.change.revision) ?? [] { resolve(ticket, outcome) }
         }
 
         /// Gives the lead to the oldest queued committer, or marks the store idle.
@@ -59,34 +68,61 @@ final class Sequencer: Sendable {
     private let published: Mutex<AccessSnapshot>
     let store: any ChangeStore
     let clock: any WallClock
+    let policy: IdempotencyPolicy
 
-    init(state: AccessState, store: any ChangeStore, clock: any WallClock) {
+    init(state: AccessState, store: any ChangeStore, clock: any WallClock, policy: IdempotencyPolicy = .standard) {
         writer = Mutex(WriterState(tentative: state, durable: state))
         published = Mutex(AccessSnapshot(state))
         self.store = store
         self.clock = clock
+        self.policy = policy
     }
 
     /// The revision of the last change accepted, durable or not (tests use it to pin interleavings).
     var tentativeRevision: Revision { writer.withLock { $0.tentative.revision } }
 
     /// Per-call records held now: queued changes, and outcomes or waits not yet collected.
-    var writesInFlight: Int { writer.withLock { $0.queue.count + $0.writing + $0.finished.count + $0.waiters.count } }
+    var writesInFlight: Int {
+        writer.withLock {
+            $0.queue.count + $0.writing + $0.finished.count + $0.waiters.count + $0.followers.values.count
+        }
+    }
 
     /// The latest committed snapshot; one lock, one retain.
     var snapshot: AccessSnapshot { published.withLock { $0 } }
 
     /// Validates and applies `command`, waits until the store holds it, then returns once it is published.
-    /// - Parameter deadline: when it has passed before validation, the command is refused, unchanged.
-    /// - Throws: the command's domain error (nothing changed), DEADLINE_EXCEEDED, or UNAVAILABLE when the
-    ///   store failed.
-    func commit(_ command: Command, caller: Caller, deadline: ContinuousClock.Instant? = nil) async throws -> CommandResult {
+    /// - Parameters:
+    ///   - deadline: when it has passed before validation, the command is refused, unchanged.
+    ///   - idempotencyKey: the caller's key for the change: a change the caller made with it within the
+    ///     policy's window is answered again (waiting for it if it is not durable yet), not applied again.
+    /// - Throws: the command's domain error (nothing changed), DEADLINE_EXCEEDED, FAILED_PRECONDITION
+    ///   (`IDEMPOTENCY_KEY_REUSED`) for the key of another command, or UNAVAILABLE when the store failed.
+    func commit(_ command: Command, caller: Caller, deadline: ContinuousClock.Instant? = nil,
+                idempotencyKey: String? = nil) async throws -> CommandResult {
         let (ticket, result, leads) = try writer.withLock { writer throws -> (UInt64, CommandResult, Bool) in
             if let deadline, deadline <= .now {
                 throw PorticoError(.deadlineExceeded, "the deadline passed before the change was validated",
                                    reason: .deadlineExceeded)
             }
             var context = ApplyContext(caller: caller, now: clock.now(), source: .live)
+            context.policy = policy
+            if let idempotencyKey {
+                // The one place keys are consulted: under the lock, against the tentative state, so a retry
+                // that arrives while its change is still queued for the store finds it too.
+                let key = try writer.tentative.idempotencyKey(idempotencyKey, caller: caller, now: context.now)
+                if let earlier = try writer.tentative.earlierChange(key, command, now: context.now, policy: policy) {
+                    let ticket = writer.nextTicket
+                    writer.nextTicket += 1
+                    if earlier.revision <= writer.durable.revision {
+                        writer.resolve(ticket, .committed)
+                    } else {
+                        writer.followers[earlier.revision, default: []].append(ticket)
+                    }
+                    return (ticket, earlier, false)
+                }
+                context.idempotency = .live(key)
+            }
             // In place: the tentative state is shared only with the last published or taken batch state,
             // so the first change after a batch copies what it touches and the rest change it where it is
             // (a copy per change copied a dense-table page and its outer array every time). A refused
@@ -105,7 +141,7 @@ final class Sequencer: Sendable {
             }
             let revision = writer.tentative.revision
             let change = Change(revision: revision, time: context.now, caller: caller, command: command,
-                                secretDigests: context.digests)
+                                secretDigests: context.digests, idempotency: context.idempotencyRecord)
             let ticket = writer.nextTicket
             writer.nextTicket += 1
             writer.queue.append(Pending(ticket: ticket, change: change))
@@ -159,7 +195,7 @@ final class Sequencer: Sendable {
                 writer.durable = ending
                 writer.writing = 0
                 published.withLock { $0 = snapshot }
-                for pending in batch { writer.resolve(pending.ticket, .committed) }
+                for pending in batch { writer.resolve(pending, .committed) }
                 writer.handOff()
             }
         } catch {
@@ -170,7 +206,7 @@ final class Sequencer: Sendable {
                 writer.queue = []
                 writer.writing = 0
                 writer.tentative = writer.durable
-                for pending in dropped { writer.resolve(pending.ticket, .failed(failure)) }
+                for pending in dropped { writer.resolve(pending, .failed(failure)) }
                 writer.handOff()
             }
         }
@@ -187,10 +223,13 @@ extension AccessState {
     ///   - progress: called every `replayReportInterval` changes and at the end, with done and total.
     /// - Throws: INTERNAL when a change does not apply or its revision does not follow.
     public static func replay(_ changes: [Change], onto base: AccessState = AccessState(),
+                              policy: IdempotencyPolicy = .standard,
                               progress: ((_ done: Int, _ total: Int) -> Void)? = nil) throws -> AccessState {
         var state = base
         for (index, change) in changes.enumerated() {
             var context = ApplyContext(caller: change.caller, now: change.time, source: .replay(change.secretDigests))
+            context.policy = policy
+            context.idempotency = change.idempotency.map { .replay($0) }
             do {
                 _ = try state.apply(change.command, &context)
             } catch {

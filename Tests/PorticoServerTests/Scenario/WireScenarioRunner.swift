@@ -245,6 +245,8 @@ struct WireScenarioRunner {
         case .personID(let id): .personID(id)
         case .systemUserID(let id): .systemUserID(id)
         case .token(let secret): .token(secret)
+        case .personExternal(let ref): .personExternal(ref)
+        case .systemUserExternal(let ref): .systemUserExternal(ref)
         }
     }
 
