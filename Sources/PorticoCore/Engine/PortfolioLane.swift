@@ -11,8 +11,10 @@ actor PortfolioLane {
     private var busy = false
     private var waiting: [CheckedContinuation<Void, Never>] = []
 
-    /// Runs `command` once every earlier command of this lane has finished.
-    func run(_ command: Command, caller: Caller, sequencer: Sequencer) async throws -> CommandResult {
+    /// Runs `command` once every earlier command of this lane has finished, unless `deadline` passed
+    /// while it waited (the sequencer refuses it then).
+    func run(_ command: Command, caller: Caller, deadline: ContinuousClock.Instant? = nil,
+             sequencer: Sequencer) async throws -> CommandResult {
         if busy {
             // `release()` hands the lane straight to us, so `busy` stays true.
             await withCheckedContinuation { waiting.append($0) }
@@ -20,7 +22,7 @@ actor PortfolioLane {
             busy = true
         }
         defer { release() }
-        return try await sequencer.commit(command, caller: caller)
+        return try await sequencer.commit(command, caller: caller, deadline: deadline)
     }
 
     private func release() {

@@ -42,9 +42,13 @@ public final class Portico: Sendable {
     }
 
     /// Applies `command` for `caller`; returns once the change is durable and visible to checks.
-    /// - Throws: `PorticoError`: the domain's refusal (nothing changed), or UNAVAILABLE if the store failed.
+    /// - Parameter deadline: when the caller stops waiting. A command still queued behind its portfolio's
+    ///   earlier changes when it passes is refused before it is validated, so it changes nothing.
+    /// - Throws: `PorticoError`: the domain's refusal (nothing changed), DEADLINE_EXCEEDED (nothing
+    ///   changed), or UNAVAILABLE if the store failed.
     @discardableResult
-    public func execute(_ command: Command, as caller: Caller) async throws -> CommandResult {
+    public func execute(_ command: Command, as caller: Caller,
+                        deadline: ContinuousClock.Instant? = nil) async throws -> CommandResult {
         let lane = command.lane(in: sequencer.snapshot.state).map { portfolio in
             lanes.withLock { lanes in
                 if let lane = lanes[portfolio] { return lane }
@@ -53,7 +57,7 @@ public final class Portico: Sendable {
                 return lane
             }
         } ?? serviceLane
-        return try await lane.run(command, caller: caller, sequencer: sequencer)
+        return try await lane.run(command, caller: caller, deadline: deadline, sequencer: sequencer)
     }
 
     /// The caller a presented token or service-credential secret stands for.

@@ -70,9 +70,19 @@ final class Sequencer: Sendable {
     var snapshot: AccessSnapshot { published.withLock { $0 } }
 
     /// Validates and applies `command`, waits until the store holds it, then returns once it is published.
-    /// - Throws: the command's domain error (nothing changed), or UNAVAILABLE when the store failed.
-    func commit(_ command: Command, caller: Caller) async throws -> CommandResult {
+    /// - Parameter deadline: past it, the command is refused instead of validated. Checked here, under
+    ///   the lock, because this is the last moment at which refusing still means nothing changed; once
+    ///   validated, the change goes to the store whatever the clock says.
+    /// - Throws: the command's domain error or DEADLINE_EXCEEDED (nothing changed), or UNAVAILABLE
+    ///   when the store failed.
+    func commit(_ command: Command, caller: Caller,
+                deadline: ContinuousClock.Instant? = nil) async throws -> CommandResult {
         let (ticket, result, leads) = try writer.withLock { writer throws -> (UInt64, CommandResult, Bool) in
+            if let deadline, ContinuousClock.now >= deadline {
+                throw PorticoError(.deadlineExceeded,
+                                   "the call's deadline passed before the change was validated; nothing changed",
+                                   reason: "DEADLINE_EXCEEDED")
+            }
             var next = writer.tentative
             var context = ApplyContext(caller: caller, now: clock.now(), source: .live)
             let created = try next.apply(command, &context)
