@@ -7,6 +7,7 @@ import PorticoStore
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
+import Synchronization
 import UnixSignals
 
 /// `portico serve`: runs the server until SIGTERM or SIGINT, then shuts down gracefully.
@@ -45,11 +46,35 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Connections open at once.")
     var maxConnections: Int = ServerConfiguration().maxConnections
 
-    @Option(help: "Calls in flight per connection.")
+    @Option(help: """
+        Connections open at once from one address (an IPv6 address by its /64); default: an eighth of \
+        --max-connections.
+        """)
+    var maxConnectionsPerAddress: Int?
+
+    @Option(help: "Calls in flight per connection, counted until their work has finished.")
     var maxCallsInFlight: Int = ServerConfiguration().maxCallsInFlightPerConnection
+
+    @Option(help: """
+        Calls in flight on the whole server (writes); one address may hold the same share of them as of \
+        connections.
+        """)
+    var maxServerCallsInFlight: Int = ServerConfiguration().maxCallsInFlight
 
     @Option(help: "Seconds before an idle connection is closed.")
     var idleTimeout: Int = 300
+
+    @Option(help: "Seconds a new connection has to send its first call before it is closed.")
+    var firstCallTimeout: Int = 30
+
+    @Option(help: "Seconds a frame (and the preface) has to arrive whole once it has begun.")
+    var frameTimeout: Int = 10
+
+    @Option(help: """
+        Bytes of answers held for clients that do not read, over all connections; past it the connections \
+        stalled longest are closed.
+        """)
+    var maxBufferedOutput: Int = ServerConfiguration().maxBufferedOutputBytes
 
     @Option(help: "Seconds a client may leave its answers unread before its connection is closed.")
     var slowClientTimeout: Int = 30
@@ -71,8 +96,14 @@ struct ServeCommand: AsyncParsableCommand {
     func validate() throws {
         guard (0...65535).contains(self.port) else { throw ValidationError("--port must be 0 to 65535") }
         guard self.maxFrameBytes >= 1024 else { throw ValidationError("--max-frame-bytes must be at least 1024") }
-        guard self.maxConnections > 0, self.maxCallsInFlight > 0 else {
-            throw ValidationError("--max-connections and --max-calls-in-flight must be positive")
+        guard self.maxConnections > 0, self.maxCallsInFlight > 0, self.maxServerCallsInFlight > 0,
+              (self.maxConnectionsPerAddress ?? 1) > 0
+        else {
+            throw ValidationError(
+                "--max-connections, --max-connections-per-address and the --max-*calls-in-flight limits must be positive")
+        }
+        guard self.frameTimeout > 0, self.firstCallTimeout > 0, self.idleTimeout > 0, self.maxBufferedOutput > 0 else {
+            throw ValidationError("timeouts and --max-buffered-output must be positive")
         }
         guard Logger.Level(rawValue: self.logLevel) != nil else { throw ValidationError("unknown --log-level \(self.logLevel)") }
     }
@@ -80,6 +111,9 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         var logger = Logger(label: "portico")
         logger.logLevel = Logger.Level(rawValue: self.logLevel) ?? .info
+        // Every connection is a file: the soft limit (often 1,024) would stop the server before its
+        // own connection limit; the server lowers that limit, with a warning, if the hard one is low.
+        FileDescriptorLimit.raiseToHardLimit()
 
         let key: String
         let keyLocation: String
@@ -95,40 +129,35 @@ struct ServeCommand: AsyncParsableCommand {
             keyLocation = file.path
         }
 
-        let started = ContinuousClock.now
+        // The store is opened before listening (a missing or locked store fails at once), but its log is
+        // read after: the server listens and answers LOADING meanwhile, then serves.
         let durable: SQLiteStore?
-        let portico: Portico
+        let store: any ChangeStore
         switch self.store {
         case .memory:
             durable = nil
-            portico = try await Portico.open(store: InMemoryChangeStore())
+            store = InMemoryChangeStore()
         case .sqlite:
-            let sqlite: SQLiteStore
             do {
-                sqlite = try SQLiteStore(directory: self.dataDirectory)
+                durable = try SQLiteStore(directory: self.dataDirectory)
             } catch let error as StoreError {
                 throw ValidationError("cannot open the store: \(error)")
             }
-            durable = sqlite
-            portico = try await Portico.open(store: sqlite)
+            store = durable!
         }
-        let loaded = ContinuousClock.now - started
+        let loaded = Mutex<(revision: UInt64, took: Duration)?>(nil)
         let server = PorticoServer(
-            configuration: ServerConfiguration(
-                host: self.host,
-                port: self.port,
-                maxFrameBytes: self.maxFrameBytes,
-                maxConnections: self.maxConnections,
-                maxCallsInFlightPerConnection: self.maxCallsInFlight,
-                idleTimeout: .seconds(self.idleTimeout),
-                slowClientTimeout: .seconds(self.slowClientTimeout),
-                shutdownGracePeriod: .seconds(self.shutdownGrace)
-            ),
-            portico: portico,
+            configuration: self.serverConfiguration,
             operatorKey: key,
             logger: logger,
-            eventLoopGroup: self.threads.map { MultiThreadedEventLoopGroup(numberOfThreads: max(1, $0)) } ?? MultiThreadedEventLoopGroup.singleton
-        )
+            eventLoopGroup: self.threads.map { MultiThreadedEventLoopGroup(numberOfThreads: max(1, $0)) }
+                ?? MultiThreadedEventLoopGroup.singleton
+        ) {
+            let started = ContinuousClock.now
+            let portico = try await Portico.open(store: store)
+            loaded.withLock { $0 = (portico.snapshot.revision, ContinuousClock.now - started) }
+            return portico
+        }
         let group = ServiceGroup(
             configuration: .init(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         )
@@ -137,13 +166,16 @@ struct ServeCommand: AsyncParsableCommand {
             let address = try await server.localAddress
             say("portico: listening on \(address.ipAddress ?? self.host):\(address.port ?? self.port)")
             say("portico: operator key: \(keyLocation)")
+            try await server.waitUntilReady()
+            let (revision, took) = loaded.withLock { $0 } ?? (0, .zero)
             if let durable {
-                say("portico: store: sqlite \(durable.path), revision \(portico.snapshot.revision), loaded in \(loaded)")
+                say("portico: store: sqlite \(durable.path), revision \(revision), loaded in \(took)")
             } else {
                 say("portico: store: memory (changes are lost when the server stops)")
             }
+            say("portico: ready")
         } catch {
-            say("portico: cannot listen on \(self.host):\(self.port): \(error)")
+            say("portico: not serving: \(error)")
         }
         do {
             try await running
@@ -152,6 +184,25 @@ struct ServeCommand: AsyncParsableCommand {
             throw error
         }
         await durable?.close()
+    }
+
+    /// The server's limits, from the flags.
+    var serverConfiguration: ServerConfiguration {
+        ServerConfiguration(
+            host: self.host,
+            port: self.port,
+            maxFrameBytes: self.maxFrameBytes,
+            maxConnections: self.maxConnections,
+            maxConnectionsPerAddress: self.maxConnectionsPerAddress,
+            maxCallsInFlightPerConnection: self.maxCallsInFlight,
+            maxCallsInFlight: self.maxServerCallsInFlight,
+            idleTimeout: .seconds(self.idleTimeout),
+            firstCallTimeout: .seconds(self.firstCallTimeout),
+            frameTimeout: .seconds(self.frameTimeout),
+            slowClientTimeout: .seconds(self.slowClientTimeout),
+            maxBufferedOutputBytes: self.maxBufferedOutput,
+            shutdownGracePeriod: .seconds(self.shutdownGrace)
+        )
     }
 }
 

@@ -19,19 +19,26 @@ final class TestServer: Sendable {
     /// Starts a server; `store` lets a test slow down or fail durable writes.
     static func start(
         configuration: ServerConfiguration = ServerConfiguration(port: 0),
-        store: any ChangeStore = InMemoryChangeStore()
+        store: any ChangeStore = InMemoryChangeStore(),
+        logger: Logger? = nil
     ) async throws -> TestServer {
         let clock = ManualClock()
         let portico = try await Portico.open(store: store, clock: clock)
         var configuration = configuration
         configuration.host = "127.0.0.1"
         configuration.port = 0
-        return try await TestServer(configuration: configuration, portico: portico, clock: clock)
+        return try await TestServer(configuration: configuration, portico: portico, clock: clock, logger: logger)
     }
 
-    private init(configuration: ServerConfiguration, portico: Portico, clock: ManualClock) async throws {
-        var logger = Logger(label: "portico.test")
-        logger.logLevel = .critical
+    private init(
+        configuration: ServerConfiguration,
+        portico: Portico,
+        clock: ManualClock,
+        logger: Logger?
+    ) async throws {
+        var quiet = Logger(label: "portico.test")
+        quiet.logLevel = .critical
+        let logger = logger ?? quiet
         let server = PorticoServer(configuration: configuration, portico: portico, operatorKey: self.operatorKey, logger: logger)
         self.server = server
         self.portico = portico

@@ -9,12 +9,14 @@ extension Dispatcher {
     /// Builds the answer to a committed command from its result and a snapshot that includes it.
     typealias Answer = @Sendable (CommandResult, AccessSnapshot) throws -> any WireMessage
 
-    func write(_ method: Method, _ body: ByteBuffer, _ caller: Caller, _ responder: Responder) throws -> DeferredCall? {
+    func write(_ method: Method, _ body: ByteBuffer, _ caller: Caller, _ responder: Responder,
+               deadline: NIODeadline?) throws -> DeferredCall? {
         let (command, answer) = try self.command(method, body, responder)
         let portico = self.portico
+        let deadline = deadline.map(ContinuousClock.Instant.init)
         return {
             do {
-                let result = try await portico.execute(command, as: caller)
+                let result = try await portico.execute(command, as: caller, deadline: deadline)
                 return .success(try answer(result, portico.snapshot))
             } catch {
                 return .failure(CallFailure(any: error))

@@ -36,7 +36,7 @@ struct Dispatcher: CallDispatching {
                 if let answer = try self.read(head.method, body, caller, responder) {
                     responder.succeed(head.callID, answer)
                 } else {
-                    return try self.write(head.method, body, caller, responder)
+                    return try self.write(head.method, body, caller, responder, deadline: head.deadline)
                 }
             }
         } catch {

@@ -38,7 +38,8 @@ final class ServerProcess {
                       + "run `swift build --build-tests` (it builds the portico product too) or set PORTICO_BINARY")
     }
 
-    /// Starts `portico serve` on `dataDirectory` and returns once it listens.
+    /// Starts `portico serve` on `dataDirectory` and returns once it serves (it listens first, answering
+    /// LOADING while it reads the store, then says `portico: ready`).
     init(dataDirectory: String, operatorKey: String, extra: [String] = []) throws {
         process.executableURL = try Self.binary()
         process.arguments = ["serve", "--host", "127.0.0.1", "--port", "0", "--data-dir", dataDirectory,
@@ -47,13 +48,13 @@ final class ServerProcess {
         process.standardOutput = output
         process.standardError = FileHandle(forWritingAtPath: "/dev/null")
         try process.run()
-        // Blocking reads until the "listening" line; EOF (an empty read) means the server exited.
+        // Blocking reads until the "listening" and "ready" lines; EOF (an empty read) means the server exited.
         var text = ""
         var found: Int?
-        while found == nil {
+        while found == nil || !text.split(separator: "\n").contains("portico: ready") {
             let data = output.fileHandleForReading.availableData
             if data.isEmpty {
-                throw Failure(description: "portico serve exited before listening; it said: \(text)")
+                throw Failure(description: "portico serve exited before serving; it said: \(text)")
             }
             text += String(decoding: data, as: UTF8.self)
             if let line = text.split(separator: "\n").first(where: { $0.hasPrefix("portico: listening on ") }),
