@@ -161,6 +161,7 @@ public final class PorticoServer: Service, Sendable {
         if self.load == nil { self.readiness.succeed() }
 
         async let loading: Void = self.loadCore()
+        let trimming = self.startMemoryTrim()
         try? await withTaskCancellationOrGracefulShutdownHandler {
             try await listener.closeFuture.get()
         } onCancelOrGracefulShutdown: {
@@ -169,6 +170,7 @@ public final class PorticoServer: Service, Sendable {
         // The listener is closed: by a shutdown, or by a failed load.
         self.beginShutdown()
         await self.drain()
+        trimming.cancel()
         try await loading
     }
 

@@ -13,6 +13,7 @@ final class ConnectionEnvironment: Sendable {
     let calls: CallBudget
     let output: OutputBudget
     let notices: ServerNotices
+    let turns = TurnQueues()
     let logger: Logger
     // Read once per new connection, set once at shutdown.
     private let shuttingDown = Atomic<Bool>(false)

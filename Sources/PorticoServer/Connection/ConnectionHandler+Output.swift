@@ -2,14 +2,18 @@ import Logging
 import NIOCore
 import PorticoWire
 
-/// Output: answers are flushed once per read batch; a client that does not read them stalls its
-/// connection, which then stops taking requests, counts against the server's output budget, and is
-/// closed after the slow-client timeout.
+/// Output and intake: answers are flushed once per read batch, or sooner in a long turn. A turn of work
+/// is bounded (64 KiB of answers or 1,024 frames): past it the connection yields, and takes the rest of
+/// its frames in a later turn (``TurnQueue``), after the loop has served its other sockets; meanwhile it
+/// does not read. A client that does not read its answers stalls its connection, which then takes no frames and
+/// reads nothing, counts against the server's output budget, and is closed after the slow-client timeout.
 extension ConnectionHandler {
-    /// Answers gathered while taking frames are flushed early past this size, and taking stops if the
-    /// channel then cannot write: one read batch of small requests (up to a megabyte read at once)
-    /// otherwise turned into many megabytes of answers before the client had read one.
-    static let flushThreshold = 64 * 1024
+    /// Answers a turn may gather before they are flushed and the connection yields: 100 readers asking
+    /// for 34 kB pages each took the event loop for seconds, one connection at a time, before turns.
+    static let turnOutputBytes = 64 * 1024
+
+    /// Frames a turn may take (frames with small or no answers, such as CANCEL, cost time too).
+    static let turnFrames = 1024
 
     /// The capacity kept for the next answers after a flush: a 4 MiB answer does not leave a 4 MiB
     /// buffer behind on every connection that ever got one.
@@ -26,9 +30,41 @@ extension ConnectionHandler {
         if self.stalledSince != nil { self.recordStall(context: context) }
     }
 
-    func flushAndPauseIfStalled(context: ChannelHandlerContext) {
+    /// Ends a turn: flushes, then waits for the client to read (stalled) or for a later turn (yielded).
+    func endTurn(context: ChannelHandlerContext) {
         self.flush(context: context)
-        if !context.channel.isWritable { self.paused = true }
+        guard self.state != .closed else { return }
+        guard context.channel.isWritable else {
+            self.intake = .stalled
+            return
+        }
+        self.intake = .yielded
+        let queue = self.turnQueue ?? self.environment.turns.queue(for: context.eventLoop)
+        self.turnQueue = queue
+        queue.add(self, context: context)
+    }
+
+    /// Takes frames again: the next turn, or the client has read its answers.
+    func resume(context: ChannelHandlerContext) {
+        guard self.state != .closed else { return }
+        self.intake = .open
+        self.turnFrames = 0
+        self.takeFrames(context: context)
+        self.flush(context: context)
+        self.watchFrameInProgress(context: context)
+        if case .open = self.intake, self.readPending {
+            self.readPending = false
+            context.read()
+        }
+    }
+
+    /// Reads only while the connection takes frames and its client reads its answers.
+    func read(context: ChannelHandlerContext) {
+        if case .open = self.intake, context.channel.isWritable {
+            context.read()
+        } else {
+            self.readPending = true
+        }
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
@@ -37,17 +73,20 @@ extension ConnectionHandler {
             self.slowClientTimer = nil
             self.stalledSince = nil
             self.environment.output.remove(ObjectIdentifier(self))
-            if self.paused {
-                self.paused = false
-                self.takeFrames(context: context)
-                self.flush(context: context)
-                self.watchFrameInProgress(context: context)
+            switch self.intake {
+            case .stalled:
+                self.resume(context: context)
+            case .open where self.readPending:
+                self.readPending = false
+                context.read()
+            case .open, .yielded:
+                break
             }
         } else {
             if self.stalledSince == nil { self.stalledSince = .now() }
             self.recordStall(context: context)
             if self.slowClientTimer == nil {
-                // BackPressureHandler has stopped reading; a client that never reads again is cut off.
+                // No more is read; a client that never reads again is cut off.
                 let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
                 let timeout = TimeAmount(self.configuration.slowClientTimeout)
                 self.slowClientTimer = context.eventLoop.scheduleTask(in: timeout) {

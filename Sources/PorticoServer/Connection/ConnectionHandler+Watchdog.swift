@@ -27,7 +27,7 @@ extension ConnectionHandler {
             self.frameStartedAt = nil
             return
         }
-        // The clock of a frame taken meanwhile, or one stopped while the connection was paused, ends here.
+        // The clock of a frame taken meanwhile, or one stopped while the connection held its frames, ends here.
         guard self.frameStartedAt == nil || self.tookFrame else { return }
         self.frameStartedAt = .now()
         self.armWatchdog(context: context)
@@ -62,7 +62,7 @@ extension ConnectionHandler {
         guard self.state != .closed else { return }
         let now = NIODeadline.now()
         if let started = self.frameStartedAt, now >= started + TimeAmount(self.configuration.frameTimeout) {
-            if self.paused {
+            if self.intake != .open {
                 // The frames waiting are whole ones the server held back; the client is not at fault.
                 self.frameStartedAt = now
             } else {

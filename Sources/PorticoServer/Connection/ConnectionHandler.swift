@@ -8,6 +8,10 @@ struct ServerShutdownEvent: Sendable {}
 /// Serves one connection: splits the bytes read into frames, answers calls (checks at once, on the
 /// event loop; writes through deferred work), and flushes the answers once per read batch.
 ///
+/// It also decides when the connection reads (it is a duplex handler for `read`): not while its client
+/// leaves answers unread, and not while it has frames it has not taken yet (a turn of work is bounded,
+/// so one connection's pipelined calls cannot keep the event loop from the others).
+///
 /// The handler runs a ``FrameAccumulator`` itself rather than a decoder behind a `ByteToMessageHandler`:
 /// a frame then goes from the read buffer to its dispatch without being boxed into `NIOAny` and cast
 /// back, which on the hot path cost a generic metadata lookup and a dynamic cast per call.
@@ -17,8 +21,9 @@ struct ServerShutdownEvent: Sendable {}
 /// same id (`+Calls`); answers a client does not read, against the server's output budget (`+Output`);
 /// frames that take too long to arrive and connections that never call (`+Watchdog`). Repeated notices
 /// are throttled (``NoticeThrottle``).
-final class ConnectionHandler: ChannelInboundHandler {
+final class ConnectionHandler: ChannelDuplexHandler {
     typealias InboundIn = ByteBuffer
+    typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
     enum State {
@@ -26,6 +31,15 @@ final class ConnectionHandler: ChannelInboundHandler {
         /// A GOAWAY went out: no new calls; close once every call is answered.
         case draining
         case closed
+    }
+
+    /// Whether the connection takes frames now.
+    enum Intake {
+        case open
+        /// The client leaves its answers unread: until the channel is writable again.
+        case stalled
+        /// This turn's work is done: the rest waits for a turn scheduled behind the other connections.
+        case yielded
     }
 
     /// A deferred call not yet answered: its generation tells its completion from that of an earlier
@@ -59,10 +73,15 @@ final class ConnectionHandler: ChannelInboundHandler {
     @exclusivity(unchecked) var running = 0
     @exclusivity(unchecked) var overLimitNotices: NoticeThrottle
 
-    // Output (ConnectionHandler+Output.swift).
-    /// Frames are not taken while the client leaves its answers unread; they wait in the accumulator.
-    @exclusivity(unchecked) var paused = false
+    // Output and intake (ConnectionHandler+Output.swift).
+    /// Frames not taken wait in the accumulator, and the connection does not read, until intake reopens.
+    @exclusivity(unchecked) var intake = Intake.open
+    @exclusivity(unchecked) var readPending = false
+    /// Frames taken in this turn (since the last read batch or resumption).
+    @exclusivity(unchecked) var turnFrames = 0
     @exclusivity(unchecked) var takingFrames = false
+    /// Where this connection waits for its next turn; its event loop's, found when it first yields.
+    @exclusivity(unchecked) var turnQueue: TurnQueue?
     @exclusivity(unchecked) var stalledSince: NIODeadline?
     @exclusivity(unchecked) var slowClientTimer: Scheduled<Void>?
 
@@ -101,22 +120,28 @@ final class ConnectionHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard self.state != .closed else { return }
         self.accumulator.receive(Self.unwrapInboundIn(data))
-        if !self.paused { self.takeFrames(context: context) }
+        if case .open = self.intake { self.takeFrames(context: context) }
         self.accumulator.endRead(allocator: context.channel.allocator)
         self.watchFrameInProgress(context: context)
     }
 
-    /// Answers every whole frame received, until the connection pauses (its client does not read) or closes.
+    /// Answers the whole frames received, until this turn's work is done, the client stops reading its
+    /// answers, or the connection closes.
     func takeFrames(context: ChannelHandlerContext) {
         guard !self.takingFrames else { return }
+        guard context.channel.isWritable else {
+            self.intake = .stalled
+            return
+        }
         self.takingFrames = true
         defer { self.takingFrames = false }
         do {
-            while self.state != .closed, !self.paused, let frame = try self.accumulator.next() {
+            while self.state != .closed, case .open = self.intake, let frame = try self.accumulator.next() {
                 self.tookFrame = true
                 self.handle(frame, context: context)
-                if self.responder.buffer.readableBytes >= Self.flushThreshold {
-                    self.flushAndPauseIfStalled(context: context)
+                self.turnFrames &+= 1
+                if self.turnFrames >= Self.turnFrames || self.responder.buffer.readableBytes >= Self.turnOutputBytes {
+                    self.endTurn(context: context)
                 }
             }
         } catch let error as WireError {
@@ -149,6 +174,7 @@ final class ConnectionHandler: ChannelInboundHandler {
 
     func channelReadComplete(context: ChannelHandlerContext) {
         self.flush(context: context)
+        self.turnFrames = 0
         context.fireChannelReadComplete()
     }
 

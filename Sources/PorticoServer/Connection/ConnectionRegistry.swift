@@ -46,6 +46,8 @@ final class ConnectionRegistry: Sendable {
         var slots: [ObjectIdentifier: ConnectionSlot] = [:]
         var peers: [PeerAddress: Peer] = [:]
         var whenEmpty: [EventLoopPromise<Void>] = []
+        /// Places given back since the server started.
+        var released = 0
     }
 
     private let state: Mutex<State>
@@ -64,6 +66,9 @@ final class ConnectionRegistry: Sendable {
 
     /// Places taken: open connections, and closed ones whose calls are still running.
     var count: Int { self.state.withLock { $0.slots.count } }
+
+    /// Places given back since the server started.
+    var released: Int { self.state.withLock { $0.released } }
 
     /// Takes a place for `channel`, unless the server or its peer address has every place taken.
     func admit(_ channel: any Channel, peer address: SocketAddress?) -> Admission {
@@ -84,6 +89,7 @@ final class ConnectionRegistry: Sendable {
     func release(_ slot: ConnectionSlot) {
         let drained = self.state.withLock { state -> [EventLoopPromise<Void>] in
             guard state.slots.removeValue(forKey: slot.id) != nil else { return [] }
+            state.released += 1
             state.peers[slot.peer]!.slots -= 1
             if state.peers[slot.peer]!.slots == 0 { state.peers.removeValue(forKey: slot.peer) }
             guard state.slots.isEmpty else { return [] }

@@ -21,6 +21,7 @@ final class OutputBudget: Sendable {
         var entries: [ObjectIdentifier: Entry] = [:]
         var total = 0
         var peak = 0
+        var peakSinceCheck = 0
         var cut = 0
     }
 
@@ -37,6 +38,14 @@ final class OutputBudget: Sendable {
     /// The most ever counted, including what a connection added just before others were cut for it.
     var peakBufferedBytes: Int { self.state.withLock { $0.peak } }
 
+    /// The most counted since the last call (which starts a new period).
+    func takePeakSinceLastCheck() -> Int {
+        self.state.withLock { state in
+            defer { state.peakSinceCheck = state.total }
+            return state.peakSinceCheck
+        }
+    }
+
     /// Connections closed to keep within the budget so far.
     var connectionsCut: Int { self.state.withLock { $0.cut } }
 
@@ -49,6 +58,7 @@ final class OutputBudget: Sendable {
                                       channel: channel)
             state.total += bytes - before
             state.peak = max(state.peak, state.total)
+            state.peakSinceCheck = max(state.peakSinceCheck, state.total)
             guard state.total > self.limit else { return [] }
             var victims: [any Channel] = []
             for (victim, entry) in state.entries.sorted(by: { $0.value.stalledSince < $1.value.stalledSince }) {
