@@ -22,6 +22,10 @@ struct ServeCommand: AsyncParsableCommand {
             Changes are kept in DATA_DIR/portico.sqlite (--store sqlite, the default): the server loads
             them at start-up and acknowledges a change only once it is on disk. --store memory keeps them
             in memory only, for tests and demos.
+
+            The server listens at once ("portico: listening on ...") and answers every call UNAVAILABLE \
+            (reason LOADING) while it reads the store, then prints "portico: ready". The limits below are \
+            listed with their defaults in docs/protocol.md, section 8.
             """
     )
 
@@ -100,7 +104,8 @@ struct ServeCommand: AsyncParsableCommand {
               (self.maxConnectionsPerAddress ?? 1) > 0
         else {
             throw ValidationError(
-                "--max-connections, --max-connections-per-address and the --max-*calls-in-flight limits must be positive")
+                "--max-connections, --max-connections-per-address and the --max-*calls-in-flight limits must be positive"
+            )
         }
         guard self.frameTimeout > 0, self.firstCallTimeout > 0, self.idleTimeout > 0, self.maxBufferedOutput > 0 else {
             throw ValidationError("timeouts and --max-buffered-output must be positive")
@@ -166,16 +171,20 @@ struct ServeCommand: AsyncParsableCommand {
             let address = try await server.localAddress
             say("portico: listening on \(address.ipAddress ?? self.host):\(address.port ?? self.port)")
             say("portico: operator key: \(keyLocation)")
-            try await server.waitUntilReady()
-            let (revision, took) = loaded.withLock { $0 } ?? (0, .zero)
-            if let durable {
-                say("portico: store: sqlite \(durable.path), revision \(revision), loaded in \(took)")
-            } else {
-                say("portico: store: memory (changes are lost when the server stops)")
+            do {
+                try await server.waitUntilReady()
+                let (revision, took) = loaded.withLock { $0 } ?? (0, .zero)
+                if let durable {
+                    say("portico: store: sqlite \(durable.path), revision \(revision), loaded in \(took)")
+                } else {
+                    say("portico: store: memory (changes are lost when the server stops)")
+                }
+                say("portico: ready")
+            } catch {
+                say("portico: not serving: \(error)")
             }
-            say("portico: ready")
         } catch {
-            say("portico: not serving: \(error)")
+            say("portico: cannot listen on \(self.host):\(self.port): \(error)")
         }
         do {
             try await running
