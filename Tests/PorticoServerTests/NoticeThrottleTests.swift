@@ -97,7 +97,9 @@ struct NoticeThrottleTests {
     func connectionsRefused() async throws {
         let capture = CapturingLogHandler()
         let server = try await TestServer.start(
-            configuration: ServerConfiguration(maxConnections: 1, noticeInterval: .seconds(600)), logger: capture.logger)
+            configuration: ServerConfiguration(maxConnections: 1, noticeInterval: .seconds(600)),
+            logger: capture.logger
+        )
         let first = try await WireClient.connect(port: server.port)
         try await first.send(WirePreface.bytes + Wire.ping(1))
         _ = try await first.wait { $0.count >= 1 }

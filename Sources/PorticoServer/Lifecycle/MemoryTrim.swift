@@ -21,8 +21,8 @@ struct MemoryTrim {
     /// Whether to trim now, given the connections released so far and the most output held since the
     /// last check; records the trim if so.
     mutating func shouldTrim(released: Int, outputPeakSinceLastCheck: Int) -> Bool {
-        guard released - self.releasedAtLastTrim >= Self.connectionsReleased || outputPeakSinceLastCheck >= Self.outputHeld
-        else { return false }
+        let manyReleased = released - self.releasedAtLastTrim >= Self.connectionsReleased
+        guard manyReleased || outputPeakSinceLastCheck >= Self.outputHeld else { return false }
         self.releasedAtLastTrim = released
         return true
     }
