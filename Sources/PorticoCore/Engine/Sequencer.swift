@@ -100,6 +100,8 @@ final class Sequencer: Sendable {
     ///   (`IDEMPOTENCY_KEY_REUSED`) for the key of another command, or UNAVAILABLE when the store failed.
     func commit(_ command: Command, caller: Caller, deadline: ContinuousClock.Instant? = nil,
                 idempotencyKey: String? = nil) async throws -> CommandResult {
+        // Malformed keys are refused before the lock, so that no key's size is paid for under it.
+        if let idempotencyKey { try IdempotencyKey.validate(idempotencyKey) }
         let (ticket, result, leads) = try writer.withLock { writer throws -> (UInt64, CommandResult, Bool) in
             if let deadline, deadline <= .now {
                 throw PorticoError(.deadlineExceeded, "the deadline passed before the change was validated",

@@ -76,16 +76,25 @@ struct IdempotencyKey {
     /// - Throws: INVALID_ARGUMENT (`INVALID_IDEMPOTENCY_KEY`) for an empty or over-long key, or one with a
     ///   character outside printable ASCII.
     init(_ text: String, scope: String) throws {
+        try Self.validate(text)
         let bytes = Array(text.utf8)
-        guard !bytes.isEmpty, bytes.count <= Self.maxLength, bytes.allSatisfy({ (0x21...0x7E).contains($0) }) else {
-            throw PorticoError.invalid(
-                "an idempotency key has 1 to \(Self.maxLength) printable ASCII characters (0x21 to 0x7E)",
-                reason: .invalidIdempotencyKey)
-        }
         self.text = text
         self.scope = scope
         self.digest = IdempotencyDigest.of([ArraySlice("portico.idempotency".utf8), ArraySlice(scope.utf8),
                                             ArraySlice(bytes)])
+    }
+
+    /// Fails unless `text` is a well-formed key. Its length is read before any byte, so that an over-long
+    /// key (a header may carry megabytes) is refused without being copied or scanned: the sequencer calls
+    /// this before it takes its lock.
+    /// - Throws: INVALID_ARGUMENT (`INVALID_IDEMPOTENCY_KEY`).
+    static func validate(_ text: String) throws {
+        let count = text.utf8.count
+        guard count >= 1, count <= Self.maxLength, text.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
+            throw PorticoError.invalid(
+                "an idempotency key has 1 to \(Self.maxLength) printable ASCII characters (0x21 to 0x7E)",
+                reason: .invalidIdempotencyKey)
+        }
     }
 
     /// The key a secret is sealed under: derived from the idempotency key and its caller alone, so the

@@ -247,6 +247,12 @@ public struct Arguments: Decodable, Sendable {
         public var portfolio: Reference?
         public var portfolioExternalId: String?
         public var externalId: String
+
+        public init(portfolio: Reference?, portfolioExternalId: String?, externalId: String) {
+            self.portfolio = portfolio
+            self.portfolioExternalId = portfolioExternalId
+            self.externalId = externalId
+        }
     }
 
     /// One proposed change of a `preview`: a change operation with its arguments.
