@@ -37,7 +37,8 @@ extension Command {
             add(name)
         case .revokeServiceCredential(let id):
             add(id.rawValue)
-        case .addPerson(let id, let name, let role, let external), .addSystemUser(let id, let name, let role, let external):
+        case .addPerson(let id, let name, let role, let external),
+            .addSystemUser(let id, let name, let role, let external):
             add(id.rawValue)
             add(name)
             add(role.rawValue)

@@ -140,7 +140,9 @@ extension AccessState {
             recipients(asset, in: partner)
         case .removePartner(let portfolio, let partner):
             for (owner, holder) in [(portfolio, partner), (partner, portfolio)] {
-                for asset in sharedIn[holder] ?? [] where assets[asset]?.owner == owner { recipients(asset, in: holder) }
+                for asset in sharedIn[holder] ?? [] where assets[asset]?.owner == owner {
+                    recipients(asset, in: holder)
+                }
             }
         case .removeAsset(let asset):
             guard let record = assets[asset] else { return }

@@ -11,7 +11,8 @@ extension Dispatcher {
         let kind = try WireMapping.externalKind(request.kind)
         guard let ref = request.ref else { throw CallFailure.invalid("a lookup needs a ref", field: "ref") }
         let name = try Self.name(kind, ref, snapshot, field: "ref")
-        return LookupExternalIdResponse(id: try snapshot.lookup(name, as: context.caller, now: self.portico.clock.now()))
+        let id = try snapshot.lookup(name, as: context.caller, now: self.portico.clock.now())
+        return LookupExternalIdResponse(id: id)
     }
 
     func setExternalId(_ request: SetExternalIdRequest, context: CallContext) async throws -> SetExternalIdResponse {

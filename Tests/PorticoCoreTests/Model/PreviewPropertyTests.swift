@@ -26,7 +26,8 @@ struct PreviewPropertyTests {
         func tasks(for asset: AssetID?) -> TaskSet {
             let type = asset.flatMap { portico.snapshot.state.assets[$0]?.type } ?? .page
             let valid = TaskLattice.validTasks(for: type).tasks
-            return TaskSet((0..<Int.random(in: 1...2, using: &random)).compactMap { _ in valid.randomElement(using: &random) })
+            let count = Int.random(in: 1...2, using: &random)
+            return TaskSet((0..<count).compactMap { _ in valid.randomElement(using: &random) })
         }
         /// A random change among those that build a world; refused ones are simply not kept.
         func grow() async {
@@ -162,8 +163,12 @@ struct PreviewPropertyTests {
         let assets = Set(before.state.assets.keys)
         for principal in before.state.principals.keys {
             for asset in assets {
-                let old = tasks(before, asset) { before.check(principal: principal, asset: asset, task: $0, now: now).allowed }
-                let new = tasks(after, asset) { after.check(principal: principal, asset: asset, task: $0, now: now).allowed }
+                let old = tasks(before, asset) {
+                    before.check(principal: principal, asset: asset, task: $0, now: now).allowed
+                }
+                let new = tasks(after, asset) {
+                    after.check(principal: principal, asset: asset, task: $0, now: now).allowed
+                }
                 if old != new { rows.insert("\(AccessChange.Subject.principal(principal)) \(asset) \(old) -> \(new)") }
             }
         }

@@ -284,7 +284,8 @@ public struct CoreScenarioRunner {
         case .removePrincipal:
             return .removePrincipal(try principal(args.principal))
         case .createApp:
-            return .createApp(try portfolio(args.portfolio), name: try text(args.name, "name"), externalID: args.externalId)
+            return .createApp(
+                try portfolio(args.portfolio), name: try text(args.name, "name"), externalID: args.externalId)
         case .addSystemUser:
             return .addSystemUser(
                 try portfolio(args.portfolio), name: try text(args.name, "name"), role: try role(),
@@ -292,7 +293,8 @@ public struct CoreScenarioRunner {
         case .addAsset:
             let type = try Self.parse(AssetType(name: try text(args.type, "type")), "type")
             return .addAsset(
-                try portfolio(args.portfolio), type: type, name: try text(args.name, "name"), externalID: args.externalId)
+                try portfolio(args.portfolio), type: type, name: try text(args.name, "name"),
+                externalID: args.externalId)
         case .removeAsset:
             return .removeAsset(try asset())
         case .assign:
