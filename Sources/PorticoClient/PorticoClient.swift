@@ -78,10 +78,6 @@ public final class PorticoClient: PorticoCalling {
         var resentUnprocessed = false
         var resentLost = 0
         while true {
-            if let deadline {
-                // What is left of the call's deadline (the first attempt's whole timeout).
-                options.timeout = deadline - ContinuousClock.now
-            }
             do {
                 return try await self.connection().perform(rpc, request, options: options)
             } catch let error as UnprocessedCallError where !resentUnprocessed {
@@ -96,6 +92,17 @@ public final class PorticoClient: PorticoCalling {
                     metadata: ["reason": "\(error.status)", "attempt": "\(resentLost)"])
             } catch {
                 throw PorticoStatusError.surfaced(error)
+            }
+            if let deadline {
+                // A resend gets what is left of the call's deadline; none left, none sent (a negative or zero
+                // timeout would reach the server as "no deadline" or fail oddly): the call fails UNAVAILABLE,
+                // as it would have without the resend.
+                let left = deadline - ContinuousClock.now
+                guard left > .zero else {
+                    throw PorticoStatusError(code: .unavailable, message: "the connection was lost and the call's "
+                        + "deadline passed before it could be sent again")
+                }
+                options.timeout = left
             }
         }
     }

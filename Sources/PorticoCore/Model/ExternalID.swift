@@ -8,16 +8,19 @@ public enum ExternalKind: UInt8, CaseIterable, Hashable, Sendable, Codable {
     case app
     case asset
 
-    /// The spelling of the wire's `TargetKind` for the kind, e.g. `SYSTEM_USER`.
-    public var name: String {
+    /// The audit target kind of the same entity.
+    public var targetKind: AuditEvent.TargetKind {
         switch self {
-        case .portfolio: "PORTFOLIO"
-        case .person: "PERSON"
-        case .systemUser: "SYSTEM_USER"
-        case .app: "APP"
-        case .asset: "ASSET"
+        case .portfolio: .portfolio
+        case .person: .person
+        case .systemUser: .systemUser
+        case .app: .app
+        case .asset: .asset
         }
     }
+
+    /// The spelling of the wire's `TargetKind` for the kind, e.g. `SYSTEM_USER`.
+    public var name: String { targetKind.name }
 
     /// The kind of a principal.
     public init(_ kind: PrincipalKindTag) {
