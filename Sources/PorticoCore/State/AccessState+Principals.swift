@@ -8,7 +8,7 @@ extension AccessState {
                                externalID: String?, _ context: inout ApplyContext) throws -> UInt64 {
         var record = try portfolioToChange(portfolio, context)
         try requireWritable(portfolio, context.caller, grows: true)
-        try validateName(name)
+        try validateName(name, context)
         try requireFreeExternalID(externalID, ExternalKind(kind), in: portfolio.rawValue)
         if kind == .systemUser {
             guard record.tier != .none else {
@@ -90,7 +90,7 @@ extension AccessState {
                             _ context: inout ApplyContext) throws -> UInt64 {
         var record = try portfolioToChange(portfolio, context)
         try requireWritable(portfolio, context.caller, grows: true)
-        try validateName(name)
+        try validateName(name, context)
         try requireFreeExternalID(externalID, .app, in: portfolio.rawValue)
         let id = AppID(takeID())
         let digest = try context.newSecret(prefix: SecretFormat.appSecretPrefix, id: id.rawValue)
