@@ -33,22 +33,25 @@ extension Dispatcher {
         }
         for text in [ref.externalID, ref.portfolioExternalID] where !text.isEmpty && !ExternalID.isValid(text) {
             var failure = CallFailure(
-                .invalidArgument, "\(field): an external id has 1 to \(ExternalID.maxLength) characters from "
+                .invalidArgument,
+                "\(field): an external id has 1 to \(ExternalID.maxLength) characters from "
                     + "A-Z a-z 0-9 . _ - :", reason: .invalidExternalID)
             failure.detail.field = field
             throw failure
         }
         if kind == .portfolio {
             guard ref.portfolioID == 0, ref.portfolioExternalID.isEmpty else {
-                throw CallFailure.invalid("a portfolio's external id is unique among portfolios: name no portfolio",
-                                          field: field)
+                throw CallFailure.invalid(
+                    "a portfolio's external id is unique among portfolios: name no portfolio",
+                    field: field)
             }
             return ExternalName(.portfolio, in: 0, ref.externalID)
         }
         switch (ref.portfolioID, ref.portfolioExternalID.isEmpty) {
         case (0, false):
-            return ExternalName(kind, in: snapshot.id(of: ExternalName(.portfolio, in: 0, ref.portfolioExternalID)),
-                                ref.externalID)
+            return ExternalName(
+                kind, in: snapshot.id(of: ExternalName(.portfolio, in: 0, ref.portfolioExternalID)),
+                ref.externalID)
         case (let portfolio, true) where portfolio != 0:
             return ExternalName(kind, in: portfolio, ref.externalID)
         default:
@@ -67,8 +70,10 @@ extension Dispatcher {
     }
 
     /// The id a get names: `id`, or the entity `external` names (as `lookup` finds it, for `caller`).
-    static func byIDOrExternal(_ id: UInt64, _ external: ExternalName?, _ snapshot: AccessSnapshot, _ caller: Caller,
-                               now: Timestamp, field: String) throws -> UInt64 {
+    static func byIDOrExternal(
+        _ id: UInt64, _ external: ExternalName?, _ snapshot: AccessSnapshot, _ caller: Caller,
+        now: Timestamp, field: String
+    ) throws -> UInt64 {
         switch (id, external) {
         case (let id, nil): return id
         case (0, let name?): return try snapshot.lookup(name, as: caller, now: now)

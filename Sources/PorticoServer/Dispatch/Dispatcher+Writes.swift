@@ -128,8 +128,9 @@ extension Dispatcher {
 
     func addApp(_ request: AddAppRequest, context: CallContext) async throws -> AddAppResponse {
         let (result, snapshot) = try await self.execute(
-            .createApp(PortfolioID(request.portfolioID), name: request.name,
-                       externalID: WireMapping.optional(request.externalID)),
+            .createApp(
+                PortfolioID(request.portfolioID), name: request.name,
+                externalID: WireMapping.optional(request.externalID)),
             context
         )
         return AddAppResponse(

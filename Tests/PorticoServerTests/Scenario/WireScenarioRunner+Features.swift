@@ -78,15 +78,17 @@ extension WireScenarioRunner {
                 : .removePerson(RemovePersonRequest(personID: principal.id))
         case .share:
             return .shareAsset(
-                ShareAssetRequest(assetID: try self.id(args.asset), partnerPortfolioID: try self.id(args.partner),
-                                  tasks: tasks))
+                ShareAssetRequest(
+                    assetID: try self.id(args.asset), partnerPortfolioID: try self.id(args.partner),
+                    tasks: tasks))
         case .unshare:
             return .unshareAsset(
                 UnshareAssetRequest(assetID: try self.id(args.asset), partnerPortfolioID: try self.id(args.partner)))
         case .removePartner:
             return .removePartner(
-                RemovePartnerRequest(portfolioID: try self.id(args.portfolio),
-                                     partnerPortfolioID: try self.id(args.partner)))
+                RemovePartnerRequest(
+                    portfolioID: try self.id(args.portfolio),
+                    partnerPortfolioID: try self.id(args.partner)))
         case .removeAsset:
             return .removeAsset(RemoveAssetRequest(assetID: try self.id(args.asset)))
         case .revokeToken:
