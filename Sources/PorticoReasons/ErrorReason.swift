@@ -179,7 +179,7 @@ public enum ErrorReason: String, CaseIterable, Hashable, Sendable {
         case .notShared: "the asset is not shared with the principal's portfolio (or the caller may not know it)"
         case .exceedsShare: "an assignment on a partner's asset asks for more than the owner shared"
         case .invalidArgument: "a required field is missing or out of range (`ErrorDetail.field` names it)"
-        case .invalidName: "a name is empty or longer than 256 UTF-8 bytes"
+        case .invalidName: "a name is empty or longer than 200 characters (Unicode code points)"
         case .invalidTask: "a task is not one of the asset type's tasks"
         case .invalidPageLimit: "a page limit outside 1 to 1,000"
         case .noScopes: "a token without any scope"

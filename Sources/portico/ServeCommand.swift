@@ -204,7 +204,7 @@ struct ServeCommand: AsyncParsableCommand {
             keyLocation = "given by flag or PORTICO_OPERATOR_KEY"
         } else {
             let file = OperatorKeyFile(path: directory!.file("operator.key"))
-            key = try file.loadOrCreate()
+            key = try file.loadOrCreate { warning in logger.warning("\(warning)") }
             keyLocation = file.path
         }
 
@@ -331,14 +331,19 @@ struct OperatorKeyFile {
     }
 
     /// The key in the file, or a new one written there when there is none: created with O_EXCL and
-    /// mode 0600, so that it is never readable by others, not even for a moment.
-    func loadOrCreate() throws -> String {
+    /// mode 0600, so that it is never readable by others, not even for a moment. An existing file that
+    /// others could read is narrowed to 0600, and `warn` is told: the key may have been read already.
+    func loadOrCreate(warn: (String) -> Void = { _ in }) throws -> String {
         if let existing = try? String(contentsOfFile: self.path, encoding: .utf8) {
             let key = existing.trimmingCharacters(in: .whitespacesAndNewlines)
             guard key.hasPrefix(OperatorKey.prefix) else {
                 throw ValidationError("\(self.path) does not hold an operator key")
             }
-            PrivateFile.restrict(self.path)
+            if PrivateFile.restrict(self.path) {
+                warn(
+                    "\(self.path) was readable by other users and is now 0600; anyone who read it holds the "
+                        + "operator key: to change it, stop the server, delete the file and start again")
+            }
             return key
         }
         let key = OperatorKey.generate()

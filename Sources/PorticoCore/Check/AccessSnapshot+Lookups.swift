@@ -100,6 +100,9 @@ extension AccessSnapshot {
         -> Page<AuditEvent>
     {
         try PageRequest(limit: limit).validate()
+        // `after` comes from the caller (a revision or a page token): at or past the newest revision there
+        // is nothing to read, and `revision + 1` would overflow at the largest one.
+        guard revision < state.revision else { return Page(items: [], nextPageToken: nil) }
         var items: [AuditEvent] = []
         var next = revision + 1
         var scanned = 0

@@ -321,7 +321,8 @@ public struct FrameHeader: WireMessage {
     public var statusCode: StatusCode
     /// RESPONSE and GOAWAY: a human-readable message when status_code is not OK.
     public var statusMessage: String
-    /// RESPONSE: details of a failure, when there are any.
+    /// RESPONSE and GOAWAY: details of a failure, when there are any (a GOAWAY for a broken connection
+    /// carries its reason).
     public var errorDetail: ErrorDetail?
     /// GOAWAY: the highest call id the sender has taken and will still answer.
     public var lastCallID: UInt64

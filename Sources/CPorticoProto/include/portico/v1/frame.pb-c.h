@@ -256,7 +256,8 @@ struct  Portico__V1__FrameHeader
    */
   char *status_message;
   /*
-   * RESPONSE: details of a failure, when there are any.
+   * RESPONSE and GOAWAY: details of a failure, when there are any (a GOAWAY for a broken connection
+   * carries its reason).
    */
   Portico__V1__ErrorDetail *error_detail;
   /*
