@@ -59,6 +59,8 @@ final class Sequencer: Sendable {
     private let published: Mutex<AccessSnapshot>
     let store: any ChangeStore
     let clock: any WallClock
+    /// Told of each batch once it is settled (the server's write log and store metrics); set once.
+    let observer = Mutex<(any CommitObserver)?>(nil)
 
     init(state: AccessState, store: any ChangeStore, clock: any WallClock) {
         writer = Mutex(WriterState(tentative: state, durable: state))
@@ -152,8 +154,12 @@ final class Sequencer: Sendable {
             writer.withLock { $0.handOff() }
             return
         }
+        let changes = batch.map(\.change)
+        let observer = self.observer.withLock { $0 }
+        let began = ContinuousClock.now
         do {
-            try await store.append(batch.map(\.change))
+            try await store.append(changes)
+            let stored = ContinuousClock.now
             let snapshot = AccessSnapshot(ending)
             writer.withLock { writer in
                 writer.durable = ending
@@ -162,6 +168,7 @@ final class Sequencer: Sendable {
                 for pending in batch { writer.resolve(pending.ticket, .committed) }
                 writer.handOff()
             }
+            observer?.committed(changes, storeTime: stored - began, publishTime: ContinuousClock.now - stored)
         } catch {
             let failure = PorticoError(.unavailable, "the store did not accept the change: \(error)",
                                        reason: .storeFailed)
@@ -173,6 +180,7 @@ final class Sequencer: Sendable {
                 for pending in dropped { writer.resolve(pending.ticket, .failed(failure)) }
                 writer.handOff()
             }
+            observer?.commitFailed(changes, error: error, storeTime: ContinuousClock.now - began)
         }
     }
 }
