@@ -106,8 +106,7 @@ public final class OperationsEndpoint: Service, Sendable {
         }
         switch path {
         case "/metrics":
-            let state = self.server.scrapedState
-            let text = await self.metrics.scrape(state)
+            let text = await self.metrics.scrape(self.server)
             return (.ok, "text/plain; version=0.0.4; charset=utf-8", text)
         case "/healthz":
             return (.ok, "text/plain; charset=utf-8", "ok\n")

@@ -84,6 +84,11 @@ public final class ServerMetrics: Sendable {
         self.commitFailures.increment()
     }
 
+    /// The page `/metrics` serves for `server` (the server this object was given to), read now.
+    public func scrape(_ server: PorticoServer) async -> String {
+        await self.scrape(server.scrapedState)
+    }
+
     /// The whole exposition: every loop's counters summed (each asked on its own loop), then the gauges
     /// read now and what the registry holds.
     func scrape(_ state: ScrapedState) async -> String {
