@@ -108,6 +108,76 @@ struct MetricsEndpointTests {
         }
     }
 
+    @Test("/readyz: 503 while the core loads, 200 while serving, 503 while a write holds up the drain")
+    func readinessFollowsThePhase() async throws {
+        let loaded = Gate()
+        let store = GateStore()
+        let metrics = ServerMetrics()
+        let key = OperatorKey.generate()
+        var quiet = Logger(label: "portico.test")
+        quiet.logLevel = .critical
+        let server = PorticoServer(
+            configuration: ServerConfiguration(host: "127.0.0.1", port: 0), operatorKey: key, logger: quiet,
+            metrics: metrics
+        ) {
+            await loaded.wait()
+            return try await Portico.open(store: store)
+        }
+        let running = Task { try await server.run() }
+        let client = PorticoClient(
+            configuration: ClientConfiguration(host: "127.0.0.1", port: try await server.localAddress.port!, credential: key))
+        try await Self.withEndpoint(server, metrics) { port in
+            let loading = try await Self.get(port, "/readyz")
+            #expect(loading.0 == 503 && loading.1 == "loading\n")
+            #expect(try Exposition(try await Self.get(port, "/metrics").1).values["portico_ready"] == 0)
+            loaded.open()
+            try await server.waitUntilReady()
+            let ready = try await Self.get(port, "/readyz")
+            #expect(ready.0 == 200 && ready.1 == "ready\n")
+            #expect(try Exposition(try await Self.get(port, "/metrics").1).values["portico_ready"] == 1)
+
+            // A write held in the store keeps the server draining once it is told to stop.
+            let write = Task { try await client.createPortfolio(.init(name: "Acme", systemUserTier: .none)) }
+            var polls = 0
+            while server.statistics.callsInFlight == 0 && polls < 2_000 {
+                try await Task.sleep(for: .milliseconds(5))
+                polls += 1
+            }
+            try #require(server.statistics.callsInFlight == 1)
+            running.cancel()
+            polls = 0
+            while server.phase != .draining && polls < 2_000 {
+                try await Task.sleep(for: .milliseconds(5))
+                polls += 1
+            }
+            let draining = try await Self.get(port, "/readyz")
+            #expect(draining.0 == 503 && draining.1 == "draining\n")
+            #expect(try await Self.get(port, "/healthz").0 == 200)
+            store.open()
+            #expect(try await write.value.revision == 1)
+            _ = await running.result
+        }
+        await client.close()
+    }
+
+    @Test("a connection refused over the per-address limit is counted under its limit")
+    func refusedConnectionsCounted() async throws {
+        let metrics = ServerMetrics()
+        let configuration = ServerConfiguration(port: 0, maxConnections: 8, maxConnectionsPerAddress: 1)
+        try await TestServer.with(configuration: configuration, metrics: metrics) { server in
+            try await Self.withEndpoint(server.server, metrics) { port in
+                _ = try await server.client().ping(.init())
+                let (reply, closed) = try await RawConnection.connect(port: server.port).exchange(WirePreface.bytes)
+                #expect(closed)
+                #expect(try frames(in: reply).first?.header.statusCode == .resourceExhausted)
+                let scraped = try Exposition(try await Self.get(port, "/metrics").1)
+                #expect(scraped.values[#"portico_connections_refused_total{limit="connections_per_address"}"#] == 1)
+                #expect(scraped.values[#"portico_connections_refused_total{limit="connections"}"#] == 0)
+                #expect(scraped.values[#"portico_calls_total{method="Ping",code="OK"}"#] == 1)
+            }
+        }
+    }
+
     /// Runs an endpoint for `server` on a port of its own while `body` runs.
     static func withEndpoint(
         _ server: PorticoServer,
