@@ -2,8 +2,8 @@ import ArgumentParser
 import Logging
 import Metrics
 import NIOCore
-import PorticoServer
 import PorticoClient
+import PorticoServer
 import Prometheus
 
 /// `portico serve`'s operations flags: the log's format and the metrics endpoint.

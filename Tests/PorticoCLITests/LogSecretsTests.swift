@@ -34,7 +34,8 @@ struct LogSecretsTests {
 
         // Good calls with each credential, checks by token (the secret in the body), then failures.
         _ = try await run(["check", "--system-user", "3", "--asset", "4", "--task", "MANAGE"], credential: token)
-        _ = try await run(["check", "--token", token, "--asset", "4", "--task", "MANAGE"], credential: service, expect: 3)
+        _ = try await run(
+            ["check", "--token", token, "--asset", "4", "--task", "MANAGE"], credential: service, expect: 3)
         let forgedToken = String(token.dropLast(43)) + String(repeating: "Q", count: 43)
         let wrongKey = "pok_" + String(repeating: "Z", count: 43)
         let tampered = String(service.dropLast()) + (service.hasSuffix("A") ? "B" : "A")
@@ -49,7 +50,8 @@ struct LogSecretsTests {
         try #require(lines.count > 20, "\(server.program.stderr)")
         for line in lines {
             let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
-            #expect(object?["timestamp"] is String && object?["level"] is String && object?["message"] is String, "\(line)")
+            #expect(
+                object?["timestamp"] is String && object?["level"] is String && object?["message"] is String, "\(line)")
         }
         let everything = server.program.stderr + server.program.stdout
         for secret in secrets {

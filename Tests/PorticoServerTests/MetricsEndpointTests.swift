@@ -125,7 +125,8 @@ struct MetricsEndpointTests {
         }
         let running = Task { try await server.run() }
         let client = PorticoClient(
-            configuration: ClientConfiguration(host: "127.0.0.1", port: try await server.localAddress.port!, credential: key))
+            configuration: ClientConfiguration(
+                host: "127.0.0.1", port: try await server.localAddress.port!, credential: key))
         try await Self.withEndpoint(server, metrics) { port in
             let loading = try await Self.get(port, "/readyz")
             #expect(loading.0 == 503 && loading.1 == "loading\n")

@@ -18,7 +18,9 @@ struct MetricsComparison: Codable, Sendable {
 }
 
 extension Bench {
-    func compareMetrics(connections: Int, inFlight: Int, seconds: Double, rounds: Int) async throws -> MetricsComparison? {
+    func compareMetrics(connections: Int, inFlight: Int, seconds: Double, rounds: Int) async throws
+        -> MetricsComparison?
+    {
         guard let counted = self.counted else { return nil }
         let calls = try self.calls(.check)
         var off: [Double] = []

@@ -64,7 +64,8 @@ enum Exposition {
             &out, "portico_connections_refused_total", "counter",
             "Connections refused before their first call, by the limit that refused them.")
         for refusal in LoopCounters.Refusal.allCases {
-            out += "portico_connections_refused_total{limit=\"\(refusal.label)\"} \(figures.refusals[refusal.rawValue])\n"
+            out +=
+                "portico_connections_refused_total{limit=\"\(refusal.label)\"} \(figures.refusals[refusal.rawValue])\n"
         }
         return out
     }

@@ -80,7 +80,8 @@ struct CallFigures: Sendable, Equatable {
     static let statusCount = StatusCode.allCases.count
     static let bucketCount = LoopCounters.latencyBounds.count + 1
     /// The reasons an authentication can fail with, then one for any other.
-    static let authFailureReasons: [ErrorReason] = ErrorReason.allCases.filter { $0.status == .unauthenticated }
+    static let authFailureReasons: [ErrorReason] =
+        ErrorReason.allCases.filter { $0.status == .unauthenticated }
         + [.onBehalfOfNotAllowed]
     static let authFailureIndex: [String: Int] = Dictionary(
         uniqueKeysWithValues: authFailureReasons.enumerated().map { ($1.rawValue, $0) })

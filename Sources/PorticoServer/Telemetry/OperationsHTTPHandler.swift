@@ -46,14 +46,14 @@ final class OperationsHTTPHandler: ChannelInboundHandler {
             headers.add(name: "Content-Length", value: "\(body.readableBytes)")
             headers.add(name: "Cache-Control", value: "no-store")
             if !keepAlive { headers.add(name: "Connection", value: "close") }
-            context.write(Self.wrapOutboundOut(.head(HTTPResponseHead(version: version, status: status, headers: headers))), promise: nil)
+            let head = HTTPResponseHead(version: version, status: status, headers: headers)
+            context.write(Self.wrapOutboundOut(.head(head)), promise: nil)
             if method != .HEAD {
                 context.write(Self.wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
             }
-            let ended = context.writeAndFlushPromise()
-            context.writeAndFlush(Self.wrapOutboundOut(.end(nil)), promise: ended)
+            let ended = context.writeAndFlush(Self.wrapOutboundOut(.end(nil)))
             if !keepAlive {
-                ended.futureResult.whenComplete { _ in bound.value.close(promise: nil) }
+                ended.whenComplete { _ in bound.value.close(promise: nil) }
             }
         }
     }
@@ -69,7 +69,3 @@ final class OperationsHTTPHandler: ChannelInboundHandler {
 
 @available(*, unavailable)
 extension OperationsHTTPHandler: Sendable {}
-
-extension ChannelHandlerContext {
-    fileprivate func writeAndFlushPromise() -> EventLoopPromise<Void> { self.eventLoop.makePromise() }
-}

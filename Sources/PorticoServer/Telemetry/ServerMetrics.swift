@@ -1,6 +1,6 @@
 import NIOCore
-public import Prometheus
 import PorticoCore
+public import Prometheus
 import Synchronization
 
 /// A server's metrics, in Prometheus's text format: the figures the connections count on their event
@@ -46,23 +46,27 @@ public final class ServerMetrics: Sendable {
         }
         self.registry = registry
         self.commitDuration = registry.makeDurationHistogram(
-            descriptor: name("portico", "store_commit", "seconds", "Time to make one batch of changes durable (group commit)."),
+            descriptor: name(
+                "portico", "store_commit", "seconds", "Time to make one batch of changes durable (group commit)."),
             buckets: Self.commitBuckets)
         self.commitChanges = registry.makeValueHistogram(
             descriptor: name("portico", "store_commit", "changes", "Changes in each batch the store committed."),
             buckets: Self.changeBuckets)
         self.publishDuration = registry.makeDurationHistogram(
             descriptor: name(
-                "portico", "snapshot_publish", "seconds", "Time from a batch being durable to its snapshot answering checks."),
+                "portico", "snapshot_publish", "seconds",
+                "Time from a batch being durable to its snapshot answering checks."),
             buckets: Self.publishBuckets)
         self.commitFailures = registry.makeCounter(
             descriptor: name(
                 "portico", "store_commit_failures", "total",
                 "Batches the store failed to commit (their writes were answered UNAVAILABLE)."))
         self.connectionsOpen = registry.makeGauge(
-            descriptor: name("portico", "connections", "open", "Connections holding a place (open, or closed with calls running)."))
+            descriptor: name(
+                "portico", "connections", "open", "Connections holding a place (open, or closed with calls running)."))
         self.callsInFlight = registry.makeGauge(
-            descriptor: name("portico", "calls", "in_flight", "Calls whose work has left the event loop and not finished."))
+            descriptor: name(
+                "portico", "calls", "in_flight", "Calls whose work has left the event loop and not finished."))
         self.revision = registry.makeGauge(
             descriptor: name("portico", "revision", "", "The revision of the snapshot checks are answered from."))
         self.ready = registry.makeGauge(
