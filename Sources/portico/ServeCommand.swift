@@ -73,6 +73,9 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup(title: "Storage")
     var storage: StorageOptions
 
+    @OptionGroup(title: "Idempotency keys and expiring assignments")
+    var access: AccessOptions
+
     @Option(help: "The largest frame accepted, in bytes (at least 1024).")
     var maxFrameBytes: Int = ServerConfiguration().maxFrameBytes
 
@@ -254,7 +257,8 @@ struct ServeCommand: AsyncParsableCommand {
         ) {
             let started = ContinuousClock.now
             let replaying = ProgressMeter("replaying the log", report: report)
-            let portico = try await Portico.open(store: store, progress: replaying.update)
+            let portico = try await Portico.open(
+                store: store, idempotency: self.access.idempotency, progress: replaying.update)
             loaded.withLock { $0 = (portico, ContinuousClock.now - started) }
             return portico
         }
@@ -273,6 +277,7 @@ struct ServeCommand: AsyncParsableCommand {
         // shutdown.
         var checkpointer: Checkpointer?
         var checkpointing: Task<Void, Never>?
+        var sweeping: Task<Void, Never>?
         do {
             let address = try await server.localAddress
             say("portico: listening on \(address.ipAddress ?? self.host):\(address.port ?? self.port)")
@@ -290,6 +295,12 @@ struct ServeCommand: AsyncParsableCommand {
                 } else {
                     say("portico: store: memory (changes are lost when the server stops)")
                 }
+                if let (portico, _) = loaded.withLock({ $0 }) {
+                    let sweeper = ExpirySweeper(
+                        portico: portico, interval: .seconds(self.access.expirySweepInterval)
+                    ) { [logger] in logger.info("\($0)") }
+                    sweeping = Task { await sweeper.run() }
+                }
                 say("portico: ready")
             } catch {
                 say("portico: not serving: \(error)")
@@ -304,12 +315,15 @@ struct ServeCommand: AsyncParsableCommand {
         do {
             try await running
         } catch {
+            sweeping?.cancel()
             checkpointing?.cancel()
             await durable?.close()
             directory?.release()
             throw error
         }
-        // A clean shutdown: a last checkpoint, so that the next start replays nothing.
+        // A clean shutdown: no more sweeps, a last checkpoint, so that the next start replays nothing.
+        sweeping?.cancel()
+        await sweeping?.value
         checkpointing?.cancel()
         await checkpointing?.value
         await checkpointer?.checkpointNow()

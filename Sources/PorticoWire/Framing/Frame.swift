@@ -146,7 +146,8 @@ extension FrameHeader {
         method: Method,
         credential: String = "",
         onBehalfOfPersonID: UInt64 = 0,
-        timeoutMicros: UInt64 = 0
+        timeoutMicros: UInt64 = 0,
+        idempotencyKey: String = ""
     ) -> FrameHeader {
         FrameHeader(
             kind: .request,
@@ -154,7 +155,8 @@ extension FrameHeader {
             method: UInt32(method.rawValue),
             credential: credential,
             onBehalfOfPersonID: onBehalfOfPersonID,
-            timeoutMicros: timeoutMicros
+            timeoutMicros: timeoutMicros,
+            idempotencyKey: idempotencyKey
         )
     }
 
