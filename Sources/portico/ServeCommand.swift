@@ -130,6 +130,16 @@ struct ServeCommand: AsyncParsableCommand {
     var logLevelFlag: String?
     var logLevel: String { self.logLevelFlag ?? "info" }
 
+    @Option(name: .customLong("log-format"), help: ArgumentHelp(
+        "text, or json (one object per line). Default: PORTICO_LOG_FORMAT, else text.", valueName: "format"))
+    var logFormatFlag: LogFormat?
+    var logFormat: LogFormat { self.logFormatFlag ?? .text }
+
+    @Option(name: .customLong("metrics-address"), help: ArgumentHelp(
+        "Serve /metrics (Prometheus), /healthz and /readyz over HTTP at HOST:PORT; off unless given "
+            + "(docs/operations.md). Default: PORTICO_METRICS_ADDRESS.", valueName: "host:port"))
+    var metricsAddress: String?
+
     enum StoreKind: String, ExpressibleByArgument, CaseIterable {
         case sqlite
         case memory
@@ -141,6 +151,14 @@ struct ServeCommand: AsyncParsableCommand {
         self.dataDirectoryFlag = try self.dataDirectoryFlag ?? PorticoEnvironment.string("PORTICO_DATA_DIR")
         self.operatorKey = try self.operatorKey ?? PorticoEnvironment.string("PORTICO_OPERATOR_KEY")
         self.logLevelFlag = try self.logLevelFlag ?? PorticoEnvironment.string("PORTICO_LOG_LEVEL")
+        if self.logFormatFlag == nil, let format = try PorticoEnvironment.string("PORTICO_LOG_FORMAT") {
+            guard let known = LogFormat(rawValue: format) else {
+                throw ValidationError("PORTICO_LOG_FORMAT=\(format) is not a log format: use text or json")
+            }
+            self.logFormatFlag = known
+        }
+        self.metricsAddress = try self.metricsAddress ?? PorticoEnvironment.string("PORTICO_METRICS_ADDRESS")
+        if let address = self.metricsAddress { _ = try Self.metricsListener(address) }
 
         guard !self.host.isEmpty else { throw ValidationError("--host must not be empty") }
         guard (0...65535).contains(self.port) else {
@@ -177,8 +195,8 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var logger = Logger(label: "portico")
-        logger.logLevel = Logger.Level(rawValue: self.logLevel) ?? .info
+        let logger = self.makeLogger()
+        let operations = try self.operations(logger: logger)
         // Every connection is a file: the soft limit (often 1,024) would stop the server before its
         // own connection limit; the server lowers that limit, with a warning, if the hard one is low.
         FileDescriptorLimit.raiseToHardLimit()
@@ -233,6 +251,7 @@ struct ServeCommand: AsyncParsableCommand {
             configuration: self.serverConfiguration,
             operatorKey: key,
             logger: logger,
+            metrics: operations?.0,
             eventLoopGroup: self.threads.map { MultiThreadedEventLoopGroup(numberOfThreads: max(1, $0)) }
                 ?? MultiThreadedEventLoopGroup.singleton
         ) {
@@ -243,8 +262,15 @@ struct ServeCommand: AsyncParsableCommand {
             loaded.withLock { $0 = (portico, ContinuousClock.now - started) }
             return portico
         }
+        // The endpoint first: a group shuts its services down in reverse order, so /readyz answers 503
+        // while the server drains.
+        let endpoint = operations.map { $0.1(server) }
         let group = ServiceGroup(
-            configuration: .init(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            configuration: .init(
+                services: (endpoint.map { [$0] as [any Service] } ?? []) + [server],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
         )
         async let running: Void = group.run()
         // Checkpoints are written once the core has loaded, in the background, and once more at a clean
@@ -256,6 +282,7 @@ struct ServeCommand: AsyncParsableCommand {
             let address = try await server.localAddress
             say("portico: listening on \(address.ipAddress ?? self.host):\(address.port ?? self.port)")
             say("portico: operator key: \(keyLocation)")
+            if let endpoint { try await Self.announce(endpoint) }
             do {
                 try await server.waitUntilReady()
                 if let (portico, took) = loaded.withLock({ $0 }), let durable {
@@ -278,6 +305,9 @@ struct ServeCommand: AsyncParsableCommand {
             } catch {
                 say("portico: not serving: \(error)")
             }
+        } catch let failure as CommandFailure {
+            await durable?.close()
+            throw failure
         } catch {
             await durable?.close()
             throw CommandFailure("cannot listen on \(self.host):\(self.port): \(NetworkErrorText.describe(error))")

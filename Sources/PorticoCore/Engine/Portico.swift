@@ -35,6 +35,12 @@ public final class Portico: Sendable {
         return Portico(state: state, store: store, clock: clock, policy: idempotency)
     }
 
+    /// Tells `observer` of every batch committed or refused from now on, instead of the one before (a
+    /// server serving this core sets it; one observer per core).
+    public func observeCommits(with observer: (any CommitObserver)?) {
+        log.observer.withLock { $0 = observer }
+    }
+
     /// The latest committed snapshot.
     public var snapshot: AccessSnapshot { sequencer.snapshot }
 
