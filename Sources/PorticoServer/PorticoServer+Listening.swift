@@ -150,6 +150,7 @@ extension PorticoServer {
         try? await drained.futureResult.get()
         grace.cancel()
         try? self.lifecycle.withLock { try $0.stopped() }
+        self.environment.notices.summarizeAll()
         self.logger.info("stopped", metadata: ["connections": "\(registry.count)"])
     }
 }

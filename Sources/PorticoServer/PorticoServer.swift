@@ -135,7 +135,10 @@ public final class PorticoServer: Service, Sendable {
             callsInFlight: self.environment.calls.inFlight,
             bufferedOutputBytes: self.environment.output.bufferedBytes,
             peakBufferedOutputBytes: self.environment.output.peakBufferedBytes,
-            connectionsCutForOutput: self.environment.output.connectionsCut
+            connectionsCutForOutput: self.environment.output.connectionsCut,
+            bufferedInputBytes: self.environment.input.bufferedBytes,
+            peakBufferedInputBytes: self.environment.input.peakBufferedBytes,
+            connectionsCutForInput: self.environment.input.connectionsCut
         )
     }
 
@@ -230,4 +233,10 @@ public struct ServerStatistics: Sendable, Hashable {
     public var peakBufferedOutputBytes: Int
     /// Connections closed so far to keep buffered output within the budget.
     public var connectionsCutForOutput: Int
+    /// Bytes of frames received in part, counted against the input budget now.
+    public var bufferedInputBytes: Int
+    /// The most ever counted against the input budget.
+    public var peakBufferedInputBytes: Int
+    /// Connections closed so far to keep frames received in part within the input budget.
+    public var connectionsCutForInput: Int
 }

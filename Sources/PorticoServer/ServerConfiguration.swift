@@ -36,6 +36,9 @@ public struct ServerConfiguration: Sendable {
     /// Answers written but not yet taken by slow clients, over all connections; past it, the
     /// connections that have not read for longest are closed first.
     public var maxBufferedOutputBytes: Int
+    /// Frames received in part (the rest still to arrive), over all connections; past it, the
+    /// connections whose held frame began first are closed first.
+    public var maxBufferedInputBytes: Int
     /// A notice repeated on one connection (or, for connection-level notices, on the server) is
     /// logged once, then at most once per this interval with the number of repeats.
     public var noticeInterval: Duration
@@ -56,6 +59,7 @@ public struct ServerConfiguration: Sendable {
         frameTimeout: Duration = .seconds(10),
         slowClientTimeout: Duration = .seconds(30),
         maxBufferedOutputBytes: Int = 128 * 1024 * 1024,
+        maxBufferedInputBytes: Int = 64 * 1024 * 1024,
         noticeInterval: Duration = .seconds(10),
         shutdownGracePeriod: Duration = .seconds(10)
     ) {
@@ -72,6 +76,7 @@ public struct ServerConfiguration: Sendable {
         self.frameTimeout = frameTimeout
         self.slowClientTimeout = slowClientTimeout
         self.maxBufferedOutputBytes = maxBufferedOutputBytes
+        self.maxBufferedInputBytes = maxBufferedInputBytes
         self.noticeInterval = noticeInterval
         self.shutdownGracePeriod = shutdownGracePeriod
     }

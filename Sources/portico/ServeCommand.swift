@@ -112,6 +112,12 @@ struct ServeCommand: AsyncParsableCommand {
         """)
     var maxBufferedOutput: Int = ServerConfiguration().maxBufferedOutputBytes
 
+    @Option(help: """
+        Bytes of frames received in part, over all connections (at least --max-frame-bytes); past it the \
+        connections whose frame began first are closed.
+        """)
+    var maxBufferedInput: Int = ServerConfiguration().maxBufferedInputBytes
+
     @Option(help: "Seconds a client may leave its answers unread before its connection is closed.")
     var slowClientTimeout: Int = 30
 
@@ -182,6 +188,9 @@ struct ServeCommand: AsyncParsableCommand {
         }
         guard self.frameTimeout > 0, self.firstCallTimeout > 0, self.idleTimeout > 0, self.maxBufferedOutput > 0 else {
             throw ValidationError("timeouts and --max-buffered-output must be positive")
+        }
+        guard self.maxBufferedInput >= self.maxFrameBytes else {
+            throw ValidationError("--max-buffered-input must be at least --max-frame-bytes")
         }
         guard self.idleTimeout > 0, self.slowClientTimeout > 0, self.shutdownGrace >= 0 else {
             throw ValidationError(
@@ -346,6 +355,7 @@ struct ServeCommand: AsyncParsableCommand {
             frameTimeout: .seconds(self.frameTimeout),
             slowClientTimeout: .seconds(self.slowClientTimeout),
             maxBufferedOutputBytes: self.maxBufferedOutput,
+            maxBufferedInputBytes: self.maxBufferedInput,
             shutdownGracePeriod: .seconds(self.shutdownGrace)
         )
     }

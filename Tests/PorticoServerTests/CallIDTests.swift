@@ -46,4 +46,33 @@ struct CallIDTests {
             #expect(answers.contains { $0.header.callID == 10 && $0.header.statusCode == .ok })
         }
     }
+
+    @Test("write(5), write(5), ping(5): the refusals carry DUPLICATE_CALL_ID and come first; the call in flight is answered last")
+    func duplicatesToldApart() async throws {
+        let store = GateStore()
+        try await TestServer.with(store: store) { server in
+            let key = server.operatorKey
+            let client = try await WireClient.connect(port: server.port)
+            try await client.send(
+                WirePreface.bytes + (try CallLimitTests.write(5, "first", key: key))
+                    + (try CallLimitTests.write(5, "second", key: key)) + (try Wire.ping(5))
+            )
+            let refused = try await client.wait { $0.count >= 2 }.frames
+            #expect(refused.count == 2)
+            for answer in refused {
+                #expect(answer.header.callID == 5)
+                #expect(answer.header.statusCode == .invalidArgument)
+                #expect(answer.header.errorDetail?.reason == ErrorReason.duplicateCallID.rawValue)
+            }
+            store.open()
+            let answers = try await client.wait { $0.count >= 3 }.frames
+            #expect(answers.count == 3)
+            let last = try #require(answers.last)
+            #expect(last.header.callID == 5 && last.header.statusCode == .ok)
+            #expect(last.header.errorDetail == nil)
+            let created = try CreatePortfolioResponse(decoding: last.body, arena: WireArena())
+            #expect(created.portfolio?.name == "first")
+            await client.close()
+        }
+    }
 }

@@ -33,10 +33,11 @@ struct CallLimitTests {
             let key = server.operatorKey
             let client = try await WireClient.connect(port: server.port)
             // Call 1 is held by the store; calls 2 to 4 are validated at once and wait for the store behind
-            // it, and their 2 s deadlines answer them while their work waits on.
+            // it, and their 8 s deadlines answer them while their work waits on (long enough
+            // for a loaded machine to start their tasks before the deadline, so that they are validated).
             try await client.send(
                 WirePreface.bytes + Self.write(1, "held", key: key)
-                    + (2...4).flatMap { try Self.write($0, "p\($0)", key: key, timeoutMicros: 2_000_000) }
+                    + (2...4).flatMap { try Self.write($0, "p\($0)", key: key, timeoutMicros: 8_000_000) }
             )
             let first = try await client.wait { $0.count >= 3 }.frames
             #expect(first.map(\.header.statusCode) == Array(repeating: .deadlineExceeded, count: 3))

@@ -65,7 +65,7 @@ struct NoticeThrottleTests {
         #expect(throttle.drain() == 0)
     }
 
-    @Test("3,000 calls over the limit on one connection: one notice, and one summary with the count at close")
+    @Test("3,000 calls over the limit on one connection: one notice, and one summary with the count at shutdown")
     func callsOverLimit() async throws {
         let capture = CapturingLogHandler()
         let store = GateStore()
@@ -86,10 +86,61 @@ struct NoticeThrottleTests {
             store.open()
             try await CallLimitTests.settle(server)
             for _ in 0..<2_000 where server.server.connectionCount > 0 { try await Task.sleep(for: .milliseconds(5)) }
-            let summaries = capture.records(containing: "calls refused over the calls-in-flight limit")
-            #expect(summaries.count == 2)
-            #expect(summaries.last?.metadata["repeats_not_logged"] == "2999")
         }
+        let summaries = capture.records(containing: "calls refused over the calls-in-flight limit")
+        #expect(summaries.count == 2)
+        #expect(summaries.last?.metadata["repeats_not_logged"] == "2999")
+    }
+
+    @Test("100 connections each over the calls limit once: one notice and one summary, not one line each")
+    func callsOverLimitPerServer() async throws {
+        let capture = CapturingLogHandler()
+        let store = GateStore()
+        let configuration = ServerConfiguration(
+            maxConnectionsPerAddress: 1024,
+            maxCallsInFlightPerConnection: 1,
+            noticeInterval: .seconds(600)
+        )
+        try await TestServer.with(configuration: configuration, store: store, logger: capture.logger) { server in
+            let key = server.operatorKey
+            for connection in 0..<100 {
+                let client = try await WireClient.connect(port: server.port)
+                // A write held by the store, then one more: refused TOO_MANY_CALLS.
+                try await client.send(
+                    WirePreface.bytes + (try CallLimitTests.write(1, "held \(connection)", key: key))
+                        + (try CallLimitTests.write(2, "over \(connection)", key: key))
+                )
+                let answer = try await client.wait { !$0.isEmpty }.frames.first
+                #expect(answer?.header.callID == 2 && answer?.header.statusCode == .resourceExhausted)
+                await client.close()
+            }
+            #expect(capture.records(containing: "calls refused").count == 1)
+            store.open()
+            try await CallLimitTests.settle(server)
+        }
+        // The 99 left out are counted in one summary, logged at the latest when the server stops.
+        let lines = capture.records(containing: "calls refused")
+        #expect(lines.count == 2)
+        #expect(lines.last?.metadata["repeats_not_logged"] == "99")
+    }
+
+    @Test("a summary is logged when its interval ends, named after its kind, not after the last repeat")
+    func summaryAtIntervalEnd() async throws {
+        let capture = CapturingLogHandler()
+        let notices = ServerNotices(interval: .milliseconds(100), logger: capture.logger)
+        notices.notice(.protocolViolation, "closing connection: BAD_PREFACE")
+        notices.notice(.protocolViolation, "closing connection: BAD_PREFACE")
+        notices.notice(.protocolViolation, "closing connection: FRAME_TIMEOUT")
+        // Nothing more is noticed: the summary still comes, once the interval has ended.
+        for _ in 0..<2_000 where capture.records(containing: "(repeated)").isEmpty {
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        let summaries = capture.records(containing: "(repeated)")
+        #expect(summaries.count == 1)
+        #expect(summaries.first?.message == "\(ServerNotices.Kind.protocolViolation.summary) (repeated)")
+        #expect(summaries.first?.metadata["repeats_not_logged"] == "2")
+        #expect(capture.records(containing: "FRAME_TIMEOUT").isEmpty)
+        #expect(capture.records(containing: "closing connection").count == 1)
     }
 
     @Test("500 connections refused over the limit: one notice line, not 500")

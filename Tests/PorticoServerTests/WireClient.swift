@@ -59,12 +59,27 @@ final class WireClient: Sendable {
     func close() async {
         try? await self.channel.close()
     }
+
+    /// Sends `bytes` without waiting for them to be written (a server that stops reading never takes them all).
+    func sendWithoutWaiting(_ bytes: [UInt8]) {
+        self.channel.writeAndFlush(ByteBuffer(bytes: bytes), promise: nil)
+    }
+
+    /// Starts reading, for a client connected with `reading: false`.
+    func startReading() async throws {
+        try await self.channel.setOption(.autoRead, value: true).get()
+        self.channel.read()
+    }
+
+    /// The error that ended the connection (a reset by the server, say), if one did.
+    var error: String? { self.inbox.state.withLock { $0.error } }
 }
 
 private final class Inbox: Sendable {
     struct State {
         var frames: [Frame] = []
         var closed = false
+        var error: String?
     }
 
     let state = Mutex(State())
@@ -93,6 +108,7 @@ private final class CollectingHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        self.inbox.state.withLock { $0.error = $0.error ?? "\(error)" }
         context.close(promise: nil)
     }
 }

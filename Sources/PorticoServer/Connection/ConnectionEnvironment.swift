@@ -12,6 +12,7 @@ final class ConnectionEnvironment: Sendable {
     let registry: ConnectionRegistry
     let calls: CallBudget
     let output: OutputBudget
+    let input: InputBudget
     let notices: ServerNotices
     let turns = TurnQueues()
     let logger: Logger
@@ -33,6 +34,7 @@ final class ConnectionEnvironment: Sendable {
             perAddressLimit: configuration.callsInFlightPerAddressLimit
         )
         self.output = OutputBudget(limit: configuration.maxBufferedOutputBytes)
+        self.input = InputBudget(limit: configuration.maxBufferedInputBytes)
         self.notices = ServerNotices(interval: TimeAmount(configuration.noticeInterval), logger: logger)
         self.logger = logger
         self.metrics = metrics

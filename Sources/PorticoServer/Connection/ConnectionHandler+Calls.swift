@@ -98,10 +98,13 @@ extension ConnectionHandler {
     }
 
     private func refuseOverLimit(_ callID: UInt64, _ message: String, context: ChannelHandlerContext) {
-        self.logger.notice(
-            "calls refused over the calls-in-flight limit",
-            metadata: ["limit": "\(self.configuration.maxCallsInFlightPerConnection)", "in_flight": "\(self.running)"],
-            throttle: &self.overLimitNotices
+        self.environment.notices.notice(
+            .callsOverLimit,
+            "calls refused over the calls-in-flight limit: \(message)",
+            metadata: [
+                "limit": "\(self.configuration.maxCallsInFlightPerConnection)", "in_flight": "\(self.running)",
+                "peer": "\(self.slot.peer)",
+            ]
         )
         self.responder.fail(callID, CallFailure(.resourceExhausted, message, reason: .tooManyCalls, metaCode: 4))
     }

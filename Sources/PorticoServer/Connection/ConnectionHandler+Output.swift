@@ -52,6 +52,7 @@ extension ConnectionHandler {
         self.takeFrames(context: context)
         self.flush(context: context)
         self.watchFrameInProgress(context: context)
+        self.recordInput(context: context)
         if case .open = self.intake, self.readPending {
             self.readPending = false
             context.read()
@@ -60,7 +61,11 @@ extension ConnectionHandler {
 
     /// Reads only while the connection takes frames and its client reads its answers.
     func read(context: ChannelHandlerContext) {
-        if case .open = self.intake, context.channel.isWritable {
+        if self.lingering {
+            // Drained and closed on its side: reading on (and dropping) keeps the kernel from resetting
+            // the connection over unread bytes, which would destroy answers the client has not read yet.
+            context.read()
+        } else if case .open = self.intake, context.channel.isWritable {
             context.read()
         } else {
             self.readPending = true

@@ -8,7 +8,13 @@ import PorticoWire
 /// byte every two seconds reset it for ever; these count from when a frame began:
 ///
 /// - the preface must arrive whole within the frame timeout of the connection opening;
-/// - a frame must arrive whole within the frame timeout of its first byte;
+/// - a frame must arrive whole within the frame timeout of its first byte, or at least at the minimum
+///   rate (``minimumFrameBytesPerSecond``) counted from its first byte. The rate is what tells a slow
+///   sender from a slow server: a server whose event loops are busy reads late, and a 3 MB frame sent in
+///   one write was cut as if its client were trickling. The bytes read so far lower-bound what the client
+///   sent, so a frame read at the minimum rate was sent at least that fast; a client sending a byte a
+///   second is still cut at the frame timeout, and a large frame at the minimum rate is whole within
+///   the maximum frame size over that rate (4 MiB: 256 s), its memory bounded by the input budget;
 /// - a connection that has sent no call within the first-call timeout is closed (an idle connection
 ///   that never called held a connection's place for the whole idle timeout).
 extension ConnectionHandler {
@@ -47,8 +53,21 @@ extension ConnectionHandler {
         }
     }
 
+    /// The slowest a frame may arrive once the frame timeout has passed: 16 KiB/s (128 kbit/s).
+    static let minimumFrameBytesPerSecond: Int64 = 16 * 1024
+
+    /// When the frame that began at `started` is late: at the frame timeout, or later while the bytes
+    /// received of it have arrived at the minimum rate.
+    private func frameDue(startedAt started: NIODeadline) -> NIODeadline {
+        let timeout = TimeAmount(self.configuration.frameTimeout)
+        let received = Int64(self.accumulator.bufferedBytes)
+        let atRate = TimeAmount.nanoseconds(received.multipliedReportingOverflow(by: 1_000_000_000).partialValue
+            / Self.minimumFrameBytesPerSecond)
+        return started + max(timeout, atRate)
+    }
+
     private func nextDue() -> NIODeadline? {
-        let frameDue = self.frameStartedAt.map { $0 + TimeAmount(self.configuration.frameTimeout) }
+        let frameDue = self.frameStartedAt.map { self.frameDue(startedAt: $0) }
         switch (frameDue, self.firstCallDeadline) {
         case (let frame?, let call?): return min(frame, call)
         case (let frame?, nil): return frame
@@ -62,7 +81,7 @@ extension ConnectionHandler {
         self.watchdogAt = nil
         guard self.state != .closed else { return }
         let now = NIODeadline.now()
-        if let started = self.frameStartedAt, now >= started + TimeAmount(self.configuration.frameTimeout) {
+        if let started = self.frameStartedAt, now >= self.frameDue(startedAt: started) {
             if self.intake != .open {
                 // The frames waiting are whole ones the server held back; the client is not at fault.
                 self.frameStartedAt = now
@@ -73,7 +92,8 @@ extension ConnectionHandler {
                     WireError(
                         code: .deadlineExceeded,
                         reason: .frameTimeout,
-                        message: "\(what) did not arrive whole within \(self.configuration.frameTimeout)"
+                        message: "\(what) did not arrive whole within \(self.configuration.frameTimeout), "
+                            + "nor at \(Self.minimumFrameBytesPerSecond) bytes a second"
                     )
                 )
                 return

@@ -20,8 +20,9 @@ struct ServerShutdownEvent: Sendable {}
 /// What a client can make a connection hold is bounded here, each in its own file: calls in flight,
 /// counted until their work has really finished, with answers that cannot reach a newer call of the
 /// same id (`+Calls`); answers a client does not read, against the server's output budget (`+Output`);
-/// frames that take too long to arrive and connections that never call (`+Watchdog`). Repeated notices
-/// are throttled (``NoticeThrottle``).
+/// frames that take too long to arrive and connections that never call (`+Watchdog`); frames received in
+/// part, against the server's input budget (`+Input`). Repeated notices
+/// are throttled across the server (``ServerNotices``).
 final class ConnectionHandler: ChannelDuplexHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = ByteBuffer
@@ -71,13 +72,15 @@ final class ConnectionHandler: ChannelDuplexHandler {
     /// Set once `channelInactive` has run; the slot is given back when this and no work is left.
     @exclusivity(unchecked) var inactive = false
     @exclusivity(unchecked) var slotReleased = false
+    /// Set once a drained connection has closed its side: what still arrives is read and dropped.
+    @exclusivity(unchecked) var lingering = false
+    @exclusivity(unchecked) var lingerTimer: Scheduled<Void>?
 
     // Calls (ConnectionHandler+Calls.swift).
     @exclusivity(unchecked) var pending: [UInt64: PendingCall] = [:]
     @exclusivity(unchecked) var nextGeneration: UInt64 = 0
     /// Deferred calls whose work has not finished, answered or not: what counts against the limit.
     @exclusivity(unchecked) var running = 0
-    @exclusivity(unchecked) var overLimitNotices: NoticeThrottle
 
     // Output and intake (ConnectionHandler+Output.swift).
     /// Frames not taken wait in the accumulator, and the connection does not read, until intake reopens.
@@ -99,15 +102,22 @@ final class ConnectionHandler: ChannelDuplexHandler {
     @exclusivity(unchecked) var watchdog: Scheduled<Void>?
     @exclusivity(unchecked) var watchdogAt: NIODeadline?
 
+    // Input (ConnectionHandler+Input.swift).
+    /// Whether the input budget counts what this connection holds.
+    @exclusivity(unchecked) var inputCounted = false
+
     init(environment: ConnectionEnvironment, slot: ConnectionSlot) {
         self.environment = environment
         self.configuration = environment.configuration
         self.slot = slot
         self.dispatcher = environment.gate.dispatcher
-        self.accumulator = FrameAccumulator(maxFrameBytes: configuration.maxFrameBytes, expectPreface: true)
+        self.accumulator = FrameAccumulator(
+            maxFrameBytes: configuration.maxFrameBytes,
+            maxHeaderBytes: Frame.maxRequestHeaderBytes,
+            expectPreface: true
+        )
         self.logger = environment.logger
         self.responder = Responder(buffer: ByteBuffer(), arena: WireArena(), maxFrameBytes: configuration.maxFrameBytes)
-        self.overLimitNotices = NoticeThrottle(interval: TimeAmount(configuration.noticeInterval))
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -134,6 +144,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
         if case .open = self.intake { self.takeFrames(context: context) }
         self.accumulator.endRead(allocator: context.channel.allocator)
         self.watchFrameInProgress(context: context)
+        self.recordInput(context: context)
     }
 
     /// Answers the whole frames received, until this turn's work is done, the client stops reading its
@@ -193,6 +204,8 @@ final class ConnectionHandler: ChannelDuplexHandler {
         switch event {
         case is ServerShutdownEvent:
             self.startDraining(context: context, status: .unavailable, message: "the server is shutting down")
+        case is InputBudgetCutEvent:
+            self.cutForInput(context: context)
         case let idle as IdleStateHandler.IdleStateEvent where idle == .read:
             guard self.pending.isEmpty, case .open = self.state else { return }
             self.logger.debug("closing idle connection")
@@ -213,12 +226,6 @@ final class ConnectionHandler: ChannelDuplexHandler {
         self.closeIfDrained(context: context)
     }
 
-    func closeIfDrained(context: ChannelHandlerContext) {
-        guard case .draining = self.state, self.pending.isEmpty else { return }
-        self.state = .closed
-        context.close(promise: nil)
-    }
-
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         if let wireError = error as? WireError {
             self.protocolViolation(context: context, wireError)
@@ -230,13 +237,15 @@ final class ConnectionHandler: ChannelDuplexHandler {
     }
 
     /// The connection is out of sync or misbehaving: GOAWAY with the fault's status, then close.
-    func protocolViolation(context: ChannelHandlerContext, _ error: WireError) {
+    func protocolViolation(context: ChannelHandlerContext, _ error: WireError, logged: Bool = true) {
         guard self.state != .closed else { return }
-        self.environment.notices.notice(
-            .protocolViolation,
-            "closing connection: \(error.reason)",
-            metadata: ["status": "\(error.code.protoValueName)", "peer": "\(self.slot.peer)"]
-        )
+        if logged {
+            self.environment.notices.notice(
+                .protocolViolation,
+                "closing connection: \(error.reason)",
+                metadata: ["status": "\(error.code.protoValueName)", "peer": "\(self.slot.peer)"]
+            )
+        }
         self.responder.goAway(
             lastCallID: self.lastCallID, status: error.code, message: error.message, reason: error.errorReason)
         self.flush(context: context)
@@ -253,8 +262,10 @@ final class ConnectionHandler: ChannelDuplexHandler {
         self.slowClientTimer = nil
         self.watchdog?.cancel()
         self.watchdog = nil
+        self.lingerTimer?.cancel()
+        self.lingerTimer = nil
         self.environment.output.remove(ObjectIdentifier(self))
-        self.logger.noticeSummary("calls refused over the calls-in-flight limit", throttle: &self.overLimitNotices)
+        self.environment.input.remove(ObjectIdentifier(self), closed: true)
         self.session.telemetry?.closed()
         self.releaseSlotIfDone()
         context.fireChannelInactive()

@@ -11,6 +11,10 @@ public struct Frame: Hashable, Sendable {
     public static let prefixBytes = 8
     /// The largest frame a peer accepts unless configured otherwise: 4 MiB, length prefix included.
     public static let defaultMaxBytes = 4 * 1024 * 1024
+    /// The largest header a server accepts in a request: room for a credential, the ids, a deadline and
+    /// an idempotency key many times over. A server decodes the header before it knows who calls, so a
+    /// larger one is refused at its length, before it is buffered.
+    public static let maxRequestHeaderBytes = 8 * 1024
 
     public var header: FrameHeader
     /// The encoded request or response message; empty for a failed call, CANCEL and GOAWAY.

@@ -22,13 +22,21 @@ public struct FrameAccumulator {
 
     /// - Parameters:
     ///   - maxFrameBytes: the largest frame accepted, length prefix included.
+    ///   - maxHeaderBytes: the largest frame header accepted (see ``FrameDecoder``).
     ///   - expectPreface: true on the server side, where a connection opens with ``WirePreface``.
-    public init(maxFrameBytes: Int = Frame.defaultMaxBytes, expectPreface: Bool) {
-        self.decoder = FrameDecoder(maxFrameBytes: maxFrameBytes, expectPreface: expectPreface)
+    public init(maxFrameBytes: Int = Frame.defaultMaxBytes, maxHeaderBytes: Int? = nil, expectPreface: Bool) {
+        self.decoder = FrameDecoder(
+            maxFrameBytes: maxFrameBytes,
+            maxHeaderBytes: maxHeaderBytes,
+            expectPreface: expectPreface
+        )
     }
 
     /// Bytes received and not yet taken as frames.
     public var bufferedBytes: Int { (self.held?.readableBytes ?? 0) + self.read.readableBytes }
+
+    /// The memory held between reads for bytes not yet taken: the capacity of the accumulator's buffer.
+    public var heldCapacity: Int { self.held?.capacity ?? 0 }
 
     /// Whether the connection's preface is still to come (server side).
     public var isAwaitingPreface: Bool { self.decoder.isAwaitingPreface }
@@ -60,7 +68,24 @@ public struct FrameAccumulator {
             self.keepRest()
         }
         self.read = ByteBuffer()
+        self.compactHeld()
     }
+
+    /// A buffer grown for a large frame and left holding a few bytes of the next is replaced by one of
+    /// their size: a connection that once received a 4 MiB frame does not keep 4 MiB for its next.
+    private mutating func compactHeld() {
+        guard let held = self.held, held.capacity > Self.keptCapacity, held.readableBytes * 4 < held.capacity else {
+            return
+        }
+        self.held = nil
+        var smaller = ByteBufferAllocator().buffer(capacity: max(held.readableBytes, 256))
+        smaller.writeImmutableBuffer(held)
+        self.bytesCopied += held.readableBytes
+        self.held = smaller
+    }
+
+    /// The capacity up to which the held buffer is kept whatever it holds.
+    static let keptCapacity = 4 * 1024
 
     /// Appends the rest of the read to ``held``, which must exist or is created.
     private mutating func keepRest() {

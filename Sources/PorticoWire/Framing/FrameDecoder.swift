@@ -16,14 +16,19 @@ public struct FrameDecoder: ByteToMessageDecoder {
 
     private var state: State
     private let maxFrameBytes: Int
+    private let maxHeaderBytes: UInt32
     private let arena: WireArena
 
     /// - Parameters:
     ///   - maxFrameBytes: the largest frame accepted, length prefix included.
+    ///   - maxHeaderBytes: the largest header accepted, refused at the header length before the frame is
+    ///     buffered; nil for any that fits the frame. A server decodes a header before it knows who is
+    ///     calling, and a header of repeated fields costs far more to decode than its size suggests.
     ///   - expectPreface: true on the server side, where a connection opens with ``WirePreface``.
-    public init(maxFrameBytes: Int = Frame.defaultMaxBytes, expectPreface: Bool) {
+    public init(maxFrameBytes: Int = Frame.defaultMaxBytes, maxHeaderBytes: Int? = nil, expectPreface: Bool) {
         precondition(maxFrameBytes >= Frame.prefixBytes && maxFrameBytes <= Int(UInt32.max))
         self.maxFrameBytes = maxFrameBytes
+        self.maxHeaderBytes = UInt32(clamping: maxHeaderBytes ?? maxFrameBytes)
         self.state = expectPreface ? .awaitingPreface : .frames
         self.arena = WireArena()
     }
@@ -82,6 +87,9 @@ public struct FrameDecoder: ByteToMessageDecoder {
         guard length >= 4 else {
             throw WireError.invalidArgument(.malformedFrame, "a frame length of \(length) leaves no room for its header length")
         }
+        // The header length is checked as soon as it arrives, before the frame is buffered.
+        guard buffer.readableBytes >= Frame.prefixBytes else { return nil }
+        try self.checkHeaderLength(headerLength)
         guard buffer.readableBytes >= 4 + Int(length) else { return nil }
         guard headerLength <= length - 4 else {
             throw WireError.invalidArgument(
@@ -113,7 +121,22 @@ public struct FrameDecoder: ByteToMessageDecoder {
         }
         // An oversized or malformed length is refused as soon as it is seen.
         guard Int(length) <= self.maxFrameBytes - 4, length >= 4 else { return 0 }
+        // The header length first, so that an oversized header is refused before the frame is buffered.
+        guard let headerLength = buffer.getInteger(at: buffer.readerIndex + 4, as: UInt32.self) else {
+            return Frame.prefixBytes - buffer.readableBytes
+        }
+        guard headerLength <= self.maxHeaderBytes else { return 0 }
         return max(0, 4 + Int(length) - buffer.readableBytes)
+    }
+
+    private func checkHeaderLength(_ headerLength: UInt32) throws {
+        guard headerLength <= self.maxHeaderBytes else {
+            throw WireError(
+                code: .resourceExhausted,
+                reason: .frameTooLarge,
+                message: "a frame header of \(headerLength) bytes exceeds the limit of \(self.maxHeaderBytes) bytes"
+            )
+        }
     }
 
     /// Consumes the preface; false if more bytes are needed. Fails on the first byte that differs.

@@ -107,6 +107,12 @@ public final class TestServer: Sendable {
         return client
     }
 
+    /// Begins a graceful shutdown (as SIGTERM would) without waiting for it; ``with(configuration:store:logger:_:)``
+    /// still waits for the server to stop.
+    public func beginShutdown() {
+        self.task.cancel()
+    }
+
     /// Closes the clients, then stops the server as SIGTERM would (graceful), and waits for it to return.
     private func stop() async {
         for client in self.clients.withLock({ $0 }) { await client.close() }

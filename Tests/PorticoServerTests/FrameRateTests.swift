@@ -1,0 +1,66 @@
+import NIOCore
+import PorticoCore
+import PorticoServer
+import PorticoTestSupport
+import PorticoWire
+import Testing
+
+/// The frame timeout is about the client's sending rate: a frame still arriving at a fair rate when the
+/// timeout passes (as one does when the server is the slow side, reading late) is not cut; a trickle is.
+@Suite("Frame timeout and sending rate")
+struct FrameRateTests {
+    /// A ping frame padded with an unknown field to `bytes` bytes in all (its body is skipped).
+    static func largePing(callID: UInt64, bytes: Int) throws -> [UInt8] {
+        var header = ByteBuffer()
+        try FrameHeader.request(callID: callID, method: .ping).encode(into: &header, arena: WireArena())
+        var frame = ByteBuffer()
+        let body = bytes - 8 - header.readableBytes
+        frame.writeInteger(UInt32(bytes - 4))
+        frame.writeInteger(UInt32(header.readableBytes))
+        frame.writeImmutableBuffer(header)
+        // Field 15, length-delimited, of the rest: an unknown field, skipped by the decoder.
+        let payload = body - 1 - 3
+        frame.writeBytes([0x7A, UInt8(payload & 0x7F) | 0x80, UInt8((payload >> 7) & 0x7F) | 0x80, UInt8(payload >> 14)])
+        frame.writeRepeatingByte(0x41, count: payload)
+        return Array(frame.readableBytesView)
+    }
+
+    @Test("a 1.5 MB frame sent at about 1 MB/s over a frame timeout of 500 ms is answered, not cut")
+    func fairRateOutlastsTheTimeout() async throws {
+        try await TestServer.with(configuration: ServerConfiguration(frameTimeout: .milliseconds(500))) { server in
+            let client = try await WireClient.connect(port: server.port)
+            let frame = try Self.largePing(callID: 1, bytes: 1_500_000)
+            try await client.send(WirePreface.bytes)
+            // 12 pieces 100 ms apart: the frame takes over a second, twice the timeout, at 80 times the minimum rate.
+            let piece = frame.count / 12 + 1
+            for start in stride(from: 0, to: frame.count, by: piece) {
+                try await client.send(Array(frame[start..<min(frame.count, start + piece)]))
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            let (frames, _) = try await client.wait(limit: .seconds(30)) { !$0.isEmpty }
+            #expect(frames.first?.header.kind == .response)
+            #expect(frames.first?.header.callID == 1)
+            #expect(frames.first?.header.statusCode == .ok)
+            await client.close()
+        }
+    }
+
+    @Test("a frame trickling a byte at a time is still cut at the frame timeout")
+    func trickleIsCut() async throws {
+        try await TestServer.with(configuration: ServerConfiguration(frameTimeout: .milliseconds(500))) { server in
+            let client = try await WireClient.connect(port: server.port)
+            let frame = try Wire.ping(1)
+            try await client.send(WirePreface.bytes + frame.prefix(2))
+            var closed = false
+            for byte in frame.dropFirst(2).dropLast() where !closed {
+                try? await client.send([byte])
+                try await Task.sleep(for: .milliseconds(200))
+                closed = client.received.closed
+            }
+            let (frames, wasClosed) = try await client.wait(limit: .seconds(30))
+            #expect(wasClosed)
+            #expect(frames.last?.header.kind == .goaway)
+            #expect(frames.last?.header.statusCode == .deadlineExceeded)
+        }
+    }
+}
