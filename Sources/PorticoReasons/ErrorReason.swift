@@ -68,6 +68,8 @@ public enum ErrorReason: String, CaseIterable, Hashable, Sendable {
     case goingAway = "GOING_AWAY"
     case revisionNotVisible = "REVISION_NOT_VISIBLE"
     case storeFailed = "STORE_FAILED"
+    case commitUncertain = "COMMIT_UNCERTAIN"
+    case reloading = "RELOADING"
     // Faults.
     case `internal` = "INTERNAL"
     case encodingFailed = "ENCODING_FAILED"
@@ -133,7 +135,7 @@ public enum ErrorReason: String, CaseIterable, Hashable, Sendable {
         case .systemUserLimit, .adminSystemUserExists, .tooManyCalls, .frameTooLarge: .resourceExhausted
         case .unknownMethod, .unsupportedProtocolVersion: .unimplemented
         case .deadlineExceeded, .clientDeadlineExceeded: .deadlineExceeded
-        case .goingAway, .revisionNotVisible, .storeFailed: .unavailable
+        case .goingAway, .revisionNotVisible, .storeFailed, .commitUncertain, .reloading: .unavailable
         case .internal, .encodingFailed, .foreignString, .replayMismatch, .checkpointInvalid, .storeOrder,
             .undecodableResponse:
             .internal
@@ -212,6 +214,9 @@ public enum ErrorReason: String, CaseIterable, Hashable, Sendable {
         case .goingAway: "the server is shutting down and takes no new call"
         case .revisionNotVisible: "the server has not reached the call's `min_revision` yet"
         case .storeFailed: "the store did not make the change durable; nothing was applied"
+        case .commitUncertain:
+            "the connection to PostgreSQL broke during COMMIT: the change may or may not be in the log (see docs/scale-out.md)"
+        case .reloading: "this node found its copy of the shared log inconsistent and reloads it; other nodes serve"
         case .internal: "a fault of the server"
         case .encodingFailed: "the answer could not be encoded"
         case .foreignString: "a fault of the wire runtime: a string outside its arena"

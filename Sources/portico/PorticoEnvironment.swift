@@ -20,6 +20,7 @@ enum PorticoEnvironment {
         Variable(name: "PORTICO_DATA_DIR", flag: "--data-dir", meaning: "the data directory"),
         Variable(name: "PORTICO_OPERATOR_KEY", flag: "--operator-key", meaning: "the operator key"),
         Variable(name: "PORTICO_LOG_LEVEL", flag: "--log-level", meaning: "the log level"),
+        Variable(name: "PORTICO_POSTGRES_URL", flag: "--postgres-url", meaning: "the shared log (--store postgres)"),
     ]
 
     /// The variables the subcommands that call a server read.

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import PorticoClient
 import PorticoCore
+import PorticoPostgres
 import PorticoServer
 import PorticoStore
 import NIOCore
@@ -26,7 +27,9 @@ struct ServeCommand: AsyncParsableCommand {
             acknowledges a change only once it is on disk. It writes a checkpoint of the whole state now \
             and then (--checkpoint-every, --checkpoint-interval) and at a clean shutdown; start-up loads \
             the newest checkpoint and replays only the changes after it. --store memory keeps changes in \
-            memory only, for tests and demos. The server holds DATA_DIR for as long as it runs: a second \
+            memory only, for tests and demos. --store postgres keeps them in PostgreSQL (--postgres-url or \
+            PORTICO_POSTGRES_URL), shared by any number of servers: each accepts writes, follows what the others \
+            commit and keeps its checkpoints in its own DATA_DIR (docs/scale-out.md). The server holds DATA_DIR for as long as it runs: a second \
             server or an import into the same directory fails at once, naming the holder's pid.
 
             Once the store is loaded and the port is open, the server prints the line `portico: ready` on \
@@ -64,8 +67,18 @@ struct ServeCommand: AsyncParsableCommand {
         valueName: "key"))
     var operatorKey: String?
 
-    @Option(help: "Where changes are kept: sqlite (DATA_DIR/portico.sqlite, durable) or memory (lost at exit).")
+    @Option(help: """
+        Where changes are kept: sqlite (DATA_DIR/portico.sqlite, durable), postgres (a log shared by every \
+        server on it, --postgres-url) or memory (lost at exit).
+        """)
     var store: StoreKind = .sqlite
+
+    @Option(name: .customLong("postgres-url"), help: ArgumentHelp(
+        "The PostgreSQL log for --store postgres. Default: PORTICO_POSTGRES_URL.", valueName: "url"))
+    var postgresURL: String?
+
+    @Option(help: "Milliseconds between reads of the shared log's head when no notification comes (--store postgres).")
+    var pollInterval: Int = 1000
 
     @OptionGroup(title: "Storage")
     var storage: StorageOptions
@@ -102,6 +115,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     enum StoreKind: String, ExpressibleByArgument, CaseIterable {
         case sqlite
+        case postgres
         case memory
     }
 
@@ -111,6 +125,18 @@ struct ServeCommand: AsyncParsableCommand {
         self.dataDirectoryFlag = try self.dataDirectoryFlag ?? PorticoEnvironment.string("PORTICO_DATA_DIR")
         self.operatorKey = try self.operatorKey ?? PorticoEnvironment.string("PORTICO_OPERATOR_KEY")
         self.logLevelFlag = try self.logLevelFlag ?? PorticoEnvironment.string("PORTICO_LOG_LEVEL")
+        self.postgresURL = try self.postgresURL ?? PorticoEnvironment.string("PORTICO_POSTGRES_URL")
+        if self.store == .postgres {
+            guard let url = self.postgresURL else {
+                throw ValidationError("--store postgres needs --postgres-url or PORTICO_POSTGRES_URL")
+            }
+            do {
+                _ = try PostgresLocation(url: url)
+            } catch {
+                throw ValidationError("--postgres-url: \(error)")
+            }
+            guard self.pollInterval > 0 else { throw ValidationError("--poll-interval must be positive") }
+        }
 
         guard !self.host.isEmpty else { throw ValidationError("--host must not be empty") }
         guard (0...65535).contains(self.port) else {
@@ -147,7 +173,7 @@ struct ServeCommand: AsyncParsableCommand {
         // in it is read or written; with --store memory and a given key, nothing there is used.
         let givenKey = self.operatorKey
         var directory: DataDirectory?
-        if self.store == .sqlite || givenKey == nil {
+        if self.store != .memory || givenKey == nil {
             do {
                 directory = try DataDirectory(path: self.dataDirectory)
             } catch let error as StoreError {
@@ -170,11 +196,26 @@ struct ServeCommand: AsyncParsableCommand {
 
         let started = ContinuousClock.now
         let durable: SQLiteStore?
+        var shared: PostgresChangeLog?
         let portico: Portico
         switch self.store {
         case .memory:
             durable = nil
             portico = try await Portico.open(store: InMemoryChangeStore())
+        case .postgres:
+            durable = nil
+            let report: @Sendable (String) -> Void = { [logger] line in logger.info("\(line)") }
+            let location = try PostgresLocation(url: self.postgresURL ?? "")
+            let log: PostgresChangeLog
+            do {
+                log = try await PostgresChangeLog.open(location, dataDirectory: directory!.path,
+                                                       keepCheckpoints: self.storage.keepCheckpoints, report: report)
+            } catch {
+                throw CommandFailure("cannot open the store: \(error)")
+            }
+            shared = log
+            let replaying = ProgressMeter("replaying the log", report: report)
+            portico = try await Portico.open(store: log, progress: replaying.update)
         case .sqlite:
             let sqlite: SQLiteStore
             let report: @Sendable (String) -> Void = { [logger] line in logger.info("\(line)") }
@@ -208,10 +249,18 @@ struct ServeCommand: AsyncParsableCommand {
         let group = ServiceGroup(
             configuration: .init(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         )
-        let checkpointer = durable.map { store in
+        let checkpointStore: (any CheckpointingStore)? = durable ?? shared
+        let checkpointer = checkpointStore.map { store in
             Checkpointer(store: store, portico: portico, policy: self.storage.policy) { [logger] in logger.info("\($0)") }
         }
         let checkpointing = Task { await checkpointer?.run() }
+        // On a shared log: apply what the other servers commit, for as long as the server runs.
+        let follower = shared.map { log in
+            LogFollower(portico: portico, log: log, poll: .milliseconds(self.pollInterval)) { [logger] in
+                logger.notice("\($0)")
+            }
+        }
+        let following = Task { await follower?.run() }
         async let running: Void = group.run()
         do {
             let address = try await server.localAddress
@@ -219,27 +268,37 @@ struct ServeCommand: AsyncParsableCommand {
             say("portico: operator key: \(keyLocation)")
             if let durable {
                 say("portico: store: sqlite \(durable.path), revision \(portico.snapshot.revision), loaded in \(loaded)")
+            } else if let shared {
+                say("portico: store: \(shared.location) (log \(shared.logID)), revision \(portico.snapshot.revision), "
+                    + "loaded in \(loaded)")
             } else {
                 say("portico: store: memory (changes are lost when the server stops)")
             }
             say("portico: ready")
         } catch {
+            following.cancel()
             await durable?.close()
+            await shared?.close()
             throw CommandFailure("cannot listen on \(self.host):\(self.port): \(NetworkErrorText.describe(error))")
         }
         do {
             try await running
         } catch {
             checkpointing.cancel()
+            following.cancel()
             await durable?.close()
+            await shared?.close()
             directory?.release()
             throw error
         }
         // A clean shutdown: a last checkpoint, so that the next start replays nothing.
         checkpointing.cancel()
         await checkpointing.value
+        following.cancel()
+        await following.value
         await checkpointer?.checkpointNow()
         await durable?.close()
+        await shared?.close()
         directory?.release()
     }
 }
