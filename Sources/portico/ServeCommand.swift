@@ -9,6 +9,7 @@ import PorticoStore
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
+import Synchronization
 import UnixSignals
 
 /// `portico serve`: runs the server until SIGTERM or SIGINT, then shuts down gracefully.
@@ -32,9 +33,11 @@ struct ServeCommand: AsyncParsableCommand {
             commit and keeps its checkpoints in its own DATA_DIR (docs/scale-out.md). The server holds DATA_DIR for as long as it runs: a second \
             server or an import into the same directory fails at once, naming the holder's pid.
 
-            Once the store is loaded and the port is open, the server prints the line `portico: ready` on \
-            standard output (`portico wait-ready` waits for the same moment from another shell). SIGTERM or \
-            SIGINT (Ctrl-C) stops it gracefully.
+            The server listens at once ("portico: listening on ...") and answers every call UNAVAILABLE \
+            (reason LOADING) while it reads the store; then it prints the line `portico: ready` on standard \
+            output (`portico wait-ready` waits for the same moment from another shell). SIGTERM or SIGINT \
+            (Ctrl-C) stops it gracefully. The limits below are listed with their defaults in \
+            docs/protocol.md, section 8.
 
             ENVIRONMENT (a flag given on the command line wins)
             \(PorticoEnvironment.helpLines(PorticoEnvironment.server))
@@ -89,11 +92,35 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Connections open at once.")
     var maxConnections: Int = ServerConfiguration().maxConnections
 
-    @Option(help: "Calls in flight per connection; GetServerInfo announces it.")
+    @Option(help: """
+        Connections open at once from one address (an IPv6 address by its /64); default: an eighth of \
+        --max-connections.
+        """)
+    var maxConnectionsPerAddress: Int?
+
+    @Option(help: "Calls in flight per connection, counted until their work has finished; GetServerInfo announces it.")
     var maxCallsInFlight: Int = ServerConfiguration().maxCallsInFlightPerConnection
+
+    @Option(help: """
+        Calls in flight on the whole server (writes); one address may hold the same share of them as of \
+        connections.
+        """)
+    var maxServerCallsInFlight: Int = ServerConfiguration().maxCallsInFlight
 
     @Option(help: "Seconds before an idle connection is closed.")
     var idleTimeout: Int = 300
+
+    @Option(help: "Seconds a new connection has to send its first call before it is closed.")
+    var firstCallTimeout: Int = 30
+
+    @Option(help: "Seconds a frame (and the preface) has to arrive whole once it has begun.")
+    var frameTimeout: Int = 10
+
+    @Option(help: """
+        Bytes of answers held for clients that do not read, over all connections; past it the connections \
+        stalled longest are closed.
+        """)
+    var maxBufferedOutput: Int = ServerConfiguration().maxBufferedOutputBytes
 
     @Option(help: "Seconds a client may leave its answers unread before its connection is closed.")
     var slowClientTimeout: Int = 30
@@ -151,8 +178,15 @@ struct ServeCommand: AsyncParsableCommand {
             }
         }
         guard self.maxFrameBytes >= 1024 else { throw ValidationError("--max-frame-bytes must be at least 1024") }
-        guard self.maxConnections > 0, self.maxCallsInFlight > 0 else {
-            throw ValidationError("--max-connections and --max-calls-in-flight must be positive")
+        guard self.maxConnections > 0, self.maxCallsInFlight > 0, self.maxServerCallsInFlight > 0,
+              (self.maxConnectionsPerAddress ?? 1) > 0
+        else {
+            throw ValidationError(
+                "--max-connections, --max-connections-per-address and the --max-*calls-in-flight limits must be positive"
+            )
+        }
+        guard self.frameTimeout > 0, self.firstCallTimeout > 0, self.idleTimeout > 0, self.maxBufferedOutput > 0 else {
+            throw ValidationError("timeouts and --max-buffered-output must be positive")
         }
         guard self.idleTimeout > 0, self.slowClientTimeout > 0, self.shutdownGrace >= 0 else {
             throw ValidationError(
@@ -168,6 +202,9 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         var logger = Logger(label: "portico")
         logger.logLevel = Logger.Level(rawValue: self.logLevel) ?? .info
+        // Every connection is a file: the soft limit (often 1,024) would stop the server before its
+        // own connection limit; the server lowers that limit, with a warning, if the hard one is low.
+        FileDescriptorLimit.raiseToHardLimit()
 
         // The data directory is held (an exclusive lock, for the life of the process) before anything
         // in it is read or written; with --store memory and a given key, nothing there is used.
@@ -194,17 +231,18 @@ struct ServeCommand: AsyncParsableCommand {
             keyLocation = file.path
         }
 
-        let started = ContinuousClock.now
+        // The store is opened before listening (a missing or locked store fails at once), but its log is
+        // read after: the server listens and answers LOADING meanwhile, then serves.
+        let report: @Sendable (String) -> Void = { [logger] line in logger.info("\(line)") }
         let durable: SQLiteStore?
         var shared: PostgresChangeLog?
-        let portico: Portico
+        let store: any ChangeStore
         switch self.store {
         case .memory:
             durable = nil
-            portico = try await Portico.open(store: InMemoryChangeStore())
+            store = InMemoryChangeStore()
         case .postgres:
             durable = nil
-            let report: @Sendable (String) -> Void = { [logger] line in logger.info("\(line)") }
             let location = try PostgresLocation(url: self.postgresURL ?? "")
             let log: PostgresChangeLog
             do {
@@ -214,11 +252,9 @@ struct ServeCommand: AsyncParsableCommand {
                 throw CommandFailure("cannot open the store: \(error)")
             }
             shared = log
-            let replaying = ProgressMeter("replaying the log", report: report)
-            portico = try await Portico.open(store: log, progress: replaying.update)
+            store = log
         case .sqlite:
             let sqlite: SQLiteStore
-            let report: @Sendable (String) -> Void = { [logger] line in logger.info("\(line)") }
             do {
                 sqlite = try SQLiteStore(dataDirectory: directory!, keepCheckpoints: self.storage.keepCheckpoints,
                                          report: report)
@@ -226,57 +262,66 @@ struct ServeCommand: AsyncParsableCommand {
                 throw ValidationError("cannot open the store: \(error)")
             }
             durable = sqlite
-            let replaying = ProgressMeter("replaying the log", report: report)
-            portico = try await Portico.open(store: sqlite, progress: replaying.update)
+            store = sqlite
         }
-        let loaded = ContinuousClock.now - started
+        let loaded = Mutex<(portico: Portico, took: Duration)?>(nil)
         let server = PorticoServer(
-            configuration: ServerConfiguration(
-                host: self.host,
-                port: self.port,
-                maxFrameBytes: self.maxFrameBytes,
-                maxConnections: self.maxConnections,
-                maxCallsInFlightPerConnection: self.maxCallsInFlight,
-                idleTimeout: .seconds(self.idleTimeout),
-                slowClientTimeout: .seconds(self.slowClientTimeout),
-                shutdownGracePeriod: .seconds(self.shutdownGrace)
-            ),
-            portico: portico,
+            configuration: self.serverConfiguration,
             operatorKey: key,
             logger: logger,
-            eventLoopGroup: self.threads.map { MultiThreadedEventLoopGroup(numberOfThreads: max(1, $0)) } ?? MultiThreadedEventLoopGroup.singleton
-        )
+            eventLoopGroup: self.threads.map { MultiThreadedEventLoopGroup(numberOfThreads: max(1, $0)) }
+                ?? MultiThreadedEventLoopGroup.singleton
+        ) {
+            let started = ContinuousClock.now
+            let replaying = ProgressMeter("replaying the log", report: report)
+            let portico = try await Portico.open(store: store, progress: replaying.update)
+            loaded.withLock { $0 = (portico, ContinuousClock.now - started) }
+            return portico
+        }
         let group = ServiceGroup(
             configuration: .init(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         )
-        let checkpointStore: (any CheckpointingStore)? = durable ?? shared
-        let checkpointer = checkpointStore.map { store in
-            Checkpointer(store: store, portico: portico, policy: self.storage.policy) { [logger] in logger.info("\($0)") }
-        }
-        let checkpointing = Task { await checkpointer?.run() }
-        // On a shared log: apply what the other servers commit, for as long as the server runs.
-        let follower = shared.map { log in
-            LogFollower(portico: portico, log: log, poll: .milliseconds(self.pollInterval)) { [logger] in
-                logger.notice("\($0)")
-            }
-        }
-        let following = Task { await follower?.run() }
         async let running: Void = group.run()
+        // Checkpoints are written once the core has loaded, in the background, and once more at a clean
+        // shutdown.
+        var checkpointer: Checkpointer?
+        var checkpointing: Task<Void, Never>?
+        // On a shared log: apply what the other servers commit, from the moment the core has loaded.
+        var following: Task<Void, Never>?
         do {
             let address = try await server.localAddress
             say("portico: listening on \(address.ipAddress ?? self.host):\(address.port ?? self.port)")
             say("portico: operator key: \(keyLocation)")
-            if let durable {
-                say("portico: store: sqlite \(durable.path), revision \(portico.snapshot.revision), loaded in \(loaded)")
-            } else if let shared {
-                say("portico: store: \(shared.location) (log \(shared.logID)), revision \(portico.snapshot.revision), "
-                    + "loaded in \(loaded)")
-            } else {
-                say("portico: store: memory (changes are lost when the server stops)")
+            do {
+                try await server.waitUntilReady()
+                let checkpointStore: (any CheckpointingStore)? = durable ?? shared
+                if let (portico, took) = loaded.withLock({ $0 }), let checkpointStore {
+                    if let durable {
+                        say("portico: store: sqlite \(durable.path), revision \(portico.snapshot.revision), "
+                            + "loaded in \(took)")
+                    } else if let shared {
+                        say("portico: store: \(shared.location) (log \(shared.logID)), revision "
+                            + "\(portico.snapshot.revision), loaded in \(took)")
+                        let follower = LogFollower(portico: portico, log: shared,
+                                                   poll: .milliseconds(self.pollInterval)) { [logger] in
+                            logger.notice("\($0)")
+                        }
+                        following = Task { await follower.run() }
+                    }
+                    let started = Checkpointer(store: checkpointStore, portico: portico, policy: self.storage.policy) {
+                        [logger] in logger.info("\($0)")
+                    }
+                    checkpointer = started
+                    checkpointing = Task { await started.run() }
+                } else {
+                    say("portico: store: memory (changes are lost when the server stops)")
+                }
+                say("portico: ready")
+            } catch {
+                say("portico: not serving: \(error)")
             }
-            say("portico: ready")
         } catch {
-            following.cancel()
+            following?.cancel()
             await durable?.close()
             await shared?.close()
             throw CommandFailure("cannot listen on \(self.host):\(self.port): \(NetworkErrorText.describe(error))")
@@ -284,22 +329,41 @@ struct ServeCommand: AsyncParsableCommand {
         do {
             try await running
         } catch {
-            checkpointing.cancel()
-            following.cancel()
+            checkpointing?.cancel()
+            following?.cancel()
             await durable?.close()
             await shared?.close()
             directory?.release()
             throw error
         }
         // A clean shutdown: a last checkpoint, so that the next start replays nothing.
-        checkpointing.cancel()
-        await checkpointing.value
-        following.cancel()
-        await following.value
+        checkpointing?.cancel()
+        await checkpointing?.value
+        following?.cancel()
+        await following?.value
         await checkpointer?.checkpointNow()
         await durable?.close()
         await shared?.close()
         directory?.release()
+    }
+
+    /// The server's limits, from the flags.
+    var serverConfiguration: ServerConfiguration {
+        ServerConfiguration(
+            host: self.host,
+            port: self.port,
+            maxFrameBytes: self.maxFrameBytes,
+            maxConnections: self.maxConnections,
+            maxConnectionsPerAddress: self.maxConnectionsPerAddress,
+            maxCallsInFlightPerConnection: self.maxCallsInFlight,
+            maxCallsInFlight: self.maxServerCallsInFlight,
+            idleTimeout: .seconds(self.idleTimeout),
+            firstCallTimeout: .seconds(self.firstCallTimeout),
+            frameTimeout: .seconds(self.frameTimeout),
+            slowClientTimeout: .seconds(self.slowClientTimeout),
+            maxBufferedOutputBytes: self.maxBufferedOutput,
+            shutdownGracePeriod: .seconds(self.shutdownGrace)
+        )
     }
 }
 
