@@ -8,8 +8,9 @@ extension PostgresChangeLog {
     /// read again every `poll`. Only the newest head is buffered: a follower that falls behind needs
     /// nothing older. Ends by throwing when the connection is lost; ends when the consumer stops.
     public func heads(poll: Duration) -> AsyncThrowingStream<Revision, any Error> {
-        let (stream, continuation) = AsyncThrowingStream.makeStream(of: Revision.self,
-                                                                     bufferingPolicy: .bufferingNewest(1))
+        let (stream, continuation) = AsyncThrowingStream.makeStream(
+            of: Revision.self,
+            bufferingPolicy: .bufferingNewest(1))
         let location = self.location
         let logger = self.logger
         let task = Task {
@@ -26,15 +27,18 @@ extension PostgresChangeLog {
             } catch is CancellationError {
                 continuation.finish()
             } catch {
-                continuation.finish(throwing: (error as? PostgresFailure) ?? PostgresFailure("the log's notifications stopped", error))
+                continuation.finish(
+                    throwing: (error as? PostgresFailure) ?? PostgresFailure("the log's notifications stopped", error))
             }
         }
         continuation.onTermination = { _ in task.cancel() }
         return stream
     }
 
-    private static func watchHeads(_ connection: PostgresConnection, poll: Duration, logger: Logger,
-                                   into continuation: AsyncThrowingStream<Revision, any Error>.Continuation) async throws {
+    private static func watchHeads(
+        _ connection: PostgresConnection, poll: Duration, logger: Logger,
+        into continuation: AsyncThrowingStream<Revision, any Error>.Continuation
+    ) async throws {
         try await connection.listen(on: channel) { notifications in
             continuation.yield(try await head(connection, logger: logger, lock: false))
             try await withThrowingTaskGroup(of: Void.self) { group in

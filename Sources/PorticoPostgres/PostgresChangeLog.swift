@@ -1,8 +1,8 @@
 import Foundation
 public import Logging
 public import PorticoCore
-public import PorticoStore
 import PorticoReasons
+public import PorticoStore
 import PostgresNIO
 
 /// The change log in PostgreSQL, shared by any number of nodes (docs/scale-out.md).
@@ -39,9 +39,11 @@ public final class PostgresChangeLog: SharedChangeLog, CheckpointingStore {
     ///   - keepCheckpoints: how many to keep, newest first.
     ///   - report: where progress lines and notices go.
     /// - Throws: `PostgresFailure` when PostgreSQL cannot be reached; `StoreError` `.newerSchema`.
-    public static func open(_ location: PostgresLocation, dataDirectory: String? = nil, keepCheckpoints: Int = 2,
-                            logger: Logger = Logger(label: "portico.postgres", factory: { _ in SwiftLogNoOpLogHandler() }),
-                            report: @escaping @Sendable (String) -> Void = { _ in }) async throws -> PostgresChangeLog {
+    public static func open(
+        _ location: PostgresLocation, dataDirectory: String? = nil, keepCheckpoints: Int = 2,
+        logger: Logger = Logger(label: "portico.postgres", factory: { _ in SwiftLogNoOpLogHandler() }),
+        report: @escaping @Sendable (String) -> Void = { _ in }
+    ) async throws -> PostgresChangeLog {
         let writer = PostgresLink(location: location, logger: logger)
         var logID = ""
         do {
@@ -52,7 +54,8 @@ public final class PostgresChangeLog: SharedChangeLog, CheckpointingStore {
             }
             do {
                 for try await id in try await connection.query("SELECT log_id FROM portico_log_head", logger: logger)
-                    .decode(String.self) {
+                    .decode(String.self)
+                {
                     logID = id
                 }
             } catch {
@@ -66,19 +69,23 @@ public final class PostgresChangeLog: SharedChangeLog, CheckpointingStore {
         let checkpoints = try dataDirectory.map { directory in
             let folder = (directory as NSString).appendingPathComponent("postgres-\(logID)")
             do {
-                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true,
-                                                        attributes: [.posixPermissions: 0o700])
+                try FileManager.default.createDirectory(
+                    atPath: folder, withIntermediateDirectories: true,
+                    attributes: [.posixPermissions: 0o700])
             } catch {
                 throw StoreError(.cannotOpen, "cannot create \(folder): \(error.localizedDescription)")
             }
             return CheckpointFiles(directory: folder, keep: keepCheckpoints)
         }
-        return PostgresChangeLog(location: location, logID: logID, checkpoints: checkpoints, writer: writer,
-                                 logger: logger, report: report)
+        return PostgresChangeLog(
+            location: location, logID: logID, checkpoints: checkpoints, writer: writer,
+            logger: logger, report: report)
     }
 
-    private init(location: PostgresLocation, logID: String, checkpoints: CheckpointFiles?, writer: PostgresLink,
-                 logger: Logger, report: @escaping @Sendable (String) -> Void) {
+    private init(
+        location: PostgresLocation, logID: String, checkpoints: CheckpointFiles?, writer: PostgresLink,
+        logger: Logger, report: @escaping @Sendable (String) -> Void
+    ) {
         self.location = location
         self.logID = logID
         self.checkpoints = checkpoints
@@ -116,7 +123,8 @@ public final class PostgresChangeLog: SharedChangeLog, CheckpointingStore {
             guard head >= known else {
                 throw LogInconsistency("the log's head is \(head), behind this node's revision \(known)")
             }
-            let missed = head > known ? try await Self.read(connection, after: known, through: head, logger: logger) : []
+            let missed =
+                head > known ? try await Self.read(connection, after: known, through: head, logger: logger) : []
             let batch = try prepare(missed)
             if !batch.isEmpty {
                 try await insert(batch, after: head, on: connection)
@@ -129,7 +137,9 @@ public final class PostgresChangeLog: SharedChangeLog, CheckpointingStore {
                 // The connection broke with COMMIT sent: it may have committed, or not. The core rolls
                 // back its tentative state; the follower (or the next append) finds out from the log.
                 await writer.reset()
-                throw PorticoError(.unavailable, """
+                throw PorticoError(
+                    .unavailable,
+                    """
                     the connection to PostgreSQL broke during COMMIT (\(PostgresFailure("COMMIT", error))): \
                     the change may or may not be in the log; read it back before retrying
                     """, reason: .commitUncertain)
@@ -211,9 +221,11 @@ public final class PostgresChangeLog: SharedChangeLog, CheckpointingStore {
     /// The log's head revision; with `lock`, locked until the transaction ends (appends serialise here).
     static func head(_ connection: PostgresConnection, logger: Logger, lock: Bool) async throws -> Revision {
         do {
-            let sql = lock ? "SELECT revision FROM portico_log_head FOR UPDATE" : "SELECT revision FROM portico_log_head"
+            let sql =
+                lock ? "SELECT revision FROM portico_log_head FOR UPDATE" : "SELECT revision FROM portico_log_head"
             for try await revision in try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger)
-                .decode(Int64.self) {
+                .decode(Int64.self)
+            {
                 return Revision(revision)
             }
         } catch {
@@ -223,14 +235,17 @@ public final class PostgresChangeLog: SharedChangeLog, CheckpointingStore {
     }
 
     /// The changes after `revision` (up to `head`, or `limit` of them), in revision order, checked dense.
-    static func read(_ connection: PostgresConnection, after revision: Revision, through head: Revision? = nil,
-                     limit: Int? = nil, logger: Logger) async throws -> [Change] {
+    static func read(
+        _ connection: PostgresConnection, after revision: Revision, through head: Revision? = nil,
+        limit: Int? = nil, logger: Logger
+    ) async throws -> [Change] {
         let rows: PostgresRowSequence
         do {
             let after = Int64(revision)
             let upTo = Int64(head ?? Revision(Int64.max))
             let count = Int64(limit ?? Int.max)
-            rows = try await connection.query("""
+            rows = try await connection.query(
+                """
                 SELECT revision, time, change FROM portico_changes
                 WHERE revision > \(after) AND revision <= \(upTo) ORDER BY revision LIMIT \(count)
                 """, logger: logger)
@@ -246,9 +261,10 @@ public final class PostgresChangeLog: SharedChangeLog, CheckpointingStore {
                 guard Revision(stored) == expected else {
                     throw LogInconsistency("revision \(stored) follows \(expected - 1) in the log")
                 }
-                changes.append(try bytes.withUnsafeReadableBytes {
-                    try coder.decode($0, revision: expected, time: Timestamp(milliseconds: time))
-                })
+                changes.append(
+                    try bytes.withUnsafeReadableBytes {
+                        try coder.decode($0, revision: expected, time: Timestamp(milliseconds: time))
+                    })
             }
         } catch let error as LogInconsistency {
             throw error
@@ -258,7 +274,8 @@ public final class PostgresChangeLog: SharedChangeLog, CheckpointingStore {
             throw PostgresFailure("cannot read the log", error)
         }
         if let head, limit == nil, revision + Revision(changes.count) != head {
-            throw LogInconsistency("the log's head is \(head), but it holds changes up to \(revision + Revision(changes.count))")
+            throw LogInconsistency(
+                "the log's head is \(head), but it holds changes up to \(revision + Revision(changes.count))")
         }
         return changes
     }
@@ -283,10 +300,12 @@ public final class PostgresChangeLog: SharedChangeLog, CheckpointingStore {
         let last = Int64(batch[batch.count - 1].revision)
         let text = String(last)
         do {
-            try await connection.query("""
+            try await connection.query(
+                """
                 WITH inserted AS (
                     INSERT INTO portico_changes (revision, time, operation, change)
-                    SELECT * FROM unnest(\(revisions)::int8[], \(times)::int8[], \(operations)::text[], \(bodies)::bytea[])
+                    SELECT * FROM unnest(\(revisions)::int8[], \(times)::int8[], \(operations)::text[],
+                                         \(bodies)::bytea[])
                 ), moved AS (
                     UPDATE portico_log_head SET revision = \(last)
                 )

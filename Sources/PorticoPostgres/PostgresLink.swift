@@ -43,8 +43,9 @@ actor PostgresLink {
     static func connect(_ location: PostgresLocation, logger: Logger) async throws -> PostgresConnection {
         do {
             let id = ids.add(1, ordering: .relaxed).newValue
-            return try await PostgresConnection.connect(configuration: try location.configuration(), id: id,
-                                                        logger: logger)
+            return try await PostgresConnection.connect(
+                configuration: try location.configuration(), id: id,
+                logger: logger)
         } catch {
             throw PostgresFailure("cannot connect to \(location)", error)
         }

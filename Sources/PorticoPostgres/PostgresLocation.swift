@@ -29,7 +29,7 @@ public struct PostgresLocation: Sendable, CustomStringConvertible {
 
     public init(url: String) throws {
         guard let components = URLComponents(string: url), let scheme = components.scheme,
-              ["postgres", "postgresql"].contains(scheme.lowercased())
+            ["postgres", "postgresql"].contains(scheme.lowercased())
         else {
             throw Invalid(description: "not a postgres:// URL (postgres://USER:PASSWORD@HOST:PORT/DATABASE)")
         }
@@ -54,7 +54,9 @@ public struct PostgresLocation: Sendable, CustomStringConvertible {
         }
         self.tls = tls
         let timeout = query["connect_timeout"].map { Int($0) } ?? 10
-        guard let timeout, timeout > 0 else { throw Invalid(description: "connect_timeout must be a positive number of seconds") }
+        guard let timeout, timeout > 0 else {
+            throw Invalid(description: "connect_timeout must be a positive number of seconds")
+        }
         connectTimeout = .seconds(timeout)
     }
 
@@ -78,8 +80,9 @@ public struct PostgresLocation: Sendable, CustomStringConvertible {
             case .prefer: mode = .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
             case .require: mode = .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
             }
-            configuration = PostgresConnection.Configuration(host: host, port: port, username: user,
-                                                             password: password, database: database, tls: mode)
+            configuration = PostgresConnection.Configuration(
+                host: host, port: port, username: user,
+                password: password, database: database, tls: mode)
         }
         configuration.options.connectTimeout = .nanoseconds(Int64(connectTimeout.components.seconds) * 1_000_000_000)
         return configuration

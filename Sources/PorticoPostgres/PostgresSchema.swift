@@ -34,7 +34,7 @@ struct PostgresSchema {
                 change    bytea  NOT NULL
             )
             """,
-        ],
+        ]
     ]
 
     /// Taken inside the migration's transaction: "PRTC", as SQLite's application id.
@@ -54,7 +54,8 @@ struct PostgresSchema {
         try await connection.query("BEGIN", logger: logger)
         do {
             try await connection.query("SELECT pg_advisory_xact_lock(\(Self.advisoryLock))", logger: logger)
-            try await connection.query("""
+            try await connection.query(
+                """
                 CREATE TABLE IF NOT EXISTS portico_schema (
                     singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
                     version   integer NOT NULL
@@ -62,11 +63,14 @@ struct PostgresSchema {
                 """, logger: logger)
             var version = 0
             for try await stored in try await connection.query("SELECT version FROM portico_schema", logger: logger)
-                .decode(Int.self) {
+                .decode(Int.self)
+            {
                 version = stored
             }
             if version > latestVersion {
-                throw StoreError(.newerSchema, """
+                throw StoreError(
+                    .newerSchema,
+                    """
                     \(location) has schema version \(version), written by a newer Portico; this one knows \
                     versions up to \(latestVersion). Run the newer portico on it.
                     """)
@@ -80,7 +84,8 @@ struct PostgresSchema {
                     }
                 }
             }
-            try await connection.query("""
+            try await connection.query(
+                """
                 INSERT INTO portico_schema (version) VALUES (\(latestVersion))
                 ON CONFLICT (singleton) DO UPDATE SET version = excluded.version
                 """, logger: logger)

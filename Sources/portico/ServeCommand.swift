@@ -30,7 +30,8 @@ struct ServeCommand: AsyncParsableCommand {
             the newest checkpoint and replays only the changes after it. --store memory keeps changes in \
             memory only, for tests and demos. --store postgres keeps them in PostgreSQL (--postgres-url or \
             PORTICO_POSTGRES_URL), shared by any number of servers: each accepts writes, follows what the others \
-            commit and keeps its checkpoints in its own DATA_DIR (docs/scale-out.md). The server holds DATA_DIR for as long as it runs: a second \
+            commit and keeps its checkpoints in its own DATA_DIR (docs/scale-out.md). The server holds \
+            DATA_DIR for as long as it runs: a second \
             server or an import into the same directory fails at once, naming the holder's pid.
 
             The server listens at once ("portico: listening on ...") and answers every call UNAVAILABLE \

@@ -17,8 +17,9 @@ struct ScenarioOnPostgresTests {
         let directory = TemporaryDirectory("pg-scenario")
         let clock = ManualClock()
         var log = try await PostgresChangeLog.open(location, dataDirectory: directory.path)
-        var runner = CoreScenarioRunner(portico: try await Portico.open(store: log, clock: clock), clock: clock,
-                                        file: file)
+        var runner = CoreScenarioRunner(
+            portico: try await Portico.open(store: log, clock: clock), clock: clock,
+            file: file)
         var restarts = 0
         var changedSinceRestart = false
         for (index, step) in scenario.steps.enumerated() {
@@ -28,8 +29,9 @@ struct ScenarioOnPostgresTests {
                 await log.close()
                 log = try await PostgresChangeLog.open(location, dataDirectory: directory.path)
                 let recovery = try await log.recover()
-                #expect(recovery.base?.revision == before.revision && recovery.changes.isEmpty,
-                        "\(file) step \(index + 1): start-up from the checkpoint")
+                #expect(
+                    recovery.base?.revision == before.revision && recovery.changes.isEmpty,
+                    "\(file) step \(index + 1): start-up from the checkpoint")
                 runner.portico = try await Portico.open(store: log, clock: clock)
                 #expect(runner.portico.snapshot.state == before, "\(file) step \(index + 1): state after restart")
                 restarts += 1

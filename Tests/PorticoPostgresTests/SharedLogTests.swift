@@ -21,7 +21,8 @@ struct SharedLogTests {
         try await nodes[2].reach(nodes[0].portico.snapshot.revision)
 
         // 3 nodes x 8 writers x 6 assets each, every write acknowledged with its revision.
-        let written = try await withThrowingTaskGroup(of: [(node: Int, revision: Revision, asset: AssetID)].self) { group in
+        let written = try await withThrowingTaskGroup(of: [(node: Int, revision: Revision, asset: AssetID)].self) {
+            group in
             for writer in 0..<24 {
                 group.addTask {
                     let node = nodes[writer % 3]
@@ -44,8 +45,9 @@ struct SharedLogTests {
             for node in nodes {
                 let snapshot = try await node.reach(revision)
                 #expect(snapshot.state.revision >= revision)
-                #expect(snapshot.check(principal: fixture.adminUser, asset: asset, task: .manage).allowed,
-                        "asset \(asset) at revision \(revision)")
+                #expect(
+                    snapshot.check(principal: fixture.adminUser, asset: asset, task: .manage).allowed,
+                    "asset \(asset) at revision \(revision)")
             }
         }
         // The log is dense, and replaying it gives every node's state.
@@ -63,7 +65,12 @@ struct SharedLogTests {
         let location = try freshLog("race")
         let a = try await Node(location, follow: false)
         let b = try await Node(location, follow: false)
-        defer { Task { await a.stop(); await b.stop() } }
+        defer {
+            Task {
+                await a.stop()
+                await b.stop()
+            }
+        }
         let fixture = try await Fixture.make(a.portico)
         // B learns the fixture through its own write's transaction (it absorbs what it missed first).
         let other = try await b.portico.execute(.createPortfolio(name: "Other", tier: .standard), as: .operator)
@@ -82,7 +89,8 @@ struct SharedLogTests {
         #expect(log.map(\.revision) == Array(1...removed.revision))
         #expect(!log.contains { if case .assign = $0.command { true } else { false } })
         // A write that still passes after catching up is numbered after the other node's.
-        let next = try await b.portico.execute(.addAsset(fixture.portfolio, type: .page, name: "after"), as: fixture.admin)
+        let next = try await b.portico.execute(
+            .addAsset(fixture.portfolio, type: .page, name: "after"), as: fixture.admin)
         #expect(next.revision == removed.revision + 1)
     }
 
@@ -92,7 +100,13 @@ struct SharedLogTests {
         let a = try await Node(location)
         let b = try await Node(location, poll: .seconds(60))
         let stale = try await Node(location, follow: false)
-        defer { Task { await a.stop(); await b.stop(); await stale.stop() } }
+        defer {
+            Task {
+                await a.stop()
+                await b.stop()
+                await stale.stop()
+            }
+        }
         let fixture = try await Fixture.make(a.portico)
         let last = a.portico.snapshot.revision
         // B learns of it by notification (its poll is a minute away).
@@ -131,7 +145,8 @@ struct SharedLogTests {
 
     @Test("PostgreSQL out of reach: open names the place, without the password")
     func unreachable() async throws {
-        let location = try PostgresLocation(url: "postgres://portico:secret@127.0.0.1:1/none?sslmode=disable&connect_timeout=2")
+        let location = try PostgresLocation(
+            url: "postgres://portico:secret@127.0.0.1:1/none?sslmode=disable&connect_timeout=2")
         do {
             _ = try await PostgresChangeLog.open(location)
             Issue.record("opened a log nobody serves")

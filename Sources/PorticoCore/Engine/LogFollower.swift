@@ -22,8 +22,10 @@ public actor LogFollower {
     ///   - poll: how often the head is read when no notification comes.
     ///   - pageSize: how many changes one read asks for.
     ///   - report: where lines about connection losses, inconsistencies and reloads go.
-    public init(portico: Portico, log: any SharedChangeLog, poll: Duration = .seconds(1), pageSize: Int = 10_000,
-                report: @escaping @Sendable (String) -> Void = { _ in }) {
+    public init(
+        portico: Portico, log: any SharedChangeLog, poll: Duration = .seconds(1), pageSize: Int = 10_000,
+        report: @escaping @Sendable (String) -> Void = { _ in }
+    ) {
         self.portico = portico
         self.log = log
         self.poll = poll
@@ -46,8 +48,9 @@ public actor LogFollower {
                 return
             } catch {
                 portico.logStatus.failure("\(error)")
-                say("the shared log cannot be read (\(error)); serving revision \(portico.snapshot.revision) "
-                    + "meanwhile, retrying")
+                say(
+                    "the shared log cannot be read (\(error)); serving revision \(portico.snapshot.revision) "
+                        + "meanwhile, retrying")
             }
             do { try await Task.sleep(for: backoff) } catch { return }
             backoff = min(backoff * 2, .seconds(5))

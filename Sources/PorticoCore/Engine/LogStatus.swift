@@ -64,9 +64,10 @@ final class LogStatusBoard: Sendable {
         state.withLock { state in
             Self.track(&state, applied: applied)
             let head = max(state.head, applied)
-            return LogStatus(store: store, headRevision: head, appliedRevision: applied,
-                             lag: state.behindSince.map { ContinuousClock.now - $0 } ?? .zero,
-                             lastContact: state.lastContact, storeError: state.storeError, notServing: notServing)
+            return LogStatus(
+                store: store, headRevision: head, appliedRevision: applied,
+                lag: state.behindSince.map { ContinuousClock.now - $0 } ?? .zero,
+                lastContact: state.lastContact, storeError: state.storeError, notServing: notServing)
         }
     }
 

@@ -96,8 +96,10 @@ final class Publication: Sendable {
             }
             defer { group.cancelAll() }
             guard let first = try await group.next(), let snapshot = first else {
-                throw PorticoError(.unavailable, "revision \(revision) was not reached before the deadline (this "
-                                   + "node is at \(self.current.revision))", reason: .revisionNotVisible)
+                throw PorticoError(
+                    .unavailable,
+                    "revision \(revision) was not reached before the deadline (this "
+                        + "node is at \(self.current.revision))", reason: .revisionNotVisible)
             }
             return snapshot
         }

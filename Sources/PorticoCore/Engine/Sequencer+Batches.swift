@@ -1,5 +1,5 @@
-import Synchronization
 import PorticoReasons
+import Synchronization
 
 /// A shared log's content does not follow this node's copy: a gap, a change that does not replay, a
 /// head behind the node. The node stops serving and reloads. Public: a store finds most of them.
@@ -145,8 +145,9 @@ extension Sequencer {
         var refused: [Refusal] = []
         for var pending in state.queue {
             do {
-                (pending.change, pending.result) = try Self.apply(pending.command, caller: pending.caller,
-                                                                  now: clock.now(), to: &state.tentative)
+                (pending.change, pending.result) = try Self.apply(
+                    pending.command, caller: pending.caller,
+                    now: clock.now(), to: &state.tentative)
                 kept.append(pending)
             } catch {
                 refused.append((pending, error))

@@ -1,7 +1,7 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A real PostgreSQL server of the tests' own: initialised in a temporary directory, run as an
@@ -49,9 +49,13 @@ public final class PostgresServer: Sendable {
             unprivileged = ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"]
         }
         let data = directory + "/data"
-        try run(unprivileged + ["\(binaries)/initdb", "-D", data, "-U", user, "--auth=trust", "-E", "UTF8",
-                                "--no-sync", "--no-instructions"], what: "initdb")
-        let options = "-c listen_addresses=127.0.0.1 -k \(directory) -c max_connections=400 -c fsync=\(fsync ? "on" : "off")"
+        try run(
+            unprivileged + [
+                "\(binaries)/initdb", "-D", data, "-U", user, "--auth=trust", "-E", "UTF8",
+                "--no-sync", "--no-instructions",
+            ], what: "initdb")
+        let options =
+            "-c listen_addresses=127.0.0.1 -k \(directory) -c max_connections=400 -c fsync=\(fsync ? "on" : "off")"
             + " -c full_page_writes=\(fsync ? "on" : "off")"
 
         // The supervisor: waits for this process to end, then stops the server and removes the folder.
@@ -71,8 +75,9 @@ public final class PostgresServer: Sendable {
         for _ in 0..<5 {
             let port = try freePort()
             do {
-                let server = PostgresServer(port: port, directory: directory, binaries: binaries, keepAlive: keepAlive,
-                                            options: options, unprivileged: unprivileged)
+                let server = PostgresServer(
+                    port: port, directory: directory, binaries: binaries, keepAlive: keepAlive,
+                    options: options, unprivileged: unprivileged)
                 try server.startServer()
                 return server
             } catch {
@@ -84,8 +89,10 @@ public final class PostgresServer: Sendable {
 
     private let unprivileged: [String]
 
-    private init(port: Int, directory: String, binaries: String, keepAlive: FileHandle, options: String,
-                 unprivileged: [String]) {
+    private init(
+        port: Int, directory: String, binaries: String, keepAlive: FileHandle, options: String,
+        unprivileged: [String]
+    ) {
         self.port = port
         self.directory = directory
         self.binaries = binaries
@@ -109,22 +116,29 @@ public final class PostgresServer: Sendable {
     /// Runs `statement` through psql; returns what it printed (unaligned, tuples only).
     @discardableResult
     public func sql(_ statement: String, database: String) throws -> String {
-        try Self.run(["\(binaries)/psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1",
-                      "-p", "\(port)", "-U", Self.user, "-d", database, "-c", statement], what: "psql")
+        try Self.run(
+            [
+                "\(binaries)/psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1",
+                "-p", "\(port)", "-U", Self.user, "-d", database, "-c", statement,
+            ], what: "psql")
     }
 
     /// Stops the server: `fast` ends sessions cleanly, `immediate` is a crash (recovery at the next start).
     public func stop(mode: String = "fast") throws {
-        try Self.run(unprivileged + ["\(binaries)/pg_ctl", "-D", directory + "/data", "stop", "-m", mode, "-w"],
-                     what: "pg_ctl stop")
+        try Self.run(
+            unprivileged + ["\(binaries)/pg_ctl", "-D", directory + "/data", "stop", "-m", mode, "-w"],
+            what: "pg_ctl stop")
     }
 
     /// Starts the server again on the same port, after `stop`.
     public func restart() throws { try startServer() }
 
     private func startServer() throws {
-        try Self.run(unprivileged + ["\(binaries)/pg_ctl", "-D", directory + "/data", "-l", directory + "/server.log",
-                                     "-o", "\(options) -p \(port)", "-w", "-t", "60", "start"], what: "pg_ctl start")
+        try Self.run(
+            unprivileged + [
+                "\(binaries)/pg_ctl", "-D", directory + "/data", "-l", directory + "/server.log",
+                "-o", "\(options) -p \(port)", "-w", "-t", "60", "start",
+            ], what: "pg_ctl start")
     }
 
     // MARK: - Helpers
@@ -142,10 +156,11 @@ public final class PostgresServer: Sendable {
                 return bin
             }
         }
-        throw Unavailable(description: """
-            PostgreSQL's server programs (initdb, pg_ctl, postgres, psql in /usr/lib/postgresql/N/bin) are \
-            missing: install Debian's postgresql package (`make deps` does)
-            """)
+        throw Unavailable(
+            description: """
+                PostgreSQL's server programs (initdb, pg_ctl, postgres, psql in /usr/lib/postgresql/N/bin) are \
+                missing: install Debian's postgresql package (`make deps` does)
+                """)
     }
 
     /// A port on 127.0.0.1 that nothing listens on now (the kernel's pick for port 0).
@@ -172,7 +187,9 @@ public final class PostgresServer: Sendable {
     /// child that had exited (pg_ctl, left a zombie) while another child (the supervisor) ran.
     @discardableResult
     private static func run(_ arguments: [String], what: String) throws -> String {
-        let output = FileManager.default.temporaryDirectory.appendingPathComponent("portico-pg-out-\(UUID().uuidString)").path
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "portico-pg-out-\(UUID().uuidString)"
+        ).path
         defer { unlink(output) }
         let pid = try spawn(arguments, stdin: nil, output: output, what: what)
         var status: Int32 = 0
