@@ -163,23 +163,27 @@ public final class PostgresServer: Sendable {
                 """)
     }
 
-    /// A port on 127.0.0.1 that nothing listens on now (the kernel's pick for port 0).
+    /// A port on 127.0.0.1 that nothing listens on now, drawn from 20000-29999: below the kernel's
+    /// ephemeral range (32768 and up), so that it is never the port another test just got for port 0
+    /// and expects to stay closed (seen: a client test's "refused connection" reached this server).
     private static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw Unavailable(description: "socket() failed") }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
-                bind(fd, socketAddress, length) == 0 && getsockname(fd, socketAddress, &length) == 0
+        for _ in 0..<50 {
+            let port = Int.random(in: 20000...29999)
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            guard fd >= 0 else { throw Unavailable(description: "socket() failed") }
+            defer { close(fd) }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            address.sin_port = UInt16(port).bigEndian
+            let bound = withUnsafePointer(to: &address) { pointer in
+                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
+                    bind(fd, socketAddress, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+                }
             }
+            if bound { return port }
         }
-        guard bound else { throw Unavailable(description: "cannot find a free port") }
-        return Int(UInt16(bigEndian: address.sin_port))
+        throw Unavailable(description: "no free port in 20000-29999 after 50 tries")
     }
 
     /// Runs a program to its end and returns what it printed (stdout and stderr). posix_spawn and
