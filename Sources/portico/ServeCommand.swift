@@ -87,6 +87,9 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup(title: "Storage")
     var storage: StorageOptions
 
+    @OptionGroup(title: "Idempotency keys and expiring assignments")
+    var access: AccessOptions
+
     @Option(help: "The largest frame accepted, in bytes (at least 1024).")
     var maxFrameBytes: Int = ServerConfiguration().maxFrameBytes
 
@@ -228,7 +231,7 @@ struct ServeCommand: AsyncParsableCommand {
             keyLocation = "given by flag or PORTICO_OPERATOR_KEY"
         } else {
             let file = OperatorKeyFile(path: directory!.file("operator.key"))
-            key = try file.loadOrCreate()
+            key = try file.loadOrCreate { warning in logger.warning("\(warning)") }
             keyLocation = file.path
         }
 
@@ -275,7 +278,8 @@ struct ServeCommand: AsyncParsableCommand {
         ) {
             let started = ContinuousClock.now
             let replaying = ProgressMeter("replaying the log", report: report)
-            let portico = try await Portico.open(store: store, progress: replaying.update)
+            let portico = try await Portico.open(
+                store: store, idempotency: self.access.idempotency, progress: replaying.update)
             loaded.withLock { $0 = (portico, ContinuousClock.now - started) }
             return portico
         }
@@ -289,6 +293,7 @@ struct ServeCommand: AsyncParsableCommand {
         var checkpointing: Task<Void, Never>?
         // On a shared log: apply what the other servers commit, from the moment the core has loaded.
         var following: Task<Void, Never>?
+        var sweeping: Task<Void, Never>?
         do {
             let address = try await server.localAddress
             say("portico: listening on \(address.ipAddress ?? self.host):\(address.port ?? self.port)")
@@ -317,6 +322,12 @@ struct ServeCommand: AsyncParsableCommand {
                 } else {
                     say("portico: store: memory (changes are lost when the server stops)")
                 }
+                if let (portico, _) = loaded.withLock({ $0 }) {
+                    let sweeper = ExpirySweeper(
+                        portico: portico, interval: .seconds(self.access.expirySweepInterval)
+                    ) { [logger] in logger.info("\($0)") }
+                    sweeping = Task { await sweeper.run() }
+                }
                 say("portico: ready")
             } catch {
                 say("portico: not serving: \(error)")
@@ -330,6 +341,7 @@ struct ServeCommand: AsyncParsableCommand {
         do {
             try await running
         } catch {
+            sweeping?.cancel()
             checkpointing?.cancel()
             following?.cancel()
             await durable?.close()
@@ -337,7 +349,9 @@ struct ServeCommand: AsyncParsableCommand {
             directory?.release()
             throw error
         }
-        // A clean shutdown: a last checkpoint, so that the next start replays nothing.
+        // A clean shutdown: no more sweeps, a last checkpoint, so that the next start replays nothing.
+        sweeping?.cancel()
+        await sweeping?.value
         checkpointing?.cancel()
         await checkpointing?.value
         following?.cancel()
@@ -378,14 +392,19 @@ struct OperatorKeyFile {
     }
 
     /// The key in the file, or a new one written there when there is none: created with O_EXCL and
-    /// mode 0600, so that it is never readable by others, not even for a moment.
-    func loadOrCreate() throws -> String {
+    /// mode 0600, so that it is never readable by others, not even for a moment. An existing file that
+    /// others could read is narrowed to 0600, and `warn` is told: the key may have been read already.
+    func loadOrCreate(warn: (String) -> Void = { _ in }) throws -> String {
         if let existing = try? String(contentsOfFile: self.path, encoding: .utf8) {
             let key = existing.trimmingCharacters(in: .whitespacesAndNewlines)
             guard key.hasPrefix(OperatorKey.prefix) else {
                 throw ValidationError("\(self.path) does not hold an operator key")
             }
-            PrivateFile.restrict(self.path)
+            if PrivateFile.restrict(self.path) {
+                warn(
+                    "\(self.path) was readable by other users and is now 0600; anyone who read it holds the "
+                        + "operator key: to change it, stop the server, delete the file and start again")
+            }
             return key
         }
         let key = OperatorKey.generate()

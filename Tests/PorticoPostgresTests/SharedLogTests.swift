@@ -46,7 +46,10 @@ struct SharedLogTests {
                 let snapshot = try await node.reach(revision)
                 #expect(snapshot.state.revision >= revision)
                 #expect(
-                    snapshot.check(principal: fixture.adminUser, asset: asset, task: .manage).allowed,
+                    snapshot.check(
+                        principal: fixture.adminUser, asset: asset, task: .manage, now: node.portico.clock.now()
+                    )
+                    .allowed,
                     "asset \(asset) at revision \(revision)")
             }
         }
@@ -112,7 +115,9 @@ struct SharedLogTests {
         // B learns of it by notification (its poll is a minute away).
         let seen = try await b.portico.snapshot(atLeast: last, until: .now + .seconds(20))
         #expect(seen.revision >= last)
-        #expect(seen.check(principal: fixture.adminUser, asset: fixture.ads, task: .manage).allowed)
+        #expect(
+            seen.check(principal: fixture.adminUser, asset: fixture.ads, task: .manage, now: b.portico.clock.now())
+                .allowed)
         // A node that does not follow waits until the deadline, then says so; nothing stays parked.
         do {
             _ = try await stale.portico.snapshot(atLeast: last, until: .now + .milliseconds(50))

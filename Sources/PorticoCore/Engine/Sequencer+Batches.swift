@@ -56,7 +56,7 @@ extension Sequencer {
                 publish(state.durable)
             }
             defer { state.writing = [] }
-            return state.writing
+            return state.withFollowers(state.writing)
         }
     }
 
@@ -66,7 +66,7 @@ extension Sequencer {
     /// - Returns: every committer to fail: the batch's, then those queued behind it.
     func failed(inconsistency: String? = nil) -> [Pending] {
         state.withLock { state in
-            let dropped = state.writing + state.queue
+            let dropped = state.withFollowers(state.writing + state.queue)
             state.writing = []
             state.queue = []
             state.writingEnds = nil
@@ -99,7 +99,7 @@ extension Sequencer {
     func stopServing(_ why: String) {
         let dropped = state.withLock { state in
             setFailure(why, in: &state)
-            let dropped = state.queue
+            let dropped = state.withFollowers(state.queue)
             state.queue = []
             state.tentative = state.durable
             return dropped
@@ -111,7 +111,7 @@ extension Sequencer {
     /// Starts over from `recovered`, a state the store rebuilt: serving again, nothing queued.
     func reset(to recovered: AccessState) {
         let dropped = state.withLock { state in
-            let dropped = state.queue
+            let dropped = state.withFollowers(state.queue)
             state.queue = []
             state.durable = recovered
             state.tentative = recovered
@@ -143,11 +143,18 @@ extension Sequencer {
         state.tentative = state.durable
         var kept: [Pending] = []
         var refused: [Refusal] = []
+        // Retries waiting on a queued change are keyed by its revision, which may change now: they are
+        // told to retry (their key then finds the change, wherever it ends up).
+        let retry = PorticoError(
+            .unavailable, "the change this call retries was validated again after other nodes' changes; retry",
+            reason: .storeFailed)
+        for pending in state.followers.values.joined() { refused.append((pending, retry)) }
+        state.followers = [:]
         for var pending in state.queue {
             do {
                 (pending.change, pending.result) = try Self.apply(
-                    pending.command, caller: pending.caller,
-                    now: clock.now(), to: &state.tentative)
+                    pending.command, caller: pending.caller, now: clock.now(), key: pending.key, policy: policy,
+                    to: &state.tentative)
                 kept.append(pending)
             } catch {
                 refused.append((pending, error))

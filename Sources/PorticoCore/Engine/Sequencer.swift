@@ -26,6 +26,8 @@ final class Sequencer: Sendable {
         var change: Change
         var result: CommandResult
         let reply: CheckedContinuation<CommandResult, any Error>
+        /// The idempotency key it was made with, for validating it again (a shared log's absorb).
+        var key: IdempotencyKey? = nil
     }
 
     struct State {
@@ -43,6 +45,15 @@ final class Sequencer: Sendable {
         var draining = false
         /// Why the node stopped serving: its copy of a shared log is inconsistent, and it reloads.
         var failure: String?
+        /// Retries of a change not yet durable (the same idempotency key), by the change's revision: answered
+        /// with it, or failed with it.
+        var followers: [Revision: [Pending]] = [:]
+
+        /// `batch` followed by the retries that wait on its changes.
+        mutating func withFollowers(_ batch: [Pending]) -> [Pending] {
+            guard !followers.isEmpty else { return batch }
+            return batch + batch.flatMap { followers.removeValue(forKey: $0.change.revision) ?? [] }
+        }
     }
 
     let state: Mutex<State>
@@ -50,11 +61,13 @@ final class Sequencer: Sendable {
     /// `state.failure == nil`, readable without the lock: every call asks it.
     private let serving = Atomic<Bool>(true)
     let clock: any WallClock
+    let policy: IdempotencyPolicy
 
-    init(state initial: AccessState, clock: any WallClock) {
+    init(state initial: AccessState, clock: any WallClock, policy: IdempotencyPolicy = .standard) {
         state = Mutex(State(tentative: initial, durable: initial))
         publication = Publication(AccessSnapshot(initial))
         self.clock = clock
+        self.policy = policy
     }
 
     /// The revision of the last change accepted, durable or not (tests use it to pin interleavings).
@@ -64,7 +77,9 @@ final class Sequencer: Sendable {
     var durableRevision: Revision { state.withLock { $0.durable.revision } }
 
     /// Writes accepted and not yet answered: queued or being written.
-    var writesInFlight: Int { state.withLock { $0.queue.count + $0.writing.count } }
+    var writesInFlight: Int {
+        state.withLock { $0.queue.count + $0.writing.count + $0.followers.values.reduce(0) { $0 + $1.count } }
+    }
 
     /// Why the node does not serve, or nil when it does.
     var failure: String? { state.withLock { $0.failure } }
@@ -83,18 +98,44 @@ final class Sequencer: Sendable {
 
     /// Validates and applies `command` against the tentative state and queues its change, or refuses it.
     /// - Returns: whether the commit log must be started: it was idle.
-    /// - Throws: the command's domain error, DEADLINE_EXCEEDED, or UNAVAILABLE (`RELOADING`) while the
-    ///   node reloads; the state is then unchanged.
+    /// With `idempotencyKey`, a change the caller made with the key within the policy's window is answered
+    /// again instead (at once when durable, else with it), and nothing is applied.
+    /// - Throws: the command's domain error, DEADLINE_EXCEEDED, or for the key INVALID_ARGUMENT
+    ///   (`INVALID_IDEMPOTENCY_KEY`) or FAILED_PRECONDITION (`IDEMPOTENCY_KEY_REUSED`); the state is then
+    ///   unchanged; UNAVAILABLE (`RELOADING`) while the node reloads.
     func accept(_ command: Command, caller: Caller, deadline: ContinuousClock.Instant?,
-                reply: CheckedContinuation<CommandResult, any Error>) throws -> Bool {
-        try state.withLock { state throws -> Bool in
+                idempotencyKey: String? = nil, reply: CheckedContinuation<CommandResult, any Error>) throws -> Bool {
+        // Malformed keys are refused before the lock, so that no key's size is paid for under it.
+        if let idempotencyKey { try IdempotencyKey.validate(idempotencyKey) }
+        return try state.withLock { state throws -> Bool in
             if let deadline, deadline <= .now {
                 throw PorticoError(.deadlineExceeded, "the deadline passed before the change was validated",
                                    reason: .deadlineExceeded)
             }
             if let failure = state.failure { throw Self.reloading(failure) }
-            let (change, result) = try Self.apply(command, caller: caller, now: clock.now(), to: &state.tentative)
-            state.queue.append(Pending(command: command, caller: caller, change: change, result: result, reply: reply))
+            let now = clock.now()
+            var key: IdempotencyKey?
+            if let idempotencyKey {
+                // The one place keys are consulted: under the lock, against the tentative state, so a retry
+                // that arrives while its change is still queued for the store finds it too.
+                let found = try state.tentative.idempotencyKey(idempotencyKey, caller: caller, now: now)
+                if let earlier = try state.tentative.earlierChange(found, command, now: now, policy: policy) {
+                    guard earlier.revision > state.durable.revision,
+                          let first = (state.writing + state.queue).first(where: { $0.change.revision == earlier.revision })
+                    else {
+                        reply.resume(returning: earlier)
+                        return false
+                    }
+                    state.followers[earlier.revision, default: []].append(
+                        Pending(command: command, caller: caller, change: first.change, result: earlier, reply: reply))
+                    return false
+                }
+                key = found
+            }
+            let (change, result) = try Self.apply(command, caller: caller, now: now, key: key, policy: policy,
+                                                  to: &state.tentative)
+            state.queue.append(Pending(command: command, caller: caller, change: change, result: result, reply: reply,
+                                       key: key))
             defer { state.draining = true }
             return !state.draining
         }
@@ -112,9 +153,11 @@ final class Sequencer: Sendable {
     /// the first change after a batch copies what it touches and the rest change it where it is (a copy
     /// per change copied a dense-table page and its outer array every time). A refused command throws
     /// before it changes anything (`AccessState.apply`); debug builds check that.
-    static func apply(_ command: Command, caller: Caller, now: Timestamp,
-                      to state: inout AccessState) throws -> (Change, CommandResult) {
+    static func apply(_ command: Command, caller: Caller, now: Timestamp, key: IdempotencyKey?,
+                      policy: IdempotencyPolicy, to state: inout AccessState) throws -> (Change, CommandResult) {
         var context = ApplyContext(caller: caller, now: now, source: .live)
+        context.policy = policy
+        context.idempotency = key.map { .live($0) }
         #if DEBUG
         let before = state
         #endif
@@ -129,7 +172,7 @@ final class Sequencer: Sendable {
         }
         let revision = state.revision
         let change = Change(revision: revision, time: context.now, caller: caller, command: command,
-                            secretDigests: context.digests)
+                            secretDigests: context.digests, idempotency: context.idempotencyRecord)
         return (change, CommandResult(revision: revision, createdID: created, secret: context.secret))
     }
 }

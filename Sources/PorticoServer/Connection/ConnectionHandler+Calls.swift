@@ -54,7 +54,8 @@ extension ConnectionHandler {
             method: method,
             credential: header.credential,
             onBehalfOfPersonID: header.onBehalfOfPersonID,
-            deadline: deadline
+            deadline: deadline,
+            idempotencyKey: header.idempotencyKey
         )
         guard let dispatcher = self.dispatcher ?? self.loadedDispatcher() else {
             self.environment.loading.answer(head, responder: &self.responder)

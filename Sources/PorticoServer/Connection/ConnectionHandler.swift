@@ -229,7 +229,8 @@ final class ConnectionHandler: ChannelDuplexHandler {
             "closing connection: \(error.reason)",
             metadata: ["status": "\(error.code.protoValueName)", "peer": "\(self.slot.peer)"]
         )
-        self.responder.goAway(lastCallID: self.lastCallID, status: error.code, message: error.message)
+        self.responder.goAway(
+            lastCallID: self.lastCallID, status: error.code, message: error.message, reason: error.errorReason)
         self.flush(context: context)
         self.state = .closed
         context.close(promise: nil)

@@ -61,7 +61,9 @@ struct FrameRouter: PorticoServiceRouter {
         _ handle: @escaping @Sendable (RPC.Request, CallContext) async throws -> RPC.Response
     ) {
         do {
-            let context = CallContext(caller: try self.authenticate(), deadline: self.head.deadline)
+            let context = CallContext(
+                caller: try self.authenticate(), deadline: self.head.deadline,
+                idempotencyKey: self.head.idempotencyKey.isEmpty ? nil : self.head.idempotencyKey)
             try self.dispatcher.admit(RPC.method, body: self.body)
             let request = try self.decode(RPC.Request.self)
             self.deferred = {

@@ -49,8 +49,8 @@ struct Responder {
     }
 
     /// Writes a GOAWAY frame.
-    mutating func goAway(lastCallID: UInt64, status: StatusCode, message: String) {
-        try? Frame(header: .goAway(lastCallID: lastCallID, status: status, message: message))
+    mutating func goAway(lastCallID: UInt64, status: StatusCode, message: String, reason: ErrorReason? = nil) {
+        try? Frame(header: .goAway(lastCallID: lastCallID, status: status, message: message, reason: reason))
             .write(into: &self.buffer, arena: self.arena)
     }
 }
