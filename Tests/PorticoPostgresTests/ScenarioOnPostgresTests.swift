@@ -6,8 +6,9 @@ import Testing
 
 /// The core's scenario corpus on the PostgreSQL log: once straight through, and once with the node
 /// restarted (from a checkpoint in its data directory and the log after it) wherever the scenario
-/// turns from changes to checks.
-@Suite("Scenario corpus on the PostgreSQL store")
+/// turns from changes to checks. One case at a time: each creates a database, which is heavy I/O for
+/// PostgreSQL, and the whole suite runs beside timing-sensitive server tests on a 2-core machine.
+@Suite("Scenario corpus on the PostgreSQL store", .serialized)
 struct ScenarioOnPostgresTests {
     @Test("each scenario answers as written, restarted or not", arguments: ScenarioCorpus.files, [false, true])
     func scenario(_ file: String, restarting: Bool) async throws {

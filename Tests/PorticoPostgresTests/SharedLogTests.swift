@@ -9,7 +9,7 @@ import Testing
 
 /// Several nodes on one PostgreSQL log: dense revisions under concurrent writes from every node,
 /// a lost race validated again, reads that wait for a revision, the schema's version.
-@Suite("Nodes sharing one PostgreSQL log")
+@Suite("Nodes sharing one PostgreSQL log", .serialized)
 struct SharedLogTests {
     @Test("three nodes writing at once: revisions dense and unique, and every node ends in the log's state")
     func concurrentWriters() async throws {
