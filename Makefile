@@ -12,8 +12,10 @@ PREFIX ?= /usr/local
 # Swift (it needs only libc, libstdc++, libsqlite3 and libprotobuf-c).
 RELEASE_FLAGS ?= --static-swift-stdlib
 # Debian packages: protobuf-c (library, headers, protoc-c), protoc (golden files, interop tests) and
-# python3-protobuf (the Swift generator reads protoc's descriptors with it); libsqlite3-dev (the store).
-APT_PACKAGES := libprotobuf-c-dev protobuf-c-compiler protobuf-compiler python3-protobuf pkg-config libsqlite3-dev
+# python3-protobuf (the Swift generator reads protoc's descriptors with it); libsqlite3-dev (the store);
+# postgresql (the tests of the shared log start a server of their own; Portico itself needs only a URL).
+APT_PACKAGES := libprotobuf-c-dev protobuf-c-compiler protobuf-compiler python3-protobuf pkg-config libsqlite3-dev \
+	postgresql
 
 # The reference server `make bench` measures beside Portico (redis-benchmark is in redis-tools).
 BENCH_APT_PACKAGES := redis-server redis-tools

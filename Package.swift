@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "PorticoClient", targets: ["PorticoClient"]),
         .library(name: "PorticoServer", targets: ["PorticoServer"]),
         .library(name: "PorticoStore", targets: ["PorticoStore"]),
+        .library(name: "PorticoPostgres", targets: ["PorticoPostgres"]),
         .executable(name: "portico", targets: ["portico"]),
     ],
     dependencies: [
@@ -31,6 +32,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
     targets: [
         // libprotobuf-c, found through pkg-config (Debian: libprotobuf-c-dev).
@@ -95,6 +98,21 @@ let package = Package(
             ],
             swiftSettings: strictSwift
         ),
+        // The change log in PostgreSQL, shared by any number of nodes (docs/scale-out.md): appends under the
+        // log head's lock, LISTEN/NOTIFY and polling to follow, checkpoints in the data directory.
+        .target(
+            name: "PorticoPostgres",
+            dependencies: [
+                "PorticoCore",
+                "PorticoStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSwift
+        ),
         // Async client: typed calls multiplexed over a few connections, deadlines, reconnects.
         .target(
             name: "PorticoClient",
@@ -131,6 +149,7 @@ let package = Package(
             dependencies: [
                 "PorticoServer",
                 "PorticoStore",
+                "PorticoPostgres",
                 "PorticoClient",
                 "PorticoWire",
                 "PorticoCore",
@@ -228,6 +247,19 @@ let package = Package(
             ],
             // Files made by older versions, read by the upgrade tests.
             exclude: ["Fixtures"],
+            swiftSettings: strictSwift
+        ),
+        // The shared log on a real PostgreSQL the tests start themselves (PostgresServer): the scenario
+        // corpus, races between nodes, following, restarts.
+        .testTarget(
+            name: "PorticoPostgresTests",
+            dependencies: [
+                "PorticoTestSupport",
+                "PorticoPostgres",
+                "PorticoStore",
+                "PorticoCore",
+                "PorticoReasons",
+            ],
             swiftSettings: strictSwift
         ),
     ]

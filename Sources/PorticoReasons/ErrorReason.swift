@@ -76,6 +76,8 @@ public enum ErrorReason: String, CaseIterable, Hashable, Sendable {
     case loading = "LOADING"
     case revisionNotVisible = "REVISION_NOT_VISIBLE"
     case storeFailed = "STORE_FAILED"
+    case commitUncertain = "COMMIT_UNCERTAIN"
+    case reloading = "RELOADING"
     // Faults.
     case `internal` = "INTERNAL"
     case encodingFailed = "ENCODING_FAILED"
@@ -142,7 +144,7 @@ public enum ErrorReason: String, CaseIterable, Hashable, Sendable {
         case .systemUserLimit, .adminSystemUserExists, .tooManyCalls, .frameTooLarge: .resourceExhausted
         case .unknownMethod, .unsupportedProtocolVersion: .unimplemented
         case .deadlineExceeded, .clientDeadlineExceeded, .frameTimeout: .deadlineExceeded
-        case .goingAway, .loading, .revisionNotVisible, .storeFailed: .unavailable
+        case .goingAway, .loading, .revisionNotVisible, .storeFailed, .commitUncertain, .reloading: .unavailable
         case .internal, .encodingFailed, .foreignString, .replayMismatch, .checkpointInvalid, .storeOrder,
             .undecodableResponse:
             .internal
@@ -230,6 +232,10 @@ public enum ErrorReason: String, CaseIterable, Hashable, Sendable {
         case .loading: "the server is still loading its state; retry shortly"
         case .revisionNotVisible: "the server has not reached the call's `min_revision` yet"
         case .storeFailed: "the store did not make the change durable; nothing was applied"
+        case .commitUncertain:
+            "the connection to PostgreSQL broke during COMMIT: the change may or may not be in the log "
+                + "(see docs/scale-out.md)"
+        case .reloading: "this node found its copy of the shared log inconsistent and reloads it; other nodes serve"
         case .internal: "a fault of the server"
         case .encodingFailed: "the answer could not be encoded"
         case .foreignString: "a fault of the wire runtime: a string outside its arena"

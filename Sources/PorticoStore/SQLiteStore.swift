@@ -15,13 +15,15 @@ public import PorticoCore
 /// for DELETE-mode journals, which WAL does not use. `fullfsync` makes macOS flush the drive cache too.
 ///
 /// Secrets: a change holds only SHA-256 digests of the secrets its command generated, never a secret.
-public final class SQLiteStore: ChangeStore, @unchecked Sendable {
+public final class SQLiteStore: ChangeStore, CheckpointingStore, @unchecked Sendable {
     // @unchecked Sendable: the connection, its statements and `state` are touched only on `queue`, a
     // serial queue; the other stored properties are immutable. The queue also keeps SQLite's blocking
     // calls (fsync) off the Swift concurrency pool, whose few threads serve the server's connections.
 
     /// The database's file name inside the data directory.
     public static let fileName = "portico.sqlite"
+
+    public var kind: String { "sqlite" }
 
     /// The database file.
     public let path: String

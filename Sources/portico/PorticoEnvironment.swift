@@ -24,6 +24,7 @@ enum PorticoEnvironment {
         Variable(
             name: "PORTICO_METRICS_ADDRESS", flag: "--metrics-address",
             meaning: "where to serve /metrics, /healthz, /readyz"),
+        Variable(name: "PORTICO_POSTGRES_URL", flag: "--postgres-url", meaning: "the shared log (--store postgres)"),
     ]
 
     /// The variables the subcommands that call a server read.

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import PorticoClient
 import PorticoCore
+import PorticoPostgres
 import PorticoServer
 import PorticoStore
 import NIOCore
@@ -27,7 +28,10 @@ struct ServeCommand: AsyncParsableCommand {
             acknowledges a change only once it is on disk. It writes a checkpoint of the whole state now \
             and then (--checkpoint-every, --checkpoint-interval) and at a clean shutdown; start-up loads \
             the newest checkpoint and replays only the changes after it. --store memory keeps changes in \
-            memory only, for tests and demos. The server holds DATA_DIR for as long as it runs: a second \
+            memory only, for tests and demos. --store postgres keeps them in PostgreSQL (--postgres-url or \
+            PORTICO_POSTGRES_URL), shared by any number of servers: each accepts writes, follows what the others \
+            commit and keeps its checkpoints in its own DATA_DIR (docs/scale-out.md). The server holds \
+            DATA_DIR for as long as it runs: a second \
             server or an import into the same directory fails at once, naming the holder's pid.
 
             The server listens at once ("portico: listening on ...") and answers every call UNAVAILABLE \
@@ -67,8 +71,18 @@ struct ServeCommand: AsyncParsableCommand {
         valueName: "key"))
     var operatorKey: String?
 
-    @Option(help: "Where changes are kept: sqlite (DATA_DIR/portico.sqlite, durable) or memory (lost at exit).")
+    @Option(help: """
+        Where changes are kept: sqlite (DATA_DIR/portico.sqlite, durable), postgres (a log shared by every \
+        server on it, --postgres-url) or memory (lost at exit).
+        """)
     var store: StoreKind = .sqlite
+
+    @Option(name: .customLong("postgres-url"), help: ArgumentHelp(
+        "The PostgreSQL log for --store postgres. Default: PORTICO_POSTGRES_URL.", valueName: "url"))
+    var postgresURL: String?
+
+    @Option(help: "Milliseconds between reads of the shared log's head when no notification comes (--store postgres).")
+    var pollInterval: Int = 1000
 
     @OptionGroup(title: "Storage")
     var storage: StorageOptions
@@ -148,6 +162,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     enum StoreKind: String, ExpressibleByArgument, CaseIterable {
         case sqlite
+        case postgres
         case memory
     }
 
@@ -165,6 +180,18 @@ struct ServeCommand: AsyncParsableCommand {
         }
         self.metricsAddress = try self.metricsAddress ?? PorticoEnvironment.string("PORTICO_METRICS_ADDRESS")
         if let address = self.metricsAddress { _ = try Self.metricsListener(address) }
+        self.postgresURL = try self.postgresURL ?? PorticoEnvironment.string("PORTICO_POSTGRES_URL")
+        if self.store == .postgres {
+            guard let url = self.postgresURL else {
+                throw ValidationError("--store postgres needs --postgres-url or PORTICO_POSTGRES_URL")
+            }
+            do {
+                _ = try PostgresLocation(url: url)
+            } catch {
+                throw ValidationError("--postgres-url: \(error)")
+            }
+            guard self.pollInterval > 0 else { throw ValidationError("--poll-interval must be positive") }
+        }
 
         guard !self.host.isEmpty else { throw ValidationError("--host must not be empty") }
         guard (0...65535).contains(self.port) else {
@@ -214,7 +241,7 @@ struct ServeCommand: AsyncParsableCommand {
         // in it is read or written; with --store memory and a given key, nothing there is used.
         let givenKey = self.operatorKey
         var directory: DataDirectory?
-        if self.store == .sqlite || givenKey == nil {
+        if self.store != .memory || givenKey == nil {
             do {
                 directory = try DataDirectory(path: self.dataDirectory)
             } catch let error as StoreError {
@@ -239,11 +266,24 @@ struct ServeCommand: AsyncParsableCommand {
         // read after: the server listens and answers LOADING meanwhile, then serves.
         let report: @Sendable (String) -> Void = { [logger] line in logger.info("\(line)") }
         let durable: SQLiteStore?
+        var shared: PostgresChangeLog?
         let store: any ChangeStore
         switch self.store {
         case .memory:
             durable = nil
             store = InMemoryChangeStore()
+        case .postgres:
+            durable = nil
+            let location = try PostgresLocation(url: self.postgresURL ?? "")
+            let log: PostgresChangeLog
+            do {
+                log = try await PostgresChangeLog.open(location, dataDirectory: directory!.path,
+                                                       keepCheckpoints: self.storage.keepCheckpoints, report: report)
+            } catch {
+                throw CommandFailure("cannot open the store: \(error)")
+            }
+            shared = log
+            store = log
         case .sqlite:
             let sqlite: SQLiteStore
             do {
@@ -286,6 +326,8 @@ struct ServeCommand: AsyncParsableCommand {
         // shutdown.
         var checkpointer: Checkpointer?
         var checkpointing: Task<Void, Never>?
+        // On a shared log: apply what the other servers commit, from the moment the core has loaded.
+        var following: Task<Void, Never>?
         var sweeping: Task<Void, Never>?
         do {
             let address = try await server.localAddress
@@ -294,9 +336,21 @@ struct ServeCommand: AsyncParsableCommand {
             if let endpoint { try await Self.announce(endpoint) }
             do {
                 try await server.waitUntilReady()
-                if let (portico, took) = loaded.withLock({ $0 }), let durable {
-                    say("portico: store: sqlite \(durable.path), revision \(portico.snapshot.revision), loaded in \(took)")
-                    let started = Checkpointer(store: durable, portico: portico, policy: self.storage.policy) {
+                let checkpointStore: (any CheckpointingStore)? = durable ?? shared
+                if let (portico, took) = loaded.withLock({ $0 }), let checkpointStore {
+                    if let durable {
+                        say("portico: store: sqlite \(durable.path), revision \(portico.snapshot.revision), "
+                            + "loaded in \(took)")
+                    } else if let shared {
+                        say("portico: store: \(shared.location) (log \(shared.logID)), revision "
+                            + "\(portico.snapshot.revision), loaded in \(took)")
+                        let follower = LogFollower(portico: portico, log: shared,
+                                                   poll: .milliseconds(self.pollInterval)) { [logger] in
+                            logger.notice("\($0)")
+                        }
+                        following = Task { await follower.run() }
+                    }
+                    let started = Checkpointer(store: checkpointStore, portico: portico, policy: self.storage.policy) {
                         [logger] in logger.info("\($0)")
                     }
                     checkpointer = started
@@ -315,10 +369,14 @@ struct ServeCommand: AsyncParsableCommand {
                 say("portico: not serving: \(error)")
             }
         } catch let failure as CommandFailure {
+            following?.cancel()
             await durable?.close()
+            await shared?.close()
             throw failure
         } catch {
+            following?.cancel()
             await durable?.close()
+            await shared?.close()
             throw CommandFailure("cannot listen on \(self.host):\(self.port): \(NetworkErrorText.describe(error))")
         }
         do {
@@ -326,7 +384,9 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             sweeping?.cancel()
             checkpointing?.cancel()
+            following?.cancel()
             await durable?.close()
+            await shared?.close()
             directory?.release()
             throw error
         }
@@ -335,8 +395,11 @@ struct ServeCommand: AsyncParsableCommand {
         await sweeping?.value
         checkpointing?.cancel()
         await checkpointing?.value
+        following?.cancel()
+        await following?.value
         await checkpointer?.checkpointNow()
         await durable?.close()
+        await shared?.close()
         directory?.release()
     }
 

@@ -19,6 +19,42 @@ public protocol ChangeStore: Sendable {
 
     /// The state to start from: a checkpoint's state and the changes after it, or every change.
     func recover() async throws -> Recovery
+
+    /// Appends the batch `prepare` makes. A store that only this process writes calls `prepare([])` and
+    /// appends what it returns (the default); a shared log (`SharedChangeLog`) first locks its head and
+    /// hands `prepare` the changes other nodes committed after `known`.
+    /// - Parameters:
+    ///   - known: the last revision this node holds.
+    ///   - prepare: applies the changes it is given (in revision order, following `known`), then returns
+    ///     the batch to append, numbered after them; empty for nothing to append. It may throw (an
+    ///     inconsistency): nothing is appended then.
+    func append(after known: Revision, prepare: @Sendable (_ missed: [Change]) throws -> [Change]) async throws
+
+    /// What the store is, for people: "memory", "sqlite", "postgres".
+    var kind: String { get }
+}
+
+extension ChangeStore {
+    public func append(after known: Revision, prepare: @Sendable (_ missed: [Change]) throws -> [Change]) async throws {
+        let batch = try prepare([])
+        guard !batch.isEmpty else { return }
+        try await append(batch)
+    }
+
+    public var kind: String { "custom" }
+}
+
+/// A change log that other processes append to as well: every node validates its writes against the
+/// log's head (`append(after:prepare:)`, one transaction under the head's lock) and follows what the
+/// others commit (`LogFollower`).
+public protocol SharedChangeLog: ChangeStore {
+    /// Up to `limit` changes after `revision`, in revision order.
+    func changes(after revision: Revision, limit: Int) async throws -> [Change]
+
+    /// The log's head as it moves: its revision when the sequence starts, then each new head another
+    /// node announces, and the head read again every `poll` (a fallback for a lost announcement). It
+    /// ends by throwing when the connection to the log is lost; the follower then starts a new one.
+    func heads(poll: Duration) -> AsyncThrowingStream<Revision, any Error>
 }
 
 /// Where start-up begins: a state the store kept (a checkpoint), and the changes to replay after it.
@@ -57,6 +93,8 @@ public final class InMemoryChangeStore: ChangeStore {
     }
 
     public func load() async throws -> [Change] { changes.withLock { $0 } }
+
+    public var kind: String { "memory" }
 
     /// The changes stored so far.
     public var stored: [Change] { changes.withLock { $0 } }

@@ -1,5 +1,4 @@
-import HashTreeCollections
-
+import PorticoReasons
 import Synchronization
 
 /// The access-control core: the entry point the server calls.
@@ -8,15 +7,20 @@ import Synchronization
 /// the latest tentative state, then committed by the `CommitLog` actor with whatever else is queued
 /// (group commit, one portfolio's changes included), answered once durable. Reads take the current
 /// `AccessSnapshot` and never await: one lock to fetch a reference, then plain lookups.
+///
+/// On a shared log (`SharedChangeLog`), a `LogFollower` applies what other nodes commit, and reads may
+/// wait for a revision this node has not reached yet (`snapshot(atLeast:until:)`).
 public final class Portico: Sendable {
-    private let sequencer: Sequencer
+    let sequencer: Sequencer
     private let log: CommitLog
+    let logStatus: LogStatusBoard
     /// The clock for token expiry and audit times.
     public var clock: any WallClock { sequencer.clock }
 
     private init(state: AccessState, store: any ChangeStore, clock: any WallClock, policy: IdempotencyPolicy) {
         sequencer = Sequencer(state: state, clock: clock, policy: policy)
-        log = CommitLog(store: store, sequencer: sequencer)
+        logStatus = LogStatusBoard(store: store.kind, clock: clock)
+        log = CommitLog(store: store, sequencer: sequencer, status: logStatus)
     }
 
     /// Opens the core on `store`, rebuilding the state from what it holds: its newest checkpoint, if
@@ -46,6 +50,39 @@ public final class Portico: Sendable {
 
     /// The revision of the last change accepted, whether or not the store holds it yet.
     var pendingRevision: Revision { sequencer.tentativeRevision }
+
+    /// What the node knows of its store and the log's head (GetServerInfo).
+    public var status: LogStatus {
+        logStatus.status(applied: sequencer.snapshot.revision, notServing: sequencer.failure)
+    }
+
+    /// Whether the node serves: false while it reloads after finding its copy of a shared log
+    /// inconsistent. One atomic load.
+    public var isServing: Bool { sequencer.isServing }
+
+    /// The refusal of a call while the node does not serve (UNAVAILABLE, `RELOADING`).
+    public func notServingError() -> PorticoError {
+        Sequencer.reloading(sequencer.failure ?? "it is reloading")
+    }
+
+    /// The latest snapshot once it has reached `revision`, waiting for it until `deadline` (a node that
+    /// follows a shared log may be behind the node that made the revision).
+    /// - Throws: UNAVAILABLE (`REVISION_NOT_VISIBLE`) when the deadline passes first;
+    ///   `CancellationError` when the task is cancelled.
+    public func snapshot(atLeast revision: Revision, until deadline: ContinuousClock.Instant) async throws
+        -> AccessSnapshot
+    {
+        try await sequencer.publication.wait(for: revision, until: deadline)
+    }
+
+    /// The published snapshot once it holds a revision after `revision` (a Watch stream's next changes).
+    /// - Throws: `CancellationError` when the task is cancelled first.
+    public func snapshot(after revision: Revision) async throws -> AccessSnapshot {
+        try await sequencer.publication.wait(for: revision + 1)
+    }
+
+    /// Calls waiting for a revision now (tests bound them).
+    var revisionWaiters: Int { sequencer.publication.waiting }
 
     /// The latest snapshot, provided it has reached `revision`.
     /// - Throws: UNAVAILABLE (`REVISION_NOT_VISIBLE`) when it has not.

@@ -15,6 +15,9 @@ import PorticoReasons
 /// it ends with and answers each committer in revision order. If the store fails, the tentative state
 /// falls back to the durable one and every change queued on top of the failed batch fails too, since
 /// each was validated against state that will never exist.
+///
+/// On a shared log, changes other nodes committed arrive too (`absorb`): they are applied to the
+/// durable state in revision order, and every queued change is validated again on top of them.
 final class Sequencer: Sendable {
     /// An accepted change and the committer waiting for it.
     struct Pending {
@@ -23,6 +26,8 @@ final class Sequencer: Sendable {
         var change: Change
         var result: CommandResult
         let reply: CheckedContinuation<CommandResult, any Error>
+        /// The idempotency key it was made with, for validating it again (a shared log's absorb).
+        var key: IdempotencyKey? = nil
     }
 
     struct State {
@@ -38,6 +43,8 @@ final class Sequencer: Sendable {
         /// it idle, cleared by the commit log when it finds the queue empty, both under this lock, so a
         /// queued change is never left without a drain.
         var draining = false
+        /// Why the node stopped serving: its copy of a shared log is inconsistent, and it reloads.
+        var failure: String?
         /// Retries of a change not yet durable (the same idempotency key), by the change's revision: answered
         /// with it, or failed with it.
         var followers: [Revision: [Pending]] = [:]
@@ -49,14 +56,16 @@ final class Sequencer: Sendable {
         }
     }
 
-    private let state: Mutex<State>
-    private let published: Mutex<AccessSnapshot>
+    let state: Mutex<State>
+    let publication: Publication
+    /// `state.failure == nil`, readable without the lock: every call asks it.
+    private let serving = Atomic<Bool>(true)
     let clock: any WallClock
     let policy: IdempotencyPolicy
 
     init(state initial: AccessState, clock: any WallClock, policy: IdempotencyPolicy = .standard) {
         state = Mutex(State(tentative: initial, durable: initial))
-        published = Mutex(AccessSnapshot(initial))
+        publication = Publication(AccessSnapshot(initial))
         self.clock = clock
         self.policy = policy
     }
@@ -64,13 +73,28 @@ final class Sequencer: Sendable {
     /// The revision of the last change accepted, durable or not (tests use it to pin interleavings).
     var tentativeRevision: Revision { state.withLock { $0.tentative.revision } }
 
+    /// The revision of the last change the store holds, as this node knows it.
+    var durableRevision: Revision { state.withLock { $0.durable.revision } }
+
     /// Writes accepted and not yet answered: queued or being written.
     var writesInFlight: Int {
         state.withLock { $0.queue.count + $0.writing.count + $0.followers.values.reduce(0) { $0 + $1.count } }
     }
 
+    /// Why the node does not serve, or nil when it does.
+    var failure: String? { state.withLock { $0.failure } }
+
+    /// Whether the node serves; one atomic load.
+    var isServing: Bool { serving.load(ordering: .relaxed) }
+
+    /// Sets why the node does not serve (nil: it serves); under the state's lock.
+    func setFailure(_ why: String?, in state: inout State) {
+        state.failure = why
+        serving.store(why == nil, ordering: .relaxed)
+    }
+
     /// The latest committed snapshot; one lock, one retain.
-    var snapshot: AccessSnapshot { published.withLock { $0 } }
+    var snapshot: AccessSnapshot { publication.current }
 
     /// Validates and applies `command` against the tentative state and queues its change, or refuses it.
     /// - Returns: whether the commit log must be started: it was idle.
@@ -78,7 +102,7 @@ final class Sequencer: Sendable {
     /// again instead (at once when durable, else with it), and nothing is applied.
     /// - Throws: the command's domain error, DEADLINE_EXCEEDED, or for the key INVALID_ARGUMENT
     ///   (`INVALID_IDEMPOTENCY_KEY`) or FAILED_PRECONDITION (`IDEMPOTENCY_KEY_REUSED`); the state is then
-    ///   unchanged.
+    ///   unchanged; UNAVAILABLE (`RELOADING`) while the node reloads.
     func accept(_ command: Command, caller: Caller, deadline: ContinuousClock.Instant?,
                 idempotencyKey: String? = nil, reply: CheckedContinuation<CommandResult, any Error>) throws -> Bool {
         // Malformed keys are refused before the lock, so that no key's size is paid for under it.
@@ -88,6 +112,7 @@ final class Sequencer: Sendable {
                 throw PorticoError(.deadlineExceeded, "the deadline passed before the change was validated",
                                    reason: .deadlineExceeded)
             }
+            if let failure = state.failure { throw Self.reloading(failure) }
             let now = clock.now()
             var key: IdempotencyKey?
             if let idempotencyKey {
@@ -109,10 +134,17 @@ final class Sequencer: Sendable {
             }
             let (change, result) = try Self.apply(command, caller: caller, now: now, key: key, policy: policy,
                                                   to: &state.tentative)
-            state.queue.append(Pending(command: command, caller: caller, change: change, result: result, reply: reply))
+            state.queue.append(Pending(command: command, caller: caller, change: change, result: result, reply: reply,
+                                       key: key))
             defer { state.draining = true }
             return !state.draining
         }
+    }
+
+    /// The refusal of every call while the node reloads.
+    static func reloading(_ why: String) -> PorticoError {
+        PorticoError(.unavailable, "this node is reloading its state (\(why)); retry, or ask another node",
+                     reason: .reloading)
     }
 
     /// Applies `command` to `state` in place and describes the change it made.
@@ -121,8 +153,8 @@ final class Sequencer: Sendable {
     /// the first change after a batch copies what it touches and the rest change it where it is (a copy
     /// per change copied a dense-table page and its outer array every time). A refused command throws
     /// before it changes anything (`AccessState.apply`); debug builds check that.
-    private static func apply(_ command: Command, caller: Caller, now: Timestamp, key: IdempotencyKey?,
-                              policy: IdempotencyPolicy, to state: inout AccessState) throws -> (Change, CommandResult) {
+    static func apply(_ command: Command, caller: Caller, now: Timestamp, key: IdempotencyKey?,
+                      policy: IdempotencyPolicy, to state: inout AccessState) throws -> (Change, CommandResult) {
         var context = ApplyContext(caller: caller, now: now, source: .live)
         context.policy = policy
         context.idempotency = key.map { .live($0) }
@@ -142,50 +174,5 @@ final class Sequencer: Sendable {
         let change = Change(revision: revision, time: context.now, caller: caller, command: command,
                             secretDigests: context.digests, idempotency: context.idempotencyRecord)
         return (change, CommandResult(revision: revision, createdID: created, secret: context.secret))
-    }
-
-    // MARK: - The commit log's side
-
-    /// Takes every queued change as the next batch, or, with none queued, marks the commit log idle.
-    /// - Returns: the batch's changes in revision order; nil when the queue was empty.
-    func seal() -> [Change]? {
-        state.withLock { state in
-            guard !state.queue.isEmpty else {
-                state.draining = false
-                return nil
-            }
-            // The queue is empty once taken, so the tentative state is the state the batch ends with.
-            state.writing = state.queue
-            state.queue = []
-            state.writingEnds = state.tentative
-            return state.writing.map(\.change)
-        }
-    }
-
-    /// The batch being written is durable: publishes the state it ends with.
-    /// - Returns: its committers and their results, in revision order, to be answered.
-    func committed() -> [Pending] {
-        state.withLock { state in
-            guard let ending = state.writingEnds else { return [] }
-            state.durable = ending
-            state.writingEnds = nil
-            let snapshot = AccessSnapshot(ending)
-            published.withLock { $0 = snapshot }
-            defer { state.writing = [] }
-            return state.withFollowers(state.writing)
-        }
-    }
-
-    /// The batch being written failed: the tentative state falls back to the durable one.
-    /// - Returns: every committer to fail: the batch's, then those queued behind it.
-    func failed() -> [Pending] {
-        state.withLock { state in
-            let dropped = state.withFollowers(state.writing + state.queue)
-            state.writing = []
-            state.queue = []
-            state.writingEnds = nil
-            state.tentative = state.durable
-            return dropped
-        }
     }
 }

@@ -80,8 +80,8 @@ public struct CheckpointFiles: Sendable {
 
     /// The newest checkpoint that reads whole and is not beyond `revision` (the log's last), with a
     /// line for `report` about each one passed over.
-    func newest(upTo revision: Revision, report: (String) -> Void,
-                progress: (_ done: Int, _ total: Int) -> Void) -> (revision: Revision, state: AccessState)? {
+    public func newest(upTo revision: Revision, report: (String) -> Void,
+                       progress: (_ done: Int, _ total: Int) -> Void) -> (revision: Revision, state: AccessState)? {
         for (candidate, path) in list() {
             guard candidate <= revision else {
                 report("checkpoint \(path) is at revision \(candidate), beyond the log's \(revision): not used")

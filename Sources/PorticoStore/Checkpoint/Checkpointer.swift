@@ -7,7 +7,7 @@ import Synchronization
 ///
 /// The published snapshot is durable (it is published only after the store holds it) and immutable,
 /// so the checkpoint is written beside the server on the store's checkpoint queue: checks and writes
-/// go on meanwhile.
+/// go on meanwhile. The store is SQLite, or a node's data directory beside the PostgreSQL log.
 public final class Checkpointer: Sendable {
     /// When to write one.
     public struct Policy: Sendable {
@@ -22,7 +22,7 @@ public final class Checkpointer: Sendable {
         }
     }
 
-    private let store: SQLiteStore
+    private let store: any CheckpointingStore
     private let portico: Portico
     private let policy: Policy
     private let report: @Sendable (String) -> Void
@@ -30,7 +30,7 @@ public final class Checkpointer: Sendable {
     private let last: Mutex<Revision>
 
     /// - Parameter report: where a line about each checkpoint (and each failure) goes.
-    public init(store: SQLiteStore, portico: Portico, policy: Policy = Policy(),
+    public init(store: any CheckpointingStore, portico: Portico, policy: Policy = Policy(),
                 report: @escaping @Sendable (String) -> Void = { _ in }) {
         self.store = store
         self.portico = portico

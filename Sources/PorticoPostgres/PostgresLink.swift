@@ -1,0 +1,93 @@
+import Logging
+import PostgresNIO
+import Synchronization
+
+/// One connection to PostgreSQL, opened when first needed and again after it was lost.
+///
+/// An actor, so that two callers asking at once share one connect instead of racing two; what it
+/// hands out is used outside it (a `PostgresConnection` is Sendable and queues its queries itself).
+actor PostgresLink {
+    private let location: PostgresLocation
+    private let logger: Logger
+    private var open: PostgresConnection?
+    private var connecting: Task<PostgresConnection, any Error>?
+    /// postgres-nio numbers connections for its logs; one sequence for the process.
+    private static let ids = Atomic<Int>(0)
+
+    init(location: PostgresLocation, logger: Logger) {
+        self.location = location
+        self.logger = logger
+    }
+
+    /// The open connection, or a new one.
+    /// - Throws: `PostgresFailure` when PostgreSQL cannot be reached or refuses the login.
+    func connection() async throws -> PostgresConnection {
+        if let open, !open.isClosed { return open }
+        if let connecting { return try await connecting.value }
+        let task = Task { [location, logger] in try await Self.connect(location, logger: logger) }
+        connecting = task
+        defer { connecting = nil }
+        let connection = try await task.value
+        open = connection
+        return connection
+    }
+
+    /// Drops the connection after a failure that leaves its state unknown: the next use opens another.
+    func reset() async {
+        let dropped = open
+        open = nil
+        try? await dropped?.close()
+    }
+
+    /// Opens a connection of its own (a listener's), which the caller closes.
+    static func connect(_ location: PostgresLocation, logger: Logger) async throws -> PostgresConnection {
+        do {
+            let id = ids.add(1, ordering: .relaxed).newValue
+            return try await PostgresConnection.connect(
+                configuration: try location.configuration(), id: id,
+                logger: logger)
+        } catch {
+            throw PostgresFailure("cannot connect to \(location)", error)
+        }
+    }
+}
+
+/// A failure talking to PostgreSQL, in words for logs and statuses: PostgreSQL's own message and
+/// SQLSTATE when it gave one (postgres-nio's `PSQLError` prints only a generic line, so that query
+/// text never leaks into logs by accident).
+public struct PostgresFailure: Error, CustomStringConvertible {
+    public let description: String
+    /// PostgreSQL's SQLSTATE, when the server answered with an error.
+    public let sqlState: String?
+
+    init(_ what: String, _ error: (any Error)? = nil) {
+        guard let error else {
+            description = what
+            sqlState = nil
+            return
+        }
+        if let failure = error as? PostgresFailure {
+            description = "\(what): \(failure.description)"
+            sqlState = failure.sqlState
+        } else if let error = error as? PSQLError {
+            sqlState = error.serverInfo?[.sqlState]
+            if let message = error.serverInfo?[.message] {
+                description = "\(what): \(message)" + (sqlState.map { " (SQLSTATE \($0))" } ?? "")
+            } else if let underlying = error.underlying {
+                description = "\(what): \(error.code) (\(underlying))"
+            } else {
+                description = "\(what): \(error.code)"
+            }
+        } else {
+            description = "\(what): \(error)"
+            sqlState = nil
+        }
+    }
+
+    /// Whether PostgreSQL itself answered with an error (the connection is still usable and the
+    /// transaction, if any, aborted), rather than the connection failing.
+    static func isServerError(_ error: any Error) -> Bool {
+        if let error = error as? PostgresFailure { return error.sqlState != nil }
+        return (error as? PSQLError)?.code == .server
+    }
+}
