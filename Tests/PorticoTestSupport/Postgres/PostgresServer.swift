@@ -221,7 +221,7 @@ public final class PostgresServer: Sendable {
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
         var pid: pid_t = 0
         let argv = arguments.map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
+        defer { for argument in argv { free(argument) } }
         let result = posix_spawn(&pid, arguments[0], &actions, nil, argv, environ)
         guard result == 0 else {
             throw Unavailable(description: "\(what) (\(arguments[0])) cannot run: \(String(cString: strerror(result)))")
