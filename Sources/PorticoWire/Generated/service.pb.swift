@@ -2,11 +2,16 @@
 // Regenerate with proto/generate.sh.
 
 public enum PorticoService {
+    /// The service's full name in the .proto files, as gRPC's method paths spell it.
+    public static let name = "portico.v1.Portico"
+
     /// An empty round trip: the transport's baseline.
     public enum Ping: PorticoRPC {
         public typealias Request = PingRequest
         public typealias Response = PingResponse
         public static let method = Method.ping
+        public static let name = "Ping"
+        public static let service = PorticoService.name
     }
 
     /// The server's version, protocol version, newest revision and limits.
@@ -14,258 +19,344 @@ public enum PorticoService {
         public typealias Request = GetServerInfoRequest
         public typealias Response = GetServerInfoResponse
         public static let method = Method.getServerInfo
+        public static let name = "GetServerInfo"
+        public static let service = PorticoService.name
     }
 
     public enum CreatePortfolio: PorticoRPC {
         public typealias Request = CreatePortfolioRequest
         public typealias Response = CreatePortfolioResponse
         public static let method = Method.createPortfolio
+        public static let name = "CreatePortfolio"
+        public static let service = PorticoService.name
     }
 
     public enum GetPortfolio: PorticoRPC {
         public typealias Request = GetPortfolioRequest
         public typealias Response = GetPortfolioResponse
         public static let method = Method.getPortfolio
+        public static let name = "GetPortfolio"
+        public static let service = PorticoService.name
     }
 
     public enum ListPortfolios: PorticoRPC {
         public typealias Request = ListPortfoliosRequest
         public typealias Response = ListPortfoliosResponse
         public static let method = Method.listPortfolios
+        public static let name = "ListPortfolios"
+        public static let service = PorticoService.name
     }
 
     public enum SetPortfolioStatus: PorticoRPC {
         public typealias Request = SetPortfolioStatusRequest
         public typealias Response = SetPortfolioStatusResponse
         public static let method = Method.setPortfolioStatus
+        public static let name = "SetPortfolioStatus"
+        public static let service = PorticoService.name
     }
 
     public enum SetSystemUserTier: PorticoRPC {
         public typealias Request = SetSystemUserTierRequest
         public typealias Response = SetSystemUserTierResponse
         public static let method = Method.setSystemUserTier
+        public static let name = "SetSystemUserTier"
+        public static let service = PorticoService.name
     }
 
     public enum CreateServiceCredential: PorticoRPC {
         public typealias Request = CreateServiceCredentialRequest
         public typealias Response = CreateServiceCredentialResponse
         public static let method = Method.createServiceCredential
+        public static let name = "CreateServiceCredential"
+        public static let service = PorticoService.name
     }
 
     public enum ListServiceCredentials: PorticoRPC {
         public typealias Request = ListServiceCredentialsRequest
         public typealias Response = ListServiceCredentialsResponse
         public static let method = Method.listServiceCredentials
+        public static let name = "ListServiceCredentials"
+        public static let service = PorticoService.name
     }
 
     public enum RevokeServiceCredential: PorticoRPC {
         public typealias Request = RevokeServiceCredentialRequest
         public typealias Response = RevokeServiceCredentialResponse
         public static let method = Method.revokeServiceCredential
+        public static let name = "RevokeServiceCredential"
+        public static let service = PorticoService.name
     }
 
     public enum AddPerson: PorticoRPC {
         public typealias Request = AddPersonRequest
         public typealias Response = AddPersonResponse
         public static let method = Method.addPerson
+        public static let name = "AddPerson"
+        public static let service = PorticoService.name
     }
 
     public enum GetPerson: PorticoRPC {
         public typealias Request = GetPersonRequest
         public typealias Response = GetPersonResponse
         public static let method = Method.getPerson
+        public static let name = "GetPerson"
+        public static let service = PorticoService.name
     }
 
     public enum ListPeople: PorticoRPC {
         public typealias Request = ListPeopleRequest
         public typealias Response = ListPeopleResponse
         public static let method = Method.listPeople
+        public static let name = "ListPeople"
+        public static let service = PorticoService.name
     }
 
     public enum SetPersonRole: PorticoRPC {
         public typealias Request = SetPersonRoleRequest
         public typealias Response = SetPersonRoleResponse
         public static let method = Method.setPersonRole
+        public static let name = "SetPersonRole"
+        public static let service = PorticoService.name
     }
 
     public enum RemovePerson: PorticoRPC {
         public typealias Request = RemovePersonRequest
         public typealias Response = RemovePersonResponse
         public static let method = Method.removePerson
+        public static let name = "RemovePerson"
+        public static let service = PorticoService.name
     }
 
     public enum CreateSystemUser: PorticoRPC {
         public typealias Request = CreateSystemUserRequest
         public typealias Response = CreateSystemUserResponse
         public static let method = Method.createSystemUser
+        public static let name = "CreateSystemUser"
+        public static let service = PorticoService.name
     }
 
     public enum ListSystemUsers: PorticoRPC {
         public typealias Request = ListSystemUsersRequest
         public typealias Response = ListSystemUsersResponse
         public static let method = Method.listSystemUsers
+        public static let name = "ListSystemUsers"
+        public static let service = PorticoService.name
     }
 
     public enum RemoveSystemUser: PorticoRPC {
         public typealias Request = RemoveSystemUserRequest
         public typealias Response = RemoveSystemUserResponse
         public static let method = Method.removeSystemUser
+        public static let name = "RemoveSystemUser"
+        public static let service = PorticoService.name
     }
 
     public enum AddApp: PorticoRPC {
         public typealias Request = AddAppRequest
         public typealias Response = AddAppResponse
         public static let method = Method.addApp
+        public static let name = "AddApp"
+        public static let service = PorticoService.name
     }
 
     public enum ListApps: PorticoRPC {
         public typealias Request = ListAppsRequest
         public typealias Response = ListAppsResponse
         public static let method = Method.listApps
+        public static let name = "ListApps"
+        public static let service = PorticoService.name
     }
 
     public enum AddAsset: PorticoRPC {
         public typealias Request = AddAssetRequest
         public typealias Response = AddAssetResponse
         public static let method = Method.addAsset
+        public static let name = "AddAsset"
+        public static let service = PorticoService.name
     }
 
     public enum GetAsset: PorticoRPC {
         public typealias Request = GetAssetRequest
         public typealias Response = GetAssetResponse
         public static let method = Method.getAsset
+        public static let name = "GetAsset"
+        public static let service = PorticoService.name
     }
 
     public enum ListAssets: PorticoRPC {
         public typealias Request = ListAssetsRequest
         public typealias Response = ListAssetsResponse
         public static let method = Method.listAssets
+        public static let name = "ListAssets"
+        public static let service = PorticoService.name
     }
 
     public enum RemoveAsset: PorticoRPC {
         public typealias Request = RemoveAssetRequest
         public typealias Response = RemoveAssetResponse
         public static let method = Method.removeAsset
+        public static let name = "RemoveAsset"
+        public static let service = PorticoService.name
     }
 
     public enum AssignTasks: PorticoRPC {
         public typealias Request = AssignTasksRequest
         public typealias Response = AssignTasksResponse
         public static let method = Method.assignTasks
+        public static let name = "AssignTasks"
+        public static let service = PorticoService.name
     }
 
     public enum UnassignTasks: PorticoRPC {
         public typealias Request = UnassignTasksRequest
         public typealias Response = UnassignTasksResponse
         public static let method = Method.unassignTasks
+        public static let name = "UnassignTasks"
+        public static let service = PorticoService.name
     }
 
     public enum ListAssignmentsByPrincipal: PorticoRPC {
         public typealias Request = ListAssignmentsByPrincipalRequest
         public typealias Response = ListAssignmentsByPrincipalResponse
         public static let method = Method.listAssignmentsByPrincipal
+        public static let name = "ListAssignmentsByPrincipal"
+        public static let service = PorticoService.name
     }
 
     public enum ListAssignmentsByAsset: PorticoRPC {
         public typealias Request = ListAssignmentsByAssetRequest
         public typealias Response = ListAssignmentsByAssetResponse
         public static let method = Method.listAssignmentsByAsset
+        public static let name = "ListAssignmentsByAsset"
+        public static let service = PorticoService.name
     }
 
     public enum AddPartner: PorticoRPC {
         public typealias Request = AddPartnerRequest
         public typealias Response = AddPartnerResponse
         public static let method = Method.addPartner
+        public static let name = "AddPartner"
+        public static let service = PorticoService.name
     }
 
     public enum RemovePartner: PorticoRPC {
         public typealias Request = RemovePartnerRequest
         public typealias Response = RemovePartnerResponse
         public static let method = Method.removePartner
+        public static let name = "RemovePartner"
+        public static let service = PorticoService.name
     }
 
     public enum ListPartners: PorticoRPC {
         public typealias Request = ListPartnersRequest
         public typealias Response = ListPartnersResponse
         public static let method = Method.listPartners
+        public static let name = "ListPartners"
+        public static let service = PorticoService.name
     }
 
     public enum ShareAsset: PorticoRPC {
         public typealias Request = ShareAssetRequest
         public typealias Response = ShareAssetResponse
         public static let method = Method.shareAsset
+        public static let name = "ShareAsset"
+        public static let service = PorticoService.name
     }
 
     public enum UpdateShare: PorticoRPC {
         public typealias Request = UpdateShareRequest
         public typealias Response = UpdateShareResponse
         public static let method = Method.updateShare
+        public static let name = "UpdateShare"
+        public static let service = PorticoService.name
     }
 
     public enum UnshareAsset: PorticoRPC {
         public typealias Request = UnshareAssetRequest
         public typealias Response = UnshareAssetResponse
         public static let method = Method.unshareAsset
+        public static let name = "UnshareAsset"
+        public static let service = PorticoService.name
     }
 
     public enum ListShares: PorticoRPC {
         public typealias Request = ListSharesRequest
         public typealias Response = ListSharesResponse
         public static let method = Method.listShares
+        public static let name = "ListShares"
+        public static let service = PorticoService.name
     }
 
     public enum RequestShare: PorticoRPC {
         public typealias Request = RequestShareRequest
         public typealias Response = RequestShareResponse
         public static let method = Method.requestShare
+        public static let name = "RequestShare"
+        public static let service = PorticoService.name
     }
 
     public enum ApproveShareRequest: PorticoRPC {
         public typealias Request = ApproveShareRequestRequest
         public typealias Response = ApproveShareRequestResponse
         public static let method = Method.approveShareRequest
+        public static let name = "ApproveShareRequest"
+        public static let service = PorticoService.name
     }
 
     public enum DeclineShareRequest: PorticoRPC {
         public typealias Request = DeclineShareRequestRequest
         public typealias Response = DeclineShareRequestResponse
         public static let method = Method.declineShareRequest
+        public static let name = "DeclineShareRequest"
+        public static let service = PorticoService.name
     }
 
     public enum ListShareRequests: PorticoRPC {
         public typealias Request = ListShareRequestsRequest
         public typealias Response = ListShareRequestsResponse
         public static let method = Method.listShareRequests
+        public static let name = "ListShareRequests"
+        public static let service = PorticoService.name
     }
 
     public enum GenerateToken: PorticoRPC {
         public typealias Request = GenerateTokenRequest
         public typealias Response = GenerateTokenResponse
         public static let method = Method.generateToken
+        public static let name = "GenerateToken"
+        public static let service = PorticoService.name
     }
 
     public enum RevokeToken: PorticoRPC {
         public typealias Request = RevokeTokenRequest
         public typealias Response = RevokeTokenResponse
         public static let method = Method.revokeToken
+        public static let name = "RevokeToken"
+        public static let service = PorticoService.name
     }
 
     public enum RevokeAllTokens: PorticoRPC {
         public typealias Request = RevokeAllTokensRequest
         public typealias Response = RevokeAllTokensResponse
         public static let method = Method.revokeAllTokens
+        public static let name = "RevokeAllTokens"
+        public static let service = PorticoService.name
     }
 
     public enum ListTokens: PorticoRPC {
         public typealias Request = ListTokensRequest
         public typealias Response = ListTokensResponse
         public static let method = Method.listTokens
+        public static let name = "ListTokens"
+        public static let service = PorticoService.name
     }
 
     public enum InspectToken: PorticoRPC {
         public typealias Request = InspectTokenRequest
         public typealias Response = InspectTokenResponse
         public static let method = Method.inspectToken
+        public static let name = "InspectToken"
+        public static let service = PorticoService.name
     }
 
     /// May this principal or token perform the task on the asset?
@@ -273,30 +364,40 @@ public enum PorticoService {
         public typealias Request = CheckPermissionRequest
         public typealias Response = CheckPermissionResponse
         public static let method = Method.checkPermission
+        public static let name = "CheckPermission"
+        public static let service = PorticoService.name
     }
 
     public enum BatchCheckPermissions: PorticoRPC {
         public typealias Request = BatchCheckPermissionsRequest
         public typealias Response = BatchCheckPermissionsResponse
         public static let method = Method.batchCheckPermissions
+        public static let name = "BatchCheckPermissions"
+        public static let service = PorticoService.name
     }
 
     public enum ListAccessibleAssets: PorticoRPC {
         public typealias Request = ListAccessibleAssetsRequest
         public typealias Response = ListAccessibleAssetsResponse
         public static let method = Method.listAccessibleAssets
+        public static let name = "ListAccessibleAssets"
+        public static let service = PorticoService.name
     }
 
     public enum ListAssetPrincipals: PorticoRPC {
         public typealias Request = ListAssetPrincipalsRequest
         public typealias Response = ListAssetPrincipalsResponse
         public static let method = Method.listAssetPrincipals
+        public static let name = "ListAssetPrincipals"
+        public static let service = PorticoService.name
     }
 
     public enum ListAuditEvents: PorticoRPC {
         public typealias Request = ListAuditEventsRequest
         public typealias Response = ListAuditEventsResponse
         public static let method = Method.listAuditEvents
+        public static let name = "ListAuditEvents"
+        public static let service = PorticoService.name
     }
 
     /// Every RPC of the service, in the order of the .proto file.
@@ -1016,6 +1117,121 @@ extension PorticoServiceHandler {
         case .listAuditEvents:
             router.read(PorticoService.ListAuditEvents.self) { try self.listAuditEvents($0, context: &$1) }
         }
+    }
+}
+
+/// A transport's side of registering: how it serves each kind of RPC, when it registers every RPC
+/// up front rather than routing each call as it arrives (gRPC registers handlers with its router).
+/// ``PorticoServiceHandler/register(with:)`` calls exactly one of these per RPC of the service.
+public protocol PorticoServiceRegistry {
+    /// The handlers' call context, as ``PorticoServiceHandler/Context``.
+    associatedtype Context: Sendable
+
+    /// An RPC that needs no credential.
+    mutating func open<RPC: PorticoRPC>(
+        _ rpc: RPC.Type,
+        _ handle: @escaping @Sendable (RPC.Request) throws -> RPC.Response
+    )
+
+    /// A read or a check: its handler answers at once.
+    mutating func read<RPC: PorticoRPC>(
+        _ rpc: RPC.Type,
+        _ handle: @escaping @Sendable (RPC.Request, inout Context) throws -> RPC.Response
+    )
+
+    /// A write: its handler awaits the core and the store.
+    mutating func write<RPC: PorticoRPC>(
+        _ rpc: RPC.Type,
+        _ handle: @escaping @Sendable (RPC.Request, Context) async throws -> RPC.Response
+    )
+}
+
+extension PorticoServiceHandler {
+    /// Hands every RPC of the service to `registry`, each with its handler, in the order of the
+    /// .proto file.
+    public func register<Registry: PorticoServiceRegistry>(with registry: inout Registry)
+    where Registry.Context == Context {
+        registry.open(PorticoService.Ping.self) { [self] in try self.ping($0) }
+        registry.open(PorticoService.GetServerInfo.self) { [self] in try self.getServerInfo($0) }
+        registry.write(PorticoService.CreatePortfolio.self) { [self] in
+            try await self.createPortfolio($0, context: $1)
+        }
+        registry.read(PorticoService.GetPortfolio.self) { [self] in try self.getPortfolio($0, context: &$1) }
+        registry.read(PorticoService.ListPortfolios.self) { [self] in try self.listPortfolios($0, context: &$1) }
+        registry.write(PorticoService.SetPortfolioStatus.self) { [self] in
+            try await self.setPortfolioStatus($0, context: $1)
+        }
+        registry.write(PorticoService.SetSystemUserTier.self) { [self] in
+            try await self.setSystemUserTier($0, context: $1)
+        }
+        registry.write(PorticoService.CreateServiceCredential.self) { [self] in
+            try await self.createServiceCredential($0, context: $1)
+        }
+        registry.read(PorticoService.ListServiceCredentials.self) { [self] in
+            try self.listServiceCredentials($0, context: &$1)
+        }
+        registry.write(PorticoService.RevokeServiceCredential.self) { [self] in
+            try await self.revokeServiceCredential($0, context: $1)
+        }
+        registry.write(PorticoService.AddPerson.self) { [self] in try await self.addPerson($0, context: $1) }
+        registry.read(PorticoService.GetPerson.self) { [self] in try self.getPerson($0, context: &$1) }
+        registry.read(PorticoService.ListPeople.self) { [self] in try self.listPeople($0, context: &$1) }
+        registry.write(PorticoService.SetPersonRole.self) { [self] in try await self.setPersonRole($0, context: $1) }
+        registry.write(PorticoService.RemovePerson.self) { [self] in try await self.removePerson($0, context: $1) }
+        registry.write(PorticoService.CreateSystemUser.self) { [self] in
+            try await self.createSystemUser($0, context: $1)
+        }
+        registry.read(PorticoService.ListSystemUsers.self) { [self] in try self.listSystemUsers($0, context: &$1) }
+        registry.write(PorticoService.RemoveSystemUser.self) { [self] in
+            try await self.removeSystemUser($0, context: $1)
+        }
+        registry.write(PorticoService.AddApp.self) { [self] in try await self.addApp($0, context: $1) }
+        registry.read(PorticoService.ListApps.self) { [self] in try self.listApps($0, context: &$1) }
+        registry.write(PorticoService.AddAsset.self) { [self] in try await self.addAsset($0, context: $1) }
+        registry.read(PorticoService.GetAsset.self) { [self] in try self.getAsset($0, context: &$1) }
+        registry.read(PorticoService.ListAssets.self) { [self] in try self.listAssets($0, context: &$1) }
+        registry.write(PorticoService.RemoveAsset.self) { [self] in try await self.removeAsset($0, context: $1) }
+        registry.write(PorticoService.AssignTasks.self) { [self] in try await self.assignTasks($0, context: $1) }
+        registry.write(PorticoService.UnassignTasks.self) { [self] in try await self.unassignTasks($0, context: $1) }
+        registry.read(PorticoService.ListAssignmentsByPrincipal.self) { [self] in
+            try self.listAssignmentsByPrincipal($0, context: &$1)
+        }
+        registry.read(PorticoService.ListAssignmentsByAsset.self) { [self] in
+            try self.listAssignmentsByAsset($0, context: &$1)
+        }
+        registry.write(PorticoService.AddPartner.self) { [self] in try await self.addPartner($0, context: $1) }
+        registry.write(PorticoService.RemovePartner.self) { [self] in try await self.removePartner($0, context: $1) }
+        registry.read(PorticoService.ListPartners.self) { [self] in try self.listPartners($0, context: &$1) }
+        registry.write(PorticoService.ShareAsset.self) { [self] in try await self.shareAsset($0, context: $1) }
+        registry.write(PorticoService.UpdateShare.self) { [self] in try await self.updateShare($0, context: $1) }
+        registry.write(PorticoService.UnshareAsset.self) { [self] in try await self.unshareAsset($0, context: $1) }
+        registry.read(PorticoService.ListShares.self) { [self] in try self.listShares($0, context: &$1) }
+        registry.write(PorticoService.RequestShare.self) { [self] in try await self.requestShare($0, context: $1) }
+        registry.write(PorticoService.ApproveShareRequest.self) { [self] in
+            try await self.approveShareRequest($0, context: $1)
+        }
+        registry.write(PorticoService.DeclineShareRequest.self) { [self] in
+            try await self.declineShareRequest($0, context: $1)
+        }
+        registry.read(PorticoService.ListShareRequests.self) { [self] in try self.listShareRequests($0, context: &$1) }
+        registry.write(PorticoService.GenerateToken.self) { [self] in try await self.generateToken($0, context: $1) }
+        registry.write(PorticoService.RevokeToken.self) { [self] in try await self.revokeToken($0, context: $1) }
+        registry.write(PorticoService.RevokeAllTokens.self) { [self] in
+            try await self.revokeAllTokens($0, context: $1)
+        }
+        registry.read(PorticoService.ListTokens.self) { [self] in try self.listTokens($0, context: &$1) }
+        registry.read(PorticoService.InspectToken.self) { [self] in try self.inspectToken($0, context: &$1) }
+        registry.read(PorticoService.CheckPermission.self) { [self] in try self.checkPermission($0, context: &$1) }
+        registry.read(PorticoService.BatchCheckPermissions.self) { [self] in
+            try self.batchCheckPermissions($0, context: &$1)
+        }
+        registry.read(PorticoService.ListAccessibleAssets.self) { [self] in
+            try self.listAccessibleAssets($0, context: &$1)
+        }
+        registry.read(PorticoService.ListAssetPrincipals.self) { [self] in
+            try self.listAssetPrincipals($0, context: &$1)
+        }
+        registry.read(PorticoService.ListAuditEvents.self) { [self] in try self.listAuditEvents($0, context: &$1) }
     }
 }
 

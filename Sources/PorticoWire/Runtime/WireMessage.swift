@@ -65,6 +65,17 @@ public protocol PorticoRPC: Sendable {
 
     /// The value of the frame header's `method` that calls this RPC.
     static var method: Method { get }
+
+    /// The RPC's name in the .proto file, e.g. `CheckPermission`.
+    static var name: String { get }
+
+    /// The full name of the RPC's service, e.g. `portico.v1.Portico`.
+    static var service: String { get }
+}
+
+extension PorticoRPC {
+    /// The RPC's path in gRPC, e.g. `/portico.v1.Portico/CheckPermission`.
+    public static var path: String { "/\(Self.service)/\(Self.name)" }
 }
 
 /// The JSON key of a field: its proto3 JSON name (`assetId`).
