@@ -13,7 +13,7 @@ import PorticoWire
 /// finish within the grace period, closes what remains and returns.
 public final class PorticoServer: Service, Sendable {
     private let configuration: ServerConfiguration
-    private let dispatcher: Dispatcher
+    let dispatcher: Dispatcher
     private let group: any EventLoopGroup
     private let logger: Logger
     private let registry = ConnectionRegistry()
