@@ -20,6 +20,10 @@ enum PorticoEnvironment {
         Variable(name: "PORTICO_DATA_DIR", flag: "--data-dir", meaning: "the data directory"),
         Variable(name: "PORTICO_OPERATOR_KEY", flag: "--operator-key", meaning: "the operator key"),
         Variable(name: "PORTICO_LOG_LEVEL", flag: "--log-level", meaning: "the log level"),
+        Variable(name: "PORTICO_GRPC_ADDRESS", flag: "--grpc-address", meaning: "the gRPC endpoint, as HOST:PORT"),
+        Variable(name: "PORTICO_TLS_CERT", flag: "--tls-cert", meaning: "the TLS certificate chain (PEM)"),
+        Variable(name: "PORTICO_TLS_KEY", flag: "--tls-key", meaning: "the TLS private key (PEM)"),
+        Variable(name: "PORTICO_TLS_CLIENT_CA", flag: "--tls-client-ca", meaning: "the client CAs of mutual TLS (PEM)"),
     ]
 
     /// The variables the subcommands that call a server read.

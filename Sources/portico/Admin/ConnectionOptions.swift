@@ -163,12 +163,15 @@ struct Endpoint: CustomStringConvertible, Equatable {
 
     init() {}
 
-    /// - Parameter source: the flag or variable the text came from, for the error.
-    init(parsing text: String, source: String = "--address") throws {
+    /// - Parameters:
+    ///   - source: the flag or variable the text came from, for the error.
+    ///   - allowsPortZero: for an address to listen on, where port 0 lets the system choose.
+    init(parsing text: String, source: String = "--address", allowsPortZero: Bool = false) throws {
+        let lowest = allowsPortZero ? 0 : 1
         guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
-            (1...65535).contains(port)
+            (lowest...65535).contains(port)
         else {
-            throw ValidationError("\(source) must be HOST:PORT with a port from 1 to 65535, not '\(text)'")
+            throw ValidationError("\(source) must be HOST:PORT with a port from \(lowest) to 65535, not '\(text)'")
         }
         var host = String(text[..<colon])
         if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }

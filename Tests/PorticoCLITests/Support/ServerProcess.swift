@@ -86,10 +86,11 @@ final class ServerProcess: Sendable {
         }
     }
 
-    static func start(store: String = "memory") async throws -> ServerProcess {
+    /// - Parameter arguments: more flags of `portico serve`.
+    static func start(store: String = "memory", arguments: [String] = []) async throws -> ServerProcess {
         let data = try Scratch("data")
         let program = try BackgroundProgram(
-            [try Locations.portico(), "serve", "--store", store, "--port", "0", "--data-dir", data.path]
+            [try Locations.portico(), "serve", "--store", store, "--port", "0", "--data-dir", data.path] + arguments
         )
         do {
             try await program.waitFor(line: "portico: ready", limit: .seconds(60))
