@@ -10,7 +10,7 @@ import PorticoWire
 /// event-loop tick; a single flush, scheduled with the first write of the tick, hands it to the
 /// socket. Many calls issued together therefore cost one write syscall.
 final class ConnectionHandler: ChannelInboundHandler {
-    typealias InboundIn = Frame
+    typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
     private enum State {
@@ -25,6 +25,8 @@ final class ConnectionHandler: ChannelInboundHandler {
     private let maxFrameBytes: Int
     private let logger: Logger
     private let arena = WireArena()
+    /// Completes frames split across reads; only those are copied.
+    private var accumulator: FrameAccumulator
     private var state = State.open
     private var context: ChannelHandlerContext?
     private var pending: [UInt64: any PendingCallProtocol] = [:]
@@ -42,6 +44,7 @@ final class ConnectionHandler: ChannelInboundHandler {
         self.maxFrameBytes = maxFrameBytes
         self.status = status
         self.logger = logger
+        self.accumulator = FrameAccumulator(maxFrameBytes: maxFrameBytes, expectPreface: false)
         self.outbound = ByteBuffer(bytes: WirePreface.bytes)
     }
 
@@ -159,7 +162,18 @@ final class ConnectionHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let frame = Self.unwrapInboundIn(data)
+        // After a malformed frame nothing more that arrives can be matched.
+        if case .closed = self.state { return }
+        self.accumulator.receive(Self.unwrapInboundIn(data))
+        do {
+            while let frame = try self.accumulator.next() { self.handle(frame) }
+        } catch {
+            self.errorCaught(context: context, error: error)
+        }
+        self.accumulator.endRead(allocator: context.channel.allocator)
+    }
+
+    private func handle(_ frame: Frame) {
         switch frame.header.kind {
         case .response:
             // An id not in the table is the late answer to a cancelled or expired call: dropped.

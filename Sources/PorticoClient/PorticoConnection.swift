@@ -70,9 +70,7 @@ public final class PorticoConnection: PorticoCalling {
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandlers(
-                        ByteToMessageHandler(
-                            FrameDecoder(maxFrameBytes: configuration.maxFrameBytes, expectPreface: false)),
+                    try channel.pipeline.syncOperations.addHandler(
                         ConnectionHandler(
                             address: address,
                             maxFrameBytes: configuration.maxFrameBytes,

@@ -47,7 +47,8 @@ public struct GRPCConfiguration: Sendable {
     }
 
     /// The native port's limits at another address: frame size as message size, calls in flight per
-    /// connection as concurrent streams, the same connections, idle timeout and grace period.
+    /// connection as concurrent streams, calls in flight on the server as writes in flight, the same
+    /// connections, idle timeout and grace period.
     public init(host: String, port: Int, tls: TLSFiles? = nil, limitsOf server: ServerConfiguration) {
         self.init(
             host: host,
@@ -56,6 +57,7 @@ public struct GRPCConfiguration: Sendable {
             maxMessageBytes: server.maxFrameBytes,
             maxConcurrentStreams: server.maxCallsInFlightPerConnection,
             maxConnections: server.maxConnections,
+            maxCallsInFlight: server.maxCallsInFlight,
             idleTimeout: server.idleTimeout,
             shutdownGracePeriod: server.shutdownGracePeriod
         )

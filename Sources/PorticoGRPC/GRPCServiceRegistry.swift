@@ -5,7 +5,7 @@ import PorticoServer
 import PorticoWire
 
 /// Registers every RPC of `service Portico` with grpc-swift's router, each with its handler from the
-/// server's ``PorticoHandlers`` (the generated `register(with:)` hands them over, so none is missed).
+/// server's ``PorticoHandlers`` (the generated `register(with:handler:)` hands them over, so none is missed).
 ///
 /// Every call takes the native transport's steps, in its order: read the call's head from the metadata
 /// (credential, on-behalf-of person, deadline), authenticate the caller (except for the RPCs that need
@@ -27,7 +27,14 @@ struct GRPCServiceRegistry<Transport: ServerTransport>: PorticoServiceRegistry {
     ) {
         // Needs no credential: any given is ignored, as on the native port.
         let nobody: @Sendable (GRPCCallHead) throws(CallFailure) -> Void = { _ in }
-        self.unary(rpc, caller: nobody) { request, _ in try handle(request) }
+        // While the core loads, GetServerInfo still describes the server (at revision 0), as on the
+        // native port; every other call is answered LOADING.
+        let describesWhileLoading = RPC.self == PorticoService.GetServerInfo.self
+        let handlers = self.handlers
+        self.unary(rpc, caller: nobody) { request, _ in
+            if describesWhileLoading, let info = handlers.serverInfoWhileLoading as? RPC.Response { return info }
+            return try handle(request)
+        }
     }
 
     mutating func read<RPC: PorticoRPC>(

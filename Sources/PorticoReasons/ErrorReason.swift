@@ -64,8 +64,10 @@ public enum ErrorReason: String, CaseIterable, Hashable, Sendable {
     case unsupportedProtocolVersion = "UNSUPPORTED_PROTOCOL_VERSION"
     // Time and availability.
     case deadlineExceeded = "DEADLINE_EXCEEDED"
+    case frameTimeout = "FRAME_TIMEOUT"
     case clientDeadlineExceeded = "CLIENT_DEADLINE_EXCEEDED"
     case goingAway = "GOING_AWAY"
+    case loading = "LOADING"
     case revisionNotVisible = "REVISION_NOT_VISIBLE"
     case storeFailed = "STORE_FAILED"
     // Faults.
@@ -132,8 +134,8 @@ public enum ErrorReason: String, CaseIterable, Hashable, Sendable {
             .failedPrecondition
         case .systemUserLimit, .adminSystemUserExists, .tooManyCalls, .frameTooLarge: .resourceExhausted
         case .unknownMethod, .unsupportedProtocolVersion: .unimplemented
-        case .deadlineExceeded, .clientDeadlineExceeded: .deadlineExceeded
-        case .goingAway, .revisionNotVisible, .storeFailed: .unavailable
+        case .deadlineExceeded, .clientDeadlineExceeded, .frameTimeout: .deadlineExceeded
+        case .goingAway, .loading, .revisionNotVisible, .storeFailed: .unavailable
         case .internal, .encodingFailed, .foreignString, .replayMismatch, .checkpointInvalid, .storeOrder,
             .undecodableResponse:
             .internal
@@ -208,8 +210,10 @@ public enum ErrorReason: String, CaseIterable, Hashable, Sendable {
         case .unknownMethod: "the header's method names no RPC"
         case .unsupportedProtocolVersion: "the preface asks for another protocol version (closed)"
         case .deadlineExceeded: "the call's `timeout_micros` passed before it was answered"
+        case .frameTimeout: "a frame (or the preface) did not arrive whole in time (the connection is closed)"
         case .clientDeadlineExceeded: "reported by the Swift client: no answer within the call's timeout"
         case .goingAway: "the server is shutting down and takes no new call"
+        case .loading: "the server is still loading its state; retry shortly"
         case .revisionNotVisible: "the server has not reached the call's `min_revision` yet"
         case .storeFailed: "the store did not make the change durable; nothing was applied"
         case .internal: "a fault of the server"

@@ -2,9 +2,9 @@ import Foundation
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The data directory, held by one process at a time: an exclusive `flock` on `portico.lock` inside it,
@@ -44,8 +44,9 @@ public final class DataDirectory: Sendable {
         var warnings: [String] = []
         if stat(path, &info) == 0, info.st_mode & 0o077 != 0 {
             let mode = String(info.st_mode & 0o777, radix: 8)
-            warnings.append("the data directory \(path) is open to other users (mode \(mode)); its files are "
-                            + "created 0600, but `chmod 700 \(path)` keeps them from listing it too")
+            warnings.append(
+                "the data directory \(path) is open to other users (mode \(mode)); its files are "
+                    + "created 0600, but `chmod 700 \(path)` keeps them from listing it too")
         }
         self.warnings = warnings
         let lockPath = (path as NSString).appendingPathComponent(Self.lockFileName)
@@ -60,8 +61,10 @@ public final class DataDirectory: Sendable {
             guard failure == EWOULDBLOCK else {
                 throw StoreError(.cannotOpen, "cannot lock \(lockPath): \(String(cString: strerror(failure)))")
             }
-            throw StoreError(.locked, "the data directory \(path) is in use by another Portico process "
-                             + "(pid \(holder.map(String.init) ?? "unknown"), holding \(lockPath)); stop it first")
+            throw StoreError(
+                .locked,
+                "the data directory \(path) is in use by another Portico process "
+                    + "(pid \(holder.map(String.init) ?? "unknown"), holding \(lockPath)); stop it first")
         }
         let pid = Array("\(getpid())\n".utf8)
         _ = ftruncate(fd, 0)
@@ -98,12 +101,15 @@ public final class DataDirectory: Sendable {
     private static func makeDirectory(_ path: String) throws {
         let parent = (path as NSString).deletingLastPathComponent
         do {
-            if !parent.isEmpty { try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true) }
+            if !parent.isEmpty {
+                try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
+            }
         } catch {
             throw StoreError(.cannotOpen, "cannot create \(parent): \(error.localizedDescription)")
         }
         guard mkdir(path, 0o700) == 0 || errno == EEXIST else {
-            throw StoreError(.cannotOpen, "cannot create the data directory \(path): \(String(cString: strerror(errno)))")
+            throw StoreError(
+                .cannotOpen, "cannot create the data directory \(path): \(String(cString: strerror(errno)))")
         }
     }
 }

@@ -108,6 +108,46 @@ struct GRPCLifecycleTests {
         }
     }
 
+    @Test("while the server loads its core, calls are UNAVAILABLE (LOADING) and GetServerInfo says revision 0")
+    func loading() async throws {
+        let (released, release) = AsyncStream<Void>.makeStream()
+        var logger = Logger(label: "portico.grpc.test")
+        logger.logLevel = .critical
+        let key = OperatorKey.generate()
+        let server = PorticoServer(configuration: ServerConfiguration(port: 0), operatorKey: key, logger: logger) {
+            for await _ in released { break }
+            let portico = try await Portico.open(store: InMemoryChangeStore(), clock: ManualClock())
+            _ = try await portico.execute(.createPortfolio(name: "loaded", tier: .standard), as: .operator)
+            return portico
+        }
+        let endpoint = PorticoGRPCServer(
+            configuration: GRPCConfiguration(port: 0), handlers: server.handlers, logger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await server.run() }
+            group.addTask { try await endpoint.run() }
+            let port = try await endpoint.localAddress.port!
+            try await GRPCTestEndpoint.withClient(port: port) { client in
+                await expectRPCError(.unavailable, reason: "LOADING") {
+                    try await client.call(PorticoService.Ping.self, PingRequest())
+                }
+                await expectRPCError(.unavailable, reason: "LOADING") {
+                    try await client.call(
+                        PorticoService.ListPortfolios.self, ListPortfoliosRequest(), credential: key)
+                }
+                let info = try await client.call(PorticoService.GetServerInfo.self, GetServerInfoRequest())
+                #expect(info.revision == 0)
+                #expect(info.maxFrameBytes > 0)
+                release.yield()
+                try await server.waitUntilReady()
+                let listed = try await client.call(
+                    PorticoService.ListPortfolios.self, ListPortfoliosRequest(), credential: key)
+                #expect(listed.portfolios.map(\.name) == ["loaded"])
+                #expect(try await client.call(PorticoService.GetServerInfo.self, GetServerInfoRequest()).revision == 1)
+            }
+            group.cancelAll()
+        }
+    }
+
     @Test("run() twice is refused; a port in use fails run() and localAddress alike")
     func lifecycleMoves() async throws {
         let (first, _) = try await Self.endpoint()

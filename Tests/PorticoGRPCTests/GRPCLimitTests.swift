@@ -111,15 +111,16 @@ struct GRPCLimitTests {
         let store = GatedStore(closed: true)
         try await GRPCTestEndpoint.with(grpc: GRPCConfiguration(port: 0, maxCallsInFlight: 1), store: store) {
             endpoint in
-            // Held in the store past its 50 ms deadline: the server answers DEADLINE_EXCEEDED (a raw peer,
-            // which has no deadline of its own, hears the server's answer), and the write goes on.
+            // Held in the store past its deadline: the server answers DEADLINE_EXCEEDED (a raw peer, which
+            // has no deadline of its own, hears the server's answer), and the write goes on. 2 s, so that
+            // a loaded machine reaches the store before the deadline (at 50 ms it sometimes did not).
             try await RawHTTP2Connection.with(port: endpoint.port) { connection in
                 let stream = connection.newStream()
                 try await connection.send(
                     stream: stream,
                     headers: RawHTTP2Connection.grpcHeaders(
                         path: PorticoService.CreatePortfolio.path,
-                        [("authorization", "Bearer \(endpoint.operatorKey)"), ("grpc-timeout", "50m")]),
+                        [("authorization", "Bearer \(endpoint.operatorKey)"), ("grpc-timeout", "2S")]),
                     body: RawHTTP2Connection.grpcMessage(try CreatePortfolioRequest(name: "held").encoded())
                 )
                 let answer = try await connection.answer(on: stream)

@@ -25,6 +25,13 @@ struct ApplyContext {
     /// record can say when it was made (it derives from the log, so nothing extra is stored).
     var revision: Revision = 0
 
+    /// Whether the change is being replayed from the log: it was validated when it was written, under the
+    /// rules of the version that wrote it, so rules that have since become stricter do not refuse it.
+    var isReplay: Bool {
+        if case .replay = source { return true }
+        return false
+    }
+
     init(caller: Caller, now: Timestamp, source: SecretSource) {
         self.caller = caller
         self.now = now

@@ -5,16 +5,18 @@ import Synchronization
 /// The access-control core: the entry point the server calls.
 ///
 /// Writes go through `execute`, which hands each command to the `Sequencer`: validated at once against
-/// the latest tentative state, committed with whatever else is queued (group commit, one portfolio's
-/// changes included), answered once durable. Reads take the current `AccessSnapshot` and never await:
-/// one lock to fetch a reference, then plain lookups.
+/// the latest tentative state, then committed by the `CommitLog` actor with whatever else is queued
+/// (group commit, one portfolio's changes included), answered once durable. Reads take the current
+/// `AccessSnapshot` and never await: one lock to fetch a reference, then plain lookups.
 public final class Portico: Sendable {
     private let sequencer: Sequencer
+    private let log: CommitLog
     /// The clock for token expiry and audit times.
     public var clock: any WallClock { sequencer.clock }
 
     private init(state: AccessState, store: any ChangeStore, clock: any WallClock) {
-        sequencer = Sequencer(state: state, store: store, clock: clock)
+        sequencer = Sequencer(state: state, clock: clock)
+        log = CommitLog(store: store, sequencer: sequencer)
     }
 
     /// Opens the core on `store`, rebuilding the state from what it holds: its newest checkpoint, if
@@ -52,7 +54,16 @@ public final class Portico: Sendable {
     @discardableResult
     public func execute(_ command: Command, as caller: Caller,
                         deadline: ContinuousClock.Instant? = nil) async throws -> CommandResult {
-        try await sequencer.commit(command, caller: caller, deadline: deadline)
+        try await withCheckedThrowingContinuation { reply in
+            do {
+                guard try sequencer.accept(command, caller: caller, deadline: deadline, reply: reply) else { return }
+                // The log was idle: a drain of its own, so that this committer waits only for its answer.
+                let log = self.log
+                Task { await log.drain() }
+            } catch {
+                reply.resume(throwing: error)
+            }
+        }
     }
 
     /// Writes the core is keeping track of: queued for the store, or answered but not yet collected.

@@ -7,7 +7,7 @@ extension AccessState {
                            _ context: inout ApplyContext) throws -> UInt64 {
         _ = try portfolioToChange(portfolio, context)
         try requireWritable(portfolio, context.caller, grows: true)
-        try validateName(name)
+        try validateName(name, context)
         let id = AssetID(takeID())
         assets[id] = AssetRecord(id: id, owner: portfolio, type: type, name: name, shares: [:])
         checkIndex.setAsset(id, CheckIndex.Asset(owner: portfolio, type: type))

@@ -5,7 +5,7 @@ import PorticoReasons
 extension AccessState {
     mutating func createPortfolio(name: String, tier: SystemUserTier, _ context: inout ApplyContext) throws -> UInt64 {
         try requireOperator(context.caller)
-        try validateName(name)
+        try validateName(name, context)
         let id = PortfolioID(takeID())
         portfolios[id] = PortfolioRecord(id: id, createdRevision: context.revision, name: name, status: .active,
                                          tier: tier, appCount: 0, adminSystemUsers: 0, regularSystemUsers: 0)
@@ -40,7 +40,7 @@ extension AccessState {
 
     mutating func issueCredential(name: String, _ context: inout ApplyContext) throws -> UInt64 {
         try requireOperator(context.caller)
-        try validateName(name)
+        try validateName(name, context)
         let id = CredentialID(takeID())
         let digest = try context.newSecret(prefix: SecretFormat.credentialPrefix, id: id.rawValue)
         credentials[id] = CredentialRecord(id: id, name: name, createdAt: context.now, revoked: false,

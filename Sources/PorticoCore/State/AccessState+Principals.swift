@@ -8,7 +8,7 @@ extension AccessState {
                                _ context: inout ApplyContext) throws -> UInt64 {
         var record = try portfolioToChange(portfolio, context)
         try requireWritable(portfolio, context.caller, grows: true)
-        try validateName(name)
+        try validateName(name, context)
         if kind == .systemUser {
             guard record.tier != .none else {
                 throw PorticoError.precondition("portfolio \(portfolio) has no access to system users",
@@ -85,7 +85,7 @@ extension AccessState {
     mutating func createApp(_ portfolio: PortfolioID, name: String, _ context: inout ApplyContext) throws -> UInt64 {
         var record = try portfolioToChange(portfolio, context)
         try requireWritable(portfolio, context.caller, grows: true)
-        try validateName(name)
+        try validateName(name, context)
         let id = AppID(takeID())
         let digest = try context.newSecret(prefix: SecretFormat.appSecretPrefix, id: id.rawValue)
         apps[id] = AppRecord(id: id, portfolio: portfolio, name: name, secretDigest: digest)

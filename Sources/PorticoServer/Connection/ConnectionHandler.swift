@@ -9,108 +9,148 @@ struct ServerShutdownEvent: Sendable {}
 /// Serves one connection: splits the bytes read into frames, answers calls (checks at once, on the
 /// event loop; writes through deferred work), and flushes the answers once per read batch.
 ///
-/// The handler runs its ``FrameDecoder`` itself rather than behind a `ByteToMessageHandler`: a frame
-/// then goes from the read buffer to its dispatch without being boxed into `NIOAny` and cast back,
-/// which on the hot path cost a generic metadata lookup and a dynamic cast per call.
+/// It also decides when the connection reads (it is a duplex handler for `read`): not while its client
+/// leaves answers unread, and not while it has frames it has not taken yet (a turn of work is bounded,
+/// so one connection's pipelined calls cannot keep the event loop from the others).
 ///
-/// Limits enforced here: calls in flight (RESOURCE_EXHAUSTED), deadlines (DEADLINE_EXCEEDED), idle
-/// connections and clients that stop reading their answers (closed), and graceful shutdown (GOAWAY,
-/// then close once the calls in flight are answered).
-final class ConnectionHandler: ChannelInboundHandler {
+/// The handler runs a ``FrameAccumulator`` itself rather than a decoder behind a `ByteToMessageHandler`:
+/// a frame then goes from the read buffer to its dispatch without being boxed into `NIOAny` and cast
+/// back, which on the hot path cost a generic metadata lookup and a dynamic cast per call.
+///
+/// What a client can make a connection hold is bounded here, each in its own file: calls in flight,
+/// counted until their work has really finished, with answers that cannot reach a newer call of the
+/// same id (`+Calls`); answers a client does not read, against the server's output budget (`+Output`);
+/// frames that take too long to arrive and connections that never call (`+Watchdog`). Repeated notices
+/// are throttled (``NoticeThrottle``).
+final class ConnectionHandler: ChannelDuplexHandler {
     typealias InboundIn = ByteBuffer
+    typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
-    private enum State {
+    enum State {
         case open
-        /// A GOAWAY went out: no new calls; close once `pending` is empty.
+        /// A GOAWAY went out: no new calls; close once every call is answered.
         case draining
         case closed
     }
 
+    /// Whether the connection takes frames now.
+    enum Intake {
+        case open
+        /// The client leaves its answers unread: until the channel is writable again.
+        case stalled
+        /// This turn's work is done: the rest waits for a turn scheduled behind the other connections.
+        case yielded
+    }
+
+    /// A deferred call not yet answered: its generation tells its completion from that of an earlier
+    /// call with the same id, whose deadline answered it while its work went on.
+    struct PendingCall {
+        let generation: UInt64
+        var timer: Scheduled<Void>?
+    }
+
+    let environment: ConnectionEnvironment
+    let configuration: ServerConfiguration
+    let slot: ConnectionSlot
+
     // The handler's state is touched only on its channel's event loop, several times per call; the
     // runtime's dynamic exclusivity checks of class properties would only add cost.
-    private let dispatcher: Dispatcher
-    private let configuration: ServerConfiguration
-    @exclusivity(unchecked) private var decoder: FrameDecoder
-    /// Bytes read that do not make a whole frame yet.
-    @exclusivity(unchecked) private var cumulation: ByteBuffer?
-    @exclusivity(unchecked) private var logger: Logger
-    @exclusivity(unchecked) private var responder: Responder
-    @exclusivity(unchecked) private var session = CallSession()
-    @exclusivity(unchecked) private var state = State.open
-    /// Deferred calls not yet answered, with their deadline timers.
-    @exclusivity(unchecked) private var pending: [UInt64: Scheduled<Void>?] = [:]
-    @exclusivity(unchecked) private var lastCallID: UInt64 = 0
-    @exclusivity(unchecked) private var slowClientTimer: Scheduled<Void>?
+    /// The loaded core's dispatcher, once this connection has seen it; nil while the server loads.
+    @exclusivity(unchecked) var dispatcher: Dispatcher?
+    /// What the connection remembers between calls: its callers and the token secrets it presented.
+    @exclusivity(unchecked) var session = CallSession()
+    @exclusivity(unchecked) var accumulator: FrameAccumulator
+    @exclusivity(unchecked) var logger: Logger
+    @exclusivity(unchecked) var responder: Responder
+    @exclusivity(unchecked) var state = State.open
+    @exclusivity(unchecked) var lastCallID: UInt64 = 0
+    /// Set once `channelInactive` has run; the slot is given back when this and no work is left.
+    @exclusivity(unchecked) var inactive = false
+    @exclusivity(unchecked) var slotReleased = false
 
-    init(dispatcher: Dispatcher, configuration: ServerConfiguration, logger: Logger) {
-        self.dispatcher = dispatcher
-        self.configuration = configuration
-        self.decoder = FrameDecoder(maxFrameBytes: configuration.maxFrameBytes, expectPreface: true)
-        self.logger = logger
-        self.responder = Responder(
-            buffer: ByteBuffer(),
-            arena: WireArena(),
-            maxFrameBytes: configuration.maxFrameBytes
-        )
+    // Calls (ConnectionHandler+Calls.swift).
+    @exclusivity(unchecked) var pending: [UInt64: PendingCall] = [:]
+    @exclusivity(unchecked) var nextGeneration: UInt64 = 0
+    /// Deferred calls whose work has not finished, answered or not: what counts against the limit.
+    @exclusivity(unchecked) var running = 0
+    @exclusivity(unchecked) var overLimitNotices: NoticeThrottle
+
+    // Output and intake (ConnectionHandler+Output.swift).
+    /// Frames not taken wait in the accumulator, and the connection does not read, until intake reopens.
+    @exclusivity(unchecked) var intake = Intake.open
+    @exclusivity(unchecked) var readPending = false
+    /// Frames taken in this turn (since the last read batch or resumption).
+    @exclusivity(unchecked) var turnFrames = 0
+    @exclusivity(unchecked) var takingFrames = false
+    /// Where this connection waits for its next turn; its event loop's, found when it first yields.
+    @exclusivity(unchecked) var turnQueue: TurnQueue?
+    @exclusivity(unchecked) var stalledSince: NIODeadline?
+    @exclusivity(unchecked) var slowClientTimer: Scheduled<Void>?
+
+    // Watchdog (ConnectionHandler+Watchdog.swift).
+    /// When the frame (or, until it is whole, the preface) now arriving began.
+    @exclusivity(unchecked) var frameStartedAt: NIODeadline?
+    @exclusivity(unchecked) var tookFrame = false
+    @exclusivity(unchecked) var firstCallDeadline: NIODeadline?
+    @exclusivity(unchecked) var watchdog: Scheduled<Void>?
+    @exclusivity(unchecked) var watchdogAt: NIODeadline?
+
+    init(environment: ConnectionEnvironment, slot: ConnectionSlot) {
+        self.environment = environment
+        self.configuration = environment.configuration
+        self.slot = slot
+        self.dispatcher = environment.gate.dispatcher
+        self.accumulator = FrameAccumulator(maxFrameBytes: configuration.maxFrameBytes, expectPreface: true)
+        self.logger = environment.logger
+        self.responder = Responder(buffer: ByteBuffer(), arena: WireArena(), maxFrameBytes: configuration.maxFrameBytes)
+        self.overLimitNotices = NoticeThrottle(interval: TimeAmount(configuration.noticeInterval))
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.responder.buffer = context.channel.allocator.buffer(capacity: 1024)
-        if let remote = context.channel.remoteAddress {
-            self.logger[metadataKey: "peer"] = "\(remote)"
+        self.logger[metadataKey: "peer"] = "\(self.slot.peer)"
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        self.startWatchdog(context: context)
+        if self.environment.isShuttingDown {
+            self.startDraining(context: context, status: .unavailable, message: "the server is shutting down")
         }
+        context.fireChannelActive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard self.state != .closed else { return }
-        var bytes = Self.unwrapInboundIn(data)
-        var bytesAreCumulation = false
-        do {
-            // A frame split across reads: complete it from the new bytes and answer it, then read the
-            // rest in place. Only the split frame's bytes are ever copied.
-            if var partial = self.cumulation {
-                self.cumulation = nil
-                let missing = self.decoder.bytesMissing(in: partial)
-                if missing > 0, missing <= bytes.readableBytes {
-                    var completion = bytes.readSlice(length: missing)!
-                    partial.writeBuffer(&completion)
-                    try self.handleFrames(in: &partial, context: context)
-                }
-                if partial.readableBytes > 0 {
-                    // Not whole yet (only its length prefix, or the new bytes fall short): read on
-                    // from everything so far, in the buffer that already holds it.
-                    partial.writeBuffer(&bytes)
-                    bytes = partial
-                    bytesAreCumulation = true
-                }
-            }
-            try self.handleFrames(in: &bytes, context: context)
-        } catch let error as WireError {
-            self.protocolViolation(context: context, error)
-            return
-        } catch {
-            self.protocolViolation(context: context, WireError.invalidArgumentFrame("\(error)"))
-            return
-        }
-        guard bytes.readableBytes > 0 else { return }
-        if bytesAreCumulation {
-            // Our own buffer: keep it (appending to it grows it geometrically), dropping what was read,
-            // so a large frame arriving in many small reads is copied once, not once per read.
-            bytes.discardReadBytes()
-            self.cumulation = bytes
-        } else {
-            // The tail of NIO's read buffer: copy just the tail, and let NIO reuse its buffer.
-            var partial = context.channel.allocator.buffer(capacity: max(bytes.readableBytes, 256))
-            partial.writeBuffer(&bytes)
-            self.cumulation = partial
-        }
+        self.accumulator.receive(Self.unwrapInboundIn(data))
+        if case .open = self.intake { self.takeFrames(context: context) }
+        self.accumulator.endRead(allocator: context.channel.allocator)
+        self.watchFrameInProgress(context: context)
     }
 
-    /// Answers every whole frame at the front of `buffer`, consuming them.
-    private func handleFrames(in buffer: inout ByteBuffer, context: ChannelHandlerContext) throws {
-        while self.state != .closed, let frame = try self.decoder.nextFrame(from: &buffer) {
-            self.handle(frame, context: context)
+    /// Answers the whole frames received, until this turn's work is done, the client stops reading its
+    /// answers, or the connection closes.
+    func takeFrames(context: ChannelHandlerContext) {
+        guard !self.takingFrames else { return }
+        guard context.channel.isWritable else {
+            self.intake = .stalled
+            return
+        }
+        self.takingFrames = true
+        defer { self.takingFrames = false }
+        do {
+            while self.state != .closed, case .open = self.intake, let frame = try self.accumulator.next() {
+                self.tookFrame = true
+                self.handle(frame, context: context)
+                self.turnFrames &+= 1
+                if self.turnFrames >= Self.turnFrames || self.responder.buffer.readableBytes >= Self.turnOutputBytes {
+                    self.endTurn(context: context)
+                }
+            }
+        } catch let error as WireError {
+            self.protocolViolation(context: context, error)
+        } catch {
+            self.protocolViolation(context: context, WireError.invalidArgumentFrame("\(error)"))
         }
     }
 
@@ -119,7 +159,8 @@ final class ConnectionHandler: ChannelInboundHandler {
         case .request:
             self.handleRequest(frame, context: context)
         case .cancel:
-            // The answer will be dropped by the client; a deferred write still completes, as documented.
+            // The client drops the answer; the work (a write) goes on and its answer is sent as usual.
+            // Nothing is stored for a CANCEL, so a flood of them for ids never used costs no memory.
             self.logger.trace("call cancelled by client", metadata: ["call": "\(frame.header.callID)"])
         case .goaway:
             self.logger.debug("client is going away")
@@ -127,106 +168,17 @@ final class ConnectionHandler: ChannelInboundHandler {
         case .response, .streamItem, .unspecified:
             self.protocolViolation(
                 context: context,
-                WireError.invalidArgumentFrame("a client may not send a frame of kind \(frame.header.kind.protoValueName)")
-            )
-        }
-    }
-
-    private func handleRequest(_ frame: Frame, context: ChannelHandlerContext) {
-        let header = frame.header
-        guard header.callID != 0 else {
-            self.protocolViolation(context: context, WireError.invalidArgumentFrame("a call needs a call id other than 0"))
-            return
-        }
-        self.lastCallID = max(self.lastCallID, header.callID)
-        guard case .open = self.state else {
-            self.responder.fail(header.callID, CallFailure(.unavailable, "the server is shutting down", reason: .goingAway))
-            return
-        }
-        guard let method = header.knownMethod else {
-            self.responder.fail(
-                header.callID,
-                CallFailure(.unimplemented, "method \(header.method) is not implemented", reason: .unknownMethod)
-            )
-            return
-        }
-        guard self.pending[header.callID] == nil else {
-            self.responder.fail(
-                header.callID,
-                CallFailure(.invalidArgument, "call id \(header.callID) is already in flight", reason: .duplicateCallID)
-            )
-            return
-        }
-        let deadline = header.timeoutMicros == 0 ? nil : NIODeadline.now() + .microseconds(Int64(clamping: header.timeoutMicros))
-        let head = CallHead(
-            callID: header.callID,
-            method: method,
-            credential: header.credential,
-            onBehalfOfPersonID: header.onBehalfOfPersonID,
-            deadline: deadline
-        )
-        let work = self.dispatcher.dispatch(head, body: frame.body, responder: &self.responder, session: &self.session)
-        guard let work else { return }
-
-        guard self.pending.count < self.configuration.maxCallsInFlightPerConnection else {
-            self.logger.notice("calls in flight limit reached", metadata: ["limit": "\(self.configuration.maxCallsInFlightPerConnection)"])
-            self.responder.fail(
-                head.callID,
-                CallFailure(.resourceExhausted, "too many calls in flight on this connection", reason: .tooManyCalls, metaCode: 4)
-            )
-            return
-        }
-        self.runDeferred(head, work, context: context)
-    }
-
-    private func runDeferred(_ head: CallHead, _ work: @escaping DeferredCall, context: ChannelHandlerContext) {
-        let callID = head.callID
-        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        var timer: Scheduled<Void>?
-        if let deadline = head.deadline {
-            timer = context.eventLoop.scheduleTask(deadline: deadline) {
-                let (handler, context) = loopBound.value
-                handler.finish(
-                    callID,
-                    .failure(CallFailure(.deadlineExceeded, "the call's deadline passed", reason: .deadlineExceeded)),
-                    context: context
+                WireError.invalidArgumentFrame(
+                    "a client may not send a frame of kind \(frame.header.kind.protoValueName)"
                 )
-            }
+            )
         }
-        self.pending[callID] = .some(timer)
-        let promise = context.eventLoop.makePromise(of: Result<any WireMessage, CallFailure>.self)
-        promise.completeWithTask { await work() }
-        promise.futureResult.whenSuccess { result in
-            let (handler, context) = loopBound.value
-            handler.finish(callID, result, context: context)
-        }
-    }
-
-    /// Answers a deferred call, unless its deadline already answered it.
-    private func finish(_ callID: UInt64, _ result: Result<any WireMessage, CallFailure>, context: ChannelHandlerContext) {
-        guard let timer = self.pending.removeValue(forKey: callID) else { return }
-        timer?.cancel()
-        guard self.state != .closed else { return }
-        switch result {
-        case .success(let message):
-            self.responder.succeed(callID, message)
-        case .failure(let failure):
-            self.responder.fail(callID, failure)
-        }
-        self.flush(context: context)
-        self.closeIfDrained(context: context)
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
         self.flush(context: context)
+        self.turnFrames = 0
         context.fireChannelReadComplete()
-    }
-
-    private func flush(context: ChannelHandlerContext) {
-        guard self.responder.buffer.readableBytes > 0, self.state != .closed else { return }
-        let out = self.responder.buffer
-        self.responder.buffer = context.channel.allocator.buffer(capacity: max(1024, out.readableBytes))
-        context.writeAndFlush(Self.wrapOutboundOut(out), promise: nil)
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -243,7 +195,7 @@ final class ConnectionHandler: ChannelInboundHandler {
     }
 
     /// Sends GOAWAY, refuses new calls, and closes once the calls in flight are answered.
-    private func startDraining(context: ChannelHandlerContext, status: StatusCode, message: String) {
+    func startDraining(context: ChannelHandlerContext, status: StatusCode, message: String) {
         guard case .open = self.state else { return }
         self.state = .draining
         if status != .ok {
@@ -253,27 +205,10 @@ final class ConnectionHandler: ChannelInboundHandler {
         self.closeIfDrained(context: context)
     }
 
-    private func closeIfDrained(context: ChannelHandlerContext) {
+    func closeIfDrained(context: ChannelHandlerContext) {
         guard case .draining = self.state, self.pending.isEmpty else { return }
         self.state = .closed
         context.close(promise: nil)
-    }
-
-    func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable {
-            self.slowClientTimer?.cancel()
-            self.slowClientTimer = nil
-        } else if self.slowClientTimer == nil {
-            // BackPressureHandler has stopped reading; a client that never reads again is cut off.
-            let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-            self.slowClientTimer = context.eventLoop.scheduleTask(in: .nanoseconds(Int64(self.configuration.slowClientTimeout.nanoseconds))) {
-                let (handler, context) = loopBound.value
-                handler.logger.notice("closing a connection whose client stopped reading its answers")
-                handler.state = .closed
-                context.close(promise: nil)
-            }
-        }
-        context.fireChannelWritabilityChanged()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -287,9 +222,13 @@ final class ConnectionHandler: ChannelInboundHandler {
     }
 
     /// The connection is out of sync or misbehaving: GOAWAY with the fault's status, then close.
-    private func protocolViolation(context: ChannelHandlerContext, _ error: WireError) {
+    func protocolViolation(context: ChannelHandlerContext, _ error: WireError) {
         guard self.state != .closed else { return }
-        self.logger.notice("closing connection: \(error.reason)", metadata: ["status": "\(error.code.protoValueName)"])
+        self.environment.notices.notice(
+            .protocolViolation,
+            "closing connection: \(error.reason)",
+            metadata: ["status": "\(error.code.protoValueName)", "peer": "\(self.slot.peer)"]
+        )
         self.responder.goAway(lastCallID: self.lastCallID, status: error.code, message: error.message)
         self.flush(context: context)
         self.state = .closed
@@ -298,9 +237,24 @@ final class ConnectionHandler: ChannelInboundHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         self.state = .closed
-        for timer in self.pending.values { timer?.cancel() }
+        self.inactive = true
+        for call in self.pending.values { call.timer?.cancel() }
+        self.pending.removeAll()
         self.slowClientTimer?.cancel()
+        self.slowClientTimer = nil
+        self.watchdog?.cancel()
+        self.watchdog = nil
+        self.environment.output.remove(ObjectIdentifier(self))
+        self.logger.noticeSummary("calls refused over the calls-in-flight limit", throttle: &self.overLimitNotices)
+        self.releaseSlotIfDone()
         context.fireChannelInactive()
+    }
+
+    /// Gives the connection's place back once it has closed and the work of its calls has finished.
+    func releaseSlotIfDone() {
+        guard self.inactive, self.running == 0, !self.slotReleased else { return }
+        self.slotReleased = true
+        self.environment.registry.release(self.slot)
     }
 }
 

@@ -2,7 +2,7 @@ import PorticoCore
 import PorticoReasons
 import PorticoWire
 
-/// Changes: each handler turns its request into a core command, runs it through its portfolio's lane
+/// Changes: each handler turns its request into a core command, runs it through the core's sequencer
 /// (durable and published before it returns), and answers from a snapshot that holds the change.
 extension Dispatcher {
     /// Fails unless `principal` is of `kind`, before a change to it (`AccessSnapshot.requireKind`).
@@ -12,8 +12,12 @@ extension Dispatcher {
     }
 
     /// Runs `command` for the context's caller; returns its result and a snapshot that includes it.
+    /// Runs `command` for the call's caller; a command whose deadline passed before it was validated is
+    /// refused unchanged (DEADLINE_EXCEEDED), so a client told its write timed out while it waited can
+    /// rely on it not being applied (docs/protocol.md, section 7).
     private func execute(_ command: Command, _ context: CallContext) async throws -> (CommandResult, AccessSnapshot) {
-        let result = try await self.portico.execute(command, as: context.caller)
+        let deadline = context.deadline.map(ContinuousClock.Instant.init)
+        let result = try await self.portico.execute(command, as: context.caller, deadline: deadline)
         return (result, self.portico.snapshot)
     }
 

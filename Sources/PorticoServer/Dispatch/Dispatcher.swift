@@ -5,7 +5,7 @@ import PorticoWire
 
 /// Serves every RPC from the core: one handler per RPC (`PorticoServiceHandler`, generated from the
 /// proto), whatever the transport. Reads and checks are answered at once from the current snapshot;
-/// writes go through the core's portfolio lanes.
+/// writes go through the core's commit pipeline.
 ///
 /// A final class, shared by every connection: a call's router refers to it without copying its fields.
 final class Dispatcher: PorticoServiceHandler {
@@ -53,14 +53,22 @@ final class Dispatcher: PorticoServiceHandler {
     }
 
     func getServerInfo(_ request: GetServerInfoRequest) -> GetServerInfoResponse {
+        Self.serverInfo(self.configuration, revision: self.portico.snapshot.revision, startedAt: self.startedAt)
+    }
+
+    /// What GetServerInfo says: the version, the limits a client must respect, and the revision (0
+    /// while the server loads).
+    static func serverInfo(_ configuration: ServerConfiguration, revision: UInt64, startedAt: Timestamp)
+        -> GetServerInfoResponse
+    {
         GetServerInfoResponse(
             version: Self.version,
             protocolVersion: UInt32(WirePreface.version),
-            revision: self.portico.snapshot.revision,
-            maxFrameBytes: UInt32(clamping: self.configuration.maxFrameBytes),
-            maxBatchChecks: UInt32(clamping: self.configuration.maxBatchChecks),
-            startedAtUnixMicros: self.startedAt.milliseconds * 1000,
-            maxCallsInFlight: UInt32(clamping: self.configuration.maxCallsInFlightPerConnection)
+            revision: revision,
+            maxFrameBytes: UInt32(clamping: configuration.maxFrameBytes),
+            maxBatchChecks: UInt32(clamping: configuration.maxBatchChecks),
+            startedAtUnixMicros: startedAt.milliseconds * 1000,
+            maxCallsInFlight: UInt32(clamping: configuration.maxCallsInFlightPerConnection)
         )
     }
 

@@ -28,6 +28,12 @@ public struct FrameDecoder: ByteToMessageDecoder {
         self.arena = WireArena()
     }
 
+    /// Whether the connection's preface is still to come.
+    public var isAwaitingPreface: Bool {
+        if case .awaitingPreface = self.state { return true }
+        return false
+    }
+
     public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
         guard let frame = try self.nextFrame(from: &buffer) else { return .needMoreData }
         context.fireChannelRead(Self.wrapInboundOut(frame))

@@ -1122,7 +1122,7 @@ extension PorticoServiceHandler {
 
 /// A transport's side of registering: how it serves each kind of RPC, when it registers every RPC
 /// up front rather than routing each call as it arrives (gRPC registers handlers with its router).
-/// ``PorticoServiceHandler/register(with:)`` calls exactly one of these per RPC of the service.
+/// ``PorticoServiceHandler/register(with:handler:)`` calls exactly one of these per RPC of the service.
 public protocol PorticoServiceRegistry {
     /// The handlers' call context, as ``PorticoServiceHandler/Context``.
     associatedtype Context: Sendable
@@ -1148,90 +1148,80 @@ public protocol PorticoServiceRegistry {
 
 extension PorticoServiceHandler {
     /// Hands every RPC of the service to `registry`, each with its handler, in the order of the
-    /// .proto file.
-    public func register<Registry: PorticoServiceRegistry>(with registry: inout Registry)
-    where Registry.Context == Context {
-        registry.open(PorticoService.Ping.self) { [self] in try self.ping($0) }
-        registry.open(PorticoService.GetServerInfo.self) { [self] in try self.getServerInfo($0) }
-        registry.write(PorticoService.CreatePortfolio.self) { [self] in
-            try await self.createPortfolio($0, context: $1)
+    /// .proto file. Each call asks `handler` for the handler to run: a transport may register its
+    /// RPCs before the handler exists (a server that listens while it loads), and `handler`
+    /// throws the call's failure until it does.
+    public static func register<Registry: PorticoServiceRegistry>(
+        with registry: inout Registry,
+        handler: @escaping @Sendable () throws -> Self
+    ) where Registry.Context == Context {
+        registry.open(PorticoService.Ping.self) { try handler().ping($0) }
+        registry.open(PorticoService.GetServerInfo.self) { try handler().getServerInfo($0) }
+        registry.write(PorticoService.CreatePortfolio.self) { try await handler().createPortfolio($0, context: $1) }
+        registry.read(PorticoService.GetPortfolio.self) { try handler().getPortfolio($0, context: &$1) }
+        registry.read(PorticoService.ListPortfolios.self) { try handler().listPortfolios($0, context: &$1) }
+        registry.write(PorticoService.SetPortfolioStatus.self) {
+            try await handler().setPortfolioStatus($0, context: $1)
         }
-        registry.read(PorticoService.GetPortfolio.self) { [self] in try self.getPortfolio($0, context: &$1) }
-        registry.read(PorticoService.ListPortfolios.self) { [self] in try self.listPortfolios($0, context: &$1) }
-        registry.write(PorticoService.SetPortfolioStatus.self) { [self] in
-            try await self.setPortfolioStatus($0, context: $1)
+        registry.write(PorticoService.SetSystemUserTier.self) { try await handler().setSystemUserTier($0, context: $1) }
+        registry.write(PorticoService.CreateServiceCredential.self) {
+            try await handler().createServiceCredential($0, context: $1)
         }
-        registry.write(PorticoService.SetSystemUserTier.self) { [self] in
-            try await self.setSystemUserTier($0, context: $1)
+        registry.read(PorticoService.ListServiceCredentials.self) {
+            try handler().listServiceCredentials($0, context: &$1)
         }
-        registry.write(PorticoService.CreateServiceCredential.self) { [self] in
-            try await self.createServiceCredential($0, context: $1)
+        registry.write(PorticoService.RevokeServiceCredential.self) {
+            try await handler().revokeServiceCredential($0, context: $1)
         }
-        registry.read(PorticoService.ListServiceCredentials.self) { [self] in
-            try self.listServiceCredentials($0, context: &$1)
+        registry.write(PorticoService.AddPerson.self) { try await handler().addPerson($0, context: $1) }
+        registry.read(PorticoService.GetPerson.self) { try handler().getPerson($0, context: &$1) }
+        registry.read(PorticoService.ListPeople.self) { try handler().listPeople($0, context: &$1) }
+        registry.write(PorticoService.SetPersonRole.self) { try await handler().setPersonRole($0, context: $1) }
+        registry.write(PorticoService.RemovePerson.self) { try await handler().removePerson($0, context: $1) }
+        registry.write(PorticoService.CreateSystemUser.self) { try await handler().createSystemUser($0, context: $1) }
+        registry.read(PorticoService.ListSystemUsers.self) { try handler().listSystemUsers($0, context: &$1) }
+        registry.write(PorticoService.RemoveSystemUser.self) { try await handler().removeSystemUser($0, context: $1) }
+        registry.write(PorticoService.AddApp.self) { try await handler().addApp($0, context: $1) }
+        registry.read(PorticoService.ListApps.self) { try handler().listApps($0, context: &$1) }
+        registry.write(PorticoService.AddAsset.self) { try await handler().addAsset($0, context: $1) }
+        registry.read(PorticoService.GetAsset.self) { try handler().getAsset($0, context: &$1) }
+        registry.read(PorticoService.ListAssets.self) { try handler().listAssets($0, context: &$1) }
+        registry.write(PorticoService.RemoveAsset.self) { try await handler().removeAsset($0, context: $1) }
+        registry.write(PorticoService.AssignTasks.self) { try await handler().assignTasks($0, context: $1) }
+        registry.write(PorticoService.UnassignTasks.self) { try await handler().unassignTasks($0, context: $1) }
+        registry.read(PorticoService.ListAssignmentsByPrincipal.self) {
+            try handler().listAssignmentsByPrincipal($0, context: &$1)
         }
-        registry.write(PorticoService.RevokeServiceCredential.self) { [self] in
-            try await self.revokeServiceCredential($0, context: $1)
+        registry.read(PorticoService.ListAssignmentsByAsset.self) {
+            try handler().listAssignmentsByAsset($0, context: &$1)
         }
-        registry.write(PorticoService.AddPerson.self) { [self] in try await self.addPerson($0, context: $1) }
-        registry.read(PorticoService.GetPerson.self) { [self] in try self.getPerson($0, context: &$1) }
-        registry.read(PorticoService.ListPeople.self) { [self] in try self.listPeople($0, context: &$1) }
-        registry.write(PorticoService.SetPersonRole.self) { [self] in try await self.setPersonRole($0, context: $1) }
-        registry.write(PorticoService.RemovePerson.self) { [self] in try await self.removePerson($0, context: $1) }
-        registry.write(PorticoService.CreateSystemUser.self) { [self] in
-            try await self.createSystemUser($0, context: $1)
+        registry.write(PorticoService.AddPartner.self) { try await handler().addPartner($0, context: $1) }
+        registry.write(PorticoService.RemovePartner.self) { try await handler().removePartner($0, context: $1) }
+        registry.read(PorticoService.ListPartners.self) { try handler().listPartners($0, context: &$1) }
+        registry.write(PorticoService.ShareAsset.self) { try await handler().shareAsset($0, context: $1) }
+        registry.write(PorticoService.UpdateShare.self) { try await handler().updateShare($0, context: $1) }
+        registry.write(PorticoService.UnshareAsset.self) { try await handler().unshareAsset($0, context: $1) }
+        registry.read(PorticoService.ListShares.self) { try handler().listShares($0, context: &$1) }
+        registry.write(PorticoService.RequestShare.self) { try await handler().requestShare($0, context: $1) }
+        registry.write(PorticoService.ApproveShareRequest.self) {
+            try await handler().approveShareRequest($0, context: $1)
         }
-        registry.read(PorticoService.ListSystemUsers.self) { [self] in try self.listSystemUsers($0, context: &$1) }
-        registry.write(PorticoService.RemoveSystemUser.self) { [self] in
-            try await self.removeSystemUser($0, context: $1)
+        registry.write(PorticoService.DeclineShareRequest.self) {
+            try await handler().declineShareRequest($0, context: $1)
         }
-        registry.write(PorticoService.AddApp.self) { [self] in try await self.addApp($0, context: $1) }
-        registry.read(PorticoService.ListApps.self) { [self] in try self.listApps($0, context: &$1) }
-        registry.write(PorticoService.AddAsset.self) { [self] in try await self.addAsset($0, context: $1) }
-        registry.read(PorticoService.GetAsset.self) { [self] in try self.getAsset($0, context: &$1) }
-        registry.read(PorticoService.ListAssets.self) { [self] in try self.listAssets($0, context: &$1) }
-        registry.write(PorticoService.RemoveAsset.self) { [self] in try await self.removeAsset($0, context: $1) }
-        registry.write(PorticoService.AssignTasks.self) { [self] in try await self.assignTasks($0, context: $1) }
-        registry.write(PorticoService.UnassignTasks.self) { [self] in try await self.unassignTasks($0, context: $1) }
-        registry.read(PorticoService.ListAssignmentsByPrincipal.self) { [self] in
-            try self.listAssignmentsByPrincipal($0, context: &$1)
+        registry.read(PorticoService.ListShareRequests.self) { try handler().listShareRequests($0, context: &$1) }
+        registry.write(PorticoService.GenerateToken.self) { try await handler().generateToken($0, context: $1) }
+        registry.write(PorticoService.RevokeToken.self) { try await handler().revokeToken($0, context: $1) }
+        registry.write(PorticoService.RevokeAllTokens.self) { try await handler().revokeAllTokens($0, context: $1) }
+        registry.read(PorticoService.ListTokens.self) { try handler().listTokens($0, context: &$1) }
+        registry.read(PorticoService.InspectToken.self) { try handler().inspectToken($0, context: &$1) }
+        registry.read(PorticoService.CheckPermission.self) { try handler().checkPermission($0, context: &$1) }
+        registry.read(PorticoService.BatchCheckPermissions.self) {
+            try handler().batchCheckPermissions($0, context: &$1)
         }
-        registry.read(PorticoService.ListAssignmentsByAsset.self) { [self] in
-            try self.listAssignmentsByAsset($0, context: &$1)
-        }
-        registry.write(PorticoService.AddPartner.self) { [self] in try await self.addPartner($0, context: $1) }
-        registry.write(PorticoService.RemovePartner.self) { [self] in try await self.removePartner($0, context: $1) }
-        registry.read(PorticoService.ListPartners.self) { [self] in try self.listPartners($0, context: &$1) }
-        registry.write(PorticoService.ShareAsset.self) { [self] in try await self.shareAsset($0, context: $1) }
-        registry.write(PorticoService.UpdateShare.self) { [self] in try await self.updateShare($0, context: $1) }
-        registry.write(PorticoService.UnshareAsset.self) { [self] in try await self.unshareAsset($0, context: $1) }
-        registry.read(PorticoService.ListShares.self) { [self] in try self.listShares($0, context: &$1) }
-        registry.write(PorticoService.RequestShare.self) { [self] in try await self.requestShare($0, context: $1) }
-        registry.write(PorticoService.ApproveShareRequest.self) { [self] in
-            try await self.approveShareRequest($0, context: $1)
-        }
-        registry.write(PorticoService.DeclineShareRequest.self) { [self] in
-            try await self.declineShareRequest($0, context: $1)
-        }
-        registry.read(PorticoService.ListShareRequests.self) { [self] in try self.listShareRequests($0, context: &$1) }
-        registry.write(PorticoService.GenerateToken.self) { [self] in try await self.generateToken($0, context: $1) }
-        registry.write(PorticoService.RevokeToken.self) { [self] in try await self.revokeToken($0, context: $1) }
-        registry.write(PorticoService.RevokeAllTokens.self) { [self] in
-            try await self.revokeAllTokens($0, context: $1)
-        }
-        registry.read(PorticoService.ListTokens.self) { [self] in try self.listTokens($0, context: &$1) }
-        registry.read(PorticoService.InspectToken.self) { [self] in try self.inspectToken($0, context: &$1) }
-        registry.read(PorticoService.CheckPermission.self) { [self] in try self.checkPermission($0, context: &$1) }
-        registry.read(PorticoService.BatchCheckPermissions.self) { [self] in
-            try self.batchCheckPermissions($0, context: &$1)
-        }
-        registry.read(PorticoService.ListAccessibleAssets.self) { [self] in
-            try self.listAccessibleAssets($0, context: &$1)
-        }
-        registry.read(PorticoService.ListAssetPrincipals.self) { [self] in
-            try self.listAssetPrincipals($0, context: &$1)
-        }
-        registry.read(PorticoService.ListAuditEvents.self) { [self] in try self.listAuditEvents($0, context: &$1) }
+        registry.read(PorticoService.ListAccessibleAssets.self) { try handler().listAccessibleAssets($0, context: &$1) }
+        registry.read(PorticoService.ListAssetPrincipals.self) { try handler().listAssetPrincipals($0, context: &$1) }
+        registry.read(PorticoService.ListAuditEvents.self) { try handler().listAuditEvents($0, context: &$1) }
     }
 }
 

@@ -45,6 +45,8 @@ final class BackgroundProgram: @unchecked Sendable {
             guard self.process.isRunning else { break }
             try await Task.sleep(for: .milliseconds(50))
         }
+        // A loaded machine may wake this loop only after the limit: look once more before failing.
+        if self.stdout.split(separator: "\n").contains(where: { $0 == line }) { return }
         throw NotReady(line: line, stdout: self.stdout, stderr: self.stderr, running: self.process.isRunning)
     }
 

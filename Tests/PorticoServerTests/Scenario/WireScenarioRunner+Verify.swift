@@ -126,7 +126,8 @@ extension WireScenarioRunner {
                 let want = try self.id(token)
                 if inspected.token?.id != want || !inspected.valid {
                     differences.append(
-                        "authenticated as token \(inspected.token?.id ?? 0) (valid: \(inspected.valid)), expected \(want)"
+                        "authenticated as token \(inspected.token?.id ?? 0) (valid: \(inspected.valid)), "
+                            + "expected \(want)"
                     )
                 }
             }

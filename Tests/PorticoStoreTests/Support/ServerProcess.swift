@@ -38,13 +38,14 @@ final class ServerProcess {
                       + "run `swift build --build-tests` (it builds the portico product too) or set PORTICO_BINARY")
     }
 
-    /// Everything the server wrote to standard output and standard error until it listened (or exited).
+    /// Everything the server wrote to standard output and standard error until it served (or exited).
     private(set) var output = ""
 
-    /// Starts `portico serve` on `dataDirectory` and returns once it listens.
+    /// Starts `portico serve` on `dataDirectory` and returns once it serves (it listens first, answering
+    /// LOADING while it reads the store, then says `portico: ready`).
     /// - Parameters:
     ///   - operatorKey: the key to give with `--operator-key`; nil to let the server make `operator.key`.
-    ///   - logLevel: the server's log level; its log lines land in `output` until it listens.
+    ///   - logLevel: the server's log level; its log lines land in `output` until it serves.
     init(dataDirectory: String, operatorKey: String?, extra: [String] = [], logLevel: String = "critical") throws {
         process.executableURL = try Self.binary()
         process.arguments = ["serve", "--host", "127.0.0.1", "--port", "0", "--data-dir", dataDirectory,
@@ -55,15 +56,15 @@ final class ServerProcess {
         process.standardOutput = pipe
         process.standardError = pipe
         try process.run()
-        // Blocking reads until the "listening" line; EOF (an empty read) means the server exited.
+        // Blocking reads until the "listening" and "ready" lines; EOF (an empty read) means the server exited.
         var text = ""
         var found: Int?
-        while found == nil {
+        while found == nil || !text.split(separator: "\n").contains("portico: ready") {
             let data = pipe.fileHandleForReading.availableData
             if data.isEmpty {
                 process.waitUntilExit()
                 output = text
-                throw Failure(description: "portico serve exited before listening; it said: \(text)")
+                throw Failure(description: "portico serve exited before serving; it said: \(text)")
             }
             text += String(decoding: data, as: UTF8.self)
             if let line = text.split(separator: "\n").first(where: { $0.hasPrefix("portico: listening on ") }),

@@ -1,4 +1,4 @@
-import Logging
+public import Logging
 import NIOCore
 import NIOPosix
 public import PorticoClient
@@ -23,13 +23,16 @@ public final class TestServer: Sendable {
 
     /// Runs `body` with a fresh server, then stops it (gracefully, as SIGTERM would) and closes the
     /// clients made by ``client(credential:connections:timeout:)``, whether `body` returned or threw.
-    /// - Parameter store: lets a test slow down or fail durable writes.
+    /// - Parameters:
+    ///   - store: lets a test slow down or fail durable writes.
+    ///   - logger: the server's logger (tests of what it logs); by default one that says nothing.
     public static func with<Value>(
         configuration: ServerConfiguration = ServerConfiguration(port: 0),
         store: any ChangeStore = InMemoryChangeStore(),
+        logger: Logger? = nil,
         _ body: (TestServer) async throws -> Value
     ) async throws -> Value {
-        let server = try await Self.start(configuration: configuration, store: store)
+        let server = try await Self.start(configuration: configuration, store: store, logger: logger)
         let result: Result<Value, any Error>
         do {
             result = .success(try await body(server))
@@ -40,18 +43,28 @@ public final class TestServer: Sendable {
         return try result.get()
     }
 
-    private static func start(configuration: ServerConfiguration, store: any ChangeStore) async throws -> TestServer {
+    private static func start(
+        configuration: ServerConfiguration,
+        store: any ChangeStore,
+        logger: Logger?
+    ) async throws -> TestServer {
         let clock = ManualClock()
         let portico = try await Portico.open(store: store, clock: clock)
         var configuration = configuration
         configuration.host = "127.0.0.1"
         configuration.port = 0
-        return try await TestServer(configuration: configuration, portico: portico, clock: clock)
+        return try await TestServer(configuration: configuration, portico: portico, clock: clock, logger: logger)
     }
 
-    private init(configuration: ServerConfiguration, portico: Portico, clock: ManualClock) async throws {
-        var logger = Logger(label: "portico.test")
-        logger.logLevel = .critical
+    private init(
+        configuration: ServerConfiguration,
+        portico: Portico,
+        clock: ManualClock,
+        logger: Logger?
+    ) async throws {
+        var quiet = Logger(label: "portico.test")
+        quiet.logLevel = .critical
+        let logger = logger ?? quiet
         let server = PorticoServer(
             configuration: configuration,
             portico: portico,
