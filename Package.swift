@@ -112,6 +112,7 @@ let package = Package(
                 "PorticoWire",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSwift
@@ -185,6 +186,10 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                // TestCertificates: a CA and certificates made at test time, for the TLS tests.
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Tests/PorticoTestSupport",
             swiftSettings: strictSwift
@@ -243,7 +248,7 @@ let package = Package(
         .testTarget(
             name: "PorticoCLITests",
             dependencies: [
-                "portico", "PorticoServer", "PorticoWire", "PorticoGRPC",
+                "portico", "PorticoServer", "PorticoWire", "PorticoGRPC", "PorticoTestSupport",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
             ],

@@ -18,6 +18,8 @@ public struct ClientConfiguration: Sendable {
     public var defaultTimeout: Duration?
     /// The largest frame sent or accepted, length prefix included.
     public var maxFrameBytes: Int
+    /// TLS to a server that serves it (`portico serve --tls-cert`); nil speaks in clear.
+    public var tls: ClientTLS?
 
     public init(
         host: String = "127.0.0.1",
@@ -27,7 +29,8 @@ public struct ClientConfiguration: Sendable {
         connections: Int = 1,
         connectTimeout: Duration = .seconds(5),
         defaultTimeout: Duration? = nil,
-        maxFrameBytes: Int = 4 * 1024 * 1024
+        maxFrameBytes: Int = 4 * 1024 * 1024,
+        tls: ClientTLS? = nil
     ) {
         self.host = host
         self.port = port
@@ -37,5 +40,6 @@ public struct ClientConfiguration: Sendable {
         self.connectTimeout = connectTimeout
         self.defaultTimeout = defaultTimeout
         self.maxFrameBytes = maxFrameBytes
+        self.tls = tls
     }
 }

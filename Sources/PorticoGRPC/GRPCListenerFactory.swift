@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import NIOSSL
+import PorticoServer
 
 /// Binds the gRPC endpoint's listening socket and readies each accepted connection for grpc-swift's
 /// HTTP/2 pipeline: the connection limit first, then TLS when configured.
@@ -13,7 +14,7 @@ struct GRPCListenerFactory: HTTP2ServerTransport.ListenerFactory {
     let eventLoopGroup: any EventLoopGroup
     let host: String
     let port: Int
-    let tls: NIOSSLContext?
+    let tls: ServerTLS?
     let connections: GRPCConnections
     let logger: Logger
     /// Told the listener's address once it is bound.
@@ -45,7 +46,7 @@ struct GRPCListenerFactory: HTTP2ServerTransport.ListenerFactory {
                 }
                 return channel.eventLoop.makeCompletedFuture {
                     if let tls {
-                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls.context))
                     }
                 }.flatMap {
                     connectionConfigurator.configure(

@@ -27,6 +27,7 @@ public final class PorticoGRPCServer: Service, Sendable {
     private let writes: GRPCWrites
     private let health = ServingState()
     private let listening: EventLoopPromise<NIOCore.SocketAddress>
+    private let tls = Mutex<ServerTLS?>(nil)
 
     /// - Parameter handlers: the handlers of the server whose service this endpoint serves (its
     ///   ``PorticoServer/handlers``), so that both ports answer from one state.
@@ -67,18 +68,16 @@ public final class PorticoGRPCServer: Service, Sendable {
 
     public func run() async throws {
         try self.lifecycle.withLock { try $0.start() }
-        let tls: NIOSSLContext?
+        let tls: ServerTLS?
         do {
             tls = try self.configuration.tls.map {
-                try NIOSSLContext(
-                    configuration: $0.serverConfiguration(
-                        applicationProtocols: GRPCListenerFactory.applicationProtocols)
-                )
+                try ServerTLS(files: $0, applicationProtocols: GRPCListenerFactory.applicationProtocols)
             }
         } catch {
             self.stop(failing: error)
             throw error
         }
+        self.tls.withLock { $0 = tls }
         let transport = HTTP2ServerTransport.Custom(
             listenerFactory: GRPCListenerFactory(
                 eventLoopGroup: self.group,
@@ -124,6 +123,13 @@ public final class PorticoGRPCServer: Service, Sendable {
         }
         self.stop(failing: GRPCServerLifecycleError(phase: .stopped, action: "listen"))
         self.logger.info("grpc stopped")
+    }
+
+    /// Reads the TLS files again and serves them to the connections accepted from now on (SIGHUP);
+    /// the connections open keep theirs. Does nothing in clear or before `run()`.
+    /// - Throws: `TLSFilesError` naming the file at fault; the certificate in use then stays.
+    public func reloadTLS() throws {
+        try self.tls.withLock { $0 }?.reload()
     }
 
     /// grpc-swift's transport settings from the endpoint's limits.

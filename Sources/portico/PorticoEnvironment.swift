@@ -31,6 +31,9 @@ enum PorticoEnvironment {
         Variable(name: "PORTICO_ADDRESS", flag: "--address", meaning: "the server, as HOST:PORT"),
         Variable(name: "PORTICO_CREDENTIAL", flag: "--credential", meaning: "the credential to call with"),
         Variable(name: "PORTICO_DATA_DIR", flag: "--data-dir", meaning: "where to find the operator key"),
+        Variable(name: "PORTICO_TLS_CA", flag: "--tls-ca", meaning: "speak TLS, trusting these CAs (PEM)"),
+        Variable(name: "PORTICO_TLS_CLIENT_CERT", flag: "--tls-cert", meaning: "the client certificate (PEM)"),
+        Variable(name: "PORTICO_TLS_CLIENT_KEY", flag: "--tls-key", meaning: "its private key (PEM)"),
     ]
 
     /// `NAME  meaning (--flag)` lines for a command's help.

@@ -29,10 +29,11 @@ public final class TestServer: Sendable {
     public static func with<Value>(
         configuration: ServerConfiguration = ServerConfiguration(port: 0),
         store: any ChangeStore = InMemoryChangeStore(),
+        tls: TLSFiles? = nil,
         logger: Logger? = nil,
         _ body: (TestServer) async throws -> Value
     ) async throws -> Value {
-        let server = try await Self.start(configuration: configuration, store: store, logger: logger)
+        let server = try await Self.start(configuration: configuration, store: store, tls: tls, logger: logger)
         let result: Result<Value, any Error>
         do {
             result = .success(try await body(server))
@@ -46,6 +47,7 @@ public final class TestServer: Sendable {
     private static func start(
         configuration: ServerConfiguration,
         store: any ChangeStore,
+        tls: TLSFiles?,
         logger: Logger?
     ) async throws -> TestServer {
         let clock = ManualClock()
@@ -53,13 +55,15 @@ public final class TestServer: Sendable {
         var configuration = configuration
         configuration.host = "127.0.0.1"
         configuration.port = 0
-        return try await TestServer(configuration: configuration, portico: portico, clock: clock, logger: logger)
+        return try await TestServer(
+            configuration: configuration, portico: portico, clock: clock, tls: tls, logger: logger)
     }
 
     private init(
         configuration: ServerConfiguration,
         portico: Portico,
         clock: ManualClock,
+        tls: TLSFiles?,
         logger: Logger?
     ) async throws {
         var quiet = Logger(label: "portico.test")
@@ -69,6 +73,7 @@ public final class TestServer: Sendable {
             configuration: configuration,
             portico: portico,
             operatorKey: self.operatorKey,
+            tls: tls,
             logger: logger
         )
         self.server = server
@@ -85,16 +90,21 @@ public final class TestServer: Sendable {
     }
 
     /// A client with `credential` (the operator key by default), closed when the server stops.
-    public func client(credential: String? = nil, connections: Int = 1, timeout: Duration? = .seconds(20))
-        -> PorticoClient
-    {
+    /// - Parameter tls: to a server started with TLS.
+    public func client(
+        credential: String? = nil,
+        connections: Int = 1,
+        timeout: Duration? = .seconds(20),
+        tls: ClientTLS? = nil
+    ) -> PorticoClient {
         let client = PorticoClient(
             configuration: ClientConfiguration(
                 host: "127.0.0.1",
                 port: self.port,
                 credential: credential ?? self.operatorKey,
                 connections: connections,
-                defaultTimeout: timeout
+                defaultTimeout: timeout,
+                tls: tls
             )
         )
         self.clients.withLock { $0.append(client) }

@@ -1,18 +1,18 @@
 import Crypto
-import Foundation
+public import Foundation
 import SwiftASN1
 import X509
 
 /// A certificate authority made at test time, and the PEM files of certificates it signs, in a scratch
 /// folder removed when the value goes.
-final class TestCertificates {
-    let folder: URL
+public final class TestCertificates {
+    public let folder: URL
     /// The authority's certificate, PEM.
-    let authority: String
+    public let authority: String
     private let authorityKey: P256.Signing.PrivateKey
     private let authorityName: DistinguishedName
 
-    init(name: String = "Portico Test CA") throws {
+    public init(name: String = "Portico Test CA") throws {
         self.folder = FileManager.default.temporaryDirectory.appendingPathComponent("portico-tls-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: self.folder, withIntermediateDirectories: true)
         self.authorityKey = P256.Signing.PrivateKey()
@@ -39,19 +39,22 @@ final class TestCertificates {
 
     deinit { try? FileManager.default.removeItem(at: self.folder) }
 
-    var authorityFile: String { self.folder.appendingPathComponent("ca.pem").path }
+    public var authorityFile: String { self.folder.appendingPathComponent("ca.pem").path }
 
     /// A leaf certificate signed by the authority, for 127.0.0.1 and localhost: the paths of its PEM
     /// certificate and key, and their text.
-    func leaf(_ name: String) throws -> (certificate: String, key: String, certificatePEM: String, keyPEM: String) {
+    /// - Parameter expired: valid for an hour that ended a day ago.
+    public func leaf(_ name: String, expired: Bool = false) throws -> (
+        certificate: String, key: String, certificatePEM: String, keyPEM: String
+    ) {
         let key = P256.Signing.PrivateKey()
-        let now = Date()
+        let now = Date() - (expired ? 86_400 : 0)
         let certificate = try Certificate(
             version: .v3,
             serialNumber: Certificate.SerialNumber(),
             publicKey: Certificate.PublicKey(key.publicKey),
             notValidBefore: now - 3600,
-            notValidAfter: now + 86_400,
+            notValidAfter: expired ? now : now + 86_400,
             issuer: self.authorityName,
             subject: try DistinguishedName { CommonName(name) },
             signatureAlgorithm: .ecdsaWithSHA256,
@@ -73,7 +76,7 @@ final class TestCertificates {
     }
 
     /// A file holding `text`, in the scratch folder.
-    func file(_ name: String, _ text: String) throws -> String {
+    public func file(_ name: String, _ text: String) throws -> String {
         let path = self.folder.appendingPathComponent(name).path
         try text.write(toFile: path, atomically: true, encoding: .utf8)
         return path
