@@ -18,6 +18,11 @@ public struct ClientConfiguration: Sendable {
     public var defaultTimeout: Duration?
     /// The largest frame sent or accepted, length prefix included.
     public var maxFrameBytes: Int
+    /// Whether a change that names no idempotency key gets one the client makes (random, 128 bits).
+    public var generatesIdempotencyKeys: Bool
+    /// How many times a change with an idempotency key is sent again when its answer was lost (the
+    /// connection closed after it was sent); the server applies it once whatever the count.
+    public var changeRetries: Int
     /// TLS to a server that serves it (`portico serve --tls-cert`); nil speaks in clear.
     public var tls: ClientTLS?
 
@@ -30,6 +35,8 @@ public struct ClientConfiguration: Sendable {
         connectTimeout: Duration = .seconds(5),
         defaultTimeout: Duration? = nil,
         maxFrameBytes: Int = 4 * 1024 * 1024,
+        generatesIdempotencyKeys: Bool = true,
+        changeRetries: Int = 2,
         tls: ClientTLS? = nil
     ) {
         self.host = host
@@ -40,6 +47,8 @@ public struct ClientConfiguration: Sendable {
         self.connectTimeout = connectTimeout
         self.defaultTimeout = defaultTimeout
         self.maxFrameBytes = maxFrameBytes
+        self.generatesIdempotencyKeys = generatesIdempotencyKeys
+        self.changeRetries = max(0, changeRetries)
         self.tls = tls
     }
 }

@@ -13,6 +13,8 @@ struct GRPCCallHead {
     let onBehalfOfPersonID: UInt64
     /// When the client stops waiting (`grpc-timeout` from when the call arrived); nil for none.
     let deadline: NIODeadline?
+    /// The change's idempotency key (`portico-idempotency-key`); nil for none. The core checks its form.
+    let idempotencyKey: String?
 
     /// - Parameter arrival: when the call's headers were read, which `grpc-timeout` counts from.
     /// - Throws: `CallFailure` UNAUTHENTICATED for an `authorization` that is not one `Bearer` secret,
@@ -21,6 +23,13 @@ struct GRPCCallHead {
         self.credential = try Self.credential(metadata[stringValues: GRPCMetadataKeys.authorization])
         self.onBehalfOfPersonID = try Self.person(metadata[stringValues: GRPCMetadataKeys.onBehalfOfPersonID])
         self.deadline = try Self.timeout(metadata[stringValues: GRPCMetadataKeys.timeout]).map { arrival + $0 }
+        var keys = metadata[stringValues: GRPCMetadataKeys.idempotencyKey].makeIterator()
+        self.idempotencyKey = keys.next()
+        guard keys.next() == nil else {
+            throw CallFailure(
+                .invalidArgument, "a call carries one \(GRPCMetadataKeys.idempotencyKey) at most",
+                reason: .malformedHeader)
+        }
     }
 
     private static func credential(_ values: Metadata.StringValues) throws(CallFailure) -> String {

@@ -9,6 +9,9 @@ public enum GRPCMetadataKeys {
     public static let authorization = "authorization"
     /// With a service credential, the person the service acts for, in decimal.
     public static let onBehalfOfPersonID = "portico-on-behalf-of-person-id"
+    /// A change's idempotency key (1 to 128 printable ASCII characters), as the frame header's
+    /// `idempotency_key`: the server applies the change once however often it is sent.
+    public static let idempotencyKey = "portico-idempotency-key"
     /// Trailing metadata of a failed call: its `ErrorDetail` (reason, Meta code and subcode, field),
     /// encoded as protobuf (a `-bin` key: base64 on the wire, bytes in every gRPC library's API).
     public static let errorDetail = "portico-error-detail-bin"

@@ -62,7 +62,7 @@ struct GRPCServiceRegistry<Transport: ServerTransport>: PorticoServiceRegistry {
     private var authenticate: @Sendable (GRPCCallHead) throws(CallFailure) -> CallContext {
         { [handlers] head throws(CallFailure) in
             let caller = try handlers.authenticate(credential: head.credential, onBehalfOf: head.onBehalfOfPersonID)
-            return CallContext(caller: caller, deadline: head.deadline)
+            return CallContext(caller: caller, deadline: head.deadline, idempotencyKey: head.idempotencyKey)
         }
     }
 

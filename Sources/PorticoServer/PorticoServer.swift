@@ -40,6 +40,7 @@ public final class PorticoServer: Service, Sendable {
         operatorKey: String,
         tls: TLSFiles? = nil,
         logger: Logger = Logger(label: "portico.server"),
+        metrics: ServerMetrics? = nil,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) {
         self.init(
@@ -48,6 +49,7 @@ public final class PorticoServer: Service, Sendable {
             core: .given(portico),
             tls: tls,
             logger: logger,
+            metrics: metrics,
             eventLoopGroup: eventLoopGroup
         )
     }
@@ -62,6 +64,7 @@ public final class PorticoServer: Service, Sendable {
         operatorKey: String,
         tls: TLSFiles? = nil,
         logger: Logger = Logger(label: "portico.server"),
+        metrics: ServerMetrics? = nil,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         load: @escaping @Sendable () async throws -> Portico
     ) {
@@ -71,6 +74,7 @@ public final class PorticoServer: Service, Sendable {
             core: .loader(load),
             tls: tls,
             logger: logger,
+            metrics: metrics,
             eventLoopGroup: eventLoopGroup
         )
     }
@@ -86,6 +90,7 @@ public final class PorticoServer: Service, Sendable {
         core: Core,
         tls: TLSFiles?,
         logger: Logger,
+        metrics: ServerMetrics?,
         eventLoopGroup: any EventLoopGroup
     ) {
         self.configuration = configuration
@@ -95,11 +100,13 @@ public final class PorticoServer: Service, Sendable {
         switch core {
         case .given(let portico):
             self.load = nil
+            portico.observeCommits(with: CommitReporter(logger: logger, metrics: metrics))
             dispatcher = Dispatcher(portico: portico, operatorKey: self.operatorKey, configuration: configuration)
         case .loader(let load):
             self.load = load
         }
-        self.environment = ConnectionEnvironment(configuration: configuration, dispatcher: dispatcher, logger: logger)
+        self.environment = ConnectionEnvironment(
+            configuration: configuration, dispatcher: dispatcher, logger: logger, metrics: metrics)
         self.group = eventLoopGroup
         self.logger = logger
         self.listening = eventLoopGroup.any().makePromise(of: SocketAddress.self)
@@ -199,6 +206,7 @@ public final class PorticoServer: Service, Sendable {
             self.beginShutdown()
             throw error
         }
+        portico.observeCommits(with: CommitReporter(logger: self.logger, metrics: self.environment.metrics))
         self.environment.gate.open(
             Dispatcher(portico: portico, operatorKey: self.operatorKey, configuration: self.configuration)
         )

@@ -54,7 +54,7 @@ public final class DataDirectory: Sendable {
         guard fd >= 0 else {
             throw StoreError(.cannotOpen, "cannot open \(lockPath): \(String(cString: strerror(errno)))")
         }
-        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+        guard Self.lock(fd) else {
             let failure = errno
             let holder = Self.holder(fd)
             close(fd)
@@ -88,6 +88,23 @@ public final class DataDirectory: Sendable {
 
     /// Whether this value still holds the lock.
     public var isHeld: Bool { descriptor.withLock { $0 >= 0 } }
+
+    /// Takes the lock without waiting, except when this process's own id is in the lock file: then the
+    /// holder is most likely a child this process is starting, which holds a copy of a descriptor from
+    /// fork until exec closes it (O_CLOEXEC), so a lock just released here may still be held there for a
+    /// moment. That case is retried for up to a second; another process is refused at once.
+    private static func lock(_ fd: Int32) -> Bool {
+        for attempt in 0..<50 {
+            if flock(fd, LOCK_EX | LOCK_NB) == 0 { return true }
+            let failure = errno
+            guard failure == EWOULDBLOCK, attempt < 49, holder(fd) == getpid() else {
+                errno = failure
+                return false
+            }
+            usleep(20_000)
+        }
+        return false
+    }
 
     /// The process id the holder wrote into the lock file, if it wrote one yet.
     private static func holder(_ fd: Int32) -> Int32? {

@@ -24,6 +24,10 @@ enum PorticoEnvironment {
         Variable(name: "PORTICO_TLS_CERT", flag: "--tls-cert", meaning: "the TLS certificate chain (PEM)"),
         Variable(name: "PORTICO_TLS_KEY", flag: "--tls-key", meaning: "the TLS private key (PEM)"),
         Variable(name: "PORTICO_TLS_CLIENT_CA", flag: "--tls-client-ca", meaning: "the client CAs of mutual TLS (PEM)"),
+        Variable(name: "PORTICO_LOG_FORMAT", flag: "--log-format", meaning: "the log's format: text or json"),
+        Variable(
+            name: "PORTICO_METRICS_ADDRESS", flag: "--metrics-address",
+            meaning: "where to serve /metrics, /healthz, /readyz"),
     ]
 
     /// The variables the subcommands that call a server read.

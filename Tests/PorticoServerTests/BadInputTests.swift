@@ -1,6 +1,7 @@
 import NIOCore
 import PorticoClient
 import PorticoCore
+import PorticoReasons
 import PorticoServer
 import PorticoTestSupport
 import PorticoWire
@@ -137,12 +138,15 @@ struct BadInputTests {
             #expect(closed)
             let goAway = try #require(try frames(in: reply).first)
             #expect(goAway.header.kind == .goaway && goAway.header.statusCode == .invalidArgument)
+            #expect(goAway.header.errorDetail?.reason == ErrorReason.badPreface.rawValue)
         case .hugeLengthPrefix:
             // A 4 GiB length prefix: RESOURCE_EXHAUSTED at once, nothing buffered.
             let (reply, closed) = try await RawConnection.connect(port: server.port)
                 .exchange(WirePreface.bytes + [0xFF, 0xFF, 0xFF, 0xFF])
             #expect(closed)
-            #expect(try frames(in: reply).first?.header.statusCode == .resourceExhausted)
+            let goAway = try #require(try frames(in: reply).first)
+            #expect(goAway.header.statusCode == .resourceExhausted)
+            #expect(goAway.header.errorDetail?.reason == ErrorReason.frameTooLarge.rawValue)
         case .truncatedFrame:
             // A truncated frame, then the client closes its side: the server closes cleanly, answering nothing.
             let ping = try requestBytes(callID: 1, method: UInt32(Method.ping.rawValue), body: PingRequest())

@@ -1,4 +1,5 @@
 import PorticoReasons
+import Synchronization
 
 /// The durable half of the commit pipeline, an actor: takes what the `Sequencer` has queued as one
 /// batch, writes it to the store, publishes the state the batch ends with and answers each committer
@@ -13,6 +14,8 @@ import PorticoReasons
 actor CommitLog {
     private let store: any ChangeStore
     private let sequencer: Sequencer
+    /// Told of each batch once it is settled (the server's write log and store metrics).
+    let observer = Mutex<(any CommitObserver)?>(nil)
 
     init(store: any ChangeStore, sequencer: Sequencer) {
         self.store = store
@@ -22,13 +25,20 @@ actor CommitLog {
     /// Writes batches until the queue is empty.
     func drain() async {
         while let batch = sequencer.seal() {
+            let observer = self.observer.withLock { $0 }
+            let began = ContinuousClock.now
             do {
                 try await store.append(batch)
-                for pending in sequencer.committed() { pending.reply.resume(returning: pending.result) }
+                let stored = ContinuousClock.now
+                let settled = sequencer.committed()
+                let published = ContinuousClock.now
+                for pending in settled { pending.reply.resume(returning: pending.result) }
+                observer?.committed(batch, storeTime: stored - began, publishTime: published - stored)
             } catch {
                 let failure = PorticoError(.unavailable, "the store did not accept the change: \(error)",
                                            reason: .storeFailed)
                 for pending in sequencer.failed() { pending.reply.resume(throwing: failure) }
+                observer?.commitFailed(batch, error: error, storeTime: ContinuousClock.now - began)
             }
         }
     }

@@ -38,38 +38,77 @@ final class Sequencer: Sendable {
         /// it idle, cleared by the commit log when it finds the queue empty, both under this lock, so a
         /// queued change is never left without a drain.
         var draining = false
+        /// Retries of a change not yet durable (the same idempotency key), by the change's revision: answered
+        /// with it, or failed with it.
+        var followers: [Revision: [Pending]] = [:]
+
+        /// `batch` followed by the retries that wait on its changes.
+        mutating func withFollowers(_ batch: [Pending]) -> [Pending] {
+            guard !followers.isEmpty else { return batch }
+            return batch + batch.flatMap { followers.removeValue(forKey: $0.change.revision) ?? [] }
+        }
     }
 
     private let state: Mutex<State>
     private let published: Mutex<AccessSnapshot>
     let clock: any WallClock
+    let policy: IdempotencyPolicy
 
-    init(state initial: AccessState, clock: any WallClock) {
+    init(state initial: AccessState, clock: any WallClock, policy: IdempotencyPolicy = .standard) {
         state = Mutex(State(tentative: initial, durable: initial))
         published = Mutex(AccessSnapshot(initial))
         self.clock = clock
+        self.policy = policy
     }
 
     /// The revision of the last change accepted, durable or not (tests use it to pin interleavings).
     var tentativeRevision: Revision { state.withLock { $0.tentative.revision } }
 
     /// Writes accepted and not yet answered: queued or being written.
-    var writesInFlight: Int { state.withLock { $0.queue.count + $0.writing.count } }
+    var writesInFlight: Int {
+        state.withLock { $0.queue.count + $0.writing.count + $0.followers.values.reduce(0) { $0 + $1.count } }
+    }
 
     /// The latest committed snapshot; one lock, one retain.
     var snapshot: AccessSnapshot { published.withLock { $0 } }
 
     /// Validates and applies `command` against the tentative state and queues its change, or refuses it.
     /// - Returns: whether the commit log must be started: it was idle.
-    /// - Throws: the command's domain error, or DEADLINE_EXCEEDED; the state is then unchanged.
+    /// With `idempotencyKey`, a change the caller made with the key within the policy's window is answered
+    /// again instead (at once when durable, else with it), and nothing is applied.
+    /// - Throws: the command's domain error, DEADLINE_EXCEEDED, or for the key INVALID_ARGUMENT
+    ///   (`INVALID_IDEMPOTENCY_KEY`) or FAILED_PRECONDITION (`IDEMPOTENCY_KEY_REUSED`); the state is then
+    ///   unchanged.
     func accept(_ command: Command, caller: Caller, deadline: ContinuousClock.Instant?,
-                reply: CheckedContinuation<CommandResult, any Error>) throws -> Bool {
-        try state.withLock { state throws -> Bool in
+                idempotencyKey: String? = nil, reply: CheckedContinuation<CommandResult, any Error>) throws -> Bool {
+        // Malformed keys are refused before the lock, so that no key's size is paid for under it.
+        if let idempotencyKey { try IdempotencyKey.validate(idempotencyKey) }
+        return try state.withLock { state throws -> Bool in
             if let deadline, deadline <= .now {
                 throw PorticoError(.deadlineExceeded, "the deadline passed before the change was validated",
                                    reason: .deadlineExceeded)
             }
-            let (change, result) = try Self.apply(command, caller: caller, now: clock.now(), to: &state.tentative)
+            let now = clock.now()
+            var key: IdempotencyKey?
+            if let idempotencyKey {
+                // The one place keys are consulted: under the lock, against the tentative state, so a retry
+                // that arrives while its change is still queued for the store finds it too.
+                let found = try state.tentative.idempotencyKey(idempotencyKey, caller: caller, now: now)
+                if let earlier = try state.tentative.earlierChange(found, command, now: now, policy: policy) {
+                    guard earlier.revision > state.durable.revision,
+                          let first = (state.writing + state.queue).first(where: { $0.change.revision == earlier.revision })
+                    else {
+                        reply.resume(returning: earlier)
+                        return false
+                    }
+                    state.followers[earlier.revision, default: []].append(
+                        Pending(command: command, caller: caller, change: first.change, result: earlier, reply: reply))
+                    return false
+                }
+                key = found
+            }
+            let (change, result) = try Self.apply(command, caller: caller, now: now, key: key, policy: policy,
+                                                  to: &state.tentative)
             state.queue.append(Pending(command: command, caller: caller, change: change, result: result, reply: reply))
             defer { state.draining = true }
             return !state.draining
@@ -82,9 +121,11 @@ final class Sequencer: Sendable {
     /// the first change after a batch copies what it touches and the rest change it where it is (a copy
     /// per change copied a dense-table page and its outer array every time). A refused command throws
     /// before it changes anything (`AccessState.apply`); debug builds check that.
-    private static func apply(_ command: Command, caller: Caller, now: Timestamp,
-                              to state: inout AccessState) throws -> (Change, CommandResult) {
+    private static func apply(_ command: Command, caller: Caller, now: Timestamp, key: IdempotencyKey?,
+                              policy: IdempotencyPolicy, to state: inout AccessState) throws -> (Change, CommandResult) {
         var context = ApplyContext(caller: caller, now: now, source: .live)
+        context.policy = policy
+        context.idempotency = key.map { .live($0) }
         #if DEBUG
         let before = state
         #endif
@@ -99,7 +140,7 @@ final class Sequencer: Sendable {
         }
         let revision = state.revision
         let change = Change(revision: revision, time: context.now, caller: caller, command: command,
-                            secretDigests: context.digests)
+                            secretDigests: context.digests, idempotency: context.idempotencyRecord)
         return (change, CommandResult(revision: revision, createdID: created, secret: context.secret))
     }
 
@@ -131,7 +172,7 @@ final class Sequencer: Sendable {
             let snapshot = AccessSnapshot(ending)
             published.withLock { $0 = snapshot }
             defer { state.writing = [] }
-            return state.writing
+            return state.withFollowers(state.writing)
         }
     }
 
@@ -139,7 +180,7 @@ final class Sequencer: Sendable {
     /// - Returns: every committer to fail: the batch's, then those queued behind it.
     func failed() -> [Pending] {
         state.withLock { state in
-            let dropped = state.writing + state.queue
+            let dropped = state.withFollowers(state.writing + state.queue)
             state.writing = []
             state.queue = []
             state.writingEnds = nil

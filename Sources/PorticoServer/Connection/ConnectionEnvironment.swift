@@ -15,10 +15,12 @@ final class ConnectionEnvironment: Sendable {
     let notices: ServerNotices
     let turns = TurnQueues()
     let logger: Logger
+    /// Where connections count their calls; nil when the server keeps no metrics.
+    let metrics: ServerMetrics?
     // Read once per new connection, set once at shutdown.
     private let shuttingDown = Atomic<Bool>(false)
 
-    init(configuration: ServerConfiguration, dispatcher: Dispatcher?, logger: Logger) {
+    init(configuration: ServerConfiguration, dispatcher: Dispatcher?, logger: Logger, metrics: ServerMetrics? = nil) {
         self.configuration = configuration
         self.gate = CoreGate(dispatcher)
         self.loading = LoadingDispatcher(configuration: configuration)
@@ -33,6 +35,7 @@ final class ConnectionEnvironment: Sendable {
         self.output = OutputBudget(limit: configuration.maxBufferedOutputBytes)
         self.notices = ServerNotices(interval: TimeAmount(configuration.noticeInterval), logger: logger)
         self.logger = logger
+        self.metrics = metrics
     }
 
     var isShuttingDown: Bool { self.shuttingDown.load(ordering: .relaxed) }

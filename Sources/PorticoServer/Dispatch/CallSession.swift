@@ -3,10 +3,12 @@ import PorticoCore
 /// What one connection remembers between its calls, so that its steady stream of calls does not
 /// verify the same secrets again: the callers its credentials stand for, and the token secrets it asked
 /// about. The native transport keeps one per connection; handlers see the token secrets only through
-/// their `CallContext`, for the length of a read.
+/// their `CallContext`, for the length of a read. It also carries where the connection reports its
+/// calls (metrics, log lines), which the router tells of refused credentials and decisions.
 struct CallSession {
     var callers = CallerCache()
     var presentedTokens = PresentedTokenCache()
+    var telemetry: ConnectionTelemetry?
 }
 
 /// The callers a connection's credentials stand for, each verified once. Only a credential that was

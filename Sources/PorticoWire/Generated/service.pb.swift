@@ -10,6 +10,7 @@ public enum PorticoService {
         public typealias Request = PingRequest
         public typealias Response = PingResponse
         public static let method = Method.ping
+        public static let changesState = false
         public static let name = "Ping"
         public static let service = PorticoService.name
     }
@@ -19,6 +20,7 @@ public enum PorticoService {
         public typealias Request = GetServerInfoRequest
         public typealias Response = GetServerInfoResponse
         public static let method = Method.getServerInfo
+        public static let changesState = false
         public static let name = "GetServerInfo"
         public static let service = PorticoService.name
     }
@@ -27,6 +29,7 @@ public enum PorticoService {
         public typealias Request = CreatePortfolioRequest
         public typealias Response = CreatePortfolioResponse
         public static let method = Method.createPortfolio
+        public static let changesState = true
         public static let name = "CreatePortfolio"
         public static let service = PorticoService.name
     }
@@ -35,6 +38,7 @@ public enum PorticoService {
         public typealias Request = GetPortfolioRequest
         public typealias Response = GetPortfolioResponse
         public static let method = Method.getPortfolio
+        public static let changesState = false
         public static let name = "GetPortfolio"
         public static let service = PorticoService.name
     }
@@ -43,6 +47,7 @@ public enum PorticoService {
         public typealias Request = ListPortfoliosRequest
         public typealias Response = ListPortfoliosResponse
         public static let method = Method.listPortfolios
+        public static let changesState = false
         public static let name = "ListPortfolios"
         public static let service = PorticoService.name
     }
@@ -51,6 +56,7 @@ public enum PorticoService {
         public typealias Request = SetPortfolioStatusRequest
         public typealias Response = SetPortfolioStatusResponse
         public static let method = Method.setPortfolioStatus
+        public static let changesState = true
         public static let name = "SetPortfolioStatus"
         public static let service = PorticoService.name
     }
@@ -59,6 +65,7 @@ public enum PorticoService {
         public typealias Request = SetSystemUserTierRequest
         public typealias Response = SetSystemUserTierResponse
         public static let method = Method.setSystemUserTier
+        public static let changesState = true
         public static let name = "SetSystemUserTier"
         public static let service = PorticoService.name
     }
@@ -67,6 +74,7 @@ public enum PorticoService {
         public typealias Request = CreateServiceCredentialRequest
         public typealias Response = CreateServiceCredentialResponse
         public static let method = Method.createServiceCredential
+        public static let changesState = true
         public static let name = "CreateServiceCredential"
         public static let service = PorticoService.name
     }
@@ -75,6 +83,7 @@ public enum PorticoService {
         public typealias Request = ListServiceCredentialsRequest
         public typealias Response = ListServiceCredentialsResponse
         public static let method = Method.listServiceCredentials
+        public static let changesState = false
         public static let name = "ListServiceCredentials"
         public static let service = PorticoService.name
     }
@@ -83,6 +92,7 @@ public enum PorticoService {
         public typealias Request = RevokeServiceCredentialRequest
         public typealias Response = RevokeServiceCredentialResponse
         public static let method = Method.revokeServiceCredential
+        public static let changesState = true
         public static let name = "RevokeServiceCredential"
         public static let service = PorticoService.name
     }
@@ -91,6 +101,7 @@ public enum PorticoService {
         public typealias Request = AddPersonRequest
         public typealias Response = AddPersonResponse
         public static let method = Method.addPerson
+        public static let changesState = true
         public static let name = "AddPerson"
         public static let service = PorticoService.name
     }
@@ -99,6 +110,7 @@ public enum PorticoService {
         public typealias Request = GetPersonRequest
         public typealias Response = GetPersonResponse
         public static let method = Method.getPerson
+        public static let changesState = false
         public static let name = "GetPerson"
         public static let service = PorticoService.name
     }
@@ -107,6 +119,7 @@ public enum PorticoService {
         public typealias Request = ListPeopleRequest
         public typealias Response = ListPeopleResponse
         public static let method = Method.listPeople
+        public static let changesState = false
         public static let name = "ListPeople"
         public static let service = PorticoService.name
     }
@@ -115,6 +128,7 @@ public enum PorticoService {
         public typealias Request = SetPersonRoleRequest
         public typealias Response = SetPersonRoleResponse
         public static let method = Method.setPersonRole
+        public static let changesState = true
         public static let name = "SetPersonRole"
         public static let service = PorticoService.name
     }
@@ -123,6 +137,7 @@ public enum PorticoService {
         public typealias Request = RemovePersonRequest
         public typealias Response = RemovePersonResponse
         public static let method = Method.removePerson
+        public static let changesState = true
         public static let name = "RemovePerson"
         public static let service = PorticoService.name
     }
@@ -131,6 +146,7 @@ public enum PorticoService {
         public typealias Request = CreateSystemUserRequest
         public typealias Response = CreateSystemUserResponse
         public static let method = Method.createSystemUser
+        public static let changesState = true
         public static let name = "CreateSystemUser"
         public static let service = PorticoService.name
     }
@@ -139,6 +155,7 @@ public enum PorticoService {
         public typealias Request = ListSystemUsersRequest
         public typealias Response = ListSystemUsersResponse
         public static let method = Method.listSystemUsers
+        public static let changesState = false
         public static let name = "ListSystemUsers"
         public static let service = PorticoService.name
     }
@@ -147,6 +164,7 @@ public enum PorticoService {
         public typealias Request = RemoveSystemUserRequest
         public typealias Response = RemoveSystemUserResponse
         public static let method = Method.removeSystemUser
+        public static let changesState = true
         public static let name = "RemoveSystemUser"
         public static let service = PorticoService.name
     }
@@ -155,6 +173,7 @@ public enum PorticoService {
         public typealias Request = AddAppRequest
         public typealias Response = AddAppResponse
         public static let method = Method.addApp
+        public static let changesState = true
         public static let name = "AddApp"
         public static let service = PorticoService.name
     }
@@ -163,6 +182,7 @@ public enum PorticoService {
         public typealias Request = ListAppsRequest
         public typealias Response = ListAppsResponse
         public static let method = Method.listApps
+        public static let changesState = false
         public static let name = "ListApps"
         public static let service = PorticoService.name
     }
@@ -171,6 +191,7 @@ public enum PorticoService {
         public typealias Request = AddAssetRequest
         public typealias Response = AddAssetResponse
         public static let method = Method.addAsset
+        public static let changesState = true
         public static let name = "AddAsset"
         public static let service = PorticoService.name
     }
@@ -179,6 +200,7 @@ public enum PorticoService {
         public typealias Request = GetAssetRequest
         public typealias Response = GetAssetResponse
         public static let method = Method.getAsset
+        public static let changesState = false
         public static let name = "GetAsset"
         public static let service = PorticoService.name
     }
@@ -187,6 +209,7 @@ public enum PorticoService {
         public typealias Request = ListAssetsRequest
         public typealias Response = ListAssetsResponse
         public static let method = Method.listAssets
+        public static let changesState = false
         public static let name = "ListAssets"
         public static let service = PorticoService.name
     }
@@ -195,6 +218,7 @@ public enum PorticoService {
         public typealias Request = RemoveAssetRequest
         public typealias Response = RemoveAssetResponse
         public static let method = Method.removeAsset
+        public static let changesState = true
         public static let name = "RemoveAsset"
         public static let service = PorticoService.name
     }
@@ -203,6 +227,7 @@ public enum PorticoService {
         public typealias Request = AssignTasksRequest
         public typealias Response = AssignTasksResponse
         public static let method = Method.assignTasks
+        public static let changesState = true
         public static let name = "AssignTasks"
         public static let service = PorticoService.name
     }
@@ -211,6 +236,7 @@ public enum PorticoService {
         public typealias Request = UnassignTasksRequest
         public typealias Response = UnassignTasksResponse
         public static let method = Method.unassignTasks
+        public static let changesState = true
         public static let name = "UnassignTasks"
         public static let service = PorticoService.name
     }
@@ -219,6 +245,7 @@ public enum PorticoService {
         public typealias Request = ListAssignmentsByPrincipalRequest
         public typealias Response = ListAssignmentsByPrincipalResponse
         public static let method = Method.listAssignmentsByPrincipal
+        public static let changesState = false
         public static let name = "ListAssignmentsByPrincipal"
         public static let service = PorticoService.name
     }
@@ -227,6 +254,7 @@ public enum PorticoService {
         public typealias Request = ListAssignmentsByAssetRequest
         public typealias Response = ListAssignmentsByAssetResponse
         public static let method = Method.listAssignmentsByAsset
+        public static let changesState = false
         public static let name = "ListAssignmentsByAsset"
         public static let service = PorticoService.name
     }
@@ -235,6 +263,7 @@ public enum PorticoService {
         public typealias Request = AddPartnerRequest
         public typealias Response = AddPartnerResponse
         public static let method = Method.addPartner
+        public static let changesState = true
         public static let name = "AddPartner"
         public static let service = PorticoService.name
     }
@@ -243,6 +272,7 @@ public enum PorticoService {
         public typealias Request = RemovePartnerRequest
         public typealias Response = RemovePartnerResponse
         public static let method = Method.removePartner
+        public static let changesState = true
         public static let name = "RemovePartner"
         public static let service = PorticoService.name
     }
@@ -251,6 +281,7 @@ public enum PorticoService {
         public typealias Request = ListPartnersRequest
         public typealias Response = ListPartnersResponse
         public static let method = Method.listPartners
+        public static let changesState = false
         public static let name = "ListPartners"
         public static let service = PorticoService.name
     }
@@ -259,6 +290,7 @@ public enum PorticoService {
         public typealias Request = ShareAssetRequest
         public typealias Response = ShareAssetResponse
         public static let method = Method.shareAsset
+        public static let changesState = true
         public static let name = "ShareAsset"
         public static let service = PorticoService.name
     }
@@ -267,6 +299,7 @@ public enum PorticoService {
         public typealias Request = UpdateShareRequest
         public typealias Response = UpdateShareResponse
         public static let method = Method.updateShare
+        public static let changesState = true
         public static let name = "UpdateShare"
         public static let service = PorticoService.name
     }
@@ -275,6 +308,7 @@ public enum PorticoService {
         public typealias Request = UnshareAssetRequest
         public typealias Response = UnshareAssetResponse
         public static let method = Method.unshareAsset
+        public static let changesState = true
         public static let name = "UnshareAsset"
         public static let service = PorticoService.name
     }
@@ -283,6 +317,7 @@ public enum PorticoService {
         public typealias Request = ListSharesRequest
         public typealias Response = ListSharesResponse
         public static let method = Method.listShares
+        public static let changesState = false
         public static let name = "ListShares"
         public static let service = PorticoService.name
     }
@@ -291,6 +326,7 @@ public enum PorticoService {
         public typealias Request = RequestShareRequest
         public typealias Response = RequestShareResponse
         public static let method = Method.requestShare
+        public static let changesState = true
         public static let name = "RequestShare"
         public static let service = PorticoService.name
     }
@@ -299,6 +335,7 @@ public enum PorticoService {
         public typealias Request = ApproveShareRequestRequest
         public typealias Response = ApproveShareRequestResponse
         public static let method = Method.approveShareRequest
+        public static let changesState = true
         public static let name = "ApproveShareRequest"
         public static let service = PorticoService.name
     }
@@ -307,6 +344,7 @@ public enum PorticoService {
         public typealias Request = DeclineShareRequestRequest
         public typealias Response = DeclineShareRequestResponse
         public static let method = Method.declineShareRequest
+        public static let changesState = true
         public static let name = "DeclineShareRequest"
         public static let service = PorticoService.name
     }
@@ -315,6 +353,7 @@ public enum PorticoService {
         public typealias Request = ListShareRequestsRequest
         public typealias Response = ListShareRequestsResponse
         public static let method = Method.listShareRequests
+        public static let changesState = false
         public static let name = "ListShareRequests"
         public static let service = PorticoService.name
     }
@@ -323,6 +362,7 @@ public enum PorticoService {
         public typealias Request = GenerateTokenRequest
         public typealias Response = GenerateTokenResponse
         public static let method = Method.generateToken
+        public static let changesState = true
         public static let name = "GenerateToken"
         public static let service = PorticoService.name
     }
@@ -331,6 +371,7 @@ public enum PorticoService {
         public typealias Request = RevokeTokenRequest
         public typealias Response = RevokeTokenResponse
         public static let method = Method.revokeToken
+        public static let changesState = true
         public static let name = "RevokeToken"
         public static let service = PorticoService.name
     }
@@ -339,6 +380,7 @@ public enum PorticoService {
         public typealias Request = RevokeAllTokensRequest
         public typealias Response = RevokeAllTokensResponse
         public static let method = Method.revokeAllTokens
+        public static let changesState = true
         public static let name = "RevokeAllTokens"
         public static let service = PorticoService.name
     }
@@ -347,6 +389,7 @@ public enum PorticoService {
         public typealias Request = ListTokensRequest
         public typealias Response = ListTokensResponse
         public static let method = Method.listTokens
+        public static let changesState = false
         public static let name = "ListTokens"
         public static let service = PorticoService.name
     }
@@ -355,6 +398,7 @@ public enum PorticoService {
         public typealias Request = InspectTokenRequest
         public typealias Response = InspectTokenResponse
         public static let method = Method.inspectToken
+        public static let changesState = false
         public static let name = "InspectToken"
         public static let service = PorticoService.name
     }
@@ -364,6 +408,7 @@ public enum PorticoService {
         public typealias Request = CheckPermissionRequest
         public typealias Response = CheckPermissionResponse
         public static let method = Method.checkPermission
+        public static let changesState = false
         public static let name = "CheckPermission"
         public static let service = PorticoService.name
     }
@@ -372,6 +417,7 @@ public enum PorticoService {
         public typealias Request = BatchCheckPermissionsRequest
         public typealias Response = BatchCheckPermissionsResponse
         public static let method = Method.batchCheckPermissions
+        public static let changesState = false
         public static let name = "BatchCheckPermissions"
         public static let service = PorticoService.name
     }
@@ -380,6 +426,7 @@ public enum PorticoService {
         public typealias Request = ListAccessibleAssetsRequest
         public typealias Response = ListAccessibleAssetsResponse
         public static let method = Method.listAccessibleAssets
+        public static let changesState = false
         public static let name = "ListAccessibleAssets"
         public static let service = PorticoService.name
     }
@@ -388,6 +435,7 @@ public enum PorticoService {
         public typealias Request = ListAssetPrincipalsRequest
         public typealias Response = ListAssetPrincipalsResponse
         public static let method = Method.listAssetPrincipals
+        public static let changesState = false
         public static let name = "ListAssetPrincipals"
         public static let service = PorticoService.name
     }
@@ -396,7 +444,37 @@ public enum PorticoService {
         public typealias Request = ListAuditEventsRequest
         public typealias Response = ListAuditEventsResponse
         public static let method = Method.listAuditEvents
+        public static let changesState = false
         public static let name = "ListAuditEvents"
+        public static let service = PorticoService.name
+    }
+
+    /// What proposed changes would do to access, without applying anything (preview.proto).
+    public enum PreviewChanges: PorticoRPC {
+        public typealias Request = PreviewChangesRequest
+        public typealias Response = PreviewChangesResponse
+        public static let method = Method.previewChanges
+        public static let changesState = false
+        public static let name = "PreviewChanges"
+        public static let service = PorticoService.name
+    }
+
+    /// The id of an entity named by its external id.
+    public enum LookupExternalId: PorticoRPC {
+        public typealias Request = LookupExternalIdRequest
+        public typealias Response = LookupExternalIdResponse
+        public static let method = Method.lookupExternalID
+        public static let changesState = false
+        public static let name = "LookupExternalId"
+        public static let service = PorticoService.name
+    }
+
+    public enum SetExternalId: PorticoRPC {
+        public typealias Request = SetExternalIdRequest
+        public typealias Response = SetExternalIdResponse
+        public static let method = Method.setExternalID
+        public static let changesState = true
+        public static let name = "SetExternalId"
         public static let service = PorticoService.name
     }
 
@@ -451,6 +529,9 @@ public enum PorticoService {
         ListAccessibleAssets.self,
         ListAssetPrincipals.self,
         ListAuditEvents.self,
+        PreviewChanges.self,
+        LookupExternalId.self,
+        SetExternalId.self,
     ]
 }
 
@@ -800,6 +881,29 @@ extension PorticoCalling {
     ) async throws -> ListAuditEventsResponse {
         try await self.call(PorticoService.ListAuditEvents.self, request, options: options)
     }
+
+    /// What proposed changes would do to access, without applying anything (preview.proto).
+    public func previewChanges(
+        _ request: PreviewChangesRequest = PreviewChangesRequest(),
+        options: CallOptions = CallOptions()
+    ) async throws -> PreviewChangesResponse {
+        try await self.call(PorticoService.PreviewChanges.self, request, options: options)
+    }
+
+    /// The id of an entity named by its external id.
+    public func lookupExternalId(
+        _ request: LookupExternalIdRequest = LookupExternalIdRequest(),
+        options: CallOptions = CallOptions()
+    ) async throws -> LookupExternalIdResponse {
+        try await self.call(PorticoService.LookupExternalId.self, request, options: options)
+    }
+
+    public func setExternalId(
+        _ request: SetExternalIdRequest = SetExternalIdRequest(),
+        options: CallOptions = CallOptions()
+    ) async throws -> SetExternalIdResponse {
+        try await self.call(PorticoService.SetExternalId.self, request, options: options)
+    }
 }
 
 /// The server side of `service Portico`: one requirement per RPC, so that a type serving the service
@@ -956,6 +1060,14 @@ public protocol PorticoServiceHandler: Sendable {
     ) throws -> ListAssetPrincipalsResponse
 
     func listAuditEvents(_ request: ListAuditEventsRequest, context: inout Context) throws -> ListAuditEventsResponse
+
+    /// What proposed changes would do to access, without applying anything (preview.proto).
+    func previewChanges(_ request: PreviewChangesRequest, context: inout Context) throws -> PreviewChangesResponse
+
+    /// The id of an entity named by its external id.
+    func lookupExternalId(_ request: LookupExternalIdRequest, context: inout Context) throws -> LookupExternalIdResponse
+
+    func setExternalId(_ request: SetExternalIdRequest, context: Context) async throws -> SetExternalIdResponse
 }
 
 /// A transport's side of routing: how it serves each kind of RPC (``PorticoServiceHandler/route(_:to:)``
@@ -1116,6 +1228,12 @@ extension PorticoServiceHandler {
             router.read(PorticoService.ListAssetPrincipals.self) { try self.listAssetPrincipals($0, context: &$1) }
         case .listAuditEvents:
             router.read(PorticoService.ListAuditEvents.self) { try self.listAuditEvents($0, context: &$1) }
+        case .previewChanges:
+            router.read(PorticoService.PreviewChanges.self) { try self.previewChanges($0, context: &$1) }
+        case .lookupExternalID:
+            router.read(PorticoService.LookupExternalId.self) { try self.lookupExternalId($0, context: &$1) }
+        case .setExternalID:
+            router.write(PorticoService.SetExternalId.self) { [self] in try await self.setExternalId($0, context: $1) }
         }
     }
 }
@@ -1222,6 +1340,9 @@ extension PorticoServiceHandler {
         registry.read(PorticoService.ListAccessibleAssets.self) { try handler().listAccessibleAssets($0, context: &$1) }
         registry.read(PorticoService.ListAssetPrincipals.self) { try handler().listAssetPrincipals($0, context: &$1) }
         registry.read(PorticoService.ListAuditEvents.self) { try handler().listAuditEvents($0, context: &$1) }
+        registry.read(PorticoService.PreviewChanges.self) { try handler().previewChanges($0, context: &$1) }
+        registry.read(PorticoService.LookupExternalId.self) { try handler().lookupExternalId($0, context: &$1) }
+        registry.write(PorticoService.SetExternalId.self) { try await handler().setExternalId($0, context: $1) }
     }
 }
 
@@ -1233,6 +1354,7 @@ public enum PorticoMessages {
         SystemUser.self,
         App.self,
         Asset.self,
+        ExternalRef.self,
         Principal.self,
         Assignment.self,
         Partner.self,
@@ -1339,6 +1461,10 @@ public enum PorticoMessages {
         ListAssetsResponse.self,
         RemoveAssetRequest.self,
         RemoveAssetResponse.self,
+        LookupExternalIdRequest.self,
+        LookupExternalIdResponse.self,
+        SetExternalIdRequest.self,
+        SetExternalIdResponse.self,
         GenerateTokenRequest.self,
         GenerateTokenResponse.self,
         RevokeTokenRequest.self,
@@ -1349,7 +1475,12 @@ public enum PorticoMessages {
         ListTokensResponse.self,
         InspectTokenRequest.self,
         InspectTokenResponse.self,
+        ProposedChange.self,
+        PreviewChangesRequest.self,
+        AccessChange.self,
+        PreviewChangesResponse.self,
         StoredChange.self,
+        IdempotencyRecord.self,
         CreatePortfolioCommand.self,
         PortfolioStatusCommand.self,
         PortfolioTierCommand.self,
@@ -1361,6 +1492,7 @@ public enum PorticoMessages {
         SetRoleCommand.self,
         PortfolioNameCommand.self,
         AddAssetCommand.self,
+        SetExternalIdCommand.self,
         GenerateTokenCommand.self,
         CheckpointHeader.self,
         CheckpointRecord.self,
@@ -1373,6 +1505,7 @@ public enum PorticoMessages {
         CheckpointPartnership.self,
         CheckpointShareRequest.self,
         CheckpointAuditChunk.self,
+        CheckpointIdempotencyKey.self,
         CheckpointTrailer.self,
     ]
 }
@@ -1431,6 +1564,9 @@ extension Method {
         case .listAccessibleAssets: PorticoService.ListAccessibleAssets.self
         case .listAssetPrincipals: PorticoService.ListAssetPrincipals.self
         case .listAuditEvents: PorticoService.ListAuditEvents.self
+        case .previewChanges: PorticoService.PreviewChanges.self
+        case .lookupExternalID: PorticoService.LookupExternalId.self
+        case .setExternalID: PorticoService.SetExternalId.self
         }
     }
 }

@@ -66,6 +66,10 @@ public protocol PorticoRPC: Sendable {
     /// The value of the frame header's `method` that calls this RPC.
     static var method: Method { get }
 
+    /// Whether the RPC is a change (every RPC the proto does not mark `NO_SIDE_EFFECTS`): what an
+    /// idempotency key applies to, and what a client may not resend without one.
+    static var changesState: Bool { get }
+
     /// The RPC's name in the .proto file, e.g. `CheckPermission`.
     static var name: String { get }
 

@@ -88,7 +88,7 @@ final class ServerProcess: Sendable {
         }
     }
 
-    /// - Parameter arguments: more flags of `portico serve`.
+    /// - Parameter arguments: more flags for `portico serve`.
     static func start(store: String = "memory", arguments: [String] = []) async throws -> ServerProcess {
         let data = try Scratch("data")
         let program = try BackgroundProgram(

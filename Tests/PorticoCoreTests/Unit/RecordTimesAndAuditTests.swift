@@ -100,4 +100,17 @@ struct RecordTimesAndAuditTests {
         #expect(try snapshot.auditEvents(after: 0, portfolio: first.portfolio).items.map(\.revision) == found)
         #expect(try snapshot.auditEvents(after: 0).items.count == Int(snapshot.revision))
     }
+
+    @Test("a page after the newest revision, up to the largest a client can send, is empty and ends the listing")
+    func auditPastTheEnd() async throws {
+        let portico = try await Portico.open(clock: ManualClock())
+        let fixture = try await Fixture.make(portico)
+        let snapshot = portico.snapshot
+        for after in [snapshot.revision, snapshot.revision + 1, Revision(Int64.max), Revision.max] {
+            for portfolio in [nil, fixture.portfolio] {
+                let page = try snapshot.auditEvents(after: after, portfolio: portfolio)
+                #expect(page.items.isEmpty && page.nextPageToken == nil, "after \(after)")
+            }
+        }
+    }
 }

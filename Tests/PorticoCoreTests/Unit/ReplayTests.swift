@@ -54,7 +54,7 @@ struct ReplayTests {
         // Earlier versions took up to 256 UTF-8 bytes: 240 letters passed then and are over 200 now.
         let long = String(repeating: "n", count: 240)
         let stored = try await store.load().map { change -> Change in
-            guard case .createPortfolio(_, let tier) = change.command else { return change }
+            guard case .createPortfolio(_, let tier, _) = change.command else { return change }
             return Change(revision: change.revision, time: change.time, caller: change.caller,
                           command: .createPortfolio(name: long, tier: tier), secretDigests: change.secretDigests)
         }

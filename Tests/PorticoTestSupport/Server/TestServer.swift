@@ -26,14 +26,17 @@ public final class TestServer: Sendable {
     /// - Parameters:
     ///   - store: lets a test slow down or fail durable writes.
     ///   - logger: the server's logger (tests of what it logs); by default one that says nothing.
+    ///   - metrics: where the server counts its calls (tests of its metrics); by default it counts none.
     public static func with<Value>(
         configuration: ServerConfiguration = ServerConfiguration(port: 0),
         store: any ChangeStore = InMemoryChangeStore(),
         tls: TLSFiles? = nil,
         logger: Logger? = nil,
+        metrics: ServerMetrics? = nil,
         _ body: (TestServer) async throws -> Value
     ) async throws -> Value {
-        let server = try await Self.start(configuration: configuration, store: store, tls: tls, logger: logger)
+        let server = try await Self.start(
+            configuration: configuration, store: store, tls: tls, logger: logger, metrics: metrics)
         let result: Result<Value, any Error>
         do {
             result = .success(try await body(server))
@@ -48,7 +51,8 @@ public final class TestServer: Sendable {
         configuration: ServerConfiguration,
         store: any ChangeStore,
         tls: TLSFiles?,
-        logger: Logger?
+        logger: Logger?,
+        metrics: ServerMetrics?
     ) async throws -> TestServer {
         let clock = ManualClock()
         let portico = try await Portico.open(store: store, clock: clock)
@@ -56,7 +60,7 @@ public final class TestServer: Sendable {
         configuration.host = "127.0.0.1"
         configuration.port = 0
         return try await TestServer(
-            configuration: configuration, portico: portico, clock: clock, tls: tls, logger: logger)
+            configuration: configuration, portico: portico, clock: clock, tls: tls, logger: logger, metrics: metrics)
     }
 
     private init(
@@ -64,7 +68,8 @@ public final class TestServer: Sendable {
         portico: Portico,
         clock: ManualClock,
         tls: TLSFiles?,
-        logger: Logger?
+        logger: Logger?,
+        metrics: ServerMetrics?
     ) async throws {
         var quiet = Logger(label: "portico.test")
         quiet.logLevel = .critical
@@ -74,7 +79,8 @@ public final class TestServer: Sendable {
             portico: portico,
             operatorKey: self.operatorKey,
             tls: tls,
-            logger: logger
+            logger: logger,
+            metrics: metrics
         )
         self.server = server
         self.portico = portico

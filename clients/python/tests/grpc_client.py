@@ -65,13 +65,17 @@ class GrpcClient:
             raise AttributeError(name)
         rpc, _, request_class, _ = METHODS[name]
 
-        def method(request=None, credential=None, on_behalf_of_person_id=None, timeout=None, **fields):
+        def method(request=None, credential=None, on_behalf_of_person_id=None, timeout=None, idempotency_key=None,
+                   **fields):
             if request is None:
                 request = request_class(**fields)
+            metadata = self.metadata(credential, on_behalf_of_person_id)
+            if idempotency_key:
+                metadata.append(("portico-idempotency-key", idempotency_key))
             try:
                 return getattr(self.stub, rpc)(
                     request,
-                    metadata=self.metadata(credential, on_behalf_of_person_id),
+                    metadata=metadata,
                     timeout=self.timeout if timeout is None else timeout,
                 )
             except grpc.RpcError as error:

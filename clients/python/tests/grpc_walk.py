@@ -31,7 +31,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc  # noqa: E402
 from grpc_client import GrpcClient  # noqa: E402
 from portico import Client, PorticoError  # noqa: E402
 from portico.v1 import access_pb2 as a, changes_pb2 as ch, checks_pb2 as c, health_pb2 as h  # noqa: E402
-from portico.v1 import portfolios_pb2 as p, service_pb2, tokens_pb2 as tk, types_pb2 as t  # noqa: E402
+from portico.v1 import portfolios_pb2 as p, preview_pb2 as pv, service_pb2, tokens_pb2 as tk, types_pb2 as t  # noqa: E402,E501
 
 READ, WRITE, FAIL = "read", "write", "fail"
 PASSED = 0
@@ -171,6 +171,12 @@ STEPS = [
      lambda x: p.RevokeServiceCredentialRequest(credential_id=x["service_id"]), None),
     # Reads after the writes: every effect is seen alike through both.
     ("ListAuditEvents", READ, "operator", lambda x: ch.ListAuditEventsRequest(), None),
+    ("SetExternalId", WRITE, "operator",
+     lambda x: p.SetExternalIdRequest(kind=t.TARGET_KIND_PORTFOLIO, id=x["acme"], external_id="crm-acme"), None),
+    ("LookupExternalId", READ, "operator",
+     lambda x: p.LookupExternalIdRequest(kind=t.TARGET_KIND_PORTFOLIO, ref=t.ExternalRef(external_id="crm-acme")),
+     None),
+    ("PreviewChanges", FAIL, "operator", lambda x: pv.PreviewChangesRequest(), None),
     ("ListAssets", READ, "admin", lambda x: p.ListAssetsRequest(portfolio_id=x["acme"]), None),
     ("ListTokens", READ, "operator", lambda x: tk.ListTokensRequest(system_user_id=x["bot"]), None),
     # Refusals: the same status and ErrorDetail through both.
