@@ -13,9 +13,10 @@ PREFIX ?= /usr/local
 RELEASE_FLAGS ?= --static-swift-stdlib
 # Debian packages: protobuf-c (library, headers, protoc-c), protoc (golden files, interop tests) and
 # python3-protobuf (the Swift generator reads protoc's descriptors with it); libsqlite3-dev (the store);
-# postgresql (the tests of the shared log start a server of their own; Portico itself needs only a URL).
+# postgresql (the tests of the shared log start a server of their own; Portico itself needs only a URL);
+# python3-venv: the virtual environment of the gRPC tests' Python tools (make grpc-python).
 APT_PACKAGES := libprotobuf-c-dev protobuf-c-compiler protobuf-compiler python3-protobuf pkg-config libsqlite3-dev \
-	postgresql
+	postgresql python3-venv
 
 # The reference server `make bench` measures beside Portico (redis-benchmark is in redis-tools).
 BENCH_APT_PACKAGES := redis-server redis-tools
@@ -25,7 +26,7 @@ BENCH_SIZE ?= medium
 BENCH_FLAGS ?= --server-threads 1
 BENCH = .build-bench/release/portico-bench
 
-.PHONY: all deps apt-install build run test release install check-install check-generated generate clean python-client c-client bench bench-deps bench-micro lint \
+.PHONY: all deps apt-install build run test release install check-install check-generated generate clean python-client c-client grpc-python bench bench-deps bench-micro lint \
 	fuzz fuzz-ci fuzz-build
 
 all: build
@@ -54,7 +55,7 @@ build: deps
 run: build
 	$(SWIFT) run --skip-build $(SWIFTPM_FLAGS) portico serve
 
-test: deps python-client c-client
+test: deps python-client c-client grpc-python
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
@@ -75,6 +76,18 @@ check-install:
 ## The Python client's message classes, generated from proto/ (clients/python/portico/v1, not committed).
 python-client: deps
 	protoc -Iproto --python_out=clients/python proto/portico/v1/*.proto
+
+## The stock gRPC tools for Python (grpcio-tools, grpcio-health-checking, pinned in
+## clients/python/requirements-grpc.txt), from PyPI into a virtual environment the build owns:
+## .build/python. The gRPC tests generate their stubs with it at test time; nothing is committed.
+# The stamp is written once pip has installed everything, so that a failed install is redone.
+GRPC_PYTHON_STAMP := .build/python/installed
+grpc-python: deps $(GRPC_PYTHON_STAMP)
+$(GRPC_PYTHON_STAMP): clients/python/requirements-grpc.txt
+	rm -rf .build/python
+	/usr/bin/python3 -m venv .build/python
+	.build/python/bin/python3 -m pip install --quiet --disable-pip-version-check -r clients/python/requirements-grpc.txt
+	cp clients/python/requirements-grpc.txt $(GRPC_PYTHON_STAMP)
 
 ## The C example client, built against libprotobuf-c and the protoc-c code in Sources/CPorticoProto.
 c-client: deps
@@ -102,7 +115,7 @@ LINT_PATHS := Sources/PorticoReasons Sources/PorticoServer/Dispatch Sources/Port
   Tests/PorticoTestSupport Tests/PorticoServerTests/Scenario Tests/PorticoServerTests/RoutingTests.swift \
   Tests/PorticoServerTests/DispatchHardeningTests.swift Tests/PorticoServerTests/ErrorReasonTests.swift \
   Tests/PorticoServerTests/BadInputTests.swift Tests/PorticoCoreTests/Scenario \
-  Tests/PorticoStoreTests/Scenario
+  Tests/PorticoStoreTests/Scenario Sources/PorticoGRPC Sources/PorticoServer/TLS Tests/PorticoGRPCTests
 
 lint:
 	$(SWIFT) format lint --strict --recursive $(LINT_PATHS)

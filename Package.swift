@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "PorticoServer", targets: ["PorticoServer"]),
         .library(name: "PorticoStore", targets: ["PorticoStore"]),
         .library(name: "PorticoPostgres", targets: ["PorticoPostgres"]),
+        .library(name: "PorticoGRPC", targets: ["PorticoGRPC"]),
         .executable(name: "portico", targets: ["portico"]),
     ],
     dependencies: [
@@ -30,10 +31,19 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.0"),
+        // The gRPC endpoint: grpc-swift's transport-neutral core and its HTTP/2 transport on SwiftNIO,
+        // with swift-nio-ssl for TLS and swift-nio-http2 for the stream guard and the tests' raw peer (both
+        // built for the transport anyway).
+        .package(url: "https://github.com/grpc/grpc-swift-2.git", from: "2.4.3"),
+        .package(url: "https://github.com/grpc/grpc-swift-nio-transport.git", from: "2.9.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-nio-http2.git", from: "1.46.0"),
+        // The TLS tests' certificates, made at test time (already built for the transport).
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
-        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
     targets: [
         // libprotobuf-c, found through pkg-config (Debian: libprotobuf-c-dev).
@@ -121,6 +131,7 @@ let package = Package(
                 "PorticoWire",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSwift
@@ -140,6 +151,30 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                // TLSFiles: one reading of the TLS flags for every listener.
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        // The same service over standard gRPC (HTTP/2), beside the native protocol: the handlers of
+        // PorticoServer registered with grpc-swift, messages through protobuf-c, the standard health
+        // service, TLS and mTLS.
+        .target(
+            name: "PorticoGRPC",
+            dependencies: [
+                "PorticoReasons",
+                "PorticoWire",
+                "PorticoCore",
+                "PorticoServer",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOHTTP2", package: "swift-nio-http2"),
+                .product(name: "NIOHPACK", package: "swift-nio-http2"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSwift
         ),
@@ -148,6 +183,7 @@ let package = Package(
             name: "portico",
             dependencies: [
                 "PorticoServer",
+                "PorticoGRPC",
                 "PorticoStore",
                 "PorticoPostgres",
                 "PorticoClient",
@@ -175,6 +211,10 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                // TestCertificates: a CA and certificates made at test time, for the TLS tests.
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Tests/PorticoTestSupport",
             swiftSettings: strictSwift
@@ -232,7 +272,38 @@ let package = Package(
         // `swift build --build-tests` builds the binary the tests run.
         .testTarget(
             name: "PorticoCLITests",
-            dependencies: ["portico", "PorticoServer", "PorticoWire"],
+            dependencies: [
+                "portico", "PorticoServer", "PorticoWire", "PorticoGRPC", "PorticoTestSupport",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        // The gRPC endpoint end to end over loopback: grpc-swift clients, a raw HTTP/2 peer for bad input,
+        // TLS with certificates made at test time, and the stock Python stubs of grpcio-tools.
+        .testTarget(
+            name: "PorticoGRPCTests",
+            dependencies: [
+                "PorticoGRPC",
+                "PorticoTestSupport",
+                "PorticoReasons",
+                "PorticoServer",
+                "PorticoClient",
+                "PorticoWire",
+                "PorticoCore",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHPACK", package: "swift-nio-http2"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: strictSwift
         ),
         .testTarget(

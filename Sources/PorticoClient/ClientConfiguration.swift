@@ -23,6 +23,8 @@ public struct ClientConfiguration: Sendable {
     /// How many times a change with an idempotency key is sent again when its answer was lost (the
     /// connection closed after it was sent); the server applies it once whatever the count.
     public var changeRetries: Int
+    /// TLS to a server that serves it (`portico serve --tls-cert`); nil speaks in clear.
+    public var tls: ClientTLS?
 
     public init(
         host: String = "127.0.0.1",
@@ -34,7 +36,8 @@ public struct ClientConfiguration: Sendable {
         defaultTimeout: Duration? = nil,
         maxFrameBytes: Int = 4 * 1024 * 1024,
         generatesIdempotencyKeys: Bool = true,
-        changeRetries: Int = 2
+        changeRetries: Int = 2,
+        tls: ClientTLS? = nil
     ) {
         self.host = host
         self.port = port
@@ -46,5 +49,6 @@ public struct ClientConfiguration: Sendable {
         self.maxFrameBytes = maxFrameBytes
         self.generatesIdempotencyKeys = generatesIdempotencyKeys
         self.changeRetries = max(0, changeRetries)
+        self.tls = tls
     }
 }

@@ -28,6 +28,8 @@ final class ConnectionHandler: ChannelInboundHandler {
     /// Completes frames split across reads; only those are copied.
     private var accumulator: FrameAccumulator
     private var state = State.open
+    /// Whether the server has sent anything yet: its first bytes tell a TLS server from a Portico one.
+    private var heardFromServer = false
     private var context: ChannelHandlerContext?
     private var pending: [UInt64: any PendingCallProtocol] = [:]
     private var nextCallID: UInt64 = 1
@@ -166,7 +168,25 @@ final class ConnectionHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         // After a malformed frame nothing more that arrives can be matched.
         if case .closed = self.state { return }
-        self.accumulator.receive(Self.unwrapInboundIn(data))
+        let bytes = Self.unwrapInboundIn(data)
+        if !self.heardFromServer {
+            self.heardFromServer = true
+            // A TLS record (alert 0x15 or handshake 0x16, version 0x03 0x0n) where a frame's length should
+            // be: a length of 350 MB or more, never a frame. Said plainly rather than as a malformed frame.
+            if let first = bytes.getInteger(at: bytes.readerIndex, as: UInt16.self),
+                first >> 8 == 0x15 || first >> 8 == 0x16, first & 0xff == 0x03
+            {
+                self.failAll(
+                    PorticoStatusError(
+                        code: .unavailable,
+                        message: "the server at \(self.address) speaks TLS: connect with TLS (--tls-ca, PORTICO_TLS_CA)"
+                    )
+                )
+                context.close(promise: nil)
+                return
+            }
+        }
+        self.accumulator.receive(bytes)
         do {
             while let frame = try self.accumulator.next() { self.handle(frame) }
         } catch {

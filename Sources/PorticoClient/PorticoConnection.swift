@@ -1,6 +1,7 @@
 public import Logging
 public import NIOCore
 import NIOPosix
+import NIOSSL
 public import PorticoWire
 
 /// One TCP connection to a Portico server, carrying many calls at once.
@@ -65,11 +66,26 @@ public final class PorticoConnection: PorticoCalling {
     ) -> EventLoopFuture<PorticoConnection> {
         let address = "\(configuration.host):\(configuration.port)"
         let status = ConnectionStatus()
+        let tls: NIOSSLContext?
+        do {
+            tls = try configuration.tls?.makeContext()
+        } catch {
+            return eventLoopGroup.any().makeFailedFuture(
+                PorticoStatusError(code: .unavailable, message: "cannot connect to \(address) over TLS: \(error)")
+            )
+        }
+        // SNI carries a host name only; an address is verified against the certificate's IP addresses.
+        let serverHostname = configuration.host.contains(where: { $0.isLetter }) ? configuration.host : nil
         return ClientBootstrap(group: eventLoopGroup)
             .connectTimeout(TimeAmount(configuration.connectTimeout))
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls {
+                        try channel.pipeline.syncOperations.addHandler(
+                            try NIOSSLClientHandler(context: tls, serverHostname: serverHostname)
+                        )
+                    }
                     try channel.pipeline.syncOperations.addHandler(
                         ConnectionHandler(
                             address: address,

@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
 import PorticoWire
 import Synchronization
 
@@ -11,7 +12,9 @@ extension PorticoServer {
     /// the backlog is answered soon after a file is free again.
     static let acceptBackoff = TimeAmount.milliseconds(200)
 
-    func bind() async throws -> any Channel {
+    /// - Parameter tls: with it, every connection starts with a TLS handshake (whose time counts
+    ///   against the preface's frame timeout), then speaks the protocol inside it.
+    func bind(tls: ServerTLS?) async throws -> any Channel {
         let environment = self.environment
         let configuration = self.configuration
         return try await ServerBootstrap(group: self.group)
@@ -40,6 +43,10 @@ extension PorticoServer {
             .childChannelOption(.maxMessagesPerRead, value: 16)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls {
+                        // First, for every connection, refused ones too: their refusal is read inside TLS.
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls.context))
+                    }
                     try Self.initialize(channel, environment: environment, configuration: configuration)
                 }
             }

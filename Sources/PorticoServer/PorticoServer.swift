@@ -25,15 +25,20 @@ public final class PorticoServer: Service, Sendable {
     let lifecycle = Mutex(ServerLifecycle())
     private let listening: EventLoopPromise<SocketAddress>
     private let readiness: EventLoopPromise<Void>
+    /// The files of TLS, when the port serves it; their context is built when `run()` starts.
+    private let tlsFiles: TLSFiles?
+    let tls = Mutex<ServerTLS?>(nil)
 
     /// A server that answers from `portico` as soon as it listens.
     /// - Parameters:
     ///   - portico: the core the server answers from.
     ///   - operatorKey: the operator's secret; only its SHA-256 is kept.
+    ///   - tls: TLS (or mutual TLS) on the port; nil serves it in clear.
     public convenience init(
         configuration: ServerConfiguration,
         portico: Portico,
         operatorKey: String,
+        tls: TLSFiles? = nil,
         logger: Logger = Logger(label: "portico.server"),
         metrics: ServerMetrics? = nil,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
@@ -42,6 +47,7 @@ public final class PorticoServer: Service, Sendable {
             configuration: configuration,
             operatorKey: operatorKey,
             core: .given(portico),
+            tls: tls,
             logger: logger,
             metrics: metrics,
             eventLoopGroup: eventLoopGroup
@@ -52,9 +58,11 @@ public final class PorticoServer: Service, Sendable {
     /// - Parameters:
     ///   - load: opens the core (reads the store); run by `run()` once the server listens. If it
     ///     throws, the server shuts down and `run()` throws its error.
+    ///   - tls: TLS (or mutual TLS) on the port; nil serves it in clear.
     public convenience init(
         configuration: ServerConfiguration,
         operatorKey: String,
+        tls: TLSFiles? = nil,
         logger: Logger = Logger(label: "portico.server"),
         metrics: ServerMetrics? = nil,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
@@ -64,6 +72,7 @@ public final class PorticoServer: Service, Sendable {
             configuration: configuration,
             operatorKey: operatorKey,
             core: .loader(load),
+            tls: tls,
             logger: logger,
             metrics: metrics,
             eventLoopGroup: eventLoopGroup
@@ -79,11 +88,13 @@ public final class PorticoServer: Service, Sendable {
         configuration: ServerConfiguration,
         operatorKey: String,
         core: Core,
+        tls: TLSFiles?,
         logger: Logger,
         metrics: ServerMetrics?,
         eventLoopGroup: any EventLoopGroup
     ) {
         self.configuration = configuration
+        self.tlsFiles = tls
         self.operatorKey = SecretDigest(of: operatorKey)
         var dispatcher: Dispatcher?
         switch core {
@@ -147,7 +158,9 @@ public final class PorticoServer: Service, Sendable {
         self.fitConnectionsToFileLimit()
         let listener: any Channel
         do {
-            listener = try await self.bind()
+            let tls = try self.tlsFiles.map { try ServerTLS(files: $0) }
+            self.tls.withLock { $0 = tls }
+            listener = try await self.bind(tls: tls)
         } catch {
             self.environment.beginShutdown()
             _ = self.lifecycle.withLock { $0.beginDraining() }
@@ -206,6 +219,13 @@ public final class PorticoServer: Service, Sendable {
         } else {
             self.readiness.fail(ServerLifecycleError(from: .draining, action: "serve"))
         }
+    }
+
+    /// Reads the TLS files again and serves them to the connections accepted from now on (SIGHUP);
+    /// the connections open keep theirs. Does nothing on a port in clear or before `run()`.
+    /// - Throws: `TLSFilesError` naming the file at fault; the certificate in use then stays.
+    public func reloadTLS() throws {
+        try self.tls.withLock { $0 }?.reload()
     }
 
     /// Stops accepting and tells every connection at once (once; later calls do nothing): each sends

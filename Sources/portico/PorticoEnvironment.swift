@@ -20,6 +20,10 @@ enum PorticoEnvironment {
         Variable(name: "PORTICO_DATA_DIR", flag: "--data-dir", meaning: "the data directory"),
         Variable(name: "PORTICO_OPERATOR_KEY", flag: "--operator-key", meaning: "the operator key"),
         Variable(name: "PORTICO_LOG_LEVEL", flag: "--log-level", meaning: "the log level"),
+        Variable(name: "PORTICO_GRPC_ADDRESS", flag: "--grpc-address", meaning: "the gRPC endpoint, as HOST:PORT"),
+        Variable(name: "PORTICO_TLS_CERT", flag: "--tls-cert", meaning: "the TLS certificate chain (PEM)"),
+        Variable(name: "PORTICO_TLS_KEY", flag: "--tls-key", meaning: "the TLS private key (PEM)"),
+        Variable(name: "PORTICO_TLS_CLIENT_CA", flag: "--tls-client-ca", meaning: "the client CAs of mutual TLS (PEM)"),
         Variable(name: "PORTICO_LOG_FORMAT", flag: "--log-format", meaning: "the log's format: text or json"),
         Variable(
             name: "PORTICO_METRICS_ADDRESS", flag: "--metrics-address",
@@ -32,6 +36,9 @@ enum PorticoEnvironment {
         Variable(name: "PORTICO_ADDRESS", flag: "--address", meaning: "the server, as HOST:PORT"),
         Variable(name: "PORTICO_CREDENTIAL", flag: "--credential", meaning: "the credential to call with"),
         Variable(name: "PORTICO_DATA_DIR", flag: "--data-dir", meaning: "where to find the operator key"),
+        Variable(name: "PORTICO_TLS_CA", flag: "--tls-ca", meaning: "speak TLS, trusting these CAs (PEM)"),
+        Variable(name: "PORTICO_TLS_CLIENT_CERT", flag: "--tls-cert", meaning: "the client certificate (PEM)"),
+        Variable(name: "PORTICO_TLS_CLIENT_KEY", flag: "--tls-key", meaning: "its private key (PEM)"),
     ]
 
     /// `NAME  meaning (--flag)` lines for a command's help.

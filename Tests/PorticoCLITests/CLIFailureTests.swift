@@ -70,6 +70,10 @@ struct CLIFailureTests {
             (["serve"], "PORTICO_HOST", "", "PORTICO_HOST is set but empty"),
             (["ping"], "PORTICO_ADDRESS", "127.0.0.1", "PORTICO_ADDRESS must be HOST:PORT"),
             (["ping"], "PORTICO_ADDRESS", "127.0.0.1:http", "PORTICO_ADDRESS must be HOST:PORT"),
+            (["serve"], "PORTICO_GRPC_ADDRESS", "7701", "PORTICO_GRPC_ADDRESS must be HOST:PORT"),
+            (["serve"], "PORTICO_TLS_CERT", "cert.pem", "--tls-cert needs --tls-key (or PORTICO_TLS_KEY)"),
+            (["serve"], "PORTICO_TLS_KEY", "key.pem", "--tls-key needs --tls-cert (or PORTICO_TLS_CERT)"),
+            (["serve"], "PORTICO_TLS_CLIENT_CA", "ca.pem", "--tls-client-ca needs --tls-cert and --tls-key"),
         ])
     func environment(_ arguments: [String], _ name: String, _ value: String, _ message: String) async throws {
         let data = try Scratch("env")
@@ -78,6 +82,17 @@ struct CLIFailureTests {
             environment: [name: value])
         #expect(outcome.status == 64, "\(outcome)")
         #expect(outcome.stderr.contains(message), "\(outcome)")
+    }
+
+    @Test("TLS files that cannot serve stop the server at start-up, naming the file")
+    func tlsFiles() async throws {
+        let data = try Scratch("tls")
+        let outcome = try await Self.portico(
+            ["serve", "--data-dir", data.path, "--port", "0", "--tls-cert", data.file("cert.pem"), "--tls-key",
+             data.file("key.pem")])
+        #expect(outcome.status == 1, "\(outcome)")
+        #expect(outcome.stderr.contains("cannot read the certificate file \(data.file("cert.pem"))"), "\(outcome)")
+        #expect(!outcome.stdout.contains("portico: ready"), "\(outcome)")
     }
 
     @Test("--json: a usage error and a refused connection are JSON objects on standard error")
@@ -130,7 +145,7 @@ struct CLIFailureTests {
         let serve = try await Self.portico(["serve", "--help"])
         for name in [
             "PORTICO_HOST", "PORTICO_PORT", "PORTICO_DATA_DIR", "PORTICO_OPERATOR_KEY", "PORTICO_LOG_LEVEL",
-            "EXIT STATUS",
+            "PORTICO_GRPC_ADDRESS", "PORTICO_TLS_CERT", "PORTICO_TLS_KEY", "PORTICO_TLS_CLIENT_CA", "EXIT STATUS",
         ] {
             #expect(serve.stdout.contains(name), "portico serve --help lacks \(name)")
         }

@@ -96,4 +96,27 @@ struct DocsWalkthroughTests {
             "the documented output is not what it prints: \(outcome)")
         #expect(outcome.stdout.contains("portico: ready"))
     }
+
+    @Test("docs/clients.md, gRPC: serve with --grpc-address, stubs from grpcio-tools, the stubs' check")
+    func grpcClients() async throws {
+        let page = try Walkthrough("docs/clients.md")
+        let data = try Scratch("grpc-clients")
+        let port = try Program.freePort()
+        let grpcPort = try Program.freePort()
+        let commands = try page.block(
+            "grpc-commands",
+            replacing: [
+                (".build/debug", try Locations.products().path), ("7700", "\(port)"), ("7701", "\(grpcPort)"),
+                ("./data", data.file("data")),
+            ])
+        let outcome = try await Program.run(
+            Self.bash, ["-c", Walkthrough.script(commands)], environment: ["SWIFTPM_FLAGS": "--ignore-lock"],
+            in: Locations.repository, limit: .seconds(900)
+        )
+        #expect(outcome.status == 0, "\(outcome)")
+        #expect(outcome.stdout.contains("portico: grpc listening on 127.0.0.1:\(grpcPort)"), "\(outcome)")
+        #expect(
+            Walkthrough.shows(outcome.stdout, try page.block("grpc-output")),
+            "the documented output is not what it prints: \(outcome)")
+    }
 }

@@ -1,7 +1,7 @@
-import NIOCore
-import PorticoCore
-import PorticoReasons
-import PorticoWire
+package import NIOCore
+package import PorticoCore
+package import PorticoReasons
+package import PorticoWire
 
 /// The head of one call, as the frame header gave it.
 struct CallHead {
@@ -18,31 +18,39 @@ struct CallHead {
 /// What a handler learns of its call, whatever the transport: who calls (authenticated before the
 /// handler runs, on-behalf-of included) and until when. A read also gets the token secrets already
 /// verified on the caller's connection, which it may add to; a write's context has none.
-struct CallContext: Sendable {
-    let caller: Caller
+///
+/// Package-visible, as the transports outside this module (PorticoGRPC) build it for the handlers.
+package struct CallContext: Sendable {
+    package let caller: Caller
     /// When the client stops waiting; nil for no deadline.
-    let deadline: NIODeadline?
+    package let deadline: NIODeadline?
     /// Token secrets verified on this connection (a check by token skips their SHA-256).
     var presentedTokens = PresentedTokenCache()
     /// A change's idempotency key (frame header or gRPC metadata); nil for none. Reads ignore it.
     var idempotencyKey: String?
 
-    init(caller: Caller, deadline: NIODeadline?, idempotencyKey: String? = nil) {
+    package init(caller: Caller, deadline: NIODeadline?, idempotencyKey: String? = nil) {
         self.caller = caller
         self.deadline = deadline
         self.idempotencyKey = idempotencyKey
     }
 }
 
-/// A failed call: the status, message and details its response frame carries.
-struct CallFailure: Error, Hashable, Sendable {
-    var code: StatusCode
-    var message: String
-    var detail: ErrorDetail
+/// A failed call: the status, message and details its answer carries, whatever the transport.
+package struct CallFailure: Error, Hashable, Sendable {
+    package var code: StatusCode
+    package var message: String
+    package var detail: ErrorDetail
 
     /// A failure with `reason`, whose Meta code and subcode come from the list of reasons.
     /// - Parameter metaCode: what the call site expects Meta's code to be (asserted against the list).
-    init(_ code: StatusCode, _ message: String, reason: ErrorReason, metaCode: Int32 = 0, metaSubcode: Int32 = 0) {
+    package init(
+        _ code: StatusCode,
+        _ message: String,
+        reason: ErrorReason,
+        metaCode: Int32 = 0,
+        metaSubcode: Int32 = 0
+    ) {
         self.code = code
         self.message = message
         self.detail = ErrorDetail(
@@ -54,7 +62,7 @@ struct CallFailure: Error, Hashable, Sendable {
         assert(metaCode == 0 || metaCode == self.detail.metaCode, "\(reason) has Meta code \(self.detail.metaCode)")
     }
 
-    init(_ error: WireError) {
+    package init(_ error: WireError) {
         self.init(error.code, error.message, reason: error.errorReason)
     }
 }

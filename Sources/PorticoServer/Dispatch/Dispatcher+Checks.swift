@@ -44,6 +44,12 @@ extension Dispatcher {
     /// - Throws: INVALID_ARGUMENT for a batch over `maxBatchChecks`, or bytes that are not protobuf.
     func admit(_ method: Method, body: ByteBuffer) throws {
         guard method == .batchCheckPermissions else { return }
+        try body.withUnsafeReadableBytes { try self.admit(method, body: $0) }
+    }
+
+    /// ``admit(_:body:)`` over bytes that are not in a `ByteBuffer` (gRPC's messages).
+    func admit(_ method: Method, body: UnsafeRawBufferPointer) throws {
+        guard method == .batchCheckPermissions else { return }
         let items: Int
         do {
             items = try WireScanner.occurrences(ofField: 1, in: body)

@@ -10,7 +10,7 @@ extension CallFailure {
     }
 
     /// Any error thrown while serving a call, as the failure its caller is answered with.
-    init(any error: any Error) {
+    package init(any error: any Error) {
         switch error {
         case let failure as CallFailure: self = failure
         case let domain as PorticoError: self.init(domain)

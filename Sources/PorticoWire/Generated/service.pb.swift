@@ -2,12 +2,17 @@
 // Regenerate with proto/generate.sh.
 
 public enum PorticoService {
+    /// The service's full name in the .proto files, as gRPC's method paths spell it.
+    public static let name = "portico.v1.Portico"
+
     /// An empty round trip: the transport's baseline.
     public enum Ping: PorticoRPC {
         public typealias Request = PingRequest
         public typealias Response = PingResponse
         public static let method = Method.ping
         public static let changesState = false
+        public static let name = "Ping"
+        public static let service = PorticoService.name
     }
 
     /// The server's version, protocol version, newest revision and limits.
@@ -16,6 +21,8 @@ public enum PorticoService {
         public typealias Response = GetServerInfoResponse
         public static let method = Method.getServerInfo
         public static let changesState = false
+        public static let name = "GetServerInfo"
+        public static let service = PorticoService.name
     }
 
     public enum CreatePortfolio: PorticoRPC {
@@ -23,6 +30,8 @@ public enum PorticoService {
         public typealias Response = CreatePortfolioResponse
         public static let method = Method.createPortfolio
         public static let changesState = true
+        public static let name = "CreatePortfolio"
+        public static let service = PorticoService.name
     }
 
     public enum GetPortfolio: PorticoRPC {
@@ -30,6 +39,8 @@ public enum PorticoService {
         public typealias Response = GetPortfolioResponse
         public static let method = Method.getPortfolio
         public static let changesState = false
+        public static let name = "GetPortfolio"
+        public static let service = PorticoService.name
     }
 
     public enum ListPortfolios: PorticoRPC {
@@ -37,6 +48,8 @@ public enum PorticoService {
         public typealias Response = ListPortfoliosResponse
         public static let method = Method.listPortfolios
         public static let changesState = false
+        public static let name = "ListPortfolios"
+        public static let service = PorticoService.name
     }
 
     public enum SetPortfolioStatus: PorticoRPC {
@@ -44,6 +57,8 @@ public enum PorticoService {
         public typealias Response = SetPortfolioStatusResponse
         public static let method = Method.setPortfolioStatus
         public static let changesState = true
+        public static let name = "SetPortfolioStatus"
+        public static let service = PorticoService.name
     }
 
     public enum SetSystemUserTier: PorticoRPC {
@@ -51,6 +66,8 @@ public enum PorticoService {
         public typealias Response = SetSystemUserTierResponse
         public static let method = Method.setSystemUserTier
         public static let changesState = true
+        public static let name = "SetSystemUserTier"
+        public static let service = PorticoService.name
     }
 
     public enum CreateServiceCredential: PorticoRPC {
@@ -58,6 +75,8 @@ public enum PorticoService {
         public typealias Response = CreateServiceCredentialResponse
         public static let method = Method.createServiceCredential
         public static let changesState = true
+        public static let name = "CreateServiceCredential"
+        public static let service = PorticoService.name
     }
 
     public enum ListServiceCredentials: PorticoRPC {
@@ -65,6 +84,8 @@ public enum PorticoService {
         public typealias Response = ListServiceCredentialsResponse
         public static let method = Method.listServiceCredentials
         public static let changesState = false
+        public static let name = "ListServiceCredentials"
+        public static let service = PorticoService.name
     }
 
     public enum RevokeServiceCredential: PorticoRPC {
@@ -72,6 +93,8 @@ public enum PorticoService {
         public typealias Response = RevokeServiceCredentialResponse
         public static let method = Method.revokeServiceCredential
         public static let changesState = true
+        public static let name = "RevokeServiceCredential"
+        public static let service = PorticoService.name
     }
 
     public enum AddPerson: PorticoRPC {
@@ -79,6 +102,8 @@ public enum PorticoService {
         public typealias Response = AddPersonResponse
         public static let method = Method.addPerson
         public static let changesState = true
+        public static let name = "AddPerson"
+        public static let service = PorticoService.name
     }
 
     public enum GetPerson: PorticoRPC {
@@ -86,6 +111,8 @@ public enum PorticoService {
         public typealias Response = GetPersonResponse
         public static let method = Method.getPerson
         public static let changesState = false
+        public static let name = "GetPerson"
+        public static let service = PorticoService.name
     }
 
     public enum ListPeople: PorticoRPC {
@@ -93,6 +120,8 @@ public enum PorticoService {
         public typealias Response = ListPeopleResponse
         public static let method = Method.listPeople
         public static let changesState = false
+        public static let name = "ListPeople"
+        public static let service = PorticoService.name
     }
 
     public enum SetPersonRole: PorticoRPC {
@@ -100,6 +129,8 @@ public enum PorticoService {
         public typealias Response = SetPersonRoleResponse
         public static let method = Method.setPersonRole
         public static let changesState = true
+        public static let name = "SetPersonRole"
+        public static let service = PorticoService.name
     }
 
     public enum RemovePerson: PorticoRPC {
@@ -107,6 +138,8 @@ public enum PorticoService {
         public typealias Response = RemovePersonResponse
         public static let method = Method.removePerson
         public static let changesState = true
+        public static let name = "RemovePerson"
+        public static let service = PorticoService.name
     }
 
     public enum CreateSystemUser: PorticoRPC {
@@ -114,6 +147,8 @@ public enum PorticoService {
         public typealias Response = CreateSystemUserResponse
         public static let method = Method.createSystemUser
         public static let changesState = true
+        public static let name = "CreateSystemUser"
+        public static let service = PorticoService.name
     }
 
     public enum ListSystemUsers: PorticoRPC {
@@ -121,6 +156,8 @@ public enum PorticoService {
         public typealias Response = ListSystemUsersResponse
         public static let method = Method.listSystemUsers
         public static let changesState = false
+        public static let name = "ListSystemUsers"
+        public static let service = PorticoService.name
     }
 
     public enum RemoveSystemUser: PorticoRPC {
@@ -128,6 +165,8 @@ public enum PorticoService {
         public typealias Response = RemoveSystemUserResponse
         public static let method = Method.removeSystemUser
         public static let changesState = true
+        public static let name = "RemoveSystemUser"
+        public static let service = PorticoService.name
     }
 
     public enum AddApp: PorticoRPC {
@@ -135,6 +174,8 @@ public enum PorticoService {
         public typealias Response = AddAppResponse
         public static let method = Method.addApp
         public static let changesState = true
+        public static let name = "AddApp"
+        public static let service = PorticoService.name
     }
 
     public enum ListApps: PorticoRPC {
@@ -142,6 +183,8 @@ public enum PorticoService {
         public typealias Response = ListAppsResponse
         public static let method = Method.listApps
         public static let changesState = false
+        public static let name = "ListApps"
+        public static let service = PorticoService.name
     }
 
     public enum AddAsset: PorticoRPC {
@@ -149,6 +192,8 @@ public enum PorticoService {
         public typealias Response = AddAssetResponse
         public static let method = Method.addAsset
         public static let changesState = true
+        public static let name = "AddAsset"
+        public static let service = PorticoService.name
     }
 
     public enum GetAsset: PorticoRPC {
@@ -156,6 +201,8 @@ public enum PorticoService {
         public typealias Response = GetAssetResponse
         public static let method = Method.getAsset
         public static let changesState = false
+        public static let name = "GetAsset"
+        public static let service = PorticoService.name
     }
 
     public enum ListAssets: PorticoRPC {
@@ -163,6 +210,8 @@ public enum PorticoService {
         public typealias Response = ListAssetsResponse
         public static let method = Method.listAssets
         public static let changesState = false
+        public static let name = "ListAssets"
+        public static let service = PorticoService.name
     }
 
     public enum RemoveAsset: PorticoRPC {
@@ -170,6 +219,8 @@ public enum PorticoService {
         public typealias Response = RemoveAssetResponse
         public static let method = Method.removeAsset
         public static let changesState = true
+        public static let name = "RemoveAsset"
+        public static let service = PorticoService.name
     }
 
     public enum AssignTasks: PorticoRPC {
@@ -177,6 +228,8 @@ public enum PorticoService {
         public typealias Response = AssignTasksResponse
         public static let method = Method.assignTasks
         public static let changesState = true
+        public static let name = "AssignTasks"
+        public static let service = PorticoService.name
     }
 
     public enum UnassignTasks: PorticoRPC {
@@ -184,6 +237,8 @@ public enum PorticoService {
         public typealias Response = UnassignTasksResponse
         public static let method = Method.unassignTasks
         public static let changesState = true
+        public static let name = "UnassignTasks"
+        public static let service = PorticoService.name
     }
 
     public enum ListAssignmentsByPrincipal: PorticoRPC {
@@ -191,6 +246,8 @@ public enum PorticoService {
         public typealias Response = ListAssignmentsByPrincipalResponse
         public static let method = Method.listAssignmentsByPrincipal
         public static let changesState = false
+        public static let name = "ListAssignmentsByPrincipal"
+        public static let service = PorticoService.name
     }
 
     public enum ListAssignmentsByAsset: PorticoRPC {
@@ -198,6 +255,8 @@ public enum PorticoService {
         public typealias Response = ListAssignmentsByAssetResponse
         public static let method = Method.listAssignmentsByAsset
         public static let changesState = false
+        public static let name = "ListAssignmentsByAsset"
+        public static let service = PorticoService.name
     }
 
     public enum AddPartner: PorticoRPC {
@@ -205,6 +264,8 @@ public enum PorticoService {
         public typealias Response = AddPartnerResponse
         public static let method = Method.addPartner
         public static let changesState = true
+        public static let name = "AddPartner"
+        public static let service = PorticoService.name
     }
 
     public enum RemovePartner: PorticoRPC {
@@ -212,6 +273,8 @@ public enum PorticoService {
         public typealias Response = RemovePartnerResponse
         public static let method = Method.removePartner
         public static let changesState = true
+        public static let name = "RemovePartner"
+        public static let service = PorticoService.name
     }
 
     public enum ListPartners: PorticoRPC {
@@ -219,6 +282,8 @@ public enum PorticoService {
         public typealias Response = ListPartnersResponse
         public static let method = Method.listPartners
         public static let changesState = false
+        public static let name = "ListPartners"
+        public static let service = PorticoService.name
     }
 
     public enum ShareAsset: PorticoRPC {
@@ -226,6 +291,8 @@ public enum PorticoService {
         public typealias Response = ShareAssetResponse
         public static let method = Method.shareAsset
         public static let changesState = true
+        public static let name = "ShareAsset"
+        public static let service = PorticoService.name
     }
 
     public enum UpdateShare: PorticoRPC {
@@ -233,6 +300,8 @@ public enum PorticoService {
         public typealias Response = UpdateShareResponse
         public static let method = Method.updateShare
         public static let changesState = true
+        public static let name = "UpdateShare"
+        public static let service = PorticoService.name
     }
 
     public enum UnshareAsset: PorticoRPC {
@@ -240,6 +309,8 @@ public enum PorticoService {
         public typealias Response = UnshareAssetResponse
         public static let method = Method.unshareAsset
         public static let changesState = true
+        public static let name = "UnshareAsset"
+        public static let service = PorticoService.name
     }
 
     public enum ListShares: PorticoRPC {
@@ -247,6 +318,8 @@ public enum PorticoService {
         public typealias Response = ListSharesResponse
         public static let method = Method.listShares
         public static let changesState = false
+        public static let name = "ListShares"
+        public static let service = PorticoService.name
     }
 
     public enum RequestShare: PorticoRPC {
@@ -254,6 +327,8 @@ public enum PorticoService {
         public typealias Response = RequestShareResponse
         public static let method = Method.requestShare
         public static let changesState = true
+        public static let name = "RequestShare"
+        public static let service = PorticoService.name
     }
 
     public enum ApproveShareRequest: PorticoRPC {
@@ -261,6 +336,8 @@ public enum PorticoService {
         public typealias Response = ApproveShareRequestResponse
         public static let method = Method.approveShareRequest
         public static let changesState = true
+        public static let name = "ApproveShareRequest"
+        public static let service = PorticoService.name
     }
 
     public enum DeclineShareRequest: PorticoRPC {
@@ -268,6 +345,8 @@ public enum PorticoService {
         public typealias Response = DeclineShareRequestResponse
         public static let method = Method.declineShareRequest
         public static let changesState = true
+        public static let name = "DeclineShareRequest"
+        public static let service = PorticoService.name
     }
 
     public enum ListShareRequests: PorticoRPC {
@@ -275,6 +354,8 @@ public enum PorticoService {
         public typealias Response = ListShareRequestsResponse
         public static let method = Method.listShareRequests
         public static let changesState = false
+        public static let name = "ListShareRequests"
+        public static let service = PorticoService.name
     }
 
     public enum GenerateToken: PorticoRPC {
@@ -282,6 +363,8 @@ public enum PorticoService {
         public typealias Response = GenerateTokenResponse
         public static let method = Method.generateToken
         public static let changesState = true
+        public static let name = "GenerateToken"
+        public static let service = PorticoService.name
     }
 
     public enum RevokeToken: PorticoRPC {
@@ -289,6 +372,8 @@ public enum PorticoService {
         public typealias Response = RevokeTokenResponse
         public static let method = Method.revokeToken
         public static let changesState = true
+        public static let name = "RevokeToken"
+        public static let service = PorticoService.name
     }
 
     public enum RevokeAllTokens: PorticoRPC {
@@ -296,6 +381,8 @@ public enum PorticoService {
         public typealias Response = RevokeAllTokensResponse
         public static let method = Method.revokeAllTokens
         public static let changesState = true
+        public static let name = "RevokeAllTokens"
+        public static let service = PorticoService.name
     }
 
     public enum ListTokens: PorticoRPC {
@@ -303,6 +390,8 @@ public enum PorticoService {
         public typealias Response = ListTokensResponse
         public static let method = Method.listTokens
         public static let changesState = false
+        public static let name = "ListTokens"
+        public static let service = PorticoService.name
     }
 
     public enum InspectToken: PorticoRPC {
@@ -310,6 +399,8 @@ public enum PorticoService {
         public typealias Response = InspectTokenResponse
         public static let method = Method.inspectToken
         public static let changesState = false
+        public static let name = "InspectToken"
+        public static let service = PorticoService.name
     }
 
     /// May this principal or token perform the task on the asset?
@@ -318,6 +409,8 @@ public enum PorticoService {
         public typealias Response = CheckPermissionResponse
         public static let method = Method.checkPermission
         public static let changesState = false
+        public static let name = "CheckPermission"
+        public static let service = PorticoService.name
     }
 
     public enum BatchCheckPermissions: PorticoRPC {
@@ -325,6 +418,8 @@ public enum PorticoService {
         public typealias Response = BatchCheckPermissionsResponse
         public static let method = Method.batchCheckPermissions
         public static let changesState = false
+        public static let name = "BatchCheckPermissions"
+        public static let service = PorticoService.name
     }
 
     public enum ListAccessibleAssets: PorticoRPC {
@@ -332,6 +427,8 @@ public enum PorticoService {
         public typealias Response = ListAccessibleAssetsResponse
         public static let method = Method.listAccessibleAssets
         public static let changesState = false
+        public static let name = "ListAccessibleAssets"
+        public static let service = PorticoService.name
     }
 
     public enum ListAssetPrincipals: PorticoRPC {
@@ -339,6 +436,8 @@ public enum PorticoService {
         public typealias Response = ListAssetPrincipalsResponse
         public static let method = Method.listAssetPrincipals
         public static let changesState = false
+        public static let name = "ListAssetPrincipals"
+        public static let service = PorticoService.name
     }
 
     public enum ListAuditEvents: PorticoRPC {
@@ -346,6 +445,8 @@ public enum PorticoService {
         public typealias Response = ListAuditEventsResponse
         public static let method = Method.listAuditEvents
         public static let changesState = false
+        public static let name = "ListAuditEvents"
+        public static let service = PorticoService.name
     }
 
     /// What proposed changes would do to access, without applying anything (preview.proto).
@@ -354,6 +455,8 @@ public enum PorticoService {
         public typealias Response = PreviewChangesResponse
         public static let method = Method.previewChanges
         public static let changesState = false
+        public static let name = "PreviewChanges"
+        public static let service = PorticoService.name
     }
 
     /// The id of an entity named by its external id.
@@ -362,6 +465,8 @@ public enum PorticoService {
         public typealias Response = LookupExternalIdResponse
         public static let method = Method.lookupExternalID
         public static let changesState = false
+        public static let name = "LookupExternalId"
+        public static let service = PorticoService.name
     }
 
     public enum SetExternalId: PorticoRPC {
@@ -369,6 +474,8 @@ public enum PorticoService {
         public typealias Response = SetExternalIdResponse
         public static let method = Method.setExternalID
         public static let changesState = true
+        public static let name = "SetExternalId"
+        public static let service = PorticoService.name
     }
 
     /// Every RPC of the service, in the order of the .proto file.
@@ -1128,6 +1235,114 @@ extension PorticoServiceHandler {
         case .setExternalID:
             router.write(PorticoService.SetExternalId.self) { [self] in try await self.setExternalId($0, context: $1) }
         }
+    }
+}
+
+/// A transport's side of registering: how it serves each kind of RPC, when it registers every RPC
+/// up front rather than routing each call as it arrives (gRPC registers handlers with its router).
+/// ``PorticoServiceHandler/register(with:handler:)`` calls exactly one of these per RPC of the service.
+public protocol PorticoServiceRegistry {
+    /// The handlers' call context, as ``PorticoServiceHandler/Context``.
+    associatedtype Context: Sendable
+
+    /// An RPC that needs no credential.
+    mutating func open<RPC: PorticoRPC>(
+        _ rpc: RPC.Type,
+        _ handle: @escaping @Sendable (RPC.Request) throws -> RPC.Response
+    )
+
+    /// A read or a check: its handler answers at once.
+    mutating func read<RPC: PorticoRPC>(
+        _ rpc: RPC.Type,
+        _ handle: @escaping @Sendable (RPC.Request, inout Context) throws -> RPC.Response
+    )
+
+    /// A write: its handler awaits the core and the store.
+    mutating func write<RPC: PorticoRPC>(
+        _ rpc: RPC.Type,
+        _ handle: @escaping @Sendable (RPC.Request, Context) async throws -> RPC.Response
+    )
+}
+
+extension PorticoServiceHandler {
+    /// Hands every RPC of the service to `registry`, each with its handler, in the order of the
+    /// .proto file. Each call asks `handler` for the handler to run: a transport may register its
+    /// RPCs before the handler exists (a server that listens while it loads), and `handler`
+    /// throws the call's failure until it does.
+    public static func register<Registry: PorticoServiceRegistry>(
+        with registry: inout Registry,
+        handler: @escaping @Sendable () throws -> Self
+    ) where Registry.Context == Context {
+        registry.open(PorticoService.Ping.self) { try handler().ping($0) }
+        registry.open(PorticoService.GetServerInfo.self) { try handler().getServerInfo($0) }
+        registry.write(PorticoService.CreatePortfolio.self) { try await handler().createPortfolio($0, context: $1) }
+        registry.read(PorticoService.GetPortfolio.self) { try handler().getPortfolio($0, context: &$1) }
+        registry.read(PorticoService.ListPortfolios.self) { try handler().listPortfolios($0, context: &$1) }
+        registry.write(PorticoService.SetPortfolioStatus.self) {
+            try await handler().setPortfolioStatus($0, context: $1)
+        }
+        registry.write(PorticoService.SetSystemUserTier.self) { try await handler().setSystemUserTier($0, context: $1) }
+        registry.write(PorticoService.CreateServiceCredential.self) {
+            try await handler().createServiceCredential($0, context: $1)
+        }
+        registry.read(PorticoService.ListServiceCredentials.self) {
+            try handler().listServiceCredentials($0, context: &$1)
+        }
+        registry.write(PorticoService.RevokeServiceCredential.self) {
+            try await handler().revokeServiceCredential($0, context: $1)
+        }
+        registry.write(PorticoService.AddPerson.self) { try await handler().addPerson($0, context: $1) }
+        registry.read(PorticoService.GetPerson.self) { try handler().getPerson($0, context: &$1) }
+        registry.read(PorticoService.ListPeople.self) { try handler().listPeople($0, context: &$1) }
+        registry.write(PorticoService.SetPersonRole.self) { try await handler().setPersonRole($0, context: $1) }
+        registry.write(PorticoService.RemovePerson.self) { try await handler().removePerson($0, context: $1) }
+        registry.write(PorticoService.CreateSystemUser.self) { try await handler().createSystemUser($0, context: $1) }
+        registry.read(PorticoService.ListSystemUsers.self) { try handler().listSystemUsers($0, context: &$1) }
+        registry.write(PorticoService.RemoveSystemUser.self) { try await handler().removeSystemUser($0, context: $1) }
+        registry.write(PorticoService.AddApp.self) { try await handler().addApp($0, context: $1) }
+        registry.read(PorticoService.ListApps.self) { try handler().listApps($0, context: &$1) }
+        registry.write(PorticoService.AddAsset.self) { try await handler().addAsset($0, context: $1) }
+        registry.read(PorticoService.GetAsset.self) { try handler().getAsset($0, context: &$1) }
+        registry.read(PorticoService.ListAssets.self) { try handler().listAssets($0, context: &$1) }
+        registry.write(PorticoService.RemoveAsset.self) { try await handler().removeAsset($0, context: $1) }
+        registry.write(PorticoService.AssignTasks.self) { try await handler().assignTasks($0, context: $1) }
+        registry.write(PorticoService.UnassignTasks.self) { try await handler().unassignTasks($0, context: $1) }
+        registry.read(PorticoService.ListAssignmentsByPrincipal.self) {
+            try handler().listAssignmentsByPrincipal($0, context: &$1)
+        }
+        registry.read(PorticoService.ListAssignmentsByAsset.self) {
+            try handler().listAssignmentsByAsset($0, context: &$1)
+        }
+        registry.write(PorticoService.AddPartner.self) { try await handler().addPartner($0, context: $1) }
+        registry.write(PorticoService.RemovePartner.self) { try await handler().removePartner($0, context: $1) }
+        registry.read(PorticoService.ListPartners.self) { try handler().listPartners($0, context: &$1) }
+        registry.write(PorticoService.ShareAsset.self) { try await handler().shareAsset($0, context: $1) }
+        registry.write(PorticoService.UpdateShare.self) { try await handler().updateShare($0, context: $1) }
+        registry.write(PorticoService.UnshareAsset.self) { try await handler().unshareAsset($0, context: $1) }
+        registry.read(PorticoService.ListShares.self) { try handler().listShares($0, context: &$1) }
+        registry.write(PorticoService.RequestShare.self) { try await handler().requestShare($0, context: $1) }
+        registry.write(PorticoService.ApproveShareRequest.self) {
+            try await handler().approveShareRequest($0, context: $1)
+        }
+        registry.write(PorticoService.DeclineShareRequest.self) {
+            try await handler().declineShareRequest($0, context: $1)
+        }
+        registry.read(PorticoService.ListShareRequests.self) { try handler().listShareRequests($0, context: &$1) }
+        registry.write(PorticoService.GenerateToken.self) { try await handler().generateToken($0, context: $1) }
+        registry.write(PorticoService.RevokeToken.self) { try await handler().revokeToken($0, context: $1) }
+        registry.write(PorticoService.RevokeAllTokens.self) { try await handler().revokeAllTokens($0, context: $1) }
+        registry.read(PorticoService.ListTokens.self) { try handler().listTokens($0, context: &$1) }
+        registry.read(PorticoService.InspectToken.self) { try handler().inspectToken($0, context: &$1) }
+        registry.read(PorticoService.CheckPermission.self) { try handler().checkPermission($0, context: &$1) }
+        registry.read(PorticoService.BatchCheckPermissions.self) {
+            try handler().batchCheckPermissions($0, context: &$1)
+        }
+        registry.read(PorticoService.ListAccessibleAssets.self) { try handler().listAccessibleAssets($0, context: &$1) }
+        registry.read(PorticoService.ListAssetPrincipals.self) { try handler().listAssetPrincipals($0, context: &$1) }
+        registry.read(PorticoService.ListAuditEvents.self) { try handler().listAuditEvents($0, context: &$1) }
+        registry.read(PorticoService.PreviewChanges.self) { try handler().previewChanges($0, context: &$1) }
+        registry.read(PorticoService.LookupExternalId.self) { try handler().lookupExternalId($0, context: &$1) }
+        registry.write(PorticoService.SetExternalId.self) { try await handler().setExternalId($0, context: $1) }
     }
 }
 

@@ -69,6 +69,17 @@ public protocol PorticoRPC: Sendable {
     /// Whether the RPC is a change (every RPC the proto does not mark `NO_SIDE_EFFECTS`): what an
     /// idempotency key applies to, and what a client may not resend without one.
     static var changesState: Bool { get }
+
+    /// The RPC's name in the .proto file, e.g. `CheckPermission`.
+    static var name: String { get }
+
+    /// The full name of the RPC's service, e.g. `portico.v1.Portico`.
+    static var service: String { get }
+}
+
+extension PorticoRPC {
+    /// The RPC's path in gRPC, e.g. `/portico.v1.Portico/CheckPermission`.
+    public static var path: String { "/\(Self.service)/\(Self.name)" }
 }
 
 /// The JSON key of a field: its proto3 JSON name (`assetId`).

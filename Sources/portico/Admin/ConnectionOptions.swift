@@ -114,7 +114,8 @@ struct ConnectionOptions: ParsableArguments {
                 port: endpoint.port,
                 credential: credential,
                 connections: 1,
-                connectTimeout: min(timeout, .seconds(5))
+                connectTimeout: min(timeout, .seconds(5)),
+                tls: endpoint.tls
             )
         )
         do {
@@ -148,8 +149,38 @@ struct ServerAddressOptions: ParsableArguments {
             "The server, as HOST:PORT. Default: PORTICO_ADDRESS, else 127.0.0.1:7700.", valueName: "host:port"))
     var addressFlag: String?
 
+    @Option(
+        name: .customLong("tls-ca"),
+        help: ArgumentHelp(
+            """
+            Speak TLS, trusting the authorities in this PEM file (a server started with --tls-cert). \
+            Default: PORTICO_TLS_CA.
+            """,
+            valueName: "file"))
+    var tlsCA: String?
+
+    @Option(
+        name: .customLong("tls-cert"),
+        help: ArgumentHelp(
+            "Speak TLS with this client certificate (PEM), for mutual TLS. Default: PORTICO_TLS_CLIENT_CERT.",
+            valueName: "file"))
+    var tlsCertificate: String?
+
+    @Option(
+        name: .customLong("tls-key"),
+        help: ArgumentHelp(
+            "The private key (PEM) of --tls-cert. Default: PORTICO_TLS_CLIENT_KEY.", valueName: "file"))
+    var tlsKey: String?
+
     /// The server. `validate()` has checked the flag or variable already, so the fall-back is never taken.
-    var endpoint: Endpoint { (try? Endpoint(parsing: self.addressFlag ?? Endpoint.defaultAddress)) ?? Endpoint() }
+    var endpoint: Endpoint {
+        var endpoint = (try? Endpoint(parsing: self.addressFlag ?? Endpoint.defaultAddress)) ?? Endpoint()
+        if self.tlsCA != nil || self.tlsCertificate != nil {
+            endpoint.tls = ClientTLS(
+                certificateAuthorities: self.tlsCA, certificateChain: self.tlsCertificate, privateKey: self.tlsKey)
+        }
+        return endpoint
+    }
 
     mutating func validate() throws {
         if let flag = self.addressFlag {
@@ -157,6 +188,14 @@ struct ServerAddressOptions: ParsableArguments {
         } else if let variable = try PorticoEnvironment.string("PORTICO_ADDRESS") {
             _ = try Endpoint(parsing: variable, source: "PORTICO_ADDRESS")
             self.addressFlag = variable
+        }
+        self.tlsCA = try self.tlsCA ?? PorticoEnvironment.string("PORTICO_TLS_CA")
+        self.tlsCertificate = try self.tlsCertificate ?? PorticoEnvironment.string("PORTICO_TLS_CLIENT_CERT")
+        self.tlsKey = try self.tlsKey ?? PorticoEnvironment.string("PORTICO_TLS_CLIENT_KEY")
+        guard (self.tlsCertificate == nil) == (self.tlsKey == nil) else {
+            throw ValidationError(
+                "--tls-cert and --tls-key go together (PORTICO_TLS_CLIENT_CERT, PORTICO_TLS_CLIENT_KEY): "
+                    + "a client certificate and its private key")
         }
     }
 }
@@ -167,15 +206,20 @@ struct Endpoint: CustomStringConvertible, Equatable {
 
     var host = "127.0.0.1"
     var port = 7700
+    /// TLS to the server (`--tls-ca`, `--tls-cert`, `--tls-key`); nil speaks in clear.
+    var tls: ClientTLS?
 
     init() {}
 
-    /// - Parameter source: the flag or variable the text came from, for the error.
-    init(parsing text: String, source: String = "--address") throws {
+    /// - Parameters:
+    ///   - source: the flag or variable the text came from, for the error.
+    ///   - allowsPortZero: for an address to listen on, where port 0 lets the system choose.
+    init(parsing text: String, source: String = "--address", allowsPortZero: Bool = false) throws {
+        let lowest = allowsPortZero ? 0 : 1
         guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
-            (1...65535).contains(port)
+            (lowest...65535).contains(port)
         else {
-            throw ValidationError("\(source) must be HOST:PORT with a port from 1 to 65535, not '\(text)'")
+            throw ValidationError("\(source) must be HOST:PORT with a port from \(lowest) to 65535, not '\(text)'")
         }
         var host = String(text[..<colon])
         if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }

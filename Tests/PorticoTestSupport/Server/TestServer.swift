@@ -30,11 +30,13 @@ public final class TestServer: Sendable {
     public static func with<Value>(
         configuration: ServerConfiguration = ServerConfiguration(port: 0),
         store: any ChangeStore = InMemoryChangeStore(),
+        tls: TLSFiles? = nil,
         logger: Logger? = nil,
         metrics: ServerMetrics? = nil,
         _ body: (TestServer) async throws -> Value
     ) async throws -> Value {
-        let server = try await Self.start(configuration: configuration, store: store, logger: logger, metrics: metrics)
+        let server = try await Self.start(
+            configuration: configuration, store: store, tls: tls, logger: logger, metrics: metrics)
         let result: Result<Value, any Error>
         do {
             result = .success(try await body(server))
@@ -48,6 +50,7 @@ public final class TestServer: Sendable {
     private static func start(
         configuration: ServerConfiguration,
         store: any ChangeStore,
+        tls: TLSFiles?,
         logger: Logger?,
         metrics: ServerMetrics?
     ) async throws -> TestServer {
@@ -57,13 +60,14 @@ public final class TestServer: Sendable {
         configuration.host = "127.0.0.1"
         configuration.port = 0
         return try await TestServer(
-            configuration: configuration, portico: portico, clock: clock, logger: logger, metrics: metrics)
+            configuration: configuration, portico: portico, clock: clock, tls: tls, logger: logger, metrics: metrics)
     }
 
     private init(
         configuration: ServerConfiguration,
         portico: Portico,
         clock: ManualClock,
+        tls: TLSFiles?,
         logger: Logger?,
         metrics: ServerMetrics?
     ) async throws {
@@ -74,6 +78,7 @@ public final class TestServer: Sendable {
             configuration: configuration,
             portico: portico,
             operatorKey: self.operatorKey,
+            tls: tls,
             logger: logger,
             metrics: metrics
         )
@@ -91,16 +96,21 @@ public final class TestServer: Sendable {
     }
 
     /// A client with `credential` (the operator key by default), closed when the server stops.
-    public func client(credential: String? = nil, connections: Int = 1, timeout: Duration? = .seconds(20))
-        -> PorticoClient
-    {
+    /// - Parameter tls: to a server started with TLS.
+    public func client(
+        credential: String? = nil,
+        connections: Int = 1,
+        timeout: Duration? = .seconds(20),
+        tls: ClientTLS? = nil
+    ) -> PorticoClient {
         let client = PorticoClient(
             configuration: ClientConfiguration(
                 host: "127.0.0.1",
                 port: self.port,
                 credential: credential ?? self.operatorKey,
                 connections: connections,
-                defaultTimeout: timeout
+                defaultTimeout: timeout,
+                tls: tls
             )
         )
         self.clients.withLock { $0.append(client) }

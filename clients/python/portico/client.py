@@ -77,13 +77,18 @@ class Client:
     connection, each waits for the answer with its own call id."""
 
     def __init__(self, host="127.0.0.1", port=7700, credential="", on_behalf_of_person_id=0,
-                 timeout=30.0, max_frame_bytes=DEFAULT_MAX_FRAME_BYTES):
+                 timeout=30.0, max_frame_bytes=DEFAULT_MAX_FRAME_BYTES, tls=None):
+        """`tls`: an `ssl.SSLContext` for a server started with --tls-cert, e.g.
+        `ssl.create_default_context(cafile="ca.pem")`, plus `load_cert_chain(cert, key)` for mutual TLS.
+        The server's certificate is checked against `host` (a name or an IP address)."""
         self.credential = credential
         self.on_behalf_of_person_id = on_behalf_of_person_id
         self.timeout = timeout
         self.max_frame_bytes = max_frame_bytes
         self._socket = socket.create_connection((host, port), timeout=timeout)
         self._socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if tls is not None:
+            self._socket = tls.wrap_socket(self._socket, server_hostname=host)
         self._socket.sendall(PREFACE)
         self._lock = threading.Lock()
         self._read_lock = threading.Lock()

@@ -4,6 +4,10 @@ token secrets shown once, pagination. Exits non-zero on the first wrong answer; 
 the checks and their answers as JSON so that another client can ask the same and compare.
 
     interop.py --port 7700 --key pok_... [--out answers.json]
+    interop.py --transport grpc --port 7701 --key pok_...   # the same suite through grpcio's stubs
+
+With --transport grpc it calls the server's gRPC endpoint through the stubs grpcio-tools generates
+(grpc_client.py; they must be on PYTHONPATH beside the messages).
 """
 
 import argparse
@@ -11,9 +15,10 @@ import json
 import os
 import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+# After PYTHONPATH, so that a folder of generated stubs given there (the tests') is found first.
+sys.path.append(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from portico import Client, PorticoError  # noqa: E402
+from portico import PorticoError  # noqa: E402
 from portico.v1 import access_pb2, checks_pb2, preview_pb2, types_pb2 as t  # noqa: E402
 
 PASSED = 0
@@ -43,7 +48,17 @@ def main():
     parser.add_argument("--port", type=int, default=7700)
     parser.add_argument("--key", required=True, help="the operator key")
     parser.add_argument("--out", help="write the checks and answers here as JSON")
+    parser.add_argument("--transport", choices=("native", "grpc"), default="native",
+                        help="the native protocol (--port is the native port) or gRPC (--port is the gRPC endpoint)")
     args = parser.parse_args()
+
+    if args.transport == "grpc":
+        from grpc_client import GrpcClient
+
+        def Client(host, port, credential):  # noqa: N802 - stands in for the native Client class
+            return GrpcClient(host, port, credential=credential)
+    else:
+        from portico import Client
 
     op = Client(args.host, args.port, credential=args.key)
     P = lambda kind, id: t.Principal(kind=kind, id=id)  # noqa: E731

@@ -1,9 +1,10 @@
-import PorticoCore
+public import PorticoCore
 import Synchronization
 
-/// A store whose appends can be held at a gate and made to fail, to pin down interleavings.
-final class GatedStore: ChangeStore {
-    struct StoreError: Error {}
+/// A store whose appends can be held at a gate and made to fail, to pin down interleavings (the core's
+/// tests) and to keep writes in flight for as long as a test needs (the servers').
+public final class GatedStore: ChangeStore {
+    public struct StoreError: Error {}
 
     private struct State {
         var stored: [Change] = []
@@ -18,9 +19,9 @@ final class GatedStore: ChangeStore {
     // Mutex guards all state; continuations are resumed outside no invariant.
     private let state = Mutex(State())
 
-    init(closed: Bool = false) { state.withLock { $0.closed = closed } }
+    public init(closed: Bool = false) { state.withLock { $0.closed = closed } }
 
-    func append(_ changes: [Change]) async throws {
+    public func append(_ changes: [Change]) async throws {
         state.withLock { state in
             state.arrivals += 1
             let ready = state.arrivalWaiters.filter { $0.0 <= state.arrivals }
@@ -42,13 +43,13 @@ final class GatedStore: ChangeStore {
         }
     }
 
-    func load() async throws -> [Change] { state.withLock { $0.stored } }
+    public func load() async throws -> [Change] { state.withLock { $0.stored } }
 
     /// Holds every later append until `open()`.
-    func close() { state.withLock { $0.closed = true } }
+    public func close() { state.withLock { $0.closed = true } }
 
     /// Lets held and later appends through.
-    func open() {
+    public func open() {
         let held = state.withLock { state in
             state.closed = false
             defer { state.held = [] }
@@ -58,18 +59,20 @@ final class GatedStore: ChangeStore {
     }
 
     /// Makes the next `count` appends fail.
-    func failNext(_ count: Int = 1) { state.withLock { $0.failures = count } }
+    public func failNext(_ count: Int = 1) { state.withLock { $0.failures = count } }
 
     /// Returns once `count` appends have arrived (held or not).
-    func waitForArrivals(_ count: Int) async {
+    public func waitForArrivals(_ count: Int) async {
         await withCheckedContinuation { continuation in
             state.withLock { state in
-                if state.arrivals >= count { continuation.resume() } else {
+                if state.arrivals >= count {
+                    continuation.resume()
+                } else {
                     state.arrivalWaiters.append((count, continuation))
                 }
             }
         }
     }
 
-    var batches: [[Change]] { state.withLock { $0.batches } }
+    public var batches: [[Change]] { state.withLock { $0.batches } }
 }
