@@ -1,4 +1,5 @@
 import Benchmark
+import CheckEngineSet
 import Foundation
 import PorticoCore
 
@@ -37,6 +38,32 @@ let benchmarks: @Sendable () -> Void = {
                   setup: {
                       if dataset == nil { dataset = try await Dataset.build() }
                       if !skewed { report(dataset!) }
+                  })
+    }
+
+    /// The reference: a plain hash-map probe over the same (principal, asset) keys, the same queries in the
+    /// same order (`ReferenceIndex`). The check's time over the probe's is the figure that holds from one
+    /// machine to the next (goal: at most 2x); the report prints it.
+    for (name, skewed) in [("uniform", false), ("Zipf", true)] {
+        Benchmark("Reference: hash-map probe, \(name) (1M assignments)",
+                  configuration: .init(thresholds: [.mallocCountTotal: .init(absolute: [.p90: 0])]),
+                  closure: { benchmark in
+                      let reference = dataset!.reference
+                      let queries = skewed ? dataset!.zipfQueries : dataset!.queries
+                      let mask = queries.count - 1
+                      var allowed = 0
+                      benchmark.startMeasurement()
+                      for index in benchmark.scaledIterations {
+                          let query = queries[index & mask]
+                          if reference.allows(principal: query.principal, asset: query.asset, task: query.task) {
+                              allowed &+= 1
+                          }
+                      }
+                      benchmark.stopMeasurement()
+                      blackHole(allowed)
+                  },
+                  setup: {
+                      if dataset == nil { dataset = try await Dataset.build() }
                   })
     }
 
@@ -89,36 +116,41 @@ let benchmarks: @Sendable () -> Void = {
 /// Prints the memory figures and a ContinuousClock cross-check of the check cost (median of 9 runs).
 func report(_ dataset: Dataset) {
     let snapshot = dataset.portico.snapshot
-    func line(_ name: String, _ queries: [Dataset.Query]) -> String {
-        var medians: [Double] = []
+    /// Nanoseconds per query of `body` over every query: the median of 9 runs, with min and max.
+    func nanoseconds(_ queries: [Dataset.Query], _ body: (Dataset.Query) -> Bool) -> [Double] {
+        var runs: [Double] = []
         for _ in 0..<9 {
             var allowed = 0
-            let clock = ContinuousClock()
-            let elapsed = clock.measure {
-                for query in queries where snapshot.check(principal: query.principal, asset: query.asset,
-                                                          task: query.task).allowed {
-                    allowed &+= 1
-                }
+            let elapsed = ContinuousClock().measure {
+                for query in queries where body(query) { allowed &+= 1 }
             }
             blackHole(allowed)
-            let nanoseconds = Double(elapsed.components.seconds) * 1e9
-                + Double(elapsed.components.attoseconds) / 1e9
-            medians.append(nanoseconds / Double(queries.count))
+            runs.append((Double(elapsed.components.seconds) * 1e9 + Double(elapsed.components.attoseconds) / 1e9)
+                / Double(queries.count))
         }
-        medians.sort()
+        return runs.sorted()
+    }
+    func line(_ name: String, _ queries: [Dataset.Query]) -> String {
+        let check = nanoseconds(queries) { snapshot.check(principal: $0.principal, asset: $0.asset, task: $0.task).allowed }
+        let probe = nanoseconds(queries) {
+            dataset.reference.allows(principal: $0.principal, asset: $0.asset, task: $0.task)
+        }
         let allowedShare = Double(queries.filter {
             snapshot.check(principal: $0.principal, asset: $0.asset, task: $0.task).allowed
         }.count) / Double(queries.count)
         return """
             [CheckEngine] check by principal, \(name), ContinuousClock, median of 9 runs over \(queries.count) \
-            queries: \(String(format: "%.1f", medians[4])) ns/check (min \(String(format: "%.1f", medians[0])), \
-            max \(String(format: "%.1f", medians[8]))); allowed \(String(format: "%.0f", allowedShare * 100))%
+            queries: \(String(format: "%.1f", check[4])) ns/check (min \(String(format: "%.1f", check[0])), \
+            max \(String(format: "%.1f", check[8]))); allowed \(String(format: "%.0f", allowedShare * 100))%; \
+            hash-map probe of the same queries \(String(format: "%.1f", probe[4])) ns: the check is \
+            \(String(format: "%.2f", check[4] / probe[4]))x the reference
             """
     }
     let perAssignment = Double(dataset.residentAfterAssignments - dataset.residentBeforeAssignments)
         / Double(dataset.assignments)
     let text = """
-        [CheckEngine] assignments: \(dataset.assignments), revision \(snapshot.revision)
+        [CheckEngine] assignments: \(dataset.assignments) (reference map: \(dataset.reference.count) keys), \
+        revision \(snapshot.revision)
         \(line("uniform", dataset.queries))
         \(line("Zipf s=1", dataset.zipfQueries))
         [CheckEngine] resident memory per assignment (index + its audit event): \
