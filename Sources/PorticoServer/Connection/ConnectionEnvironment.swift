@@ -14,6 +14,8 @@ final class ConnectionEnvironment: Sendable {
     let output: OutputBudget
     let notices: ServerNotices
     let turns = TurnQueues()
+    /// Token secrets verified, one cache per event loop.
+    let tokenCaches = VerifiedTokenCaches()
     let logger: Logger
     // Read once per new connection, set once at shutdown.
     private let shuttingDown = Atomic<Bool>(false)
