@@ -51,7 +51,9 @@ struct VerifiedTokenCacheTests {
         #expect(found >= 1900, "\(found) of 2,000")
     }
 
-    @Test("a secret with no token id in it is never stored", arguments: ["", "ptk", "ptk_", "ptk__x", "ptk_12x_abc", "ptk_12"])
+    @Test(
+        "a secret with no token id in it is never stored",
+        arguments: ["", "ptk", "ptk_", "ptk__x", "ptk_12x_abc", "ptk_12"])
     func noID(_ secret: String) {
         let cache = VerifiedTokenCache()
         cache.remember(secret, as: TokenID(1))

@@ -37,12 +37,12 @@ struct HotInputGenerator {
         (9, .message(errorDetail)), (10, .varint),
     ])
 
-    var random: SplitMix
+    var random: SplitMix64
     /// Inputs to splice from and mutate: the committed seeds of the message, and what was generated.
     var pool: [[UInt8]]
 
     init(seed: UInt64, corpus: [[UInt8]]) {
-        self.random = SplitMix(state: seed)
+        self.random = SplitMix64(seed: seed)
         self.pool = corpus
     }
 
@@ -160,7 +160,9 @@ struct HotInputGenerator {
         switch self.roll(10) {
         case 0: text += Array("é€𝄞".utf8)
         case 1: text.insert(0, at: self.roll(text.count + 1))
-        case 2: text += [[0xC0, 0x80], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80], [0xE2, 0x82], [0xFF]][self.roll(5)]
+        case 2:
+            text +=
+                [[0xC0, 0x80], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80], [0xE2, 0x82], [0xFF]][self.roll(5)]
         case 3: text = []
         default: break
         }
@@ -174,7 +176,8 @@ struct HotInputGenerator {
         case 2 where !bytes.isEmpty: bytes.removeLast(1 + self.roll(min(bytes.count, 8)))
         case 3:
             let at = self.roll(bytes.count + 1)
-            bytes.insert(contentsOf: (0..<1 + self.roll(4)).map { _ in UInt8(truncatingIfNeeded: self.random.next()) }, at: at)
+            bytes.insert(
+                contentsOf: (0..<1 + self.roll(4)).map { _ in UInt8(truncatingIfNeeded: self.random.next()) }, at: at)
         case 4 where !bytes.isEmpty:
             let start = self.roll(bytes.count)
             let end = start + self.roll(bytes.count - start + 1)
@@ -185,18 +188,5 @@ struct HotInputGenerator {
         default:
             if !bytes.isEmpty { bytes.remove(at: self.roll(bytes.count)) }
         }
-    }
-}
-
-/// SplitMix64: the generator's seeded source.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-
-    mutating func next() -> UInt64 {
-        self.state &+= 0x9E37_79B9_7F4A_7C15
-        var z = self.state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -38,8 +38,9 @@ struct InPlaceCodecDifferentialTests {
             compare: { Self.compare(BatchCheckPermissionsRequest.self, $0, $1, $2) }, seed: 3),
     ]
 
-    @Test("a specialised decoder gives protobuf-c's value or its refusal, on generated and mutated inputs",
-          arguments: Self.targets)
+    @Test(
+        "a specialised decoder gives protobuf-c's value or its refusal, on generated and mutated inputs",
+        arguments: Self.targets)
     func decoder(_ target: Target) throws {
         let corpus = try Self.seeds(target.seedPrefix)
         #expect(!corpus.isEmpty, "fuzz/seeds has no \(target.seedPrefix)*: rerun fuzz/make-seeds.py")
@@ -73,8 +74,10 @@ struct InPlaceCodecDifferentialTests {
     }
 
     /// One input through both decoders.
-    static func compare<M: CMessageCodec>(_ type: M.Type, _ input: [UInt8], _ inPlaceArena: WireArena,
-                                          _ recordArena: WireArena) -> Outcome {
+    static func compare<M: CMessageCodec>(
+        _ type: M.Type, _ input: [UInt8], _ inPlaceArena: WireArena,
+        _ recordArena: WireArena
+    ) -> Outcome {
         input.withUnsafeBytes { bytes in
             let inPlace: Result<M?, WireError> = Result { () throws(WireError) in
                 try M.decodeInPlace(bytes, arena: inPlaceArena)
@@ -106,7 +109,7 @@ struct InPlaceCodecDifferentialTests {
 
     @Test("the check response is written as protobuf-c packs it")
     func checkResponse() throws {
-        var random = SplitMix(state: 4)
+        var random = SplitMix64(seed: 4)
         let arena = WireArena()
         for _ in 0..<50_000 {
             let response = CheckPermissionResponse(
@@ -128,7 +131,7 @@ struct InPlaceCodecDifferentialTests {
 
     @Test("the batch response is written as protobuf-c packs it")
     func batchResponse() throws {
-        var random = SplitMix(state: 5)
+        var random = SplitMix64(seed: 5)
         let arena = WireArena()
         for round in 0..<5_000 {
             let results = (0..<Int(random.next() % 130)).map { _ in
@@ -154,7 +157,7 @@ struct InPlaceCodecDifferentialTests {
         #expect(!explained.encodeInPlace(into: &untouched) && untouched.readableBytes == 0)
     }
 
-    static func revision(_ random: inout SplitMix) -> UInt64 {
+    static func revision(_ random: inout SplitMix64) -> UInt64 {
         switch random.next() % 4 {
         case 0: 0
         case 1: random.next() % 128

@@ -131,7 +131,9 @@ func report(_ dataset: Dataset) {
         return runs.sorted()
     }
     func line(_ name: String, _ queries: [Dataset.Query]) -> String {
-        let check = nanoseconds(queries) { snapshot.check(principal: $0.principal, asset: $0.asset, task: $0.task).allowed }
+        let check = nanoseconds(queries) {
+            snapshot.check(principal: $0.principal, asset: $0.asset, task: $0.task).allowed
+        }
         let probe = nanoseconds(queries) {
             dataset.reference.allows(principal: $0.principal, asset: $0.asset, task: $0.task)
         }

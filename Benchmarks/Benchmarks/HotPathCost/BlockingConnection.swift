@@ -2,7 +2,7 @@ import NIOCore
 import PorticoWire
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A Portico connection on a plain blocking socket, driven from the main thread: the thread whose
@@ -54,7 +54,8 @@ final class BlockingConnection {
         while received.count < answers {
             if let answer = try self.nextFrame() {
                 guard answer.0.statusCode == .ok else {
-                    throw Failure("call \(answer.0.callID): \(answer.0.statusCode.protoValueName) \(answer.0.statusMessage)")
+                    throw Failure(
+                        "call \(answer.0.callID): \(answer.0.statusCode.protoValueName) \(answer.0.statusMessage)")
                 }
                 received.append(answer)
                 continue

@@ -8,7 +8,8 @@ import PorticoCore
 enum EngineCost {
     static func run(_ phase: String, queries count: Int) throws {
         let parts = phase.split(separator: "-")
-        guard parts.count == 2, ["engine", "reference"].contains(parts[0]), ["uniform", "zipf"].contains(parts[1]) else {
+        guard parts.count == 2, ["engine", "reference"].contains(parts[0]), ["uniform", "zipf"].contains(parts[1])
+        else {
             throw Failure("no phase \(phase): engine-uniform, reference-uniform, engine-zipf, reference-zipf")
         }
         let dataset = try blocking { try await Dataset.build(portfolios: 50, auditFlips: 0) }
@@ -26,7 +27,8 @@ enum EngineCost {
     @inline(never)
     static func checks(_ snapshot: AccessSnapshot, _ queries: [Dataset.Query]) -> Int {
         var allowed = 0
-        for query in queries where snapshot.check(principal: query.principal, asset: query.asset, task: query.task).allowed {
+        for query in queries
+        where snapshot.check(principal: query.principal, asset: query.asset, task: query.task).allowed {
             allowed &+= 1
         }
         return allowed

@@ -73,7 +73,8 @@ struct HotPathWorld: Sendable {
             let partner = ids[(index + 1) % portfolios]
             try await portico.execute(.addPartner(ids[index], partner: partner), as: .operator)
             for (asset, type) in firstAssets[index] {
-                try await portico.execute(.share(asset, with: partner, TaskLattice.validTasks(for: type)), as: .operator)
+                try await portico.execute(
+                    .share(asset, with: partner, TaskLattice.validTasks(for: type)), as: .operator)
             }
         }
         return HotPathWorld(portico: portico, members: members, tokens: tokens)
@@ -85,7 +86,8 @@ struct HotPathWorld: Sendable {
         var random = SplitMix(state: 11)
         return (0..<count).map { _ in
             let member = self.members.randomElement(using: &random)!
-            let owner = Int.random(in: 0..<4, using: &random) == 0 ? self.members.randomElement(using: &random)! : member
+            let owner =
+                Int.random(in: 0..<4, using: &random) == 0 ? self.members.randomElement(using: &random)! : member
             let (asset, type) = owner.assets.randomElement(using: &random)!
             let task = TaskLattice.validTasks(for: type).tasks.randomElement(using: &random)!
             return CheckItem(

@@ -59,8 +59,9 @@ enum RPCCost {
         let workloads = [
             Workload(name: "ping", method: .ping, bodies: [[]], checksPerCall: 0),
             Workload(name: "check", method: .checkPermission, bodies: checks, checksPerCall: 1),
-            Workload(name: "check-token-16", method: .checkPermission, bodies: Array(tokenChecks.prefix(16)),
-                     checksPerCall: 1),
+            Workload(
+                name: "check-token-16", method: .checkPermission, bodies: Array(tokenChecks.prefix(16)),
+                checksPerCall: 1),
             Workload(name: "check-token-1000", method: .checkPermission, bodies: tokenChecks, checksPerCall: 1),
             Workload(name: "batch-100", method: .batchCheckPermissions, bodies: batches, checksPerCall: 100),
         ]

@@ -110,7 +110,8 @@ extension WireArena {
     /// UTF-8 without NUL, so its C length is its length on the wire.
     func liftString(_ pointer: UnsafeMutablePointer<CChar>?, field: StaticString) throws -> String {
         guard let pointer else { return "" }
-        return self.liftString(UnsafeRawPointer(pointer).assumingMemoryBound(to: UInt8.self), count: strlen(pointer), field: field)
+        let start = UnsafeRawPointer(pointer).assumingMemoryBound(to: UInt8.self)
+        return self.liftString(start, count: strlen(pointer), field: field)
     }
 
     /// The Swift string of `count` bytes that ``WireValidator`` checked (UTF-8 without NUL), reusing the

@@ -46,6 +46,9 @@ extension BatchCheckPermissionsResponse {
     }
 }
 
+/// The bytes the in-place encoders write by hand; a response frame's header
+/// (`Frame.writeResponse`) writes its call id with them too.
+@usableFromInline
 enum InPlaceEncoding {
     /// `allowed` (field 1) and `reason` (field 2), as both responses number them; the next offset.
     @inline(__always)
@@ -67,7 +70,7 @@ enum InPlaceEncoding {
     }
 
     /// A base-128 varint at `at`; the next offset.
-    @inline(__always)
+    @inlinable @inline(__always)
     static func varint(_ value: UInt64, into raw: UnsafeMutableRawBufferPointer, at: Int) -> Int {
         var at = at
         var value = value

@@ -42,8 +42,11 @@ struct InPlaceFieldReader {
     /// The next field this version knows: its number, descriptor and value; nil at the message's end.
     /// - Throws: what ``WireValidator`` throws for the same bytes.
     @inline(__always)
-    mutating func next() throws(WireError) -> (number: Int, field: UnsafePointer<ProtobufCFieldDescriptor>, value: Value)? {
-        guard let (index, number, wireType) = try WireValidator.nextKnownField(&self.reader, self.descriptor, self.arena)
+    mutating func next() throws(WireError) -> (
+        number: Int, field: UnsafePointer<ProtobufCFieldDescriptor>, value: Value
+    )? {
+        guard
+            let (index, number, wireType) = try WireValidator.nextKnownField(&self.reader, self.descriptor, self.arena)
         else { return nil }
         let field = self.descriptor.pointee.fields + index
         let type = field.pointee.type.rawValue
