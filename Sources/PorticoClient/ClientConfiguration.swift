@@ -18,6 +18,11 @@ public struct ClientConfiguration: Sendable {
     public var defaultTimeout: Duration?
     /// The largest frame sent or accepted, length prefix included.
     public var maxFrameBytes: Int
+    /// Whether a change that names no idempotency key gets one the client makes (random, 128 bits).
+    public var generatesIdempotencyKeys: Bool
+    /// How many times a change with an idempotency key is sent again when its answer was lost (the
+    /// connection closed after it was sent); the server applies it once whatever the count.
+    public var changeRetries: Int
 
     public init(
         host: String = "127.0.0.1",
@@ -27,7 +32,9 @@ public struct ClientConfiguration: Sendable {
         connections: Int = 1,
         connectTimeout: Duration = .seconds(5),
         defaultTimeout: Duration? = nil,
-        maxFrameBytes: Int = 4 * 1024 * 1024
+        maxFrameBytes: Int = 4 * 1024 * 1024,
+        generatesIdempotencyKeys: Bool = true,
+        changeRetries: Int = 2
     ) {
         self.host = host
         self.port = port
@@ -37,5 +44,7 @@ public struct ClientConfiguration: Sendable {
         self.connectTimeout = connectTimeout
         self.defaultTimeout = defaultTimeout
         self.maxFrameBytes = maxFrameBytes
+        self.generatesIdempotencyKeys = generatesIdempotencyKeys
+        self.changeRetries = max(0, changeRetries)
     }
 }

@@ -56,7 +56,8 @@ final class ConnectionHandler: ChannelInboundHandler {
         request: RPC.Request,
         credential: String,
         onBehalfOfPersonID: UInt64,
-        timeout: Duration?
+        timeout: Duration?,
+        idempotencyKey: String
     ) {
         if let cancellation = call.cancellation {
             call.fail(cancellation)
@@ -87,7 +88,8 @@ final class ConnectionHandler: ChannelInboundHandler {
             method: RPC.method,
             credential: credential,
             onBehalfOfPersonID: onBehalfOfPersonID,
-            timeoutMicros: timeoutMicros
+            timeoutMicros: timeoutMicros,
+            idempotencyKey: idempotencyKey
         )
         do {
             try Frame.write(
@@ -225,7 +227,9 @@ final class ConnectionHandler: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        self.failAll(self.lostStatus)
+        // Calls written and not answered may or may not have been processed: the pool may resend those
+        // that carry an idempotency key. Not when the client itself closed the connection.
+        self.failAll(self.lostStatus, answersLost: !self.closeRequestedByClient)
         context.fireChannelInactive()
     }
 
@@ -259,12 +263,12 @@ final class ConnectionHandler: ChannelInboundHandler {
         self.context?.close(promise: nil)
     }
 
-    private func failAll(_ status: PorticoStatusError) {
+    private func failAll(_ status: PorticoStatusError, answersLost: Bool = false) {
         if case .closed = self.state {} else { self.state = .closed(status) }
         self.status.advance(to: .closed)
         let calls = self.pending.values
         self.pending.removeAll()
-        for call in calls { call.fail(status) }
+        for call in calls { call.fail(answersLost ? LostAnswerError(status: status) : status) }
     }
 
     private var lostStatus: PorticoStatusError {

@@ -81,9 +81,15 @@ struct UnprocessedCallError: Error {
     var status: PorticoStatusError
 }
 
+/// A call that was written but whose answer will never come (the connection closed): the server may or
+/// may not have processed it. Only a change with an idempotency key may be sent again.
+struct LostAnswerError: Error {
+    var status: PorticoStatusError
+}
+
 extension PorticoStatusError {
     /// The status a failure surfaces as to the caller, unwrapping the client's internal markers.
     static func surfaced(_ error: any Error) -> any Error {
-        (error as? UnprocessedCallError)?.status ?? error
+        (error as? UnprocessedCallError)?.status ?? (error as? LostAnswerError)?.status ?? error
     }
 }

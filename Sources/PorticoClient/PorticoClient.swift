@@ -8,9 +8,16 @@ import Synchronization
 /// small pool of multiplexed connections.
 ///
 /// Connections open on first use and are replaced when lost or when the server sends GOAWAY. A call
-/// that fails is not retried, except once, on another connection, when the server certainly never
-/// processed it: the connection was closed or going away before the call was written, or the call was
-/// above a GOAWAY's `last_call_id`.
+/// that fails is not retried, except:
+/// - once, on another connection, when the server certainly never processed it: the connection was
+///   closed or going away before the call was written, or the call was above a GOAWAY's `last_call_id`;
+/// - a change whose answer was lost (the connection closed after the call was written, a GOAWAY's
+///   connection closed before answering it), up to `ClientConfiguration.changeRetries` times, when it
+///   carries an idempotency key: the server applies it once and answers every copy alike. Every change
+///   gets a key of the client's making unless its options name one (or the configuration says not to).
+///   A read, or a change without a key, whose answer was lost fails with UNAVAILABLE.
+///
+/// Retries share the call's deadline: a retry gets what is left of it.
 public final class PorticoClient: PorticoCalling {
     /// The settings every connection is opened with.
     public let configuration: ClientConfiguration
@@ -63,16 +70,57 @@ public final class PorticoClient: PorticoCalling {
         _ request: RPC.Request,
         options: CallOptions
     ) async throws -> RPC.Response {
-        do {
-            return try await self.connection().perform(rpc, request, options: options)
-        } catch let error as UnprocessedCallError {
-            self.logger.debug("retrying a call the server did not process", metadata: ["reason": "\(error.status)"])
+        var options = options
+        if RPC.changesState, options.idempotencyKey == nil, self.configuration.generatesIdempotencyKeys {
+            options.idempotencyKey = Self.newIdempotencyKey()
+        }
+        let deadline = (options.timeout ?? self.configuration.defaultTimeout).map { ContinuousClock.now + $0 }
+        var resentUnprocessed = false
+        var resentLost = 0
+        while true {
             do {
                 return try await self.connection().perform(rpc, request, options: options)
+            } catch let error as UnprocessedCallError where !resentUnprocessed {
+                self.logger.debug("resending a call the server did not process", metadata: ["reason": "\(error.status)"])
+                resentUnprocessed = true
+            } catch let error as LostAnswerError
+                where RPC.changesState && options.idempotencyKey != nil && resentLost < self.configuration.changeRetries
+            {
+                resentLost += 1
+                self.logger.debug(
+                    "resending a change whose answer was lost, with its idempotency key",
+                    metadata: ["reason": "\(error.status)", "attempt": "\(resentLost)"])
             } catch {
                 throw PorticoStatusError.surfaced(error)
             }
+            if let deadline {
+                // A resend gets what is left of the call's deadline; none left, none sent (a negative or zero
+                // timeout would reach the server as "no deadline" or fail oddly): the call fails UNAVAILABLE,
+                // as it would have without the resend.
+                let left = deadline - ContinuousClock.now
+                guard left > .zero else {
+                    throw PorticoStatusError(code: .unavailable, message: "the connection was lost and the call's "
+                        + "deadline passed before it could be sent again")
+                }
+                options.timeout = left
+            }
         }
+    }
+
+    /// A fresh idempotency key: "psw_" and 32 hex digits (128 random bits from the system's generator),
+    /// so that no two calls of any client share one.
+    static func newIdempotencyKey() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let digits = Array("0123456789abcdef".utf8)
+        var bytes: [UInt8] = Array("psw_".utf8)
+        for _ in 0..<2 {
+            var word = generator.next() as UInt64
+            for _ in 0..<16 {
+                bytes.append(digits[Int(word & 15)])
+                word >>= 4
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Closes every connection; calls in flight fail with UNAVAILABLE, and so do later calls.

@@ -146,7 +146,8 @@ public final class PorticoConnection: PorticoCalling {
                         request: request,
                         credential: credential,
                         onBehalfOfPersonID: onBehalfOfPersonID,
-                        timeout: timeout
+                        timeout: timeout,
+                        idempotencyKey: RPC.changesState ? options.idempotencyKey ?? "" : ""
                     )
                 }
             }

@@ -29,10 +29,14 @@ public enum ErrorReason: String, CaseIterable, Hashable, Sendable {
     case roleFixed = "ROLE_FIXED"
     case selfPartner = "SELF_PARTNER"
     case selfShare = "SELF_SHARE"
+    case invalidExternalID = "INVALID_EXTERNAL_ID"
+    case invalidExpiry = "INVALID_EXPIRY"
+    case invalidIdempotencyKey = "INVALID_IDEMPOTENCY_KEY"
     // What exists.
     case notFound = "NOT_FOUND"
     case alreadyPartner = "ALREADY_PARTNER"
     case requestPending = "REQUEST_PENDING"
+    case externalIDTaken = "EXTERNAL_ID_TAKEN"
     // The state a change needs.
     case portfolioDisabled = "PORTFOLIO_DISABLED"
     case portfolioRestricted = "PORTFOLIO_RESTRICTED"
@@ -42,6 +46,8 @@ public enum ErrorReason: String, CaseIterable, Hashable, Sendable {
     case requestDecided = "REQUEST_DECIDED"
     case alreadyRevoked = "ALREADY_REVOKED"
     case tierTooLow = "TIER_TOO_LOW"
+    case externalIDImmutable = "EXTERNAL_ID_IMMUTABLE"
+    case idempotencyKeyReused = "IDEMPOTENCY_KEY_REUSED"
     // Limits.
     case systemUserLimit = "SYSTEM_USER_LIMIT"
     case adminSystemUserExists = "ADMIN_SYSTEM_USER_EXISTS"
@@ -123,14 +129,15 @@ public enum ErrorReason: String, CaseIterable, Hashable, Sendable {
         case .missingCredential, .tokenInvalid, .tokenRevoked, .tokenExpired, .credentialInvalid: .unauthenticated
         case .onBehalfOfNotAllowed, .permissionDenied, .notShared, .exceedsShare: .permissionDenied
         case .invalidArgument, .invalidName, .invalidTask, .invalidPageLimit, .noScopes, .notASystemUser,
-            .wrongPrincipalKind, .roleFixed, .selfPartner, .selfShare, .malformedMessage, .nulInString, .invalidUTF8,
+            .wrongPrincipalKind, .roleFixed, .selfPartner, .selfShare, .invalidExternalID, .invalidExpiry,
+            .invalidIdempotencyKey, .malformedMessage, .nulInString, .invalidUTF8,
             .unknownEnumValue, .duplicateField, .nestingTooDeep, .malformedFrame, .truncatedFrame, .malformedHeader,
             .badPreface, .protocolViolation, .duplicateCallID:
             .invalidArgument
         case .notFound: .notFound
-        case .alreadyPartner, .requestPending: .alreadyExists
+        case .alreadyPartner, .requestPending, .externalIDTaken: .alreadyExists
         case .portfolioDisabled, .portfolioRestricted, .systemUsersNotAvailable, .appRequired, .notPartner,
-            .requestDecided, .alreadyRevoked, .tierTooLow:
+            .requestDecided, .alreadyRevoked, .tierTooLow, .externalIDImmutable, .idempotencyKeyReused:
             .failedPrecondition
         case .systemUserLimit, .adminSystemUserExists, .tooManyCalls, .frameTooLarge: .resourceExhausted
         case .unknownMethod, .unsupportedProtocolVersion: .unimplemented
@@ -151,7 +158,8 @@ public enum ErrorReason: String, CaseIterable, Hashable, Sendable {
         case .onBehalfOfNotAllowed, .permissionDenied, .notShared, .exceedsShare: MetaCode(code: 200, subcode: nil)
         case .invalidTask: MetaCode(code: 100, subcode: 1_752_129)
         case .invalidArgument, .invalidName, .invalidPageLimit, .noScopes, .notASystemUser, .wrongPrincipalKind,
-            .roleFixed, .selfPartner, .selfShare, .notFound:
+            .roleFixed, .selfPartner, .selfShare, .invalidExternalID, .invalidExpiry, .invalidIdempotencyKey,
+            .notFound:
             MetaCode(code: 100, subcode: nil)
         case .tooManyCalls: MetaCode(code: 4, subcode: nil)
         default: nil
@@ -171,7 +179,7 @@ public enum ErrorReason: String, CaseIterable, Hashable, Sendable {
         case .notShared: "the asset is not shared with the principal's portfolio (or the caller may not know it)"
         case .exceedsShare: "an assignment on a partner's asset asks for more than the owner shared"
         case .invalidArgument: "a required field is missing or out of range (`ErrorDetail.field` names it)"
-        case .invalidName: "a name is empty or longer than 256 UTF-8 bytes"
+        case .invalidName: "a name is empty or longer than 200 characters (Unicode code points)"
         case .invalidTask: "a task is not one of the asset type's tasks"
         case .invalidPageLimit: "a page limit outside 1 to 1,000"
         case .noScopes: "a token without any scope"
@@ -180,9 +188,13 @@ public enum ErrorReason: String, CaseIterable, Hashable, Sendable {
         case .roleFixed: "a system user's role cannot change (SetPersonRole of a system user)"
         case .selfPartner: "a portfolio cannot be its own partner"
         case .selfShare: "a portfolio cannot share with itself, nor ask itself for a share"
+        case .invalidExternalID: "an external id is empty, over 128 characters, or not from A-Z a-z 0-9 . _ - :"
+        case .invalidExpiry: "an assignment's expiry is not after the server's clock"
+        case .invalidIdempotencyKey: "an idempotency key over 128 characters, or not printable ASCII"
         case .notFound: "what the call names does not exist (told only to a caller who could see it)"
         case .alreadyPartner: "the portfolio has added this partner already"
         case .requestPending: "a request for this asset by this portfolio is already pending"
+        case .externalIDTaken: "another entity of its kind in the portfolio has this external id (a portfolio: any)"
         case .portfolioDisabled: "the portfolio, or the partner, is DISABLED"
         case .portfolioRestricted: "the portfolio is RESTRICTED: no change that adds access or members"
         case .systemUsersNotAvailable: "the portfolio's tier is NONE: no system users"
@@ -191,6 +203,8 @@ public enum ErrorReason: String, CaseIterable, Hashable, Sendable {
         case .requestDecided: "the share request was approved or declined already"
         case .alreadyRevoked: "the token or service credential was revoked already"
         case .tierTooLow: "the portfolio has more system users than the new tier allows"
+        case .externalIDImmutable: "the entity has an external id already; it never changes"
+        case .idempotencyKeyReused: "the caller used this idempotency key for another request within the window"
         case .systemUserLimit: "the tier's regular system users are all taken"
         case .adminSystemUserExists: "the portfolio has its one admin system user already"
         case .tooManyCalls: "the connection has as many calls in flight as the server allows"

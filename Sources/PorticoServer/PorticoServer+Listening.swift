@@ -54,6 +54,7 @@ extension PorticoServer {
     ) throws {
         let handlers = channel.pipeline.syncOperations
         guard !environment.isShuttingDown else {
+            environment.metrics?.loops.counters(for: channel.eventLoop).refused(.shuttingDown)
             try handlers.addHandler(
                 RefuseConnectionHandler(status: .unavailable, message: "the server is shutting down")
             )
@@ -64,6 +65,7 @@ extension PorticoServer {
             try handlers.addHandler(IdleStateHandler(readTimeout: TimeAmount(configuration.idleTimeout)))
             try handlers.addHandler(ConnectionHandler(environment: environment, slot: slot))
         case .refusedTotal:
+            environment.metrics?.loops.counters(for: channel.eventLoop).refused(.connectionLimit)
             let limit = environment.registry.limit
             environment.notices.notice(
                 .refusedOverLimit,
@@ -74,6 +76,7 @@ extension PorticoServer {
                 RefuseConnectionHandler(status: .resourceExhausted, message: "the server has \(limit) connections open")
             )
         case .refusedAddress(let peer):
+            environment.metrics?.loops.counters(for: channel.eventLoop).refused(.addressLimit)
             let limit = configuration.connectionsPerAddressLimit
             environment.notices.notice(
                 .refusedOverAddressLimit,

@@ -35,6 +35,7 @@ public final class PorticoServer: Service, Sendable {
         portico: Portico,
         operatorKey: String,
         logger: Logger = Logger(label: "portico.server"),
+        metrics: ServerMetrics? = nil,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) {
         self.init(
@@ -42,6 +43,7 @@ public final class PorticoServer: Service, Sendable {
             operatorKey: operatorKey,
             core: .given(portico),
             logger: logger,
+            metrics: metrics,
             eventLoopGroup: eventLoopGroup
         )
     }
@@ -54,6 +56,7 @@ public final class PorticoServer: Service, Sendable {
         configuration: ServerConfiguration,
         operatorKey: String,
         logger: Logger = Logger(label: "portico.server"),
+        metrics: ServerMetrics? = nil,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         load: @escaping @Sendable () async throws -> Portico
     ) {
@@ -62,6 +65,7 @@ public final class PorticoServer: Service, Sendable {
             operatorKey: operatorKey,
             core: .loader(load),
             logger: logger,
+            metrics: metrics,
             eventLoopGroup: eventLoopGroup
         )
     }
@@ -76,6 +80,7 @@ public final class PorticoServer: Service, Sendable {
         operatorKey: String,
         core: Core,
         logger: Logger,
+        metrics: ServerMetrics?,
         eventLoopGroup: any EventLoopGroup
     ) {
         self.configuration = configuration
@@ -84,11 +89,13 @@ public final class PorticoServer: Service, Sendable {
         switch core {
         case .given(let portico):
             self.load = nil
+            portico.observeCommits(with: CommitReporter(logger: logger, metrics: metrics))
             dispatcher = Dispatcher(portico: portico, operatorKey: self.operatorKey, configuration: configuration)
         case .loader(let load):
             self.load = load
         }
-        self.environment = ConnectionEnvironment(configuration: configuration, dispatcher: dispatcher, logger: logger)
+        self.environment = ConnectionEnvironment(
+            configuration: configuration, dispatcher: dispatcher, logger: logger, metrics: metrics)
         self.group = eventLoopGroup
         self.logger = logger
         self.listening = eventLoopGroup.any().makePromise(of: SocketAddress.self)
@@ -186,6 +193,7 @@ public final class PorticoServer: Service, Sendable {
             self.beginShutdown()
             throw error
         }
+        portico.observeCommits(with: CommitReporter(logger: self.logger, metrics: self.environment.metrics))
         self.environment.gate.open(
             Dispatcher(portico: portico, operatorKey: self.operatorKey, configuration: self.configuration)
         )

@@ -2,9 +2,9 @@ import Foundation
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The data directory, held by one process at a time: an exclusive `flock` on `portico.lock` inside it,
@@ -44,8 +44,9 @@ public final class DataDirectory: Sendable {
         var warnings: [String] = []
         if stat(path, &info) == 0, info.st_mode & 0o077 != 0 {
             let mode = String(info.st_mode & 0o777, radix: 8)
-            warnings.append("the data directory \(path) is open to other users (mode \(mode)); its files are "
-                            + "created 0600, but `chmod 700 \(path)` keeps them from listing it too")
+            warnings.append(
+                "the data directory \(path) is open to other users (mode \(mode)); its files are "
+                    + "created 0600, but `chmod 700 \(path)` keeps them from listing it too")
         }
         self.warnings = warnings
         let lockPath = (path as NSString).appendingPathComponent(Self.lockFileName)
@@ -53,15 +54,17 @@ public final class DataDirectory: Sendable {
         guard fd >= 0 else {
             throw StoreError(.cannotOpen, "cannot open \(lockPath): \(String(cString: strerror(errno)))")
         }
-        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+        guard Self.lock(fd) else {
             let failure = errno
             let holder = Self.holder(fd)
             close(fd)
             guard failure == EWOULDBLOCK else {
                 throw StoreError(.cannotOpen, "cannot lock \(lockPath): \(String(cString: strerror(failure)))")
             }
-            throw StoreError(.locked, "the data directory \(path) is in use by another Portico process "
-                             + "(pid \(holder.map(String.init) ?? "unknown"), holding \(lockPath)); stop it first")
+            throw StoreError(
+                .locked,
+                "the data directory \(path) is in use by another Portico process "
+                    + "(pid \(holder.map(String.init) ?? "unknown"), holding \(lockPath)); stop it first")
         }
         let pid = Array("\(getpid())\n".utf8)
         _ = ftruncate(fd, 0)
@@ -86,6 +89,23 @@ public final class DataDirectory: Sendable {
     /// Whether this value still holds the lock.
     public var isHeld: Bool { descriptor.withLock { $0 >= 0 } }
 
+    /// Takes the lock without waiting, except when this process's own id is in the lock file: then the
+    /// holder is most likely a child this process is starting, which holds a copy of a descriptor from
+    /// fork until exec closes it (O_CLOEXEC), so a lock just released here may still be held there for a
+    /// moment. That case is retried for up to a second; another process is refused at once.
+    private static func lock(_ fd: Int32) -> Bool {
+        for attempt in 0..<50 {
+            if flock(fd, LOCK_EX | LOCK_NB) == 0 { return true }
+            let failure = errno
+            guard failure == EWOULDBLOCK, attempt < 49, holder(fd) == getpid() else {
+                errno = failure
+                return false
+            }
+            usleep(20_000)
+        }
+        return false
+    }
+
     /// The process id the holder wrote into the lock file, if it wrote one yet.
     private static func holder(_ fd: Int32) -> Int32? {
         var buffer = [UInt8](repeating: 0, count: 32)
@@ -98,12 +118,15 @@ public final class DataDirectory: Sendable {
     private static func makeDirectory(_ path: String) throws {
         let parent = (path as NSString).deletingLastPathComponent
         do {
-            if !parent.isEmpty { try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true) }
+            if !parent.isEmpty {
+                try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
+            }
         } catch {
             throw StoreError(.cannotOpen, "cannot create \(parent): \(error.localizedDescription)")
         }
         guard mkdir(path, 0o700) == 0 || errno == EEXIST else {
-            throw StoreError(.cannotOpen, "cannot create the data directory \(path): \(String(cString: strerror(errno)))")
+            throw StoreError(
+                .cannotOpen, "cannot create the data directory \(path): \(String(cString: strerror(errno)))")
         }
     }
 }

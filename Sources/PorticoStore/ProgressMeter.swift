@@ -28,7 +28,9 @@ public final class ProgressMeter {
         if done >= total {
             guard !finished else { return }
             finished = true
-            if lastReport != nil || elapsed >= interval { report("\(what): \(done) of \(total), done in \(Self.text(elapsed))") }
+            if lastReport != nil || elapsed >= interval {
+                report("\(what): \(done) of \(total), done in \(Self.text(elapsed))")
+            }
             return
         }
         guard now - (lastReport ?? started) >= interval else { return }

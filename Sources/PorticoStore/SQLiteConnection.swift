@@ -19,11 +19,12 @@ final class SQLiteConnection {
         if !readOnly {
             do {
                 try PrivateFile.create(path, bytes: [])
-            } catch where FileManager.default.fileExists(atPath: path) {
+            } catch  where FileManager.default.fileExists(atPath: path) {
                 for suffix in ["", "-wal", "-shm"] { PrivateFile.restrict(path + suffix) }
             }
         }
-        let flags = readOnly
+        let flags =
+            readOnly
             ? SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX
             : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
         var db: OpaquePointer?
@@ -108,14 +109,16 @@ final class SQLiteConnection {
 
         func bind(_ index: Int32, _ value: String) throws {
             // SQLITE_TRANSIENT: SQLite copies the bytes before the call returns.
-            let result = sqlite3_bind_text(statement, index, value, -1, unsafeBitCast(-1, to: sqlite3_destructor_type.self))
+            let result = sqlite3_bind_text(
+                statement, index, value, -1, unsafeBitCast(-1, to: sqlite3_destructor_type.self))
             guard result == SQLITE_OK else { throw connection.error(result) }
         }
 
         func bind(_ index: Int32, _ bytes: [UInt8]) throws {
             let result = bytes.withUnsafeBytes { raw in
-                sqlite3_bind_blob(statement, index, raw.baseAddress, Int32(raw.count),
-                                  unsafeBitCast(-1, to: sqlite3_destructor_type.self))
+                sqlite3_bind_blob(
+                    statement, index, raw.baseAddress, Int32(raw.count),
+                    unsafeBitCast(-1, to: sqlite3_destructor_type.self))
             }
             guard result == SQLITE_OK else { throw connection.error(result) }
         }
@@ -139,7 +142,9 @@ final class SQLiteConnection {
         /// Calls `body` with the column's bytes, valid only during the call.
         func withBytes<T>(_ column: Int32, _ body: (UnsafeRawBufferPointer) throws -> T) rethrows -> T {
             let count = Int(sqlite3_column_bytes(statement, column))
-            guard let base = sqlite3_column_blob(statement, column) else { return try body(UnsafeRawBufferPointer(start: nil, count: 0)) }
+            guard let base = sqlite3_column_blob(statement, column) else {
+                return try body(UnsafeRawBufferPointer(start: nil, count: 0))
+            }
             return try body(UnsafeRawBufferPointer(start: base, count: count))
         }
     }

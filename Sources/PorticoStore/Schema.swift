@@ -12,8 +12,10 @@ struct Schema {
         /// Rewrites rows after `sql`, inside the same transaction (e.g. re-encoding them).
         var rewrite: (@Sendable (SQLiteConnection, (_ done: Int, _ total: Int) -> Void) throws -> Void)?
 
-        init(summary: String, sql: String,
-             rewrite: (@Sendable (SQLiteConnection, (_ done: Int, _ total: Int) -> Void) throws -> Void)? = nil) {
+        init(
+            summary: String, sql: String,
+            rewrite: (@Sendable (SQLiteConnection, (_ done: Int, _ total: Int) -> Void) throws -> Void)? = nil
+        ) {
             self.summary = summary
             self.sql = sql
             self.rewrite = rewrite
@@ -73,7 +75,9 @@ struct Schema {
                 throw StoreError(.notPortico, "\(connection.path) is a SQLite database, but not Portico's")
             }
             if version > latestVersion {
-                throw StoreError(.newerSchema, """
+                throw StoreError(
+                    .newerSchema,
+                    """
                     \(connection.path) has schema version \(version), written by a newer Portico; this one \
                     knows versions up to \(latestVersion). Run the newer portico, or export with it and \
                     import here.
@@ -84,14 +88,18 @@ struct Schema {
                     let migration = migrations[index]
                     if !migration.sql.isEmpty { try connection.execute(migration.sql) }
                     try migration.rewrite?(connection) { done, total in
-                        progress(Progress(version: Int64(index + 1), summary: migration.summary, done: done, total: total))
+                        progress(
+                            Progress(version: Int64(index + 1), summary: migration.summary, done: done, total: total))
                     }
                 } catch let error as StoreError {
-                    throw StoreError(.sqlite, "migration to schema version \(index + 1) (\(migrations[index].summary)) "
-                                     + "failed: \(error.message)", sqliteCode: error.sqliteCode)
+                    throw StoreError(
+                        .sqlite,
+                        "migration to schema version \(index + 1) (\(migrations[index].summary)) "
+                            + "failed: \(error.message)", sqliteCode: error.sqliteCode)
                 }
             }
-            try connection.execute("PRAGMA application_id = \(Self.applicationID); PRAGMA user_version = \(latestVersion)")
+            try connection.execute(
+                "PRAGMA application_id = \(Self.applicationID); PRAGMA user_version = \(latestVersion)")
             try connection.execute("COMMIT")
             return version
         } catch {

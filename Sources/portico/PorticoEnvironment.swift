@@ -20,6 +20,10 @@ enum PorticoEnvironment {
         Variable(name: "PORTICO_DATA_DIR", flag: "--data-dir", meaning: "the data directory"),
         Variable(name: "PORTICO_OPERATOR_KEY", flag: "--operator-key", meaning: "the operator key"),
         Variable(name: "PORTICO_LOG_LEVEL", flag: "--log-level", meaning: "the log level"),
+        Variable(name: "PORTICO_LOG_FORMAT", flag: "--log-format", meaning: "the log's format: text or json"),
+        Variable(
+            name: "PORTICO_METRICS_ADDRESS", flag: "--metrics-address",
+            meaning: "where to serve /metrics, /healthz, /readyz"),
     ]
 
     /// The variables the subcommands that call a server read.

@@ -73,6 +73,9 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup(title: "Storage")
     var storage: StorageOptions
 
+    @OptionGroup(title: "Idempotency keys and expiring assignments")
+    var access: AccessOptions
+
     @Option(help: "The largest frame accepted, in bytes (at least 1024).")
     var maxFrameBytes: Int = ServerConfiguration().maxFrameBytes
 
@@ -127,6 +130,16 @@ struct ServeCommand: AsyncParsableCommand {
     var logLevelFlag: String?
     var logLevel: String { self.logLevelFlag ?? "info" }
 
+    @Option(name: .customLong("log-format"), help: ArgumentHelp(
+        "text, or json (one object per line). Default: PORTICO_LOG_FORMAT, else text.", valueName: "format"))
+    var logFormatFlag: LogFormat?
+    var logFormat: LogFormat { self.logFormatFlag ?? .text }
+
+    @Option(name: .customLong("metrics-address"), help: ArgumentHelp(
+        "Serve /metrics (Prometheus), /healthz and /readyz over HTTP at HOST:PORT; off unless given "
+            + "(docs/operations.md). Default: PORTICO_METRICS_ADDRESS.", valueName: "host:port"))
+    var metricsAddress: String?
+
     enum StoreKind: String, ExpressibleByArgument, CaseIterable {
         case sqlite
         case memory
@@ -138,6 +151,14 @@ struct ServeCommand: AsyncParsableCommand {
         self.dataDirectoryFlag = try self.dataDirectoryFlag ?? PorticoEnvironment.string("PORTICO_DATA_DIR")
         self.operatorKey = try self.operatorKey ?? PorticoEnvironment.string("PORTICO_OPERATOR_KEY")
         self.logLevelFlag = try self.logLevelFlag ?? PorticoEnvironment.string("PORTICO_LOG_LEVEL")
+        if self.logFormatFlag == nil, let format = try PorticoEnvironment.string("PORTICO_LOG_FORMAT") {
+            guard let known = LogFormat(rawValue: format) else {
+                throw ValidationError("PORTICO_LOG_FORMAT=\(format) is not a log format: use text or json")
+            }
+            self.logFormatFlag = known
+        }
+        self.metricsAddress = try self.metricsAddress ?? PorticoEnvironment.string("PORTICO_METRICS_ADDRESS")
+        if let address = self.metricsAddress { _ = try Self.metricsListener(address) }
 
         guard !self.host.isEmpty else { throw ValidationError("--host must not be empty") }
         guard (0...65535).contains(self.port) else {
@@ -174,8 +195,8 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var logger = Logger(label: "portico")
-        logger.logLevel = Logger.Level(rawValue: self.logLevel) ?? .info
+        let logger = self.makeLogger()
+        let operations = try self.operations(logger: logger)
         // Every connection is a file: the soft limit (often 1,024) would stop the server before its
         // own connection limit; the server lowers that limit, with a warning, if the hard one is low.
         FileDescriptorLimit.raiseToHardLimit()
@@ -201,7 +222,7 @@ struct ServeCommand: AsyncParsableCommand {
             keyLocation = "given by flag or PORTICO_OPERATOR_KEY"
         } else {
             let file = OperatorKeyFile(path: directory!.file("operator.key"))
-            key = try file.loadOrCreate()
+            key = try file.loadOrCreate { warning in logger.warning("\(warning)") }
             keyLocation = file.path
         }
 
@@ -230,27 +251,38 @@ struct ServeCommand: AsyncParsableCommand {
             configuration: self.serverConfiguration,
             operatorKey: key,
             logger: logger,
+            metrics: operations?.0,
             eventLoopGroup: self.threads.map { MultiThreadedEventLoopGroup(numberOfThreads: max(1, $0)) }
                 ?? MultiThreadedEventLoopGroup.singleton
         ) {
             let started = ContinuousClock.now
             let replaying = ProgressMeter("replaying the log", report: report)
-            let portico = try await Portico.open(store: store, progress: replaying.update)
+            let portico = try await Portico.open(
+                store: store, idempotency: self.access.idempotency, progress: replaying.update)
             loaded.withLock { $0 = (portico, ContinuousClock.now - started) }
             return portico
         }
+        // The endpoint first: a group shuts its services down in reverse order, so /readyz answers 503
+        // while the server drains.
+        let endpoint = operations.map { $0.1(server) }
         let group = ServiceGroup(
-            configuration: .init(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            configuration: .init(
+                services: (endpoint.map { [$0] as [any Service] } ?? []) + [server],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
         )
         async let running: Void = group.run()
         // Checkpoints are written once the core has loaded, in the background, and once more at a clean
         // shutdown.
         var checkpointer: Checkpointer?
         var checkpointing: Task<Void, Never>?
+        var sweeping: Task<Void, Never>?
         do {
             let address = try await server.localAddress
             say("portico: listening on \(address.ipAddress ?? self.host):\(address.port ?? self.port)")
             say("portico: operator key: \(keyLocation)")
+            if let endpoint { try await Self.announce(endpoint) }
             do {
                 try await server.waitUntilReady()
                 if let (portico, took) = loaded.withLock({ $0 }), let durable {
@@ -263,10 +295,19 @@ struct ServeCommand: AsyncParsableCommand {
                 } else {
                     say("portico: store: memory (changes are lost when the server stops)")
                 }
+                if let (portico, _) = loaded.withLock({ $0 }) {
+                    let sweeper = ExpirySweeper(
+                        portico: portico, interval: .seconds(self.access.expirySweepInterval)
+                    ) { [logger] in logger.info("\($0)") }
+                    sweeping = Task { await sweeper.run() }
+                }
                 say("portico: ready")
             } catch {
                 say("portico: not serving: \(error)")
             }
+        } catch let failure as CommandFailure {
+            await durable?.close()
+            throw failure
         } catch {
             await durable?.close()
             throw CommandFailure("cannot listen on \(self.host):\(self.port): \(NetworkErrorText.describe(error))")
@@ -274,12 +315,15 @@ struct ServeCommand: AsyncParsableCommand {
         do {
             try await running
         } catch {
+            sweeping?.cancel()
             checkpointing?.cancel()
             await durable?.close()
             directory?.release()
             throw error
         }
-        // A clean shutdown: a last checkpoint, so that the next start replays nothing.
+        // A clean shutdown: no more sweeps, a last checkpoint, so that the next start replays nothing.
+        sweeping?.cancel()
+        await sweeping?.value
         checkpointing?.cancel()
         await checkpointing?.value
         await checkpointer?.checkpointNow()
@@ -317,14 +361,19 @@ struct OperatorKeyFile {
     }
 
     /// The key in the file, or a new one written there when there is none: created with O_EXCL and
-    /// mode 0600, so that it is never readable by others, not even for a moment.
-    func loadOrCreate() throws -> String {
+    /// mode 0600, so that it is never readable by others, not even for a moment. An existing file that
+    /// others could read is narrowed to 0600, and `warn` is told: the key may have been read already.
+    func loadOrCreate(warn: (String) -> Void = { _ in }) throws -> String {
         if let existing = try? String(contentsOfFile: self.path, encoding: .utf8) {
             let key = existing.trimmingCharacters(in: .whitespacesAndNewlines)
             guard key.hasPrefix(OperatorKey.prefix) else {
                 throw ValidationError("\(self.path) does not hold an operator key")
             }
-            PrivateFile.restrict(self.path)
+            if PrivateFile.restrict(self.path) {
+                warn(
+                    "\(self.path) was readable by other users and is now 0600; anyone who read it holds the "
+                        + "operator key: to change it, stop the server, delete the file and start again")
+            }
             return key
         }
         let key = OperatorKey.generate()

@@ -4,7 +4,7 @@ import PorticoCore
 import PorticoStore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Progress of an export or import on standard output: on a terminal one line rewritten in place
@@ -15,7 +15,8 @@ final class TransferProgress {
     private var wrote = false
 
     init(_ what: String) {
-        meter = ProgressMeter("portico: \(what)", interval: terminal ? .milliseconds(200) : .seconds(5)) { [unowned self] line in
+        meter = ProgressMeter("portico: \(what)", interval: terminal ? .milliseconds(200) : .seconds(5)) {
+            [unowned self] line in
             if self.terminal {
                 FileHandle.standardOutput.write(Data(("\r" + line + "\u{1B}[K").utf8))
                 self.wrote = true
@@ -53,8 +54,9 @@ struct ExportCommand: AsyncParsableCommand {
     func run() async throws {
         do {
             let progress = TransferProgress("exporting")
-            let revision = try await SQLiteStore.export(directory: self.dataDirectory, to: self.file, now: SystemClock().now(),
-                                                        progress: progress.update)
+            let revision = try await SQLiteStore.export(
+                directory: self.dataDirectory, to: self.file, now: SystemClock().now(),
+                progress: progress.update)
             progress.end()
             say("portico: exported revision \(revision) to \(self.file)")
         } catch let error as StoreError {
@@ -78,13 +80,16 @@ struct ImportCommand: AsyncParsableCommand {
     @Argument(help: "The export file to read.")
     var file: String
 
-    @Option(name: .customLong("data-dir"), help: "The data directory to restore into; it must hold no database (env PORTICO_DATA_DIR).")
+    @Option(
+        name: .customLong("data-dir"),
+        help: "The data directory to restore into; it must hold no database (env PORTICO_DATA_DIR).")
     var dataDirectory: String = ProcessInfo.processInfo.environment["PORTICO_DATA_DIR"] ?? "./data"
 
     func run() async throws {
         do {
             let progress = TransferProgress("importing")
-            let revision = try await SQLiteStore.importing(self.file, into: self.dataDirectory, progress: progress.update)
+            let revision = try await SQLiteStore.importing(
+                self.file, into: self.dataDirectory, progress: progress.update)
             progress.end()
             say("portico: imported revision \(revision) into \(self.dataDirectory)")
         } catch let error as StoreError {

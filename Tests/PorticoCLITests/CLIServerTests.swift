@@ -93,7 +93,7 @@ struct CLIServerTests {
         let asset = try await server.portico(["asset", "get", "--id", "4", "--json"])
         let object = try JSONSerialization.jsonObject(with: Data(asset.stdout.utf8)) as? [String: Any]
         let fields = try #require(object?["asset"] as? [String: Any])
-        #expect(Set(fields.keys) == ["id", "ownerPortfolioId", "type", "name"])
+        #expect(Set(fields.keys) == ["id", "ownerPortfolioId", "type", "name", "externalId"])
         #expect(fields["type"] as? String == "ASSET_TYPE_AD_ACCOUNT")
         let info = try await server.portico(["server-info"])
         #expect(info.stdout.contains("max_calls_in_flight: 4096"), "\(info)")

@@ -16,6 +16,10 @@ enum FakeAction: Sendable {
     case fail(StatusCode, String, ErrorDetail?)
     /// Answer OK with a body that does not decode.
     case garbage
+    /// Answer OK with an empty body: any response message with every field at its default.
+    case empty
+    /// Close the connection without answering: the request was read, its answer is lost.
+    case disconnect
 }
 
 /// A request as the fake server saw it.
@@ -227,6 +231,10 @@ final class FakeConnectionHandler: ChannelInboundHandler {
         case .garbage:
             self.write(
                 Frame(header: .response(callID: frame.header.callID), body: ByteBuffer(bytes: [0xff, 0xff, 0xff])))
+        case .empty:
+            self.write(Frame(header: .response(callID: frame.header.callID)))
+        case .disconnect:
+            context.close(promise: nil)
         }
     }
 

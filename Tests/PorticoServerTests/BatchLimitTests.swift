@@ -1,6 +1,6 @@
 import NIOCore
-import PorticoServer
 import PorticoReasons
+import PorticoServer
 import PorticoTestSupport
 import PorticoWire
 import Testing
@@ -33,12 +33,14 @@ struct BatchLimitTests {
             let bad: [UInt8] = [0x0A, 0x03, 0x1A, 0x01, 0xFF]
             let maxFrame = Frame.defaultMaxBytes - 256
             let tokens = Array([[UInt8]](repeating: [0x0A, 0x03, 0x1A, 0x01, 0x61], count: maxFrame / 5).joined())
-            let bytes = try WirePreface.bytes
+            let bytes =
+                try WirePreface.bytes
                 + Self.batchFrame(callID: 1, credential: server.operatorKey, body: Self.items(limit + 1) + bad)
                 + Self.batchFrame(callID: 2, credential: server.operatorKey, body: tokens)
                 + Self.batchFrame(callID: 3, credential: server.operatorKey, body: Self.items(limit))
                 + Self.batchFrame(callID: 4, credential: server.operatorKey, body: Self.items(2) + bad)
-            let (received, _) = try await RawConnection.connect(port: server.port).exchange(bytes, limit: .seconds(60)) {
+            let (received, _) = try await RawConnection.connect(port: server.port).exchange(bytes, limit: .seconds(60))
+            {
                 ((try? frames(in: $0).count) ?? 0) >= 4
             }
             let answers = Dictionary(uniqueKeysWithValues: try frames(in: received).map { ($0.header.callID, $0) })

@@ -1,9 +1,9 @@
 import NIOCore
 import PorticoReasons
 import PorticoServer
+import PorticoTestSupport
 import PorticoWire
 import Testing
-import PorticoTestSupport
 
 /// The call-id rules docs/protocol.md states (section 7), against a live server.
 @Suite("Call ids as docs/protocol.md states them")
@@ -12,7 +12,8 @@ struct CallIDTests {
     func zeroClosesTheConnection() async throws {
         try await TestServer.with { server in
             let bytes =
-                WirePreface.bytes + (try requestBytes(callID: 0, method: UInt32(Method.ping.rawValue), body: PingRequest()))
+                WirePreface.bytes
+                + (try requestBytes(callID: 0, method: UInt32(Method.ping.rawValue), body: PingRequest()))
             let (reply, closed) = try await RawConnection.connect(port: server.port).exchange(bytes)
             #expect(closed)
             let answers = try frames(in: reply)
@@ -40,7 +41,8 @@ struct CallIDTests {
             let nines = answers.filter { $0.header.callID == 9 }
             #expect(nines.map(\.header.statusCode).sorted { $0.rawValue < $1.rawValue } == [.ok, .invalidArgument])
             #expect(
-                nines.first { $0.header.statusCode == .invalidArgument }?.header.errorDetail?.reason == ErrorReason.duplicateCallID.rawValue)
+                nines.first { $0.header.statusCode == .invalidArgument }?.header.errorDetail?.reason
+                    == ErrorReason.duplicateCallID.rawValue)
             #expect(answers.contains { $0.header.callID == 10 && $0.header.statusCode == .ok })
         }
     }

@@ -9,20 +9,26 @@ import Testing
 /// client (protoc --python_out) and the C example (protoc-c), answering as the Swift client does.
 @Suite("Python and C clients against a live server")
 struct ClientInteropTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
 
     /// Runs a program to its end on a thread of its own, so that waiting for it never holds one of
     /// the few threads the server's actors run on; returns its exit status and output.
-    static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) async throws -> (Int32, String) {
+    static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) async throws -> (
+        Int32, String
+    ) {
         try await withCheckedThrowingContinuation { continuation in
             let thread = Thread {
-                continuation.resume(with: Result { try Self.runBlocking(executable, arguments, environment: environment) })
+                continuation.resume(
+                    with: Result { try Self.runBlocking(executable, arguments, environment: environment) })
             }
             thread.start()
         }
     }
 
-    private static func runBlocking(_ executable: String, _ arguments: [String], environment: [String: String]) throws -> (Int32, String) {
+    private static func runBlocking(_ executable: String, _ arguments: [String], environment: [String: String]) throws
+        -> (Int32, String)
+    {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
@@ -40,16 +46,20 @@ struct ClientInteropTests {
     /// Generates the Python messages and builds the C example into a scratch folder, as `make
     /// python-client c-client` does, so the test needs nothing prepared.
     static func prepare() async throws -> (python: URL, checker: String) {
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("portico-interop-\(UUID().uuidString)")
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "portico-interop-\(UUID().uuidString)")
         let python = scratch.appendingPathComponent("python")
         try FileManager.default.createDirectory(at: python, withIntermediateDirectories: true)
         try FileManager.default.copyItem(
             at: Self.root.appendingPathComponent("clients/python/portico"),
             to: python.appendingPathComponent("portico")
         )
-        let protos = try FileManager.default.contentsOfDirectory(atPath: Self.root.appendingPathComponent("proto/portico/v1").path)
-            .filter { $0.hasSuffix(".proto") }.sorted().map { "proto/portico/v1/" + $0 }
-        let (protoc, protocOutput) = try await Self.run("/usr/bin/env", ["protoc", "-Iproto", "--python_out=\(python.path)"] + protos)
+        let protos = try FileManager.default.contentsOfDirectory(
+            atPath: Self.root.appendingPathComponent("proto/portico/v1").path
+        )
+        .filter { $0.hasSuffix(".proto") }.sorted().map { "proto/portico/v1/" + $0 }
+        let (protoc, protocOutput) = try await Self.run(
+            "/usr/bin/env", ["protoc", "-Iproto", "--python_out=\(python.path)"] + protos)
         try #require(protoc == 0, "protoc --python_out failed: \(protocOutput)")
         let checker = scratch.appendingPathComponent("portico-check").path
         let sources = ["frame", "checks", "types", "health"].map { "Sources/CPorticoProto/portico/v1/\($0).pb-c.c" }
@@ -64,7 +74,9 @@ struct ClientInteropTests {
 
     static func interop(_ python: URL, port: Int, key: String, out: String? = nil) async throws -> (Int32, String) {
         let script = python.appendingPathComponent("portico").deletingLastPathComponent().path
-        var arguments = [Self.root.appendingPathComponent("clients/python/tests/interop.py").path, "--port", "\(port)", "--key", key]
+        var arguments = [
+            Self.root.appendingPathComponent("clients/python/tests/interop.py").path, "--port", "\(port)", "--key", key,
+        ]
         if let out { arguments += ["--out", out] }
         return try await Self.run("/usr/bin/python3", arguments, environment: ["PYTHONPATH": script])
     }
@@ -75,7 +87,8 @@ struct ClientInteropTests {
         defer { try? FileManager.default.removeItem(at: python.deletingLastPathComponent()) }
         try await TestServer.with { server in
             let answersFile = python.appendingPathComponent("answers.json").path
-            let (status, output) = try await Self.interop(python, port: server.port, key: server.operatorKey, out: answersFile)
+            let (status, output) = try await Self.interop(
+                python, port: server.port, key: server.operatorKey, out: answersFile)
             #expect(status == 0, "\(output)")
             #expect(output.contains(" passed, 0 failed"), "\(output)")
 
@@ -89,7 +102,8 @@ struct ClientInteropTests {
                 }
                 let checks: [Check]
             }
-            let answers = try JSONDecoder().decode(Answers.self, from: Data(contentsOf: URL(fileURLWithPath: answersFile)))
+            let answers = try JSONDecoder().decode(
+                Answers.self, from: Data(contentsOf: URL(fileURLWithPath: answersFile)))
             #expect(answers.checks.count >= 15)
             let client = server.client()
             for check in answers.checks {
@@ -102,14 +116,21 @@ struct ClientInteropTests {
                     }
                 let task = try #require(AssetTask(protoValueName: check.task))
                 let swift = try await client.checkPermission(.init(assetID: check.asset, task: task, subject: subject))
-                #expect(swift.allowed == check.allowed && swift.reason.protoValueName == "DECISION_REASON_" + check.reason, "\(check.subject) \(check.task)")
+                #expect(
+                    swift.allowed == check.allowed && swift.reason.protoValueName == "DECISION_REASON_" + check.reason,
+                    "\(check.subject) \(check.task)")
 
                 // The C example asks the principal checks too.
-                guard case .number(let id) = check.subject.values.first!, check.subject.keys.first != nil else { continue }
+                guard case .number(let id) = check.subject.values.first!, check.subject.keys.first != nil else {
+                    continue
+                }
                 let kind = check.subject.keys.first == "person_id" ? "person" : "system-user"
                 let (cStatus, cOutput) = try await Self.run(
                     checker,
-                    ["127.0.0.1", "\(server.port)", server.operatorKey, "check", kind, "\(id)", "\(check.asset)", String(check.task.dropFirst("ASSET_TASK_".count))]
+                    [
+                        "127.0.0.1", "\(server.port)", server.operatorKey, "check", kind, "\(id)", "\(check.asset)",
+                        String(check.task.dropFirst("ASSET_TASK_".count)),
+                    ]
                 )
                 #expect(cStatus == 0, "\(cOutput)")
                 #expect(cOutput.hasPrefix("\(check.allowed ? "allowed" : "denied") \(check.reason) "), "C: \(cOutput)")
@@ -126,7 +147,10 @@ struct ClientInteropTests {
         try await TestServer.with { server in
             let (status, output) = try await Self.run(
                 "/usr/bin/python3",
-                [Self.root.appendingPathComponent("clients/python/examples/walkthrough.py").path, "--port", "\(server.port)", "--key", server.operatorKey],
+                [
+                    Self.root.appendingPathComponent("clients/python/examples/walkthrough.py").path, "--port",
+                    "\(server.port)", "--key", server.operatorKey,
+                ],
                 environment: ["PYTHONPATH": python.path]
             )
             #expect(status == 0, "\(output)")
@@ -150,18 +174,28 @@ struct ClientInteropTests {
             async let second = Self.interop(python, port: server.port, key: server.operatorKey)
             let swiftWrites = Task {
                 for index in 0..<30 {
-                    let asset = try await client.addAsset(.init(portfolioID: fixture.portfolio, type: .page, name: "page \(index)")).asset!.id
+                    let asset = try await client.addAsset(
+                        .init(portfolioID: fixture.portfolio, type: .page, name: "page \(index)")
+                    ).asset!.id
                     _ = try await client.assignTasks(
-                        .init(principal: Principal(kind: .systemUser, id: fixture.worker), assetID: asset, tasks: [.analyze])
+                        .init(
+                            principal: Principal(kind: .systemUser, id: fixture.worker), assetID: asset,
+                            tasks: [.analyze])
                     )
-                    let answer = try await client.checkPermission(.init(assetID: asset, task: .analyze, subject: .systemUserID(fixture.worker)))
-                    guard answer.allowed else { throw PorticoStatusError(code: .internal, message: "a fresh assignment did not allow") }
+                    let answer = try await client.checkPermission(
+                        .init(assetID: asset, task: .analyze, subject: .systemUserID(fixture.worker)))
+                    guard answer.allowed else {
+                        throw PorticoStatusError(code: .internal, message: "a fresh assignment did not allow")
+                    }
                 }
             }
             for _ in 0..<20 {
                 let (status, output) = try await Self.run(
                     checker,
-                    ["127.0.0.1", "\(server.port)", server.operatorKey, "check", "system-user", "\(fixture.worker)", "\(fixture.adAccount)", "ANALYZE"]
+                    [
+                        "127.0.0.1", "\(server.port)", server.operatorKey, "check", "system-user", "\(fixture.worker)",
+                        "\(fixture.adAccount)", "ANALYZE",
+                    ]
                 )
                 #expect(status == 0 && output.hasPrefix("allowed ASSIGNED "), "\(output)")
             }
@@ -186,6 +220,10 @@ enum AnyID: Decodable {
 
     init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
-        if let number = try? container.decode(UInt64.self) { self = .number(number) } else { self = .text(try container.decode(String.self)) }
+        if let number = try? container.decode(UInt64.self) {
+            self = .number(number)
+        } else {
+            self = .text(try container.decode(String.self))
+        }
     }
 }

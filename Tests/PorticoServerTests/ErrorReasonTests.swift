@@ -14,10 +14,11 @@ struct ErrorReasonTests {
     static func table() -> String {
         var lines = ["| reason | status | Meta code | Meta subcode | when |", "|---|---|---|---|---|"]
         for reason in ErrorReason.allCases {
-            let meta = reason.meta
+            let code = reason.meta.map { String($0.code) } ?? ""
+            let subcode = reason.meta?.subcode.map { String($0) } ?? ""
             lines.append(
                 "| `\(reason.rawValue)` | `\(reason.status.name)` (\(reason.status.rawValue)) | "
-                    + "\(meta.map { String($0.code) } ?? "") | \(meta?.subcode.map { String($0) } ?? "") | \(reason.meaning) |"
+                    + "\(code) | \(subcode) | \(reason.meaning) |"
             )
         }
         return lines.joined(separator: "\n")

@@ -70,7 +70,7 @@ struct RoutingTests {
         }
         #expect(open == [.ping, .getServerInfo])
         // The service's changes (every RPC but the reads and checks of service.proto).
-        #expect(writes == 26)
+        #expect(writes == 27)
     }
 
     @Test("a live server answers every RPC, with an empty body, with a status other than UNIMPLEMENTED")

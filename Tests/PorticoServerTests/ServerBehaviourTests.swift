@@ -1,7 +1,6 @@
 import Logging
 import NIOCore
 import PorticoClient
-@testable import PorticoCore
 import PorticoServer
 import PorticoTestSupport
 import PorticoWire
@@ -9,6 +8,8 @@ import ServiceLifecycle
 import ServiceLifecycleTestKit
 import Synchronization
 import Testing
+
+@testable import PorticoCore
 
 /// A store whose appends take a while, so that writes are in flight long enough to be caught.
 final class SlowStore: ChangeStore {
@@ -35,10 +36,14 @@ struct ServerBehaviourTests {
             // Assets 0..<50 of alternating types; even ones assigned to the worker.
             var assets: [UInt64] = []
             for index in 0..<50 {
-                let asset = try await setup.addAsset(.init(portfolioID: fixture.portfolio, type: .adAccount, name: "a\(index)")).asset!.id
+                let asset = try await setup.addAsset(
+                    .init(portfolioID: fixture.portfolio, type: .adAccount, name: "a\(index)")
+                ).asset!.id
                 if index % 2 == 0 {
                     _ = try await setup.assignTasks(
-                        .init(principal: Principal(kind: .systemUser, id: fixture.worker), assetID: asset, tasks: [.analyze])
+                        .init(
+                            principal: Principal(kind: .systemUser, id: fixture.worker), assetID: asset,
+                            tasks: [.analyze])
                     )
                 }
                 assets.append(asset)
@@ -71,12 +76,15 @@ struct ServerBehaviourTests {
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         let key = OperatorKey.generate()
-        let server = PorticoServer(configuration: ServerConfiguration(host: "127.0.0.1", port: 0), portico: portico, operatorKey: key, logger: logger)
+        let server = PorticoServer(
+            configuration: ServerConfiguration(host: "127.0.0.1", port: 0), portico: portico, operatorKey: key,
+            logger: logger)
         try await testGracefulShutdown { trigger in
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await server.run() }
                 let port = try await server.localAddress.port!
-                let client = PorticoClient(configuration: ClientConfiguration(host: "127.0.0.1", port: port, credential: key))
+                let client = PorticoClient(
+                    configuration: ClientConfiguration(host: "127.0.0.1", port: port, credential: key))
                 _ = try await client.ping()
                 // Writes that take 300 ms each in the store are in flight when the shutdown begins.
                 let writes = Task {

@@ -18,7 +18,8 @@ struct WireMappingTests {
     func assetTypes() {
         #expect(PorticoCore.AssetType.allCases.count == PorticoWire.AssetType.allCases.count - 1)
         for type in PorticoCore.AssetType.allCases {
-            #expect(PorticoWire.AssetType(rawValue: Int32(type.rawValue) + 1)?.protoValueName == "ASSET_TYPE_" + type.name)
+            #expect(
+                PorticoWire.AssetType(rawValue: Int32(type.rawValue) + 1)?.protoValueName == "ASSET_TYPE_" + type.name)
         }
     }
 
@@ -26,7 +27,9 @@ struct WireMappingTests {
     func scopes() {
         #expect(PorticoCore.Scope.allCases.count == PorticoWire.Scope.allCases.count - 1)
         for scope in PorticoCore.Scope.allCases {
-            #expect(PorticoWire.Scope(rawValue: Int32(scope.rawValue) + 1)?.protoValueName == "SCOPE_" + scope.name.uppercased())
+            #expect(
+                PorticoWire.Scope(rawValue: Int32(scope.rawValue) + 1)?.protoValueName == "SCOPE_"
+                    + scope.name.uppercased())
         }
     }
 

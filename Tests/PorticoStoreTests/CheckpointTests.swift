@@ -1,12 +1,13 @@
 import Foundation
-@testable import PorticoCore
-@testable import PorticoStore
 import Synchronization
 import Testing
 
+@testable import PorticoCore
+@testable import PorticoStore
+
 #if canImport(Glibc)
-import Glibc
-import PorticoTestSupport
+    import Glibc
+    import PorticoTestSupport
 #endif
 
 /// Checkpoints: exact, preferred at start-up, written aside, and never trusted when damaged.
@@ -29,30 +30,53 @@ struct CheckpointTests {
         try await portico.execute(.share(owner.ads, with: partner.portfolio, TaskSet(.advertise)), as: owner.admin)
         try await portico.execute(.assign(partner.alice, owner.ads, TaskSet(.analyze)), as: partner.admin)
         try await portico.execute(.assign(owner.alice, owner.ads, TaskSet(.manage)), as: owner.admin)
-        let page = AssetID(try await portico.execute(.addAsset(owner.portfolio, type: .page, name: "page"),
-                                                     as: owner.admin).createdID!)
-        let request = ShareRequestID(try await portico.execute(.requestShare(page, by: partner.portfolio,
-                                                                             TaskSet(.moderate)),
-                                                               as: partner.admin).createdID!)
+        let page = AssetID(
+            try await portico.execute(
+                .addAsset(owner.portfolio, type: .page, name: "page"),
+                as: owner.admin
+            ).createdID!)
+        let request = ShareRequestID(
+            try await portico.execute(
+                .requestShare(
+                    page, by: partner.portfolio,
+                    TaskSet(.moderate)),
+                as: partner.admin
+            ).createdID!)
         try await portico.execute(.approveShareRequest(request), as: owner.admin)
-        let declined = ShareRequestID(try await portico.execute(.requestShare(owner.ads, by: partner.portfolio,
-                                                                              TaskSet(.manage)),
-                                                                as: partner.admin).createdID!)
+        let declined = ShareRequestID(
+            try await portico.execute(
+                .requestShare(
+                    owner.ads, by: partner.portfolio,
+                    TaskSet(.manage)),
+                as: partner.admin
+            ).createdID!)
         try await portico.execute(.declineShareRequest(declined), as: owner.admin)
         _ = try await portico.execute(.requestShare(page, by: partner.portfolio, TaskSet(.analyze)), as: partner.admin)
-        let token = TokenID(try await portico.execute(.generateToken(owner.bot, app: owner.app, scopes: ScopeSet(.adsRead),
-                                                                     expiry: .sixtyDays), as: owner.admin).createdID!)
+        let token = TokenID(
+            try await portico.execute(
+                .generateToken(
+                    owner.bot, app: owner.app, scopes: ScopeSet(.adsRead),
+                    expiry: .sixtyDays), as: owner.admin
+            ).createdID!)
         try await portico.execute(.revokeToken(token), as: owner.admin)
-        _ = try await portico.execute(.generateToken(owner.bot, app: owner.app, scopes: ScopeSet(.adsManagement),
-                                                     expiry: .never), as: owner.admin)
-        let credential = CredentialID(try await portico.execute(.issueServiceCredential(name: "svc"),
-                                                                as: .operator).createdID!)
+        _ = try await portico.execute(
+            .generateToken(
+                owner.bot, app: owner.app, scopes: ScopeSet(.adsManagement),
+                expiry: .never), as: owner.admin)
+        let credential = CredentialID(
+            try await portico.execute(
+                .issueServiceCredential(name: "svc"),
+                as: .operator
+            ).createdID!)
         _ = try await portico.execute(.issueServiceCredential(name: "svc2"), as: .operator)
         try await portico.execute(.revokeServiceCredential(credential), as: .operator)
         clock.advance(days: 1)
         try await portico.execute(.removePrincipal(partner.bot), as: partner.admin)
-        let gone = AssetID(try await portico.execute(.addAsset(owner.portfolio, type: .pixel, name: "gone"),
-                                                     as: owner.admin).createdID!)
+        let gone = AssetID(
+            try await portico.execute(
+                .addAsset(owner.portfolio, type: .pixel, name: "gone"),
+                as: owner.admin
+            ).createdID!)
         try await portico.execute(.assign(owner.bot, gone, TaskSet(.edit)), as: owner.admin)
         try await portico.execute(.removeAsset(gone), as: owner.admin)
         try await portico.execute(.setPortfolioStatus(partner.portfolio, .restricted), as: .operator)
@@ -62,7 +86,8 @@ struct CheckpointTests {
 
     /// A store in a fresh directory holding `populate`'s state, with the core on it.
     static func populatedStore(_ label: String) async throws
-        -> (TemporaryDirectory, ManualClock, SQLiteStore, Portico, Fixture) {
+        -> (TemporaryDirectory, ManualClock, SQLiteStore, Portico, Fixture)
+    {
         let directory = TemporaryDirectory(label)
         let clock = ManualClock()
         let store = try SQLiteStore(directory: directory.path)
@@ -114,8 +139,9 @@ struct CheckpointTests {
         }
     }
 
-    @Test("a damaged newest checkpoint is reported and the previous one used; with none left, the whole log",
-          arguments: Damage.allCases)
+    @Test(
+        "a damaged newest checkpoint is reported and the previous one used; with none left, the whole log",
+        arguments: Damage.allCases)
     func damaged(_ damage: Damage) async throws {
         let (directory, clock, store, portico, owner) = try await Self.populatedStore("checkpoint-damaged")
         let first = portico.snapshot.state
@@ -166,8 +192,9 @@ struct CheckpointTests {
         var previous: Revision = 0
         for round in 1...3 {
             for index in 0..<10 {
-                try await portico.execute(.addPerson(fixture.portfolio, name: "p\(round)-\(index)", role: .employee),
-                                          as: fixture.admin)
+                try await portico.execute(
+                    .addPerson(fixture.portfolio, name: "p\(round)-\(index)", role: .employee),
+                    as: fixture.admin)
             }
             // Bounded wait for the condition, not for time: fewer than 10 changes after the newest checkpoint.
             for _ in 0..<2000 where portico.snapshot.revision - checkpointer.lastRevision >= 10 {

@@ -1,11 +1,12 @@
 import Foundation
-@testable import PorticoCore
-@testable import PorticoStore
 import Testing
 
+@testable import PorticoCore
+@testable import PorticoStore
+
 #if canImport(Glibc)
-import Glibc
-import PorticoTestSupport
+    import Glibc
+    import PorticoTestSupport
 #endif
 
 /// `kill -9` of the real server while it writes a checkpoint and while it migrates the schema: the
@@ -18,23 +19,34 @@ struct CrashDuringMaintenanceTests {
     static func history(assignments count: Int) async throws -> ([Change], AccessState) {
         let memory = InMemoryChangeStore()
         let portico = try await Portico.open(store: memory, clock: ManualClock())
-        let portfolio = PortfolioID(try await portico.execute(.createPortfolio(name: "big", tier: .none), as: .operator)
-            .createdID!)
+        let portfolio = PortfolioID(
+            try await portico.execute(.createPortfolio(name: "big", tier: .none), as: .operator)
+                .createdID!)
         var people: [PrincipalID] = []
         var assets: [AssetID] = []
         for index in 0..<20 {
-            people.append(PrincipalID(try await portico.execute(.addPerson(portfolio, name: "p\(index)", role: .employee),
-                                                                as: .operator).createdID!))
-            assets.append(AssetID(try await portico.execute(.addAsset(portfolio, type: .adAccount, name: "a\(index)"),
-                                                            as: .operator).createdID!))
+            people.append(
+                PrincipalID(
+                    try await portico.execute(
+                        .addPerson(portfolio, name: "p\(index)", role: .employee),
+                        as: .operator
+                    ).createdID!))
+            assets.append(
+                AssetID(
+                    try await portico.execute(
+                        .addAsset(portfolio, type: .adAccount, name: "a\(index)"),
+                        as: .operator
+                    ).createdID!))
         }
         var changes = memory.stored
         let tasks: [AssetTask] = [.manage, .advertise, .analyze]
         let time = Timestamp(milliseconds: 1_800_000_000_000)
         for index in 0..<count {
             let command = Command.assign(people[index % 20], assets[(index / 20) % 20], TaskSet(tasks[index % 3]))
-            changes.append(Change(revision: Revision(changes.count + 1), time: time, caller: .operator, command: command,
-                                  secretDigests: []))
+            changes.append(
+                Change(
+                    revision: Revision(changes.count + 1), time: time, caller: .operator, command: command,
+                    secretDigests: []))
         }
         return (changes, try AccessState.replay(changes))
     }
@@ -50,8 +62,9 @@ struct CrashDuringMaintenanceTests {
         var killedMidWrite = 0
         for round in 1...3 {
             // Every change makes a checkpoint due: the server starts writing one within its first second.
-            let process = try ServerProcess.launch(dataDirectory: directory.path, operatorKey: Self.key,
-                                                   extra: ["--checkpoint-every", "1"])
+            let process = try ServerProcess.launch(
+                dataDirectory: directory.path, operatorKey: Self.key,
+                extra: ["--checkpoint-every", "1"])
             let partial = directory.file(CheckpointFiles.name(state.revision) + ".partial")
             for _ in 0..<6000 where !FileManager.default.fileExists(atPath: partial) {
                 try await Task.sleep(for: .milliseconds(5))
@@ -66,7 +79,9 @@ struct CrashDuringMaintenanceTests {
             #expect(portico.snapshot.state == state, "round \(round)")
             await reopened.close()
             // A file with a checkpoint's final name is always whole.
-            for (_, path) in files.list() { #expect((try? CheckpointReader.read(path)) == state, "round \(round): \(path)") }
+            for (_, path) in files.list() {
+                #expect((try? CheckpointReader.read(path)) == state, "round \(round): \(path)")
+            }
             for (_, path) in files.list() { unlink(path) }
         }
         #expect(killedMidWrite > 0, "the kill never came while the temporary file existed")
@@ -81,7 +96,8 @@ struct CrashDuringMaintenanceTests {
         let connection = try SQLiteConnection(path: path)
         try Schema(migrations: Array(Schema.migrations.prefix(1))).migrate(connection)
         try connection.execute("BEGIN")
-        let insert = try connection.prepare("INSERT INTO changes (revision, time, operation, change) VALUES (?1, ?2, ?3, ?4)")
+        let insert = try connection.prepare(
+            "INSERT INTO changes (revision, time, operation, change) VALUES (?1, ?2, ?3, ?4)")
         let encoder = JSONEncoder()
         for change in changes {
             insert.reset()
@@ -97,13 +113,15 @@ struct CrashDuringMaintenanceTests {
 
         // Killed as soon as the server says the migration has begun: not by a delay, which a loaded
         // machine may not meet.
-        let process = try ServerProcess.launch(dataDirectory: directory.path, operatorKey: Self.key,
-                                               waitingFor: "to schema version 2")
+        let process = try ServerProcess.launch(
+            dataDirectory: directory.path, operatorKey: Self.key,
+            waitingFor: "to schema version 2")
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
         let check = try SQLiteConnection(path: path)
         #expect(try check.integer("PRAGMA user_version") == 1, "the kill came during the migration")
-        #expect(try check.integer("SELECT count(*) FROM changes WHERE substr(change, 1, 1) = CAST('{' AS BLOB)")
+        #expect(
+            try check.integer("SELECT count(*) FROM changes WHERE substr(change, 1, 1) = CAST('{' AS BLOB)")
                 == Int64(changes.count), "every row is still JSON")
         check.close()
 

@@ -1,11 +1,12 @@
 import Foundation
 import PorticoClient
-@testable import PorticoCore
 import PorticoStore
+import PorticoTestSupport
 import PorticoWire
 import Synchronization
 import Testing
-import PorticoTestSupport
+
+@testable import PorticoCore
 
 /// The server as a separate process, killed with SIGKILL while a client streams writes at it.
 @Suite("Crash safety")
@@ -46,12 +47,15 @@ struct CrashTests {
         history.append(.createApp(PortfolioID(portfolio), name: "app"))
         var users: [UInt64] = []
         for index in 0..<streams {
-            users.append(try await client.createSystemUser(.init(portfolioID: portfolio, name: "w\(index)", role: .employee)).systemUser!.id)
+            users.append(
+                try await client.createSystemUser(.init(portfolioID: portfolio, name: "w\(index)", role: .employee))
+                    .systemUser!.id)
             history.append(.addSystemUser(PortfolioID(portfolio), name: "w\(index)", role: .employee))
         }
         var assets: [UInt64] = []
         for index in 0..<2 {
-            assets.append(try await client.addAsset(.init(portfolioID: portfolio, type: .adAccount, name: "a\(index)")).asset!.id)
+            assets.append(
+                try await client.addAsset(.init(portfolioID: portfolio, type: .adAccount, name: "a\(index)")).asset!.id)
             history.append(.addAsset(PortfolioID(portfolio), type: .adAccount, name: "a\(index)"))
         }
         let setUp = history.count
@@ -70,8 +74,10 @@ struct CrashTests {
                             let (wire, core) = Self.tasks[(index + stream) % Self.tasks.count]
                             let command = Command.assign(PrincipalID(users[stream]), AssetID(asset), TaskSet(core))
                             do {
-                                let response = try await current.assignTasks(.init(
-                                    principal: Principal(kind: .systemUser, id: users[stream]), assetID: asset, tasks: [wire]))
+                                let response = try await current.assignTasks(
+                                    .init(
+                                        principal: Principal(kind: .systemUser, id: users[stream]), assetID: asset,
+                                        tasks: [wire]))
                                 sent.add(Sent(command: command, revision: response.revision))
                             } catch {
                                 sent.add(Sent(command: command, revision: nil))
@@ -105,8 +111,9 @@ struct CrashTests {
             #expect(Array(log.prefix(history.count).map(\.command)) == history, "round \(round): earlier rounds kept")
             for item in acknowledged {
                 let revision = Int(item.revision!)
-                #expect(revision <= log.count && log[revision - 1].command == item.command,
-                        "round \(round): acknowledged revision \(revision) lost or changed")
+                #expect(
+                    revision <= log.count && log[revision - 1].command == item.command,
+                    "round \(round): acknowledged revision \(revision) lost or changed")
             }
             let known = Set(acknowledged.map { Int($0.revision!) })
             var inFlight = unacknowledged.map(\.command)
@@ -127,15 +134,19 @@ struct CrashTests {
             for user in users {
                 for asset in assets {
                     for (wire, core) in Self.tasks {
-                        let answer = try await client.checkPermission(.init(assetID: asset, task: wire, subject: .systemUserID(user)))
-                        let expected = try reference.check(as: .operator, principal: PrincipalID(user), asset: AssetID(asset), task: core)
+                        let answer = try await client.checkPermission(
+                            .init(assetID: asset, task: wire, subject: .systemUserID(user)))
+                        let expected = try reference.check(
+                            as: .operator, principal: PrincipalID(user), asset: AssetID(asset), task: core)
                         #expect(answer.allowed == expected.allowed, "round \(round): check \(user) \(asset) \(core)")
                         #expect(answer.revision == Revision(log.count))
                     }
                 }
             }
-            let next = try await client.assignTasks(.init(principal: Principal(kind: .systemUser, id: users[0]),
-                                                          assetID: assets[0], tasks: [.manage]))
+            let next = try await client.assignTasks(
+                .init(
+                    principal: Principal(kind: .systemUser, id: users[0]),
+                    assetID: assets[0], tasks: [.manage]))
             #expect(next.revision == Revision(log.count + 1), "round \(round): revisions continue")
             history.append(.assign(PrincipalID(users[0]), AssetID(assets[0]), TaskSet(.manage)))
         }
@@ -145,7 +156,9 @@ struct CrashTests {
     }
 
     static func client(port: Int, key: String) -> PorticoClient {
-        PorticoClient(configuration: ClientConfiguration(host: "127.0.0.1", port: port, credential: key, connections: 2,
-                                                         defaultTimeout: .seconds(20)))
+        PorticoClient(
+            configuration: ClientConfiguration(
+                host: "127.0.0.1", port: port, credential: key, connections: 2,
+                defaultTimeout: .seconds(20)))
     }
 }

@@ -125,4 +125,19 @@ struct DataDirectoryTests {
             #expect(try Self.mode(directory.file(name)) == 0o600, "\(name) after shutdown")
         }
     }
+
+    @Test("an operator key another user could read is narrowed to 0600, and the server warns that it may have leaked")
+    func readableOperatorKey() throws {
+        let directory = TemporaryDirectory("modes-key")
+        chmod(directory.path, 0o700)
+        let key = "pok_" + String(repeating: "k", count: 43)
+        _ = FileManager.default.createFile(
+            atPath: directory.file("operator.key"), contents: Data((key + "\n").utf8),
+            attributes: [.posixPermissions: 0o644])
+        let server = try ServerProcess(dataDirectory: directory.path, operatorKey: nil, logLevel: "warning")
+        server.terminate()
+        #expect(try Self.mode(directory.file("operator.key")) == 0o600)
+        #expect(server.output.contains("was readable by other users and is now 0600"), "\(server.output)")
+        #expect(!server.output.contains(key), "the warning must not print the key")
+    }
 }

@@ -1,8 +1,9 @@
 import Foundation
-@testable import PorticoCore
-@testable import PorticoStore
 import PorticoTestSupport
 import Testing
+
+@testable import PorticoCore
+@testable import PorticoStore
 
 @Suite("Export and import")
 struct ExportImportTests {
@@ -13,8 +14,10 @@ struct ExportImportTests {
         let store = try SQLiteStore(directory: source.path)
         let portico = try await Portico.open(store: store, clock: clock)
         let fixture = try await Fixture.make(portico)
-        let issued = try await portico.execute(.generateToken(fixture.bot, app: fixture.app, scopes: ScopeSet(.adsRead),
-                                                              expiry: .sixtyDays), as: fixture.admin)
+        let issued = try await portico.execute(
+            .generateToken(
+                fixture.bot, app: fixture.app, scopes: ScopeSet(.adsRead),
+                expiry: .sixtyDays), as: fixture.admin)
         try await portico.execute(.assign(fixture.bot, fixture.ads, TaskSet(.advertise)), as: fixture.admin)
         try await portico.execute(.assign(fixture.alice, fixture.ads, TaskSet(.analyze)), as: fixture.admin)
         clock.advance(days: 3)
@@ -35,16 +38,19 @@ struct ExportImportTests {
         // Checks, lookups and authentication agree.
         for principal in [fixture.alice, fixture.bot, fixture.adminUser] {
             for task in [AssetTask.manage, .advertise, .analyze] {
-                #expect(try restored.check(as: .operator, principal: principal, asset: fixture.ads, task: task)
+                #expect(
+                    try restored.check(as: .operator, principal: principal, asset: fixture.ads, task: task)
                         == portico.check(as: .operator, principal: principal, asset: fixture.ads, task: task))
             }
         }
         let token = TokenID(try #require(issued.createdID))
         #expect(try restored.authenticate(try #require(issued.secret)) == .systemUser(token))
-        #expect(try restored.check(as: .operator, token: token, asset: fixture.ads, task: .advertise)
+        #expect(
+            try restored.check(as: .operator, token: token, asset: fixture.ads, task: .advertise)
                 == portico.check(as: .operator, token: token, asset: fixture.ads, task: .advertise))
         // And revisions continue.
-        let next = try await restored.execute(.addPerson(fixture.portfolio, name: "bob", role: .employee), as: fixture.admin)
+        let next = try await restored.execute(
+            .addPerson(fixture.portfolio, name: "bob", role: .employee), as: fixture.admin)
         #expect(next.revision == state.revision + 1)
         await restoredStore.close()
 

@@ -22,11 +22,11 @@ struct MigrationTests {
     static func verify(_ portico: Portico) throws {
         let snapshot = portico.snapshot
         #expect(snapshot.revision == 20)
-        let own = snapshot.check(principal: PrincipalID(8), asset: AssetID(6), task: .analyze)
+        let own = snapshot.check(principal: PrincipalID(8), asset: AssetID(6), task: .analyze, now: Timestamp(milliseconds: 0))
         #expect(own.allowed && own.reason == .assigned)
-        let shared = snapshot.check(principal: PrincipalID(9), asset: AssetID(6), task: .analyze)
+        let shared = snapshot.check(principal: PrincipalID(9), asset: AssetID(6), task: .analyze, now: Timestamp(milliseconds: 0))
         #expect(shared.allowed && shared.reason == .sharedAssigned)
-        #expect(!snapshot.check(principal: PrincipalID(9), asset: AssetID(6), task: .advertise).allowed)
+        #expect(!snapshot.check(principal: PrincipalID(9), asset: AssetID(6), task: .advertise, now: Timestamp(milliseconds: 0)).allowed)
         #expect(snapshot.state.checkIndex.asset(AssetID(13)) == nil, "the removed pixel")
         #expect(snapshot.state.checkIndex.share(AssetID(7), with: PortfolioID(2)) != nil, "the approved request's share")
         #expect(try portico.authenticate(adminToken) == .systemUser(TokenID(5)))

@@ -1,13 +1,16 @@
 import Foundation
-@testable import PorticoCore
-@testable import PorticoStore
 import PorticoTestSupport
 import Testing
+
+@testable import PorticoCore
+@testable import PorticoStore
 
 @Suite("SQLite store")
 struct SQLiteStoreTests {
     /// Opens a core on the database in `directory`.
-    static func open(_ directory: TemporaryDirectory, clock: ManualClock = ManualClock()) async throws -> (Portico, SQLiteStore) {
+    static func open(_ directory: TemporaryDirectory, clock: ManualClock = ManualClock()) async throws -> (
+        Portico, SQLiteStore
+    ) {
         let store = try SQLiteStore(directory: directory.path)
         return (try await Portico.open(store: store, clock: clock), store)
     }
@@ -25,7 +28,8 @@ struct SQLiteStoreTests {
         let (reopened, store2) = try await Self.open(directory, clock: clock)
         #expect(reopened.snapshot.state == before)
         #expect(try await store2.revision == before.revision)
-        let next = try await reopened.execute(.addPerson(fixture.portfolio, name: "bob", role: .employee), as: fixture.admin)
+        let next = try await reopened.execute(
+            .addPerson(fixture.portfolio, name: "bob", role: .employee), as: fixture.admin)
         #expect(next.revision == before.revision + 1)
         let decision = try reopened.check(as: .operator, principal: fixture.alice, asset: fixture.ads, task: .advertise)
         #expect(decision.allowed)
@@ -37,8 +41,10 @@ struct SQLiteStoreTests {
         let directory = TemporaryDirectory()
         let (portico, store) = try await Self.open(directory)
         let fixture = try await Fixture.make(portico)
-        let issued = try await portico.execute(.generateToken(fixture.bot, app: fixture.app, scopes: ScopeSet(.adsRead),
-                                                              expiry: .never), as: fixture.admin)
+        let issued = try await portico.execute(
+            .generateToken(
+                fixture.bot, app: fixture.app, scopes: ScopeSet(.adsRead),
+                expiry: .never), as: fixture.admin)
         let credential = try await portico.execute(.issueServiceCredential(name: "svc"), as: .operator)
         let secrets = try [#require(issued.secret), #require(credential.secret)]
         // Read the files while the WAL still holds the changes, then again after the checkpoint at close.
@@ -55,7 +61,8 @@ struct SQLiteStoreTests {
         for data in snapshots {
             for secret in secrets {
                 #expect(data.range(of: Data(secret.utf8)) == nil, "a secret is in the data directory")
-                #expect(data.range(of: Data(StoredEnums.bytes(SecretDigest(of: secret)))) != nil, "its digest is stored")
+                #expect(
+                    data.range(of: Data(StoredEnums.bytes(SecretDigest(of: secret)))) != nil, "its digest is stored")
             }
         }
         // The secret still authenticates after a restart: the digest is enough.
@@ -147,8 +154,10 @@ struct SQLiteStoreTests {
         var failure: PorticoError?
         for index in 0..<200 where failure == nil {
             do {
-                try await portico.execute(.addPerson(fixture.portfolio, name: "p\(index)" + String(repeating: "x", count: 40),
-                                                     role: .employee), as: fixture.admin)
+                try await portico.execute(
+                    .addPerson(
+                        fixture.portfolio, name: "p\(index)" + String(repeating: "x", count: 40),
+                        role: .employee), as: fixture.admin)
             } catch let error as PorticoError {
                 failure = error
             }
@@ -167,8 +176,9 @@ struct SQLiteStoreTests {
         case .diskFull: try await store.execute("PRAGMA max_page_count = 1073741823")
         case .readOnly: try await store.execute("PRAGMA query_only = 0")
         }
-        let next = try await portico.execute(.addPerson(fixture.portfolio, name: "after", role: .employee),
-                                             as: fixture.admin)
+        let next = try await portico.execute(
+            .addPerson(fixture.portfolio, name: "after", role: .employee),
+            as: fixture.admin)
         #expect(next.revision == after.revision + 1)
         let final = portico.snapshot.state
         await store.close()
@@ -193,10 +203,14 @@ struct SQLiteStoreTests {
         let targets = portfolios
         store.holdNext()
         try await withThrowingTaskGroup(of: Revision.self) { group in
-            group.addTask { try await portico.execute(.addPerson(targets[0], name: "a", role: .employee), as: .operator).revision }
+            group.addTask {
+                try await portico.execute(.addPerson(targets[0], name: "a", role: .employee), as: .operator).revision
+            }
             await store.waitUntilHeld()
             for portfolio in targets.dropFirst() {
-                group.addTask { try await portico.execute(.addPerson(portfolio, name: "a", role: .employee), as: .operator).revision }
+                group.addTask {
+                    try await portico.execute(.addPerson(portfolio, name: "a", role: .employee), as: .operator).revision
+                }
             }
             // Every writer is accepted and queued behind the held transaction before it goes on.
             let deadline = ContinuousClock.now + .seconds(30)
@@ -219,8 +233,9 @@ struct SQLiteStoreTests {
     func outOfOrder() async throws {
         let directory = TemporaryDirectory()
         let store = try SQLiteStore(directory: directory.path)
-        let change = Change(revision: 2, time: Timestamp(milliseconds: 0), caller: .operator,
-                            command: .createPortfolio(name: "x", tier: .none), secretDigests: [])
+        let change = Change(
+            revision: 2, time: Timestamp(milliseconds: 0), caller: .operator,
+            command: .createPortfolio(name: "x", tier: .none), secretDigests: [])
         await #expect(throws: StoreError.self) { try await store.append([change]) }
         #expect(try await store.load().isEmpty)
         await store.close()

@@ -34,7 +34,9 @@ struct CodecErrorTests {
         }
     }
 
-    @Test("one arena decoding string after string: a repeated string is reused, any other is its own, bad bytes still fail")
+    @Test(
+        "one arena decoding string after string: a repeated string reused, any other its own, bad bytes still fail"
+    )
     func recentStrings() throws {
         let arena = WireArena()
         func header(_ credential: [UInt8]) -> ByteBuffer {
@@ -44,13 +46,19 @@ struct CodecErrorTests {
         let first = Array("psk_7_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa".utf8)
         var second = first
         second[second.count - 1] = UInt8(ascii: "b")
-        #expect(try FrameHeader(decoding: header(first), arena: arena).credential == String(decoding: first, as: UTF8.self))
-        #expect(try FrameHeader(decoding: header(first), arena: arena).credential == String(decoding: first, as: UTF8.self))
+        #expect(
+            try FrameHeader(decoding: header(first), arena: arena).credential == String(decoding: first, as: UTF8.self))
+        #expect(
+            try FrameHeader(decoding: header(first), arena: arena).credential == String(decoding: first, as: UTF8.self))
         // Same length, one byte apart: not mistaken for the string before it.
-        #expect(try FrameHeader(decoding: header(second), arena: arena).credential == String(decoding: second, as: UTF8.self))
-        #expect(try FrameHeader(decoding: header(Array(first.prefix(30))), arena: arena).credential
-            == String(decoding: first.prefix(30), as: UTF8.self))
-        #expect(try FrameHeader(decoding: header(first), arena: arena).credential == String(decoding: first, as: UTF8.self))
+        #expect(
+            try FrameHeader(decoding: header(second), arena: arena).credential
+                == String(decoding: second, as: UTF8.self))
+        #expect(
+            try FrameHeader(decoding: header(Array(first.prefix(30))), arena: arena).credential
+                == String(decoding: first.prefix(30), as: UTF8.self))
+        #expect(
+            try FrameHeader(decoding: header(first), arena: arena).credential == String(decoding: first, as: UTF8.self))
         // Invalid UTF-8 right after a valid string of the same length still fails.
         var invalid = first
         invalid[10] = 0xFF
@@ -59,7 +67,9 @@ struct CodecErrorTests {
         withNUL[10] = 0
         Self.expectInvalid("NUL_IN_STRING") { _ = try FrameHeader(decoding: header(withNUL), arena: arena) }
         // Another field's string is never taken for this one's.
-        let message = try FrameHeader(decoding: ByteBuffer(bytes: [0x22, UInt8(first.count)] + first + [0x42, UInt8(second.count)] + second), arena: arena)
+        let message = try FrameHeader(
+            decoding: ByteBuffer(bytes: [0x22, UInt8(first.count)] + first + [0x42, UInt8(second.count)] + second),
+            arena: arena)
         #expect(message.credential == String(decoding: first, as: UTF8.self))
         #expect(message.statusMessage == String(decoding: second, as: UTF8.self))
     }
@@ -69,13 +79,15 @@ struct CodecErrorTests {
         let arena = WireArena()
         for length in 0...24 {
             let ascii = Array(repeating: UInt8(ascii: "a"), count: length)
-            #expect(try FrameHeader(decoding: ByteBuffer(bytes: [0x22, UInt8(length)] + ascii), arena: arena).credential
-                == String(repeating: "a", count: length))
+            #expect(
+                try FrameHeader(decoding: ByteBuffer(bytes: [0x22, UInt8(length)] + ascii), arena: arena).credential
+                    == String(repeating: "a", count: length))
             for place in 0..<length {
                 // "é" (C3 A9) in place of one "a": valid, and kept as it is.
                 var accented = ascii
                 accented.replaceSubrange(place...place, with: [0xC3, 0xA9])
-                let decoded = try FrameHeader(decoding: ByteBuffer(bytes: [0x22, UInt8(accented.count)] + accented), arena: arena)
+                let decoded = try FrameHeader(
+                    decoding: ByteBuffer(bytes: [0x22, UInt8(accented.count)] + accented), arena: arena)
                 #expect(Array(decoded.credential.utf8) == accented)
                 // A lone continuation byte: not UTF-8, wherever it is.
                 var bad = ascii
@@ -122,14 +134,16 @@ struct CodecErrorTests {
         }
     }
 
-    @Test("bytes protobuf-c cannot unpack are INVALID_ARGUMENT", arguments: [
-        [0x08],  // a tag without its varint
-        [0x08, 0xFF, 0xFF],  // a varint cut short
-        [0x0A, 0x05, 0x01],  // a length beyond the end
-        [0x0F],  // wire type 7 does not exist
-        [0x1A, 0x80, 0x80, 0x80, 0x80, 0x10],  // a 4 GiB string length
-        [0x22, 0x02, 0x08],  // field 4 (asset_id, a varint) sent as bytes, cut short
-    ] as [[UInt8]])
+    @Test(
+        "bytes protobuf-c cannot unpack are INVALID_ARGUMENT",
+        arguments: [
+            [0x08],  // a tag without its varint
+            [0x08, 0xFF, 0xFF],  // a varint cut short
+            [0x0A, 0x05, 0x01],  // a length beyond the end
+            [0x0F],  // wire type 7 does not exist
+            [0x1A, 0x80, 0x80, 0x80, 0x80, 0x10],  // a 4 GiB string length
+            [0x22, 0x02, 0x08],  // field 4 (asset_id, a varint) sent as bytes, cut short
+        ] as [[UInt8]])
     func malformed(_ bytes: [UInt8]) {
         Self.expectInvalid("MALFORMED_MESSAGE") {
             _ = try CheckPermissionRequest(decoding: bytes)

@@ -28,8 +28,11 @@ struct FramingTests {
                     .request(callID: 2, method: .checkPermission, credential: "psk_1_abc", timeoutMicros: 250_000),
                     CheckPermissionRequest(assetID: 42, task: .analyze, subject: .personID(7))
                 ),
-                try frame(.response(callID: 2), CheckPermissionResponse(allowed: true, reason: .assigned, revision: 19)),
-                Frame(header: .failure(callID: 3, WireError(code: .permissionDenied, reason: .permissionDenied, message: "no"))),
+                try frame(
+                    .response(callID: 2), CheckPermissionResponse(allowed: true, reason: .assigned, revision: 19)),
+                Frame(
+                    header: .failure(
+                        callID: 3, WireError(code: .permissionDenied, reason: .permissionDenied, message: "no"))),
                 Frame(header: .goAway(lastCallID: 3, message: "shutting down")),
                 Frame(header: FrameHeader()),
             ]
@@ -159,25 +162,29 @@ struct FramingTests {
 
     @Test("a frame just over a configured limit is refused; one at the limit passes")
     func limit() throws {
-        let request = try Self.frame(.request(callID: 9, method: .addPerson), AddPersonRequest(name: String(repeating: "n", count: 100)))
+        let request = try Self.frame(
+            .request(callID: 9, method: .addPerson), AddPersonRequest(name: String(repeating: "n", count: 100)))
         let size = try Self.wire([request]).readableBytes
         let atLimit = try Self.serverChannel(maxFrameBytes: size)
-        try atLimit.writeInbound(ByteBuffer(bytes: WirePreface.bytes) )
+        try atLimit.writeInbound(ByteBuffer(bytes: WirePreface.bytes))
         try atLimit.writeInbound(try Self.wire([request]))
         #expect(try atLimit.readInbound(as: Frame.self) == request)
         let belowLimit = try Self.serverChannel(maxFrameBytes: size - 1)
         Self.expectWireError(.resourceExhausted, "FRAME_TOO_LARGE") {
-            try belowLimit.writeInbound(ByteBuffer(bytes: WirePreface.bytes + Array(try Self.wire([request]).readableBytesView)))
+            try belowLimit.writeInbound(
+                ByteBuffer(bytes: WirePreface.bytes + Array(try Self.wire([request]).readableBytesView)))
         }
         _ = try? belowLimit.finish()
     }
 
-    @Test("malformed frames are INVALID_ARGUMENT", arguments: [
-        ("MALFORMED_FRAME", [0, 0, 0, 3, 1, 2, 3]),  // no room for the header length
-        ("MALFORMED_FRAME", [0, 0, 0, 5, 0, 0, 0, 9, 0]),  // header longer than the frame
-        ("MALFORMED_HEADER", [0, 0, 0, 7, 0, 0, 0, 3, 0x08, 0xFF, 0xFF]),  // header varint cut short
-        ("MALFORMED_HEADER", [0, 0, 0, 6, 0, 0, 0, 2, 0x08, 0x63]),  // frame kind 99
-    ] as [(String, [UInt8])])
+    @Test(
+        "malformed frames are INVALID_ARGUMENT",
+        arguments: [
+            ("MALFORMED_FRAME", [0, 0, 0, 3, 1, 2, 3]),  // no room for the header length
+            ("MALFORMED_FRAME", [0, 0, 0, 5, 0, 0, 0, 9, 0]),  // header longer than the frame
+            ("MALFORMED_HEADER", [0, 0, 0, 7, 0, 0, 0, 3, 0x08, 0xFF, 0xFF]),  // header varint cut short
+            ("MALFORMED_HEADER", [0, 0, 0, 6, 0, 0, 0, 2, 0x08, 0x63]),  // frame kind 99
+        ] as [(String, [UInt8])])
     func malformed(_ reason: String, _ bytes: [UInt8]) throws {
         let channel = try Self.serverChannel()
         Self.expectWireError(.invalidArgument, reason) {
@@ -216,7 +223,8 @@ struct FramingTests {
 
     @Test("the encoder refuses a frame over the limit and leaves the buffer as it was")
     func encoderLimit() throws {
-        let big = try Self.frame(.response(callID: 1), ListPeopleResponse(people: Array(repeating: Person(name: "x"), count: 100)))
+        let big = try Self.frame(
+            .response(callID: 1), ListPeopleResponse(people: Array(repeating: Person(name: "x"), count: 100)))
         var buffer = ByteBuffer(string: "kept")
         Self.expectWireError(.resourceExhausted, "FRAME_TOO_LARGE") {
             try big.write(into: &buffer, arena: WireArena(), maxBytes: 64)
@@ -233,7 +241,9 @@ struct FramingTests {
         let callCount = 500
         // Client side: requests with distinct ids go out back to back.
         let requests = try (1...callCount).map { id in
-            try Self.frame(.request(callID: UInt64(id), method: .checkPermission), CheckPermissionRequest(assetID: UInt64(id) * 10, task: .manage, subject: .systemUserID(1)))
+            try Self.frame(
+                .request(callID: UInt64(id), method: .checkPermission),
+                CheckPermissionRequest(assetID: UInt64(id) * 10, task: .manage, subject: .systemUserID(1)))
         }
         let server = try Self.serverChannel()
         try server.writeInbound(try Self.wire(requests, preface: true))
@@ -246,7 +256,8 @@ struct FramingTests {
         let arena = WireArena()
         let answers = try received.shuffled(using: &generator).map { frame in
             let request = try CheckPermissionRequest(decoding: frame.body, arena: arena)
-            let response = CheckPermissionResponse(allowed: request.assetID % 20 == 0, reason: .assigned, revision: request.assetID)
+            let response = CheckPermissionResponse(
+                allowed: request.assetID % 20 == 0, reason: .assigned, revision: request.assetID)
             return try Self.frame(.response(callID: frame.header.callID), response)
         }
         let client = EmbeddedChannel(handler: ByteToMessageHandler(FrameDecoder(expectPreface: false)))

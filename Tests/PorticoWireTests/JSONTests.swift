@@ -11,7 +11,8 @@ struct JSONTests {
 
     @Test("fields use proto3 JSON names, enums their value names, a oneof its member's name")
     func checkRequest() throws {
-        let json = try Self.object(CheckPermissionRequest(assetID: 42, task: .analyze, explain: true, subject: .token("ptk_1_x")))
+        let json = try Self.object(
+            CheckPermissionRequest(assetID: 42, task: .analyze, explain: true, subject: .token("ptk_1_x")))
         #expect(json["assetId"] as? Int == 42)
         #expect(json["task"] as? String == "ASSET_TASK_ANALYZE")
         #expect(json["explain"] as? Bool == true)
@@ -21,7 +22,8 @@ struct JSONTests {
 
     @Test("repeated and nested messages encode as arrays and objects")
     func nested() throws {
-        let response = ListPeopleResponse(people: [Person(id: 1, portfolioID: 2, name: "Ana", role: .admin)], nextPageToken: "1")
+        let response = ListPeopleResponse(
+            people: [Person(id: 1, portfolioID: 2, name: "Ana", role: .admin)], nextPageToken: "1")
         let json = try Self.object(response)
         let people = try #require(json["people"] as? [[String: Any]])
         #expect(people.count == 1)

@@ -10,7 +10,9 @@ public final class DiscardingStore: ChangeStore {
 
 /// The generated portfolio set: `portfolios` portfolios, each with `employees` employees assigned to
 /// every one of its `assets` assets (random tasks), an admin person, and two assets shared with the
-/// next portfolio. 1000 x 50 x 20 = one million assignments.
+/// next portfolio. 1000 x 50 x 20 = one million assignments. Every person and asset has an external id
+/// (`u<portfolio>.<n>`, `admin<portfolio>`, `act_<10 digits>`), so that each query can name its principal
+/// and asset both ways.
 ///
 /// A library of the benchmarks package: the CheckEngine benchmarks time it, and hot-path-cost counts its
 /// instructions under callgrind (a smaller set, same shape).
@@ -19,6 +21,8 @@ public struct Dataset: Sendable {
         public let principal: PrincipalID
         public let asset: AssetID
         public let task: AssetTask
+        public let principalName: ExternalName
+        public let assetName: ExternalName
     }
 
     public static let defaultPortfolios =
@@ -56,24 +60,34 @@ public struct Dataset: Sendable {
         var people: [[PrincipalID]] = []
         var admins: [PrincipalID] = []
         var owned: [[(AssetID, AssetType)]] = []
+        var names: [UInt64: ExternalName] = [:]
         var portfolioIDs: [PortfolioID] = []
         for index in 0..<portfolios {
             let portfolio = PortfolioID(try await portico.execute(.createPortfolio(name: "P\(index)", tier: .none),
                                                                   as: .operator).createdID!)
             portfolioIDs.append(portfolio)
-            admins.append(PrincipalID(try await portico.execute(.addPerson(portfolio, name: "admin", role: .admin),
-                                                                as: .operator).createdID!))
+            let admin = "admin\(index)"
+            admins.append(PrincipalID(try await portico.execute(
+                .addPerson(portfolio, name: "admin", role: .admin, externalID: admin), as: .operator).createdID!))
+            names[admins[index].rawValue] = ExternalName(.person, in: portfolio.rawValue, admin)
             var members: [PrincipalID] = []
-            for _ in 0..<employees {
-                members.append(PrincipalID(try await portico.execute(.addPerson(portfolio, name: "e", role: .employee),
-                                                                     as: .operator).createdID!))
+            for member in 0..<employees {
+                let external = "u\(index).\(member)"
+                let id = try await portico.execute(
+                    .addPerson(portfolio, name: "e", role: .employee, externalID: external), as: .operator).createdID!
+                members.append(PrincipalID(id))
+                names[id] = ExternalName(.person, in: portfolio.rawValue, external)
             }
             people.append(members)
             var assets: [(AssetID, AssetType)] = []
             for _ in 0..<Self.assets {
                 let type = AssetType.allCases.randomElement(using: &random)!
-                assets.append((AssetID(try await portico.execute(.addAsset(portfolio, type: type, name: "a"),
-                                                                 as: .operator).createdID!), type))
+                // From the id's position, not the generator: the set stays what it was before external ids.
+                let external = "act_\(1_000_000_000 + portico.snapshot.state.nextID)"
+                let id = try await portico.execute(
+                    .addAsset(portfolio, type: type, name: "a", externalID: external), as: .operator).createdID!
+                assets.append((AssetID(id), type))
+                names[id] = ExternalName(.asset, in: portfolio.rawValue, external)
             }
             owned.append(assets)
         }
@@ -136,11 +150,13 @@ public struct Dataset: Sendable {
         let assetRanks = Array(0..<Self.assets).shuffled(using: &random)
         let zipfPortfolio = Zipf(count: portfolios), zipfEmployee = Zipf(count: employees),
             zipfAsset = Zipf(count: Self.assets)
-        let uniform = makeQueries(portfolios: portfolios, people: people, admins: admins, owned: owned, random: &random,
+        let uniform = makeQueries(portfolios: portfolios, people: people, admins: admins, owned: owned, names: names,
+                                  random: &random,
                                   portfolio: { Int.random(in: 0..<portfolios, using: &$0) },
                                   employee: { Int.random(in: 0..<employees, using: &$0) },
                                   asset: { Int.random(in: 0..<Self.assets, using: &$0) })
-        let skewed = makeQueries(portfolios: portfolios, people: people, admins: admins, owned: owned, random: &random,
+        let skewed = makeQueries(portfolios: portfolios, people: people, admins: admins, owned: owned, names: names,
+                                 random: &random,
                                  portfolio: { portfolioRanks[zipfPortfolio.next(using: &$0)] },
                                  employee: { employeeRanks[zipfEmployee.next(using: &$0)] },
                                  asset: { assetRanks[zipfAsset.next(using: &$0)] })
@@ -154,7 +170,8 @@ public struct Dataset: Sendable {
 
     /// 2^20 queries: 70 % an employee on an asset of its portfolio, 10 % the admin, 20 % the next
     /// portfolio's admin or an employee on one of the first four assets (two shared, two not).
-    static func makeQueries(portfolios: Int, people: [[PrincipalID]], admins: [PrincipalID], owned: [[(AssetID, AssetType)]],
+    static func makeQueries(portfolios: Int, people: [[PrincipalID]], admins: [PrincipalID],
+                            owned: [[(AssetID, AssetType)]], names: [UInt64: ExternalName],
                             random: inout SplitMix, portfolio: (inout SplitMix) -> Int,
                             employee: (inout SplitMix) -> Int, asset: (inout SplitMix) -> Int) -> [Query] {
         var queries: [Query] = []
@@ -165,15 +182,18 @@ public struct Dataset: Sendable {
             let (assetID, type) = owned[index][asset(&random)]
             let task = AssetTask.allCases.randomElement(using: &random)!
             let validTask = TaskLattice.validTasks(for: type).tasks.randomElement(using: &random)!
+            func query(_ principal: PrincipalID, _ asset: AssetID, _ task: AssetTask) -> Query {
+                Query(principal: principal, asset: asset, task: task, principalName: names[principal.rawValue]!,
+                      assetName: names[asset.rawValue]!)
+            }
             switch roll {
-            case 0..<70: queries.append(Query(principal: people[index][employee(&random)], asset: assetID,
-                                              task: validTask))
-            case 70..<80: queries.append(Query(principal: admins[index], asset: assetID, task: task))
+            case 0..<70: queries.append(query(people[index][employee(&random)], assetID, validTask))
+            case 70..<80: queries.append(query(admins[index], assetID, task))
             default:
                 // The next portfolio's people on this portfolio's assets: shared (first two) or not.
                 let partner = (index + 1) % portfolios
                 let principal = roll < 90 ? admins[partner] : people[partner][employee(&random)]
-                queries.append(Query(principal: principal, asset: owned[index][roll % 4].0, task: validTask))
+                queries.append(query(principal, owned[index][roll % 4].0, validTask))
             }
         }
         return queries

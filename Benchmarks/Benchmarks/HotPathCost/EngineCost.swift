@@ -6,6 +6,9 @@ import PorticoCore
 /// CheckEngine benchmark's set and queries, on 50 portfolios (50,000 assignments) instead of 1,000,
 /// since instructions do not grow with the set (cache misses do, and callgrind does not count them).
 enum EngineCost {
+    /// When the checks happen: a fixed time, as the CheckEngine benchmarks use (no token here expires).
+    static let now = Timestamp(milliseconds: 1_750_000_000_000)
+
     static func run(_ phase: String, queries count: Int) throws {
         let parts = phase.split(separator: "-")
         guard parts.count == 2, ["engine", "reference"].contains(parts[0]), ["uniform", "zipf"].contains(parts[1])
@@ -28,7 +31,7 @@ enum EngineCost {
     static func checks(_ snapshot: AccessSnapshot, _ queries: [Dataset.Query]) -> Int {
         var allowed = 0
         for query in queries
-        where snapshot.check(principal: query.principal, asset: query.asset, task: query.task).allowed {
+        where snapshot.check(principal: query.principal, asset: query.asset, task: query.task, now: Self.now).allowed {
             allowed &+= 1
         }
         return allowed

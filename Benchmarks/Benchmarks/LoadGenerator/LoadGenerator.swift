@@ -67,9 +67,13 @@ final class Bench: Sendable {
     let group: MultiThreadedEventLoopGroup
     let quiet: Bool
     private let server: (PorticoServer, Task<Void, any Error>, String?)?
+    /// A second server on the same core that keeps metrics (`compareMetrics`); only beside a server
+    /// the generator started.
+    let counted: (server: PorticoServer, port: Int, metrics: ServerMetrics, task: Task<Void, any Error>)?
 
     private init(host: String, port: Int, key: String, dataSet: DataSet, group: MultiThreadedEventLoopGroup, quiet: Bool,
-                 server: (PorticoServer, Task<Void, any Error>, String?)?) {
+                 server: (PorticoServer, Task<Void, any Error>, String?)?,
+                 counted: (server: PorticoServer, port: Int, metrics: ServerMetrics, task: Task<Void, any Error>)?) {
         self.host = host
         self.port = port
         self.key = key
@@ -77,6 +81,7 @@ final class Bench: Sendable {
         self.group = group
         self.quiet = quiet
         self.server = server
+        self.counted = counted
     }
 
     static func start(_ options: TargetOptions) async throws -> Bench {
@@ -86,6 +91,7 @@ final class Bench: Sendable {
         let port: Int
         let key: String
         var server: (PorticoServer, Task<Void, any Error>, String?)?
+        var counted: (server: PorticoServer, port: Int, metrics: ServerMetrics, task: Task<Void, any Error>)?
         if let address = options.address {
             let parts = address.split(separator: ":")
             guard parts.count == 2, let number = Int(parts[1]) else { throw ValidationError("--address is host:port") }
@@ -110,17 +116,22 @@ final class Bench: Sendable {
             default:
                 throw ValidationError("--store is sqlite or memory")
             }
-            let started = PorticoServer(
-                configuration: ServerConfiguration(host: "127.0.0.1", port: 0, maxCallsInFlightPerConnection: LoadHandler.ringSize),
-                portico: portico,
-                operatorKey: key,
-                logger: logger,
-                eventLoopGroup: options.serverThreads.map { MultiThreadedEventLoopGroup(numberOfThreads: $0) } ?? MultiThreadedEventLoopGroup.singleton
-            )
+            let serverGroup: any EventLoopGroup = options.serverThreads.map { MultiThreadedEventLoopGroup(numberOfThreads: $0) }
+                ?? MultiThreadedEventLoopGroup.singleton
+            let configuration = ServerConfiguration(host: "127.0.0.1", port: 0, maxCallsInFlightPerConnection: LoadHandler.ringSize)
+            // The counting server first: the core tells its commits to the server set up last, which
+            // counts nothing, so the data set's writes cost the one without metrics nothing either.
+            let metrics = ServerMetrics()
+            let countingServer = PorticoServer(configuration: configuration, portico: portico, operatorKey: key, logger: logger,
+                                               metrics: metrics, eventLoopGroup: serverGroup)
+            let started = PorticoServer(configuration: configuration, portico: portico, operatorKey: key, logger: logger,
+                                        eventLoopGroup: serverGroup)
             let task = Task { try await started.run() }
+            let countingTask = Task { try await countingServer.run() }
             host = "127.0.0.1"
             port = try await started.localAddress.port!
             server = (started, task, directory)
+            counted = (countingServer, try await countingServer.localAddress.port!, metrics, countingTask)
         }
         let size = try DataSetSize.named(options.size)
         let setup = PorticoClient(configuration: ClientConfiguration(host: host, port: port, credential: key, connections: 4,
@@ -136,7 +147,8 @@ final class Bench: Sendable {
         if !quiet { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
         print("data set: \(size) (seed \(options.seed), Zipf \(options.zipf)), built through the API in \(begin.duration(to: .now))")
         return Bench(host: host, port: port, key: key, dataSet: dataSet,
-                     group: MultiThreadedEventLoopGroup(numberOfThreads: options.clientThreads), quiet: quiet, server: server)
+                     group: MultiThreadedEventLoopGroup(numberOfThreads: options.clientThreads), quiet: quiet, server: server,
+                     counted: counted)
     }
 
     /// The calls of a workload, encoded once.
@@ -248,6 +260,10 @@ final class Bench: Sendable {
     }
 
     func stop() async {
+        if let counted = self.counted {
+            counted.task.cancel()
+            _ = await counted.task.result
+        }
         if let (_, task, directory) = self.server {
             task.cancel()
             _ = await task.result
@@ -319,6 +335,8 @@ struct Report: Codable {
     var dataSet: String
     var measurements: [Measurement]
     var reference: [RedisReference.Result] = []
+    /// Check throughput with metrics on against off (the suite, against a server it started).
+    var metrics: MetricsComparison?
 }
 
 func writeJSON(_ value: some Encodable, to path: String) throws {

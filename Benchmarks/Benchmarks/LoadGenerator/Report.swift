@@ -113,6 +113,12 @@ func markdownReport(_ report: Report, svg: String, command: String) -> String {
                         "\(ratio(value)) (\(formatCount(mix.writesPerSecond)) durable writes/s, write p50 \(formatMicros(mix.writeP50 ?? 0)), p99 \(formatMicros(mix.writeP99 ?? 0)))",
                         value >= 0.8))
     }
+    if let metrics = report.metrics {
+        targets.append(("check with metrics on ≥ 95% of off, \(metrics.connections) x \(metrics.inFlight)",
+                        "\(ratio(metrics.ratio)) (\(formatCount(metrics.onChecksPerSecond)) vs \(formatCount(metrics.offChecksPerSecond)) checks/s, "
+                            + "\(metrics.rounds) rounds alternating, \(metrics.scrapes) scrapes)",
+                        metrics.ratio >= 0.95))
+    }
     for (name, value, met) in targets {
         text += "| \(name) | \(value) | \(met.map { $0 ? "met" : "**not met**" } ?? "") |\n"
     }

@@ -36,6 +36,11 @@ struct SuiteCommand: AsyncParsableCommand {
         let sixteenBySixteen = try await bench.compare([.check, .checkToken, .mix], connections: 16, inFlight: 16, seconds: self.seconds,
                                                        rounds: self.rounds)
         section("16 connections, 16 calls in flight each (mix: 1% durable writes)", sixteenBySixteen)
+        let metrics = try await bench.compareMetrics(connections: 16, inFlight: 16, seconds: self.seconds, rounds: self.rounds)
+        if let metrics {
+            print("\ncheck 16 x 16, metrics on / off: \(formatCount(metrics.onChecksPerSecond)) / "
+                  + "\(formatCount(metrics.offChecksPerSecond)) checks/s = \(String(format: "%.3f", metrics.ratio))")
+        }
         let batches = try await bench.compare([.batch], connections: 2, inFlight: 8, seconds: self.seconds, rounds: self.rounds)
         section("batches of 100 checks, 2 connections x 8 in flight", batches)
 
@@ -53,7 +58,8 @@ struct SuiteCommand: AsyncParsableCommand {
         }
         await bench.stop()
 
-        let report = Report(machine: machine, setup: self.target.setup, dataSet: "\(bench.dataSet.size)", measurements: rows, reference: reference)
+        let report = Report(machine: machine, setup: self.target.setup, dataSet: "\(bench.dataSet.size)", measurements: rows,
+                            reference: reference, metrics: metrics)
         try writeJSON(report, to: self.json)
         try markdownReport(report, svg: self.svg, command: CommandLine.arguments.dropFirst().joined(separator: " "))
             .write(toFile: self.markdown, atomically: true, encoding: .utf8)

@@ -82,7 +82,8 @@ func checkRate(_ portico: Portico, duration: Duration, ids: (principals: [Princi
             for _ in 0..<1000 {
                 index &+= 1
                 let decision = portico.snapshot.check(principal: ids.principals[index % ids.principals.count],
-                                                      asset: ids.assets[(index / 7) % ids.assets.count], task: .analyze)
+                                                      asset: ids.assets[(index / 7) % ids.assets.count], task: .analyze,
+                                                      now: Timestamp(milliseconds: 0))
                 done += decision.allowed ? 1 : 1
             }
         }

@@ -18,7 +18,7 @@ extension AccessSnapshot {
         let view = try state.visibility(of: caller, now: now)
         try state.authorize(view, subject: principal)
         try state.requireKind(principal, kind)
-        let decision = check(principal: principal, asset: asset, task: task)
+        let decision = check(principal: principal, asset: asset, task: task, now: now)
         return view == .everything ? decision : outsiderDecision(decision, principal: principal, asset: asset)
     }
 
@@ -42,7 +42,7 @@ extension AccessSnapshot {
         let view = try state.visibility(of: caller, now: now)
         try state.authorize(view, subject: principal)
         try state.requireKind(principal, kind)
-        let explanation = explain(principal: principal, asset: asset, task: task)
+        let explanation = explain(principal: principal, asset: asset, task: task, now: now)
         return view == .everything ? explanation : outsiderExplanation(explanation, principal: principal, asset: asset)
     }
 
@@ -92,7 +92,7 @@ extension AccessSnapshot {
     ) throws -> Page<AssetAccess> {
         try state.authorize(state.visibility(of: caller, now: now), subject: principal)
         try state.requireKind(principal, kind)
-        return try assets(of: principal, task: task, page: page)
+        return try assets(of: principal, task: task, page: page, now: now)
     }
 
     /// The principals with access to `asset`, for `caller` (the owner's admins, services, the operator).
@@ -108,7 +108,7 @@ extension AccessSnapshot {
             throw PorticoError.denied("only an admin of the owner may list who has access to asset \(asset)")
         }
         try state.authorize(view, assetReaders: record)
-        return try principals(on: asset, task: task, page: page)
+        return try principals(on: asset, task: task, page: page, now: now)
     }
 
     /// The partnerships of `portfolio`, for its admins, services and the operator.

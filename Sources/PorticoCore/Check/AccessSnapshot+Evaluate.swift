@@ -19,14 +19,19 @@ extension AccessSnapshot {
         }
         trace.step(.token, passed: true,
                    "token \(id) of system user \(token.principal), scopes \(token.scopes.scopes.map(\.name))")
-        return evaluate(principal: token.principal, asset: asset, task: task, coverage: token.coverage, &trace)
+        return evaluate(principal: token.principal, asset: asset, task: task, coverage: token.coverage, now: now,
+                        &trace)
     }
 
     /// Reads only `state.checkIndex` (plain values, a dense table by id) on the way to the answer; the
     /// records are read for explain's text alone, inside autoclosures the plain check never runs.
-    /// - Parameter coverage: what the token's scopes cover, or nil for a check by principal.
+    /// - Parameters:
+    ///   - coverage: what the token's scopes cover, or nil for a check by principal.
+    ///   - now: the time an expiring assignment is compared with.
     func evaluate<Trace: CheckTrace>(principal id: PrincipalID, asset assetID: AssetID, task: AssetTask,
-                                     coverage: ScopeCoverage?, _ trace: inout Trace) -> DecisionReason {
+                                     coverage: ScopeCoverage?, now: Timestamp, _ trace: inout Trace)
+        -> DecisionReason
+    {
         guard let principal = state.checkIndex.principal(id) else {
             trace.step(.principal, passed: false, "principal \(id) does not exist")
             return .principalNotFound
@@ -75,7 +80,7 @@ extension AccessSnapshot {
                 return .adminRole
             }
             trace.step(.adminRole, passed: false, "\(principal.role.rawValue), not an ADMIN: needs an assignment")
-            return assignment(principal, id, assetID, task, allow: .assigned, &trace)
+            return assignment(principal, id, assetID, task, now: now, allow: .assigned, &trace)
         }
         guard let share = state.checkIndex.share(assetID, with: home) else {
             trace.step(.share, passed: false, "asset \(assetID) is not shared with portfolio \(home)")
@@ -91,21 +96,33 @@ extension AccessSnapshot {
             return .sharedAdminRole
         }
         trace.step(.adminRole, passed: false, "\(principal.role.rawValue), not an ADMIN: needs an assignment")
-        return assignment(principal, id, assetID, task, allow: .sharedAssigned, &trace)
+        return assignment(principal, id, assetID, task, now: now, allow: .sharedAssigned, &trace)
     }
 
     private func assignment<Trace: CheckTrace>(_ facts: CheckIndex.Principal, _ principal: PrincipalID,
-                                               _ asset: AssetID, _ task: AssetTask, allow: DecisionReason,
-                                               _ trace: inout Trace) -> DecisionReason {
+                                               _ asset: AssetID, _ task: AssetTask, now: Timestamp,
+                                               allow: DecisionReason, _ trace: inout Trace) -> DecisionReason {
         guard let grant = facts.assignments[asset] else {
             trace.step(.assignment, passed: false, "principal \(principal) has no assignment on asset \(asset)")
             return .notAssigned
         }
+        // One compare with a word the entry already brought into the cache (never: Int64.max).
+        guard grant.isLive(at: now) else {
+            trace.step(.assignment, passed: false,
+                       "assignment \(grant.granted) expired at \(grant.expiresAt.iso8601)")
+            return .assignmentExpired
+        }
         guard grant.effective.contains(task) else {
-            trace.step(.assignment, passed: false, "assignment \(grant.granted) grants \(grant.effective), not \(task.name)")
+            trace.step(.assignment, passed: false,
+                       "assignment \(grant.granted) grants \(grant.effective)\(Self.until(grant)), not \(task.name)")
             return .taskNotGranted
         }
-        trace.step(.assignment, passed: true, "assignment \(grant.granted) grants \(grant.effective)")
+        trace.step(.assignment, passed: true, "assignment \(grant.granted) grants \(grant.effective)\(Self.until(grant))")
         return allow
+    }
+
+    /// " until <time>" for an expiring grant, for explanations.
+    private static func until(_ grant: Grant) -> String {
+        grant.expiry.map { " until \($0.iso8601)" } ?? ""
     }
 }

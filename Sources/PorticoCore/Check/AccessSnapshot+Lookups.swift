@@ -1,11 +1,12 @@
 import HashTreeCollections
 
 /// The reverse questions: which assets, which principals, what changed. Each answers what the check
-/// would: an asset is listed for a task exactly when the check allows that task.
+/// would at the same `now`: an asset is listed for a task exactly when the check allows that task (an
+/// expired assignment grants nothing here either).
 extension AccessSnapshot {
-    /// The assets `principal` can work on (optionally: can perform `task` on), sorted by id.
-    public func assets(of principalID: PrincipalID, task: AssetTask? = nil, page: PageRequest = PageRequest()) throws
-        -> Page<AssetAccess>
+    /// The assets `principal` can work on (optionally: can perform `task` on) at `now`, sorted by id.
+    public func assets(of principalID: PrincipalID, task: AssetTask? = nil, page: PageRequest = PageRequest(),
+                       now: Timestamp) throws -> Page<AssetAccess>
     {
         try page.validate()
         var items: [AssetAccess] = []
@@ -26,7 +27,7 @@ extension AccessSnapshot {
                 if let asset = state.assets[id], let share = asset.shares[home] { consider(asset, share.effective) }
             }
         } else {
-            for (id, grant) in principal.grants {
+            for (id, grant) in principal.grants where grant.isLive(at: now) {
                 guard let asset = state.assets[id] else { continue }
                 if asset.owner == home {
                     consider(asset, grant.effective)
@@ -38,10 +39,10 @@ extension AccessSnapshot {
         return page.cut(items, key: \.asset.rawValue)
     }
 
-    /// The principals who can work on `asset` (optionally: perform `task`), with their effective tasks.
+    /// The principals who can work on `asset` (optionally: perform `task`) at `now`, with their effective tasks.
     /// - Throws: NOT_FOUND when the asset does not exist.
-    public func principals(on assetID: AssetID, task: AssetTask? = nil, page: PageRequest = PageRequest()) throws
-        -> Page<PrincipalAccess>
+    public func principals(on assetID: AssetID, task: AssetTask? = nil, page: PageRequest = PageRequest(),
+                           now: Timestamp) throws -> Page<PrincipalAccess>
     {
         try page.validate()
         guard let asset = state.assets[assetID] else { throw PorticoError.notFound("asset \(assetID)") }
@@ -50,7 +51,8 @@ extension AccessSnapshot {
             guard state.portfolios[portfolio]?.status != .disabled else { return }
             for id in state.members[portfolio] ?? [] {
                 guard let principal = state.principals[id] else { continue }
-                let held = principal.role == .admin ? limit : (principal.grants[assetID]?.effective ?? [])
+                let live = principal.grants[assetID].flatMap { $0.isLive(at: now) ? $0.effective : nil }
+                let held = principal.role == .admin ? limit : (live ?? [])
                 let tasks = held.intersection(limit)
                 guard !tasks.isEmpty, task.map(tasks.contains) ?? true else { continue }
                 items.append(PrincipalAccess(principal: id, portfolio: portfolio, tasks: tasks))
@@ -98,6 +100,9 @@ extension AccessSnapshot {
         -> Page<AuditEvent>
     {
         try PageRequest(limit: limit).validate()
+        // `after` comes from the caller (a revision or a page token): at or past the newest revision there
+        // is nothing to read, and `revision + 1` would overflow at the largest one.
+        guard revision < state.revision else { return Page(items: [], nextPageToken: nil) }
         var items: [AuditEvent] = []
         var next = revision + 1
         var scanned = 0

@@ -22,10 +22,11 @@ public final class AccessSnapshot: Sendable {
                            reason: .revisionNotVisible)
     }
 
-    /// May `principal` perform `task` on `asset`? No caller check, no allocation.
-    public func check(principal: PrincipalID, asset: AssetID, task: AssetTask) -> Decision {
+    /// May `principal` perform `task` on `asset` at `now` (an expiring assignment's time)? No caller
+    /// check, no allocation.
+    public func check(principal: PrincipalID, asset: AssetID, task: AssetTask, now: Timestamp) -> Decision {
         var trace = NoTrace()
-        return Decision(evaluate(principal: principal, asset: asset, task: task, coverage: nil, &trace),
+        return Decision(evaluate(principal: principal, asset: asset, task: task, coverage: nil, now: now, &trace),
                         revision: state.revision)
     }
 
@@ -36,9 +37,9 @@ public final class AccessSnapshot: Sendable {
     }
 
     /// The principal check with the path it took.
-    public func explain(principal: PrincipalID, asset: AssetID, task: AssetTask) -> Explanation {
+    public func explain(principal: PrincipalID, asset: AssetID, task: AssetTask, now: Timestamp) -> Explanation {
         var trace = StepTrace()
-        let reason = evaluate(principal: principal, asset: asset, task: task, coverage: nil, &trace)
+        let reason = evaluate(principal: principal, asset: asset, task: task, coverage: nil, now: now, &trace)
         return Explanation(decision: Decision(reason, revision: state.revision), steps: trace.steps)
     }
 
@@ -53,7 +54,8 @@ public final class AccessSnapshot: Sendable {
     public func check(batch requests: [CheckRequest], now: Timestamp) -> [Decision] {
         requests.map { request in
             switch request.subject {
-            case .principal(let principal): check(principal: principal, asset: request.asset, task: request.task)
+            case .principal(let principal):
+                check(principal: principal, asset: request.asset, task: request.task, now: now)
             case .token(let token): check(token: token, asset: request.asset, task: request.task, now: now)
             }
         }

@@ -19,6 +19,7 @@ public enum DecisionReason: UInt8, CaseIterable, Hashable, Sendable {
     case notShared
     case taskNotShared
     case notAssigned
+    case assignmentExpired
     case taskNotGranted
 
     /// The stable wire and scenario spelling, e.g. `ADMIN_ROLE`.
@@ -41,6 +42,7 @@ public enum DecisionReason: UInt8, CaseIterable, Hashable, Sendable {
         case .notShared: "NOT_SHARED"
         case .taskNotShared: "TASK_NOT_SHARED"
         case .notAssigned: "NOT_ASSIGNED"
+        case .assignmentExpired: "ASSIGNMENT_EXPIRED"
         case .taskNotGranted: "TASK_NOT_GRANTED"
         }
     }

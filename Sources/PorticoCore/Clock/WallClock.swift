@@ -13,6 +13,35 @@ public struct Timestamp: Hashable, Comparable, Sendable, Codable {
     public func adding(days: Int) -> Timestamp {
         Timestamp(milliseconds: milliseconds + Int64(days) * 86_400_000)
     }
+
+    /// Later than every real time: what an assignment without expiry expires at.
+    public static let never = Timestamp(milliseconds: .max)
+
+    /// The time in UTC as ISO 8601, to the millisecond (`2025-06-15T14:13:20.000Z`), for explanations
+    /// and audit text.
+    public var iso8601: String {
+        let (days, rest) = milliseconds.quotientAndRemainder(dividingBy: 86_400_000)
+        let (day, msOfDay) = rest < 0 ? (days - 1, rest + 86_400_000) : (days, rest)
+        // Civil from days (Howard Hinnant's algorithm): proleptic Gregorian, days since 1970-01-01.
+        let z = day + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let dayOfMonth = doy - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
+        func pad(_ value: Int64, _ width: Int) -> String {
+            let digits = String(value)
+            return String(repeating: "0", count: max(0, width - digits.count)) + digits
+        }
+        let (hours, minuteRest) = msOfDay.quotientAndRemainder(dividingBy: 3_600_000)
+        let (minutes, secondRest) = minuteRest.quotientAndRemainder(dividingBy: 60_000)
+        let (seconds, millis) = secondRest.quotientAndRemainder(dividingBy: 1000)
+        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(dayOfMonth, 2))T\(pad(hours, 2)):\(pad(minutes, 2)):"
+            + "\(pad(seconds, 2)).\(pad(millis, 3))Z"
+    }
 }
 
 /// The source of "now" for token expiry and audit times; injectable so tests can move time.

@@ -9,9 +9,18 @@ struct ApplyContext {
         case replay([SecretDigest])
     }
 
+    /// The idempotency key a change is made with: the key itself (live), or what its change stored (replay).
+    enum IdempotencySource {
+        case live(IdempotencyKey)
+        case replay(IdempotencyRecord)
+    }
+
     let caller: Caller
     let now: Timestamp
     private var source: SecretSource
+    /// How long idempotency keys are remembered, and how many.
+    var policy = IdempotencyPolicy.standard
+    var idempotency: IdempotencySource?
     private(set) var digests: [SecretDigest] = []
     private(set) var secret: String?
     private(set) var effects: [String] = []
@@ -24,6 +33,13 @@ struct ApplyContext {
     /// The revision this change will create; set by `AccessState.apply` before the command runs, so a
     /// record can say when it was made (it derives from the log, so nothing extra is stored).
     var revision: Revision = 0
+
+    /// Whether the change is being replayed from the log: it was validated when it was written, under the
+    /// rules of the version that wrote it, so rules that have since become stricter do not refuse it.
+    var isReplay: Bool {
+        if case .replay = source { return true }
+        return false
+    }
 
     init(caller: Caller, now: Timestamp, source: SecretSource) {
         self.caller = caller
@@ -62,4 +78,14 @@ struct ApplyContext {
 
     /// Notes a cascade for the audit event.
     mutating func note(_ effect: String) { effects.append(effect) }
+
+    /// What the change stores of its idempotency key, once it has applied: the key's digest, and the
+    /// secret it generated sealed under the key. Nil without a key.
+    var idempotencyRecord: IdempotencyRecord? {
+        switch idempotency {
+        case nil: nil
+        case .live(let key): IdempotencyRecord(keyDigest: key.digest, sealedSecret: secret.map(key.seal))
+        case .replay(let record): record
+        }
+    }
 }

@@ -3,23 +3,31 @@
 /// A command carries only what its caller chose. What the core generates (ids, times, secrets) is
 /// either derived deterministically from the state it applies to (ids come from `AccessState.nextID`)
 /// or recorded beside it in `Change` (time, secret digests), so replaying the log rebuilds the state.
+/// Arguments added later default to their absence (`externalID`, `expiresAt`), so that a change stored
+/// before them means what it meant.
 public enum Command: Hashable, Sendable, Codable {
     // Operator only.
-    case createPortfolio(name: String, tier: SystemUserTier)
+    case createPortfolio(name: String, tier: SystemUserTier, externalID: String? = nil)
     case setPortfolioStatus(PortfolioID, PortfolioStatus)
     case setSystemUserTier(PortfolioID, SystemUserTier)
     case issueServiceCredential(name: String)
     case revokeServiceCredential(CredentialID)
     // Portfolio administration.
-    case addPerson(PortfolioID, name: String, role: Role)
+    case addPerson(PortfolioID, name: String, role: Role, externalID: String? = nil)
     case setRole(PrincipalID, Role)
     case removePrincipal(PrincipalID)
-    case createApp(PortfolioID, name: String)
-    case addSystemUser(PortfolioID, name: String, role: Role)
-    case addAsset(PortfolioID, type: AssetType, name: String)
+    case createApp(PortfolioID, name: String, externalID: String? = nil)
+    case addSystemUser(PortfolioID, name: String, role: Role, externalID: String? = nil)
+    case addAsset(PortfolioID, type: AssetType, name: String, externalID: String? = nil)
     case removeAsset(AssetID)
-    case assign(PrincipalID, AssetID, TaskSet)
+    /// With `expiresAt`, the assignment grants nothing from that time on.
+    case assign(PrincipalID, AssetID, TaskSet, expiresAt: Timestamp? = nil)
     case unassign(PrincipalID, AssetID)
+    /// Removes every assignment of the portfolio's principals that has expired by the change's time (the
+    /// sweep, one change per portfolio so that each portfolio's audit log shows its own).
+    case expireAssignments(PortfolioID)
+    /// Gives an entity its external id, once.
+    case setExternalID(ExternalKind, UInt64, String)
     // Partners.
     case share(AssetID, with: PortfolioID, TaskSet)
     case unshare(AssetID, from: PortfolioID)
@@ -52,6 +60,8 @@ public enum Command: Hashable, Sendable, Codable {
         case .removeAsset: "removeAsset"
         case .assign: "assign"
         case .unassign: "unassign"
+        case .expireAssignments: "expireAssignments"
+        case .setExternalID: "setExternalId"
         case .share: "share"
         case .unshare: "unshare"
         case .addPartner: "addPartner"
@@ -76,14 +86,17 @@ public struct Change: Hashable, Sendable, Codable {
     public let command: Command
     /// SHA-256 of every secret the command generated, in order; replay uses them instead of new secrets.
     public let secretDigests: [SecretDigest]
+    /// Set when the change was made with an idempotency key: replay remembers the key as the change did.
+    public let idempotency: IdempotencyRecord?
 
     public init(revision: Revision, time: Timestamp, caller: Caller, command: Command,
-                secretDigests: [SecretDigest]) {
+                secretDigests: [SecretDigest], idempotency: IdempotencyRecord? = nil) {
         self.revision = revision
         self.time = time
         self.caller = caller
         self.command = command
         self.secretDigests = secretDigests
+        self.idempotency = idempotency
     }
 }
 
@@ -95,4 +108,13 @@ public struct CommandResult: Hashable, Sendable {
     public let createdID: UInt64?
     /// The secret a command generated (token, service credential, app secret): shown only here.
     public let secret: String?
+    /// Whether this is the answer of an earlier change with the same idempotency key: nothing was applied.
+    public var replayed = false
+
+    init(revision: Revision, createdID: UInt64?, secret: String?, replayed: Bool = false) {
+        self.revision = revision
+        self.createdID = createdID
+        self.secret = secret
+        self.replayed = replayed
+    }
 }

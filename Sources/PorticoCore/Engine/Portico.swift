@@ -5,28 +5,40 @@ import Synchronization
 /// The access-control core: the entry point the server calls.
 ///
 /// Writes go through `execute`, which hands each command to the `Sequencer`: validated at once against
-/// the latest tentative state, committed with whatever else is queued (group commit, one portfolio's
-/// changes included), answered once durable. Reads take the current `AccessSnapshot` and never await:
-/// one lock to fetch a reference, then plain lookups.
+/// the latest tentative state, then committed by the `CommitLog` actor with whatever else is queued
+/// (group commit, one portfolio's changes included), answered once durable. Reads take the current
+/// `AccessSnapshot` and never await: one lock to fetch a reference, then plain lookups.
 public final class Portico: Sendable {
     private let sequencer: Sequencer
+    private let log: CommitLog
     /// The clock for token expiry and audit times.
     public var clock: any WallClock { sequencer.clock }
 
-    private init(state: AccessState, store: any ChangeStore, clock: any WallClock) {
-        sequencer = Sequencer(state: state, store: store, clock: clock)
+    private init(state: AccessState, store: any ChangeStore, clock: any WallClock, policy: IdempotencyPolicy) {
+        sequencer = Sequencer(state: state, clock: clock, policy: policy)
+        log = CommitLog(store: store, sequencer: sequencer)
     }
 
     /// Opens the core on `store`, rebuilding the state from what it holds: its newest checkpoint, if
     /// any, then the changes after it.
-    /// - Parameter progress: called now and then while changes are replayed, with how many are done.
+    /// - Parameters:
+    ///   - idempotency: how long idempotency keys are remembered, and how many at most.
+    ///   - progress: called now and then while changes are replayed, with how many are done.
     /// - Throws: the store's error, or INTERNAL when a stored change does not replay.
     public static func open(store: any ChangeStore = InMemoryChangeStore(),
                             clock: any WallClock = SystemClock(),
+                            idempotency: IdempotencyPolicy = .standard,
                             progress: ((_ done: Int, _ total: Int) -> Void)? = nil) async throws -> Portico {
         let recovery = try await store.recover()
-        let state = try AccessState.replay(recovery.changes, onto: recovery.base ?? AccessState(), progress: progress)
-        return Portico(state: state, store: store, clock: clock)
+        let state = try AccessState.replay(recovery.changes, onto: recovery.base ?? AccessState(), policy: idempotency,
+                                           progress: progress)
+        return Portico(state: state, store: store, clock: clock, policy: idempotency)
+    }
+
+    /// Tells `observer` of every batch committed or refused from now on, instead of the one before (a
+    /// server serving this core sets it; one observer per core).
+    public func observeCommits(with observer: (any CommitObserver)?) {
+        log.observer.withLock { $0 = observer }
     }
 
     /// The latest committed snapshot.
@@ -46,13 +58,29 @@ public final class Portico: Sendable {
     /// Applies `command` for `caller`; returns once the change is durable and visible to checks.
     ///
     /// Nothing is kept per portfolio or per caller: a refused command leaves nothing behind, and an
-    /// accepted one only its place in the sequencer's queue until it is answered.
-    /// - Parameter deadline: refused with DEADLINE_EXCEEDED, unchanged, if it has passed before validation.
-    /// - Throws: `PorticoError`: the domain's refusal (nothing changed), or UNAVAILABLE if the store failed.
+    /// accepted one only its place in the sequencer's queue until it is answered (and, with an
+    /// idempotency key, the key in the state until the window passes).
+    /// - Parameters:
+    ///   - deadline: refused with DEADLINE_EXCEEDED, unchanged, if it has passed before validation.
+    ///   - idempotencyKey: the caller's key for this change: if the caller made a change with it within
+    ///     the window, that change's answer is returned (`CommandResult.replayed`) and nothing is applied.
+    /// - Throws: `PorticoError`: the domain's refusal (nothing changed), FAILED_PRECONDITION
+    ///   (`IDEMPOTENCY_KEY_REUSED`) for a key used for another command, or UNAVAILABLE if the store failed.
     @discardableResult
-    public func execute(_ command: Command, as caller: Caller,
-                        deadline: ContinuousClock.Instant? = nil) async throws -> CommandResult {
-        try await sequencer.commit(command, caller: caller, deadline: deadline)
+    public func execute(_ command: Command, as caller: Caller, deadline: ContinuousClock.Instant? = nil,
+                        idempotencyKey: String? = nil) async throws -> CommandResult {
+        try await withCheckedThrowingContinuation { reply in
+            do {
+                guard try sequencer.accept(command, caller: caller, deadline: deadline, idempotencyKey: idempotencyKey,
+                                           reply: reply)
+                else { return }
+                // The log was idle: a drain of its own, so that this committer waits only for its answer.
+                let log = self.log
+                Task { await log.drain() }
+            } catch {
+                reply.resume(throwing: error)
+            }
+        }
     }
 
     /// Writes the core is keeping track of: queued for the store, or answered but not yet collected.

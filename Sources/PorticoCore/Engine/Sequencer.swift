@@ -1,208 +1,191 @@
-import HashTreeCollections
-
 import Synchronization
 import PorticoReasons
 
-/// The one place where a change is validated, applied, given its revision and queued for the store,
-/// and where committed state is published.
+/// The synchronous half of the commit pipeline: where a change is validated, applied and given its
+/// revision, and the state that the durable half (`CommitLog`, an actor) takes batches from and
+/// publishes to.
 ///
 /// Validation, apply and queueing happen under one short lock with no `await` between them, against
 /// the latest *tentative* state (the published state plus every change still waiting for the store),
 /// so no actor reentrancy can slip a stale decision in, and a cross-portfolio command sees the other
 /// portfolio exactly as it will be when its own revision commits. A command is validated as soon as
 /// it arrives, even while earlier ones of the same portfolio wait for the disk, so one busy portfolio
-/// group-commits as well as many. Durability is group-committed: the first committer that finds the
-/// store idle leads, writes everything queued in one `append`, publishes the state the batch ends with,
-/// resumes the others in revision order and hands the lead to the next queued committer. If the store
-/// fails, the tentative state falls back to the durable one and every change queued on top of the
-/// failed batch fails too, since each was validated against state that will never exist.
+/// group-commits as well as many. Each accepted change waits in the queue with its committer's
+/// continuation; the commit log takes the whole queue as one batch, writes it, publishes the state
+/// it ends with and answers each committer in revision order. If the store fails, the tentative state
+/// falls back to the durable one and every change queued on top of the failed batch fails too, since
+/// each was validated against state that will never exist.
 final class Sequencer: Sendable {
-    enum Outcome: Sendable {
-        case committed
-        case failed(PorticoError)
-        /// The store is yours: write the queue.
-        case lead
+    /// An accepted change and the committer waiting for it.
+    struct Pending {
+        let command: Command
+        let caller: Caller
+        var change: Change
+        var result: CommandResult
+        let reply: CheckedContinuation<CommandResult, any Error>
     }
 
-    struct Pending: Sendable {
-        let ticket: UInt64
-        let change: Change
-    }
-
-    struct WriterState: Sendable {
+    struct State {
         var tentative: AccessState
+        /// The state the store holds: the published state.
         var durable: AccessState
+        /// Accepted changes not yet handed to the store, in revision order.
         var queue: [Pending] = []
-        /// Changes of the batch being written now (taken from the queue, not yet answered).
-        var writing = 0
-        var flushing = false
-        /// Tickets, not revisions, key the waits: a failed revision number is reused by the next change.
-        var nextTicket: UInt64 = 0
-        var finished: [UInt64: Outcome] = [:]
-        var waiters: [UInt64: CheckedContinuation<Outcome, Never>] = [:]
+        /// The batch the commit log is writing, and the state it ends with.
+        var writing: [Pending] = []
+        var writingEnds: AccessState?
+        /// Whether the commit log is draining the queue (or about to): set by the committer that finds
+        /// it idle, cleared by the commit log when it finds the queue empty, both under this lock, so a
+        /// queued change is never left without a drain.
+        var draining = false
+        /// Retries of a change not yet durable (the same idempotency key), by the change's revision: answered
+        /// with it, or failed with it.
+        var followers: [Revision: [Pending]] = [:]
 
-        mutating func resolve(_ ticket: UInt64, _ outcome: Outcome) {
-            if let waiter = waiters.removeValue(forKey: ticket) {
-                waiter.resume(returning: outcome)
-            } else {
-                finished[ticket] = outcome
-            }
-        }
-
-        /// Gives the lead to the oldest queued committer, or marks the store idle.
-        mutating func handOff() {
-            if let next = queue.first { resolve(next.ticket, .lead) } else { flushing = false }
+        /// `batch` followed by the retries that wait on its changes.
+        mutating func withFollowers(_ batch: [Pending]) -> [Pending] {
+            guard !followers.isEmpty else { return batch }
+            return batch + batch.flatMap { followers.removeValue(forKey: $0.change.revision) ?? [] }
         }
     }
 
-    private let writer: Mutex<WriterState>
+    private let state: Mutex<State>
     private let published: Mutex<AccessSnapshot>
-    let store: any ChangeStore
     let clock: any WallClock
+    let policy: IdempotencyPolicy
 
-    init(state: AccessState, store: any ChangeStore, clock: any WallClock) {
-        writer = Mutex(WriterState(tentative: state, durable: state))
-        published = Mutex(AccessSnapshot(state))
-        self.store = store
+    init(state initial: AccessState, clock: any WallClock, policy: IdempotencyPolicy = .standard) {
+        state = Mutex(State(tentative: initial, durable: initial))
+        published = Mutex(AccessSnapshot(initial))
         self.clock = clock
+        self.policy = policy
     }
 
     /// The revision of the last change accepted, durable or not (tests use it to pin interleavings).
-    var tentativeRevision: Revision { writer.withLock { $0.tentative.revision } }
+    var tentativeRevision: Revision { state.withLock { $0.tentative.revision } }
 
-    /// Per-call records held now: queued changes, and outcomes or waits not yet collected.
-    var writesInFlight: Int { writer.withLock { $0.queue.count + $0.writing + $0.finished.count + $0.waiters.count } }
+    /// Writes accepted and not yet answered: queued or being written.
+    var writesInFlight: Int {
+        state.withLock { $0.queue.count + $0.writing.count + $0.followers.values.reduce(0) { $0 + $1.count } }
+    }
 
     /// The latest committed snapshot; one lock, one retain.
     var snapshot: AccessSnapshot { published.withLock { $0 } }
 
-    /// Validates and applies `command`, waits until the store holds it, then returns once it is published.
-    /// - Parameter deadline: when it has passed before validation, the command is refused, unchanged.
-    /// - Throws: the command's domain error (nothing changed), DEADLINE_EXCEEDED, or UNAVAILABLE when the
-    ///   store failed.
-    func commit(_ command: Command, caller: Caller, deadline: ContinuousClock.Instant? = nil) async throws -> CommandResult {
-        let (ticket, result, leads) = try writer.withLock { writer throws -> (UInt64, CommandResult, Bool) in
+    /// Validates and applies `command` against the tentative state and queues its change, or refuses it.
+    /// - Returns: whether the commit log must be started: it was idle.
+    /// With `idempotencyKey`, a change the caller made with the key within the policy's window is answered
+    /// again instead (at once when durable, else with it), and nothing is applied.
+    /// - Throws: the command's domain error, DEADLINE_EXCEEDED, or for the key INVALID_ARGUMENT
+    ///   (`INVALID_IDEMPOTENCY_KEY`) or FAILED_PRECONDITION (`IDEMPOTENCY_KEY_REUSED`); the state is then
+    ///   unchanged.
+    func accept(_ command: Command, caller: Caller, deadline: ContinuousClock.Instant?,
+                idempotencyKey: String? = nil, reply: CheckedContinuation<CommandResult, any Error>) throws -> Bool {
+        // Malformed keys are refused before the lock, so that no key's size is paid for under it.
+        if let idempotencyKey { try IdempotencyKey.validate(idempotencyKey) }
+        return try state.withLock { state throws -> Bool in
             if let deadline, deadline <= .now {
                 throw PorticoError(.deadlineExceeded, "the deadline passed before the change was validated",
                                    reason: .deadlineExceeded)
             }
-            var context = ApplyContext(caller: caller, now: clock.now(), source: .live)
-            // In place: the tentative state is shared only with the last published or taken batch state,
-            // so the first change after a batch copies what it touches and the rest change it where it is
-            // (a copy per change copied a dense-table page and its outer array every time). A refused
-            // command throws before it changes anything (`AccessState.apply`); debug builds check that.
-            #if DEBUG
-            let before = writer.tentative
-            #endif
-            let created: UInt64?
-            do {
-                created = try writer.tentative.apply(command, &context)
-            } catch {
-                #if DEBUG
-                precondition(writer.tentative == before, "refused \(command.name) changed the state")
-                #endif
-                throw error
-            }
-            let revision = writer.tentative.revision
-            let change = Change(revision: revision, time: context.now, caller: caller, command: command,
-                                secretDigests: context.digests)
-            let ticket = writer.nextTicket
-            writer.nextTicket += 1
-            writer.queue.append(Pending(ticket: ticket, change: change))
-            let leads = !writer.flushing
-            writer.flushing = true
-            return (ticket, CommandResult(revision: revision, createdID: created, secret: context.secret), leads)
-        }
-        var outcome = leads ? Outcome.lead : await wait(for: ticket)
-        while true {
-            switch outcome {
-            case .committed: return result
-            case .failed(let error): throw error
-            case .lead:
-                await flush()
-                outcome = await wait(for: ticket)
-            }
-        }
-    }
-
-    private func wait(for ticket: UInt64) async -> Outcome {
-        await withCheckedContinuation { continuation in
-            writer.withLock { writer in
-                if let outcome = writer.finished.removeValue(forKey: ticket) {
-                    continuation.resume(returning: outcome)
-                } else {
-                    writer.waiters[ticket] = continuation
+            let now = clock.now()
+            var key: IdempotencyKey?
+            if let idempotencyKey {
+                // The one place keys are consulted: under the lock, against the tentative state, so a retry
+                // that arrives while its change is still queued for the store finds it too.
+                let found = try state.tentative.idempotencyKey(idempotencyKey, caller: caller, now: now)
+                if let earlier = try state.tentative.earlierChange(found, command, now: now, policy: policy) {
+                    guard earlier.revision > state.durable.revision,
+                          let first = (state.writing + state.queue).first(where: { $0.change.revision == earlier.revision })
+                    else {
+                        reply.resume(returning: earlier)
+                        return false
+                    }
+                    state.followers[earlier.revision, default: []].append(
+                        Pending(command: command, caller: caller, change: first.change, result: earlier, reply: reply))
+                    return false
                 }
+                key = found
             }
+            let (change, result) = try Self.apply(command, caller: caller, now: now, key: key, policy: policy,
+                                                  to: &state.tentative)
+            state.queue.append(Pending(command: command, caller: caller, change: change, result: result, reply: reply))
+            defer { state.draining = true }
+            return !state.draining
         }
     }
 
-    /// Writes every queued change as one batch; publishes the state it ends with, or rolls back it and
-    /// everything behind it. Only that one state is kept for the batch, not one per change: the
-    /// published snapshot shares every page and node the batch did not touch.
-    private func flush() async {
-        let (batch, ending) = writer.withLock { writer in
-            defer {
-                writer.writing = writer.queue.count
-                writer.queue = []
-            }
-            return (writer.queue, writer.tentative)
-        }
-        guard !batch.isEmpty else {
-            writer.withLock { $0.handOff() }
-            return
-        }
+    /// Applies `command` to `state` in place and describes the change it made.
+    ///
+    /// In place: the tentative state is shared only with the last published or taken batch state, so
+    /// the first change after a batch copies what it touches and the rest change it where it is (a copy
+    /// per change copied a dense-table page and its outer array every time). A refused command throws
+    /// before it changes anything (`AccessState.apply`); debug builds check that.
+    private static func apply(_ command: Command, caller: Caller, now: Timestamp, key: IdempotencyKey?,
+                              policy: IdempotencyPolicy, to state: inout AccessState) throws -> (Change, CommandResult) {
+        var context = ApplyContext(caller: caller, now: now, source: .live)
+        context.policy = policy
+        context.idempotency = key.map { .live($0) }
+        #if DEBUG
+        let before = state
+        #endif
+        let created: UInt64?
         do {
-            try await store.append(batch.map(\.change))
-            let snapshot = AccessSnapshot(ending)
-            writer.withLock { writer in
-                writer.durable = ending
-                writer.writing = 0
-                published.withLock { $0 = snapshot }
-                for pending in batch { writer.resolve(pending.ticket, .committed) }
-                writer.handOff()
-            }
+            created = try state.apply(command, &context)
         } catch {
-            let failure = PorticoError(.unavailable, "the store did not accept the change: \(error)",
-                                       reason: .storeFailed)
-            writer.withLock { writer in
-                let dropped = batch + writer.queue
-                writer.queue = []
-                writer.writing = 0
-                writer.tentative = writer.durable
-                for pending in dropped { writer.resolve(pending.ticket, .failed(failure)) }
-                writer.handOff()
+            #if DEBUG
+            precondition(state == before, "refused \(command.name) changed the state")
+            #endif
+            throw error
+        }
+        let revision = state.revision
+        let change = Change(revision: revision, time: context.now, caller: caller, command: command,
+                            secretDigests: context.digests, idempotency: context.idempotencyRecord)
+        return (change, CommandResult(revision: revision, createdID: created, secret: context.secret))
+    }
+
+    // MARK: - The commit log's side
+
+    /// Takes every queued change as the next batch, or, with none queued, marks the commit log idle.
+    /// - Returns: the batch's changes in revision order; nil when the queue was empty.
+    func seal() -> [Change]? {
+        state.withLock { state in
+            guard !state.queue.isEmpty else {
+                state.draining = false
+                return nil
             }
+            // The queue is empty once taken, so the tentative state is the state the batch ends with.
+            state.writing = state.queue
+            state.queue = []
+            state.writingEnds = state.tentative
+            return state.writing.map(\.change)
         }
     }
-}
 
-extension AccessState {
-    /// How many changes replay between two progress reports.
-    static let replayReportInterval = 100_000
-
-    /// Rebuilds the state a store's changes describe, re-running each with its recorded time and secrets.
-    /// - Parameters:
-    ///   - base: the state the changes follow (a checkpoint's), or the empty state.
-    ///   - progress: called every `replayReportInterval` changes and at the end, with done and total.
-    /// - Throws: INTERNAL when a change does not apply or its revision does not follow.
-    public static func replay(_ changes: [Change], onto base: AccessState = AccessState(),
-                              progress: ((_ done: Int, _ total: Int) -> Void)? = nil) throws -> AccessState {
-        var state = base
-        for (index, change) in changes.enumerated() {
-            var context = ApplyContext(caller: change.caller, now: change.time, source: .replay(change.secretDigests))
-            do {
-                _ = try state.apply(change.command, &context)
-            } catch {
-                throw PorticoError(.internal, "stored change \(change.revision) does not replay: \(error)",
-                                   reason: .replayMismatch)
-            }
-            guard state.revision == change.revision else {
-                throw PorticoError(.internal, "stored change \(change.revision) out of order", reason: .replayMismatch)
-            }
-            if (index + 1) % replayReportInterval == 0 { progress?(index + 1, changes.count) }
+    /// The batch being written is durable: publishes the state it ends with.
+    /// - Returns: its committers and their results, in revision order, to be answered.
+    func committed() -> [Pending] {
+        state.withLock { state in
+            guard let ending = state.writingEnds else { return [] }
+            state.durable = ending
+            state.writingEnds = nil
+            let snapshot = AccessSnapshot(ending)
+            published.withLock { $0 = snapshot }
+            defer { state.writing = [] }
+            return state.withFollowers(state.writing)
         }
-        progress?(changes.count, changes.count)
-        return state
+    }
+
+    /// The batch being written failed: the tentative state falls back to the durable one.
+    /// - Returns: every committer to fail: the batch's, then those queued behind it.
+    func failed() -> [Pending] {
+        state.withLock { state in
+            let dropped = state.withFollowers(state.writing + state.queue)
+            state.writing = []
+            state.queue = []
+            state.writingEnds = nil
+            state.tentative = state.durable
+            return dropped
+        }
     }
 }

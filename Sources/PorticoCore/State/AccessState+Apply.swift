@@ -13,8 +13,8 @@ extension AccessState {
         context.revision = revision + 1
         let created: UInt64?
         switch command {
-        case .createPortfolio(let name, let tier):
-            created = try createPortfolio(name: name, tier: tier, &context)
+        case .createPortfolio(let name, let tier, let externalID):
+            created = try createPortfolio(name: name, tier: tier, externalID: externalID, &context)
         case .setPortfolioStatus(let portfolio, let status):
             try setStatus(portfolio, status, &context)
             created = nil
@@ -26,28 +26,36 @@ extension AccessState {
         case .revokeServiceCredential(let credential):
             try revokeCredential(credential, &context)
             created = nil
-        case .addPerson(let portfolio, let name, let role):
-            created = try addPrincipal(portfolio, kind: .person, name: name, role: role, &context)
+        case .addPerson(let portfolio, let name, let role, let externalID):
+            created = try addPrincipal(portfolio, kind: .person, name: name, role: role, externalID: externalID,
+                                       &context)
         case .setRole(let principal, let role):
             try setRole(principal, role, &context)
             created = nil
         case .removePrincipal(let principal):
             try removePrincipal(principal, &context)
             created = nil
-        case .createApp(let portfolio, let name):
-            created = try createApp(portfolio, name: name, &context)
-        case .addSystemUser(let portfolio, let name, let role):
-            created = try addPrincipal(portfolio, kind: .systemUser, name: name, role: role, &context)
-        case .addAsset(let portfolio, let type, let name):
-            created = try addAsset(portfolio, type: type, name: name, &context)
+        case .createApp(let portfolio, let name, let externalID):
+            created = try createApp(portfolio, name: name, externalID: externalID, &context)
+        case .addSystemUser(let portfolio, let name, let role, let externalID):
+            created = try addPrincipal(portfolio, kind: .systemUser, name: name, role: role, externalID: externalID,
+                                       &context)
+        case .addAsset(let portfolio, let type, let name, let externalID):
+            created = try addAsset(portfolio, type: type, name: name, externalID: externalID, &context)
         case .removeAsset(let asset):
             try removeAsset(asset, &context)
             created = nil
-        case .assign(let principal, let asset, let tasks):
-            try assign(principal, asset, tasks, &context)
+        case .assign(let principal, let asset, let tasks, let expiresAt):
+            try assign(principal, asset, tasks, expiresAt: expiresAt, &context)
             created = nil
         case .unassign(let principal, let asset):
             try unassign(principal, asset, &context)
+            created = nil
+        case .expireAssignments(let portfolio):
+            try expireAssignments(in: portfolio, &context)
+            created = nil
+        case .setExternalID(let kind, let id, let externalID):
+            try setExternalID(kind, id, externalID, &context)
             created = nil
         case .share(let asset, let partner, let tasks):
             try share(asset, with: partner, tasks, &context)
@@ -83,6 +91,16 @@ extension AccessState {
                                      operation: command.name, portfolio: context.portfolio,
                                      targetKind: context.targetKind, targetID: context.targetID,
                                      target: context.target, effects: context.effects.sorted()))
+        // After the change applied (a refusal leaves the table as it was): forget the keys the window
+        // has passed, then remember this change's.
+        idempotency.prune(now: context.now, through: revision - 1, policy: context.policy)
+        if let record = context.idempotencyRecord {
+            idempotency.insert(record.keyDigest,
+                               IdempotencyTable.Entry(revision: revision, fingerprint: command.fingerprint,
+                                                      createdID: created ?? 0, time: context.now,
+                                                      sealedSecret: record.sealedSecret),
+                               policy: context.policy)
+        }
         return created
     }
 }

@@ -97,7 +97,10 @@ extension AccessState {
 
     /// Names are counted in Unicode code points, as most languages count a string's length, so that a
     /// client can check a name before sending it; grapheme clusters would depend on the Unicode version.
-    func validateName(_ name: String) throws {
+    /// A replayed change is not checked again: earlier versions took up to 256 UTF-8 bytes, and a log they
+    /// wrote must still load.
+    func validateName(_ name: String, _ context: ApplyContext) throws {
+        guard !context.isReplay else { return }
         let count = name.unicodeScalars.count
         guard count >= 1, count <= AccessState.maxNameCharacters else {
             throw PorticoError.invalid(

@@ -3,13 +3,17 @@ import PorticoReasons
 
 /// Operator commands: portfolios, their status and tier, service credentials.
 extension AccessState {
-    mutating func createPortfolio(name: String, tier: SystemUserTier, _ context: inout ApplyContext) throws -> UInt64 {
+    mutating func createPortfolio(name: String, tier: SystemUserTier, externalID: String?,
+                                  _ context: inout ApplyContext) throws -> UInt64 {
         try requireOperator(context.caller)
-        try validateName(name)
+        try validateName(name, context)
+        try requireFreeExternalID(externalID, .portfolio, in: 0)
         let id = PortfolioID(takeID())
         portfolios[id] = PortfolioRecord(id: id, createdRevision: context.revision, name: name, status: .active,
-                                         tier: tier, appCount: 0, adminSystemUsers: 0, regularSystemUsers: 0)
+                                         tier: tier, appCount: 0, adminSystemUsers: 0, regularSystemUsers: 0,
+                                         externalID: externalID)
         checkIndex.setStatus(id, .active)
+        bindExternalID(externalID, .portfolio, in: 0, to: id.rawValue, &context)
         context.setTarget(.portfolio, id.rawValue, in: id, "portfolio:\(id)")
         return id.rawValue
     }
@@ -40,7 +44,7 @@ extension AccessState {
 
     mutating func issueCredential(name: String, _ context: inout ApplyContext) throws -> UInt64 {
         try requireOperator(context.caller)
-        try validateName(name)
+        try validateName(name, context)
         let id = CredentialID(takeID())
         let digest = try context.newSecret(prefix: SecretFormat.credentialPrefix, id: id.rawValue)
         credentials[id] = CredentialRecord(id: id, name: name, createdAt: context.now, revoked: false,

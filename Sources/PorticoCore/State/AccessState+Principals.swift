@@ -5,10 +5,11 @@ import PorticoReasons
 extension AccessState {
     /// Adds a person or a system user; system users obey the tier limits and need an app.
     mutating func addPrincipal(_ portfolio: PortfolioID, kind: PrincipalKindTag, name: String, role: Role,
-                               _ context: inout ApplyContext) throws -> UInt64 {
+                               externalID: String?, _ context: inout ApplyContext) throws -> UInt64 {
         var record = try portfolioToChange(portfolio, context)
         try requireWritable(portfolio, context.caller, grows: true)
-        try validateName(name)
+        try validateName(name, context)
+        try requireFreeExternalID(externalID, ExternalKind(kind), in: portfolio.rawValue)
         if kind == .systemUser {
             guard record.tier != .none else {
                 throw PorticoError.precondition("portfolio \(portfolio) has no access to system users",
@@ -37,8 +38,9 @@ extension AccessState {
         }
         let id = PrincipalID(takeID())
         principals[id] = PrincipalRecord(id: id, portfolio: portfolio, kind: kind, role: role, name: name,
-                                         removed: false, grants: [:])
+                                         removed: false, grants: [:], externalID: externalID)
         checkIndex.addPrincipal(id, portfolio: portfolio, kind: kind, role: role)
+        bindExternalID(externalID, ExternalKind(kind), in: portfolio.rawValue, to: id.rawValue, &context)
         members.insert(id, into: portfolio)
         context.setTarget(kind == .person ? .person : .systemUser, id.rawValue, in: portfolio,
                           "\(kind == .person ? "person" : "system_user"):\(id)")
@@ -63,8 +65,9 @@ extension AccessState {
     mutating func removePrincipal(_ id: PrincipalID, _ context: inout ApplyContext) throws {
         var record = try principalToChange(id, context)
         try requireWritable(record.portfolio, context.caller, grows: false)
-        for (asset, _) in record.grants {
+        for (asset, grant) in record.grants {
             assignees.remove(id, from: asset)
+            noteExpiry(id, asset, nil, was: grant)
             context.note("unassigned asset:\(asset)")
         }
         record.grants = [:]
@@ -73,6 +76,7 @@ extension AccessState {
         principals[id] = record
         checkIndex.updatePrincipal(id) { $0.removed = true }
         members.remove(id, from: record.portfolio)
+        unbindExternalID(record.externalID, ExternalKind(record.kind), in: record.portfolio.rawValue)
         revokeTokens(of: id, &context)
         if record.kind == .systemUser, var portfolio = portfolios[record.portfolio] {
             if record.role == .admin { portfolio.adminSystemUsers -= 1 } else { portfolio.regularSystemUsers -= 1 }
@@ -82,13 +86,16 @@ extension AccessState {
                           "\(record.kind == .person ? "person" : "system_user"):\(id)")
     }
 
-    mutating func createApp(_ portfolio: PortfolioID, name: String, _ context: inout ApplyContext) throws -> UInt64 {
+    mutating func createApp(_ portfolio: PortfolioID, name: String, externalID: String?,
+                            _ context: inout ApplyContext) throws -> UInt64 {
         var record = try portfolioToChange(portfolio, context)
         try requireWritable(portfolio, context.caller, grows: true)
-        try validateName(name)
+        try validateName(name, context)
+        try requireFreeExternalID(externalID, .app, in: portfolio.rawValue)
         let id = AppID(takeID())
         let digest = try context.newSecret(prefix: SecretFormat.appSecretPrefix, id: id.rawValue)
-        apps[id] = AppRecord(id: id, portfolio: portfolio, name: name, secretDigest: digest)
+        apps[id] = AppRecord(id: id, portfolio: portfolio, name: name, secretDigest: digest, externalID: externalID)
+        bindExternalID(externalID, .app, in: portfolio.rawValue, to: id.rawValue, &context)
         record.appCount += 1
         portfolios[portfolio] = record
         context.setTarget(.app, id.rawValue, in: portfolio, "app:\(id)")

@@ -160,11 +160,13 @@ extension AccessState {
             else { continue }
             let kept = held.effective.intersection(grant.effective)
             if kept.isEmpty {
+                noteExpiry(principalID, asset.id, nil, was: held)
                 principal.grants[asset.id] = nil
                 assignees.remove(principalID, from: asset.id)
                 context.note("unassigned principal:\(principalID)")
             } else {
-                principal.grants[asset.id] = Grant(granted: kept, effective: kept)
+                // The trimmed assignment keeps its expiry.
+                principal.grants[asset.id] = Grant(granted: kept, effective: kept, expiresAt: held.expiresAt)
                 context.note("trimmed principal:\(principalID) to \(kept)")
             }
             principals[principalID] = principal
@@ -178,6 +180,7 @@ extension AccessState {
         checkIndex.setShare(assetID, with: partner, nil)
         sharedIn.remove(assetID, from: partner)
         for principalID in assignees[assetID] ?? [] where principals[principalID]?.portfolio == partner {
+            noteExpiry(principalID, assetID, nil, was: principals[principalID]?.grants[assetID])
             principals[principalID]?.grants[assetID] = nil
             assignees.remove(principalID, from: assetID)
             checkIndex.setAssignments(principalID, principals[principalID]?.grants ?? .empty)

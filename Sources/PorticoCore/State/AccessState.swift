@@ -36,6 +36,11 @@ public struct AccessState: Hashable, Sendable {
     public internal(set) var partneredBy = TreeDictionary<PortfolioID, TreeSet<PortfolioID>>()
     /// Principal -> its tokens (revoked ones included).
     public internal(set) var principalTokens = TreeDictionary<PrincipalID, TreeSet<TokenID>>()
+    /// Portfolio -> (principal, asset) -> when the assignment expires, for every assignment of the
+    /// portfolio's principals that does: what a sweep (`Command.expireAssignments`) looks through.
+    public internal(set) var expiring = TreeDictionary<PortfolioID, TreeDictionary<CheckIndex.Pair, Timestamp>>()
+    /// The idempotency keys of recent changes, with what a retry is answered.
+    public internal(set) var idempotency = IdempotencyTable()
 
     public init() {}
 

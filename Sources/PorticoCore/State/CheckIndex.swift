@@ -53,6 +53,8 @@ public struct CheckIndex: Hashable, Sendable {
     public internal(set) var shares = TreeDictionary<Pair, TaskSet>()
     /// How many assignments the principals hold.
     public private(set) var assignmentCount = 0
+    /// External id -> entity id, every kind (a check by external id resolves through it first).
+    public internal(set) var externalIDs = ExternalIndex()
 
     public init() {}
 
@@ -74,9 +76,17 @@ public struct CheckIndex: Hashable, Sendable {
         return nil
     }
 
-    /// The closure of `principal`'s assignment on `asset`, if it holds one.
-    public func assignment(_ principal: PrincipalID, _ asset: AssetID) -> TaskSet? {
-        self.principal(principal)?.assignments[asset]?.effective
+    /// The closure of `principal`'s assignment on `asset`, if it holds one that is live at `now`.
+    public func assignment(_ principal: PrincipalID, _ asset: AssetID, now: Timestamp) -> TaskSet? {
+        guard let grant = self.principal(principal)?.assignments[asset], grant.isLive(at: now) else { return nil }
+        return grant.effective
+    }
+
+    /// The id of the entity of `kind` whose external id in `scope` (its portfolio; 0 for portfolios) is
+    /// `externalID`, if there is one.
+    @inlinable
+    public func resolve(_ kind: ExternalKind, in scope: UInt64, _ externalID: String) -> UInt64? {
+        externalIDs[ExternalIndex.Key(kind, in: scope, externalID)]
     }
 
     /// The closure of what `asset`'s owner shared with `partner`, if it shared it.

@@ -11,22 +11,39 @@ public struct PortfolioRecord: Hashable, Sendable {
     public var appCount: Int
     public var adminSystemUsers: Int
     public var regularSystemUsers: Int
+    /// The caller's own id for it, unique among portfolios; nil when none was given.
+    public var externalID: String?
 }
 
-/// The tasks of one grant: what was asked for, and its closure, stored so a check never closes.
+/// The tasks of one grant: what was asked for, and its closure, stored so a check never closes; and
+/// for an assignment, until when it grants.
 public struct Grant: Hashable, Sendable {
     public var granted: TaskSet
     public var effective: TaskSet
+    /// From this time on the grant grants nothing (`Timestamp.never` for an assignment without expiry,
+    /// and for every share). Beside the tasks, so that the check compares it with the clock in the cache
+    /// line it reads anyway: an assignment entry grows from 16 to 24 bytes (8 bytes per assignment), and
+    /// an expiring assignment costs the check no lookup beyond its grant.
+    public var expiresAt: Timestamp
 
-    public init(granted: TaskSet, type: AssetType) {
+    public init(granted: TaskSet, type: AssetType, expiresAt: Timestamp = .never) {
         self.granted = granted
         self.effective = TaskLattice.closure(of: granted, for: type)
+        self.expiresAt = expiresAt
     }
 
-    init(granted: TaskSet, effective: TaskSet) {
+    init(granted: TaskSet, effective: TaskSet, expiresAt: Timestamp = .never) {
         self.granted = granted
         self.effective = effective
+        self.expiresAt = expiresAt
     }
+
+    /// When it stops granting, or nil if it never does.
+    public var expiry: Timestamp? { expiresAt == .never ? nil : expiresAt }
+
+    /// Whether it still grants at `now`.
+    @inlinable
+    public func isLive(at now: Timestamp) -> Bool { now < expiresAt }
 }
 
 /// A person or system user, with its assignments keyed by asset (the check's second lookup).
@@ -40,6 +57,9 @@ public struct PrincipalRecord: Hashable, Sendable {
     public var removed: Bool
     /// Shared with the check index (`CheckIndex.Principal.assignments`): one copy in memory.
     public internal(set) var grants: AssignmentList
+    /// The caller's own id, unique among the portfolio's principals of its kind; a removed principal
+    /// keeps it in its record, but frees it for another.
+    public var externalID: String?
 }
 
 /// An asset, with the shares its owner granted keyed by partner portfolio.
@@ -50,6 +70,8 @@ public struct AssetRecord: Hashable, Sendable {
     public var name: String
     /// Partner portfolio -> what the owner shared (granted and closure).
     public var shares: TreeDictionary<PortfolioID, Grant>
+    /// The caller's own id, unique among the owner's assets.
+    public var externalID: String?
 }
 
 /// An app owned by a portfolio; tokens are generated for one app.
@@ -58,6 +80,8 @@ public struct AppRecord: Hashable, Sendable {
     public let portfolio: PortfolioID
     public var name: String
     public let secretDigest: SecretDigest
+    /// The caller's own id, unique among the portfolio's apps.
+    public var externalID: String?
 }
 
 /// A system-user token: only the digest of its secret is kept.

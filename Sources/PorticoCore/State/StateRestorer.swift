@@ -32,17 +32,28 @@ public struct StateRestorer {
 
     public mutating func addPortfolio(id: PortfolioID, createdRevision: Revision, name: String, status: PortfolioStatus,
                                       tier: SystemUserTier, appCount: Int, adminSystemUsers: Int,
-                                      regularSystemUsers: Int) throws {
+                                      regularSystemUsers: Int, externalID: String? = nil) throws {
         try check(id.rawValue, "portfolio")
         state.portfolios[id] = PortfolioRecord(id: id, createdRevision: createdRevision, name: name, status: status,
                                                tier: tier, appCount: appCount, adminSystemUsers: adminSystemUsers,
-                                               regularSystemUsers: regularSystemUsers)
+                                               regularSystemUsers: regularSystemUsers, externalID: externalID)
         state.checkIndex.setStatus(id, status)
+        try bind(externalID, .portfolio, in: 0, id.rawValue)
+    }
+
+    /// Indexes an external id, refusing one that is malformed or taken (a damaged checkpoint).
+    private mutating func bind(_ externalID: String?, _ kind: ExternalKind, in scope: UInt64, _ id: UInt64) throws {
+        guard let externalID else { return }
+        let key = ExternalIndex.Key(kind, in: scope, externalID)
+        guard ExternalID.isValid(externalID), state.checkIndex.externalIDs[key] == nil else {
+            throw Self.invalid("\(kind.name) \(id): external id \"\(ExternalID.printable(externalID))\" is malformed or taken")
+        }
+        state.checkIndex.externalIDs.insert(key, id)
     }
 
     /// An asset with the shares its owner granted (partner -> granted tasks).
     public mutating func addAsset(id: AssetID, owner: PortfolioID, type: AssetType, name: String,
-                                  shares: [(PortfolioID, TaskSet)]) throws {
+                                  shares: [(PortfolioID, TaskSet)], externalID: String? = nil) throws {
         try check(id.rawValue, "asset")
         guard state.checkIndex.status(owner) != nil else {
             throw Self.invalid("asset \(id) of unknown portfolio \(owner)")
@@ -54,14 +65,18 @@ public struct StateRestorer {
             state.checkIndex.setShare(id, with: partner, grant.effective)
             state.sharedIn.insert(id, into: partner)
         }
-        state.assets[id] = AssetRecord(id: id, owner: owner, type: type, name: name, shares: grants)
+        state.assets[id] = AssetRecord(id: id, owner: owner, type: type, name: name, shares: grants,
+                                       externalID: externalID)
         state.checkIndex.setAsset(id, CheckIndex.Asset(owner: owner, type: type))
         state.ownedAssets.insert(id, into: owner)
+        try bind(externalID, .asset, in: owner.rawValue, id.rawValue)
     }
 
-    /// A person or system user with its assignments (asset -> granted tasks; closures are derived).
+    /// A person or system user with its assignments (asset -> granted tasks, and when each expires; closures
+    /// are derived).
     public mutating func addPrincipal(id: PrincipalID, portfolio: PortfolioID, kind: PrincipalKindTag, role: Role,
-                                      name: String, removed: Bool, grants: [(AssetID, TaskSet)]) throws {
+                                      name: String, removed: Bool, grants: [(AssetID, TaskSet, Timestamp?)],
+                                      externalID: String? = nil) throws {
         try check(id.rawValue, "principal")
         // The check index's dense table answers "is it a portfolio" without hashing (as for asset types).
         guard state.checkIndex.status(portfolio) != nil else {
@@ -69,27 +84,48 @@ public struct StateRestorer {
         }
         var entries = ContiguousArray<AssignmentList.Entry>()
         entries.reserveCapacity(grants.count)
-        for (asset, granted) in grants {
+        var expiring: [(CheckIndex.Pair, Timestamp)] = []
+        for (asset, granted, expiry) in grants {
             // The check index's dense table: two array loads, where the asset records' tree would hash.
             guard let type = state.checkIndex.asset(asset)?.type else {
                 throw Self.invalid("principal \(id) holds unknown asset \(asset)")
             }
-            entries.append(AssignmentList.Entry(asset: asset.rawValue, grant: Grant(granted: granted, type: type)))
+            entries.append(AssignmentList.Entry(asset: asset.rawValue,
+                                                grant: Grant(granted: granted, type: type, expiresAt: expiry ?? .never)))
             assignments.append((asset.rawValue, id))
+            if let expiry { expiring.append((CheckIndex.Pair(id.rawValue, asset.rawValue), expiry)) }
+        }
+        if !expiring.isEmpty {
+            for (pair, expiry) in expiring { state.expiring[portfolio, default: [:]][pair] = expiry }
         }
         entries.sort { $0.asset < $1.asset }
         let list = AssignmentList(sorted: entries)
         state.principals[id] = PrincipalRecord(id: id, portfolio: portfolio, kind: kind, role: role, name: name,
-                                               removed: removed, grants: list)
+                                               removed: removed, grants: list, externalID: externalID)
         state.checkIndex.addPrincipal(id, portfolio: portfolio, kind: kind, role: role)
         state.checkIndex.updatePrincipal(id) { $0.removed = removed }
         state.checkIndex.setAssignments(id, list)
-        if !removed { state.members.insert(id, into: portfolio) }
+        if !removed {
+            state.members.insert(id, into: portfolio)
+            // A removed principal keeps its external id in its record but not in the index.
+            try bind(externalID, ExternalKind(kind), in: portfolio.rawValue, id.rawValue)
+        }
     }
 
-    public mutating func addApp(id: AppID, portfolio: PortfolioID, name: String, secretDigest: SecretDigest) throws {
+    public mutating func addApp(id: AppID, portfolio: PortfolioID, name: String, secretDigest: SecretDigest,
+                                externalID: String? = nil) throws {
         try check(id.rawValue, "app")
-        state.apps[id] = AppRecord(id: id, portfolio: portfolio, name: name, secretDigest: secretDigest)
+        state.apps[id] = AppRecord(id: id, portfolio: portfolio, name: name, secretDigest: secretDigest,
+                                   externalID: externalID)
+        try bind(externalID, .app, in: portfolio.rawValue, id.rawValue)
+    }
+
+    /// An idempotency key the state remembers.
+    public mutating func addIdempotencyKey(_ digest: IdempotencyDigest, _ entry: IdempotencyTable.Entry) throws {
+        guard entry.revision >= 1, entry.revision <= state.revision else {
+            throw Self.invalid("an idempotency key of revision \(entry.revision), beyond \(state.revision)")
+        }
+        state.idempotency.restore(digest, entry)
     }
 
     public mutating func addToken(id: TokenID, principal: PrincipalID, portfolio: PortfolioID, app: AppID,

@@ -82,7 +82,8 @@ extension AccessSnapshot {
             principal, as: caller, now: now, "the assignments of principal \(principal)")
         try state.requireKind(principal, kind)
         try page.validate()
-        return (record, page.cut(Array(record.grants.keys), key: \.rawValue))
+        let live = record.grants.compactMap { asset, grant in grant.isLive(at: now) ? asset : nil }
+        return (record, page.cut(live, key: \.rawValue))
     }
 
     /// The principals assigned on an asset, those the caller sees, for those who see the asset.
@@ -94,7 +95,7 @@ extension AccessSnapshot {
         _ = try self.visibleAsset(asset, as: caller, now: now)
         try page.validate()
         let visible = (state.assignees[asset] ?? []).compactMap { state.principals[$0] }.filter {
-            visibility.covers(principal: $0.id, of: $0.portfolio)
+            visibility.covers(principal: $0.id, of: $0.portfolio) && $0.grants[asset]?.isLive(at: now) == true
         }
         return page.cut(visible, key: \.id.rawValue)
     }
@@ -209,7 +210,7 @@ extension AccessSnapshot {
             try Self.require(visibility == .everything, "asset \(id)")
             throw PorticoError.notFound("asset \(id)")
         }
-        try Self.require(visibility.covers(record, in: state), "asset \(id)")
+        try Self.require(visibility.covers(record, in: state, now: now), "asset \(id)")
         return record
     }
 

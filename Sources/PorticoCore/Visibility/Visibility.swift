@@ -39,16 +39,17 @@ public enum Visibility: Hashable, Sendable {
         }
     }
 
-    /// Whether the caller sees `asset`: its owner's or a partner's admin, or a holder of an assignment on it.
-    func covers(_ asset: AssetRecord, in state: AccessState) -> Bool {
+    /// Whether the caller sees `asset`: its owner's or a partner's admin, or a holder of an assignment on
+    /// it that has not expired at `now`.
+    func covers(_ asset: AssetRecord, in state: AccessState, now: Timestamp) -> Bool {
+        func holds(_ me: PrincipalID) -> Bool { state.principals[me]?.grants[asset.id]?.isLive(at: now) == true }
         switch self {
         case .everything:
             return true
         case .portfolioAdmin(let portfolio, let me):
-            return asset.owner == portfolio || asset.shares[portfolio] != nil
-                || state.principals[me]?.grants[asset.id] != nil
+            return asset.owner == portfolio || asset.shares[portfolio] != nil || holds(me)
         case .own(let me):
-            return state.principals[me]?.grants[asset.id] != nil
+            return holds(me)
         }
     }
 }

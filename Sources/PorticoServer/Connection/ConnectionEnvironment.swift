@@ -17,10 +17,12 @@ final class ConnectionEnvironment: Sendable {
     /// Token secrets verified, one cache per event loop.
     let tokenCaches = VerifiedTokenCaches()
     let logger: Logger
+    /// Where connections count their calls; nil when the server keeps no metrics.
+    let metrics: ServerMetrics?
     // Read once per new connection, set once at shutdown.
     private let shuttingDown = Atomic<Bool>(false)
 
-    init(configuration: ServerConfiguration, dispatcher: Dispatcher?, logger: Logger) {
+    init(configuration: ServerConfiguration, dispatcher: Dispatcher?, logger: Logger, metrics: ServerMetrics? = nil) {
         self.configuration = configuration
         self.gate = CoreGate(dispatcher)
         self.loading = LoadingDispatcher(configuration: configuration)
@@ -35,6 +37,7 @@ final class ConnectionEnvironment: Sendable {
         self.output = OutputBudget(limit: configuration.maxBufferedOutputBytes)
         self.notices = ServerNotices(interval: TimeAmount(configuration.noticeInterval), logger: logger)
         self.logger = logger
+        self.metrics = metrics
     }
 
     var isShuttingDown: Bool { self.shuttingDown.load(ordering: .relaxed) }

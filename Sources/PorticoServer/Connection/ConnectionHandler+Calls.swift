@@ -22,6 +22,17 @@ extension ConnectionHandler {
         }
         self.lastCallID = max(self.lastCallID, header.callID)
         self.firstCallDeadline = nil
+        // Whatever answers the call now (an early refusal, a read, a write refused over a limit) is
+        // counted and logged once, here; a deferred call is, when it is answered.
+        let telemetry = self.session.telemetry
+        let started = telemetry?.start()
+        let answered = self.responder.answers
+        defer {
+            if let telemetry, self.responder.answers != answered {
+                telemetry.answered(
+                    header.callID, header.knownMethod ?? .unspecified, self.responder.lastStatus, since: started)
+            }
+        }
         guard case .open = self.state else {
             self.responder.fail(
                 header.callID,
@@ -54,7 +65,8 @@ extension ConnectionHandler {
             method: method,
             credential: header.credential,
             onBehalfOfPersonID: header.onBehalfOfPersonID,
-            deadline: deadline
+            deadline: deadline,
+            idempotencyKey: header.idempotencyKey
         )
         guard let dispatcher = self.dispatcher ?? self.loadedDispatcher() else {
             self.environment.loading.answer(head, responder: &self.responder)
@@ -75,7 +87,7 @@ extension ConnectionHandler {
             )
             return
         }
-        self.runDeferred(head, work, context: context)
+        self.runDeferred(head, work, started: started, context: context)
     }
 
     /// The dispatcher of the loaded core, kept from now on; nil while the server loads.
@@ -94,7 +106,12 @@ extension ConnectionHandler {
         self.responder.fail(callID, CallFailure(.resourceExhausted, message, reason: .tooManyCalls, metaCode: 4))
     }
 
-    private func runDeferred(_ head: CallHead, _ work: @escaping DeferredCall, context: ChannelHandlerContext) {
+    private func runDeferred(
+        _ head: CallHead,
+        _ work: @escaping DeferredCall,
+        started: NIODeadline?,
+        context: ChannelHandlerContext
+    ) {
         let callID = head.callID
         self.nextGeneration &+= 1
         let generation = self.nextGeneration
@@ -107,7 +124,7 @@ extension ConnectionHandler {
                 handler.expire(callID, generation: generation, context: context)
             }
         }
-        self.pending[callID] = PendingCall(generation: generation, timer: timer)
+        self.pending[callID] = PendingCall(generation: generation, timer: timer, method: head.method, started: started)
         let promise = context.eventLoop.makePromise(of: Result<any WireMessage, CallFailure>.self)
         promise.completeWithTask { await work() }
         promise.futureResult.whenSuccess { result in
@@ -118,9 +135,10 @@ extension ConnectionHandler {
 
     /// The call's deadline passed: answer it now; its work goes on, and counts, until it finishes.
     private func expire(_ callID: UInt64, generation: UInt64, context: ChannelHandlerContext) {
-        guard self.pending[callID]?.generation == generation else { return }
+        guard let call = self.pending[callID], call.generation == generation else { return }
         self.pending.removeValue(forKey: callID)
         guard self.state != .closed else { return }
+        self.session.telemetry?.answered(callID, call.method, .deadlineExceeded, since: call.started)
         self.responder.fail(
             callID,
             CallFailure(
@@ -155,6 +173,7 @@ extension ConnectionHandler {
         case .failure(let failure):
             self.responder.fail(callID, failure)
         }
+        self.session.telemetry?.answered(callID, call.method, self.responder.lastStatus, since: call.started)
         self.flush(context: context)
         self.closeIfDrained(context: context)
     }

@@ -48,6 +48,9 @@ final class ConnectionHandler: ChannelDuplexHandler {
     struct PendingCall {
         let generation: UInt64
         var timer: Scheduled<Void>?
+        /// For the call's metrics and log line: what it called, and when it began (nil if not timed).
+        let method: Method
+        let started: NIODeadline?
     }
 
     let environment: ConnectionEnvironment
@@ -111,6 +114,11 @@ final class ConnectionHandler: ChannelDuplexHandler {
         self.session.presentedTokens = PresentedTokenCache(self.environment.tokenCaches.cache(for: context.eventLoop))
         self.responder.buffer = context.channel.allocator.buffer(capacity: 1024)
         self.logger[metadataKey: "peer"] = "\(self.slot.peer)"
+        self.session.telemetry = ConnectionTelemetry(
+            counters: self.environment.metrics?.loops.counters(for: context.eventLoop),
+            logger: self.logger,
+            noticeInterval: TimeAmount(self.configuration.noticeInterval)
+        )
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -230,7 +238,8 @@ final class ConnectionHandler: ChannelDuplexHandler {
             "closing connection: \(error.reason)",
             metadata: ["status": "\(error.code.protoValueName)", "peer": "\(self.slot.peer)"]
         )
-        self.responder.goAway(lastCallID: self.lastCallID, status: error.code, message: error.message)
+        self.responder.goAway(
+            lastCallID: self.lastCallID, status: error.code, message: error.message, reason: error.errorReason)
         self.flush(context: context)
         self.state = .closed
         context.close(promise: nil)
@@ -247,6 +256,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
         self.watchdog = nil
         self.environment.output.remove(ObjectIdentifier(self))
         self.logger.noticeSummary("calls refused over the calls-in-flight limit", throttle: &self.overLimitNotices)
+        self.session.telemetry?.closed()
         self.releaseSlotIfDone()
         context.fireChannelInactive()
     }

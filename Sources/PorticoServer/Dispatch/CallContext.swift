@@ -11,6 +11,8 @@ struct CallHead {
     let onBehalfOfPersonID: UInt64
     /// When the client stops waiting; nil for no deadline.
     let deadline: NIODeadline?
+    /// The header's idempotency key; empty for none.
+    var idempotencyKey = ""
 }
 
 /// What a handler learns of its call, whatever the transport: who calls (authenticated before the
@@ -22,10 +24,13 @@ struct CallContext: Sendable {
     let deadline: NIODeadline?
     /// Token secrets verified on this connection (a check by token skips their SHA-256).
     var presentedTokens = PresentedTokenCache()
+    /// A change's idempotency key (frame header or gRPC metadata); nil for none. Reads ignore it.
+    var idempotencyKey: String?
 
-    init(caller: Caller, deadline: NIODeadline?) {
+    init(caller: Caller, deadline: NIODeadline?, idempotencyKey: String? = nil) {
         self.caller = caller
         self.deadline = deadline
+        self.idempotencyKey = idempotencyKey
     }
 }
 

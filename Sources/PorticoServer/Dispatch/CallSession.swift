@@ -4,10 +4,12 @@ import PorticoCore
 /// verify the same secrets again: the callers its credentials stand for, and (through its event loop's
 /// cache, shared with the loop's other connections) the token secrets checked. The native transport
 /// keeps one per connection; handlers see the token secrets only through their `CallContext`, for the
-/// length of a read.
+/// length of a read. It also carries where the connection reports its calls (metrics, log lines), which
+/// the router tells of refused credentials and decisions.
 struct CallSession {
     var callers = CallerCache()
     var presentedTokens = PresentedTokenCache()
+    var telemetry: ConnectionTelemetry?
 }
 
 /// The callers a connection's credentials stand for, each verified once. Only a credential that was

@@ -12,7 +12,7 @@ extension Dispatcher {
         let snapshot = try self.snapshot(atLeast: request.minRevision)
         let (subject, kind) = try self.subject(request.subject, snapshot, &context)
         let task = try WireMapping.task(request.task)
-        let asset = AssetID(request.assetID)
+        let asset = try Self.asset(request.assetID, request.assetExternal, snapshot)
         let now = self.portico.clock.now()
         if request.explain {
             let explanation = try self.explain(caller, subject, kind, asset, task, snapshot, now)
@@ -73,7 +73,9 @@ extension Dispatcher {
         for item in request.checks {
             let (subject, kind) = try self.subject(item.subject.map(Self.itemSubject), snapshot, &context)
             checks.append(
-                CheckRequest(subject, kind: kind, asset: AssetID(item.assetID), task: try WireMapping.task(item.task)))
+                CheckRequest(
+                    subject, kind: kind, asset: try Self.asset(item.assetID, item.assetExternal, snapshot),
+                    task: try WireMapping.task(item.task)))
         }
         let now = self.portico.clock.now()
         let results: [CheckResult]
@@ -197,6 +199,8 @@ extension Dispatcher {
         case .personID(let id): .personID(id)
         case .systemUserID(let id): .systemUserID(id)
         case .token(let token): .token(token)
+        case .personExternal(let ref): .personExternal(ref)
+        case .systemUserExternal(let ref): .systemUserExternal(ref)
         }
     }
 
@@ -212,6 +216,12 @@ extension Dispatcher {
             return (.principal(PrincipalID(id)), .person)
         case .systemUserID(let id):
             return (.principal(PrincipalID(id)), .systemUser)
+        case .personExternal(let ref):
+            let name = try Self.name(.person, ref, snapshot, field: "person_external")
+            return (.principal(PrincipalID(snapshot.id(of: name))), .person)
+        case .systemUserExternal(let ref):
+            let name = try Self.name(.systemUser, ref, snapshot, field: "system_user_external")
+            return (.principal(PrincipalID(snapshot.id(of: name))), .systemUser)
         case .token(let secret):
             if let known = context.presentedTokens[secret] { return (.token(known), nil) }
             // A secret that names no token checks as an unknown token: the core denies TOKEN_NOT_FOUND.

@@ -8,8 +8,11 @@ extension Dispatcher {
     private var now: Timestamp { self.portico.clock.now() }
 
     func getPortfolio(_ request: GetPortfolioRequest, context: inout CallContext) throws -> GetPortfolioResponse {
-        let record = try self.portico.snapshot.portfolio(
-            PortfolioID(request.portfolioID), as: context.caller, now: self.now)
+        let snapshot = self.portico.snapshot
+        let id = try Self.byIDOrExternal(
+            request.portfolioID, request.externalID.isEmpty ? nil : ExternalName(.portfolio, in: 0, request.externalID),
+            snapshot, context.caller, now: self.now, field: "portfolio_id")
+        let record = try snapshot.portfolio(PortfolioID(id), as: context.caller, now: self.now)
         return GetPortfolioResponse(portfolio: Self.portfolio(record))
     }
 
@@ -34,7 +37,11 @@ extension Dispatcher {
     }
 
     func getPerson(_ request: GetPersonRequest, context: inout CallContext) throws -> GetPersonResponse {
-        let record = try self.portico.snapshot.person(PrincipalID(request.personID), as: context.caller, now: self.now)
+        let snapshot = self.portico.snapshot
+        let id = try Self.byIDOrExternal(
+            request.personID, try request.external.map { try Self.name(.person, $0, snapshot, field: "external") },
+            snapshot, context.caller, now: self.now, field: "person_id")
+        let record = try snapshot.person(PrincipalID(id), as: context.caller, now: self.now)
         return GetPersonResponse(person: Self.person(record))
     }
 
@@ -73,7 +80,11 @@ extension Dispatcher {
     }
 
     func getAsset(_ request: GetAssetRequest, context: inout CallContext) throws -> GetAssetResponse {
-        let record = try self.portico.snapshot.asset(AssetID(request.assetID), as: context.caller, now: self.now)
+        let snapshot = self.portico.snapshot
+        let id = try Self.byIDOrExternal(
+            request.assetID, try request.external.map { try Self.name(.asset, $0, snapshot, field: "external") },
+            snapshot, context.caller, now: self.now, field: "asset_id")
+        let record = try snapshot.asset(AssetID(id), as: context.caller, now: self.now)
         return GetAssetResponse(asset: Self.asset(record))
     }
 

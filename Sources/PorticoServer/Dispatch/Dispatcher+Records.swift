@@ -20,7 +20,8 @@ extension Dispatcher {
             name: record.name,
             status: WireMapping.wire(record.status),
             systemUserTier: WireMapping.wire(record.tier),
-            createdRevision: record.createdRevision
+            createdRevision: record.createdRevision,
+            externalID: record.externalID ?? ""
         )
     }
 
@@ -34,7 +35,7 @@ extension Dispatcher {
     static func person(_ record: PrincipalRecord) -> Person {
         Person(
             id: record.id.rawValue, portfolioID: record.portfolio.rawValue, name: record.name,
-            role: WireMapping.wire(record.role))
+            role: WireMapping.wire(record.role), externalID: record.externalID ?? "")
     }
 
     static func systemUser(_ id: UInt64, _ snapshot: AccessSnapshot) throws -> SystemUser {
@@ -48,7 +49,7 @@ extension Dispatcher {
     static func systemUser(_ record: PrincipalRecord) -> SystemUser {
         SystemUser(
             id: record.id.rawValue, portfolioID: record.portfolio.rawValue, name: record.name,
-            role: WireMapping.wire(record.role))
+            role: WireMapping.wire(record.role), externalID: record.externalID ?? "")
     }
 
     static func app(_ id: UInt64, _ snapshot: AccessSnapshot) throws -> App {
@@ -57,7 +58,9 @@ extension Dispatcher {
     }
 
     static func app(_ record: AppRecord) -> App {
-        App(id: record.id.rawValue, portfolioID: record.portfolio.rawValue, name: record.name)
+        App(
+            id: record.id.rawValue, portfolioID: record.portfolio.rawValue, name: record.name,
+            externalID: record.externalID ?? "")
     }
 
     static func asset(_ id: UInt64, _ snapshot: AccessSnapshot) throws -> Asset {
@@ -68,7 +71,7 @@ extension Dispatcher {
     static func asset(_ record: AssetRecord) -> Asset {
         Asset(
             id: record.id.rawValue, ownerPortfolioID: record.owner.rawValue, type: WireMapping.wire(record.type),
-            name: record.name)
+            name: record.name, externalID: record.externalID ?? "")
     }
 
     static func credential(_ id: UInt64, _ snapshot: AccessSnapshot) throws -> PorticoWire.ServiceCredential {
@@ -98,7 +101,8 @@ extension Dispatcher {
             principal: Self.wirePrincipal(record),
             assetID: asset.rawValue,
             tasks: WireMapping.wire(grant.granted),
-            effectiveTasks: WireMapping.wire(grant.effective)
+            effectiveTasks: WireMapping.wire(grant.effective),
+            expiresAtUnixMicros: (grant.expiry?.milliseconds ?? 0) * 1000
         )
     }
 

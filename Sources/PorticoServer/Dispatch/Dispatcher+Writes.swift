@@ -11,13 +11,20 @@ extension Dispatcher {
             of: principal, kind, changedBy: context.caller, now: self.portico.clock.now())
     }
 
-    /// Runs `command` for the context's caller; returns its result and a snapshot that includes it.
-    /// Runs `command` for the call's caller; a command whose deadline passed before it was validated is
-    /// refused unchanged (DEADLINE_EXCEEDED), so a client told its write timed out while it waited can
-    /// rely on it not being applied (docs/protocol.md, section 7).
-    private func execute(_ command: Command, _ context: CallContext) async throws -> (CommandResult, AccessSnapshot) {
+    /// Runs a proposal: compares the kind its principal is named as, then executes its command.
+    private func execute(_ proposal: Proposal, _ context: CallContext) async throws -> (CommandResult, AccessSnapshot) {
+        if let (principal, kind) = proposal.kind { try self.requireKind(of: principal, kind, context) }
+        return try await self.execute(proposal.command, context)
+    }
+
+    /// Runs `command` for the call's caller, with the call's idempotency key; returns its result (a
+    /// retry's: the first change's) and a snapshot that includes it. A command whose deadline passed
+    /// before it was validated is refused unchanged (DEADLINE_EXCEEDED), so a client told its write timed
+    /// out while it waited can rely on it not being applied (docs/protocol.md, section 7).
+    func execute(_ command: Command, _ context: CallContext) async throws -> (CommandResult, AccessSnapshot) {
         let deadline = context.deadline.map(ContinuousClock.Instant.init)
-        let result = try await self.portico.execute(command, as: context.caller, deadline: deadline)
+        let result = try await self.portico.execute(
+            command, as: context.caller, deadline: deadline, idempotencyKey: context.idempotencyKey)
         return (result, self.portico.snapshot)
     }
 
@@ -25,7 +32,9 @@ extension Dispatcher {
         -> CreatePortfolioResponse
     {
         let tier = try WireMapping.tier(request.systemUserTier, fallback: PorticoCore.SystemUserTier.none)
-        let (result, snapshot) = try await self.execute(.createPortfolio(name: request.name, tier: tier), context)
+        let command = Command.createPortfolio(
+            name: request.name, tier: tier, externalID: WireMapping.optional(request.externalID))
+        let (result, snapshot) = try await self.execute(command, context)
         return CreatePortfolioResponse(
             portfolio: try Self.portfolio(result.created(), snapshot), revision: result.revision)
     }
@@ -76,7 +85,8 @@ extension Dispatcher {
         let command = Command.addPerson(
             PortfolioID(request.portfolioID),
             name: request.name,
-            role: try WireMapping.role(request.role)
+            role: try WireMapping.role(request.role),
+            externalID: WireMapping.optional(request.externalID)
         )
         let (result, snapshot) = try await self.execute(command, context)
         return AddPersonResponse(person: try Self.person(result.created(), snapshot), revision: result.revision)
@@ -89,9 +99,7 @@ extension Dispatcher {
     }
 
     func removePerson(_ request: RemovePersonRequest, context: CallContext) async throws -> RemovePersonResponse {
-        let person = PrincipalID(request.personID)
-        try self.requireKind(of: person, .person, context)
-        let (result, _) = try await self.execute(.removePrincipal(person), context)
+        let (result, _) = try await self.execute(Self.proposal(request), context)
         return RemovePersonResponse(revision: result.revision)
     }
 
@@ -101,7 +109,8 @@ extension Dispatcher {
         let command = Command.addSystemUser(
             PortfolioID(request.portfolioID),
             name: request.name,
-            role: try WireMapping.role(request.role)
+            role: try WireMapping.role(request.role),
+            externalID: WireMapping.optional(request.externalID)
         )
         let (result, snapshot) = try await self.execute(command, context)
         return CreateSystemUserResponse(
@@ -113,15 +122,15 @@ extension Dispatcher {
     func removeSystemUser(_ request: RemoveSystemUserRequest, context: CallContext) async throws
         -> RemoveSystemUserResponse
     {
-        let user = PrincipalID(request.systemUserID)
-        try self.requireKind(of: user, .systemUser, context)
-        let (result, _) = try await self.execute(.removePrincipal(user), context)
+        let (result, _) = try await self.execute(Self.proposal(request), context)
         return RemoveSystemUserResponse(revision: result.revision)
     }
 
     func addApp(_ request: AddAppRequest, context: CallContext) async throws -> AddAppResponse {
         let (result, snapshot) = try await self.execute(
-            .createApp(PortfolioID(request.portfolioID), name: request.name),
+            .createApp(
+                PortfolioID(request.portfolioID), name: request.name,
+                externalID: WireMapping.optional(request.externalID)),
             context
         )
         return AddAppResponse(
@@ -135,30 +144,28 @@ extension Dispatcher {
         let command = Command.addAsset(
             PortfolioID(request.portfolioID),
             type: try WireMapping.assetType(request.type),
-            name: request.name
+            name: request.name,
+            externalID: WireMapping.optional(request.externalID)
         )
         let (result, snapshot) = try await self.execute(command, context)
         return AddAssetResponse(asset: try Self.asset(result.created(), snapshot), revision: result.revision)
     }
 
     func removeAsset(_ request: RemoveAssetRequest, context: CallContext) async throws -> RemoveAssetResponse {
-        let (result, _) = try await self.execute(.removeAsset(AssetID(request.assetID)), context)
+        let (result, _) = try await self.execute(Self.proposal(request), context)
         return RemoveAssetResponse(revision: result.revision)
     }
 
     func assignTasks(_ request: AssignTasksRequest, context: CallContext) async throws -> AssignTasksResponse {
-        let (principal, kind) = try Self.principal(request.principal)
-        let asset = AssetID(request.assetID)
-        let tasks = try WireMapping.tasks(request.tasks)
-        try self.requireKind(of: principal, kind, context)
-        let (result, snapshot) = try await self.execute(.assign(principal, asset, tasks), context)
-        return AssignTasksResponse(assignment: Self.assignment(principal, asset, snapshot), revision: result.revision)
+        let proposal = try Self.proposal(request)
+        let (result, snapshot) = try await self.execute(proposal, context)
+        let principal = PrincipalID(request.principal?.id ?? 0)
+        return AssignTasksResponse(
+            assignment: Self.assignment(principal, AssetID(request.assetID), snapshot), revision: result.revision)
     }
 
     func unassignTasks(_ request: UnassignTasksRequest, context: CallContext) async throws -> UnassignTasksResponse {
-        let (principal, kind) = try Self.principal(request.principal)
-        try self.requireKind(of: principal, kind, context)
-        let (result, _) = try await self.execute(.unassign(principal, AssetID(request.assetID)), context)
+        let (result, _) = try await self.execute(try Self.proposal(request), context)
         return UnassignTasksResponse(revision: result.revision)
     }
 
@@ -178,18 +185,12 @@ extension Dispatcher {
     private func share(_ asset: UInt64, _ partner: UInt64, _ tasks: [WireAssetTask], _ context: CallContext)
         async throws -> (Share, UInt64)
     {
-        let asset = AssetID(asset)
-        let partner = PortfolioID(partner)
-        let (result, snapshot) = try await self.execute(
-            .share(asset, with: partner, try WireMapping.tasks(tasks)),
-            context
-        )
-        return (try Self.share(asset, partner, snapshot), result.revision)
+        let (result, snapshot) = try await self.execute(try Self.proposal(share: asset, with: partner, tasks), context)
+        return (try Self.share(AssetID(asset), PortfolioID(partner), snapshot), result.revision)
     }
 
     func unshareAsset(_ request: UnshareAssetRequest, context: CallContext) async throws -> UnshareAssetResponse {
-        let command = Command.unshare(AssetID(request.assetID), from: PortfolioID(request.partnerPortfolioID))
-        let (result, _) = try await self.execute(command, context)
+        let (result, _) = try await self.execute(Self.proposal(request), context)
         return UnshareAssetResponse(revision: result.revision)
     }
 
@@ -204,11 +205,7 @@ extension Dispatcher {
     }
 
     func removePartner(_ request: RemovePartnerRequest, context: CallContext) async throws -> RemovePartnerResponse {
-        let command = Command.removePartner(
-            PortfolioID(request.portfolioID),
-            partner: PortfolioID(request.partnerPortfolioID)
-        )
-        let (result, _) = try await self.execute(command, context)
+        let (result, _) = try await self.execute(Self.proposal(request), context)
         return RemovePartnerResponse(revision: result.revision)
     }
 
@@ -269,16 +266,14 @@ extension Dispatcher {
     }
 
     func revokeToken(_ request: RevokeTokenRequest, context: CallContext) async throws -> RevokeTokenResponse {
-        let (result, _) = try await self.execute(.revokeToken(TokenID(request.tokenID)), context)
+        let (result, _) = try await self.execute(Self.proposal(request), context)
         return RevokeTokenResponse(revision: result.revision)
     }
 
     func revokeAllTokens(_ request: RevokeAllTokensRequest, context: CallContext) async throws
         -> RevokeAllTokensResponse
     {
-        let user = PrincipalID(request.systemUserID)
-        try self.requireKind(of: user, .systemUser, context)
-        let (result, _) = try await self.execute(.revokeAllTokens(user), context)
+        let (result, _) = try await self.execute(Self.proposal(request), context)
         return RevokeAllTokensResponse(revision: result.revision)
     }
 }

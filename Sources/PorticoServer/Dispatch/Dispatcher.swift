@@ -5,7 +5,7 @@ import PorticoWire
 
 /// Serves every RPC from the core: one handler per RPC (`PorticoServiceHandler`, generated from the
 /// proto), whatever the transport. Reads and checks are answered at once from the current snapshot;
-/// writes go through the core's sequencer.
+/// writes go through the core's commit pipeline.
 ///
 /// A final class, shared by every connection: a call's router refers to it without copying its fields.
 final class Dispatcher: PorticoServiceHandler {

@@ -50,7 +50,9 @@ struct FrameRouter: PorticoServiceRouter {
             // two references: nothing is copied, and the handler's additions stay with the connection).
             swap(&context.presentedTokens, &self.session.pointee.presentedTokens)
             defer { swap(&context.presentedTokens, &self.session.pointee.presentedTokens) }
-            self.responder.pointee.succeed(self.head.callID, try handle(request, &context))
+            let response = try handle(request, &context)
+            self.session.pointee.telemetry?.counters?.countDecisions(in: response)
+            self.responder.pointee.succeed(self.head.callID, response)
         } catch {
             self.responder.pointee.fail(self.head.callID, CallFailure(any: error))
         }
@@ -61,7 +63,9 @@ struct FrameRouter: PorticoServiceRouter {
         _ handle: @escaping @Sendable (RPC.Request, CallContext) async throws -> RPC.Response
     ) {
         do {
-            let context = CallContext(caller: try self.authenticate(), deadline: self.head.deadline)
+            let context = CallContext(
+                caller: try self.authenticate(), deadline: self.head.deadline,
+                idempotencyKey: self.head.idempotencyKey.isEmpty ? nil : self.head.idempotencyKey)
             try self.dispatcher.admit(RPC.method, body: self.body)
             let request = try self.decode(RPC.Request.self)
             self.deferred = {
@@ -85,11 +89,17 @@ struct FrameRouter: PorticoServiceRouter {
 
     /// The caller of this call, from the connection's cache or verified now.
     private func authenticate() throws -> Caller {
-        try self.dispatcher.authenticate(
-            credential: self.head.credential,
-            onBehalfOf: self.head.onBehalfOfPersonID,
-            callers: &self.session.pointee.callers
-        )
+        do {
+            return try self.dispatcher.authenticate(
+                credential: self.head.credential,
+                onBehalfOf: self.head.onBehalfOfPersonID,
+                callers: &self.session.pointee.callers
+            )
+        } catch {
+            self.session.pointee.telemetry?.authenticationFailed(
+                credential: self.head.credential, reason: CallFailure(any: error).detail.reason)
+            throw error
+        }
     }
 
     /// The request, decoded with the connection's scratch memory.

@@ -7,9 +7,15 @@ struct Responder {
     var buffer: ByteBuffer
     let arena: WireArena
     let maxFrameBytes: Int
+    /// Answers written (a count a connection compares around a call to see whether it was answered), and
+    /// the status of the last: what the connection's metrics and call log read.
+    private(set) var answers = 0
+    private(set) var lastStatus = StatusCode.ok
 
     /// Writes a successful answer; an answer that cannot be sent becomes a failure of its call.
     mutating func succeed(_ callID: UInt64, _ message: some WireMessage) {
+        self.answers &+= 1
+        self.lastStatus = .ok
         do {
             try Frame.writeResponse(
                 callID: callID,
@@ -32,6 +38,8 @@ struct Responder {
 
     /// Writes a failed answer.
     mutating func fail(_ callID: UInt64, _ failure: CallFailure) {
+        self.answers &+= 1
+        self.lastStatus = failure.code
         let header = FrameHeader(
             kind: .response,
             callID: callID,
@@ -49,8 +57,8 @@ struct Responder {
     }
 
     /// Writes a GOAWAY frame.
-    mutating func goAway(lastCallID: UInt64, status: StatusCode, message: String) {
-        try? Frame(header: .goAway(lastCallID: lastCallID, status: status, message: message))
+    mutating func goAway(lastCallID: UInt64, status: StatusCode, message: String, reason: ErrorReason? = nil) {
+        try? Frame(header: .goAway(lastCallID: lastCallID, status: status, message: message, reason: reason))
             .write(into: &self.buffer, arena: self.arena)
     }
 }

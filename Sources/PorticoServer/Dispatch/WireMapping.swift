@@ -132,6 +132,30 @@ enum WireMapping {
         }
     }
 
+    /// The kind of entity a TargetKind names, for the kinds that take an external id.
+    static func externalKind(_ wire: WireTargetKind, field: String = "kind") throws(CallFailure) -> ExternalKind {
+        switch wire {
+        case .portfolio: return .portfolio
+        case .person: return .person
+        case .systemUser: return .systemUser
+        case .app: return .app
+        case .asset: return .asset
+        default:
+            throw CallFailure.invalid(
+                "kind must be PORTFOLIO, PERSON, SYSTEM_USER, APP or ASSET, not \(wire.protoValueName)", field: field)
+        }
+    }
+
+    /// A proto3 string that is empty when unset, as an optional.
+    static func optional(_ text: String) -> String? { text.isEmpty ? nil : text }
+
+    /// A time in microseconds since 1970 (0: none), as the core's milliseconds, rounded down.
+    static func expiry(micros: Int64, field: String) throws(CallFailure) -> Timestamp? {
+        guard micros != 0 else { return nil }
+        guard micros > 0 else { throw CallFailure.invalid("\(field) must not be negative", field: field) }
+        return Timestamp(milliseconds: micros / 1000)
+    }
+
     static func expiry(_ wire: WireTokenExpiry) -> PorticoCore.TokenExpiry {
         switch wire {
         case .sixtyDays: .sixtyDays
@@ -165,6 +189,7 @@ enum WireMapping {
         case .notShared: .notShared
         case .taskNotShared: .taskNotShared
         case .notAssigned: .notAssigned
+        case .assignmentExpired: .assignmentExpired
         case .taskNotGranted: .taskNotGranted
         }
     }

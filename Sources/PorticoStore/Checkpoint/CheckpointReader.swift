@@ -31,9 +31,9 @@ enum CheckpointReader {
         var offset = 0
         let header = try message(bytes, &offset, as: CheckpointHeader.self, arena: arena)
         guard header.format == CheckpointWriter.format else { throw Damaged(description: "not a Portico checkpoint") }
-        guard header.formatVersion == CheckpointWriter.formatVersion else {
+        guard CheckpointWriter.readableVersions.contains(header.formatVersion) else {
             throw Damaged(description: "checkpoint format \(header.formatVersion); this portico reads "
-                          + "\(CheckpointWriter.formatVersion)")
+                          + "\(CheckpointWriter.readableVersions)")
         }
         let recordsStart = offset
         for _ in 0..<header.recordCount { _ = try frame(bytes, &offset) }
@@ -75,19 +75,31 @@ enum CheckpointReader {
         case .portfolio(let p):
             try r.addPortfolio(id: PortfolioID(p.id), createdRevision: p.createdRevision, name: p.name,
                                status: try E.core(p.status), tier: try E.core(p.tier), appCount: Int(p.appCount),
-                               adminSystemUsers: Int(p.adminSystemUsers), regularSystemUsers: Int(p.regularSystemUsers))
+                               adminSystemUsers: Int(p.adminSystemUsers), regularSystemUsers: Int(p.regularSystemUsers),
+                               externalID: E.optional(p.externalID))
         case .asset(let a):
             guard a.partners.count == a.tasks.count else { throw Damaged(description: "asset \(a.id): shares and tasks differ") }
             try r.addAsset(id: AssetID(a.id), owner: PortfolioID(a.owner), type: try E.core(a.type), name: a.name,
-                           shares: try zip(a.partners, a.tasks).map { (PortfolioID($0), try E.tasks($1)) })
+                           shares: try zip(a.partners, a.tasks).map { (PortfolioID($0), try E.tasks($1)) },
+                           externalID: E.optional(a.externalID))
         case .principal(let p):
             guard p.assets.count == p.tasks.count else { throw Damaged(description: "principal \(p.id): assets and tasks differ") }
+            guard p.expiresAtUnixMillis.isEmpty || p.expiresAtUnixMillis.count == p.assets.count else {
+                throw Damaged(description: "principal \(p.id): assets and expiries differ")
+            }
+            let expiries = p.expiresAtUnixMillis.isEmpty ? [Int64](repeating: 0, count: p.assets.count) : p.expiresAtUnixMillis
+            var grants: [(AssetID, TaskSet, Timestamp?)] = []
+            grants.reserveCapacity(p.assets.count)
+            for index in p.assets.indices {
+                grants.append((AssetID(p.assets[index]), try E.tasks(p.tasks[index]),
+                               expiries[index] == 0 ? nil : Timestamp(milliseconds: expiries[index])))
+            }
             try r.addPrincipal(id: PrincipalID(p.id), portfolio: PortfolioID(p.portfolio), kind: try E.core(p.kind),
-                               role: try E.core(p.role), name: p.name, removed: p.removed,
-                               grants: try zip(p.assets, p.tasks).map { (AssetID($0), try E.tasks($1)) })
+                               role: try E.core(p.role), name: p.name, removed: p.removed, grants: grants,
+                               externalID: E.optional(p.externalID))
         case .app(let a):
             try r.addApp(id: AppID(a.id), portfolio: PortfolioID(a.portfolio), name: a.name,
-                         secretDigest: try E.digest(a.secretDigest))
+                         secretDigest: try E.digest(a.secretDigest), externalID: E.optional(a.externalID))
         case .token(let t):
             try r.addToken(id: TokenID(t.id), principal: PrincipalID(t.principal), portfolio: PortfolioID(t.portfolio),
                            app: AppID(t.app), scopes: try E.scopes(t.scopes),
@@ -105,6 +117,12 @@ enum CheckpointReader {
                                   tasks: try E.tasks(s.tasks), status: try E.core(s.status))
         case .audit(let a):
             try r.addAuditChunk(first: a.firstRevision, events: a.events, ends: a.ends)
+        case .idempotencyKey(let k):
+            guard let digest = IdempotencyDigest(bytes: k.keyDigest), let fingerprint = IdempotencyDigest(bytes: k.fingerprint)
+            else { throw Damaged(description: "an idempotency key whose digests are not 16 bytes") }
+            try r.addIdempotencyKey(digest, IdempotencyTable.Entry(
+                revision: k.revision, fingerprint: fingerprint, createdID: k.createdID,
+                time: Timestamp(milliseconds: k.timeUnixMillis), sealedSecret: k.sealedSecret.isEmpty ? nil : k.sealedSecret))
         }
     }
 

@@ -11,7 +11,9 @@ import PorticoWire
 /// while it encodes. Bytes go to the file a megabyte at a time, hashed on the way.
 struct CheckpointWriter {
     static let format = "portico.checkpoint"
-    static let formatVersion: UInt32 = 1
+    /// 2 adds external ids, assignment expiries and idempotency keys; the reader takes 1 and 2.
+    static let formatVersion: UInt32 = 2
+    static let readableVersions: ClosedRange<UInt32> = 1...2
     /// Bytes buffered before a write to the file.
     static let flushBytes = 1 << 20
 
@@ -46,7 +48,8 @@ struct CheckpointWriter {
         var chunks = 0
         state.audit.forEachChunk { _, _, _ in chunks += 1 }
         return UInt64(state.portfolios.count + state.assets.count + state.principals.count + state.apps.count
-                      + state.tokens.count + state.credentials.count + partnerships + state.shareRequests.count + chunks)
+                      + state.tokens.count + state.credentials.count + partnerships + state.shareRequests.count
+                      + state.idempotency.count + chunks)
     }
 
     // swift-format-ignore
@@ -56,7 +59,7 @@ struct CheckpointWriter {
             try record(.portfolio(.init(id: id.rawValue, createdRevision: p.createdRevision, name: p.name,
                                         status: E.wire(p.status), tier: E.wire(p.tier), appCount: UInt32(p.appCount),
                                         adminSystemUsers: UInt32(p.adminSystemUsers),
-                                        regularSystemUsers: UInt32(p.regularSystemUsers))))
+                                        regularSystemUsers: UInt32(p.regularSystemUsers), externalID: p.externalID ?? "")))
         }
         for (id, a) in state.assets {
             var partners: [UInt64] = [], tasks: [UInt32] = []
@@ -65,23 +68,29 @@ struct CheckpointWriter {
                 tasks.append(E.mask(grant.granted))
             }
             try record(.asset(.init(id: id.rawValue, owner: a.owner.rawValue, type: E.wire(a.type), name: a.name,
-                                    partners: partners, tasks: tasks)))
+                                    partners: partners, tasks: tasks, externalID: a.externalID ?? "")))
         }
-        var assets: [UInt64] = [], tasks: [UInt32] = []
+        var assets: [UInt64] = [], tasks: [UInt32] = [], expiries: [Int64] = []
         for (id, p) in state.principals {
             assets.removeAll(keepingCapacity: true)
             tasks.removeAll(keepingCapacity: true)
+            expiries.removeAll(keepingCapacity: true)
+            var expiring = false
             for (asset, grant) in p.grants {
                 assets.append(asset.rawValue)
                 tasks.append(E.mask(grant.granted))
+                expiries.append(grant.expiry?.milliseconds ?? 0)
+                expiring = expiring || grant.expiry != nil
             }
+            // Expiries only when one of them is set: most principals pay nothing for the field.
             try record(.principal(.init(id: id.rawValue, portfolio: p.portfolio.rawValue, kind: E.wire(p.kind),
                                         role: E.wire(p.role), name: p.name, removed: p.removed, assets: assets,
-                                        tasks: tasks)))
+                                        tasks: tasks, externalID: p.externalID ?? "",
+                                        expiresAtUnixMillis: expiring ? expiries : [])))
         }
         for (id, a) in state.apps {
             try record(.app(.init(id: id.rawValue, portfolio: a.portfolio.rawValue, name: a.name,
-                                  secretDigest: E.bytes(a.secretDigest))))
+                                  secretDigest: E.bytes(a.secretDigest), externalID: a.externalID ?? "")))
         }
         for (id, t) in state.tokens {
             try record(.token(.init(id: id.rawValue, principal: t.principal.rawValue, portfolio: t.portfolio.rawValue,
@@ -103,6 +112,12 @@ struct CheckpointWriter {
         for (id, r) in state.shareRequests {
             try record(.shareRequest(.init(id: id.rawValue, asset: r.asset.rawValue, requester: r.requester.rawValue,
                                            tasks: E.mask(r.tasks), status: E.wire(r.status))))
+        }
+        for (digest, entry) in state.idempotency.all {
+            try record(.idempotencyKey(.init(keyDigest: digest.bytes, revision: entry.revision,
+                                             fingerprint: entry.fingerprint.bytes, createdID: entry.createdID,
+                                             timeUnixMillis: entry.time.milliseconds,
+                                             sealedSecret: entry.sealedSecret ?? [])))
         }
         try state.audit.forEachChunk { first, events, ends in
             try record(.audit(.init(firstRevision: first, events: events, ends: ends)))

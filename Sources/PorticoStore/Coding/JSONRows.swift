@@ -12,7 +12,8 @@ enum JSONRows {
     /// - Throws: `StoreError` `.corrupt` naming the first row that is not a change.
     static func reencode(_ connection: SQLiteConnection, _ progress: (_ done: Int, _ total: Int) -> Void) throws {
         let total = Int(try connection.integer("SELECT count(*) FROM changes") ?? 0)
-        let select = try connection.prepare("SELECT revision, change FROM changes WHERE revision > ?1 ORDER BY revision LIMIT \(chunk)")
+        let select = try connection.prepare(
+            "SELECT revision, change FROM changes WHERE revision > ?1 ORDER BY revision LIMIT \(chunk)")
         let update = try connection.prepare("UPDATE changes SET change = ?2 WHERE revision = ?1")
         let decoder = JSONDecoder()
         var coder = ChangeCoding()
@@ -29,7 +30,8 @@ enum JSONRows {
                 do {
                     change = try select.withBytes(1) { try decoder.decode(Change.self, from: Data($0)) }
                 } catch {
-                    throw StoreError(.corrupt, "\(connection.path): change \(revision) is not JSON of a change: \(error)")
+                    throw StoreError(
+                        .corrupt, "\(connection.path): change \(revision) is not JSON of a change: \(error)")
                 }
                 guard change.revision == Revision(revision) else {
                     throw StoreError(.corrupt, "\(connection.path): row \(revision) holds change \(change.revision)")

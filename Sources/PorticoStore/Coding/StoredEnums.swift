@@ -135,6 +135,30 @@ enum StoredEnums {
         }
     }
 
+    /// An optional string as proto3 stores it: empty for none.
+    static func optional(_ text: String) -> String? { text.isEmpty ? nil : text }
+
+    static func wire(_ kind: ExternalKind) -> TargetKind {
+        switch kind {
+        case .portfolio: .portfolio
+        case .person: .person
+        case .systemUser: .systemUser
+        case .app: .app
+        case .asset: .asset
+        }
+    }
+
+    static func core(_ kind: TargetKind) throws -> ExternalKind {
+        switch kind {
+        case .portfolio: .portfolio
+        case .person: .person
+        case .systemUser: .systemUser
+        case .app: .app
+        case .asset: .asset
+        default: throw Unknown(description: "target kind \(kind.rawValue) takes no external id")
+        }
+    }
+
     /// A digest as its 32 bytes, big-endian (the usual SHA-256 byte order).
     static func bytes(_ digest: SecretDigest) -> [UInt8] {
         let hex = Array(digest.hex.utf8)

@@ -15,18 +15,22 @@ public enum ExportFile {
 
     /// Writes `changes` (revisions 1...n, a consistent snapshot) to `path`, replacing it, and syncs it.
     /// - Parameter progress: called now and then with the changes encoded and their total.
-    public static func write(_ changes: [Change], to path: String, now: Timestamp,
-                             progress: (_ done: Int, _ total: Int) -> Void = { _, _ in }) throws {
+    public static func write(
+        _ changes: [Change], to path: String, now: Timestamp,
+        progress: (_ done: Int, _ total: Int) -> Void = { _, _ in }
+    ) throws {
         var coder = ChangeCoding()
         let arena = WireArena()
         var buffer = ByteBufferAllocator().buffer(capacity: 64 * 1024)
-        let header = ExportHeader(format: format, formatVersion: formatVersion, revision: changes.last?.revision ?? 0,
-                                  changeCount: UInt64(changes.count), exportedAtUnixMillis: now.milliseconds,
-                                  changeEncoding: changeEncoding)
+        let header = ExportHeader(
+            format: format, formatVersion: formatVersion, revision: changes.last?.revision ?? 0,
+            changeCount: UInt64(changes.count), exportedAtUnixMillis: now.milliseconds,
+            changeEncoding: changeEncoding)
         try appendDelimited(header, to: &buffer, arena: arena)
         for (index, change) in changes.enumerated() {
-            let message = ExportedChange(revision: change.revision, timeUnixMillis: change.time.milliseconds,
-                                         operation: change.command.name, change: try coder.encode(change, envelope: false))
+            let message = ExportedChange(
+                revision: change.revision, timeUnixMillis: change.time.milliseconds,
+                operation: change.command.name, change: try coder.encode(change, envelope: false))
             try appendDelimited(message, to: &buffer, arena: arena)
             arena.reset()
             if (index + 1) % 10_000 == 0 { progress(index + 1, changes.count) }
@@ -44,7 +48,9 @@ public enum ExportFile {
     /// Reads and checks an export: its header, and every change against its envelope and its predecessor.
     /// - Throws: `StoreError` (`.corrupt`) naming what is wrong.
     /// - Parameter progress: called now and then with the changes read and the header's count.
-    public static func read(from path: String, progress: (_ done: Int, _ total: Int) -> Void = { _, _ in }) throws -> [Change] {
+    public static func read(from path: String, progress: (_ done: Int, _ total: Int) -> Void = { _, _ in }) throws
+        -> [Change]
+    {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw StoreError(.cannotOpen, "cannot read \(path)")
         }
@@ -55,8 +61,10 @@ public enum ExportFile {
         guard header.format == format else { throw StoreError(.corrupt, "\(path) is not a Portico export") }
         let json = header.formatVersion == jsonVersion && header.changeEncoding == "json"
         guard json || (header.formatVersion == formatVersion && header.changeEncoding == changeEncoding) else {
-            throw StoreError(.newerSchema, "\(path) is export format \(header.formatVersion) (\(header.changeEncoding)); "
-                             + "this portico reads formats \(jsonVersion) (json) and \(formatVersion) (\(changeEncoding))")
+            throw StoreError(
+                .newerSchema,
+                "\(path) is export format \(header.formatVersion) (\(header.changeEncoding)); "
+                    + "this portico reads formats \(jsonVersion) (json) and \(formatVersion) (\(changeEncoding))")
         }
         let decoder = JSONDecoder()
         let coder = ChangeCoding()
@@ -72,27 +80,32 @@ public enum ExportFile {
                     change = try decoder.decode(Change.self, from: Data(message.change))
                 } else {
                     change = try message.change.withUnsafeBytes {
-                        try coder.decode($0, revision: message.revision, time: Timestamp(milliseconds: message.timeUnixMillis))
+                        try coder.decode(
+                            $0, revision: message.revision, time: Timestamp(milliseconds: message.timeUnixMillis))
                     }
                 }
             } catch {
                 throw StoreError(.corrupt, "\(path): change \(expected) does not decode: \(error)")
             }
             guard message.revision == expected, change.revision == expected,
-                  change.time.milliseconds == message.timeUnixMillis, change.command.name == message.operation
+                change.time.milliseconds == message.timeUnixMillis, change.command.name == message.operation
             else { throw StoreError(.corrupt, "\(path): change \(expected) is out of order or inconsistent") }
             changes.append(change)
             if changes.count % 10_000 == 0 { progress(changes.count, Int(header.changeCount)) }
         }
         progress(changes.count, Int(header.changeCount))
         guard UInt64(changes.count) == header.changeCount, changes.last?.revision ?? 0 == header.revision else {
-            throw StoreError(.corrupt, "\(path): the header promises \(header.changeCount) changes up to revision "
-                             + "\(header.revision); the file holds \(changes.count) (truncated?)")
+            throw StoreError(
+                .corrupt,
+                "\(path): the header promises \(header.changeCount) changes up to revision "
+                    + "\(header.revision); the file holds \(changes.count) (truncated?)")
         }
         return changes
     }
 
-    private static func appendDelimited(_ message: some WireMessage, to buffer: inout ByteBuffer, arena: WireArena) throws {
+    private static func appendDelimited(_ message: some WireMessage, to buffer: inout ByteBuffer, arena: WireArena)
+        throws
+    {
         var body = ByteBufferAllocator().buffer(capacity: 256)
         try message.encode(into: &body, arena: arena)
         var length = UInt64(body.readableBytes)
@@ -104,19 +117,25 @@ public enum ExportFile {
         buffer.writeBuffer(&body)
     }
 
-    private static func nextMessage<M: WireMessage>(_ bytes: [UInt8], _ offset: inout Int, _ path: String,
-                                                    as type: M.Type, arena: WireArena) throws -> M {
+    private static func nextMessage<M: WireMessage>(
+        _ bytes: [UInt8], _ offset: inout Int, _ path: String,
+        as type: M.Type, arena: WireArena
+    ) throws -> M {
         var length: UInt64 = 0
         var shift: UInt64 = 0
         while true {
-            guard offset < bytes.count, shift < 64 else { throw StoreError(.corrupt, "\(path): truncated length at byte \(offset)") }
+            guard offset < bytes.count, shift < 64 else {
+                throw StoreError(.corrupt, "\(path): truncated length at byte \(offset)")
+            }
             let byte = bytes[offset]
             offset += 1
             length |= UInt64(byte & 0x7F) << shift
             if byte & 0x80 == 0 { break }
             shift += 7
         }
-        guard length <= UInt64(bytes.count - offset) else { throw StoreError(.corrupt, "\(path): truncated message at byte \(offset)") }
+        guard length <= UInt64(bytes.count - offset) else {
+            throw StoreError(.corrupt, "\(path): truncated message at byte \(offset)")
+        }
         let end = offset + Int(length)
         defer { offset = end }
         do {
@@ -134,8 +153,10 @@ extension SQLiteStore {
     /// its schema, a write); beside a running server it reads the database read-only, in one read
     /// transaction, and writes nothing there.
     /// - Returns: the revision exported.
-    public static func export(directory: String, to file: String, now: Timestamp,
-                              progress: (_ done: Int, _ total: Int) -> Void = { _, _ in }) async throws -> Revision {
+    public static func export(
+        directory: String, to file: String, now: Timestamp,
+        progress: (_ done: Int, _ total: Int) -> Void = { _, _ in }
+    ) async throws -> Revision {
         guard exists(in: directory) else { throw StoreError(.cannotOpen, "no Portico database in \(directory)") }
         let changes: [Change]
         do {
@@ -159,8 +180,10 @@ extension SQLiteStore {
     /// are replayed first, so a file that does not rebuild a valid state is refused, and written under a
     /// temporary name that becomes the database only when complete.
     /// - Returns: the revision restored.
-    public static func importing(_ file: String, into directory: String,
-                                 progress: (_ done: Int, _ total: Int) -> Void = { _, _ in }) async throws -> Revision {
+    public static func importing(
+        _ file: String, into directory: String,
+        progress: (_ done: Int, _ total: Int) -> Void = { _, _ in }
+    ) async throws -> Revision {
         let held = try DataDirectory(path: directory)
         defer { held.release() }
         guard !exists(in: directory) else {

@@ -1,5 +1,5 @@
 public import NIOCore
-import PorticoReasons
+public import PorticoReasons
 
 /// One frame of the Portico protocol: a header (call id, method, credential, status...) and the
 /// protobuf encoding of the request or response message.
@@ -138,7 +138,8 @@ extension FrameHeader {
         method: Method,
         credential: String = "",
         onBehalfOfPersonID: UInt64 = 0,
-        timeoutMicros: UInt64 = 0
+        timeoutMicros: UInt64 = 0,
+        idempotencyKey: String = ""
     ) -> FrameHeader {
         FrameHeader(
             kind: .request,
@@ -146,7 +147,8 @@ extension FrameHeader {
             method: UInt32(method.rawValue),
             credential: credential,
             onBehalfOfPersonID: onBehalfOfPersonID,
-            timeoutMicros: timeoutMicros
+            timeoutMicros: timeoutMicros,
+            idempotencyKey: idempotencyKey
         )
     }
 
@@ -174,8 +176,13 @@ extension FrameHeader {
         )
     }
 
-    /// The header of a GOAWAY: no new calls; calls up to `lastCallID` will still be answered.
-    public static func goAway(lastCallID: UInt64, status: StatusCode = .unavailable, message: String) -> FrameHeader {
-        FrameHeader(kind: .goaway, statusCode: status, statusMessage: message, lastCallID: lastCallID)
+    /// The header of a GOAWAY: no new calls; calls up to `lastCallID` will still be answered. A GOAWAY
+    /// for a fault of the connection's own bytes carries the fault's reason, as a failed answer does.
+    public static func goAway(
+        lastCallID: UInt64, status: StatusCode = .unavailable, message: String, reason: ErrorReason? = nil
+    ) -> FrameHeader {
+        FrameHeader(
+            kind: .goaway, statusCode: status, statusMessage: message,
+            errorDetail: reason.map { ErrorDetail(reason: $0.rawValue) }, lastCallID: lastCallID)
     }
 }

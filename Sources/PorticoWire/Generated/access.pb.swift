@@ -14,11 +14,16 @@ public struct AssignTasksRequest: WireMessage {
     public var assetID: UInt64
     /// At least one.
     public var tasks: [AssetTask]
+    /// Optional: from this time on (microseconds since 1970-01-01 UTC) the assignment grants nothing, with
+    /// no change needed at that moment; a later sweep removes it (docs/model.md, "Expiring assignments").
+    /// 0: never. A time not after the server's clock is INVALID_ARGUMENT (INVALID_EXPIRY).
+    public var expiresAtUnixMicros: Int64
 
-    public init(principal: Principal? = nil, assetID: UInt64 = 0, tasks: [AssetTask] = []) {
+    public init(principal: Principal? = nil, assetID: UInt64 = 0, tasks: [AssetTask] = [], expiresAtUnixMicros: Int64 = 0) {
         self.principal = principal
         self.assetID = assetID
         self.tasks = tasks
+        self.expiresAtUnixMicros = expiresAtUnixMicros
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
@@ -42,6 +47,7 @@ extension AssignTasksRequest: Encodable {
         try container.encode(self.principal, forKey: "principal")
         try container.encode(self.assetID, forKey: "assetId")
         try container.encode(self.tasks, forKey: "tasks")
+        try container.encode(self.expiresAtUnixMicros, forKey: "expiresAtUnixMicros")
     }
 }
 
@@ -71,12 +77,14 @@ extension AssignTasksRequest: CMessageCodec {
         m.pointee.asset_id = self.assetID
         m.pointee.n_tasks = self.tasks.count
         m.pointee.tasks = arena.lowerArray(self.tasks) { WireRuntime.lowerEnum($0) }
+        m.pointee.expires_at_unix_micros = self.expiresAtUnixMicros
     }
 
     init(lifting m: UnsafePointer<CMessage>, arena: WireArena) throws {
         self.principal = try m.pointee.principal.map { try Principal(lifting: $0, arena: arena) }
         self.assetID = m.pointee.asset_id
         self.tasks = try arena.liftArray(m.pointee.tasks, count: m.pointee.n_tasks) { try WireRuntime.liftEnum($0, field: "portico.v1.AssignTasksRequest.tasks") }
+        self.expiresAtUnixMicros = m.pointee.expires_at_unix_micros
     }
 }
 

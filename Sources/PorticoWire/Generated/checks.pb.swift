@@ -44,10 +44,13 @@ public enum DecisionReason: Int32, WireEnum {
     case notAssigned = 14
     /// Denied: the principal's assignment on the asset does not grant the task.
     case taskNotGranted = 19
+    /// Denied: the principal's assignment on the asset expired (its time is in the explanation); until a
+    /// sweep removes it, after which the check says NOT_ASSIGNED.
+    case assignmentExpired = 24
 
     public static let protoName = "portico.v1.DecisionReason"
 
-    /// The value's name in the .proto file, e.g. `DECISION_REASON_TASK_NOT_GRANTED`.
+    /// The value's name in the .proto file, e.g. `DECISION_REASON_ASSIGNMENT_EXPIRED`.
     public var protoValueName: String {
         switch self {
         case .unspecified: "DECISION_REASON_UNSPECIFIED"
@@ -69,6 +72,7 @@ public enum DecisionReason: Int32, WireEnum {
         case .taskNotShared: "DECISION_REASON_TASK_NOT_SHARED"
         case .notAssigned: "DECISION_REASON_NOT_ASSIGNED"
         case .taskNotGranted: "DECISION_REASON_TASK_NOT_GRANTED"
+        case .assignmentExpired: "DECISION_REASON_ASSIGNMENT_EXPIRED"
         }
     }
 }
@@ -177,28 +181,35 @@ extension ExplainStep: CMessageCodec {
     }
 }
 
-/// CheckPermission: may this principal, or this token, perform the task on the asset?
+/// CheckPermission: may this principal, or this token, perform the task on the asset? The principal and
+/// the asset may be named by their external ids (types.proto, ExternalRef): an external id that names
+/// nothing is answered as an id that names nothing (PRINCIPAL_NOT_FOUND, ASSET_NOT_FOUND).
 public struct CheckPermissionRequest: WireMessage {
     /// Who is asking. A token is checked as its system user, within its scopes.
     public enum Subject: Hashable, Sendable {
         case personID(UInt64)
         case systemUserID(UInt64)
         case token(String)
+        case personExternal(ExternalRef)
+        case systemUserExternal(ExternalRef)
     }
 
+    /// The asset, by id or (asset_id 0) by `asset_external`.
     public var assetID: UInt64
     public var task: AssetTask
     /// Ask for the path that allowed, or the rule that denied.
     public var explain: Bool
     /// Answer at this revision or a newer one; 0 for the newest the server has.
     public var minRevision: UInt64
+    public var assetExternal: ExternalRef?
     public var subject: Subject?
 
-    public init(assetID: UInt64 = 0, task: AssetTask = .unspecified, explain: Bool = false, minRevision: UInt64 = 0, subject: Subject? = nil) {
+    public init(assetID: UInt64 = 0, task: AssetTask = .unspecified, explain: Bool = false, minRevision: UInt64 = 0, assetExternal: ExternalRef? = nil, subject: Subject? = nil) {
         self.assetID = assetID
         self.task = task
         self.explain = explain
         self.minRevision = minRevision
+        self.assetExternal = assetExternal
         self.subject = subject
     }
 
@@ -224,10 +235,13 @@ extension CheckPermissionRequest: Encodable {
         try container.encode(self.task, forKey: "task")
         try container.encode(self.explain, forKey: "explain")
         try container.encode(self.minRevision, forKey: "minRevision")
+        try container.encode(self.assetExternal, forKey: "assetExternal")
         switch self.subject {
         case .personID(let value)?: try container.encode(value, forKey: "personId")
         case .systemUserID(let value)?: try container.encode(value, forKey: "systemUserId")
         case .token(let value)?: try container.encode(value, forKey: "token")
+        case .personExternal(let value)?: try container.encode(value, forKey: "personExternal")
+        case .systemUserExternal(let value)?: try container.encode(value, forKey: "systemUserExternal")
         case nil: break
         }
     }
@@ -259,6 +273,7 @@ extension CheckPermissionRequest: CMessageCodec {
         m.pointee.task = WireRuntime.lowerEnum(self.task)
         m.pointee.explain = self.explain ? 1 : 0
         m.pointee.min_revision = self.minRevision
+        m.pointee.asset_external = try self.assetExternal.map { try arena.lowerMessage($0) }
         switch self.subject {
         case .personID(let value)?:
             m.pointee.subject_case = .init(rawValue: 1)
@@ -269,6 +284,12 @@ extension CheckPermissionRequest: CMessageCodec {
         case .token(let value)?:
             m.pointee.subject_case = .init(rawValue: 3)
             m.pointee.token = try arena.lowerString(value, field: "portico.v1.CheckPermissionRequest.token")
+        case .personExternal(let value)?:
+            m.pointee.subject_case = .init(rawValue: 8)
+            m.pointee.person_external = try arena.lowerMessage(value)
+        case .systemUserExternal(let value)?:
+            m.pointee.subject_case = .init(rawValue: 9)
+            m.pointee.system_user_external = try arena.lowerMessage(value)
         case nil:
             break
         }
@@ -279,10 +300,13 @@ extension CheckPermissionRequest: CMessageCodec {
         self.task = try WireRuntime.liftEnum(m.pointee.task, field: "portico.v1.CheckPermissionRequest.task")
         self.explain = m.pointee.explain != 0
         self.minRevision = m.pointee.min_revision
+        self.assetExternal = try m.pointee.asset_external.map { try ExternalRef(lifting: $0, arena: arena) }
         switch m.pointee.subject_case.rawValue {
         case 1: self.subject = .personID(m.pointee.person_id)
         case 2: self.subject = .systemUserID(m.pointee.system_user_id)
         case 3: self.subject = .token(try arena.liftString(m.pointee.token, field: "portico.v1.CheckPermissionRequest.token"))
+        case 8: self.subject = .personExternal(try ExternalRef(lifting: m.pointee.person_external!, arena: arena))
+        case 9: self.subject = .systemUserExternal(try ExternalRef(lifting: m.pointee.system_user_external!, arena: arena))
         default: self.subject = nil
         }
     }
@@ -365,21 +389,25 @@ extension CheckPermissionResponse: CMessageCodec {
     }
 }
 
-/// One check of a batch.
+/// One check of a batch; principal and asset as in CheckPermissionRequest.
 public struct CheckItem: WireMessage {
     public enum Subject: Hashable, Sendable {
         case personID(UInt64)
         case systemUserID(UInt64)
         case token(String)
+        case personExternal(ExternalRef)
+        case systemUserExternal(ExternalRef)
     }
 
     public var assetID: UInt64
     public var task: AssetTask
+    public var assetExternal: ExternalRef?
     public var subject: Subject?
 
-    public init(assetID: UInt64 = 0, task: AssetTask = .unspecified, subject: Subject? = nil) {
+    public init(assetID: UInt64 = 0, task: AssetTask = .unspecified, assetExternal: ExternalRef? = nil, subject: Subject? = nil) {
         self.assetID = assetID
         self.task = task
+        self.assetExternal = assetExternal
         self.subject = subject
     }
 
@@ -403,10 +431,13 @@ extension CheckItem: Encodable {
         var container = encoder.container(keyedBy: WireCodingKey.self)
         try container.encode(self.assetID, forKey: "assetId")
         try container.encode(self.task, forKey: "task")
+        try container.encode(self.assetExternal, forKey: "assetExternal")
         switch self.subject {
         case .personID(let value)?: try container.encode(value, forKey: "personId")
         case .systemUserID(let value)?: try container.encode(value, forKey: "systemUserId")
         case .token(let value)?: try container.encode(value, forKey: "token")
+        case .personExternal(let value)?: try container.encode(value, forKey: "personExternal")
+        case .systemUserExternal(let value)?: try container.encode(value, forKey: "systemUserExternal")
         case nil: break
         }
     }
@@ -436,6 +467,7 @@ extension CheckItem: CMessageCodec {
     func lower(into m: UnsafeMutablePointer<CMessage>, arena: WireArena) throws {
         m.pointee.asset_id = self.assetID
         m.pointee.task = WireRuntime.lowerEnum(self.task)
+        m.pointee.asset_external = try self.assetExternal.map { try arena.lowerMessage($0) }
         switch self.subject {
         case .personID(let value)?:
             m.pointee.subject_case = .init(rawValue: 1)
@@ -446,6 +478,12 @@ extension CheckItem: CMessageCodec {
         case .token(let value)?:
             m.pointee.subject_case = .init(rawValue: 3)
             m.pointee.token = try arena.lowerString(value, field: "portico.v1.CheckItem.token")
+        case .personExternal(let value)?:
+            m.pointee.subject_case = .init(rawValue: 6)
+            m.pointee.person_external = try arena.lowerMessage(value)
+        case .systemUserExternal(let value)?:
+            m.pointee.subject_case = .init(rawValue: 7)
+            m.pointee.system_user_external = try arena.lowerMessage(value)
         case nil:
             break
         }
@@ -454,10 +492,13 @@ extension CheckItem: CMessageCodec {
     init(lifting m: UnsafePointer<CMessage>, arena: WireArena) throws {
         self.assetID = m.pointee.asset_id
         self.task = try WireRuntime.liftEnum(m.pointee.task, field: "portico.v1.CheckItem.task")
+        self.assetExternal = try m.pointee.asset_external.map { try ExternalRef(lifting: $0, arena: arena) }
         switch m.pointee.subject_case.rawValue {
         case 1: self.subject = .personID(m.pointee.person_id)
         case 2: self.subject = .systemUserID(m.pointee.system_user_id)
         case 3: self.subject = .token(try arena.liftString(m.pointee.token, field: "portico.v1.CheckItem.token"))
+        case 6: self.subject = .personExternal(try ExternalRef(lifting: m.pointee.person_external!, arena: arena))
+        case 7: self.subject = .systemUserExternal(try ExternalRef(lifting: m.pointee.system_user_external!, arena: arena))
         default: self.subject = nil
         }
     }

@@ -105,10 +105,14 @@ public enum Method: Int32, WireEnum {
     case listAssetPrincipals = 123
     /// Changes.
     case listAuditEvents = 130
+    /// Previews and external ids.
+    case previewChanges = 140
+    case lookupExternalID = 141
+    case setExternalID = 142
 
     public static let protoName = "portico.v1.Method"
 
-    /// The value's name in the .proto file, e.g. `METHOD_LIST_AUDIT_EVENTS`.
+    /// The value's name in the .proto file, e.g. `METHOD_SET_EXTERNAL_ID`.
     public var protoValueName: String {
         switch self {
         case .unspecified: "METHOD_UNSPECIFIED"
@@ -161,6 +165,9 @@ public enum Method: Int32, WireEnum {
         case .listAccessibleAssets: "METHOD_LIST_ACCESSIBLE_ASSETS"
         case .listAssetPrincipals: "METHOD_LIST_ASSET_PRINCIPALS"
         case .listAuditEvents: "METHOD_LIST_AUDIT_EVENTS"
+        case .previewChanges: "METHOD_PREVIEW_CHANGES"
+        case .lookupExternalID: "METHOD_LOOKUP_EXTERNAL_ID"
+        case .setExternalID: "METHOD_SET_EXTERNAL_ID"
         }
     }
 }
@@ -314,12 +321,21 @@ public struct FrameHeader: WireMessage {
     public var statusCode: StatusCode
     /// RESPONSE and GOAWAY: a human-readable message when status_code is not OK.
     public var statusMessage: String
-    /// RESPONSE: details of a failure, when there are any.
+    /// RESPONSE and GOAWAY: details of a failure, when there are any (a GOAWAY for a broken connection
+    /// carries its reason).
     public var errorDetail: ErrorDetail?
     /// GOAWAY: the highest call id the sender has taken and will still answer.
     public var lastCallID: UInt64
+    /// REQUEST, changes only: the caller's name for this change, so that sending it again (after a lost
+    /// answer, a closed connection, a GOAWAY) does not apply it twice: 1 to 128 printable ASCII characters
+    /// (0x21 to 0x7E); empty for none. A change whose key the same caller used within the server's retention
+    /// window (24 hours by default) is not applied again: it is answered as the first was (the same ids, the
+    /// same revision), waiting for the first if it is still being made durable. The same key with another
+    /// request is refused (FAILED_PRECONDITION, IDEMPOTENCY_KEY_REUSED). Reads ignore it. gRPC carries it in
+    /// the metadata key `portico-idempotency-key` (docs/protocol.md, "Idempotent changes").
+    public var idempotencyKey: String
 
-    public init(kind: FrameKind = .unspecified, callID: UInt64 = 0, method: UInt32 = 0, credential: String = "", onBehalfOfPersonID: UInt64 = 0, timeoutMicros: UInt64 = 0, statusCode: StatusCode = .ok, statusMessage: String = "", errorDetail: ErrorDetail? = nil, lastCallID: UInt64 = 0) {
+    public init(kind: FrameKind = .unspecified, callID: UInt64 = 0, method: UInt32 = 0, credential: String = "", onBehalfOfPersonID: UInt64 = 0, timeoutMicros: UInt64 = 0, statusCode: StatusCode = .ok, statusMessage: String = "", errorDetail: ErrorDetail? = nil, lastCallID: UInt64 = 0, idempotencyKey: String = "") {
         self.kind = kind
         self.callID = callID
         self.method = method
@@ -330,6 +346,7 @@ public struct FrameHeader: WireMessage {
         self.statusMessage = statusMessage
         self.errorDetail = errorDetail
         self.lastCallID = lastCallID
+        self.idempotencyKey = idempotencyKey
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
@@ -360,6 +377,7 @@ extension FrameHeader: Encodable {
         try container.encode(self.statusMessage, forKey: "statusMessage")
         try container.encode(self.errorDetail, forKey: "errorDetail")
         try container.encode(self.lastCallID, forKey: "lastCallId")
+        try container.encode(self.idempotencyKey, forKey: "idempotencyKey")
     }
 }
 
@@ -395,6 +413,7 @@ extension FrameHeader: CMessageCodec {
         m.pointee.status_message = try arena.lowerString(self.statusMessage, field: "portico.v1.FrameHeader.status_message")
         m.pointee.error_detail = try self.errorDetail.map { try arena.lowerMessage($0) }
         m.pointee.last_call_id = self.lastCallID
+        m.pointee.idempotency_key = try arena.lowerString(self.idempotencyKey, field: "portico.v1.FrameHeader.idempotency_key")
     }
 
     init(lifting m: UnsafePointer<CMessage>, arena: WireArena) throws {
@@ -408,5 +427,6 @@ extension FrameHeader: CMessageCodec {
         self.statusMessage = try arena.liftString(m.pointee.status_message, field: "portico.v1.FrameHeader.status_message")
         self.errorDetail = try m.pointee.error_detail.map { try ErrorDetail(lifting: $0, arena: arena) }
         self.lastCallID = m.pointee.last_call_id
+        self.idempotencyKey = try arena.liftString(m.pointee.idempotency_key, field: "portico.v1.FrameHeader.idempotency_key")
     }
 }

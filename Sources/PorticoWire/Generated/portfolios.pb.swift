@@ -11,10 +11,13 @@ public struct CreatePortfolioRequest: WireMessage {
     public var name: String
     /// NONE if unspecified.
     public var systemUserTier: SystemUserTier
+    /// Optional; unique among portfolios.
+    public var externalID: String
 
-    public init(name: String = "", systemUserTier: SystemUserTier = .unspecified) {
+    public init(name: String = "", systemUserTier: SystemUserTier = .unspecified, externalID: String = "") {
         self.name = name
         self.systemUserTier = systemUserTier
+        self.externalID = externalID
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
@@ -37,6 +40,7 @@ extension CreatePortfolioRequest: Encodable {
         var container = encoder.container(keyedBy: WireCodingKey.self)
         try container.encode(self.name, forKey: "name")
         try container.encode(self.systemUserTier, forKey: "systemUserTier")
+        try container.encode(self.externalID, forKey: "externalId")
     }
 }
 
@@ -64,11 +68,13 @@ extension CreatePortfolioRequest: CMessageCodec {
     func lower(into m: UnsafeMutablePointer<CMessage>, arena: WireArena) throws {
         m.pointee.name = try arena.lowerString(self.name, field: "portico.v1.CreatePortfolioRequest.name")
         m.pointee.system_user_tier = WireRuntime.lowerEnum(self.systemUserTier)
+        m.pointee.external_id = try arena.lowerString(self.externalID, field: "portico.v1.CreatePortfolioRequest.external_id")
     }
 
     init(lifting m: UnsafePointer<CMessage>, arena: WireArena) throws {
         self.name = try arena.liftString(m.pointee.name, field: "portico.v1.CreatePortfolioRequest.name")
         self.systemUserTier = try WireRuntime.liftEnum(m.pointee.system_user_tier, field: "portico.v1.CreatePortfolioRequest.system_user_tier")
+        self.externalID = try arena.liftString(m.pointee.external_id, field: "portico.v1.CreatePortfolioRequest.external_id")
     }
 }
 
@@ -136,12 +142,14 @@ extension CreatePortfolioResponse: CMessageCodec {
     }
 }
 
-/// GetPortfolio (operator, service, or a member of the portfolio).
+/// GetPortfolio (operator, service, or a member of the portfolio), by id or by external id (one of the two).
 public struct GetPortfolioRequest: WireMessage {
     public var portfolioID: UInt64
+    public var externalID: String
 
-    public init(portfolioID: UInt64 = 0) {
+    public init(portfolioID: UInt64 = 0, externalID: String = "") {
         self.portfolioID = portfolioID
+        self.externalID = externalID
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
@@ -163,6 +171,7 @@ extension GetPortfolioRequest: Encodable {
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: WireCodingKey.self)
         try container.encode(self.portfolioID, forKey: "portfolioId")
+        try container.encode(self.externalID, forKey: "externalId")
     }
 }
 
@@ -187,12 +196,14 @@ extension GetPortfolioRequest: CMessageCodec {
         portico__v1__get_portfolio_request__unpack(allocator, count, bytes)
     }
 
-    func lower(into m: UnsafeMutablePointer<CMessage>, arena _: WireArena) throws {
+    func lower(into m: UnsafeMutablePointer<CMessage>, arena: WireArena) throws {
         m.pointee.portfolio_id = self.portfolioID
+        m.pointee.external_id = try arena.lowerString(self.externalID, field: "portico.v1.GetPortfolioRequest.external_id")
     }
 
-    init(lifting m: UnsafePointer<CMessage>, arena _: WireArena) throws {
+    init(lifting m: UnsafePointer<CMessage>, arena: WireArena) throws {
         self.portfolioID = m.pointee.portfolio_id
+        self.externalID = try arena.liftString(m.pointee.external_id, field: "portico.v1.GetPortfolioRequest.external_id")
     }
 }
 
@@ -1029,11 +1040,14 @@ public struct AddPersonRequest: WireMessage {
     public var portfolioID: UInt64
     public var name: String
     public var role: Role
+    /// Optional; unique among the portfolio's people.
+    public var externalID: String
 
-    public init(portfolioID: UInt64 = 0, name: String = "", role: Role = .unspecified) {
+    public init(portfolioID: UInt64 = 0, name: String = "", role: Role = .unspecified, externalID: String = "") {
         self.portfolioID = portfolioID
         self.name = name
         self.role = role
+        self.externalID = externalID
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
@@ -1057,6 +1071,7 @@ extension AddPersonRequest: Encodable {
         try container.encode(self.portfolioID, forKey: "portfolioId")
         try container.encode(self.name, forKey: "name")
         try container.encode(self.role, forKey: "role")
+        try container.encode(self.externalID, forKey: "externalId")
     }
 }
 
@@ -1085,12 +1100,14 @@ extension AddPersonRequest: CMessageCodec {
         m.pointee.portfolio_id = self.portfolioID
         m.pointee.name = try arena.lowerString(self.name, field: "portico.v1.AddPersonRequest.name")
         m.pointee.role = WireRuntime.lowerEnum(self.role)
+        m.pointee.external_id = try arena.lowerString(self.externalID, field: "portico.v1.AddPersonRequest.external_id")
     }
 
     init(lifting m: UnsafePointer<CMessage>, arena: WireArena) throws {
         self.portfolioID = m.pointee.portfolio_id
         self.name = try arena.liftString(m.pointee.name, field: "portico.v1.AddPersonRequest.name")
         self.role = try WireRuntime.liftEnum(m.pointee.role, field: "portico.v1.AddPersonRequest.role")
+        self.externalID = try arena.liftString(m.pointee.external_id, field: "portico.v1.AddPersonRequest.external_id")
     }
 }
 
@@ -1158,12 +1175,14 @@ extension AddPersonResponse: CMessageCodec {
     }
 }
 
-/// GetPerson.
+/// GetPerson, by id or by external id (one of the two).
 public struct GetPersonRequest: WireMessage {
     public var personID: UInt64
+    public var external: ExternalRef?
 
-    public init(personID: UInt64 = 0) {
+    public init(personID: UInt64 = 0, external: ExternalRef? = nil) {
         self.personID = personID
+        self.external = external
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
@@ -1185,6 +1204,7 @@ extension GetPersonRequest: Encodable {
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: WireCodingKey.self)
         try container.encode(self.personID, forKey: "personId")
+        try container.encode(self.external, forKey: "external")
     }
 }
 
@@ -1209,12 +1229,14 @@ extension GetPersonRequest: CMessageCodec {
         portico__v1__get_person_request__unpack(allocator, count, bytes)
     }
 
-    func lower(into m: UnsafeMutablePointer<CMessage>, arena _: WireArena) throws {
+    func lower(into m: UnsafeMutablePointer<CMessage>, arena: WireArena) throws {
         m.pointee.person_id = self.personID
+        m.pointee.external = try self.external.map { try arena.lowerMessage($0) }
     }
 
-    init(lifting m: UnsafePointer<CMessage>, arena _: WireArena) throws {
+    init(lifting m: UnsafePointer<CMessage>, arena: WireArena) throws {
         self.personID = m.pointee.person_id
+        self.external = try m.pointee.external.map { try ExternalRef(lifting: $0, arena: arena) }
     }
 }
 
@@ -1666,11 +1688,14 @@ public struct CreateSystemUserRequest: WireMessage {
     public var portfolioID: UInt64
     public var name: String
     public var role: Role
+    /// Optional; unique among the portfolio's system users.
+    public var externalID: String
 
-    public init(portfolioID: UInt64 = 0, name: String = "", role: Role = .unspecified) {
+    public init(portfolioID: UInt64 = 0, name: String = "", role: Role = .unspecified, externalID: String = "") {
         self.portfolioID = portfolioID
         self.name = name
         self.role = role
+        self.externalID = externalID
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
@@ -1694,6 +1719,7 @@ extension CreateSystemUserRequest: Encodable {
         try container.encode(self.portfolioID, forKey: "portfolioId")
         try container.encode(self.name, forKey: "name")
         try container.encode(self.role, forKey: "role")
+        try container.encode(self.externalID, forKey: "externalId")
     }
 }
 
@@ -1722,12 +1748,14 @@ extension CreateSystemUserRequest: CMessageCodec {
         m.pointee.portfolio_id = self.portfolioID
         m.pointee.name = try arena.lowerString(self.name, field: "portico.v1.CreateSystemUserRequest.name")
         m.pointee.role = WireRuntime.lowerEnum(self.role)
+        m.pointee.external_id = try arena.lowerString(self.externalID, field: "portico.v1.CreateSystemUserRequest.external_id")
     }
 
     init(lifting m: UnsafePointer<CMessage>, arena: WireArena) throws {
         self.portfolioID = m.pointee.portfolio_id
         self.name = try arena.liftString(m.pointee.name, field: "portico.v1.CreateSystemUserRequest.name")
         self.role = try WireRuntime.liftEnum(m.pointee.role, field: "portico.v1.CreateSystemUserRequest.role")
+        self.externalID = try arena.liftString(m.pointee.external_id, field: "portico.v1.CreateSystemUserRequest.external_id")
     }
 }
 
@@ -2053,10 +2081,13 @@ extension RemoveSystemUserResponse: CMessageCodec {
 public struct AddAppRequest: WireMessage {
     public var portfolioID: UInt64
     public var name: String
+    /// Optional; unique among the portfolio's apps.
+    public var externalID: String
 
-    public init(portfolioID: UInt64 = 0, name: String = "") {
+    public init(portfolioID: UInt64 = 0, name: String = "", externalID: String = "") {
         self.portfolioID = portfolioID
         self.name = name
+        self.externalID = externalID
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
@@ -2079,6 +2110,7 @@ extension AddAppRequest: Encodable {
         var container = encoder.container(keyedBy: WireCodingKey.self)
         try container.encode(self.portfolioID, forKey: "portfolioId")
         try container.encode(self.name, forKey: "name")
+        try container.encode(self.externalID, forKey: "externalId")
     }
 }
 
@@ -2106,11 +2138,13 @@ extension AddAppRequest: CMessageCodec {
     func lower(into m: UnsafeMutablePointer<CMessage>, arena: WireArena) throws {
         m.pointee.portfolio_id = self.portfolioID
         m.pointee.name = try arena.lowerString(self.name, field: "portico.v1.AddAppRequest.name")
+        m.pointee.external_id = try arena.lowerString(self.externalID, field: "portico.v1.AddAppRequest.external_id")
     }
 
     init(lifting m: UnsafePointer<CMessage>, arena: WireArena) throws {
         self.portfolioID = m.pointee.portfolio_id
         self.name = try arena.liftString(m.pointee.name, field: "portico.v1.AddAppRequest.name")
+        self.externalID = try arena.liftString(m.pointee.external_id, field: "portico.v1.AddAppRequest.external_id")
     }
 }
 
@@ -2324,11 +2358,14 @@ public struct AddAssetRequest: WireMessage {
     public var portfolioID: UInt64
     public var type: AssetType
     public var name: String
+    /// Optional; unique among the portfolio's assets, e.g. "act_1234567890".
+    public var externalID: String
 
-    public init(portfolioID: UInt64 = 0, type: AssetType = .unspecified, name: String = "") {
+    public init(portfolioID: UInt64 = 0, type: AssetType = .unspecified, name: String = "", externalID: String = "") {
         self.portfolioID = portfolioID
         self.type = type
         self.name = name
+        self.externalID = externalID
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
@@ -2352,6 +2389,7 @@ extension AddAssetRequest: Encodable {
         try container.encode(self.portfolioID, forKey: "portfolioId")
         try container.encode(self.type, forKey: "type")
         try container.encode(self.name, forKey: "name")
+        try container.encode(self.externalID, forKey: "externalId")
     }
 }
 
@@ -2380,12 +2418,14 @@ extension AddAssetRequest: CMessageCodec {
         m.pointee.portfolio_id = self.portfolioID
         m.pointee.type = WireRuntime.lowerEnum(self.type)
         m.pointee.name = try arena.lowerString(self.name, field: "portico.v1.AddAssetRequest.name")
+        m.pointee.external_id = try arena.lowerString(self.externalID, field: "portico.v1.AddAssetRequest.external_id")
     }
 
     init(lifting m: UnsafePointer<CMessage>, arena: WireArena) throws {
         self.portfolioID = m.pointee.portfolio_id
         self.type = try WireRuntime.liftEnum(m.pointee.type, field: "portico.v1.AddAssetRequest.type")
         self.name = try arena.liftString(m.pointee.name, field: "portico.v1.AddAssetRequest.name")
+        self.externalID = try arena.liftString(m.pointee.external_id, field: "portico.v1.AddAssetRequest.external_id")
     }
 }
 
@@ -2453,12 +2493,14 @@ extension AddAssetResponse: CMessageCodec {
     }
 }
 
-/// GetAsset.
+/// GetAsset, by id or by external id (one of the two).
 public struct GetAssetRequest: WireMessage {
     public var assetID: UInt64
+    public var external: ExternalRef?
 
-    public init(assetID: UInt64 = 0) {
+    public init(assetID: UInt64 = 0, external: ExternalRef? = nil) {
         self.assetID = assetID
+        self.external = external
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
@@ -2480,6 +2522,7 @@ extension GetAssetRequest: Encodable {
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: WireCodingKey.self)
         try container.encode(self.assetID, forKey: "assetId")
+        try container.encode(self.external, forKey: "external")
     }
 }
 
@@ -2504,12 +2547,14 @@ extension GetAssetRequest: CMessageCodec {
         portico__v1__get_asset_request__unpack(allocator, count, bytes)
     }
 
-    func lower(into m: UnsafeMutablePointer<CMessage>, arena _: WireArena) throws {
+    func lower(into m: UnsafeMutablePointer<CMessage>, arena: WireArena) throws {
         m.pointee.asset_id = self.assetID
+        m.pointee.external = try self.external.map { try arena.lowerMessage($0) }
     }
 
-    init(lifting m: UnsafePointer<CMessage>, arena _: WireArena) throws {
+    init(lifting m: UnsafePointer<CMessage>, arena: WireArena) throws {
         self.assetID = m.pointee.asset_id
+        self.external = try m.pointee.external.map { try ExternalRef(lifting: $0, arena: arena) }
     }
 }
 
@@ -2821,6 +2866,264 @@ extension RemoveAssetResponse: CMessageCodec {
         _ allocator: UnsafeMutablePointer<ProtobufCAllocator>, _ count: Int, _ bytes: UnsafePointer<UInt8>
     ) -> UnsafeMutablePointer<CMessage>? {
         portico__v1__remove_asset_response__unpack(allocator, count, bytes)
+    }
+
+    func lower(into m: UnsafeMutablePointer<CMessage>, arena _: WireArena) throws {
+        m.pointee.revision = self.revision
+    }
+
+    init(lifting m: UnsafePointer<CMessage>, arena _: WireArena) throws {
+        self.revision = m.pointee.revision
+    }
+}
+
+/// LookupExternalId: the id of the entity of `kind` (PORTFOLIO, PERSON, SYSTEM_USER, APP or ASSET) that
+/// `ref` names, for a caller who may read that entity (the rules of its get or list). For a portfolio,
+/// `ref.external_id` alone. NOT_FOUND, to a caller who could see it, when no such entity exists.
+public struct LookupExternalIdRequest: WireMessage {
+    public var kind: TargetKind
+    public var ref: ExternalRef?
+
+    public init(kind: TargetKind = .unspecified, ref: ExternalRef? = nil) {
+        self.kind = kind
+        self.ref = ref
+    }
+
+    public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
+        // proto3: an empty encoding is the message with every field at its default (a Ping's
+        // always is), which needs no trip through protobuf-c.
+        guard !bytes.isEmpty else {
+            self.init()
+            return
+        }
+        self = try Self.decodeC(bytes, arena: arena)
+    }
+
+    public func encode(into buffer: inout ByteBuffer, arena: WireArena) throws {
+        try self.encodeC(into: &buffer, arena: arena)
+    }
+}
+
+extension LookupExternalIdRequest: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.kind, forKey: "kind")
+        try container.encode(self.ref, forKey: "ref")
+    }
+}
+
+extension LookupExternalIdRequest: CMessageCodec {
+    typealias CMessage = Portico__V1__LookupExternalIdRequest
+
+    public static let protoName = "portico.v1.LookupExternalIdRequest"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
+    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__lookup_external_id_request__init(m) }
+
+    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__lookup_external_id_request__get_packed_size(m) }
+
+    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int {
+        portico__v1__lookup_external_id_request__pack(m, out)
+    }
+
+    static func cUnpack(
+        _ allocator: UnsafeMutablePointer<ProtobufCAllocator>, _ count: Int, _ bytes: UnsafePointer<UInt8>
+    ) -> UnsafeMutablePointer<CMessage>? {
+        portico__v1__lookup_external_id_request__unpack(allocator, count, bytes)
+    }
+
+    func lower(into m: UnsafeMutablePointer<CMessage>, arena: WireArena) throws {
+        m.pointee.kind = WireRuntime.lowerEnum(self.kind)
+        m.pointee.ref = try self.ref.map { try arena.lowerMessage($0) }
+    }
+
+    init(lifting m: UnsafePointer<CMessage>, arena: WireArena) throws {
+        self.kind = try WireRuntime.liftEnum(m.pointee.kind, field: "portico.v1.LookupExternalIdRequest.kind")
+        self.ref = try m.pointee.ref.map { try ExternalRef(lifting: $0, arena: arena) }
+    }
+}
+
+public struct LookupExternalIdResponse: WireMessage {
+    public var id: UInt64
+
+    public init(id: UInt64 = 0) {
+        self.id = id
+    }
+
+    public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
+        // proto3: an empty encoding is the message with every field at its default (a Ping's
+        // always is), which needs no trip through protobuf-c.
+        guard !bytes.isEmpty else {
+            self.init()
+            return
+        }
+        self = try Self.decodeC(bytes, arena: arena)
+    }
+
+    public func encode(into buffer: inout ByteBuffer, arena: WireArena) throws {
+        try self.encodeC(into: &buffer, arena: arena)
+    }
+}
+
+extension LookupExternalIdResponse: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.id, forKey: "id")
+    }
+}
+
+extension LookupExternalIdResponse: CMessageCodec {
+    typealias CMessage = Portico__V1__LookupExternalIdResponse
+
+    public static let protoName = "portico.v1.LookupExternalIdResponse"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
+    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__lookup_external_id_response__init(m) }
+
+    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__lookup_external_id_response__get_packed_size(m) }
+
+    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int {
+        portico__v1__lookup_external_id_response__pack(m, out)
+    }
+
+    static func cUnpack(
+        _ allocator: UnsafeMutablePointer<ProtobufCAllocator>, _ count: Int, _ bytes: UnsafePointer<UInt8>
+    ) -> UnsafeMutablePointer<CMessage>? {
+        portico__v1__lookup_external_id_response__unpack(allocator, count, bytes)
+    }
+
+    func lower(into m: UnsafeMutablePointer<CMessage>, arena _: WireArena) throws {
+        m.pointee.id = self.id
+    }
+
+    init(lifting m: UnsafePointer<CMessage>, arena _: WireArena) throws {
+        self.id = m.pointee.id
+    }
+}
+
+/// SetExternalId: gives an entity created without an external id its external id (operator, or an admin
+/// of the entity's portfolio; a portfolio's: the operator). Immutable once set: an entity that has one
+/// already is FAILED_PRECONDITION (EXTERNAL_ID_IMMUTABLE).
+public struct SetExternalIdRequest: WireMessage {
+    /// PORTFOLIO, PERSON, SYSTEM_USER, APP or ASSET.
+    public var kind: TargetKind
+    public var id: UInt64
+    public var externalID: String
+
+    public init(kind: TargetKind = .unspecified, id: UInt64 = 0, externalID: String = "") {
+        self.kind = kind
+        self.id = id
+        self.externalID = externalID
+    }
+
+    public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
+        // proto3: an empty encoding is the message with every field at its default (a Ping's
+        // always is), which needs no trip through protobuf-c.
+        guard !bytes.isEmpty else {
+            self.init()
+            return
+        }
+        self = try Self.decodeC(bytes, arena: arena)
+    }
+
+    public func encode(into buffer: inout ByteBuffer, arena: WireArena) throws {
+        try self.encodeC(into: &buffer, arena: arena)
+    }
+}
+
+extension SetExternalIdRequest: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.kind, forKey: "kind")
+        try container.encode(self.id, forKey: "id")
+        try container.encode(self.externalID, forKey: "externalId")
+    }
+}
+
+extension SetExternalIdRequest: CMessageCodec {
+    typealias CMessage = Portico__V1__SetExternalIdRequest
+
+    public static let protoName = "portico.v1.SetExternalIdRequest"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
+    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__set_external_id_request__init(m) }
+
+    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__set_external_id_request__get_packed_size(m) }
+
+    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int {
+        portico__v1__set_external_id_request__pack(m, out)
+    }
+
+    static func cUnpack(
+        _ allocator: UnsafeMutablePointer<ProtobufCAllocator>, _ count: Int, _ bytes: UnsafePointer<UInt8>
+    ) -> UnsafeMutablePointer<CMessage>? {
+        portico__v1__set_external_id_request__unpack(allocator, count, bytes)
+    }
+
+    func lower(into m: UnsafeMutablePointer<CMessage>, arena: WireArena) throws {
+        m.pointee.kind = WireRuntime.lowerEnum(self.kind)
+        m.pointee.id = self.id
+        m.pointee.external_id = try arena.lowerString(self.externalID, field: "portico.v1.SetExternalIdRequest.external_id")
+    }
+
+    init(lifting m: UnsafePointer<CMessage>, arena: WireArena) throws {
+        self.kind = try WireRuntime.liftEnum(m.pointee.kind, field: "portico.v1.SetExternalIdRequest.kind")
+        self.id = m.pointee.id
+        self.externalID = try arena.liftString(m.pointee.external_id, field: "portico.v1.SetExternalIdRequest.external_id")
+    }
+}
+
+public struct SetExternalIdResponse: WireMessage {
+    public var revision: UInt64
+
+    public init(revision: UInt64 = 0) {
+        self.revision = revision
+    }
+
+    public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
+        // proto3: an empty encoding is the message with every field at its default (a Ping's
+        // always is), which needs no trip through protobuf-c.
+        guard !bytes.isEmpty else {
+            self.init()
+            return
+        }
+        self = try Self.decodeC(bytes, arena: arena)
+    }
+
+    public func encode(into buffer: inout ByteBuffer, arena: WireArena) throws {
+        try self.encodeC(into: &buffer, arena: arena)
+    }
+}
+
+extension SetExternalIdResponse: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.revision, forKey: "revision")
+    }
+}
+
+extension SetExternalIdResponse: CMessageCodec {
+    typealias CMessage = Portico__V1__SetExternalIdResponse
+
+    public static let protoName = "portico.v1.SetExternalIdResponse"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
+    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__set_external_id_response__init(m) }
+
+    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__set_external_id_response__get_packed_size(m) }
+
+    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int {
+        portico__v1__set_external_id_response__pack(m, out)
+    }
+
+    static func cUnpack(
+        _ allocator: UnsafeMutablePointer<ProtobufCAllocator>, _ count: Int, _ bytes: UnsafePointer<UInt8>
+    ) -> UnsafeMutablePointer<CMessage>? {
+        portico__v1__set_external_id_response__unpack(allocator, count, bytes)
     }
 
     func lower(into m: UnsafeMutablePointer<CMessage>, arena _: WireArena) throws {

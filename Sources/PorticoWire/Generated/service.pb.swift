@@ -7,6 +7,7 @@ public enum PorticoService {
         public typealias Request = PingRequest
         public typealias Response = PingResponse
         public static let method = Method.ping
+        public static let changesState = false
     }
 
     /// The server's version, protocol version, newest revision and limits.
@@ -14,258 +15,301 @@ public enum PorticoService {
         public typealias Request = GetServerInfoRequest
         public typealias Response = GetServerInfoResponse
         public static let method = Method.getServerInfo
+        public static let changesState = false
     }
 
     public enum CreatePortfolio: PorticoRPC {
         public typealias Request = CreatePortfolioRequest
         public typealias Response = CreatePortfolioResponse
         public static let method = Method.createPortfolio
+        public static let changesState = true
     }
 
     public enum GetPortfolio: PorticoRPC {
         public typealias Request = GetPortfolioRequest
         public typealias Response = GetPortfolioResponse
         public static let method = Method.getPortfolio
+        public static let changesState = false
     }
 
     public enum ListPortfolios: PorticoRPC {
         public typealias Request = ListPortfoliosRequest
         public typealias Response = ListPortfoliosResponse
         public static let method = Method.listPortfolios
+        public static let changesState = false
     }
 
     public enum SetPortfolioStatus: PorticoRPC {
         public typealias Request = SetPortfolioStatusRequest
         public typealias Response = SetPortfolioStatusResponse
         public static let method = Method.setPortfolioStatus
+        public static let changesState = true
     }
 
     public enum SetSystemUserTier: PorticoRPC {
         public typealias Request = SetSystemUserTierRequest
         public typealias Response = SetSystemUserTierResponse
         public static let method = Method.setSystemUserTier
+        public static let changesState = true
     }
 
     public enum CreateServiceCredential: PorticoRPC {
         public typealias Request = CreateServiceCredentialRequest
         public typealias Response = CreateServiceCredentialResponse
         public static let method = Method.createServiceCredential
+        public static let changesState = true
     }
 
     public enum ListServiceCredentials: PorticoRPC {
         public typealias Request = ListServiceCredentialsRequest
         public typealias Response = ListServiceCredentialsResponse
         public static let method = Method.listServiceCredentials
+        public static let changesState = false
     }
 
     public enum RevokeServiceCredential: PorticoRPC {
         public typealias Request = RevokeServiceCredentialRequest
         public typealias Response = RevokeServiceCredentialResponse
         public static let method = Method.revokeServiceCredential
+        public static let changesState = true
     }
 
     public enum AddPerson: PorticoRPC {
         public typealias Request = AddPersonRequest
         public typealias Response = AddPersonResponse
         public static let method = Method.addPerson
+        public static let changesState = true
     }
 
     public enum GetPerson: PorticoRPC {
         public typealias Request = GetPersonRequest
         public typealias Response = GetPersonResponse
         public static let method = Method.getPerson
+        public static let changesState = false
     }
 
     public enum ListPeople: PorticoRPC {
         public typealias Request = ListPeopleRequest
         public typealias Response = ListPeopleResponse
         public static let method = Method.listPeople
+        public static let changesState = false
     }
 
     public enum SetPersonRole: PorticoRPC {
         public typealias Request = SetPersonRoleRequest
         public typealias Response = SetPersonRoleResponse
         public static let method = Method.setPersonRole
+        public static let changesState = true
     }
 
     public enum RemovePerson: PorticoRPC {
         public typealias Request = RemovePersonRequest
         public typealias Response = RemovePersonResponse
         public static let method = Method.removePerson
+        public static let changesState = true
     }
 
     public enum CreateSystemUser: PorticoRPC {
         public typealias Request = CreateSystemUserRequest
         public typealias Response = CreateSystemUserResponse
         public static let method = Method.createSystemUser
+        public static let changesState = true
     }
 
     public enum ListSystemUsers: PorticoRPC {
         public typealias Request = ListSystemUsersRequest
         public typealias Response = ListSystemUsersResponse
         public static let method = Method.listSystemUsers
+        public static let changesState = false
     }
 
     public enum RemoveSystemUser: PorticoRPC {
         public typealias Request = RemoveSystemUserRequest
         public typealias Response = RemoveSystemUserResponse
         public static let method = Method.removeSystemUser
+        public static let changesState = true
     }
 
     public enum AddApp: PorticoRPC {
         public typealias Request = AddAppRequest
         public typealias Response = AddAppResponse
         public static let method = Method.addApp
+        public static let changesState = true
     }
 
     public enum ListApps: PorticoRPC {
         public typealias Request = ListAppsRequest
         public typealias Response = ListAppsResponse
         public static let method = Method.listApps
+        public static let changesState = false
     }
 
     public enum AddAsset: PorticoRPC {
         public typealias Request = AddAssetRequest
         public typealias Response = AddAssetResponse
         public static let method = Method.addAsset
+        public static let changesState = true
     }
 
     public enum GetAsset: PorticoRPC {
         public typealias Request = GetAssetRequest
         public typealias Response = GetAssetResponse
         public static let method = Method.getAsset
+        public static let changesState = false
     }
 
     public enum ListAssets: PorticoRPC {
         public typealias Request = ListAssetsRequest
         public typealias Response = ListAssetsResponse
         public static let method = Method.listAssets
+        public static let changesState = false
     }
 
     public enum RemoveAsset: PorticoRPC {
         public typealias Request = RemoveAssetRequest
         public typealias Response = RemoveAssetResponse
         public static let method = Method.removeAsset
+        public static let changesState = true
     }
 
     public enum AssignTasks: PorticoRPC {
         public typealias Request = AssignTasksRequest
         public typealias Response = AssignTasksResponse
         public static let method = Method.assignTasks
+        public static let changesState = true
     }
 
     public enum UnassignTasks: PorticoRPC {
         public typealias Request = UnassignTasksRequest
         public typealias Response = UnassignTasksResponse
         public static let method = Method.unassignTasks
+        public static let changesState = true
     }
 
     public enum ListAssignmentsByPrincipal: PorticoRPC {
         public typealias Request = ListAssignmentsByPrincipalRequest
         public typealias Response = ListAssignmentsByPrincipalResponse
         public static let method = Method.listAssignmentsByPrincipal
+        public static let changesState = false
     }
 
     public enum ListAssignmentsByAsset: PorticoRPC {
         public typealias Request = ListAssignmentsByAssetRequest
         public typealias Response = ListAssignmentsByAssetResponse
         public static let method = Method.listAssignmentsByAsset
+        public static let changesState = false
     }
 
     public enum AddPartner: PorticoRPC {
         public typealias Request = AddPartnerRequest
         public typealias Response = AddPartnerResponse
         public static let method = Method.addPartner
+        public static let changesState = true
     }
 
     public enum RemovePartner: PorticoRPC {
         public typealias Request = RemovePartnerRequest
         public typealias Response = RemovePartnerResponse
         public static let method = Method.removePartner
+        public static let changesState = true
     }
 
     public enum ListPartners: PorticoRPC {
         public typealias Request = ListPartnersRequest
         public typealias Response = ListPartnersResponse
         public static let method = Method.listPartners
+        public static let changesState = false
     }
 
     public enum ShareAsset: PorticoRPC {
         public typealias Request = ShareAssetRequest
         public typealias Response = ShareAssetResponse
         public static let method = Method.shareAsset
+        public static let changesState = true
     }
 
     public enum UpdateShare: PorticoRPC {
         public typealias Request = UpdateShareRequest
         public typealias Response = UpdateShareResponse
         public static let method = Method.updateShare
+        public static let changesState = true
     }
 
     public enum UnshareAsset: PorticoRPC {
         public typealias Request = UnshareAssetRequest
         public typealias Response = UnshareAssetResponse
         public static let method = Method.unshareAsset
+        public static let changesState = true
     }
 
     public enum ListShares: PorticoRPC {
         public typealias Request = ListSharesRequest
         public typealias Response = ListSharesResponse
         public static let method = Method.listShares
+        public static let changesState = false
     }
 
     public enum RequestShare: PorticoRPC {
         public typealias Request = RequestShareRequest
         public typealias Response = RequestShareResponse
         public static let method = Method.requestShare
+        public static let changesState = true
     }
 
     public enum ApproveShareRequest: PorticoRPC {
         public typealias Request = ApproveShareRequestRequest
         public typealias Response = ApproveShareRequestResponse
         public static let method = Method.approveShareRequest
+        public static let changesState = true
     }
 
     public enum DeclineShareRequest: PorticoRPC {
         public typealias Request = DeclineShareRequestRequest
         public typealias Response = DeclineShareRequestResponse
         public static let method = Method.declineShareRequest
+        public static let changesState = true
     }
 
     public enum ListShareRequests: PorticoRPC {
         public typealias Request = ListShareRequestsRequest
         public typealias Response = ListShareRequestsResponse
         public static let method = Method.listShareRequests
+        public static let changesState = false
     }
 
     public enum GenerateToken: PorticoRPC {
         public typealias Request = GenerateTokenRequest
         public typealias Response = GenerateTokenResponse
         public static let method = Method.generateToken
+        public static let changesState = true
     }
 
     public enum RevokeToken: PorticoRPC {
         public typealias Request = RevokeTokenRequest
         public typealias Response = RevokeTokenResponse
         public static let method = Method.revokeToken
+        public static let changesState = true
     }
 
     public enum RevokeAllTokens: PorticoRPC {
         public typealias Request = RevokeAllTokensRequest
         public typealias Response = RevokeAllTokensResponse
         public static let method = Method.revokeAllTokens
+        public static let changesState = true
     }
 
     public enum ListTokens: PorticoRPC {
         public typealias Request = ListTokensRequest
         public typealias Response = ListTokensResponse
         public static let method = Method.listTokens
+        public static let changesState = false
     }
 
     public enum InspectToken: PorticoRPC {
         public typealias Request = InspectTokenRequest
         public typealias Response = InspectTokenResponse
         public static let method = Method.inspectToken
+        public static let changesState = false
     }
 
     /// May this principal or token perform the task on the asset?
@@ -273,30 +317,58 @@ public enum PorticoService {
         public typealias Request = CheckPermissionRequest
         public typealias Response = CheckPermissionResponse
         public static let method = Method.checkPermission
+        public static let changesState = false
     }
 
     public enum BatchCheckPermissions: PorticoRPC {
         public typealias Request = BatchCheckPermissionsRequest
         public typealias Response = BatchCheckPermissionsResponse
         public static let method = Method.batchCheckPermissions
+        public static let changesState = false
     }
 
     public enum ListAccessibleAssets: PorticoRPC {
         public typealias Request = ListAccessibleAssetsRequest
         public typealias Response = ListAccessibleAssetsResponse
         public static let method = Method.listAccessibleAssets
+        public static let changesState = false
     }
 
     public enum ListAssetPrincipals: PorticoRPC {
         public typealias Request = ListAssetPrincipalsRequest
         public typealias Response = ListAssetPrincipalsResponse
         public static let method = Method.listAssetPrincipals
+        public static let changesState = false
     }
 
     public enum ListAuditEvents: PorticoRPC {
         public typealias Request = ListAuditEventsRequest
         public typealias Response = ListAuditEventsResponse
         public static let method = Method.listAuditEvents
+        public static let changesState = false
+    }
+
+    /// What proposed changes would do to access, without applying anything (preview.proto).
+    public enum PreviewChanges: PorticoRPC {
+        public typealias Request = PreviewChangesRequest
+        public typealias Response = PreviewChangesResponse
+        public static let method = Method.previewChanges
+        public static let changesState = false
+    }
+
+    /// The id of an entity named by its external id.
+    public enum LookupExternalId: PorticoRPC {
+        public typealias Request = LookupExternalIdRequest
+        public typealias Response = LookupExternalIdResponse
+        public static let method = Method.lookupExternalID
+        public static let changesState = false
+    }
+
+    public enum SetExternalId: PorticoRPC {
+        public typealias Request = SetExternalIdRequest
+        public typealias Response = SetExternalIdResponse
+        public static let method = Method.setExternalID
+        public static let changesState = true
     }
 
     /// Every RPC of the service, in the order of the .proto file.
@@ -350,6 +422,9 @@ public enum PorticoService {
         ListAccessibleAssets.self,
         ListAssetPrincipals.self,
         ListAuditEvents.self,
+        PreviewChanges.self,
+        LookupExternalId.self,
+        SetExternalId.self,
     ]
 }
 
@@ -699,6 +774,29 @@ extension PorticoCalling {
     ) async throws -> ListAuditEventsResponse {
         try await self.call(PorticoService.ListAuditEvents.self, request, options: options)
     }
+
+    /// What proposed changes would do to access, without applying anything (preview.proto).
+    public func previewChanges(
+        _ request: PreviewChangesRequest = PreviewChangesRequest(),
+        options: CallOptions = CallOptions()
+    ) async throws -> PreviewChangesResponse {
+        try await self.call(PorticoService.PreviewChanges.self, request, options: options)
+    }
+
+    /// The id of an entity named by its external id.
+    public func lookupExternalId(
+        _ request: LookupExternalIdRequest = LookupExternalIdRequest(),
+        options: CallOptions = CallOptions()
+    ) async throws -> LookupExternalIdResponse {
+        try await self.call(PorticoService.LookupExternalId.self, request, options: options)
+    }
+
+    public func setExternalId(
+        _ request: SetExternalIdRequest = SetExternalIdRequest(),
+        options: CallOptions = CallOptions()
+    ) async throws -> SetExternalIdResponse {
+        try await self.call(PorticoService.SetExternalId.self, request, options: options)
+    }
 }
 
 /// The server side of `service Portico`: one requirement per RPC, so that a type serving the service
@@ -855,6 +953,14 @@ public protocol PorticoServiceHandler: Sendable {
     ) throws -> ListAssetPrincipalsResponse
 
     func listAuditEvents(_ request: ListAuditEventsRequest, context: inout Context) throws -> ListAuditEventsResponse
+
+    /// What proposed changes would do to access, without applying anything (preview.proto).
+    func previewChanges(_ request: PreviewChangesRequest, context: inout Context) throws -> PreviewChangesResponse
+
+    /// The id of an entity named by its external id.
+    func lookupExternalId(_ request: LookupExternalIdRequest, context: inout Context) throws -> LookupExternalIdResponse
+
+    func setExternalId(_ request: SetExternalIdRequest, context: Context) async throws -> SetExternalIdResponse
 }
 
 /// A transport's side of routing: how it serves each kind of RPC (``PorticoServiceHandler/route(_:to:)``
@@ -1015,6 +1121,12 @@ extension PorticoServiceHandler {
             router.read(PorticoService.ListAssetPrincipals.self) { try self.listAssetPrincipals($0, context: &$1) }
         case .listAuditEvents:
             router.read(PorticoService.ListAuditEvents.self) { try self.listAuditEvents($0, context: &$1) }
+        case .previewChanges:
+            router.read(PorticoService.PreviewChanges.self) { try self.previewChanges($0, context: &$1) }
+        case .lookupExternalID:
+            router.read(PorticoService.LookupExternalId.self) { try self.lookupExternalId($0, context: &$1) }
+        case .setExternalID:
+            router.write(PorticoService.SetExternalId.self) { [self] in try await self.setExternalId($0, context: $1) }
         }
     }
 }
@@ -1027,6 +1139,7 @@ public enum PorticoMessages {
         SystemUser.self,
         App.self,
         Asset.self,
+        ExternalRef.self,
         Principal.self,
         Assignment.self,
         Partner.self,
@@ -1133,6 +1246,10 @@ public enum PorticoMessages {
         ListAssetsResponse.self,
         RemoveAssetRequest.self,
         RemoveAssetResponse.self,
+        LookupExternalIdRequest.self,
+        LookupExternalIdResponse.self,
+        SetExternalIdRequest.self,
+        SetExternalIdResponse.self,
         GenerateTokenRequest.self,
         GenerateTokenResponse.self,
         RevokeTokenRequest.self,
@@ -1143,7 +1260,12 @@ public enum PorticoMessages {
         ListTokensResponse.self,
         InspectTokenRequest.self,
         InspectTokenResponse.self,
+        ProposedChange.self,
+        PreviewChangesRequest.self,
+        AccessChange.self,
+        PreviewChangesResponse.self,
         StoredChange.self,
+        IdempotencyRecord.self,
         CreatePortfolioCommand.self,
         PortfolioStatusCommand.self,
         PortfolioTierCommand.self,
@@ -1155,6 +1277,7 @@ public enum PorticoMessages {
         SetRoleCommand.self,
         PortfolioNameCommand.self,
         AddAssetCommand.self,
+        SetExternalIdCommand.self,
         GenerateTokenCommand.self,
         CheckpointHeader.self,
         CheckpointRecord.self,
@@ -1167,6 +1290,7 @@ public enum PorticoMessages {
         CheckpointPartnership.self,
         CheckpointShareRequest.self,
         CheckpointAuditChunk.self,
+        CheckpointIdempotencyKey.self,
         CheckpointTrailer.self,
     ]
 }
@@ -1225,6 +1349,9 @@ extension Method {
         case .listAccessibleAssets: PorticoService.ListAccessibleAssets.self
         case .listAssetPrincipals: PorticoService.ListAssetPrincipals.self
         case .listAuditEvents: PorticoService.ListAuditEvents.self
+        case .previewChanges: PorticoService.PreviewChanges.self
+        case .lookupExternalID: PorticoService.LookupExternalId.self
+        case .setExternalID: PorticoService.SetExternalId.self
         }
     }
 }

@@ -57,6 +57,9 @@ public struct StoredChange: WireMessage {
         case generateToken(GenerateTokenCommand)
         case revokeToken(IdCommand)
         case revokeAllTokens(IdCommand)
+        /// The portfolio's id.
+        case expireAssignments(IdCommand)
+        case setExternalID(SetExternalIdCommand)
     }
 
     /// The revision the change created: the previous one + 1.
@@ -68,15 +71,18 @@ public struct StoredChange: WireMessage {
     public var onBehalfOf: UInt64
     /// The SHA-256 (32 bytes each) of every secret the command generated, in order. Never a secret.
     public var secretDigests: [[UInt8]]
+    /// Set when the change was made with an idempotency key (frame.proto): what a retry needs.
+    public var idempotency: IdempotencyRecord?
     public var command: Command?
 
-    public init(revision: UInt64 = 0, timeUnixMillis: Int64 = 0, caller: ChangeCaller = .`operator`, callerID: UInt64 = 0, onBehalfOf: UInt64 = 0, secretDigests: [[UInt8]] = [], command: Command? = nil) {
+    public init(revision: UInt64 = 0, timeUnixMillis: Int64 = 0, caller: ChangeCaller = .`operator`, callerID: UInt64 = 0, onBehalfOf: UInt64 = 0, secretDigests: [[UInt8]] = [], idempotency: IdempotencyRecord? = nil, command: Command? = nil) {
         self.revision = revision
         self.timeUnixMillis = timeUnixMillis
         self.caller = caller
         self.callerID = callerID
         self.onBehalfOf = onBehalfOf
         self.secretDigests = secretDigests
+        self.idempotency = idempotency
         self.command = command
     }
 
@@ -104,6 +110,7 @@ extension StoredChange: Encodable {
         try container.encode(self.callerID, forKey: "callerId")
         try container.encode(self.onBehalfOf, forKey: "onBehalfOf")
         try container.encode(self.secretDigests, forKey: "secretDigests")
+        try container.encode(self.idempotency, forKey: "idempotency")
         switch self.command {
         case .createPortfolio(let value)?: try container.encode(value, forKey: "createPortfolio")
         case .setPortfolioStatus(let value)?: try container.encode(value, forKey: "setPortfolioStatus")
@@ -129,6 +136,8 @@ extension StoredChange: Encodable {
         case .generateToken(let value)?: try container.encode(value, forKey: "generateToken")
         case .revokeToken(let value)?: try container.encode(value, forKey: "revokeToken")
         case .revokeAllTokens(let value)?: try container.encode(value, forKey: "revokeAllTokens")
+        case .expireAssignments(let value)?: try container.encode(value, forKey: "expireAssignments")
+        case .setExternalID(let value)?: try container.encode(value, forKey: "setExternalId")
         case nil: break
         }
     }
@@ -163,6 +172,7 @@ extension StoredChange: CMessageCodec {
         m.pointee.on_behalf_of = self.onBehalfOf
         m.pointee.n_secret_digests = self.secretDigests.count
         m.pointee.secret_digests = arena.lowerArray(self.secretDigests) { arena.lowerBytes($0) }
+        m.pointee.idempotency = try self.idempotency.map { try arena.lowerMessage($0) }
         switch self.command {
         case .createPortfolio(let value)?:
             m.pointee.command_case = .init(rawValue: 10)
@@ -236,6 +246,12 @@ extension StoredChange: CMessageCodec {
         case .revokeAllTokens(let value)?:
             m.pointee.command_case = .init(rawValue: 33)
             m.pointee.revoke_all_tokens = try arena.lowerMessage(value)
+        case .expireAssignments(let value)?:
+            m.pointee.command_case = .init(rawValue: 34)
+            m.pointee.expire_assignments = try arena.lowerMessage(value)
+        case .setExternalID(let value)?:
+            m.pointee.command_case = .init(rawValue: 35)
+            m.pointee.set_external_id = try arena.lowerMessage(value)
         case nil:
             break
         }
@@ -248,6 +264,7 @@ extension StoredChange: CMessageCodec {
         self.callerID = m.pointee.caller_id
         self.onBehalfOf = m.pointee.on_behalf_of
         self.secretDigests = arena.liftArray(m.pointee.secret_digests, count: m.pointee.n_secret_digests) { WireRuntime.liftBytes($0) }
+        self.idempotency = try m.pointee.idempotency.map { try IdempotencyRecord(lifting: $0, arena: arena) }
         switch m.pointee.command_case.rawValue {
         case 10: self.command = .createPortfolio(try CreatePortfolioCommand(lifting: m.pointee.create_portfolio!, arena: arena))
         case 11: self.command = .setPortfolioStatus(try PortfolioStatusCommand(lifting: m.pointee.set_portfolio_status!, arena: arena))
@@ -273,8 +290,80 @@ extension StoredChange: CMessageCodec {
         case 31: self.command = .generateToken(try GenerateTokenCommand(lifting: m.pointee.generate_token!, arena: arena))
         case 32: self.command = .revokeToken(try IdCommand(lifting: m.pointee.revoke_token!, arena: arena))
         case 33: self.command = .revokeAllTokens(try IdCommand(lifting: m.pointee.revoke_all_tokens!, arena: arena))
+        case 34: self.command = .expireAssignments(try IdCommand(lifting: m.pointee.expire_assignments!, arena: arena))
+        case 35: self.command = .setExternalID(try SetExternalIdCommand(lifting: m.pointee.set_external_id!, arena: arena))
         default: self.command = nil
         }
+    }
+}
+
+/// The idempotency key of a change, as a retry finds it. The key itself is not stored: only a digest of
+/// the caller and the key (docs/storage.md, "Idempotency keys").
+public struct IdempotencyRecord: WireMessage {
+    /// The first 16 bytes of SHA-256("portico.idempotency" 0, caller, 0, key).
+    public var keyDigest: [UInt8]
+    /// The secret the change showed (a token's, an app's, a service credential's), sealed with
+    /// ChaCha20-Poly1305 under a key derived from the idempotency key alone (HKDF-SHA256), so that only a
+    /// retry presenting the same key can be shown it again; empty when the change showed none.
+    public var sealedSecret: [UInt8]
+
+    public init(keyDigest: [UInt8] = [], sealedSecret: [UInt8] = []) {
+        self.keyDigest = keyDigest
+        self.sealedSecret = sealedSecret
+    }
+
+    public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
+        // proto3: an empty encoding is the message with every field at its default (a Ping's
+        // always is), which needs no trip through protobuf-c.
+        guard !bytes.isEmpty else {
+            self.init()
+            return
+        }
+        self = try Self.decodeC(bytes, arena: arena)
+    }
+
+    public func encode(into buffer: inout ByteBuffer, arena: WireArena) throws {
+        try self.encodeC(into: &buffer, arena: arena)
+    }
+}
+
+extension IdempotencyRecord: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.keyDigest, forKey: "keyDigest")
+        try container.encode(self.sealedSecret, forKey: "sealedSecret")
+    }
+}
+
+extension IdempotencyRecord: CMessageCodec {
+    typealias CMessage = Portico__V1__IdempotencyRecord
+
+    public static let protoName = "portico.v1.IdempotencyRecord"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
+    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__idempotency_record__init(m) }
+
+    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__idempotency_record__get_packed_size(m) }
+
+    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int {
+        portico__v1__idempotency_record__pack(m, out)
+    }
+
+    static func cUnpack(
+        _ allocator: UnsafeMutablePointer<ProtobufCAllocator>, _ count: Int, _ bytes: UnsafePointer<UInt8>
+    ) -> UnsafeMutablePointer<CMessage>? {
+        portico__v1__idempotency_record__unpack(allocator, count, bytes)
+    }
+
+    func lower(into m: UnsafeMutablePointer<CMessage>, arena: WireArena) throws {
+        m.pointee.key_digest = arena.lowerBytes(self.keyDigest)
+        m.pointee.sealed_secret = arena.lowerBytes(self.sealedSecret)
+    }
+
+    init(lifting m: UnsafePointer<CMessage>, arena: WireArena) throws {
+        self.keyDigest = WireRuntime.liftBytes(m.pointee.key_digest)
+        self.sealedSecret = WireRuntime.liftBytes(m.pointee.sealed_secret)
     }
 }
 
@@ -282,10 +371,13 @@ extension StoredChange: CMessageCodec {
 public struct CreatePortfolioCommand: WireMessage {
     public var name: String
     public var tier: SystemUserTier
+    /// Empty: none.
+    public var externalID: String
 
-    public init(name: String = "", tier: SystemUserTier = .unspecified) {
+    public init(name: String = "", tier: SystemUserTier = .unspecified, externalID: String = "") {
         self.name = name
         self.tier = tier
+        self.externalID = externalID
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
@@ -308,6 +400,7 @@ extension CreatePortfolioCommand: Encodable {
         var container = encoder.container(keyedBy: WireCodingKey.self)
         try container.encode(self.name, forKey: "name")
         try container.encode(self.tier, forKey: "tier")
+        try container.encode(self.externalID, forKey: "externalId")
     }
 }
 
@@ -335,11 +428,13 @@ extension CreatePortfolioCommand: CMessageCodec {
     func lower(into m: UnsafeMutablePointer<CMessage>, arena: WireArena) throws {
         m.pointee.name = try arena.lowerString(self.name, field: "portico.v1.CreatePortfolioCommand.name")
         m.pointee.tier = WireRuntime.lowerEnum(self.tier)
+        m.pointee.external_id = try arena.lowerString(self.externalID, field: "portico.v1.CreatePortfolioCommand.external_id")
     }
 
     init(lifting m: UnsafePointer<CMessage>, arena: WireArena) throws {
         self.name = try arena.liftString(m.pointee.name, field: "portico.v1.CreatePortfolioCommand.name")
         self.tier = try WireRuntime.liftEnum(m.pointee.tier, field: "portico.v1.CreatePortfolioCommand.tier")
+        self.externalID = try arena.liftString(m.pointee.external_id, field: "portico.v1.CreatePortfolioCommand.external_id")
     }
 }
 
@@ -534,7 +629,8 @@ extension NameCommand: CMessageCodec {
 }
 
 /// A command on one id: revokeServiceCredential, removePrincipal, removeAsset, approveShareRequest,
-/// declineShareRequest, revokeToken, revokeAllTokens (the principal's id).
+/// declineShareRequest, revokeToken, revokeAllTokens (the principal's id), expireAssignments (the
+/// portfolio's id).
 public struct IdCommand: WireMessage {
     public var id: UInt64
 
@@ -667,11 +763,14 @@ public struct TasksCommand: WireMessage {
     public var second: UInt64
     /// Bit mask (see the top of this file).
     public var tasks: UInt32
+    /// assign: when the assignment stops granting, in milliseconds since 1970-01-01 UTC; 0: never.
+    public var expiresAtUnixMillis: Int64
 
-    public init(first: UInt64 = 0, second: UInt64 = 0, tasks: UInt32 = 0) {
+    public init(first: UInt64 = 0, second: UInt64 = 0, tasks: UInt32 = 0, expiresAtUnixMillis: Int64 = 0) {
         self.first = first
         self.second = second
         self.tasks = tasks
+        self.expiresAtUnixMillis = expiresAtUnixMillis
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
@@ -695,6 +794,7 @@ extension TasksCommand: Encodable {
         try container.encode(self.first, forKey: "first")
         try container.encode(self.second, forKey: "second")
         try container.encode(self.tasks, forKey: "tasks")
+        try container.encode(self.expiresAtUnixMillis, forKey: "expiresAtUnixMillis")
     }
 }
 
@@ -723,12 +823,14 @@ extension TasksCommand: CMessageCodec {
         m.pointee.first = self.first
         m.pointee.second = self.second
         m.pointee.tasks = self.tasks
+        m.pointee.expires_at_unix_millis = self.expiresAtUnixMillis
     }
 
     init(lifting m: UnsafePointer<CMessage>, arena _: WireArena) throws {
         self.first = m.pointee.first
         self.second = m.pointee.second
         self.tasks = m.pointee.tasks
+        self.expiresAtUnixMillis = m.pointee.expires_at_unix_millis
     }
 }
 
@@ -737,11 +839,13 @@ public struct AddPrincipalCommand: WireMessage {
     public var portfolio: UInt64
     public var name: String
     public var role: Role
+    public var externalID: String
 
-    public init(portfolio: UInt64 = 0, name: String = "", role: Role = .unspecified) {
+    public init(portfolio: UInt64 = 0, name: String = "", role: Role = .unspecified, externalID: String = "") {
         self.portfolio = portfolio
         self.name = name
         self.role = role
+        self.externalID = externalID
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
@@ -765,6 +869,7 @@ extension AddPrincipalCommand: Encodable {
         try container.encode(self.portfolio, forKey: "portfolio")
         try container.encode(self.name, forKey: "name")
         try container.encode(self.role, forKey: "role")
+        try container.encode(self.externalID, forKey: "externalId")
     }
 }
 
@@ -793,12 +898,14 @@ extension AddPrincipalCommand: CMessageCodec {
         m.pointee.portfolio = self.portfolio
         m.pointee.name = try arena.lowerString(self.name, field: "portico.v1.AddPrincipalCommand.name")
         m.pointee.role = WireRuntime.lowerEnum(self.role)
+        m.pointee.external_id = try arena.lowerString(self.externalID, field: "portico.v1.AddPrincipalCommand.external_id")
     }
 
     init(lifting m: UnsafePointer<CMessage>, arena: WireArena) throws {
         self.portfolio = m.pointee.portfolio
         self.name = try arena.liftString(m.pointee.name, field: "portico.v1.AddPrincipalCommand.name")
         self.role = try WireRuntime.liftEnum(m.pointee.role, field: "portico.v1.AddPrincipalCommand.role")
+        self.externalID = try arena.liftString(m.pointee.external_id, field: "portico.v1.AddPrincipalCommand.external_id")
     }
 }
 
@@ -871,10 +978,12 @@ extension SetRoleCommand: CMessageCodec {
 public struct PortfolioNameCommand: WireMessage {
     public var portfolio: UInt64
     public var name: String
+    public var externalID: String
 
-    public init(portfolio: UInt64 = 0, name: String = "") {
+    public init(portfolio: UInt64 = 0, name: String = "", externalID: String = "") {
         self.portfolio = portfolio
         self.name = name
+        self.externalID = externalID
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
@@ -897,6 +1006,7 @@ extension PortfolioNameCommand: Encodable {
         var container = encoder.container(keyedBy: WireCodingKey.self)
         try container.encode(self.portfolio, forKey: "portfolio")
         try container.encode(self.name, forKey: "name")
+        try container.encode(self.externalID, forKey: "externalId")
     }
 }
 
@@ -924,11 +1034,13 @@ extension PortfolioNameCommand: CMessageCodec {
     func lower(into m: UnsafeMutablePointer<CMessage>, arena: WireArena) throws {
         m.pointee.portfolio = self.portfolio
         m.pointee.name = try arena.lowerString(self.name, field: "portico.v1.PortfolioNameCommand.name")
+        m.pointee.external_id = try arena.lowerString(self.externalID, field: "portico.v1.PortfolioNameCommand.external_id")
     }
 
     init(lifting m: UnsafePointer<CMessage>, arena: WireArena) throws {
         self.portfolio = m.pointee.portfolio
         self.name = try arena.liftString(m.pointee.name, field: "portico.v1.PortfolioNameCommand.name")
+        self.externalID = try arena.liftString(m.pointee.external_id, field: "portico.v1.PortfolioNameCommand.external_id")
     }
 }
 
@@ -937,11 +1049,13 @@ public struct AddAssetCommand: WireMessage {
     public var portfolio: UInt64
     public var type: AssetType
     public var name: String
+    public var externalID: String
 
-    public init(portfolio: UInt64 = 0, type: AssetType = .unspecified, name: String = "") {
+    public init(portfolio: UInt64 = 0, type: AssetType = .unspecified, name: String = "", externalID: String = "") {
         self.portfolio = portfolio
         self.type = type
         self.name = name
+        self.externalID = externalID
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
@@ -965,6 +1079,7 @@ extension AddAssetCommand: Encodable {
         try container.encode(self.portfolio, forKey: "portfolio")
         try container.encode(self.type, forKey: "type")
         try container.encode(self.name, forKey: "name")
+        try container.encode(self.externalID, forKey: "externalId")
     }
 }
 
@@ -993,12 +1108,84 @@ extension AddAssetCommand: CMessageCodec {
         m.pointee.portfolio = self.portfolio
         m.pointee.type = WireRuntime.lowerEnum(self.type)
         m.pointee.name = try arena.lowerString(self.name, field: "portico.v1.AddAssetCommand.name")
+        m.pointee.external_id = try arena.lowerString(self.externalID, field: "portico.v1.AddAssetCommand.external_id")
     }
 
     init(lifting m: UnsafePointer<CMessage>, arena: WireArena) throws {
         self.portfolio = m.pointee.portfolio
         self.type = try WireRuntime.liftEnum(m.pointee.type, field: "portico.v1.AddAssetCommand.type")
         self.name = try arena.liftString(m.pointee.name, field: "portico.v1.AddAssetCommand.name")
+        self.externalID = try arena.liftString(m.pointee.external_id, field: "portico.v1.AddAssetCommand.external_id")
+    }
+}
+
+/// setExternalId.
+public struct SetExternalIdCommand: WireMessage {
+    public var kind: TargetKind
+    public var id: UInt64
+    public var externalID: String
+
+    public init(kind: TargetKind = .unspecified, id: UInt64 = 0, externalID: String = "") {
+        self.kind = kind
+        self.id = id
+        self.externalID = externalID
+    }
+
+    public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
+        // proto3: an empty encoding is the message with every field at its default (a Ping's
+        // always is), which needs no trip through protobuf-c.
+        guard !bytes.isEmpty else {
+            self.init()
+            return
+        }
+        self = try Self.decodeC(bytes, arena: arena)
+    }
+
+    public func encode(into buffer: inout ByteBuffer, arena: WireArena) throws {
+        try self.encodeC(into: &buffer, arena: arena)
+    }
+}
+
+extension SetExternalIdCommand: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.kind, forKey: "kind")
+        try container.encode(self.id, forKey: "id")
+        try container.encode(self.externalID, forKey: "externalId")
+    }
+}
+
+extension SetExternalIdCommand: CMessageCodec {
+    typealias CMessage = Portico__V1__SetExternalIdCommand
+
+    public static let protoName = "portico.v1.SetExternalIdCommand"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
+    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__set_external_id_command__init(m) }
+
+    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__set_external_id_command__get_packed_size(m) }
+
+    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int {
+        portico__v1__set_external_id_command__pack(m, out)
+    }
+
+    static func cUnpack(
+        _ allocator: UnsafeMutablePointer<ProtobufCAllocator>, _ count: Int, _ bytes: UnsafePointer<UInt8>
+    ) -> UnsafeMutablePointer<CMessage>? {
+        portico__v1__set_external_id_command__unpack(allocator, count, bytes)
+    }
+
+    func lower(into m: UnsafeMutablePointer<CMessage>, arena: WireArena) throws {
+        m.pointee.kind = WireRuntime.lowerEnum(self.kind)
+        m.pointee.id = self.id
+        m.pointee.external_id = try arena.lowerString(self.externalID, field: "portico.v1.SetExternalIdCommand.external_id")
+    }
+
+    init(lifting m: UnsafePointer<CMessage>, arena: WireArena) throws {
+        self.kind = try WireRuntime.liftEnum(m.pointee.kind, field: "portico.v1.SetExternalIdCommand.kind")
+        self.id = m.pointee.id
+        self.externalID = try arena.liftString(m.pointee.external_id, field: "portico.v1.SetExternalIdCommand.external_id")
     }
 }
 
@@ -1083,11 +1270,13 @@ extension GenerateTokenCommand: CMessageCodec {
 /// byte before the trailer's length prefix. A reader finds the trailer by the length prefixes alone and
 /// checks the hash before it decodes any record, so a torn or damaged checkpoint is refused whole.
 /// Records come kind by kind: portfolios, assets, principals (whose grants name assets), then apps,
-/// tokens, service credentials, partnerships, share requests and the audit chunks in revision order.
+/// tokens, service credentials, partnerships, share requests, idempotency keys and the audit chunks in
+/// revision order.
 public struct CheckpointHeader: WireMessage {
     /// Always "portico.checkpoint".
     public var format: String
-    /// 1. A reader refuses a version it does not know.
+    /// 2 (external ids, expiring assignments, idempotency keys); version 1 files are still read. A reader
+    /// refuses a version it does not know.
     public var formatVersion: UInt32
     /// The revision the state shows: every change up to it and none after.
     public var revision: UInt64
@@ -1187,6 +1376,7 @@ public struct CheckpointRecord: WireMessage {
         case partnership(CheckpointPartnership)
         case shareRequest(CheckpointShareRequest)
         case audit(CheckpointAuditChunk)
+        case idempotencyKey(CheckpointIdempotencyKey)
     }
 
     public var record: Record?
@@ -1223,6 +1413,7 @@ extension CheckpointRecord: Encodable {
         case .partnership(let value)?: try container.encode(value, forKey: "partnership")
         case .shareRequest(let value)?: try container.encode(value, forKey: "shareRequest")
         case .audit(let value)?: try container.encode(value, forKey: "audit")
+        case .idempotencyKey(let value)?: try container.encode(value, forKey: "idempotencyKey")
         case nil: break
         }
     }
@@ -1278,6 +1469,9 @@ extension CheckpointRecord: CMessageCodec {
         case .audit(let value)?:
             m.pointee.record_case = .init(rawValue: 9)
             m.pointee.audit = try arena.lowerMessage(value)
+        case .idempotencyKey(let value)?:
+            m.pointee.record_case = .init(rawValue: 10)
+            m.pointee.idempotency_key = try arena.lowerMessage(value)
         case nil:
             break
         }
@@ -1294,6 +1488,7 @@ extension CheckpointRecord: CMessageCodec {
         case 7: self.record = .partnership(try CheckpointPartnership(lifting: m.pointee.partnership!, arena: arena))
         case 8: self.record = .shareRequest(try CheckpointShareRequest(lifting: m.pointee.share_request!, arena: arena))
         case 9: self.record = .audit(try CheckpointAuditChunk(lifting: m.pointee.audit!, arena: arena))
+        case 10: self.record = .idempotencyKey(try CheckpointIdempotencyKey(lifting: m.pointee.idempotency_key!, arena: arena))
         default: self.record = nil
         }
     }
@@ -1308,8 +1503,9 @@ public struct CheckpointPortfolio: WireMessage {
     public var appCount: UInt32
     public var adminSystemUsers: UInt32
     public var regularSystemUsers: UInt32
+    public var externalID: String
 
-    public init(id: UInt64 = 0, createdRevision: UInt64 = 0, name: String = "", status: PortfolioStatus = .unspecified, tier: SystemUserTier = .unspecified, appCount: UInt32 = 0, adminSystemUsers: UInt32 = 0, regularSystemUsers: UInt32 = 0) {
+    public init(id: UInt64 = 0, createdRevision: UInt64 = 0, name: String = "", status: PortfolioStatus = .unspecified, tier: SystemUserTier = .unspecified, appCount: UInt32 = 0, adminSystemUsers: UInt32 = 0, regularSystemUsers: UInt32 = 0, externalID: String = "") {
         self.id = id
         self.createdRevision = createdRevision
         self.name = name
@@ -1318,6 +1514,7 @@ public struct CheckpointPortfolio: WireMessage {
         self.appCount = appCount
         self.adminSystemUsers = adminSystemUsers
         self.regularSystemUsers = regularSystemUsers
+        self.externalID = externalID
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
@@ -1346,6 +1543,7 @@ extension CheckpointPortfolio: Encodable {
         try container.encode(self.appCount, forKey: "appCount")
         try container.encode(self.adminSystemUsers, forKey: "adminSystemUsers")
         try container.encode(self.regularSystemUsers, forKey: "regularSystemUsers")
+        try container.encode(self.externalID, forKey: "externalId")
     }
 }
 
@@ -1379,6 +1577,7 @@ extension CheckpointPortfolio: CMessageCodec {
         m.pointee.app_count = self.appCount
         m.pointee.admin_system_users = self.adminSystemUsers
         m.pointee.regular_system_users = self.regularSystemUsers
+        m.pointee.external_id = try arena.lowerString(self.externalID, field: "portico.v1.CheckpointPortfolio.external_id")
     }
 
     init(lifting m: UnsafePointer<CMessage>, arena: WireArena) throws {
@@ -1390,11 +1589,13 @@ extension CheckpointPortfolio: CMessageCodec {
         self.appCount = m.pointee.app_count
         self.adminSystemUsers = m.pointee.admin_system_users
         self.regularSystemUsers = m.pointee.regular_system_users
+        self.externalID = try arena.liftString(m.pointee.external_id, field: "portico.v1.CheckpointPortfolio.external_id")
     }
 }
 
 /// A person or system user with its assignments: `assets[i]` holds `tasks[i]` (a bit mask of the
-/// tasks granted; the effective tasks are their closure for the asset's type).
+/// tasks granted; the effective tasks are their closure for the asset's type) until
+/// `expires_at_unix_millis[i]` (0: never; the list is empty when none expires).
 public struct CheckpointPrincipal: WireMessage {
     public var id: UInt64
     public var portfolio: UInt64
@@ -1404,8 +1605,10 @@ public struct CheckpointPrincipal: WireMessage {
     public var removed: Bool
     public var assets: [UInt64]
     public var tasks: [UInt32]
+    public var externalID: String
+    public var expiresAtUnixMillis: [Int64]
 
-    public init(id: UInt64 = 0, portfolio: UInt64 = 0, kind: PrincipalKind = .unspecified, role: Role = .unspecified, name: String = "", removed: Bool = false, assets: [UInt64] = [], tasks: [UInt32] = []) {
+    public init(id: UInt64 = 0, portfolio: UInt64 = 0, kind: PrincipalKind = .unspecified, role: Role = .unspecified, name: String = "", removed: Bool = false, assets: [UInt64] = [], tasks: [UInt32] = [], externalID: String = "", expiresAtUnixMillis: [Int64] = []) {
         self.id = id
         self.portfolio = portfolio
         self.kind = kind
@@ -1414,6 +1617,8 @@ public struct CheckpointPrincipal: WireMessage {
         self.removed = removed
         self.assets = assets
         self.tasks = tasks
+        self.externalID = externalID
+        self.expiresAtUnixMillis = expiresAtUnixMillis
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
@@ -1442,6 +1647,8 @@ extension CheckpointPrincipal: Encodable {
         try container.encode(self.removed, forKey: "removed")
         try container.encode(self.assets, forKey: "assets")
         try container.encode(self.tasks, forKey: "tasks")
+        try container.encode(self.externalID, forKey: "externalId")
+        try container.encode(self.expiresAtUnixMillis, forKey: "expiresAtUnixMillis")
     }
 }
 
@@ -1477,6 +1684,9 @@ extension CheckpointPrincipal: CMessageCodec {
         m.pointee.assets = arena.lowerArray(self.assets) { $0 }
         m.pointee.n_tasks = self.tasks.count
         m.pointee.tasks = arena.lowerArray(self.tasks) { $0 }
+        m.pointee.external_id = try arena.lowerString(self.externalID, field: "portico.v1.CheckpointPrincipal.external_id")
+        m.pointee.n_expires_at_unix_millis = self.expiresAtUnixMillis.count
+        m.pointee.expires_at_unix_millis = arena.lowerArray(self.expiresAtUnixMillis) { $0 }
     }
 
     init(lifting m: UnsafePointer<CMessage>, arena: WireArena) throws {
@@ -1488,6 +1698,8 @@ extension CheckpointPrincipal: CMessageCodec {
         self.removed = m.pointee.removed != 0
         self.assets = arena.liftArray(m.pointee.assets, count: m.pointee.n_assets) { $0 }
         self.tasks = arena.liftArray(m.pointee.tasks, count: m.pointee.n_tasks) { $0 }
+        self.externalID = try arena.liftString(m.pointee.external_id, field: "portico.v1.CheckpointPrincipal.external_id")
+        self.expiresAtUnixMillis = arena.liftArray(m.pointee.expires_at_unix_millis, count: m.pointee.n_expires_at_unix_millis) { $0 }
     }
 }
 
@@ -1499,14 +1711,16 @@ public struct CheckpointAsset: WireMessage {
     public var name: String
     public var partners: [UInt64]
     public var tasks: [UInt32]
+    public var externalID: String
 
-    public init(id: UInt64 = 0, owner: UInt64 = 0, type: AssetType = .unspecified, name: String = "", partners: [UInt64] = [], tasks: [UInt32] = []) {
+    public init(id: UInt64 = 0, owner: UInt64 = 0, type: AssetType = .unspecified, name: String = "", partners: [UInt64] = [], tasks: [UInt32] = [], externalID: String = "") {
         self.id = id
         self.owner = owner
         self.type = type
         self.name = name
         self.partners = partners
         self.tasks = tasks
+        self.externalID = externalID
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
@@ -1533,6 +1747,7 @@ extension CheckpointAsset: Encodable {
         try container.encode(self.name, forKey: "name")
         try container.encode(self.partners, forKey: "partners")
         try container.encode(self.tasks, forKey: "tasks")
+        try container.encode(self.externalID, forKey: "externalId")
     }
 }
 
@@ -1566,6 +1781,7 @@ extension CheckpointAsset: CMessageCodec {
         m.pointee.partners = arena.lowerArray(self.partners) { $0 }
         m.pointee.n_tasks = self.tasks.count
         m.pointee.tasks = arena.lowerArray(self.tasks) { $0 }
+        m.pointee.external_id = try arena.lowerString(self.externalID, field: "portico.v1.CheckpointAsset.external_id")
     }
 
     init(lifting m: UnsafePointer<CMessage>, arena: WireArena) throws {
@@ -1575,6 +1791,7 @@ extension CheckpointAsset: CMessageCodec {
         self.name = try arena.liftString(m.pointee.name, field: "portico.v1.CheckpointAsset.name")
         self.partners = arena.liftArray(m.pointee.partners, count: m.pointee.n_partners) { $0 }
         self.tasks = arena.liftArray(m.pointee.tasks, count: m.pointee.n_tasks) { $0 }
+        self.externalID = try arena.liftString(m.pointee.external_id, field: "portico.v1.CheckpointAsset.external_id")
     }
 }
 
@@ -1583,12 +1800,14 @@ public struct CheckpointApp: WireMessage {
     public var portfolio: UInt64
     public var name: String
     public var secretDigest: [UInt8]
+    public var externalID: String
 
-    public init(id: UInt64 = 0, portfolio: UInt64 = 0, name: String = "", secretDigest: [UInt8] = []) {
+    public init(id: UInt64 = 0, portfolio: UInt64 = 0, name: String = "", secretDigest: [UInt8] = [], externalID: String = "") {
         self.id = id
         self.portfolio = portfolio
         self.name = name
         self.secretDigest = secretDigest
+        self.externalID = externalID
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
@@ -1613,6 +1832,7 @@ extension CheckpointApp: Encodable {
         try container.encode(self.portfolio, forKey: "portfolio")
         try container.encode(self.name, forKey: "name")
         try container.encode(self.secretDigest, forKey: "secretDigest")
+        try container.encode(self.externalID, forKey: "externalId")
     }
 }
 
@@ -1642,6 +1862,7 @@ extension CheckpointApp: CMessageCodec {
         m.pointee.portfolio = self.portfolio
         m.pointee.name = try arena.lowerString(self.name, field: "portico.v1.CheckpointApp.name")
         m.pointee.secret_digest = arena.lowerBytes(self.secretDigest)
+        m.pointee.external_id = try arena.lowerString(self.externalID, field: "portico.v1.CheckpointApp.external_id")
     }
 
     init(lifting m: UnsafePointer<CMessage>, arena: WireArena) throws {
@@ -1649,6 +1870,7 @@ extension CheckpointApp: CMessageCodec {
         self.portfolio = m.pointee.portfolio
         self.name = try arena.liftString(m.pointee.name, field: "portico.v1.CheckpointApp.name")
         self.secretDigest = WireRuntime.liftBytes(m.pointee.secret_digest)
+        self.externalID = try arena.liftString(m.pointee.external_id, field: "portico.v1.CheckpointApp.external_id")
     }
 }
 
@@ -2052,6 +2274,94 @@ extension CheckpointAuditChunk: CMessageCodec {
         self.firstRevision = m.pointee.first_revision
         self.events = WireRuntime.liftBytes(m.pointee.events)
         self.ends = arena.liftArray(m.pointee.ends, count: m.pointee.n_ends) { $0 }
+    }
+}
+
+/// An idempotency key the state remembers (IdempotencyRecord, with what a retry is answered).
+public struct CheckpointIdempotencyKey: WireMessage {
+    public var keyDigest: [UInt8]
+    /// The change the key made.
+    public var revision: UInt64
+    /// The first 16 bytes of the SHA-256 of the change's command (docs/storage.md).
+    public var fingerprint: [UInt8]
+    /// The id the change created; 0 for none.
+    public var createdID: UInt64
+    public var timeUnixMillis: Int64
+    public var sealedSecret: [UInt8]
+
+    public init(keyDigest: [UInt8] = [], revision: UInt64 = 0, fingerprint: [UInt8] = [], createdID: UInt64 = 0, timeUnixMillis: Int64 = 0, sealedSecret: [UInt8] = []) {
+        self.keyDigest = keyDigest
+        self.revision = revision
+        self.fingerprint = fingerprint
+        self.createdID = createdID
+        self.timeUnixMillis = timeUnixMillis
+        self.sealedSecret = sealedSecret
+    }
+
+    public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
+        // proto3: an empty encoding is the message with every field at its default (a Ping's
+        // always is), which needs no trip through protobuf-c.
+        guard !bytes.isEmpty else {
+            self.init()
+            return
+        }
+        self = try Self.decodeC(bytes, arena: arena)
+    }
+
+    public func encode(into buffer: inout ByteBuffer, arena: WireArena) throws {
+        try self.encodeC(into: &buffer, arena: arena)
+    }
+}
+
+extension CheckpointIdempotencyKey: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.keyDigest, forKey: "keyDigest")
+        try container.encode(self.revision, forKey: "revision")
+        try container.encode(self.fingerprint, forKey: "fingerprint")
+        try container.encode(self.createdID, forKey: "createdId")
+        try container.encode(self.timeUnixMillis, forKey: "timeUnixMillis")
+        try container.encode(self.sealedSecret, forKey: "sealedSecret")
+    }
+}
+
+extension CheckpointIdempotencyKey: CMessageCodec {
+    typealias CMessage = Portico__V1__CheckpointIdempotencyKey
+
+    public static let protoName = "portico.v1.CheckpointIdempotencyKey"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
+    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__checkpoint_idempotency_key__init(m) }
+
+    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__checkpoint_idempotency_key__get_packed_size(m) }
+
+    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int {
+        portico__v1__checkpoint_idempotency_key__pack(m, out)
+    }
+
+    static func cUnpack(
+        _ allocator: UnsafeMutablePointer<ProtobufCAllocator>, _ count: Int, _ bytes: UnsafePointer<UInt8>
+    ) -> UnsafeMutablePointer<CMessage>? {
+        portico__v1__checkpoint_idempotency_key__unpack(allocator, count, bytes)
+    }
+
+    func lower(into m: UnsafeMutablePointer<CMessage>, arena: WireArena) throws {
+        m.pointee.key_digest = arena.lowerBytes(self.keyDigest)
+        m.pointee.revision = self.revision
+        m.pointee.fingerprint = arena.lowerBytes(self.fingerprint)
+        m.pointee.created_id = self.createdID
+        m.pointee.time_unix_millis = self.timeUnixMillis
+        m.pointee.sealed_secret = arena.lowerBytes(self.sealedSecret)
+    }
+
+    init(lifting m: UnsafePointer<CMessage>, arena: WireArena) throws {
+        self.keyDigest = WireRuntime.liftBytes(m.pointee.key_digest)
+        self.revision = m.pointee.revision
+        self.fingerprint = WireRuntime.liftBytes(m.pointee.fingerprint)
+        self.createdID = m.pointee.created_id
+        self.timeUnixMillis = m.pointee.time_unix_millis
+        self.sealedSecret = WireRuntime.liftBytes(m.pointee.sealed_secret)
     }
 }
 

@@ -342,13 +342,16 @@ public struct Portfolio: WireMessage {
     public var systemUserTier: SystemUserTier
     /// The revision at which the portfolio was created.
     public var createdRevision: UInt64
+    /// The caller's own id for it, unique among portfolios; empty when none was given.
+    public var externalID: String
 
-    public init(id: UInt64 = 0, name: String = "", status: PortfolioStatus = .unspecified, systemUserTier: SystemUserTier = .unspecified, createdRevision: UInt64 = 0) {
+    public init(id: UInt64 = 0, name: String = "", status: PortfolioStatus = .unspecified, systemUserTier: SystemUserTier = .unspecified, createdRevision: UInt64 = 0, externalID: String = "") {
         self.id = id
         self.name = name
         self.status = status
         self.systemUserTier = systemUserTier
         self.createdRevision = createdRevision
+        self.externalID = externalID
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
@@ -374,6 +377,7 @@ extension Portfolio: Encodable {
         try container.encode(self.status, forKey: "status")
         try container.encode(self.systemUserTier, forKey: "systemUserTier")
         try container.encode(self.createdRevision, forKey: "createdRevision")
+        try container.encode(self.externalID, forKey: "externalId")
     }
 }
 
@@ -404,6 +408,7 @@ extension Portfolio: CMessageCodec {
         m.pointee.status = WireRuntime.lowerEnum(self.status)
         m.pointee.system_user_tier = WireRuntime.lowerEnum(self.systemUserTier)
         m.pointee.created_revision = self.createdRevision
+        m.pointee.external_id = try arena.lowerString(self.externalID, field: "portico.v1.Portfolio.external_id")
     }
 
     init(lifting m: UnsafePointer<CMessage>, arena: WireArena) throws {
@@ -412,6 +417,7 @@ extension Portfolio: CMessageCodec {
         self.status = try WireRuntime.liftEnum(m.pointee.status, field: "portico.v1.Portfolio.status")
         self.systemUserTier = try WireRuntime.liftEnum(m.pointee.system_user_tier, field: "portico.v1.Portfolio.system_user_tier")
         self.createdRevision = m.pointee.created_revision
+        self.externalID = try arena.liftString(m.pointee.external_id, field: "portico.v1.Portfolio.external_id")
     }
 }
 
@@ -421,12 +427,15 @@ public struct Person: WireMessage {
     public var portfolioID: UInt64
     public var name: String
     public var role: Role
+    /// The caller's own id for the person, unique among the portfolio's people; empty when none was given.
+    public var externalID: String
 
-    public init(id: UInt64 = 0, portfolioID: UInt64 = 0, name: String = "", role: Role = .unspecified) {
+    public init(id: UInt64 = 0, portfolioID: UInt64 = 0, name: String = "", role: Role = .unspecified, externalID: String = "") {
         self.id = id
         self.portfolioID = portfolioID
         self.name = name
         self.role = role
+        self.externalID = externalID
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
@@ -451,6 +460,7 @@ extension Person: Encodable {
         try container.encode(self.portfolioID, forKey: "portfolioId")
         try container.encode(self.name, forKey: "name")
         try container.encode(self.role, forKey: "role")
+        try container.encode(self.externalID, forKey: "externalId")
     }
 }
 
@@ -480,6 +490,7 @@ extension Person: CMessageCodec {
         m.pointee.portfolio_id = self.portfolioID
         m.pointee.name = try arena.lowerString(self.name, field: "portico.v1.Person.name")
         m.pointee.role = WireRuntime.lowerEnum(self.role)
+        m.pointee.external_id = try arena.lowerString(self.externalID, field: "portico.v1.Person.external_id")
     }
 
     init(lifting m: UnsafePointer<CMessage>, arena: WireArena) throws {
@@ -487,6 +498,7 @@ extension Person: CMessageCodec {
         self.portfolioID = m.pointee.portfolio_id
         self.name = try arena.liftString(m.pointee.name, field: "portico.v1.Person.name")
         self.role = try WireRuntime.liftEnum(m.pointee.role, field: "portico.v1.Person.role")
+        self.externalID = try arena.liftString(m.pointee.external_id, field: "portico.v1.Person.external_id")
     }
 }
 
@@ -497,12 +509,15 @@ public struct SystemUser: WireMessage {
     public var name: String
     /// ADMIN (at most one per portfolio) or EMPLOYEE (a regular system user).
     public var role: Role
+    /// The caller's own id, unique among the portfolio's system users; empty when none was given.
+    public var externalID: String
 
-    public init(id: UInt64 = 0, portfolioID: UInt64 = 0, name: String = "", role: Role = .unspecified) {
+    public init(id: UInt64 = 0, portfolioID: UInt64 = 0, name: String = "", role: Role = .unspecified, externalID: String = "") {
         self.id = id
         self.portfolioID = portfolioID
         self.name = name
         self.role = role
+        self.externalID = externalID
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
@@ -527,6 +542,7 @@ extension SystemUser: Encodable {
         try container.encode(self.portfolioID, forKey: "portfolioId")
         try container.encode(self.name, forKey: "name")
         try container.encode(self.role, forKey: "role")
+        try container.encode(self.externalID, forKey: "externalId")
     }
 }
 
@@ -556,6 +572,7 @@ extension SystemUser: CMessageCodec {
         m.pointee.portfolio_id = self.portfolioID
         m.pointee.name = try arena.lowerString(self.name, field: "portico.v1.SystemUser.name")
         m.pointee.role = WireRuntime.lowerEnum(self.role)
+        m.pointee.external_id = try arena.lowerString(self.externalID, field: "portico.v1.SystemUser.external_id")
     }
 
     init(lifting m: UnsafePointer<CMessage>, arena: WireArena) throws {
@@ -563,6 +580,7 @@ extension SystemUser: CMessageCodec {
         self.portfolioID = m.pointee.portfolio_id
         self.name = try arena.liftString(m.pointee.name, field: "portico.v1.SystemUser.name")
         self.role = try WireRuntime.liftEnum(m.pointee.role, field: "portico.v1.SystemUser.role")
+        self.externalID = try arena.liftString(m.pointee.external_id, field: "portico.v1.SystemUser.external_id")
     }
 }
 
@@ -571,11 +589,14 @@ public struct App: WireMessage {
     public var id: UInt64
     public var portfolioID: UInt64
     public var name: String
+    /// The caller's own id, unique among the portfolio's apps; empty when none was given.
+    public var externalID: String
 
-    public init(id: UInt64 = 0, portfolioID: UInt64 = 0, name: String = "") {
+    public init(id: UInt64 = 0, portfolioID: UInt64 = 0, name: String = "", externalID: String = "") {
         self.id = id
         self.portfolioID = portfolioID
         self.name = name
+        self.externalID = externalID
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
@@ -599,6 +620,7 @@ extension App: Encodable {
         try container.encode(self.id, forKey: "id")
         try container.encode(self.portfolioID, forKey: "portfolioId")
         try container.encode(self.name, forKey: "name")
+        try container.encode(self.externalID, forKey: "externalId")
     }
 }
 
@@ -627,12 +649,14 @@ extension App: CMessageCodec {
         m.pointee.id = self.id
         m.pointee.portfolio_id = self.portfolioID
         m.pointee.name = try arena.lowerString(self.name, field: "portico.v1.App.name")
+        m.pointee.external_id = try arena.lowerString(self.externalID, field: "portico.v1.App.external_id")
     }
 
     init(lifting m: UnsafePointer<CMessage>, arena: WireArena) throws {
         self.id = m.pointee.id
         self.portfolioID = m.pointee.portfolio_id
         self.name = try arena.liftString(m.pointee.name, field: "portico.v1.App.name")
+        self.externalID = try arena.liftString(m.pointee.external_id, field: "portico.v1.App.external_id")
     }
 }
 
@@ -642,12 +666,16 @@ public struct Asset: WireMessage {
     public var ownerPortfolioID: UInt64
     public var type: AssetType
     public var name: String
+    /// The caller's own id (an ad account's `act_...`, a Page's id), unique among the owner's assets;
+    /// empty when none was given.
+    public var externalID: String
 
-    public init(id: UInt64 = 0, ownerPortfolioID: UInt64 = 0, type: AssetType = .unspecified, name: String = "") {
+    public init(id: UInt64 = 0, ownerPortfolioID: UInt64 = 0, type: AssetType = .unspecified, name: String = "", externalID: String = "") {
         self.id = id
         self.ownerPortfolioID = ownerPortfolioID
         self.type = type
         self.name = name
+        self.externalID = externalID
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
@@ -672,6 +700,7 @@ extension Asset: Encodable {
         try container.encode(self.ownerPortfolioID, forKey: "ownerPortfolioId")
         try container.encode(self.type, forKey: "type")
         try container.encode(self.name, forKey: "name")
+        try container.encode(self.externalID, forKey: "externalId")
     }
 }
 
@@ -701,6 +730,7 @@ extension Asset: CMessageCodec {
         m.pointee.owner_portfolio_id = self.ownerPortfolioID
         m.pointee.type = WireRuntime.lowerEnum(self.type)
         m.pointee.name = try arena.lowerString(self.name, field: "portico.v1.Asset.name")
+        m.pointee.external_id = try arena.lowerString(self.externalID, field: "portico.v1.Asset.external_id")
     }
 
     init(lifting m: UnsafePointer<CMessage>, arena: WireArena) throws {
@@ -708,6 +738,82 @@ extension Asset: CMessageCodec {
         self.ownerPortfolioID = m.pointee.owner_portfolio_id
         self.type = try WireRuntime.liftEnum(m.pointee.type, field: "portico.v1.Asset.type")
         self.name = try arena.liftString(m.pointee.name, field: "portico.v1.Asset.name")
+        self.externalID = try arena.liftString(m.pointee.external_id, field: "portico.v1.Asset.external_id")
+    }
+}
+
+/// An entity named by the caller's own id (its `external_id`) instead of Portico's. External ids are
+/// unique among the entities of one kind in one portfolio (portfolios': among portfolios), 1 to 128
+/// characters from A-Z a-z 0-9 and `.` `_` `-` `:` (docs/model.md, "External ids").
+public struct ExternalRef: WireMessage {
+    /// The portfolio the entity belongs to (owns it, for an asset): by id, or by the portfolio's own
+    /// external id; exactly one of the two. Both unset when the reference names a portfolio itself.
+    public var portfolioID: UInt64
+    public var portfolioExternalID: String
+    /// The entity's external id.
+    public var externalID: String
+
+    public init(portfolioID: UInt64 = 0, portfolioExternalID: String = "", externalID: String = "") {
+        self.portfolioID = portfolioID
+        self.portfolioExternalID = portfolioExternalID
+        self.externalID = externalID
+    }
+
+    public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
+        // proto3: an empty encoding is the message with every field at its default (a Ping's
+        // always is), which needs no trip through protobuf-c.
+        guard !bytes.isEmpty else {
+            self.init()
+            return
+        }
+        self = try Self.decodeC(bytes, arena: arena)
+    }
+
+    public func encode(into buffer: inout ByteBuffer, arena: WireArena) throws {
+        try self.encodeC(into: &buffer, arena: arena)
+    }
+}
+
+extension ExternalRef: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.portfolioID, forKey: "portfolioId")
+        try container.encode(self.portfolioExternalID, forKey: "portfolioExternalId")
+        try container.encode(self.externalID, forKey: "externalId")
+    }
+}
+
+extension ExternalRef: CMessageCodec {
+    typealias CMessage = Portico__V1__ExternalRef
+
+    public static let protoName = "portico.v1.ExternalRef"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
+    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__external_ref__init(m) }
+
+    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__external_ref__get_packed_size(m) }
+
+    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int {
+        portico__v1__external_ref__pack(m, out)
+    }
+
+    static func cUnpack(
+        _ allocator: UnsafeMutablePointer<ProtobufCAllocator>, _ count: Int, _ bytes: UnsafePointer<UInt8>
+    ) -> UnsafeMutablePointer<CMessage>? {
+        portico__v1__external_ref__unpack(allocator, count, bytes)
+    }
+
+    func lower(into m: UnsafeMutablePointer<CMessage>, arena: WireArena) throws {
+        m.pointee.portfolio_id = self.portfolioID
+        m.pointee.portfolio_external_id = try arena.lowerString(self.portfolioExternalID, field: "portico.v1.ExternalRef.portfolio_external_id")
+        m.pointee.external_id = try arena.lowerString(self.externalID, field: "portico.v1.ExternalRef.external_id")
+    }
+
+    init(lifting m: UnsafePointer<CMessage>, arena: WireArena) throws {
+        self.portfolioID = m.pointee.portfolio_id
+        self.portfolioExternalID = try arena.liftString(m.pointee.portfolio_external_id, field: "portico.v1.ExternalRef.portfolio_external_id")
+        self.externalID = try arena.liftString(m.pointee.external_id, field: "portico.v1.ExternalRef.external_id")
     }
 }
 
@@ -784,12 +890,15 @@ public struct Assignment: WireMessage {
     public var tasks: [AssetTask]
     /// The tasks they imply (closure), including the assigned ones, in enum order.
     public var effectiveTasks: [AssetTask]
+    /// When the assignment stops granting anything, in microseconds since 1970-01-01 UTC; 0: never.
+    public var expiresAtUnixMicros: Int64
 
-    public init(principal: Principal? = nil, assetID: UInt64 = 0, tasks: [AssetTask] = [], effectiveTasks: [AssetTask] = []) {
+    public init(principal: Principal? = nil, assetID: UInt64 = 0, tasks: [AssetTask] = [], effectiveTasks: [AssetTask] = [], expiresAtUnixMicros: Int64 = 0) {
         self.principal = principal
         self.assetID = assetID
         self.tasks = tasks
         self.effectiveTasks = effectiveTasks
+        self.expiresAtUnixMicros = expiresAtUnixMicros
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
@@ -814,6 +923,7 @@ extension Assignment: Encodable {
         try container.encode(self.assetID, forKey: "assetId")
         try container.encode(self.tasks, forKey: "tasks")
         try container.encode(self.effectiveTasks, forKey: "effectiveTasks")
+        try container.encode(self.expiresAtUnixMicros, forKey: "expiresAtUnixMicros")
     }
 }
 
@@ -845,6 +955,7 @@ extension Assignment: CMessageCodec {
         m.pointee.tasks = arena.lowerArray(self.tasks) { WireRuntime.lowerEnum($0) }
         m.pointee.n_effective_tasks = self.effectiveTasks.count
         m.pointee.effective_tasks = arena.lowerArray(self.effectiveTasks) { WireRuntime.lowerEnum($0) }
+        m.pointee.expires_at_unix_micros = self.expiresAtUnixMicros
     }
 
     init(lifting m: UnsafePointer<CMessage>, arena: WireArena) throws {
@@ -852,6 +963,7 @@ extension Assignment: CMessageCodec {
         self.assetID = m.pointee.asset_id
         self.tasks = try arena.liftArray(m.pointee.tasks, count: m.pointee.n_tasks) { try WireRuntime.liftEnum($0, field: "portico.v1.Assignment.tasks") }
         self.effectiveTasks = try arena.liftArray(m.pointee.effective_tasks, count: m.pointee.n_effective_tasks) { try WireRuntime.liftEnum($0, field: "portico.v1.Assignment.effective_tasks") }
+        self.expiresAtUnixMicros = m.pointee.expires_at_unix_micros
     }
 }
 

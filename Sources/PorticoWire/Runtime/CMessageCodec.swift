@@ -1,9 +1,10 @@
 import CPorticoProto
 import CProtobufC
 import NIOCore
+
 #if canImport(Glibc)
-import Glibc
-import PorticoReasons
+    import Glibc
+    import PorticoReasons
 #endif
 
 /// The C side of a generated message: protobuf-c's functions for its struct, and the conversion
@@ -124,7 +125,8 @@ extension WireArena {
             recent = index
             // Strings kept here are native (validated UTF-8 from the wire), so withUTF8 never copies.
             let same = self.recentStrings[index].string.withUTF8 { known in
-                known.count == wire.count && (wire.isEmpty || memcmp(known.baseAddress!, wire.baseAddress!, wire.count) == 0)
+                known.count == wire.count
+                    && (wire.isEmpty || memcmp(known.baseAddress!, wire.baseAddress!, wire.count) == 0)
             }
             if same { return self.recentStrings[index].string }
             break

@@ -7,11 +7,18 @@ public struct CallOptions: Sendable, Hashable {
     public var onBehalfOfPersonID: UInt64?
     /// How long to wait for the answer; sent to the server as the call's deadline.
     public var timeout: Duration?
+    /// A change's idempotency key (docs/protocol.md, "Idempotent changes"): the server applies a change
+    /// sent twice with one key once, and answers the second as the first. Nil: `PorticoClient` makes
+    /// one for each change (unless configured not to), so that it may resend a change whose answer was
+    /// lost; `PorticoConnection` sends none. Reads send none.
+    public var idempotencyKey: String?
 
-    public init(credential: String? = nil, onBehalfOfPersonID: UInt64? = nil, timeout: Duration? = nil) {
+    public init(credential: String? = nil, onBehalfOfPersonID: UInt64? = nil, timeout: Duration? = nil,
+                idempotencyKey: String? = nil) {
         self.credential = credential
         self.onBehalfOfPersonID = onBehalfOfPersonID
         self.timeout = timeout
+        self.idempotencyKey = idempotencyKey
     }
 }
 

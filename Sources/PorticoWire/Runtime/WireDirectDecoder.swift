@@ -18,7 +18,8 @@ enum WireDirectDecoder {
             let field = descriptor.pointee.fields[index]
             if field.label == PROTOBUF_C_LABEL_REPEATED { return false }
             if field.type == PROTOBUF_C_TYPE_MESSAGE,
-                !Self.qualifies(field.descriptor.assumingMemoryBound(to: ProtobufCMessageDescriptor.self), depth: depth + 1)
+                !Self.qualifies(
+                    field.descriptor.assumingMemoryBound(to: ProtobufCMessageDescriptor.self), depth: depth + 1)
             {
                 return false
             }
@@ -65,7 +66,9 @@ enum WireDirectDecoder {
             let member = message + Int(field.pointee.offset)
             switch wireType {
             case 0:
-                guard WireType.of(type.rawValue) == 0 else { throw WireValidator.wrongWireType(field, descriptor, wireType) }
+                guard WireType.of(type.rawValue) == 0 else {
+                    throw WireValidator.wrongWireType(field, descriptor, wireType)
+                }
                 let value = try reader.readVarint()
                 switch type {
                 case PROTOBUF_C_TYPE_ENUM:

@@ -65,6 +65,10 @@ public protocol PorticoRPC: Sendable {
 
     /// The value of the frame header's `method` that calls this RPC.
     static var method: Method { get }
+
+    /// Whether the RPC is a change (every RPC the proto does not mark `NO_SIDE_EFFECTS`): what an
+    /// idempotency key applies to, and what a client may not resend without one.
+    static var changesState: Bool { get }
 }
 
 /// The JSON key of a field: its proto3 JSON name (`assetId`).

@@ -15,11 +15,14 @@ struct AssetCommand: AsyncParsableCommand {
         @Option(help: "The owner portfolio's id.") var portfolio: UInt64
         @Option(help: "The asset's type.") var type: AssetType
         @Option(help: "The asset's name: 1 to 200 characters.") var name: String
+        @Option(name: .customLong("external-id"), help: "Your own id for it (1-128 of A-Z a-z 0-9 . _ - :).")
+        var externalID = ""
 
         func run() async throws {
             try await self.connection.call(
                 PorticoService.AddAsset.self,
-                AddAssetRequest(portfolioID: self.portfolio, type: self.type, name: self.name)
+                AddAssetRequest(
+                    portfolioID: self.portfolio, type: self.type, name: self.name, externalID: self.externalID)
             )
         }
     }
@@ -74,11 +77,17 @@ struct AssetCommand: AsyncParsableCommand {
         @Option(help: "The asset's id.") var asset: UInt64
         @OptionGroup var principal: PrincipalOptions
         @Option(name: .customLong("task"), help: "A task, e.g. ADVERTISE; repeat for several.") var tasks: [AssetTask]
+        @Option(name: .customLong("expires-at"), help: ArgumentHelp(
+            "When the assignment stops granting: an ISO 8601 UTC time such as 2026-01-31T00:00:00Z.",
+            valueName: "time"))
+        var expiresAt: String?
 
         func run() async throws {
             try await self.connection.call(
                 PorticoService.AssignTasks.self,
-                AssignTasksRequest(principal: self.principal.wire, assetID: self.asset, tasks: self.tasks)
+                AssignTasksRequest(
+                    principal: self.principal.wire, assetID: self.asset, tasks: self.tasks,
+                    expiresAtUnixMicros: try self.expiresAt.map(ExternalIDCommand.micros) ?? 0)
             )
         }
     }

@@ -35,6 +35,11 @@ struct ConnectionOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Seconds to wait for the answer.", valueName: "seconds"))
     var timeout: Double = 10
 
+    @Option(name: .customLong("idempotency-key"), help: ArgumentHelp(
+        "A change's key: the same change sent again with it is applied once (default: a random one).",
+        valueName: "key"))
+    var idempotencyKey: String?
+
     @Flag(help: "Print the answer as JSON (the proto's JSON names); failures as JSON on standard error.")
     var json = false
 
@@ -92,7 +97,8 @@ struct ConnectionOptions: ParsableArguments {
             to: self.endpoint,
             credential: credential ? try self.resolvedCredential() : "",
             onBehalfOf: self.onBehalfOf,
-            timeout: .milliseconds(Int64(self.timeout * 1000))
+            timeout: .milliseconds(Int64(self.timeout * 1000)),
+            idempotencyKey: self.idempotencyKey
         )
     }
 
@@ -100,7 +106,7 @@ struct ConnectionOptions: ParsableArguments {
     /// - Throws: `CommandFailure` with the server's status, or the reason it could not be reached.
     static func send<RPC: PorticoRPC>(
         _ rpc: RPC.Type, _ request: RPC.Request, to endpoint: Endpoint, credential: String, onBehalfOf: UInt64? = nil,
-        timeout: Duration
+        timeout: Duration, idempotencyKey: String? = nil
     ) async throws -> RPC.Response {
         let client = PorticoClient(
             configuration: ClientConfiguration(
@@ -113,7 +119,8 @@ struct ConnectionOptions: ParsableArguments {
         )
         do {
             let response = try await client.call(
-                rpc, request, options: CallOptions(onBehalfOfPersonID: onBehalfOf, timeout: timeout))
+                rpc, request,
+                options: CallOptions(onBehalfOfPersonID: onBehalfOf, timeout: timeout, idempotencyKey: idempotencyKey))
             await client.close()
             return response
         } catch {

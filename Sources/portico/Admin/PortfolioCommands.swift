@@ -13,11 +13,13 @@ struct PortfolioCommand: AsyncParsableCommand {
         @OptionGroup var connection: ConnectionOptions
         @Option(help: "The portfolio's name: 1 to 200 characters.") var name: String
         @Option(help: "The system-user tier.") var tier: SystemUserTier = .none
+        @Option(name: .customLong("external-id"), help: "Your own id for it (1-128 of A-Z a-z 0-9 . _ - :).")
+        var externalID = ""
 
         func run() async throws {
             try await self.connection.call(
                 PorticoService.CreatePortfolio.self,
-                CreatePortfolioRequest(name: self.name, systemUserTier: self.tier)
+                CreatePortfolioRequest(name: self.name, systemUserTier: self.tier, externalID: self.externalID)
             )
         }
     }

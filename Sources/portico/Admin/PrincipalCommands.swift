@@ -17,7 +17,8 @@ struct PersonCommand: AsyncParsableCommand {
             try await self.connection.call(
                 PorticoService.AddPerson.self,
                 AddPersonRequest(
-                    portfolioID: self.principal.portfolio, name: self.principal.name, role: self.principal.role)
+                    portfolioID: self.principal.portfolio, name: self.principal.name, role: self.principal.role,
+                    externalID: self.principal.externalID)
             )
         }
     }
@@ -90,7 +91,8 @@ struct SystemUserCommand: AsyncParsableCommand {
             try await self.connection.call(
                 PorticoService.CreateSystemUser.self,
                 CreateSystemUserRequest(
-                    portfolioID: self.principal.portfolio, name: self.principal.name, role: self.principal.role)
+                    portfolioID: self.principal.portfolio, name: self.principal.name, role: self.principal.role,
+                    externalID: self.principal.externalID)
             )
         }
     }
@@ -135,10 +137,13 @@ struct AppCommand: AsyncParsableCommand {
         @OptionGroup var connection: ConnectionOptions
         @Option(help: "The portfolio's id.") var portfolio: UInt64
         @Option(help: "The app's name: 1 to 200 characters.") var name: String
+        @Option(name: .customLong("external-id"), help: "Your own id for it (1-128 of A-Z a-z 0-9 . _ - :).")
+        var externalID = ""
 
         func run() async throws {
             try await self.connection.call(
-                PorticoService.AddApp.self, AddAppRequest(portfolioID: self.portfolio, name: self.name))
+                PorticoService.AddApp.self,
+                AddAppRequest(portfolioID: self.portfolio, name: self.name, externalID: self.externalID))
         }
     }
 
@@ -163,4 +168,6 @@ struct NewPrincipalOptions: ParsableArguments {
     @Option(help: "The portfolio's id.") var portfolio: UInt64
     @Option(help: "The name: 1 to 200 characters.") var name: String
     @Option(help: "The role.") var role: Role = .employee
+    @Option(name: .customLong("external-id"), help: "Your own id for it (1-128 of A-Z a-z 0-9 . _ - :).")
+    var externalID = ""
 }

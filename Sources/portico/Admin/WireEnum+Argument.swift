@@ -38,3 +38,4 @@ extension SystemUserTier: ExpressibleByArgument, CommandLineEnum {}
 extension PortfolioStatus: ExpressibleByArgument, CommandLineEnum {}
 extension TokenExpiry: ExpressibleByArgument, CommandLineEnum {}
 extension ShareRequestState: ExpressibleByArgument, CommandLineEnum {}
+extension TargetKind: ExpressibleByArgument, CommandLineEnum {}

@@ -45,6 +45,8 @@ final class BackgroundProgram: @unchecked Sendable {
             guard self.process.isRunning else { break }
             try await Task.sleep(for: .milliseconds(50))
         }
+        // A loaded machine may wake this loop only after the limit: look once more before failing.
+        if self.stdout.split(separator: "\n").contains(where: { $0 == line }) { return }
         throw NotReady(line: line, stdout: self.stdout, stderr: self.stderr, running: self.process.isRunning)
     }
 
@@ -86,10 +88,11 @@ final class ServerProcess: Sendable {
         }
     }
 
-    static func start(store: String = "memory") async throws -> ServerProcess {
+    /// - Parameter arguments: more flags for `portico serve`.
+    static func start(store: String = "memory", arguments: [String] = []) async throws -> ServerProcess {
         let data = try Scratch("data")
         let program = try BackgroundProgram(
-            [try Locations.portico(), "serve", "--store", store, "--port", "0", "--data-dir", data.path]
+            [try Locations.portico(), "serve", "--store", store, "--port", "0", "--data-dir", data.path] + arguments
         )
         do {
             try await program.waitFor(line: "portico: ready", limit: .seconds(60))

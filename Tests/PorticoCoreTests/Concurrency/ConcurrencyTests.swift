@@ -76,7 +76,7 @@ struct ConcurrencyTests {
             for principal in log.people {
                 for asset in log.assets {
                     for task in AssetTask.allCases {
-                        let got = final.check(principal: PrincipalID(principal), asset: AssetID(asset), task: task).reason
+                        let got = final.check(principal: PrincipalID(principal), asset: AssetID(asset), task: task, now: Timestamp(milliseconds: 0)).reason
                         #expect(got == log.model.check(principal, asset, task))
                     }
                 }
@@ -133,10 +133,10 @@ struct ConcurrencyTests {
             log.revisions.append(result.revision)
             if let id = result.createdID {
                 switch command {
-                case .addPerson(_, _, let role):
+                case .addPerson(_, _, let role, _):
                     log.people.append(id)
                     log.model.principals[id] = .init(portfolio: portfolio, admin: role == .admin)
-                case .addAsset(_, let type, _):
+                case .addAsset(_, let type, _, _):
                     log.assets.append(id)
                     log.model.assets[id] = (portfolio, type)
                 default: break

@@ -25,7 +25,7 @@ struct InterleavingTests {
             try await portico.execute(.assign(fixture.alice, fixture.ads, TaskSet(.manage)), as: fixture.admin)
         }
         #expect(portico.snapshot.state == before)
-        #expect(portico.snapshot.check(principal: fixture.alice, asset: fixture.ads, task: .manage).allowed == false)
+        #expect(portico.snapshot.check(principal: fixture.alice, asset: fixture.ads, task: .manage, now: Timestamp(milliseconds: 0)).allowed == false)
         let retry = try await portico.execute(.assign(fixture.alice, fixture.ads, TaskSet(.manage)), as: fixture.admin)
         #expect(retry.revision == before.revision + 1)
         #expect(try await store.load().map(\.revision) == Array(1...retry.revision))
@@ -48,7 +48,7 @@ struct InterleavingTests {
             try await portico.execute(.assign(partner.alice, owner.ads, TaskSet(.analyze)), as: partner.admin)
         }
         // ...while the published snapshot still shows neither.
-        #expect(portico.snapshot.check(principal: partner.adminUser, asset: owner.ads, task: .advertise).allowed == false)
+        #expect(portico.snapshot.check(principal: partner.adminUser, asset: owner.ads, task: .advertise, now: Timestamp(milliseconds: 0)).allowed == false)
         await waitForPending(portico, before.revision + 2)
         store.open()
         await #expect(throws: PorticoError.self) { try await share.value }
@@ -75,14 +75,14 @@ struct InterleavingTests {
         let unshare = await startHeld(.unshare(owner.ads, from: partner.portfolio), on: portico, store: store,
                                       arrivals: store.batches.count + 1, as: owner.admin)
         // The published snapshot still shows the share...
-        #expect(portico.snapshot.check(principal: partner.adminUser, asset: owner.ads, task: .manage).allowed)
+        #expect(portico.snapshot.check(principal: partner.adminUser, asset: owner.ads, task: .manage, now: Timestamp(milliseconds: 0)).allowed)
         // ...but the partner's assign is checked against the unshare already accepted.
         await #expect(throws: PorticoError.self) {
             try await portico.execute(.assign(partner.alice, owner.ads, TaskSet(.analyze)), as: partner.admin)
         }
         store.open()
         _ = try await unshare.value
-        #expect(portico.snapshot.check(principal: partner.adminUser, asset: owner.ads, task: .manage).reason == .notShared)
+        #expect(portico.snapshot.check(principal: partner.adminUser, asset: owner.ads, task: .manage, now: Timestamp(milliseconds: 0)).reason == .notShared)
     }
 
     @Test("changes from several portfolios waiting on the store are written as one batch")

@@ -22,7 +22,7 @@ struct CheckWorld {
     let situations: [String: Situation]
 
     func explain(principal: PrincipalID, _ asset: AssetID, _ task: AssetTask) -> Explanation {
-        self.snapshot.explain(principal: principal, asset: asset, task: task)
+        self.snapshot.explain(principal: principal, asset: asset, task: task, now: self.now)
     }
 
     func explain(token: TokenID, _ asset: AssetID, _ task: AssetTask) -> Explanation {
@@ -42,10 +42,12 @@ struct CheckWorld {
         let ownEmployee = PrincipalID(try await run(.addSystemUser(owner, name: "bot", role: .employee)))
         let unassigned = PrincipalID(try await run(.addPerson(owner, name: "new", role: .employee)))
         let removed = PrincipalID(try await run(.addPerson(owner, name: "gone", role: .employee)))
+        let contractor = PrincipalID(try await run(.addPerson(owner, name: "contractor", role: .employee)))
         let ownAsset = AssetID(try await run(.addAsset(owner, type: .adAccount, name: "ads")))
         let unshared = AssetID(try await run(.addAsset(owner, type: .adAccount, name: "private")))
         let sharedAsset = AssetID(try await run(.addAsset(owner, type: .adAccount, name: "shared")))
         _ = try await run(.assign(ownEmployee, ownAsset, TaskSet(.analyze)))
+        _ = try await run(.assign(contractor, ownAsset, TaskSet(.analyze), expiresAt: clock.now().adding(days: 30)))
         func token(_ principal: PrincipalID, _ scopes: [Scope], _ expiry: TokenExpiry = .never) async throws -> TokenID
         {
             TokenID(try await run(.generateToken(principal, app: app, scopes: ScopeSet(scopes), expiry: expiry)))
@@ -84,7 +86,8 @@ struct CheckWorld {
         let now = clock.now()
         func principal(_ id: PrincipalID, _ asset: AssetID, _ task: AssetTask, partner: Bool = false) -> Situation {
             Situation(
-                explanation: snapshot.explain(principal: id, asset: asset, task: task), token: false, partner: partner)
+                explanation: snapshot.explain(principal: id, asset: asset, task: task, now: now), token: false,
+                partner: partner)
         }
         func token(_ id: TokenID, _ asset: AssetID, _ task: AssetTask, partner: Bool = false) -> Situation {
             Situation(
@@ -110,6 +113,7 @@ struct CheckWorld {
             "NOT_SHARED": principal(partnerAdmin, unshared, .analyze, partner: true),
             "TASK_NOT_SHARED": principal(partnerAdmin, sharedAsset, .manage, partner: true),
             "NOT_ASSIGNED": principal(unassigned, ownAsset, .analyze),
+            "ASSIGNMENT_EXPIRED": principal(contractor, ownAsset, .analyze),
             "TASK_NOT_GRANTED": principal(partnerEmployee, sharedAsset, .advertise, partner: true),
         ]
         return CheckWorld(

@@ -66,7 +66,8 @@ enum CommandSamples {
             .requestShare(asset, by: portfolio, tasks), .approveShareRequest(ShareRequestID(6)),
             .declineShareRequest(ShareRequestID(6)),
             .generateToken(principal, app: AppID(7), scopes: ScopeSet(.adsRead), expiry: .never),
-            .revokeToken(TokenID(8)), .revokeAllTokens(principal),
+            .revokeToken(TokenID(8)), .revokeAllTokens(principal), .expireAssignments(portfolio),
+            .setExternalID(.asset, asset.rawValue, "act_1234567890"),
         ]
     }()
 
@@ -77,7 +78,8 @@ enum CommandSamples {
         case .createPortfolio, .setPortfolioStatus, .setSystemUserTier, .issueServiceCredential,
             .revokeServiceCredential, .addPerson, .setRole, .removePrincipal, .createApp, .addSystemUser, .addAsset,
             .removeAsset, .assign, .unassign, .share, .unshare, .addPartner, .removePartner, .requestShare,
-            .approveShareRequest, .declineShareRequest, .generateToken, .revokeToken, .revokeAllTokens:
+            .approveShareRequest, .declineShareRequest, .generateToken, .revokeToken, .revokeAllTokens,
+            .expireAssignments, .setExternalID:
             true
         }
     }

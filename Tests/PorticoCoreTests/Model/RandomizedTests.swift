@@ -116,7 +116,7 @@ struct RandomizedTests {
                 for _ in 0..<500 {
                     let (principal, asset) = (pick(people + [999_999]), pick(assets + [999_999]))
                     let task = AssetTask.allCases.randomElement(using: &random)!
-                    let got = snapshot.check(principal: PrincipalID(principal), asset: AssetID(asset), task: task).reason
+                    let got = snapshot.check(principal: PrincipalID(principal), asset: AssetID(asset), task: task, now: Timestamp(milliseconds: 0)).reason
                     #expect(got == model.check(principal, asset, task), "seed \(seed) step \(step) check(\(principal), \(asset), \(task.name))")
                 }
             }
@@ -140,7 +140,7 @@ struct RandomizedTests {
         for principal in spread(people) {
             for asset in spread(assets) {
                 for task in AssetTask.allCases {
-                    let got = snapshot.check(principal: PrincipalID(principal), asset: AssetID(asset), task: task).reason
+                    let got = snapshot.check(principal: PrincipalID(principal), asset: AssetID(asset), task: task, now: Timestamp(milliseconds: 0)).reason
                     let want = model.check(principal, asset, task)
                     if got != want {
                         disagreements += 1
@@ -159,13 +159,15 @@ struct RandomizedTests {
         for task in [AssetTask.analyze, .advertise, .manage] {
             for principal in people {
                 let listed = (try? snapshot.assets(of: PrincipalID(principal), task: task,
-                                                   page: PageRequest(limit: 1000)))?.items.map(\.asset.rawValue)
+                                                   page: PageRequest(limit: 1000), now: Timestamp(milliseconds: 0)))?
+                    .items.map(\.asset.rawValue)
                 let allowed = assets.filter { model.check(principal, $0, task).allows }.sorted()
                 #expect(listed == allowed, "assets of \(principal) for \(task.name)")
             }
             for asset in assets where model.assets[asset] != nil {
                 let listed = (try? snapshot.principals(on: AssetID(asset), task: task,
-                                                       page: PageRequest(limit: 1000)))?.items.map(\.principal.rawValue)
+                                                       page: PageRequest(limit: 1000), now: Timestamp(milliseconds: 0)))?
+                    .items.map(\.principal.rawValue)
                 let allowed = people.filter { model.check($0, asset, task).allows }.sorted()
                 #expect(listed == allowed, "principals on \(asset) for \(task.name)")
             }

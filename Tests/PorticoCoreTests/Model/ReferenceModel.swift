@@ -32,20 +32,26 @@ struct ReferenceModel {
         .catalog: [.manage, .advertise],
         .pixel: [.edit, .upload, .advertise, .analyze],
         .instagramAccount: [.content, .communityActivity, .messages, .advertise, .analyze],
-        .whatsappBusinessAccount: [.manage, .manageTemplates, .viewTemplates, .managePhone, .managePhoneAssets,
-                                   .viewPhoneAssets, .develop, .messaging, .manageExtensions, .viewCost],
+        .whatsappBusinessAccount: [
+            .manage, .manageTemplates, .viewTemplates, .managePhone, .managePhoneAssets,
+            .viewPhoneAssets, .develop, .messaging, .manageExtensions, .viewCost,
+        ],
     ]
 
     static let implies: [AssetType: [AssetTask: [AssetTask]]] = [
         .adAccount: [.manage: [.advertise], .advertise: [.draft, .analyze]],
-        .page: [.manage: [.createContent], .createContent: [.moderate], .moderate: [.messaging, .advertise],
-                .advertise: [.analyze]],
+        .page: [
+            .manage: [.createContent], .createContent: [.moderate], .moderate: [.messaging, .advertise],
+            .advertise: [.analyze],
+        ],
         .catalog: [.manage: [.advertise]],
         .pixel: [.edit: [.upload, .advertise], .advertise: [.analyze]],
         .instagramAccount: [.advertise: [.analyze]],
-        .whatsappBusinessAccount: [.manage: Array(valid[.whatsappBusinessAccount]!.subtracting([.manage])),
-                                   .manageTemplates: [.viewTemplates], .managePhone: [.managePhoneAssets],
-                                   .managePhoneAssets: [.viewPhoneAssets]],
+        .whatsappBusinessAccount: [
+            .manage: Array(valid[.whatsappBusinessAccount]!.subtracting([.manage])),
+            .manageTemplates: [.viewTemplates], .managePhone: [.managePhoneAssets],
+            .managePhoneAssets: [.viewPhoneAssets],
+        ],
     ]
 
     static func closure(_ tasks: Set<AssetTask>, _ type: AssetType) -> Set<AssetTask> {
@@ -163,7 +169,8 @@ struct ReferenceModel {
         let made = [Pair(a: portfolio, b: partner), Pair(a: partner, b: portfolio)].filter(partnerships.contains)
         if made.isEmpty { return "NOT_FOUND" }
         let pairs = shares.keys.filter {
-            (assets[$0.a]?.owner == portfolio && $0.b == partner) || (assets[$0.a]?.owner == partner && $0.b == portfolio)
+            (assets[$0.a]?.owner == portfolio && $0.b == partner)
+                || (assets[$0.a]?.owner == partner && $0.b == portfolio)
         }
         for pair in pairs { dropShare(pair.a, pair.b) }
         partnerships.subtract(made)

@@ -63,8 +63,14 @@ enum StateInvariants {
             {
                 found.append("check index differs on principal \(id)")
             }
-            for (asset, grant) in principal.grants where index.assignment(id, asset) != grant.effective {
+            for (asset, grant) in principal.grants where facts?.assignments[asset] != grant {
                 found.append("check index differs on the assignment of \(id) on \(asset)")
+            }
+            for (asset, grant) in principal.grants {
+                let pair = CheckIndex.Pair(id.rawValue, asset.rawValue)
+                if state.expiring[principal.portfolio]?[pair] != grant.expiry {
+                    found.append("the expiry index differs on the assignment of \(id) on \(asset)")
+                }
             }
             assignments += principal.grants.count
         }
@@ -80,11 +86,42 @@ enum StateInvariants {
         for (id, portfolio) in state.portfolios where index.status(id) != portfolio.status {
             found.append("check index differs on the status of portfolio \(id)")
         }
+        found += externalIDViolations(in: state)
+        let expiring = state.expiring.values.reduce(0) { $0 + $1.count }
+        let expiringGrants = state.principals.values.reduce(0) { count, principal in
+            count + principal.grants.filter { $0.value.expiry != nil }.count
+        }
+        if expiring != expiringGrants { found.append("the expiry index holds \(expiring) entries for \(expiringGrants)") }
         if index.entityCount != state.principals.count + state.assets.count + state.portfolios.count
             || index.assignmentCount != assignments || index.shares.count != shares
         {
             found.append("check index holds entries the records do not")
         }
         return found
+    }
+
+    /// The external id index holds exactly the external ids of the records (a removed principal's freed).
+    static func externalIDViolations(in state: AccessState) -> [String] {
+        var expected: [ExternalIndex.Key: UInt64] = [:]
+        for (id, record) in state.portfolios {
+            if let external = record.externalID { expected[ExternalIndex.Key(.portfolio, in: 0, external)] = id.rawValue }
+        }
+        for (id, record) in state.principals where !record.removed {
+            if let external = record.externalID {
+                expected[ExternalIndex.Key(ExternalKind(record.kind), in: record.portfolio.rawValue, external)] = id.rawValue
+            }
+        }
+        for (id, record) in state.apps {
+            if let external = record.externalID {
+                expected[ExternalIndex.Key(.app, in: record.portfolio.rawValue, external)] = id.rawValue
+            }
+        }
+        for (id, record) in state.assets {
+            if let external = record.externalID {
+                expected[ExternalIndex.Key(.asset, in: record.owner.rawValue, external)] = id.rawValue
+            }
+        }
+        let held = Dictionary(uniqueKeysWithValues: state.checkIndex.externalIDs.entries.map { ($0.key, $0.id) })
+        return held == expected ? [] : ["the external id index holds \(held.count) ids for \(expected.count) in the records"]
     }
 }

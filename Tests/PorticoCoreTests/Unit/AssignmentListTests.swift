@@ -1,5 +1,6 @@
-@testable import PorticoCore
 import Testing
+
+@testable import PorticoCore
 
 @Suite("A principal's assignment list in the check index")
 struct AssignmentListTests {
@@ -25,9 +26,13 @@ struct AssignmentListTests {
     func equalityAcrossForms() {
         var small = AssignmentList.empty
         var large = AssignmentList.empty
-        for asset in 1...UInt64(AssignmentList.smallLimit + 1) { large[AssetID(asset)] = Grant(granted: TaskSet(.manage), type: .catalog) }
+        for asset in 1...UInt64(AssignmentList.smallLimit + 1) {
+            large[AssetID(asset)] = Grant(granted: TaskSet(.manage), type: .catalog)
+        }
         large[AssetID(UInt64(AssignmentList.smallLimit + 1))] = nil
-        for asset in 1...UInt64(AssignmentList.smallLimit) { small[AssetID(asset)] = Grant(granted: TaskSet(.manage), type: .catalog) }
+        for asset in 1...UInt64(AssignmentList.smallLimit) {
+            small[AssetID(asset)] = Grant(granted: TaskSet(.manage), type: .catalog)
+        }
         #expect(small == large && large == small)
         small[AssetID(1)] = Grant(granted: TaskSet(.advertise), type: .catalog)
         #expect(small != large)

@@ -14,20 +14,20 @@ struct ExplainAndFreshnessTests {
         try await portico.execute(.assign(partner.alice, owner.ads, TaskSet(.analyze)), as: partner.admin)
         let snapshot = portico.snapshot
         for task in [AssetTask.analyze, .draft, .manage, .messaging] {
-            let explanation = snapshot.explain(principal: partner.alice, asset: owner.ads, task: task)
-            #expect(explanation.decision == snapshot.check(principal: partner.alice, asset: owner.ads, task: task))
+            let explanation = snapshot.explain(principal: partner.alice, asset: owner.ads, task: task, now: Timestamp(milliseconds: 0))
+            #expect(explanation.decision == snapshot.check(principal: partner.alice, asset: owner.ads, task: task, now: Timestamp(milliseconds: 0)))
             #expect(explanation.steps.first == Explanation.Step(
                 .principal, passed: true, "principal \(partner.alice): PERSON EMPLOYEE of portfolio \(partner.portfolio)"))
             // Whatever denied is the last step, and the only one that decided.
             #expect(explanation.steps.last?.passed == explanation.decision.allowed)
         }
-        let allowed = snapshot.explain(principal: partner.alice, asset: owner.ads, task: .analyze)
+        let allowed = snapshot.explain(principal: partner.alice, asset: owner.ads, task: .analyze, now: Timestamp(milliseconds: 0))
         #expect(allowed.decision.reason == .sharedAssigned)
         #expect(allowed.steps.map(\.rule) == [.principal, .portfolioStatus, .asset, .portfolioStatus, .taskValid, .share,
                                               .adminRole, .assignment])
         #expect(allowed.steps.filter { !$0.passed }.map(\.rule) == [.adminRole])
         #expect(allowed.steps.last?.detail.hasPrefix("assignment") == true)
-        let denied = snapshot.explain(principal: partner.alice, asset: owner.ads, task: .manage)
+        let denied = snapshot.explain(principal: partner.alice, asset: owner.ads, task: .manage, now: Timestamp(milliseconds: 0))
         #expect(denied.decision.reason == .taskNotShared)
         #expect(denied.steps.last?.rule == .share && denied.steps.last?.passed == false)
         #expect(denied.steps.last?.detail.contains("not MANAGE") == true)

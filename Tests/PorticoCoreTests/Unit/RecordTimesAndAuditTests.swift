@@ -1,11 +1,14 @@
 import HashTreeCollections
-@testable import PorticoCore
 import PorticoTestSupport
 import Testing
 
+@testable import PorticoCore
+
 @Suite("Creation times, revisions and audit pages")
 struct RecordTimesAndAuditTests {
-    @Test("records keep when they were made: portfolios and partnerships their revision, tokens and credentials their time")
+    @Test(
+        "records keep when they were made: portfolios and partnerships a revision, tokens and credentials a time"
+    )
     func creation() async throws {
         let clock = ManualClock()
         let portico = try await Portico.open(clock: clock)
@@ -18,24 +21,31 @@ struct RecordTimesAndAuditTests {
         let issuedAt = clock.now()
         let credential = try await portico.execute(.issueServiceCredential(name: "svc"), as: .operator)
         clock.advance(days: 1)
-        let token = try await portico.execute(.generateToken(owner.bot, app: owner.app, scopes: ScopeSet(.adsRead),
-                                                             expiry: .sixtyDays), as: owner.admin)
+        let token = try await portico.execute(
+            .generateToken(
+                owner.bot, app: owner.app, scopes: ScopeSet(.adsRead),
+                expiry: .sixtyDays), as: owner.admin)
         let state = portico.snapshot.state
         #expect(state.credentials[CredentialID(credential.createdID!)]?.createdAt == issuedAt)
         let record = try #require(state.tokens[TokenID(token.createdID!)])
         #expect(record.createdAt == clock.now())
-        #expect(record.expiresAt == Timestamp(milliseconds: clock.now().milliseconds + TokenExpiry.sixtyDaysInMilliseconds))
+        #expect(
+            record.expiresAt == Timestamp(milliseconds: clock.now().milliseconds + TokenExpiry.sixtyDaysInMilliseconds))
 
         let partner = try await Fixture.make(portico, name: "Partner")
         let added = try await portico.execute(.addPartner(owner.portfolio, partner: partner.portfolio), as: owner.admin)
-        #expect(portico.snapshot.state.partnership(owner.portfolio, partner: partner.portfolio)?.createdRevision
-            == added.revision)
-        let request = try await portico.execute(.requestShare(owner.ads, by: partner.portfolio, TaskSet(.analyze)),
-                                                as: partner.admin)
-        let approved = try await portico.execute(.approveShareRequest(ShareRequestID(request.createdID!)),
-                                                 as: .operator)
-        let reverse = try await portico.execute(.addPartner(partner.portfolio, partner: owner.portfolio),
-                                                as: partner.admin)
+        #expect(
+            portico.snapshot.state.partnership(owner.portfolio, partner: partner.portfolio)?.createdRevision
+                == added.revision)
+        let request = try await portico.execute(
+            .requestShare(owner.ads, by: partner.portfolio, TaskSet(.analyze)),
+            as: partner.admin)
+        let approved = try await portico.execute(
+            .approveShareRequest(ShareRequestID(request.createdID!)),
+            as: .operator)
+        let reverse = try await portico.execute(
+            .addPartner(partner.portfolio, partner: owner.portfolio),
+            as: partner.admin)
         let after = portico.snapshot.state
         // The approval found the partnership made, so it kept its revision; the reverse one is its own.
         #expect(after.partnership(owner.portfolio, partner: partner.portfolio)?.createdRevision == added.revision)
@@ -48,11 +58,13 @@ struct RecordTimesAndAuditTests {
         let portico = try await Portico.open(clock: ManualClock())
         let owner = try await Fixture.make(portico, name: "Owner")
         let partner = try await Fixture.make(portico, name: "Partner")
-        let request = try await portico.execute(.requestShare(owner.ads, by: partner.portfolio, TaskSet(.analyze)),
-                                                as: partner.admin)
+        let request = try await portico.execute(
+            .requestShare(owner.ads, by: partner.portfolio, TaskSet(.analyze)),
+            as: partner.admin)
         #expect(portico.snapshot.state.partnership(owner.portfolio, partner: partner.portfolio) == nil)
-        let approved = try await portico.execute(.approveShareRequest(ShareRequestID(request.createdID!)),
-                                                 as: owner.admin)
+        let approved = try await portico.execute(
+            .approveShareRequest(ShareRequestID(request.createdID!)),
+            as: owner.admin)
         let record = try #require(portico.snapshot.state.partnership(owner.portfolio, partner: partner.portfolio))
         #expect(record.createdRevision == approved.revision)
         let event = try #require(portico.snapshot.state.audit[approved.revision])
@@ -87,5 +99,18 @@ struct RecordTimesAndAuditTests {
         #expect(pages == (Int(snapshot.revision) + 3) / 4)
         #expect(try snapshot.auditEvents(after: 0, portfolio: first.portfolio).items.map(\.revision) == found)
         #expect(try snapshot.auditEvents(after: 0).items.count == Int(snapshot.revision))
+    }
+
+    @Test("a page after the newest revision, up to the largest a client can send, is empty and ends the listing")
+    func auditPastTheEnd() async throws {
+        let portico = try await Portico.open(clock: ManualClock())
+        let fixture = try await Fixture.make(portico)
+        let snapshot = portico.snapshot
+        for after in [snapshot.revision, snapshot.revision + 1, Revision(Int64.max), Revision.max] {
+            for portfolio in [nil, fixture.portfolio] {
+                let page = try snapshot.auditEvents(after: after, portfolio: portfolio)
+                #expect(page.items.isEmpty && page.nextPageToken == nil, "after \(after)")
+            }
+        }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import HashTreeCollections
 import PorticoCore
 import PorticoTestSupport
 import Testing
@@ -43,6 +44,25 @@ struct ReplayTests {
         #expect(decoded == stored)
         let reopened = try await Portico.open(store: InMemoryChangeStore(decoded), clock: ManualClock())
         #expect(reopened.snapshot.state == portico.snapshot.state)
+    }
+
+    @Test("a log an earlier version wrote with names of up to 256 bytes still loads; a new write is held to 200")
+    func longNamesReplay() async throws {
+        let store = InMemoryChangeStore()
+        let portico = try await Portico.open(store: store, clock: ManualClock())
+        _ = try await Fixture.make(portico)
+        // Earlier versions took up to 256 UTF-8 bytes: 240 letters passed then and are over 200 now.
+        let long = String(repeating: "n", count: 240)
+        let stored = try await store.load().map { change -> Change in
+            guard case .createPortfolio(_, let tier, _) = change.command else { return change }
+            return Change(revision: change.revision, time: change.time, caller: change.caller,
+                          command: .createPortfolio(name: long, tier: tier), secretDigests: change.secretDigests)
+        }
+        let reopened = try await Portico.open(store: InMemoryChangeStore(stored), clock: ManualClock())
+        #expect(reopened.snapshot.state.portfolios.values.contains { $0.name == long })
+        await #expect(throws: PorticoError.self) {
+            _ = try await reopened.execute(.createPortfolio(name: long, tier: .standard), as: .operator)
+        }
     }
 
     @Test("a log that does not replay is refused with INTERNAL")

@@ -1,5 +1,6 @@
-@testable import PorticoCore
 import Testing
+
+@testable import PorticoCore
 
 @Suite("Secrets and authentication")
 struct SecretTests {
@@ -21,8 +22,10 @@ struct SecretTests {
         #expect(SecretFormat.parse("ptk_7_" + tail).map { [String($0.prefix), String($0.id)] } == ["ptk", "7"])
         #expect(SecretFormat.parse("psk_18446744073709551615_" + tail)?.id == UInt64.max)
         #expect(SecretFormat.parse("_5_" + tail).map { String($0.prefix) } == "")
-        for bad in ["ptk__" + tail, "ptk_18446744073709551616_" + tail, "ptk_1a_" + tail, "ptk_-1_" + tail, "ptk_+1_" + tail,
-                    "ptk_1_" + tail.dropLast(), "ptk_1_" + tail + "A", "ptk_1" + tail, "ptk1_" + tail, "", "ptk_1_"] {
+        for bad in [
+            "ptk__" + tail, "ptk_18446744073709551616_" + tail, "ptk_1a_" + tail, "ptk_-1_" + tail, "ptk_+1_" + tail,
+            "ptk_1_" + tail.dropLast(), "ptk_1_" + tail + "A", "ptk_1" + tail, "ptk1_" + tail, "", "ptk_1_",
+        ] {
             #expect(SecretFormat.parse(bad) == nil, "\(bad)")
         }
     }
@@ -57,4 +60,3 @@ struct SecretTests {
         #expect(throws: PorticoError.self) { try portico.authenticate(tampered) }
     }
 }
-

@@ -18,7 +18,8 @@ extension WireScenarioRunner {
         switch op {
         case .createPortfolio:
             let tier: PorticoWire.SystemUserTier = try Self.wireEnum("SYSTEM_USER_TIER_", args.tier ?? "NONE")
-            let request = CreatePortfolioRequest(name: try text(args.name, "name"), systemUserTier: tier)
+            let request = CreatePortfolioRequest(
+                name: try text(args.name, "name"), systemUserTier: tier, externalID: args.externalId ?? "")
             let response = try await client.createPortfolio(request, options: options)
             return created(response.portfolio?.id, response.revision)
         case .setPortfolioStatus:
@@ -44,7 +45,8 @@ extension WireScenarioRunner {
             let request = AddPersonRequest(
                 portfolioID: try self.id(args.portfolio),
                 name: try text(args.name, "name"),
-                role: try role()
+                role: try role(),
+                externalID: args.externalId ?? ""
             )
             let response = try await client.addPerson(request, options: options)
             return created(response.person?.id, response.revision, kind: .person)
@@ -62,14 +64,17 @@ extension WireScenarioRunner {
             return Done(
                 revision: try await client.removePerson(.init(personID: principal.id), options: options).revision)
         case .createApp:
-            let request = AddAppRequest(portfolioID: try self.id(args.portfolio), name: try text(args.name, "name"))
+            let request = AddAppRequest(
+                portfolioID: try self.id(args.portfolio), name: try text(args.name, "name"),
+                externalID: args.externalId ?? "")
             let response = try await client.addApp(request, options: options)
             return created(response.app?.id, response.revision, secret: response.appSecret)
         case .addSystemUser:
             let request = CreateSystemUserRequest(
                 portfolioID: try self.id(args.portfolio),
                 name: try text(args.name, "name"),
-                role: try role()
+                role: try role(),
+                externalID: args.externalId ?? ""
             )
             let response = try await client.createSystemUser(request, options: options)
             return created(response.systemUser?.id, response.revision, kind: .systemUser)
@@ -77,7 +82,8 @@ extension WireScenarioRunner {
             let request = AddAssetRequest(
                 portfolioID: try self.id(args.portfolio),
                 type: try Self.wireEnum("ASSET_TYPE_", try text(args.type, "type")),
-                name: try text(args.name, "name")
+                name: try text(args.name, "name"),
+                externalID: args.externalId ?? ""
             )
             let response = try await client.addAsset(request, options: options)
             return created(response.asset?.id, response.revision)
@@ -88,7 +94,8 @@ extension WireScenarioRunner {
             let request = AssignTasksRequest(
                 principal: try self.principal(args.principal, named: args.principalKind),
                 assetID: try self.id(args.asset),
-                tasks: try tasks()
+                tasks: try tasks(),
+                expiresAtUnixMicros: self.expiryMicros(args)
             )
             return Done(revision: try await client.assignTasks(request, options: options).revision)
         case .unassign:

@@ -126,7 +126,8 @@ extension WireScenarioRunner {
                 let want = try self.id(token)
                 if inspected.token?.id != want || !inspected.valid {
                     differences.append(
-                        "authenticated as token \(inspected.token?.id ?? 0) (valid: \(inspected.valid)), expected \(want)"
+                        "authenticated as token \(inspected.token?.id ?? 0) (valid: \(inspected.valid)), "
+                            + "expected \(want)"
                     )
                 }
             }
@@ -134,6 +135,13 @@ extension WireScenarioRunner {
             differences += try expect.differences(ids: ids, owners: owners, resolve: self.id)
         case .done(let done):
             differences += expect.differences(revision: done?.revision, secretShown: done?.secret != nil)
+            differences += try self.differences(done, sameAs: expect.sameAs)
+        case .preview(let preview):
+            differences += try self.differences(preview, expect)
+        case .swept(let count):
+            if let expected = expect.count, count != expected {
+                differences.append("the sweep made \(count) changes, expected \(expected)")
+            }
         }
         return differences
     }

@@ -45,6 +45,9 @@ struct WireScenarioRunner {
         case caller(InspectTokenResponse)
         /// A get or a list of entities: the ids answered, and for share requests the owners as told (0: not).
         case ids([UInt64], owners: [UInt64]? = nil)
+        case preview(PreviewChangesResponse)
+        /// `sweepExpired`: the changes the sweep made.
+        case swept(Int)
     }
 
     let server: TestServer
@@ -53,6 +56,8 @@ struct WireScenarioRunner {
     private(set) var ids: [String: UInt64] = [:]
     private(set) var secrets: [String: String] = [:]
     private(set) var kinds: [String: PorticoWire.PrincipalKind] = [:]
+    /// The answer of each bound change, for `sameAs`.
+    private(set) var answers: [String: Done] = [:]
 
     init(server: TestServer, client: PorticoClient, file: String) {
         self.server = server
@@ -81,6 +86,7 @@ struct WireScenarioRunner {
                     self.ids[name] = done.createdID
                     self.secrets[name] = done.secret
                     self.kinds[name] = done.kind
+                    self.answers[name] = done
                 }
             } catch {
                 mismatches.append(ScenarioMismatch(step: number, text: "\(place): \(error)"))
@@ -94,17 +100,20 @@ struct WireScenarioRunner {
 
     private func perform(_ step: Step) async throws -> Outcome {
         let args = step.args
-        let options = try self.options(step.caller)
+        var options = try self.options(step.caller)
+        options.idempotencyKey = step.idempotencyKey
         switch step.op {
         case .advanceClock:
             self.server.clock.advance(days: args.days ?? 0, milliseconds: Int64(args.milliseconds ?? 0))
             return .done(nil)
         case .check, .explain:
             let request = CheckPermissionRequest(
-                assetID: try self.id(args.asset),
+                assetID: args.assetRef == nil ? try self.id(args.asset) : 0,
                 task: try Self.task(args.task),
                 explain: step.op == .explain,
-                subject: try self.subject(principal: args.principal, kind: args.principalKind, token: args.token)
+                assetExternal: try args.assetRef.map(self.externalRef),
+                subject: try self.externalSubject(args.principalRef, kind: args.principalKind)
+                    ?? self.subject(principal: args.principal, kind: args.principalKind, token: args.token)
             )
             let response = try await self.client.checkPermission(request, options: options)
             let decision = WireDecision(allowed: response.allowed, reason: Self.reason(response.reason))
@@ -112,10 +121,12 @@ struct WireScenarioRunner {
         case .checkBatch:
             let items = try (args.checks ?? []).map { item in
                 CheckItem(
-                    assetID: try self.id(item.asset),
+                    assetID: item.assetRef == nil ? try self.id(item.asset) : 0,
                     task: try Self.task(item.task),
+                    assetExternal: try item.assetRef.map(self.externalRef),
                     subject: Self.itemSubject(
-                        try self.subject(principal: item.principal, kind: item.principalKind, token: item.token)
+                        try self.externalSubject(item.principalRef, kind: item.principalKind)
+                            ?? self.subject(principal: item.principal, kind: item.principalKind, token: item.token)
                     )
                 )
             }
@@ -174,6 +185,15 @@ struct WireScenarioRunner {
         case .getPortfolio, .getPerson, .getAsset, .listPortfolios, .listPeople, .listSystemUsers, .listApps,
             .listOwnedAssets, .listAssignments, .listShares, .listShareRequests, .listTokens, .inspectToken:
             return try await self.read(step.op, args, options)
+        case .lookupExternalId:
+            return try await self.lookup(args, options)
+        case .preview:
+            return try await self.preview(args, options)
+        case .sweepExpired:
+            // No RPC sweeps: the server's sweeper calls the core, as this does.
+            return .swept(try await self.server.portico.sweepExpiredAssignments().count)
+        case .setExternalId:
+            return .done(try await self.setExternalId(args, options))
         default:
             return .done(try await self.change(step.op, args, options))
         }
@@ -245,6 +265,8 @@ struct WireScenarioRunner {
         case .personID(let id): .personID(id)
         case .systemUserID(let id): .systemUserID(id)
         case .token(let secret): .token(secret)
+        case .personExternal(let ref): .personExternal(ref)
+        case .systemUserExternal(let ref): .systemUserExternal(ref)
         }
     }
 

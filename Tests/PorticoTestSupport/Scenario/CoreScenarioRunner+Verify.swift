@@ -94,6 +94,13 @@ extension CoreScenarioRunner {
             differences += try expect.differences(ids: ids, owners: owners, resolve: self.id)
         case .done(let result):
             differences += expect.differences(revision: result?.revision, secretShown: result?.secret != nil)
+            differences += try self.differences(result, sameAs: expect.sameAs)
+        case .preview(let preview):
+            differences += try self.differences(preview, expect)
+        case .swept(let results):
+            if let count = expect.count, results.count != count {
+                differences.append("the sweep made \(results.count) changes, expected \(count)")
+            }
         }
         return differences
     }

@@ -19,6 +19,9 @@ public struct CoreScenarioRunner {
         case caller(Caller)
         /// A get or a list of entities: the ids answered, and for share requests the owners as told (0: not).
         case ids([UInt64], owners: [UInt64]? = nil)
+        case preview(Preview)
+        /// `sweepExpired`: the changes the sweep made.
+        case swept([CommandResult])
     }
 
     /// The core the steps run on; a test that restarts the core replaces it, keeping the bindings.
@@ -27,6 +30,8 @@ public struct CoreScenarioRunner {
     public let file: String
     public private(set) var ids: [String: UInt64] = [:]
     public private(set) var secrets: [String: String] = [:]
+    /// The answer of each bound change, for `sameAs`: its revision and the id it created.
+    public private(set) var answers: [String: CommandResult] = [:]
 
     public init(portico: Portico, clock: ManualClock, file: String) {
         self.portico = portico
@@ -62,6 +67,7 @@ public struct CoreScenarioRunner {
         if case .success(.done(let result?)) = outcome, let name = step.bind {
             self.ids[name] = result.createdID
             self.secrets[name] = result.secret
+            self.answers[name] = result
         }
         return differences.map { ScenarioMismatch(step: number, text: "\(place): \($0)") }
     }
@@ -79,15 +85,15 @@ public struct CoreScenarioRunner {
             return .done(nil)
         case .check, .explain:
             let task = try Self.task(args.task)
-            let asset = AssetID(try self.id(args.asset, "asset"))
+            let asset = try self.asset(args.asset, args.assetRef, snapshot)
             if let token = args.token {
                 let token = TokenID(try self.id(token))
                 return step.op == .check
                     ? .decision(try snapshot.check(as: caller, token: token, asset: asset, task: task, now: now))
                     : .explanation(try snapshot.explain(as: caller, token: token, asset: asset, task: task, now: now))
             }
-            let principal = PrincipalID(try self.id(args.principal, "principal"))
             let kind = try Self.kind(args.principalKind)
+            let principal = try self.principal(args.principal, args.principalRef, kind, snapshot)
             return step.op == .check
                 ? .decision(
                     try snapshot.check(as: caller, principal: principal, kind: kind, asset: asset, task: task, now: now)
@@ -98,16 +104,17 @@ public struct CoreScenarioRunner {
                 )
         case .checkBatch:
             let requests = try (args.checks ?? []).map { item in
+                let kind = try Self.kind(item.principalKind)
                 let subject: CheckRequest.Subject =
                     if let token = item.token {
                         .token(TokenID(try self.id(token)))
                     } else {
-                        .principal(PrincipalID(try self.id(item.principal, "principal")))
+                        .principal(try self.principal(item.principal, item.principalRef, kind, snapshot))
                     }
                 return CheckRequest(
                     subject,
-                    kind: try Self.kind(item.principalKind),
-                    asset: AssetID(try self.id(item.asset)),
+                    kind: kind,
+                    asset: try self.asset(item.asset, item.assetRef, snapshot),
                     task: try Self.task(item.task)
                 )
             }
@@ -157,13 +164,20 @@ public struct CoreScenarioRunner {
         case .getPortfolio, .getPerson, .getAsset, .listPortfolios, .listPeople, .listSystemUsers, .listApps,
             .listOwnedAssets, .listAssignments, .listShares, .listShareRequests, .listTokens, .inspectToken:
             return try self.read(step.op, args, caller, snapshot, now)
+        case .lookupExternalId:
+            return .ids([try snapshot.lookup(try self.externalName(args, snapshot), as: caller, now: now)])
+        case .preview:
+            return .preview(try self.preview(args, caller, snapshot, now))
+        case .sweepExpired:
+            return .swept(try await self.portico.sweepExpiredAssignments())
         default:
             // A change that names its principal as a kind: the core compares it first, as the server does.
             if let kind = try Self.kind(args.principalKind) {
                 let principal = PrincipalID(try self.id(args.principal ?? args.systemUser, "principal"))
                 try snapshot.requireKind(of: principal, kind, changedBy: caller, now: now)
             }
-            return .done(try await self.portico.execute(try self.command(step.op, args), as: caller))
+            let command = try self.command(step.op, args)
+            return .done(try await self.portico.execute(command, as: caller, idempotencyKey: step.idempotencyKey))
         }
     }
 
@@ -233,7 +247,7 @@ public struct CoreScenarioRunner {
         }
     }
 
-    private func command(_ op: Operation, _ args: Arguments) throws -> Command {
+    func command(_ op: Operation, _ args: Arguments) throws -> Command {
         func text(_ value: String?, _ key: String) throws -> String {
             guard let value else { throw ScenarioError.malformed("\(op) needs \(key)") }
             return value
@@ -250,7 +264,8 @@ public struct CoreScenarioRunner {
         func tier(_ name: String) throws -> SystemUserTier { try Self.parse(SystemUserTier(rawValue: name), "tier") }
         switch op {
         case .createPortfolio:
-            return .createPortfolio(name: try text(args.name, "name"), tier: try tier(args.tier ?? "NONE"))
+            return .createPortfolio(
+                name: try text(args.name, "name"), tier: try tier(args.tier ?? "NONE"), externalID: args.externalId)
         case .setPortfolioStatus:
             let status = try Self.parse(PortfolioStatus(rawValue: try text(args.status, "status")), "status")
             return .setPortfolioStatus(try portfolio(args.portfolio), status)
@@ -261,22 +276,32 @@ public struct CoreScenarioRunner {
         case .revokeServiceCredential:
             return .revokeServiceCredential(CredentialID(try self.id(args.credential, "credential")))
         case .addPerson:
-            return .addPerson(try portfolio(args.portfolio), name: try text(args.name, "name"), role: try role())
+            return .addPerson(
+                try portfolio(args.portfolio), name: try text(args.name, "name"), role: try role(),
+                externalID: args.externalId)
         case .setRole:
             return .setRole(try principal(args.principal), try role())
         case .removePrincipal:
             return .removePrincipal(try principal(args.principal))
         case .createApp:
-            return .createApp(try portfolio(args.portfolio), name: try text(args.name, "name"))
+            return .createApp(
+                try portfolio(args.portfolio), name: try text(args.name, "name"), externalID: args.externalId)
         case .addSystemUser:
-            return .addSystemUser(try portfolio(args.portfolio), name: try text(args.name, "name"), role: try role())
+            return .addSystemUser(
+                try portfolio(args.portfolio), name: try text(args.name, "name"), role: try role(),
+                externalID: args.externalId)
         case .addAsset:
             let type = try Self.parse(AssetType(name: try text(args.type, "type")), "type")
-            return .addAsset(try portfolio(args.portfolio), type: type, name: try text(args.name, "name"))
+            return .addAsset(
+                try portfolio(args.portfolio), type: type, name: try text(args.name, "name"),
+                externalID: args.externalId)
         case .removeAsset:
             return .removeAsset(try asset())
         case .assign:
-            return .assign(try principal(args.principal), try asset(), try tasks())
+            return .assign(try principal(args.principal), try asset(), try tasks(), expiresAt: self.expiry(args))
+        case .setExternalId:
+            return .setExternalID(
+                try Self.externalKind(args.kind), try self.id(args.id, "id"), try text(args.externalId, "externalId"))
         case .unassign:
             return .unassign(try principal(args.principal), try asset())
         case .share:

@@ -17,11 +17,13 @@ public struct Step: Decodable, Sendable {
     public let bind: String?
     /// Absent: the step succeeds.
     public let expect: Expectation?
+    /// A change's idempotency key (the frame header's `idempotency_key`); nil for none.
+    public let idempotencyKey: String?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case op
         case caller = "as"
-        case args, bind, expect
+        case args, bind, expect, idempotencyKey
     }
 
     public init(from decoder: any Decoder) throws {
@@ -32,6 +34,7 @@ public struct Step: Decodable, Sendable {
         self.args = try container.decodeIfPresent(Arguments.self, forKey: .args) ?? Arguments()
         self.bind = try container.decodeIfPresent(String.self, forKey: .bind)
         self.expect = try container.decodeIfPresent(Expectation.self, forKey: .expect)
+        self.idempotencyKey = try container.decodeIfPresent(String.self, forKey: .idempotencyKey)
     }
 }
 
@@ -46,13 +49,15 @@ public enum Operation: String, Decodable, Sendable, CaseIterable {
     case assign, unassign, share, unshare, addPartner, removePartner
     case requestShare, approveShareRequest, declineShareRequest
     case generateToken, revokeToken, revokeAllTokens
+    case setExternalId, lookupExternalId, sweepExpired, preview
 
     /// Whether the operation only reads (every other operation but `advanceClock` is a change).
     public var isRead: Bool {
         switch self {
         case .check, .explain, .checkBatch, .listAssets, .listPrincipals, .listPartners, .auditEvents, .authenticate,
             .getPortfolio, .getPerson, .getAsset, .listPortfolios, .listPeople, .listSystemUsers, .listApps,
-            .listOwnedAssets, .listAssignments, .listShares, .listShareRequests, .listTokens, .inspectToken:
+            .listOwnedAssets, .listAssignments, .listShares, .listShareRequests, .listTokens, .inspectToken,
+            .lookupExternalId, .preview:
             true
         default:
             false
@@ -167,11 +172,28 @@ public struct Arguments: Decodable, Sendable {
     public var after: Reference?
     public var days: Int?
     public var milliseconds: Int?
+    /// A created entity's external id, or the one `setExternalId` and `lookupExternalId` name.
+    public var externalId: String?
+    /// `assign`: the assignment expires this long after the clock's time (both add up).
+    public var expiresInDays: Int?
+    public var expiresInMilliseconds: Int?
+    /// `setExternalId`, `lookupExternalId`: `PORTFOLIO`, `PERSON`, `SYSTEM_USER`, `APP` or `ASSET`.
+    public var kind: String?
+    /// `setExternalId`: the entity.
+    public var id: Reference?
+    /// `lookupExternalId`: the portfolio named by its external id instead of `portfolio`.
+    public var portfolioExternalId: String?
+    /// Checks and gets: the principal (with `principalKind`) and the asset by their external ids.
+    public var principalRef: ExternalRefArgument?
+    public var assetRef: ExternalRefArgument?
+    /// `preview`: the proposed changes, each an operation with its arguments.
+    public var changes: [ProposedStep]?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case name, tier, status, role, type, task, tasks, scopes, expiry, portfolio, partner, requester
         case principal, principalKind, systemUser, asset, app, token, credential, request, secret, checks
-        case limit, after, days, milliseconds
+        case limit, after, days, milliseconds, externalId, expiresInDays, expiresInMilliseconds, kind, id
+        case portfolioExternalId, principalRef, assetRef, changes
     }
 
     public init() {}
@@ -205,138 +227,48 @@ public struct Arguments: Decodable, Sendable {
         self.after = try container.decodeIfPresent(Reference.self, forKey: .after)
         self.days = try container.decodeIfPresent(Int.self, forKey: .days)
         self.milliseconds = try container.decodeIfPresent(Int.self, forKey: .milliseconds)
+        self.externalId = try container.decodeIfPresent(String.self, forKey: .externalId)
+        self.expiresInDays = try container.decodeIfPresent(Int.self, forKey: .expiresInDays)
+        self.expiresInMilliseconds = try container.decodeIfPresent(Int.self, forKey: .expiresInMilliseconds)
+        self.kind = try container.decodeIfPresent(String.self, forKey: .kind)
+        self.id = try container.decodeIfPresent(Reference.self, forKey: .id)
+        self.portfolioExternalId = try container.decodeIfPresent(String.self, forKey: .portfolioExternalId)
+        self.principalRef = try container.decodeIfPresent(ExternalRefArgument.self, forKey: .principalRef)
+        self.assetRef = try container.decodeIfPresent(ExternalRefArgument.self, forKey: .assetRef)
+        self.changes = try container.decodeIfPresent([ProposedStep].self, forKey: .changes)
     }
 
-    /// One check of `checkBatch`: a principal or a token, an asset and a task.
+    /// Whether `assign` asks for an expiry.
+    public var expires: Bool { self.expiresInDays != nil || self.expiresInMilliseconds != nil }
+
+    /// An entity by its external id: in the portfolio `portfolio` names, or the one whose external id is
+    /// `portfolioExternalId`.
+    public struct ExternalRefArgument: Decodable, Sendable {
+        public var portfolio: Reference?
+        public var portfolioExternalId: String?
+        public var externalId: String
+
+        public init(portfolio: Reference?, portfolioExternalId: String?, externalId: String) {
+            self.portfolio = portfolio
+            self.portfolioExternalId = portfolioExternalId
+            self.externalId = externalId
+        }
+    }
+
+    /// One proposed change of a `preview`: a change operation with its arguments.
+    public struct ProposedStep: Decodable, Sendable {
+        public var op: Operation
+        public var args: Arguments
+    }
+
+    /// One check of `checkBatch`: a principal or a token, an asset and a task (by id or external id).
     public struct CheckItem: Decodable, Sendable {
         public var principal: Reference?
         public var principalKind: String?
+        public var principalRef: ExternalRefArgument?
         public var token: Reference?
-        public var asset: Reference
+        public var asset: Reference?
+        public var assetRef: ExternalRefArgument?
         public var task: String
-    }
-}
-
-/// What a step must produce. `error` (with `reason`, the error's reason) for a failure; otherwise the
-/// keys of the step's kind of answer, each compared only when present (README, "Expectations").
-public struct Expectation: Decodable, Sendable {
-    public var error: String?
-    /// With `error`: the error's machine-readable reason; otherwise a decision's reason.
-    public var reason: String?
-    public var allowed: Bool?
-    public var rules: [String]?
-    public var decisions: [DecisionExpectation]?
-    public var assets: [Reference]?
-    public var tasks: [[String]]?
-    /// The next page token: absent (not compared), `null` (no next page) or the id it must be.
-    public var next: NextPage?
-    public var principals: [PrincipalExpectation]?
-    public var partners: [PartnerExpectation]?
-    public var count: Int?
-    public var operations: [String]?
-    public var effectsOfLast: Int?
-    public var targets: [String]?
-    public var portfolios: [Reference]?
-    public var caller: CallerReference?
-    public var revision: UInt64?
-    public var secretShown: Bool?
-    /// Gets and lists of entities: the ids answered, in order (a get answers one).
-    public var ids: [Reference]?
-    /// `listShareRequests`: the owner of each request's asset as the caller is told it (0: not told).
-    public var owners: [Reference]?
-
-    public enum NextPage: Sendable, Hashable {
-        case none
-        case id(Reference)
-    }
-
-    public struct DecisionExpectation: Decodable, Sendable {
-        public var allowed: Bool?
-        public var reason: String?
-    }
-
-    public struct PrincipalExpectation: Decodable, Sendable {
-        public var principal: Reference
-        public var tasks: [String]?
-    }
-
-    public struct PartnerExpectation: Decodable, Sendable {
-        public var portfolio: Reference
-        public var partner: Reference
-    }
-
-    enum CodingKeys: String, CodingKey, CaseIterable {
-        case error, reason, allowed, rules, decisions, assets, tasks, next, principals, partners, count
-        case operations, effectsOfLast, targets, portfolios, caller, revision, secretShown, ids, owners
-    }
-
-    public init(from decoder: any Decoder) throws {
-        try StrictKeys.check(decoder, CodingKeys.self)
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        self.error = try container.decodeIfPresent(String.self, forKey: .error)
-        self.reason = try container.decodeIfPresent(String.self, forKey: .reason)
-        self.allowed = try container.decodeIfPresent(Bool.self, forKey: .allowed)
-        self.rules = try container.decodeIfPresent([String].self, forKey: .rules)
-        self.decisions = try container.decodeIfPresent([DecisionExpectation].self, forKey: .decisions)
-        self.assets = try container.decodeIfPresent([Reference].self, forKey: .assets)
-        self.tasks = try container.decodeIfPresent([[String]].self, forKey: .tasks)
-        if container.contains(.next) {
-            self.next =
-                try container.decodeNil(forKey: .next)
-                ? NextPage.none : .id(try container.decode(Reference.self, forKey: .next))
-        }
-        self.principals = try container.decodeIfPresent([PrincipalExpectation].self, forKey: .principals)
-        self.partners = try container.decodeIfPresent([PartnerExpectation].self, forKey: .partners)
-        self.count = try container.decodeIfPresent(Int.self, forKey: .count)
-        self.operations = try container.decodeIfPresent([String].self, forKey: .operations)
-        self.effectsOfLast = try container.decodeIfPresent(Int.self, forKey: .effectsOfLast)
-        self.targets = try container.decodeIfPresent([String].self, forKey: .targets)
-        self.portfolios = try container.decodeIfPresent([Reference].self, forKey: .portfolios)
-        self.caller = try container.decodeIfPresent(CallerReference.self, forKey: .caller)
-        self.revision = try container.decodeIfPresent(UInt64.self, forKey: .revision)
-        self.secretShown = try container.decodeIfPresent(Bool.self, forKey: .secretShown)
-        self.ids = try container.decodeIfPresent([Reference].self, forKey: .ids)
-        self.owners = try container.decodeIfPresent([Reference].self, forKey: .owners)
-    }
-
-    /// An audit target `KIND:@name` as its kind and the reference of its id.
-    public static func target(_ text: String) throws -> (kind: String, id: Reference) {
-        let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
-        guard parts.count == 2, let reference = Reference(parts[1]) else {
-            throw ScenarioError.malformed("bad audit target \(text)")
-        }
-        return (parts[0], reference)
-    }
-}
-
-/// A scenario that cannot be run as written: a name never bound, an enumeration value that does not exist.
-public enum ScenarioError: Error, CustomStringConvertible {
-    case malformed(String)
-
-    public var description: String {
-        switch self {
-        case .malformed(let text): "malformed scenario: \(text)"
-        }
-    }
-}
-
-/// Refuses an object with a key its type does not know, so that a misspelt key fails the file.
-enum StrictKeys {
-    private struct AnyKey: CodingKey {
-        let stringValue: String
-        var intValue: Int? { nil }
-        init?(stringValue: String) { self.stringValue = stringValue }
-        init?(intValue: Int) { nil }
-    }
-
-    static func check<Keys: CodingKey & CaseIterable>(_ decoder: any Decoder, _ keys: Keys.Type) throws {
-        let known = Set(Keys.allCases.map(\.stringValue))
-        let container = try decoder.container(keyedBy: AnyKey.self)
-        if let unknown = container.allKeys.first(where: { !known.contains($0.stringValue) }) {
-            throw DecodingError.dataCorrupted(
-                .init(
-                    codingPath: decoder.codingPath + [unknown], debugDescription: "unknown key \(unknown.stringValue)")
-            )
-        }
     }
 }

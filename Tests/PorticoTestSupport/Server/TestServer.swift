@@ -26,13 +26,15 @@ public final class TestServer: Sendable {
     /// - Parameters:
     ///   - store: lets a test slow down or fail durable writes.
     ///   - logger: the server's logger (tests of what it logs); by default one that says nothing.
+    ///   - metrics: where the server counts its calls (tests of its metrics); by default it counts none.
     public static func with<Value>(
         configuration: ServerConfiguration = ServerConfiguration(port: 0),
         store: any ChangeStore = InMemoryChangeStore(),
         logger: Logger? = nil,
+        metrics: ServerMetrics? = nil,
         _ body: (TestServer) async throws -> Value
     ) async throws -> Value {
-        let server = try await Self.start(configuration: configuration, store: store, logger: logger)
+        let server = try await Self.start(configuration: configuration, store: store, logger: logger, metrics: metrics)
         let result: Result<Value, any Error>
         do {
             result = .success(try await body(server))
@@ -46,21 +48,24 @@ public final class TestServer: Sendable {
     private static func start(
         configuration: ServerConfiguration,
         store: any ChangeStore,
-        logger: Logger?
+        logger: Logger?,
+        metrics: ServerMetrics?
     ) async throws -> TestServer {
         let clock = ManualClock()
         let portico = try await Portico.open(store: store, clock: clock)
         var configuration = configuration
         configuration.host = "127.0.0.1"
         configuration.port = 0
-        return try await TestServer(configuration: configuration, portico: portico, clock: clock, logger: logger)
+        return try await TestServer(
+            configuration: configuration, portico: portico, clock: clock, logger: logger, metrics: metrics)
     }
 
     private init(
         configuration: ServerConfiguration,
         portico: Portico,
         clock: ManualClock,
-        logger: Logger?
+        logger: Logger?,
+        metrics: ServerMetrics?
     ) async throws {
         var quiet = Logger(label: "portico.test")
         quiet.logLevel = .critical
@@ -69,7 +74,8 @@ public final class TestServer: Sendable {
             configuration: configuration,
             portico: portico,
             operatorKey: self.operatorKey,
-            logger: logger
+            logger: logger,
+            metrics: metrics
         )
         self.server = server
         self.portico = portico

@@ -11,6 +11,10 @@
 Every RPC of `service Portico` is a method named in snake_case (CheckPermission -> check_permission);
 it takes the request message (or its fields as keyword arguments) and returns the response message.
 A call answered with a status other than OK raises PorticoError.
+
+A change may carry an idempotency key (`idempotency_key="order-17"`, 1 to 128 printable ASCII
+characters): sent again with the same key after a lost answer, the server answers it as the first
+and applies nothing (docs/protocol.md, "Idempotent changes"). This client never resends by itself.
 """
 
 import re
@@ -103,17 +107,20 @@ class Client:
         if name not in METHODS:
             raise AttributeError(name)
 
-        def method(request=None, credential=None, on_behalf_of_person_id=None, timeout=None, **fields):
+        def method(request=None, credential=None, on_behalf_of_person_id=None, timeout=None, idempotency_key=None,
+                   **fields):
             _, number, request_class, _ = METHODS[name]
             if request is None:
                 request = request_class(**fields)
             return self.call(name, request, credential=credential,
-                             on_behalf_of_person_id=on_behalf_of_person_id, timeout=timeout)
+                             on_behalf_of_person_id=on_behalf_of_person_id, timeout=timeout,
+                             idempotency_key=idempotency_key)
 
         method.__name__ = name
         return method
 
-    def call(self, name, request, credential=None, on_behalf_of_person_id=None, timeout=None, method_number=None):
+    def call(self, name, request, credential=None, on_behalf_of_person_id=None, timeout=None, method_number=None,
+             idempotency_key=None):
         """Sends one call and waits for its answer; raises PorticoError for a status other than OK."""
         rpc, number, _, response_class = METHODS[name] if name in METHODS else (name, method_number, None, None)
         if method_number is not None:
@@ -131,6 +138,7 @@ class Client:
                 credential=self.credential if credential is None else credential,
                 on_behalf_of_person_id=self.on_behalf_of_person_id if on_behalf_of_person_id is None else on_behalf_of_person_id,
                 timeout_micros=int(timeout * 1_000_000),
+                idempotency_key=idempotency_key or "",
             )
             self._socket.sendall(self._frame(header.SerializeToString(), request.SerializeToString()))
         header, body = self._await(call_id)

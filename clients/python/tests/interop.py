@@ -14,7 +14,7 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 from portico import Client, PorticoError  # noqa: E402
-from portico.v1 import checks_pb2, types_pb2 as t  # noqa: E402
+from portico.v1 import access_pb2, checks_pb2, preview_pb2, types_pb2 as t  # noqa: E402
 
 PASSED = 0
 
@@ -151,6 +151,38 @@ def main():
         if not token:
             break
     expect(len(seen) == 7 and seen == sorted(set(seen)) and pages == 4, "pages of 2 list 7 people once each: %s" % seen)
+
+    # Idempotency keys: a retry is answered as the first change and applies nothing.
+    # Keys are the caller's own: one of its own per run, as two runs may share the server and the operator.
+    key = "py-add-flo-" + os.urandom(8).hex()
+    first = op.add_person(portfolio_id=agency, name="Flo", role=t.ROLE_EMPLOYEE, idempotency_key=key)
+    again = op.add_person(portfolio_id=agency, name="Flo", role=t.ROLE_EMPLOYEE, idempotency_key=key)
+    expect(again.person.id == first.person.id and again.revision == first.revision, "a retry with its key: the first answer")
+    expect_error("FAILED_PRECONDITION", lambda: op.add_person(portfolio_id=agency, name="Gus", role=t.ROLE_EMPLOYEE,
+                                                             idempotency_key=key), "a key reused for another request")
+
+    # External ids: created with one, found and checked by it.
+    ext = op.add_asset(portfolio_id=acme, type=t.ASSET_TYPE_AD_ACCOUNT, name="ext", external_id="act_1234567890").asset
+    expect(ext.external_id == "act_1234567890", "the asset carries its external id")
+    op.set_external_id(kind=t.TARGET_KIND_PERSON, id=clerk, external_id="crm:user:42")
+    ref = lambda external: t.ExternalRef(portfolio_id=acme, external_id=external)  # noqa: E731
+    expect(op.lookup_external_id(kind=t.TARGET_KIND_ASSET, ref=ref("act_1234567890")).id == ext.id, "lookup by external id")
+    op.assign_tasks(principal=P(PERSON, clerk), asset_id=ext.id, tasks=[t.ASSET_TASK_ANALYZE])
+    by_external = op.check_permission(person_external=ref("crm:user:42"), asset_external=ref("act_1234567890"), task=A)
+    expect(by_external.allowed, "a check by external ids")
+    expect_error("INVALID_ARGUMENT", lambda: op.add_person(portfolio_id=acme, name="x", role=t.ROLE_EMPLOYEE, external_id="no spaces"),
+                 "a malformed external id")
+
+    # Expiring assignments: an expiry in the past is refused.
+    expect_error("INVALID_ARGUMENT", lambda: op.assign_tasks(principal=P(PERSON, clerk), asset_id=ext.id, tasks=[A],
+                                                            expires_at_unix_micros=1), "an expiry not after now")
+
+    # A preview of an unshare: the partner's clerk would lose ANALYZE; nothing is applied.
+    preview = admin.preview_changes(changes=[preview_pb2.ProposedChange(
+        unshare_asset=access_pb2.UnshareAssetRequest(asset_id=ads, partner_portfolio_id=agency))])
+    lost = {(row.principal.id, row.asset_id): list(row.lost) for row in preview.access}
+    expect((agency_clerk, ads) in lost and A in lost[(agency_clerk, ads)], "a preview of an unshare: %s" % lost)
+    expect(op.check_permission(person_id=agency_clerk, asset_id=ads, task=A).allowed, "a preview applies nothing")
 
     if args.out:
         with open(args.out, "w") as out:

@@ -1357,7 +1357,7 @@ void   portico__v1__list_share_requests_response__free_unpacked
   assert(message->base.descriptor == &portico__v1__list_share_requests_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-static const ProtobufCFieldDescriptor portico__v1__assign_tasks_request__field_descriptors[3] =
+static const ProtobufCFieldDescriptor portico__v1__assign_tasks_request__field_descriptors[4] =
 {
   {
     "principal",
@@ -1395,16 +1395,29 @@ static const ProtobufCFieldDescriptor portico__v1__assign_tasks_request__field_d
     0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "expires_at_unix_micros",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Portico__V1__AssignTasksRequest, expires_at_unix_micros),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned portico__v1__assign_tasks_request__field_indices_by_name[] = {
   1,   /* field[1] = asset_id */
+  3,   /* field[3] = expires_at_unix_micros */
   0,   /* field[0] = principal */
   2,   /* field[2] = tasks */
 };
 static const ProtobufCIntRange portico__v1__assign_tasks_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 3 }
+  { 0, 4 }
 };
 const ProtobufCMessageDescriptor portico__v1__assign_tasks_request__descriptor =
 {
@@ -1414,7 +1427,7 @@ const ProtobufCMessageDescriptor portico__v1__assign_tasks_request__descriptor =
   "Portico__V1__AssignTasksRequest",
   "portico.v1",
   sizeof(Portico__V1__AssignTasksRequest),
-  3,
+  4,
   portico__v1__assign_tasks_request__field_descriptors,
   portico__v1__assign_tasks_request__field_indices_by_name,
   1,  portico__v1__assign_tasks_request__number_ranges,

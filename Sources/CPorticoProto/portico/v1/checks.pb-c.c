@@ -656,7 +656,7 @@ const ProtobufCMessageDescriptor portico__v1__explain_step__descriptor =
   (ProtobufCMessageInit) portico__v1__explain_step__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor portico__v1__check_permission_request__field_descriptors[7] =
+static const ProtobufCFieldDescriptor portico__v1__check_permission_request__field_descriptors[10] =
 {
   {
     "person_id",
@@ -742,12 +742,51 @@ static const ProtobufCFieldDescriptor portico__v1__check_permission_request__fie
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "person_external",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Portico__V1__CheckPermissionRequest, subject_case),
+    offsetof(Portico__V1__CheckPermissionRequest, person_external),
+    &portico__v1__external_ref__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "system_user_external",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Portico__V1__CheckPermissionRequest, subject_case),
+    offsetof(Portico__V1__CheckPermissionRequest, system_user_external),
+    &portico__v1__external_ref__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "asset_external",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Portico__V1__CheckPermissionRequest, asset_external),
+    &portico__v1__external_ref__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned portico__v1__check_permission_request__field_indices_by_name[] = {
+  9,   /* field[9] = asset_external */
   3,   /* field[3] = asset_id */
   5,   /* field[5] = explain */
   6,   /* field[6] = min_revision */
+  7,   /* field[7] = person_external */
   0,   /* field[0] = person_id */
+  8,   /* field[8] = system_user_external */
   1,   /* field[1] = system_user_id */
   4,   /* field[4] = task */
   2,   /* field[2] = token */
@@ -755,7 +794,7 @@ static const unsigned portico__v1__check_permission_request__field_indices_by_na
 static const ProtobufCIntRange portico__v1__check_permission_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 7 }
+  { 0, 10 }
 };
 const ProtobufCMessageDescriptor portico__v1__check_permission_request__descriptor =
 {
@@ -765,7 +804,7 @@ const ProtobufCMessageDescriptor portico__v1__check_permission_request__descript
   "Portico__V1__CheckPermissionRequest",
   "portico.v1",
   sizeof(Portico__V1__CheckPermissionRequest),
-  7,
+  10,
   portico__v1__check_permission_request__field_descriptors,
   portico__v1__check_permission_request__field_indices_by_name,
   1,  portico__v1__check_permission_request__number_ranges,
@@ -849,7 +888,7 @@ const ProtobufCMessageDescriptor portico__v1__check_permission_response__descrip
   (ProtobufCMessageInit) portico__v1__check_permission_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor portico__v1__check_item__field_descriptors[5] =
+static const ProtobufCFieldDescriptor portico__v1__check_item__field_descriptors[8] =
 {
   {
     "person_id",
@@ -911,10 +950,49 @@ static const ProtobufCFieldDescriptor portico__v1__check_item__field_descriptors
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "person_external",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Portico__V1__CheckItem, subject_case),
+    offsetof(Portico__V1__CheckItem, person_external),
+    &portico__v1__external_ref__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "system_user_external",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Portico__V1__CheckItem, subject_case),
+    offsetof(Portico__V1__CheckItem, system_user_external),
+    &portico__v1__external_ref__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "asset_external",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Portico__V1__CheckItem, asset_external),
+    &portico__v1__external_ref__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned portico__v1__check_item__field_indices_by_name[] = {
+  7,   /* field[7] = asset_external */
   3,   /* field[3] = asset_id */
+  5,   /* field[5] = person_external */
   0,   /* field[0] = person_id */
+  6,   /* field[6] = system_user_external */
   1,   /* field[1] = system_user_id */
   4,   /* field[4] = task */
   2,   /* field[2] = token */
@@ -922,7 +1000,7 @@ static const unsigned portico__v1__check_item__field_indices_by_name[] = {
 static const ProtobufCIntRange portico__v1__check_item__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 5 }
+  { 0, 8 }
 };
 const ProtobufCMessageDescriptor portico__v1__check_item__descriptor =
 {
@@ -932,7 +1010,7 @@ const ProtobufCMessageDescriptor portico__v1__check_item__descriptor =
   "Portico__V1__CheckItem",
   "portico.v1",
   sizeof(Portico__V1__CheckItem),
-  5,
+  8,
   portico__v1__check_item__field_descriptors,
   portico__v1__check_item__field_indices_by_name,
   1,  portico__v1__check_item__number_ranges,
@@ -1580,7 +1658,7 @@ const ProtobufCMessageDescriptor portico__v1__list_asset_principals_response__de
   (ProtobufCMessageInit) portico__v1__list_asset_principals_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCEnumValue portico__v1__decision_reason__enum_values_by_number[19] =
+static const ProtobufCEnumValue portico__v1__decision_reason__enum_values_by_number[20] =
 {
   { "DECISION_REASON_UNSPECIFIED", "PORTICO__V1__DECISION_REASON__DECISION_REASON_UNSPECIFIED", 0 },
   { "DECISION_REASON_ADMIN_ROLE", "PORTICO__V1__DECISION_REASON__DECISION_REASON_ADMIN_ROLE", 1 },
@@ -1601,15 +1679,17 @@ static const ProtobufCEnumValue portico__v1__decision_reason__enum_values_by_num
   { "DECISION_REASON_TOKEN_REVOKED", "PORTICO__V1__DECISION_REASON__DECISION_REASON_TOKEN_REVOKED", 21 },
   { "DECISION_REASON_TOKEN_EXPIRED", "PORTICO__V1__DECISION_REASON__DECISION_REASON_TOKEN_EXPIRED", 22 },
   { "DECISION_REASON_SCOPE_MISSING", "PORTICO__V1__DECISION_REASON__DECISION_REASON_SCOPE_MISSING", 23 },
+  { "DECISION_REASON_ASSIGNMENT_EXPIRED", "PORTICO__V1__DECISION_REASON__DECISION_REASON_ASSIGNMENT_EXPIRED", 24 },
 };
 static const ProtobufCIntRange portico__v1__decision_reason__value_ranges[] = {
-{0, 0},{10, 5},{0, 19}
+{0, 0},{10, 5},{0, 20}
 };
-static const ProtobufCEnumValueIndex portico__v1__decision_reason__enum_values_by_name[19] =
+static const ProtobufCEnumValueIndex portico__v1__decision_reason__enum_values_by_name[20] =
 {
   { "DECISION_REASON_ADMIN_ROLE", 1 },
   { "DECISION_REASON_ASSET_NOT_FOUND", 7 },
   { "DECISION_REASON_ASSIGNED", 2 },
+  { "DECISION_REASON_ASSIGNMENT_EXPIRED", 19 },
   { "DECISION_REASON_NOT_ASSIGNED", 9 },
   { "DECISION_REASON_NOT_SHARED", 10 },
   { "DECISION_REASON_OWNER_DISABLED", 13 },
@@ -1634,9 +1714,9 @@ const ProtobufCEnumDescriptor portico__v1__decision_reason__descriptor =
   "DecisionReason",
   "Portico__V1__DecisionReason",
   "portico.v1",
-  19,
+  20,
   portico__v1__decision_reason__enum_values_by_number,
-  19,
+  20,
   portico__v1__decision_reason__enum_values_by_name,
   2,
   portico__v1__decision_reason__value_ranges,

@@ -174,7 +174,7 @@ const ProtobufCMessageDescriptor portico__v1__error_detail__descriptor =
   (ProtobufCMessageInit) portico__v1__error_detail__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor portico__v1__frame_header__field_descriptors[10] =
+static const ProtobufCFieldDescriptor portico__v1__frame_header__field_descriptors[11] =
 {
   {
     "kind",
@@ -296,11 +296,24 @@ static const ProtobufCFieldDescriptor portico__v1__frame_header__field_descripto
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "idempotency_key",
+    11,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Portico__V1__FrameHeader, idempotency_key),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned portico__v1__frame_header__field_indices_by_name[] = {
   1,   /* field[1] = call_id */
   3,   /* field[3] = credential */
   8,   /* field[8] = error_detail */
+  10,   /* field[10] = idempotency_key */
   0,   /* field[0] = kind */
   9,   /* field[9] = last_call_id */
   2,   /* field[2] = method */
@@ -312,7 +325,7 @@ static const unsigned portico__v1__frame_header__field_indices_by_name[] = {
 static const ProtobufCIntRange portico__v1__frame_header__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 10 }
+  { 0, 11 }
 };
 const ProtobufCMessageDescriptor portico__v1__frame_header__descriptor =
 {
@@ -322,7 +335,7 @@ const ProtobufCMessageDescriptor portico__v1__frame_header__descriptor =
   "Portico__V1__FrameHeader",
   "portico.v1",
   sizeof(Portico__V1__FrameHeader),
-  10,
+  11,
   portico__v1__frame_header__field_descriptors,
   portico__v1__frame_header__field_indices_by_name,
   1,  portico__v1__frame_header__number_ranges,
@@ -365,7 +378,7 @@ const ProtobufCEnumDescriptor portico__v1__frame_kind__descriptor =
   portico__v1__frame_kind__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCEnumValue portico__v1__method__enum_values_by_number[50] =
+static const ProtobufCEnumValue portico__v1__method__enum_values_by_number[53] =
 {
   { "METHOD_UNSPECIFIED", "PORTICO__V1__METHOD__METHOD_UNSPECIFIED", 0 },
   { "METHOD_PING", "PORTICO__V1__METHOD__METHOD_PING", 1 },
@@ -417,11 +430,14 @@ static const ProtobufCEnumValue portico__v1__method__enum_values_by_number[50] =
   { "METHOD_LIST_ACCESSIBLE_ASSETS", "PORTICO__V1__METHOD__METHOD_LIST_ACCESSIBLE_ASSETS", 122 },
   { "METHOD_LIST_ASSET_PRINCIPALS", "PORTICO__V1__METHOD__METHOD_LIST_ASSET_PRINCIPALS", 123 },
   { "METHOD_LIST_AUDIT_EVENTS", "PORTICO__V1__METHOD__METHOD_LIST_AUDIT_EVENTS", 130 },
+  { "METHOD_PREVIEW_CHANGES", "PORTICO__V1__METHOD__METHOD_PREVIEW_CHANGES", 140 },
+  { "METHOD_LOOKUP_EXTERNAL_ID", "PORTICO__V1__METHOD__METHOD_LOOKUP_EXTERNAL_ID", 141 },
+  { "METHOD_SET_EXTERNAL_ID", "PORTICO__V1__METHOD__METHOD_SET_EXTERNAL_ID", 142 },
 };
 static const ProtobufCIntRange portico__v1__method__value_ranges[] = {
-{0, 0},{10, 3},{20, 8},{30, 11},{40, 16},{50, 19},{60, 21},{70, 25},{80, 29},{90, 32},{100, 36},{110, 40},{120, 45},{130, 49},{0, 50}
+{0, 0},{10, 3},{20, 8},{30, 11},{40, 16},{50, 19},{60, 21},{70, 25},{80, 29},{90, 32},{100, 36},{110, 40},{120, 45},{130, 49},{140, 50},{0, 53}
 };
-static const ProtobufCEnumValueIndex portico__v1__method__enum_values_by_name[50] =
+static const ProtobufCEnumValueIndex portico__v1__method__enum_values_by_name[53] =
 {
   { "METHOD_ADD_APP", 19 },
   { "METHOD_ADD_ASSET", 21 },
@@ -456,7 +472,9 @@ static const ProtobufCEnumValueIndex portico__v1__method__enum_values_by_name[50
   { "METHOD_LIST_SHARE_REQUESTS", 39 },
   { "METHOD_LIST_SYSTEM_USERS", 17 },
   { "METHOD_LIST_TOKENS", 43 },
+  { "METHOD_LOOKUP_EXTERNAL_ID", 51 },
   { "METHOD_PING", 1 },
+  { "METHOD_PREVIEW_CHANGES", 50 },
   { "METHOD_REMOVE_ASSET", 24 },
   { "METHOD_REMOVE_PARTNER", 30 },
   { "METHOD_REMOVE_PERSON", 15 },
@@ -465,6 +483,7 @@ static const ProtobufCEnumValueIndex portico__v1__method__enum_values_by_name[50
   { "METHOD_REVOKE_ALL_TOKENS", 42 },
   { "METHOD_REVOKE_SERVICE_CREDENTIAL", 10 },
   { "METHOD_REVOKE_TOKEN", 41 },
+  { "METHOD_SET_EXTERNAL_ID", 52 },
   { "METHOD_SET_PERSON_ROLE", 14 },
   { "METHOD_SET_PORTFOLIO_STATUS", 6 },
   { "METHOD_SET_SYSTEM_USER_TIER", 7 },
@@ -481,11 +500,11 @@ const ProtobufCEnumDescriptor portico__v1__method__descriptor =
   "Method",
   "Portico__V1__Method",
   "portico.v1",
-  50,
+  53,
   portico__v1__method__enum_values_by_number,
-  50,
+  53,
   portico__v1__method__enum_values_by_name,
-  14,
+  15,
   portico__v1__method__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };

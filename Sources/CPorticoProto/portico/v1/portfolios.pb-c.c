@@ -1987,7 +1987,187 @@ void   portico__v1__remove_asset_response__free_unpacked
   assert(message->base.descriptor == &portico__v1__remove_asset_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-static const ProtobufCFieldDescriptor portico__v1__create_portfolio_request__field_descriptors[2] =
+void   portico__v1__lookup_external_id_request__init
+                     (Portico__V1__LookupExternalIdRequest         *message)
+{
+  static const Portico__V1__LookupExternalIdRequest init_value = PORTICO__V1__LOOKUP_EXTERNAL_ID_REQUEST__INIT;
+  *message = init_value;
+}
+size_t portico__v1__lookup_external_id_request__get_packed_size
+                     (const Portico__V1__LookupExternalIdRequest *message)
+{
+  assert(message->base.descriptor == &portico__v1__lookup_external_id_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t portico__v1__lookup_external_id_request__pack
+                     (const Portico__V1__LookupExternalIdRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &portico__v1__lookup_external_id_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t portico__v1__lookup_external_id_request__pack_to_buffer
+                     (const Portico__V1__LookupExternalIdRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &portico__v1__lookup_external_id_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Portico__V1__LookupExternalIdRequest *
+       portico__v1__lookup_external_id_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Portico__V1__LookupExternalIdRequest *)
+     protobuf_c_message_unpack (&portico__v1__lookup_external_id_request__descriptor,
+                                allocator, len, data);
+}
+void   portico__v1__lookup_external_id_request__free_unpacked
+                     (Portico__V1__LookupExternalIdRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &portico__v1__lookup_external_id_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   portico__v1__lookup_external_id_response__init
+                     (Portico__V1__LookupExternalIdResponse         *message)
+{
+  static const Portico__V1__LookupExternalIdResponse init_value = PORTICO__V1__LOOKUP_EXTERNAL_ID_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t portico__v1__lookup_external_id_response__get_packed_size
+                     (const Portico__V1__LookupExternalIdResponse *message)
+{
+  assert(message->base.descriptor == &portico__v1__lookup_external_id_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t portico__v1__lookup_external_id_response__pack
+                     (const Portico__V1__LookupExternalIdResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &portico__v1__lookup_external_id_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t portico__v1__lookup_external_id_response__pack_to_buffer
+                     (const Portico__V1__LookupExternalIdResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &portico__v1__lookup_external_id_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Portico__V1__LookupExternalIdResponse *
+       portico__v1__lookup_external_id_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Portico__V1__LookupExternalIdResponse *)
+     protobuf_c_message_unpack (&portico__v1__lookup_external_id_response__descriptor,
+                                allocator, len, data);
+}
+void   portico__v1__lookup_external_id_response__free_unpacked
+                     (Portico__V1__LookupExternalIdResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &portico__v1__lookup_external_id_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   portico__v1__set_external_id_request__init
+                     (Portico__V1__SetExternalIdRequest         *message)
+{
+  static const Portico__V1__SetExternalIdRequest init_value = PORTICO__V1__SET_EXTERNAL_ID_REQUEST__INIT;
+  *message = init_value;
+}
+size_t portico__v1__set_external_id_request__get_packed_size
+                     (const Portico__V1__SetExternalIdRequest *message)
+{
+  assert(message->base.descriptor == &portico__v1__set_external_id_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t portico__v1__set_external_id_request__pack
+                     (const Portico__V1__SetExternalIdRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &portico__v1__set_external_id_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t portico__v1__set_external_id_request__pack_to_buffer
+                     (const Portico__V1__SetExternalIdRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &portico__v1__set_external_id_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Portico__V1__SetExternalIdRequest *
+       portico__v1__set_external_id_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Portico__V1__SetExternalIdRequest *)
+     protobuf_c_message_unpack (&portico__v1__set_external_id_request__descriptor,
+                                allocator, len, data);
+}
+void   portico__v1__set_external_id_request__free_unpacked
+                     (Portico__V1__SetExternalIdRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &portico__v1__set_external_id_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   portico__v1__set_external_id_response__init
+                     (Portico__V1__SetExternalIdResponse         *message)
+{
+  static const Portico__V1__SetExternalIdResponse init_value = PORTICO__V1__SET_EXTERNAL_ID_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t portico__v1__set_external_id_response__get_packed_size
+                     (const Portico__V1__SetExternalIdResponse *message)
+{
+  assert(message->base.descriptor == &portico__v1__set_external_id_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t portico__v1__set_external_id_response__pack
+                     (const Portico__V1__SetExternalIdResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &portico__v1__set_external_id_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t portico__v1__set_external_id_response__pack_to_buffer
+                     (const Portico__V1__SetExternalIdResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &portico__v1__set_external_id_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Portico__V1__SetExternalIdResponse *
+       portico__v1__set_external_id_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Portico__V1__SetExternalIdResponse *)
+     protobuf_c_message_unpack (&portico__v1__set_external_id_response__descriptor,
+                                allocator, len, data);
+}
+void   portico__v1__set_external_id_response__free_unpacked
+                     (Portico__V1__SetExternalIdResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &portico__v1__set_external_id_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+static const ProtobufCFieldDescriptor portico__v1__create_portfolio_request__field_descriptors[3] =
 {
   {
     "name",
@@ -2013,15 +2193,28 @@ static const ProtobufCFieldDescriptor portico__v1__create_portfolio_request__fie
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "external_id",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Portico__V1__CreatePortfolioRequest, external_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned portico__v1__create_portfolio_request__field_indices_by_name[] = {
+  2,   /* field[2] = external_id */
   0,   /* field[0] = name */
   1,   /* field[1] = system_user_tier */
 };
 static const ProtobufCIntRange portico__v1__create_portfolio_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 2 }
+  { 0, 3 }
 };
 const ProtobufCMessageDescriptor portico__v1__create_portfolio_request__descriptor =
 {
@@ -2031,7 +2224,7 @@ const ProtobufCMessageDescriptor portico__v1__create_portfolio_request__descript
   "Portico__V1__CreatePortfolioRequest",
   "portico.v1",
   sizeof(Portico__V1__CreatePortfolioRequest),
-  2,
+  3,
   portico__v1__create_portfolio_request__field_descriptors,
   portico__v1__create_portfolio_request__field_indices_by_name,
   1,  portico__v1__create_portfolio_request__number_ranges,
@@ -2089,7 +2282,7 @@ const ProtobufCMessageDescriptor portico__v1__create_portfolio_response__descrip
   (ProtobufCMessageInit) portico__v1__create_portfolio_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor portico__v1__get_portfolio_request__field_descriptors[1] =
+static const ProtobufCFieldDescriptor portico__v1__get_portfolio_request__field_descriptors[2] =
 {
   {
     "portfolio_id",
@@ -2103,14 +2296,27 @@ static const ProtobufCFieldDescriptor portico__v1__get_portfolio_request__field_
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "external_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Portico__V1__GetPortfolioRequest, external_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned portico__v1__get_portfolio_request__field_indices_by_name[] = {
+  1,   /* field[1] = external_id */
   0,   /* field[0] = portfolio_id */
 };
 static const ProtobufCIntRange portico__v1__get_portfolio_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 1 }
+  { 0, 2 }
 };
 const ProtobufCMessageDescriptor portico__v1__get_portfolio_request__descriptor =
 {
@@ -2120,7 +2326,7 @@ const ProtobufCMessageDescriptor portico__v1__get_portfolio_request__descriptor 
   "Portico__V1__GetPortfolioRequest",
   "portico.v1",
   sizeof(Portico__V1__GetPortfolioRequest),
-  1,
+  2,
   portico__v1__get_portfolio_request__field_descriptors,
   portico__v1__get_portfolio_request__field_indices_by_name,
   1,  portico__v1__get_portfolio_request__number_ranges,
@@ -2751,7 +2957,7 @@ const ProtobufCMessageDescriptor portico__v1__revoke_service_credential_response
   (ProtobufCMessageInit) portico__v1__revoke_service_credential_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor portico__v1__add_person_request__field_descriptors[3] =
+static const ProtobufCFieldDescriptor portico__v1__add_person_request__field_descriptors[4] =
 {
   {
     "portfolio_id",
@@ -2789,8 +2995,21 @@ static const ProtobufCFieldDescriptor portico__v1__add_person_request__field_des
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "external_id",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Portico__V1__AddPersonRequest, external_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned portico__v1__add_person_request__field_indices_by_name[] = {
+  3,   /* field[3] = external_id */
   1,   /* field[1] = name */
   0,   /* field[0] = portfolio_id */
   2,   /* field[2] = role */
@@ -2798,7 +3017,7 @@ static const unsigned portico__v1__add_person_request__field_indices_by_name[] =
 static const ProtobufCIntRange portico__v1__add_person_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 3 }
+  { 0, 4 }
 };
 const ProtobufCMessageDescriptor portico__v1__add_person_request__descriptor =
 {
@@ -2808,7 +3027,7 @@ const ProtobufCMessageDescriptor portico__v1__add_person_request__descriptor =
   "Portico__V1__AddPersonRequest",
   "portico.v1",
   sizeof(Portico__V1__AddPersonRequest),
-  3,
+  4,
   portico__v1__add_person_request__field_descriptors,
   portico__v1__add_person_request__field_indices_by_name,
   1,  portico__v1__add_person_request__number_ranges,
@@ -2866,7 +3085,7 @@ const ProtobufCMessageDescriptor portico__v1__add_person_response__descriptor =
   (ProtobufCMessageInit) portico__v1__add_person_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor portico__v1__get_person_request__field_descriptors[1] =
+static const ProtobufCFieldDescriptor portico__v1__get_person_request__field_descriptors[2] =
 {
   {
     "person_id",
@@ -2880,14 +3099,27 @@ static const ProtobufCFieldDescriptor portico__v1__get_person_request__field_des
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "external",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Portico__V1__GetPersonRequest, external),
+    &portico__v1__external_ref__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned portico__v1__get_person_request__field_indices_by_name[] = {
+  1,   /* field[1] = external */
   0,   /* field[0] = person_id */
 };
 static const ProtobufCIntRange portico__v1__get_person_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 1 }
+  { 0, 2 }
 };
 const ProtobufCMessageDescriptor portico__v1__get_person_request__descriptor =
 {
@@ -2897,7 +3129,7 @@ const ProtobufCMessageDescriptor portico__v1__get_person_request__descriptor =
   "Portico__V1__GetPersonRequest",
   "portico.v1",
   sizeof(Portico__V1__GetPersonRequest),
-  1,
+  2,
   portico__v1__get_person_request__field_descriptors,
   portico__v1__get_person_request__field_indices_by_name,
   1,  portico__v1__get_person_request__number_ranges,
@@ -3235,7 +3467,7 @@ const ProtobufCMessageDescriptor portico__v1__remove_person_response__descriptor
   (ProtobufCMessageInit) portico__v1__remove_person_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor portico__v1__create_system_user_request__field_descriptors[3] =
+static const ProtobufCFieldDescriptor portico__v1__create_system_user_request__field_descriptors[4] =
 {
   {
     "portfolio_id",
@@ -3273,8 +3505,21 @@ static const ProtobufCFieldDescriptor portico__v1__create_system_user_request__f
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "external_id",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Portico__V1__CreateSystemUserRequest, external_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned portico__v1__create_system_user_request__field_indices_by_name[] = {
+  3,   /* field[3] = external_id */
   1,   /* field[1] = name */
   0,   /* field[0] = portfolio_id */
   2,   /* field[2] = role */
@@ -3282,7 +3527,7 @@ static const unsigned portico__v1__create_system_user_request__field_indices_by_
 static const ProtobufCIntRange portico__v1__create_system_user_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 3 }
+  { 0, 4 }
 };
 const ProtobufCMessageDescriptor portico__v1__create_system_user_request__descriptor =
 {
@@ -3292,7 +3537,7 @@ const ProtobufCMessageDescriptor portico__v1__create_system_user_request__descri
   "Portico__V1__CreateSystemUserRequest",
   "portico.v1",
   sizeof(Portico__V1__CreateSystemUserRequest),
-  3,
+  4,
   portico__v1__create_system_user_request__field_descriptors,
   portico__v1__create_system_user_request__field_indices_by_name,
   1,  portico__v1__create_system_user_request__number_ranges,
@@ -3541,7 +3786,7 @@ const ProtobufCMessageDescriptor portico__v1__remove_system_user_response__descr
   (ProtobufCMessageInit) portico__v1__remove_system_user_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor portico__v1__add_app_request__field_descriptors[2] =
+static const ProtobufCFieldDescriptor portico__v1__add_app_request__field_descriptors[3] =
 {
   {
     "portfolio_id",
@@ -3567,15 +3812,28 @@ static const ProtobufCFieldDescriptor portico__v1__add_app_request__field_descri
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "external_id",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Portico__V1__AddAppRequest, external_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned portico__v1__add_app_request__field_indices_by_name[] = {
+  2,   /* field[2] = external_id */
   1,   /* field[1] = name */
   0,   /* field[0] = portfolio_id */
 };
 static const ProtobufCIntRange portico__v1__add_app_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 2 }
+  { 0, 3 }
 };
 const ProtobufCMessageDescriptor portico__v1__add_app_request__descriptor =
 {
@@ -3585,7 +3843,7 @@ const ProtobufCMessageDescriptor portico__v1__add_app_request__descriptor =
   "Portico__V1__AddAppRequest",
   "portico.v1",
   sizeof(Portico__V1__AddAppRequest),
-  2,
+  3,
   portico__v1__add_app_request__field_descriptors,
   portico__v1__add_app_request__field_indices_by_name,
   1,  portico__v1__add_app_request__number_ranges,
@@ -3771,7 +4029,7 @@ const ProtobufCMessageDescriptor portico__v1__list_apps_response__descriptor =
   (ProtobufCMessageInit) portico__v1__list_apps_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor portico__v1__add_asset_request__field_descriptors[3] =
+static const ProtobufCFieldDescriptor portico__v1__add_asset_request__field_descriptors[4] =
 {
   {
     "portfolio_id",
@@ -3809,8 +4067,21 @@ static const ProtobufCFieldDescriptor portico__v1__add_asset_request__field_desc
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "external_id",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Portico__V1__AddAssetRequest, external_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned portico__v1__add_asset_request__field_indices_by_name[] = {
+  3,   /* field[3] = external_id */
   2,   /* field[2] = name */
   0,   /* field[0] = portfolio_id */
   1,   /* field[1] = type */
@@ -3818,7 +4089,7 @@ static const unsigned portico__v1__add_asset_request__field_indices_by_name[] = 
 static const ProtobufCIntRange portico__v1__add_asset_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 3 }
+  { 0, 4 }
 };
 const ProtobufCMessageDescriptor portico__v1__add_asset_request__descriptor =
 {
@@ -3828,7 +4099,7 @@ const ProtobufCMessageDescriptor portico__v1__add_asset_request__descriptor =
   "Portico__V1__AddAssetRequest",
   "portico.v1",
   sizeof(Portico__V1__AddAssetRequest),
-  3,
+  4,
   portico__v1__add_asset_request__field_descriptors,
   portico__v1__add_asset_request__field_indices_by_name,
   1,  portico__v1__add_asset_request__number_ranges,
@@ -3886,7 +4157,7 @@ const ProtobufCMessageDescriptor portico__v1__add_asset_response__descriptor =
   (ProtobufCMessageInit) portico__v1__add_asset_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor portico__v1__get_asset_request__field_descriptors[1] =
+static const ProtobufCFieldDescriptor portico__v1__get_asset_request__field_descriptors[2] =
 {
   {
     "asset_id",
@@ -3900,14 +4171,27 @@ static const ProtobufCFieldDescriptor portico__v1__get_asset_request__field_desc
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "external",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Portico__V1__GetAssetRequest, external),
+    &portico__v1__external_ref__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned portico__v1__get_asset_request__field_indices_by_name[] = {
   0,   /* field[0] = asset_id */
+  1,   /* field[1] = external */
 };
 static const ProtobufCIntRange portico__v1__get_asset_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 1 }
+  { 0, 2 }
 };
 const ProtobufCMessageDescriptor portico__v1__get_asset_request__descriptor =
 {
@@ -3917,7 +4201,7 @@ const ProtobufCMessageDescriptor portico__v1__get_asset_request__descriptor =
   "Portico__V1__GetAssetRequest",
   "portico.v1",
   sizeof(Portico__V1__GetAssetRequest),
-  1,
+  2,
   portico__v1__get_asset_request__field_descriptors,
   portico__v1__get_asset_request__field_indices_by_name,
   1,  portico__v1__get_asset_request__number_ranges,
@@ -4164,5 +4448,196 @@ const ProtobufCMessageDescriptor portico__v1__remove_asset_response__descriptor 
   portico__v1__remove_asset_response__field_indices_by_name,
   1,  portico__v1__remove_asset_response__number_ranges,
   (ProtobufCMessageInit) portico__v1__remove_asset_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor portico__v1__lookup_external_id_request__field_descriptors[2] =
+{
+  {
+    "kind",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Portico__V1__LookupExternalIdRequest, kind),
+    &portico__v1__target_kind__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "ref",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Portico__V1__LookupExternalIdRequest, ref),
+    &portico__v1__external_ref__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned portico__v1__lookup_external_id_request__field_indices_by_name[] = {
+  0,   /* field[0] = kind */
+  1,   /* field[1] = ref */
+};
+static const ProtobufCIntRange portico__v1__lookup_external_id_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor portico__v1__lookup_external_id_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "portico.v1.LookupExternalIdRequest",
+  "LookupExternalIdRequest",
+  "Portico__V1__LookupExternalIdRequest",
+  "portico.v1",
+  sizeof(Portico__V1__LookupExternalIdRequest),
+  2,
+  portico__v1__lookup_external_id_request__field_descriptors,
+  portico__v1__lookup_external_id_request__field_indices_by_name,
+  1,  portico__v1__lookup_external_id_request__number_ranges,
+  (ProtobufCMessageInit) portico__v1__lookup_external_id_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor portico__v1__lookup_external_id_response__field_descriptors[1] =
+{
+  {
+    "id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Portico__V1__LookupExternalIdResponse, id),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned portico__v1__lookup_external_id_response__field_indices_by_name[] = {
+  0,   /* field[0] = id */
+};
+static const ProtobufCIntRange portico__v1__lookup_external_id_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor portico__v1__lookup_external_id_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "portico.v1.LookupExternalIdResponse",
+  "LookupExternalIdResponse",
+  "Portico__V1__LookupExternalIdResponse",
+  "portico.v1",
+  sizeof(Portico__V1__LookupExternalIdResponse),
+  1,
+  portico__v1__lookup_external_id_response__field_descriptors,
+  portico__v1__lookup_external_id_response__field_indices_by_name,
+  1,  portico__v1__lookup_external_id_response__number_ranges,
+  (ProtobufCMessageInit) portico__v1__lookup_external_id_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor portico__v1__set_external_id_request__field_descriptors[3] =
+{
+  {
+    "kind",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Portico__V1__SetExternalIdRequest, kind),
+    &portico__v1__target_kind__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Portico__V1__SetExternalIdRequest, id),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "external_id",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Portico__V1__SetExternalIdRequest, external_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned portico__v1__set_external_id_request__field_indices_by_name[] = {
+  2,   /* field[2] = external_id */
+  1,   /* field[1] = id */
+  0,   /* field[0] = kind */
+};
+static const ProtobufCIntRange portico__v1__set_external_id_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor portico__v1__set_external_id_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "portico.v1.SetExternalIdRequest",
+  "SetExternalIdRequest",
+  "Portico__V1__SetExternalIdRequest",
+  "portico.v1",
+  sizeof(Portico__V1__SetExternalIdRequest),
+  3,
+  portico__v1__set_external_id_request__field_descriptors,
+  portico__v1__set_external_id_request__field_indices_by_name,
+  1,  portico__v1__set_external_id_request__number_ranges,
+  (ProtobufCMessageInit) portico__v1__set_external_id_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor portico__v1__set_external_id_response__field_descriptors[1] =
+{
+  {
+    "revision",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Portico__V1__SetExternalIdResponse, revision),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned portico__v1__set_external_id_response__field_indices_by_name[] = {
+  0,   /* field[0] = revision */
+};
+static const ProtobufCIntRange portico__v1__set_external_id_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor portico__v1__set_external_id_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "portico.v1.SetExternalIdResponse",
+  "SetExternalIdResponse",
+  "Portico__V1__SetExternalIdResponse",
+  "portico.v1",
+  sizeof(Portico__V1__SetExternalIdResponse),
+  1,
+  portico__v1__set_external_id_response__field_descriptors,
+  portico__v1__set_external_id_response__field_indices_by_name,
+  1,  portico__v1__set_external_id_response__number_ranges,
+  (ProtobufCMessageInit) portico__v1__set_external_id_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };

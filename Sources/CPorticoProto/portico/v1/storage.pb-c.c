@@ -52,6 +52,51 @@ void   portico__v1__stored_change__free_unpacked
   assert(message->base.descriptor == &portico__v1__stored_change__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   portico__v1__idempotency_record__init
+                     (Portico__V1__IdempotencyRecord         *message)
+{
+  static const Portico__V1__IdempotencyRecord init_value = PORTICO__V1__IDEMPOTENCY_RECORD__INIT;
+  *message = init_value;
+}
+size_t portico__v1__idempotency_record__get_packed_size
+                     (const Portico__V1__IdempotencyRecord *message)
+{
+  assert(message->base.descriptor == &portico__v1__idempotency_record__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t portico__v1__idempotency_record__pack
+                     (const Portico__V1__IdempotencyRecord *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &portico__v1__idempotency_record__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t portico__v1__idempotency_record__pack_to_buffer
+                     (const Portico__V1__IdempotencyRecord *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &portico__v1__idempotency_record__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Portico__V1__IdempotencyRecord *
+       portico__v1__idempotency_record__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Portico__V1__IdempotencyRecord *)
+     protobuf_c_message_unpack (&portico__v1__idempotency_record__descriptor,
+                                allocator, len, data);
+}
+void   portico__v1__idempotency_record__free_unpacked
+                     (Portico__V1__IdempotencyRecord *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &portico__v1__idempotency_record__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   portico__v1__create_portfolio_command__init
                      (Portico__V1__CreatePortfolioCommand         *message)
 {
@@ -545,6 +590,51 @@ void   portico__v1__add_asset_command__free_unpacked
   if(!message)
     return;
   assert(message->base.descriptor == &portico__v1__add_asset_command__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   portico__v1__set_external_id_command__init
+                     (Portico__V1__SetExternalIdCommand         *message)
+{
+  static const Portico__V1__SetExternalIdCommand init_value = PORTICO__V1__SET_EXTERNAL_ID_COMMAND__INIT;
+  *message = init_value;
+}
+size_t portico__v1__set_external_id_command__get_packed_size
+                     (const Portico__V1__SetExternalIdCommand *message)
+{
+  assert(message->base.descriptor == &portico__v1__set_external_id_command__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t portico__v1__set_external_id_command__pack
+                     (const Portico__V1__SetExternalIdCommand *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &portico__v1__set_external_id_command__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t portico__v1__set_external_id_command__pack_to_buffer
+                     (const Portico__V1__SetExternalIdCommand *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &portico__v1__set_external_id_command__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Portico__V1__SetExternalIdCommand *
+       portico__v1__set_external_id_command__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Portico__V1__SetExternalIdCommand *)
+     protobuf_c_message_unpack (&portico__v1__set_external_id_command__descriptor,
+                                allocator, len, data);
+}
+void   portico__v1__set_external_id_command__free_unpacked
+                     (Portico__V1__SetExternalIdCommand *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &portico__v1__set_external_id_command__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
 void   portico__v1__generate_token_command__init
@@ -1087,6 +1177,51 @@ void   portico__v1__checkpoint_audit_chunk__free_unpacked
   assert(message->base.descriptor == &portico__v1__checkpoint_audit_chunk__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   portico__v1__checkpoint_idempotency_key__init
+                     (Portico__V1__CheckpointIdempotencyKey         *message)
+{
+  static const Portico__V1__CheckpointIdempotencyKey init_value = PORTICO__V1__CHECKPOINT_IDEMPOTENCY_KEY__INIT;
+  *message = init_value;
+}
+size_t portico__v1__checkpoint_idempotency_key__get_packed_size
+                     (const Portico__V1__CheckpointIdempotencyKey *message)
+{
+  assert(message->base.descriptor == &portico__v1__checkpoint_idempotency_key__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t portico__v1__checkpoint_idempotency_key__pack
+                     (const Portico__V1__CheckpointIdempotencyKey *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &portico__v1__checkpoint_idempotency_key__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t portico__v1__checkpoint_idempotency_key__pack_to_buffer
+                     (const Portico__V1__CheckpointIdempotencyKey *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &portico__v1__checkpoint_idempotency_key__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Portico__V1__CheckpointIdempotencyKey *
+       portico__v1__checkpoint_idempotency_key__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Portico__V1__CheckpointIdempotencyKey *)
+     protobuf_c_message_unpack (&portico__v1__checkpoint_idempotency_key__descriptor,
+                                allocator, len, data);
+}
+void   portico__v1__checkpoint_idempotency_key__free_unpacked
+                     (Portico__V1__CheckpointIdempotencyKey *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &portico__v1__checkpoint_idempotency_key__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   portico__v1__checkpoint_trailer__init
                      (Portico__V1__CheckpointTrailer         *message)
 {
@@ -1132,7 +1267,7 @@ void   portico__v1__checkpoint_trailer__free_unpacked
   assert(message->base.descriptor == &portico__v1__checkpoint_trailer__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-static const ProtobufCFieldDescriptor portico__v1__stored_change__field_descriptors[30] =
+static const ProtobufCFieldDescriptor portico__v1__stored_change__field_descriptors[33] =
 {
   {
     "revision",
@@ -1202,6 +1337,18 @@ static const ProtobufCFieldDescriptor portico__v1__stored_change__field_descript
     offsetof(Portico__V1__StoredChange, n_secret_digests),
     offsetof(Portico__V1__StoredChange, secret_digests),
     NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "idempotency",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Portico__V1__StoredChange, idempotency),
+    &portico__v1__idempotency_record__descriptor,
     NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
@@ -1494,44 +1641,71 @@ static const ProtobufCFieldDescriptor portico__v1__stored_change__field_descript
     0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "expire_assignments",
+    34,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Portico__V1__StoredChange, command_case),
+    offsetof(Portico__V1__StoredChange, expire_assignments),
+    &portico__v1__id_command__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "set_external_id",
+    35,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Portico__V1__StoredChange, command_case),
+    offsetof(Portico__V1__StoredChange, set_external_id),
+    &portico__v1__set_external_id_command__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned portico__v1__stored_change__field_indices_by_name[] = {
-  16,   /* field[16] = add_asset */
-  22,   /* field[22] = add_partner */
-  11,   /* field[11] = add_person */
-  15,   /* field[15] = add_system_user */
-  25,   /* field[25] = approve_share_request */
-  18,   /* field[18] = assign */
+  17,   /* field[17] = add_asset */
+  23,   /* field[23] = add_partner */
+  12,   /* field[12] = add_person */
+  16,   /* field[16] = add_system_user */
+  26,   /* field[26] = approve_share_request */
+  19,   /* field[19] = assign */
   2,   /* field[2] = caller */
   3,   /* field[3] = caller_id */
-  14,   /* field[14] = create_app */
-  6,   /* field[6] = create_portfolio */
-  26,   /* field[26] = decline_share_request */
-  27,   /* field[27] = generate_token */
-  9,   /* field[9] = issue_service_credential */
+  15,   /* field[15] = create_app */
+  7,   /* field[7] = create_portfolio */
+  27,   /* field[27] = decline_share_request */
+  31,   /* field[31] = expire_assignments */
+  28,   /* field[28] = generate_token */
+  6,   /* field[6] = idempotency */
+  10,   /* field[10] = issue_service_credential */
   4,   /* field[4] = on_behalf_of */
-  17,   /* field[17] = remove_asset */
-  23,   /* field[23] = remove_partner */
-  13,   /* field[13] = remove_principal */
-  24,   /* field[24] = request_share */
+  18,   /* field[18] = remove_asset */
+  24,   /* field[24] = remove_partner */
+  14,   /* field[14] = remove_principal */
+  25,   /* field[25] = request_share */
   0,   /* field[0] = revision */
-  29,   /* field[29] = revoke_all_tokens */
-  10,   /* field[10] = revoke_service_credential */
-  28,   /* field[28] = revoke_token */
+  30,   /* field[30] = revoke_all_tokens */
+  11,   /* field[11] = revoke_service_credential */
+  29,   /* field[29] = revoke_token */
   5,   /* field[5] = secret_digests */
-  7,   /* field[7] = set_portfolio_status */
-  12,   /* field[12] = set_role */
-  8,   /* field[8] = set_system_user_tier */
-  20,   /* field[20] = share */
+  32,   /* field[32] = set_external_id */
+  8,   /* field[8] = set_portfolio_status */
+  13,   /* field[13] = set_role */
+  9,   /* field[9] = set_system_user_tier */
+  21,   /* field[21] = share */
   1,   /* field[1] = time_unix_millis */
-  19,   /* field[19] = unassign */
-  21,   /* field[21] = unshare */
+  20,   /* field[20] = unassign */
+  22,   /* field[22] = unshare */
 };
 static const ProtobufCIntRange portico__v1__stored_change__number_ranges[2 + 1] =
 {
   { 1, 0 },
-  { 10, 6 },
-  { 0, 30 }
+  { 10, 7 },
+  { 0, 33 }
 };
 const ProtobufCMessageDescriptor portico__v1__stored_change__descriptor =
 {
@@ -1541,14 +1715,65 @@ const ProtobufCMessageDescriptor portico__v1__stored_change__descriptor =
   "Portico__V1__StoredChange",
   "portico.v1",
   sizeof(Portico__V1__StoredChange),
-  30,
+  33,
   portico__v1__stored_change__field_descriptors,
   portico__v1__stored_change__field_indices_by_name,
   2,  portico__v1__stored_change__number_ranges,
   (ProtobufCMessageInit) portico__v1__stored_change__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor portico__v1__create_portfolio_command__field_descriptors[2] =
+static const ProtobufCFieldDescriptor portico__v1__idempotency_record__field_descriptors[2] =
+{
+  {
+    "key_digest",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BYTES,
+    0,   /* quantifier_offset */
+    offsetof(Portico__V1__IdempotencyRecord, key_digest),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "sealed_secret",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BYTES,
+    0,   /* quantifier_offset */
+    offsetof(Portico__V1__IdempotencyRecord, sealed_secret),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned portico__v1__idempotency_record__field_indices_by_name[] = {
+  0,   /* field[0] = key_digest */
+  1,   /* field[1] = sealed_secret */
+};
+static const ProtobufCIntRange portico__v1__idempotency_record__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor portico__v1__idempotency_record__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "portico.v1.IdempotencyRecord",
+  "IdempotencyRecord",
+  "Portico__V1__IdempotencyRecord",
+  "portico.v1",
+  sizeof(Portico__V1__IdempotencyRecord),
+  2,
+  portico__v1__idempotency_record__field_descriptors,
+  portico__v1__idempotency_record__field_indices_by_name,
+  1,  portico__v1__idempotency_record__number_ranges,
+  (ProtobufCMessageInit) portico__v1__idempotency_record__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor portico__v1__create_portfolio_command__field_descriptors[3] =
 {
   {
     "name",
@@ -1574,15 +1799,28 @@ static const ProtobufCFieldDescriptor portico__v1__create_portfolio_command__fie
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "external_id",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Portico__V1__CreatePortfolioCommand, external_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned portico__v1__create_portfolio_command__field_indices_by_name[] = {
+  2,   /* field[2] = external_id */
   0,   /* field[0] = name */
   1,   /* field[1] = tier */
 };
 static const ProtobufCIntRange portico__v1__create_portfolio_command__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 2 }
+  { 0, 3 }
 };
 const ProtobufCMessageDescriptor portico__v1__create_portfolio_command__descriptor =
 {
@@ -1592,7 +1830,7 @@ const ProtobufCMessageDescriptor portico__v1__create_portfolio_command__descript
   "Portico__V1__CreatePortfolioCommand",
   "portico.v1",
   sizeof(Portico__V1__CreatePortfolioCommand),
-  2,
+  3,
   portico__v1__create_portfolio_command__field_descriptors,
   portico__v1__create_portfolio_command__field_indices_by_name,
   1,  portico__v1__create_portfolio_command__number_ranges,
@@ -1828,7 +2066,7 @@ const ProtobufCMessageDescriptor portico__v1__pair_command__descriptor =
   (ProtobufCMessageInit) portico__v1__pair_command__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor portico__v1__tasks_command__field_descriptors[3] =
+static const ProtobufCFieldDescriptor portico__v1__tasks_command__field_descriptors[4] =
 {
   {
     "first",
@@ -1866,8 +2104,21 @@ static const ProtobufCFieldDescriptor portico__v1__tasks_command__field_descript
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "expires_at_unix_millis",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Portico__V1__TasksCommand, expires_at_unix_millis),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned portico__v1__tasks_command__field_indices_by_name[] = {
+  3,   /* field[3] = expires_at_unix_millis */
   0,   /* field[0] = first */
   1,   /* field[1] = second */
   2,   /* field[2] = tasks */
@@ -1875,7 +2126,7 @@ static const unsigned portico__v1__tasks_command__field_indices_by_name[] = {
 static const ProtobufCIntRange portico__v1__tasks_command__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 3 }
+  { 0, 4 }
 };
 const ProtobufCMessageDescriptor portico__v1__tasks_command__descriptor =
 {
@@ -1885,14 +2136,14 @@ const ProtobufCMessageDescriptor portico__v1__tasks_command__descriptor =
   "Portico__V1__TasksCommand",
   "portico.v1",
   sizeof(Portico__V1__TasksCommand),
-  3,
+  4,
   portico__v1__tasks_command__field_descriptors,
   portico__v1__tasks_command__field_indices_by_name,
   1,  portico__v1__tasks_command__number_ranges,
   (ProtobufCMessageInit) portico__v1__tasks_command__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor portico__v1__add_principal_command__field_descriptors[3] =
+static const ProtobufCFieldDescriptor portico__v1__add_principal_command__field_descriptors[4] =
 {
   {
     "portfolio",
@@ -1930,8 +2181,21 @@ static const ProtobufCFieldDescriptor portico__v1__add_principal_command__field_
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "external_id",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Portico__V1__AddPrincipalCommand, external_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned portico__v1__add_principal_command__field_indices_by_name[] = {
+  3,   /* field[3] = external_id */
   1,   /* field[1] = name */
   0,   /* field[0] = portfolio */
   2,   /* field[2] = role */
@@ -1939,7 +2203,7 @@ static const unsigned portico__v1__add_principal_command__field_indices_by_name[
 static const ProtobufCIntRange portico__v1__add_principal_command__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 3 }
+  { 0, 4 }
 };
 const ProtobufCMessageDescriptor portico__v1__add_principal_command__descriptor =
 {
@@ -1949,7 +2213,7 @@ const ProtobufCMessageDescriptor portico__v1__add_principal_command__descriptor 
   "Portico__V1__AddPrincipalCommand",
   "portico.v1",
   sizeof(Portico__V1__AddPrincipalCommand),
-  3,
+  4,
   portico__v1__add_principal_command__field_descriptors,
   portico__v1__add_principal_command__field_indices_by_name,
   1,  portico__v1__add_principal_command__number_ranges,
@@ -2007,7 +2271,7 @@ const ProtobufCMessageDescriptor portico__v1__set_role_command__descriptor =
   (ProtobufCMessageInit) portico__v1__set_role_command__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor portico__v1__portfolio_name_command__field_descriptors[2] =
+static const ProtobufCFieldDescriptor portico__v1__portfolio_name_command__field_descriptors[3] =
 {
   {
     "portfolio",
@@ -2033,15 +2297,28 @@ static const ProtobufCFieldDescriptor portico__v1__portfolio_name_command__field
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "external_id",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Portico__V1__PortfolioNameCommand, external_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned portico__v1__portfolio_name_command__field_indices_by_name[] = {
+  2,   /* field[2] = external_id */
   1,   /* field[1] = name */
   0,   /* field[0] = portfolio */
 };
 static const ProtobufCIntRange portico__v1__portfolio_name_command__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 2 }
+  { 0, 3 }
 };
 const ProtobufCMessageDescriptor portico__v1__portfolio_name_command__descriptor =
 {
@@ -2051,14 +2328,14 @@ const ProtobufCMessageDescriptor portico__v1__portfolio_name_command__descriptor
   "Portico__V1__PortfolioNameCommand",
   "portico.v1",
   sizeof(Portico__V1__PortfolioNameCommand),
-  2,
+  3,
   portico__v1__portfolio_name_command__field_descriptors,
   portico__v1__portfolio_name_command__field_indices_by_name,
   1,  portico__v1__portfolio_name_command__number_ranges,
   (ProtobufCMessageInit) portico__v1__portfolio_name_command__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor portico__v1__add_asset_command__field_descriptors[3] =
+static const ProtobufCFieldDescriptor portico__v1__add_asset_command__field_descriptors[4] =
 {
   {
     "portfolio",
@@ -2096,8 +2373,21 @@ static const ProtobufCFieldDescriptor portico__v1__add_asset_command__field_desc
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "external_id",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Portico__V1__AddAssetCommand, external_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned portico__v1__add_asset_command__field_indices_by_name[] = {
+  3,   /* field[3] = external_id */
   2,   /* field[2] = name */
   0,   /* field[0] = portfolio */
   1,   /* field[1] = type */
@@ -2105,7 +2395,7 @@ static const unsigned portico__v1__add_asset_command__field_indices_by_name[] = 
 static const ProtobufCIntRange portico__v1__add_asset_command__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 3 }
+  { 0, 4 }
 };
 const ProtobufCMessageDescriptor portico__v1__add_asset_command__descriptor =
 {
@@ -2115,11 +2405,75 @@ const ProtobufCMessageDescriptor portico__v1__add_asset_command__descriptor =
   "Portico__V1__AddAssetCommand",
   "portico.v1",
   sizeof(Portico__V1__AddAssetCommand),
-  3,
+  4,
   portico__v1__add_asset_command__field_descriptors,
   portico__v1__add_asset_command__field_indices_by_name,
   1,  portico__v1__add_asset_command__number_ranges,
   (ProtobufCMessageInit) portico__v1__add_asset_command__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor portico__v1__set_external_id_command__field_descriptors[3] =
+{
+  {
+    "kind",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Portico__V1__SetExternalIdCommand, kind),
+    &portico__v1__target_kind__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Portico__V1__SetExternalIdCommand, id),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "external_id",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Portico__V1__SetExternalIdCommand, external_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned portico__v1__set_external_id_command__field_indices_by_name[] = {
+  2,   /* field[2] = external_id */
+  1,   /* field[1] = id */
+  0,   /* field[0] = kind */
+};
+static const ProtobufCIntRange portico__v1__set_external_id_command__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor portico__v1__set_external_id_command__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "portico.v1.SetExternalIdCommand",
+  "SetExternalIdCommand",
+  "Portico__V1__SetExternalIdCommand",
+  "portico.v1",
+  sizeof(Portico__V1__SetExternalIdCommand),
+  3,
+  portico__v1__set_external_id_command__field_descriptors,
+  portico__v1__set_external_id_command__field_indices_by_name,
+  1,  portico__v1__set_external_id_command__number_ranges,
+  (ProtobufCMessageInit) portico__v1__set_external_id_command__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor portico__v1__generate_token_command__field_descriptors[4] =
@@ -2302,7 +2656,7 @@ const ProtobufCMessageDescriptor portico__v1__checkpoint_header__descriptor =
   (ProtobufCMessageInit) portico__v1__checkpoint_header__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor portico__v1__checkpoint_record__field_descriptors[9] =
+static const ProtobufCFieldDescriptor portico__v1__checkpoint_record__field_descriptors[10] =
 {
   {
     "portfolio",
@@ -2412,12 +2766,25 @@ static const ProtobufCFieldDescriptor portico__v1__checkpoint_record__field_desc
     0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "idempotency_key",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Portico__V1__CheckpointRecord, record_case),
+    offsetof(Portico__V1__CheckpointRecord, idempotency_key),
+    &portico__v1__checkpoint_idempotency_key__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned portico__v1__checkpoint_record__field_indices_by_name[] = {
   3,   /* field[3] = app */
   2,   /* field[2] = asset */
   8,   /* field[8] = audit */
   5,   /* field[5] = credential */
+  9,   /* field[9] = idempotency_key */
   6,   /* field[6] = partnership */
   0,   /* field[0] = portfolio */
   1,   /* field[1] = principal */
@@ -2427,7 +2794,7 @@ static const unsigned portico__v1__checkpoint_record__field_indices_by_name[] = 
 static const ProtobufCIntRange portico__v1__checkpoint_record__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 9 }
+  { 0, 10 }
 };
 const ProtobufCMessageDescriptor portico__v1__checkpoint_record__descriptor =
 {
@@ -2437,14 +2804,14 @@ const ProtobufCMessageDescriptor portico__v1__checkpoint_record__descriptor =
   "Portico__V1__CheckpointRecord",
   "portico.v1",
   sizeof(Portico__V1__CheckpointRecord),
-  9,
+  10,
   portico__v1__checkpoint_record__field_descriptors,
   portico__v1__checkpoint_record__field_indices_by_name,
   1,  portico__v1__checkpoint_record__number_ranges,
   (ProtobufCMessageInit) portico__v1__checkpoint_record__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor portico__v1__checkpoint_portfolio__field_descriptors[8] =
+static const ProtobufCFieldDescriptor portico__v1__checkpoint_portfolio__field_descriptors[9] =
 {
   {
     "id",
@@ -2542,11 +2909,24 @@ static const ProtobufCFieldDescriptor portico__v1__checkpoint_portfolio__field_d
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "external_id",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Portico__V1__CheckpointPortfolio, external_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned portico__v1__checkpoint_portfolio__field_indices_by_name[] = {
   6,   /* field[6] = admin_system_users */
   5,   /* field[5] = app_count */
   1,   /* field[1] = created_revision */
+  8,   /* field[8] = external_id */
   0,   /* field[0] = id */
   2,   /* field[2] = name */
   7,   /* field[7] = regular_system_users */
@@ -2556,7 +2936,7 @@ static const unsigned portico__v1__checkpoint_portfolio__field_indices_by_name[]
 static const ProtobufCIntRange portico__v1__checkpoint_portfolio__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 8 }
+  { 0, 9 }
 };
 const ProtobufCMessageDescriptor portico__v1__checkpoint_portfolio__descriptor =
 {
@@ -2566,14 +2946,14 @@ const ProtobufCMessageDescriptor portico__v1__checkpoint_portfolio__descriptor =
   "Portico__V1__CheckpointPortfolio",
   "portico.v1",
   sizeof(Portico__V1__CheckpointPortfolio),
-  8,
+  9,
   portico__v1__checkpoint_portfolio__field_descriptors,
   portico__v1__checkpoint_portfolio__field_indices_by_name,
   1,  portico__v1__checkpoint_portfolio__number_ranges,
   (ProtobufCMessageInit) portico__v1__checkpoint_portfolio__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor portico__v1__checkpoint_principal__field_descriptors[8] =
+static const ProtobufCFieldDescriptor portico__v1__checkpoint_principal__field_descriptors[10] =
 {
   {
     "id",
@@ -2671,9 +3051,35 @@ static const ProtobufCFieldDescriptor portico__v1__checkpoint_principal__field_d
     0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "external_id",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Portico__V1__CheckpointPrincipal, external_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "expires_at_unix_millis",
+    10,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_INT64,
+    offsetof(Portico__V1__CheckpointPrincipal, n_expires_at_unix_millis),
+    offsetof(Portico__V1__CheckpointPrincipal, expires_at_unix_millis),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned portico__v1__checkpoint_principal__field_indices_by_name[] = {
   6,   /* field[6] = assets */
+  9,   /* field[9] = expires_at_unix_millis */
+  8,   /* field[8] = external_id */
   0,   /* field[0] = id */
   2,   /* field[2] = kind */
   4,   /* field[4] = name */
@@ -2685,7 +3091,7 @@ static const unsigned portico__v1__checkpoint_principal__field_indices_by_name[]
 static const ProtobufCIntRange portico__v1__checkpoint_principal__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 8 }
+  { 0, 10 }
 };
 const ProtobufCMessageDescriptor portico__v1__checkpoint_principal__descriptor =
 {
@@ -2695,14 +3101,14 @@ const ProtobufCMessageDescriptor portico__v1__checkpoint_principal__descriptor =
   "Portico__V1__CheckpointPrincipal",
   "portico.v1",
   sizeof(Portico__V1__CheckpointPrincipal),
-  8,
+  10,
   portico__v1__checkpoint_principal__field_descriptors,
   portico__v1__checkpoint_principal__field_indices_by_name,
   1,  portico__v1__checkpoint_principal__number_ranges,
   (ProtobufCMessageInit) portico__v1__checkpoint_principal__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor portico__v1__checkpoint_asset__field_descriptors[6] =
+static const ProtobufCFieldDescriptor portico__v1__checkpoint_asset__field_descriptors[7] =
 {
   {
     "id",
@@ -2776,8 +3182,21 @@ static const ProtobufCFieldDescriptor portico__v1__checkpoint_asset__field_descr
     0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "external_id",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Portico__V1__CheckpointAsset, external_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned portico__v1__checkpoint_asset__field_indices_by_name[] = {
+  6,   /* field[6] = external_id */
   0,   /* field[0] = id */
   3,   /* field[3] = name */
   1,   /* field[1] = owner */
@@ -2788,7 +3207,7 @@ static const unsigned portico__v1__checkpoint_asset__field_indices_by_name[] = {
 static const ProtobufCIntRange portico__v1__checkpoint_asset__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 6 }
+  { 0, 7 }
 };
 const ProtobufCMessageDescriptor portico__v1__checkpoint_asset__descriptor =
 {
@@ -2798,14 +3217,14 @@ const ProtobufCMessageDescriptor portico__v1__checkpoint_asset__descriptor =
   "Portico__V1__CheckpointAsset",
   "portico.v1",
   sizeof(Portico__V1__CheckpointAsset),
-  6,
+  7,
   portico__v1__checkpoint_asset__field_descriptors,
   portico__v1__checkpoint_asset__field_indices_by_name,
   1,  portico__v1__checkpoint_asset__number_ranges,
   (ProtobufCMessageInit) portico__v1__checkpoint_asset__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor portico__v1__checkpoint_app__field_descriptors[4] =
+static const ProtobufCFieldDescriptor portico__v1__checkpoint_app__field_descriptors[5] =
 {
   {
     "id",
@@ -2855,8 +3274,21 @@ static const ProtobufCFieldDescriptor portico__v1__checkpoint_app__field_descrip
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "external_id",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Portico__V1__CheckpointApp, external_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned portico__v1__checkpoint_app__field_indices_by_name[] = {
+  4,   /* field[4] = external_id */
   0,   /* field[0] = id */
   2,   /* field[2] = name */
   1,   /* field[1] = portfolio */
@@ -2865,7 +3297,7 @@ static const unsigned portico__v1__checkpoint_app__field_indices_by_name[] = {
 static const ProtobufCIntRange portico__v1__checkpoint_app__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 4 }
+  { 0, 5 }
 };
 const ProtobufCMessageDescriptor portico__v1__checkpoint_app__descriptor =
 {
@@ -2875,7 +3307,7 @@ const ProtobufCMessageDescriptor portico__v1__checkpoint_app__descriptor =
   "Portico__V1__CheckpointApp",
   "portico.v1",
   sizeof(Portico__V1__CheckpointApp),
-  4,
+  5,
   portico__v1__checkpoint_app__field_descriptors,
   portico__v1__checkpoint_app__field_indices_by_name,
   1,  portico__v1__checkpoint_app__number_ranges,
@@ -3343,6 +3775,109 @@ const ProtobufCMessageDescriptor portico__v1__checkpoint_audit_chunk__descriptor
   portico__v1__checkpoint_audit_chunk__field_indices_by_name,
   1,  portico__v1__checkpoint_audit_chunk__number_ranges,
   (ProtobufCMessageInit) portico__v1__checkpoint_audit_chunk__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor portico__v1__checkpoint_idempotency_key__field_descriptors[6] =
+{
+  {
+    "key_digest",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BYTES,
+    0,   /* quantifier_offset */
+    offsetof(Portico__V1__CheckpointIdempotencyKey, key_digest),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "revision",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Portico__V1__CheckpointIdempotencyKey, revision),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "fingerprint",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BYTES,
+    0,   /* quantifier_offset */
+    offsetof(Portico__V1__CheckpointIdempotencyKey, fingerprint),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "created_id",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Portico__V1__CheckpointIdempotencyKey, created_id),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "time_unix_millis",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Portico__V1__CheckpointIdempotencyKey, time_unix_millis),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "sealed_secret",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BYTES,
+    0,   /* quantifier_offset */
+    offsetof(Portico__V1__CheckpointIdempotencyKey, sealed_secret),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned portico__v1__checkpoint_idempotency_key__field_indices_by_name[] = {
+  3,   /* field[3] = created_id */
+  2,   /* field[2] = fingerprint */
+  0,   /* field[0] = key_digest */
+  1,   /* field[1] = revision */
+  5,   /* field[5] = sealed_secret */
+  4,   /* field[4] = time_unix_millis */
+};
+static const ProtobufCIntRange portico__v1__checkpoint_idempotency_key__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 6 }
+};
+const ProtobufCMessageDescriptor portico__v1__checkpoint_idempotency_key__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "portico.v1.CheckpointIdempotencyKey",
+  "CheckpointIdempotencyKey",
+  "Portico__V1__CheckpointIdempotencyKey",
+  "portico.v1",
+  sizeof(Portico__V1__CheckpointIdempotencyKey),
+  6,
+  portico__v1__checkpoint_idempotency_key__field_descriptors,
+  portico__v1__checkpoint_idempotency_key__field_indices_by_name,
+  1,  portico__v1__checkpoint_idempotency_key__number_ranges,
+  (ProtobufCMessageInit) portico__v1__checkpoint_idempotency_key__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor portico__v1__checkpoint_trailer__field_descriptors[2] =

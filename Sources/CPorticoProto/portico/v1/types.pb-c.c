@@ -232,6 +232,51 @@ void   portico__v1__asset__free_unpacked
   assert(message->base.descriptor == &portico__v1__asset__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   portico__v1__external_ref__init
+                     (Portico__V1__ExternalRef         *message)
+{
+  static const Portico__V1__ExternalRef init_value = PORTICO__V1__EXTERNAL_REF__INIT;
+  *message = init_value;
+}
+size_t portico__v1__external_ref__get_packed_size
+                     (const Portico__V1__ExternalRef *message)
+{
+  assert(message->base.descriptor == &portico__v1__external_ref__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t portico__v1__external_ref__pack
+                     (const Portico__V1__ExternalRef *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &portico__v1__external_ref__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t portico__v1__external_ref__pack_to_buffer
+                     (const Portico__V1__ExternalRef *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &portico__v1__external_ref__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Portico__V1__ExternalRef *
+       portico__v1__external_ref__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Portico__V1__ExternalRef *)
+     protobuf_c_message_unpack (&portico__v1__external_ref__descriptor,
+                                allocator, len, data);
+}
+void   portico__v1__external_ref__free_unpacked
+                     (Portico__V1__ExternalRef *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &portico__v1__external_ref__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   portico__v1__principal__init
                      (Portico__V1__Principal         *message)
 {
@@ -637,7 +682,7 @@ void   portico__v1__audit_event__free_unpacked
   assert(message->base.descriptor == &portico__v1__audit_event__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-static const ProtobufCFieldDescriptor portico__v1__portfolio__field_descriptors[5] =
+static const ProtobufCFieldDescriptor portico__v1__portfolio__field_descriptors[6] =
 {
   {
     "id",
@@ -699,9 +744,22 @@ static const ProtobufCFieldDescriptor portico__v1__portfolio__field_descriptors[
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "external_id",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Portico__V1__Portfolio, external_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned portico__v1__portfolio__field_indices_by_name[] = {
   4,   /* field[4] = created_revision */
+  5,   /* field[5] = external_id */
   0,   /* field[0] = id */
   1,   /* field[1] = name */
   2,   /* field[2] = status */
@@ -710,7 +768,7 @@ static const unsigned portico__v1__portfolio__field_indices_by_name[] = {
 static const ProtobufCIntRange portico__v1__portfolio__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 5 }
+  { 0, 6 }
 };
 const ProtobufCMessageDescriptor portico__v1__portfolio__descriptor =
 {
@@ -720,14 +778,14 @@ const ProtobufCMessageDescriptor portico__v1__portfolio__descriptor =
   "Portico__V1__Portfolio",
   "portico.v1",
   sizeof(Portico__V1__Portfolio),
-  5,
+  6,
   portico__v1__portfolio__field_descriptors,
   portico__v1__portfolio__field_indices_by_name,
   1,  portico__v1__portfolio__number_ranges,
   (ProtobufCMessageInit) portico__v1__portfolio__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor portico__v1__person__field_descriptors[4] =
+static const ProtobufCFieldDescriptor portico__v1__person__field_descriptors[5] =
 {
   {
     "id",
@@ -777,8 +835,21 @@ static const ProtobufCFieldDescriptor portico__v1__person__field_descriptors[4] 
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "external_id",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Portico__V1__Person, external_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned portico__v1__person__field_indices_by_name[] = {
+  4,   /* field[4] = external_id */
   0,   /* field[0] = id */
   2,   /* field[2] = name */
   1,   /* field[1] = portfolio_id */
@@ -787,7 +858,7 @@ static const unsigned portico__v1__person__field_indices_by_name[] = {
 static const ProtobufCIntRange portico__v1__person__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 4 }
+  { 0, 5 }
 };
 const ProtobufCMessageDescriptor portico__v1__person__descriptor =
 {
@@ -797,14 +868,14 @@ const ProtobufCMessageDescriptor portico__v1__person__descriptor =
   "Portico__V1__Person",
   "portico.v1",
   sizeof(Portico__V1__Person),
-  4,
+  5,
   portico__v1__person__field_descriptors,
   portico__v1__person__field_indices_by_name,
   1,  portico__v1__person__number_ranges,
   (ProtobufCMessageInit) portico__v1__person__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor portico__v1__system_user__field_descriptors[4] =
+static const ProtobufCFieldDescriptor portico__v1__system_user__field_descriptors[5] =
 {
   {
     "id",
@@ -854,8 +925,21 @@ static const ProtobufCFieldDescriptor portico__v1__system_user__field_descriptor
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "external_id",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Portico__V1__SystemUser, external_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned portico__v1__system_user__field_indices_by_name[] = {
+  4,   /* field[4] = external_id */
   0,   /* field[0] = id */
   2,   /* field[2] = name */
   1,   /* field[1] = portfolio_id */
@@ -864,7 +948,7 @@ static const unsigned portico__v1__system_user__field_indices_by_name[] = {
 static const ProtobufCIntRange portico__v1__system_user__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 4 }
+  { 0, 5 }
 };
 const ProtobufCMessageDescriptor portico__v1__system_user__descriptor =
 {
@@ -874,14 +958,14 @@ const ProtobufCMessageDescriptor portico__v1__system_user__descriptor =
   "Portico__V1__SystemUser",
   "portico.v1",
   sizeof(Portico__V1__SystemUser),
-  4,
+  5,
   portico__v1__system_user__field_descriptors,
   portico__v1__system_user__field_indices_by_name,
   1,  portico__v1__system_user__number_ranges,
   (ProtobufCMessageInit) portico__v1__system_user__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor portico__v1__app__field_descriptors[3] =
+static const ProtobufCFieldDescriptor portico__v1__app__field_descriptors[4] =
 {
   {
     "id",
@@ -919,8 +1003,21 @@ static const ProtobufCFieldDescriptor portico__v1__app__field_descriptors[3] =
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "external_id",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Portico__V1__App, external_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned portico__v1__app__field_indices_by_name[] = {
+  3,   /* field[3] = external_id */
   0,   /* field[0] = id */
   2,   /* field[2] = name */
   1,   /* field[1] = portfolio_id */
@@ -928,7 +1025,7 @@ static const unsigned portico__v1__app__field_indices_by_name[] = {
 static const ProtobufCIntRange portico__v1__app__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 3 }
+  { 0, 4 }
 };
 const ProtobufCMessageDescriptor portico__v1__app__descriptor =
 {
@@ -938,14 +1035,14 @@ const ProtobufCMessageDescriptor portico__v1__app__descriptor =
   "Portico__V1__App",
   "portico.v1",
   sizeof(Portico__V1__App),
-  3,
+  4,
   portico__v1__app__field_descriptors,
   portico__v1__app__field_indices_by_name,
   1,  portico__v1__app__number_ranges,
   (ProtobufCMessageInit) portico__v1__app__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor portico__v1__asset__field_descriptors[4] =
+static const ProtobufCFieldDescriptor portico__v1__asset__field_descriptors[5] =
 {
   {
     "id",
@@ -995,8 +1092,21 @@ static const ProtobufCFieldDescriptor portico__v1__asset__field_descriptors[4] =
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "external_id",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Portico__V1__Asset, external_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned portico__v1__asset__field_indices_by_name[] = {
+  4,   /* field[4] = external_id */
   0,   /* field[0] = id */
   3,   /* field[3] = name */
   1,   /* field[1] = owner_portfolio_id */
@@ -1005,7 +1115,7 @@ static const unsigned portico__v1__asset__field_indices_by_name[] = {
 static const ProtobufCIntRange portico__v1__asset__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 4 }
+  { 0, 5 }
 };
 const ProtobufCMessageDescriptor portico__v1__asset__descriptor =
 {
@@ -1015,11 +1125,75 @@ const ProtobufCMessageDescriptor portico__v1__asset__descriptor =
   "Portico__V1__Asset",
   "portico.v1",
   sizeof(Portico__V1__Asset),
-  4,
+  5,
   portico__v1__asset__field_descriptors,
   portico__v1__asset__field_indices_by_name,
   1,  portico__v1__asset__number_ranges,
   (ProtobufCMessageInit) portico__v1__asset__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor portico__v1__external_ref__field_descriptors[3] =
+{
+  {
+    "portfolio_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Portico__V1__ExternalRef, portfolio_id),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "portfolio_external_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Portico__V1__ExternalRef, portfolio_external_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "external_id",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Portico__V1__ExternalRef, external_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned portico__v1__external_ref__field_indices_by_name[] = {
+  2,   /* field[2] = external_id */
+  1,   /* field[1] = portfolio_external_id */
+  0,   /* field[0] = portfolio_id */
+};
+static const ProtobufCIntRange portico__v1__external_ref__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor portico__v1__external_ref__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "portico.v1.ExternalRef",
+  "ExternalRef",
+  "Portico__V1__ExternalRef",
+  "portico.v1",
+  sizeof(Portico__V1__ExternalRef),
+  3,
+  portico__v1__external_ref__field_descriptors,
+  portico__v1__external_ref__field_indices_by_name,
+  1,  portico__v1__external_ref__number_ranges,
+  (ProtobufCMessageInit) portico__v1__external_ref__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor portico__v1__principal__field_descriptors[2] =
@@ -1073,7 +1247,7 @@ const ProtobufCMessageDescriptor portico__v1__principal__descriptor =
   (ProtobufCMessageInit) portico__v1__principal__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor portico__v1__assignment__field_descriptors[4] =
+static const ProtobufCFieldDescriptor portico__v1__assignment__field_descriptors[5] =
 {
   {
     "principal",
@@ -1123,17 +1297,30 @@ static const ProtobufCFieldDescriptor portico__v1__assignment__field_descriptors
     0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "expires_at_unix_micros",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Portico__V1__Assignment, expires_at_unix_micros),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned portico__v1__assignment__field_indices_by_name[] = {
   1,   /* field[1] = asset_id */
   3,   /* field[3] = effective_tasks */
+  4,   /* field[4] = expires_at_unix_micros */
   0,   /* field[0] = principal */
   2,   /* field[2] = tasks */
 };
 static const ProtobufCIntRange portico__v1__assignment__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 4 }
+  { 0, 5 }
 };
 const ProtobufCMessageDescriptor portico__v1__assignment__descriptor =
 {
@@ -1143,7 +1330,7 @@ const ProtobufCMessageDescriptor portico__v1__assignment__descriptor =
   "Portico__V1__Assignment",
   "portico.v1",
   sizeof(Portico__V1__Assignment),
-  4,
+  5,
   portico__v1__assignment__field_descriptors,
   portico__v1__assignment__field_indices_by_name,
   1,  portico__v1__assignment__number_ranges,

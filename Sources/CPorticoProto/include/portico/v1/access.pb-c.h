@@ -69,10 +69,16 @@ struct  Portico__V1__AssignTasksRequest
    */
   size_t n_tasks;
   Portico__V1__AssetTask *tasks;
+  /*
+   * Optional: from this time on (microseconds since 1970-01-01 UTC) the assignment grants nothing, with
+   * no change needed at that moment; a later sweep removes it (docs/model.md, "Expiring assignments").
+   * 0: never. A time not after the server's clock is INVALID_ARGUMENT (INVALID_EXPIRY).
+   */
+  int64_t expires_at_unix_micros;
 };
 #define PORTICO__V1__ASSIGN_TASKS_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&portico__v1__assign_tasks_request__descriptor) \
-    , NULL, 0, 0,NULL }
+    , NULL, 0, 0,NULL, 0 }
 
 
 struct  Portico__V1__AssignTasksResponse

@@ -109,7 +109,12 @@ typedef enum _Portico__V1__DecisionReason {
   /*
    * Denied: the principal's assignment on the asset does not grant the task.
    */
-  PORTICO__V1__DECISION_REASON__DECISION_REASON_TASK_NOT_GRANTED = 19
+  PORTICO__V1__DECISION_REASON__DECISION_REASON_TASK_NOT_GRANTED = 19,
+  /*
+   * Denied: the principal's assignment on the asset expired (its time is in the explanation); until a
+   * sweep removes it, after which the check says NOT_ASSIGNED.
+   */
+  PORTICO__V1__DECISION_REASON__DECISION_REASON_ASSIGNMENT_EXPIRED = 24
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(PORTICO__V1__DECISION_REASON)
 } Portico__V1__DecisionReason;
 /*
@@ -156,16 +161,23 @@ typedef enum {
   PORTICO__V1__CHECK_PERMISSION_REQUEST__SUBJECT__NOT_SET = 0,
   PORTICO__V1__CHECK_PERMISSION_REQUEST__SUBJECT_PERSON_ID = 1,
   PORTICO__V1__CHECK_PERMISSION_REQUEST__SUBJECT_SYSTEM_USER_ID = 2,
-  PORTICO__V1__CHECK_PERMISSION_REQUEST__SUBJECT_TOKEN = 3
+  PORTICO__V1__CHECK_PERMISSION_REQUEST__SUBJECT_TOKEN = 3,
+  PORTICO__V1__CHECK_PERMISSION_REQUEST__SUBJECT_PERSON_EXTERNAL = 8,
+  PORTICO__V1__CHECK_PERMISSION_REQUEST__SUBJECT_SYSTEM_USER_EXTERNAL = 9
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(PORTICO__V1__CHECK_PERMISSION_REQUEST__SUBJECT__CASE)
 } Portico__V1__CheckPermissionRequest__SubjectCase;
 
 /*
- * CheckPermission: may this principal, or this token, perform the task on the asset?
+ * CheckPermission: may this principal, or this token, perform the task on the asset? The principal and
+ * the asset may be named by their external ids (types.proto, ExternalRef): an external id that names
+ * nothing is answered as an id that names nothing (PRINCIPAL_NOT_FOUND, ASSET_NOT_FOUND).
  */
 struct  Portico__V1__CheckPermissionRequest
 {
   ProtobufCMessage base;
+  /*
+   * The asset, by id or (asset_id 0) by `asset_external`.
+   */
   uint64_t asset_id;
   Portico__V1__AssetTask task;
   /*
@@ -176,16 +188,19 @@ struct  Portico__V1__CheckPermissionRequest
    * Answer at this revision or a newer one; 0 for the newest the server has.
    */
   uint64_t min_revision;
+  Portico__V1__ExternalRef *asset_external;
   Portico__V1__CheckPermissionRequest__SubjectCase subject_case;
   union {
     uint64_t person_id;
     uint64_t system_user_id;
     char *token;
+    Portico__V1__ExternalRef *person_external;
+    Portico__V1__ExternalRef *system_user_external;
   };
 };
 #define PORTICO__V1__CHECK_PERMISSION_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&portico__v1__check_permission_request__descriptor) \
-    , 0, PORTICO__V1__ASSET_TASK__ASSET_TASK_UNSPECIFIED, 0, 0, PORTICO__V1__CHECK_PERMISSION_REQUEST__SUBJECT__NOT_SET, {0} }
+    , 0, PORTICO__V1__ASSET_TASK__ASSET_TASK_UNSPECIFIED, 0, 0, NULL, PORTICO__V1__CHECK_PERMISSION_REQUEST__SUBJECT__NOT_SET, {0} }
 
 
 struct  Portico__V1__CheckPermissionResponse
@@ -212,28 +227,33 @@ typedef enum {
   PORTICO__V1__CHECK_ITEM__SUBJECT__NOT_SET = 0,
   PORTICO__V1__CHECK_ITEM__SUBJECT_PERSON_ID = 1,
   PORTICO__V1__CHECK_ITEM__SUBJECT_SYSTEM_USER_ID = 2,
-  PORTICO__V1__CHECK_ITEM__SUBJECT_TOKEN = 3
+  PORTICO__V1__CHECK_ITEM__SUBJECT_TOKEN = 3,
+  PORTICO__V1__CHECK_ITEM__SUBJECT_PERSON_EXTERNAL = 6,
+  PORTICO__V1__CHECK_ITEM__SUBJECT_SYSTEM_USER_EXTERNAL = 7
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(PORTICO__V1__CHECK_ITEM__SUBJECT__CASE)
 } Portico__V1__CheckItem__SubjectCase;
 
 /*
- * One check of a batch.
+ * One check of a batch; principal and asset as in CheckPermissionRequest.
  */
 struct  Portico__V1__CheckItem
 {
   ProtobufCMessage base;
   uint64_t asset_id;
   Portico__V1__AssetTask task;
+  Portico__V1__ExternalRef *asset_external;
   Portico__V1__CheckItem__SubjectCase subject_case;
   union {
     uint64_t person_id;
     uint64_t system_user_id;
     char *token;
+    Portico__V1__ExternalRef *person_external;
+    Portico__V1__ExternalRef *system_user_external;
   };
 };
 #define PORTICO__V1__CHECK_ITEM__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&portico__v1__check_item__descriptor) \
-    , 0, PORTICO__V1__ASSET_TASK__ASSET_TASK_UNSPECIFIED, PORTICO__V1__CHECK_ITEM__SUBJECT__NOT_SET, {0} }
+    , 0, PORTICO__V1__ASSET_TASK__ASSET_TASK_UNSPECIFIED, NULL, PORTICO__V1__CHECK_ITEM__SUBJECT__NOT_SET, {0} }
 
 
 /*

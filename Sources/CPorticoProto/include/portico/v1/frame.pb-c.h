@@ -148,7 +148,13 @@ typedef enum _Portico__V1__Method {
   /*
    * Changes.
    */
-  PORTICO__V1__METHOD__METHOD_LIST_AUDIT_EVENTS = 130
+  PORTICO__V1__METHOD__METHOD_LIST_AUDIT_EVENTS = 130,
+  /*
+   * Previews and external ids.
+   */
+  PORTICO__V1__METHOD__METHOD_PREVIEW_CHANGES = 140,
+  PORTICO__V1__METHOD__METHOD_LOOKUP_EXTERNAL_ID = 141,
+  PORTICO__V1__METHOD__METHOD_SET_EXTERNAL_ID = 142
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(PORTICO__V1__METHOD)
 } Portico__V1__Method;
 /*
@@ -250,17 +256,28 @@ struct  Portico__V1__FrameHeader
    */
   char *status_message;
   /*
-   * RESPONSE: details of a failure, when there are any.
+   * RESPONSE and GOAWAY: details of a failure, when there are any (a GOAWAY for a broken connection
+   * carries its reason).
    */
   Portico__V1__ErrorDetail *error_detail;
   /*
    * GOAWAY: the highest call id the sender has taken and will still answer.
    */
   uint64_t last_call_id;
+  /*
+   * REQUEST, changes only: the caller's name for this change, so that sending it again (after a lost
+   * answer, a closed connection, a GOAWAY) does not apply it twice: 1 to 128 printable ASCII characters
+   * (0x21 to 0x7E); empty for none. A change whose key the same caller used within the server's retention
+   * window (24 hours by default) is not applied again: it is answered as the first was (the same ids, the
+   * same revision), waiting for the first if it is still being made durable. The same key with another
+   * request is refused (FAILED_PRECONDITION, IDEMPOTENCY_KEY_REUSED). Reads ignore it. gRPC carries it in
+   * the metadata key `portico-idempotency-key` (docs/protocol.md, "Idempotent changes").
+   */
+  char *idempotency_key;
 };
 #define PORTICO__V1__FRAME_HEADER__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&portico__v1__frame_header__descriptor) \
-    , PORTICO__V1__FRAME_KIND__FRAME_KIND_UNSPECIFIED, 0, 0, (char *)protobuf_c_empty_string, 0, 0, PORTICO__V1__STATUS_CODE__STATUS_CODE_OK, (char *)protobuf_c_empty_string, NULL, 0 }
+    , PORTICO__V1__FRAME_KIND__FRAME_KIND_UNSPECIFIED, 0, 0, (char *)protobuf_c_empty_string, 0, 0, PORTICO__V1__STATUS_CODE__STATUS_CODE_OK, (char *)protobuf_c_empty_string, NULL, 0, (char *)protobuf_c_empty_string }
 
 
 /* Portico__V1__ErrorDetail methods */

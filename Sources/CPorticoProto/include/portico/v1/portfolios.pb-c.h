@@ -60,6 +60,10 @@ typedef struct Portico__V1__ListAssetsRequest Portico__V1__ListAssetsRequest;
 typedef struct Portico__V1__ListAssetsResponse Portico__V1__ListAssetsResponse;
 typedef struct Portico__V1__RemoveAssetRequest Portico__V1__RemoveAssetRequest;
 typedef struct Portico__V1__RemoveAssetResponse Portico__V1__RemoveAssetResponse;
+typedef struct Portico__V1__LookupExternalIdRequest Portico__V1__LookupExternalIdRequest;
+typedef struct Portico__V1__LookupExternalIdResponse Portico__V1__LookupExternalIdResponse;
+typedef struct Portico__V1__SetExternalIdRequest Portico__V1__SetExternalIdRequest;
+typedef struct Portico__V1__SetExternalIdResponse Portico__V1__SetExternalIdResponse;
 
 
 /* --- enums --- */
@@ -81,10 +85,14 @@ struct  Portico__V1__CreatePortfolioRequest
    * NONE if unspecified.
    */
   Portico__V1__SystemUserTier system_user_tier;
+  /*
+   * Optional; unique among portfolios.
+   */
+  char *external_id;
 };
 #define PORTICO__V1__CREATE_PORTFOLIO_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&portico__v1__create_portfolio_request__descriptor) \
-    , (char *)protobuf_c_empty_string, PORTICO__V1__SYSTEM_USER_TIER__SYSTEM_USER_TIER_UNSPECIFIED }
+    , (char *)protobuf_c_empty_string, PORTICO__V1__SYSTEM_USER_TIER__SYSTEM_USER_TIER_UNSPECIFIED, (char *)protobuf_c_empty_string }
 
 
 struct  Portico__V1__CreatePortfolioResponse
@@ -99,16 +107,17 @@ struct  Portico__V1__CreatePortfolioResponse
 
 
 /*
- * GetPortfolio (operator, service, or a member of the portfolio).
+ * GetPortfolio (operator, service, or a member of the portfolio), by id or by external id (one of the two).
  */
 struct  Portico__V1__GetPortfolioRequest
 {
   ProtobufCMessage base;
   uint64_t portfolio_id;
+  char *external_id;
 };
 #define PORTICO__V1__GET_PORTFOLIO_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&portico__v1__get_portfolio_request__descriptor) \
-    , 0 }
+    , 0, (char *)protobuf_c_empty_string }
 
 
 struct  Portico__V1__GetPortfolioResponse
@@ -285,10 +294,14 @@ struct  Portico__V1__AddPersonRequest
   uint64_t portfolio_id;
   char *name;
   Portico__V1__Role role;
+  /*
+   * Optional; unique among the portfolio's people.
+   */
+  char *external_id;
 };
 #define PORTICO__V1__ADD_PERSON_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&portico__v1__add_person_request__descriptor) \
-    , 0, (char *)protobuf_c_empty_string, PORTICO__V1__ROLE__ROLE_UNSPECIFIED }
+    , 0, (char *)protobuf_c_empty_string, PORTICO__V1__ROLE__ROLE_UNSPECIFIED, (char *)protobuf_c_empty_string }
 
 
 struct  Portico__V1__AddPersonResponse
@@ -303,16 +316,17 @@ struct  Portico__V1__AddPersonResponse
 
 
 /*
- * GetPerson.
+ * GetPerson, by id or by external id (one of the two).
  */
 struct  Portico__V1__GetPersonRequest
 {
   ProtobufCMessage base;
   uint64_t person_id;
+  Portico__V1__ExternalRef *external;
 };
 #define PORTICO__V1__GET_PERSON_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&portico__v1__get_person_request__descriptor) \
-    , 0 }
+    , 0, NULL }
 
 
 struct  Portico__V1__GetPersonResponse
@@ -410,10 +424,14 @@ struct  Portico__V1__CreateSystemUserRequest
   uint64_t portfolio_id;
   char *name;
   Portico__V1__Role role;
+  /*
+   * Optional; unique among the portfolio's system users.
+   */
+  char *external_id;
 };
 #define PORTICO__V1__CREATE_SYSTEM_USER_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&portico__v1__create_system_user_request__descriptor) \
-    , 0, (char *)protobuf_c_empty_string, PORTICO__V1__ROLE__ROLE_UNSPECIFIED }
+    , 0, (char *)protobuf_c_empty_string, PORTICO__V1__ROLE__ROLE_UNSPECIFIED, (char *)protobuf_c_empty_string }
 
 
 struct  Portico__V1__CreateSystemUserResponse
@@ -485,10 +503,14 @@ struct  Portico__V1__AddAppRequest
   ProtobufCMessage base;
   uint64_t portfolio_id;
   char *name;
+  /*
+   * Optional; unique among the portfolio's apps.
+   */
+  char *external_id;
 };
 #define PORTICO__V1__ADD_APP_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&portico__v1__add_app_request__descriptor) \
-    , 0, (char *)protobuf_c_empty_string }
+    , 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
 
 
 struct  Portico__V1__AddAppResponse
@@ -542,10 +564,14 @@ struct  Portico__V1__AddAssetRequest
   uint64_t portfolio_id;
   Portico__V1__AssetType type;
   char *name;
+  /*
+   * Optional; unique among the portfolio's assets, e.g. "act_1234567890".
+   */
+  char *external_id;
 };
 #define PORTICO__V1__ADD_ASSET_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&portico__v1__add_asset_request__descriptor) \
-    , 0, PORTICO__V1__ASSET_TYPE__ASSET_TYPE_UNSPECIFIED, (char *)protobuf_c_empty_string }
+    , 0, PORTICO__V1__ASSET_TYPE__ASSET_TYPE_UNSPECIFIED, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
 
 
 struct  Portico__V1__AddAssetResponse
@@ -560,16 +586,17 @@ struct  Portico__V1__AddAssetResponse
 
 
 /*
- * GetAsset.
+ * GetAsset, by id or by external id (one of the two).
  */
 struct  Portico__V1__GetAssetRequest
 {
   ProtobufCMessage base;
   uint64_t asset_id;
+  Portico__V1__ExternalRef *external;
 };
 #define PORTICO__V1__GET_ASSET_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&portico__v1__get_asset_request__descriptor) \
-    , 0 }
+    , 0, NULL }
 
 
 struct  Portico__V1__GetAssetResponse
@@ -633,6 +660,62 @@ struct  Portico__V1__RemoveAssetResponse
 };
 #define PORTICO__V1__REMOVE_ASSET_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&portico__v1__remove_asset_response__descriptor) \
+    , 0 }
+
+
+/*
+ * LookupExternalId: the id of the entity of `kind` (PORTFOLIO, PERSON, SYSTEM_USER, APP or ASSET) that
+ * `ref` names, for a caller who may read that entity (the rules of its get or list). For a portfolio,
+ * `ref.external_id` alone. NOT_FOUND, to a caller who could see it, when no such entity exists.
+ */
+struct  Portico__V1__LookupExternalIdRequest
+{
+  ProtobufCMessage base;
+  Portico__V1__TargetKind kind;
+  Portico__V1__ExternalRef *ref;
+};
+#define PORTICO__V1__LOOKUP_EXTERNAL_ID_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&portico__v1__lookup_external_id_request__descriptor) \
+    , PORTICO__V1__TARGET_KIND__TARGET_KIND_UNSPECIFIED, NULL }
+
+
+struct  Portico__V1__LookupExternalIdResponse
+{
+  ProtobufCMessage base;
+  uint64_t id;
+};
+#define PORTICO__V1__LOOKUP_EXTERNAL_ID_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&portico__v1__lookup_external_id_response__descriptor) \
+    , 0 }
+
+
+/*
+ * SetExternalId: gives an entity created without an external id its external id (operator, or an admin
+ * of the entity's portfolio; a portfolio's: the operator). Immutable once set: an entity that has one
+ * already is FAILED_PRECONDITION (EXTERNAL_ID_IMMUTABLE).
+ */
+struct  Portico__V1__SetExternalIdRequest
+{
+  ProtobufCMessage base;
+  /*
+   * PORTFOLIO, PERSON, SYSTEM_USER, APP or ASSET.
+   */
+  Portico__V1__TargetKind kind;
+  uint64_t id;
+  char *external_id;
+};
+#define PORTICO__V1__SET_EXTERNAL_ID_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&portico__v1__set_external_id_request__descriptor) \
+    , PORTICO__V1__TARGET_KIND__TARGET_KIND_UNSPECIFIED, 0, (char *)protobuf_c_empty_string }
+
+
+struct  Portico__V1__SetExternalIdResponse
+{
+  ProtobufCMessage base;
+  uint64_t revision;
+};
+#define PORTICO__V1__SET_EXTERNAL_ID_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&portico__v1__set_external_id_response__descriptor) \
     , 0 }
 
 
@@ -1472,6 +1555,82 @@ Portico__V1__RemoveAssetResponse *
 void   portico__v1__remove_asset_response__free_unpacked
                      (Portico__V1__RemoveAssetResponse *message,
                       ProtobufCAllocator *allocator);
+/* Portico__V1__LookupExternalIdRequest methods */
+void   portico__v1__lookup_external_id_request__init
+                     (Portico__V1__LookupExternalIdRequest         *message);
+size_t portico__v1__lookup_external_id_request__get_packed_size
+                     (const Portico__V1__LookupExternalIdRequest   *message);
+size_t portico__v1__lookup_external_id_request__pack
+                     (const Portico__V1__LookupExternalIdRequest   *message,
+                      uint8_t             *out);
+size_t portico__v1__lookup_external_id_request__pack_to_buffer
+                     (const Portico__V1__LookupExternalIdRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Portico__V1__LookupExternalIdRequest *
+       portico__v1__lookup_external_id_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   portico__v1__lookup_external_id_request__free_unpacked
+                     (Portico__V1__LookupExternalIdRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Portico__V1__LookupExternalIdResponse methods */
+void   portico__v1__lookup_external_id_response__init
+                     (Portico__V1__LookupExternalIdResponse         *message);
+size_t portico__v1__lookup_external_id_response__get_packed_size
+                     (const Portico__V1__LookupExternalIdResponse   *message);
+size_t portico__v1__lookup_external_id_response__pack
+                     (const Portico__V1__LookupExternalIdResponse   *message,
+                      uint8_t             *out);
+size_t portico__v1__lookup_external_id_response__pack_to_buffer
+                     (const Portico__V1__LookupExternalIdResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Portico__V1__LookupExternalIdResponse *
+       portico__v1__lookup_external_id_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   portico__v1__lookup_external_id_response__free_unpacked
+                     (Portico__V1__LookupExternalIdResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Portico__V1__SetExternalIdRequest methods */
+void   portico__v1__set_external_id_request__init
+                     (Portico__V1__SetExternalIdRequest         *message);
+size_t portico__v1__set_external_id_request__get_packed_size
+                     (const Portico__V1__SetExternalIdRequest   *message);
+size_t portico__v1__set_external_id_request__pack
+                     (const Portico__V1__SetExternalIdRequest   *message,
+                      uint8_t             *out);
+size_t portico__v1__set_external_id_request__pack_to_buffer
+                     (const Portico__V1__SetExternalIdRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Portico__V1__SetExternalIdRequest *
+       portico__v1__set_external_id_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   portico__v1__set_external_id_request__free_unpacked
+                     (Portico__V1__SetExternalIdRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Portico__V1__SetExternalIdResponse methods */
+void   portico__v1__set_external_id_response__init
+                     (Portico__V1__SetExternalIdResponse         *message);
+size_t portico__v1__set_external_id_response__get_packed_size
+                     (const Portico__V1__SetExternalIdResponse   *message);
+size_t portico__v1__set_external_id_response__pack
+                     (const Portico__V1__SetExternalIdResponse   *message,
+                      uint8_t             *out);
+size_t portico__v1__set_external_id_response__pack_to_buffer
+                     (const Portico__V1__SetExternalIdResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Portico__V1__SetExternalIdResponse *
+       portico__v1__set_external_id_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   portico__v1__set_external_id_response__free_unpacked
+                     (Portico__V1__SetExternalIdResponse *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Portico__V1__CreatePortfolioRequest_Closure)
@@ -1606,6 +1765,18 @@ typedef void (*Portico__V1__RemoveAssetRequest_Closure)
 typedef void (*Portico__V1__RemoveAssetResponse_Closure)
                  (const Portico__V1__RemoveAssetResponse *message,
                   void *closure_data);
+typedef void (*Portico__V1__LookupExternalIdRequest_Closure)
+                 (const Portico__V1__LookupExternalIdRequest *message,
+                  void *closure_data);
+typedef void (*Portico__V1__LookupExternalIdResponse_Closure)
+                 (const Portico__V1__LookupExternalIdResponse *message,
+                  void *closure_data);
+typedef void (*Portico__V1__SetExternalIdRequest_Closure)
+                 (const Portico__V1__SetExternalIdRequest *message,
+                  void *closure_data);
+typedef void (*Portico__V1__SetExternalIdResponse_Closure)
+                 (const Portico__V1__SetExternalIdResponse *message,
+                  void *closure_data);
 
 /* --- services --- */
 
@@ -1656,6 +1827,10 @@ extern const ProtobufCMessageDescriptor portico__v1__list_assets_request__descri
 extern const ProtobufCMessageDescriptor portico__v1__list_assets_response__descriptor;
 extern const ProtobufCMessageDescriptor portico__v1__remove_asset_request__descriptor;
 extern const ProtobufCMessageDescriptor portico__v1__remove_asset_response__descriptor;
+extern const ProtobufCMessageDescriptor portico__v1__lookup_external_id_request__descriptor;
+extern const ProtobufCMessageDescriptor portico__v1__lookup_external_id_response__descriptor;
+extern const ProtobufCMessageDescriptor portico__v1__set_external_id_request__descriptor;
+extern const ProtobufCMessageDescriptor portico__v1__set_external_id_response__descriptor;
 
 PROTOBUF_C__END_DECLS
 

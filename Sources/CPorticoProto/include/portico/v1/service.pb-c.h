@@ -19,6 +19,7 @@ PROTOBUF_C__BEGIN_DECLS
 #include "portico/v1/checks.pb-c.h"
 #include "portico/v1/health.pb-c.h"
 #include "portico/v1/portfolios.pb-c.h"
+#include "portico/v1/preview.pb-c.h"
 #include "portico/v1/tokens.pb-c.h"
 
 
@@ -233,6 +234,18 @@ struct Portico__V1__Portico_Service
                             const Portico__V1__ListAuditEventsRequest *input,
                             Portico__V1__ListAuditEventsResponse_Closure closure,
                             void *closure_data);
+  void (*preview_changes)(Portico__V1__Portico_Service *service,
+                          const Portico__V1__PreviewChangesRequest *input,
+                          Portico__V1__PreviewChangesResponse_Closure closure,
+                          void *closure_data);
+  void (*lookup_external_id)(Portico__V1__Portico_Service *service,
+                             const Portico__V1__LookupExternalIdRequest *input,
+                             Portico__V1__LookupExternalIdResponse_Closure closure,
+                             void *closure_data);
+  void (*set_external_id)(Portico__V1__Portico_Service *service,
+                          const Portico__V1__SetExternalIdRequest *input,
+                          Portico__V1__SetExternalIdResponse_Closure closure,
+                          void *closure_data);
 };
 typedef void (*Portico__V1__Portico_ServiceDestroy)(Portico__V1__Portico_Service *);
 void portico__v1__portico__init (Portico__V1__Portico_Service *service,
@@ -289,7 +302,10 @@ void portico__v1__portico__init (Portico__V1__Portico_Service *service,
       function_prefix__ ## batch_check_permissions,\
       function_prefix__ ## list_accessible_assets,\
       function_prefix__ ## list_asset_principals,\
-      function_prefix__ ## list_audit_events  }
+      function_prefix__ ## list_audit_events,\
+      function_prefix__ ## preview_changes,\
+      function_prefix__ ## lookup_external_id,\
+      function_prefix__ ## set_external_id  }
 void portico__v1__portico__ping(ProtobufCService *service,
                                 const Portico__V1__PingRequest *input,
                                 Portico__V1__PingResponse_Closure closure,
@@ -486,6 +502,18 @@ void portico__v1__portico__list_audit_events(ProtobufCService *service,
                                              const Portico__V1__ListAuditEventsRequest *input,
                                              Portico__V1__ListAuditEventsResponse_Closure closure,
                                              void *closure_data);
+void portico__v1__portico__preview_changes(ProtobufCService *service,
+                                           const Portico__V1__PreviewChangesRequest *input,
+                                           Portico__V1__PreviewChangesResponse_Closure closure,
+                                           void *closure_data);
+void portico__v1__portico__lookup_external_id(ProtobufCService *service,
+                                              const Portico__V1__LookupExternalIdRequest *input,
+                                              Portico__V1__LookupExternalIdResponse_Closure closure,
+                                              void *closure_data);
+void portico__v1__portico__set_external_id(ProtobufCService *service,
+                                           const Portico__V1__SetExternalIdRequest *input,
+                                           Portico__V1__SetExternalIdResponse_Closure closure,
+                                           void *closure_data);
 
 /* --- descriptors --- */
 

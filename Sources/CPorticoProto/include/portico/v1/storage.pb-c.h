@@ -17,6 +17,7 @@ PROTOBUF_C__BEGIN_DECLS
 #include "portico/v1/types.pb-c.h"
 
 typedef struct Portico__V1__StoredChange Portico__V1__StoredChange;
+typedef struct Portico__V1__IdempotencyRecord Portico__V1__IdempotencyRecord;
 typedef struct Portico__V1__CreatePortfolioCommand Portico__V1__CreatePortfolioCommand;
 typedef struct Portico__V1__PortfolioStatusCommand Portico__V1__PortfolioStatusCommand;
 typedef struct Portico__V1__PortfolioTierCommand Portico__V1__PortfolioTierCommand;
@@ -28,6 +29,7 @@ typedef struct Portico__V1__AddPrincipalCommand Portico__V1__AddPrincipalCommand
 typedef struct Portico__V1__SetRoleCommand Portico__V1__SetRoleCommand;
 typedef struct Portico__V1__PortfolioNameCommand Portico__V1__PortfolioNameCommand;
 typedef struct Portico__V1__AddAssetCommand Portico__V1__AddAssetCommand;
+typedef struct Portico__V1__SetExternalIdCommand Portico__V1__SetExternalIdCommand;
 typedef struct Portico__V1__GenerateTokenCommand Portico__V1__GenerateTokenCommand;
 typedef struct Portico__V1__CheckpointHeader Portico__V1__CheckpointHeader;
 typedef struct Portico__V1__CheckpointRecord Portico__V1__CheckpointRecord;
@@ -40,6 +42,7 @@ typedef struct Portico__V1__CheckpointCredential Portico__V1__CheckpointCredenti
 typedef struct Portico__V1__CheckpointPartnership Portico__V1__CheckpointPartnership;
 typedef struct Portico__V1__CheckpointShareRequest Portico__V1__CheckpointShareRequest;
 typedef struct Portico__V1__CheckpointAuditChunk Portico__V1__CheckpointAuditChunk;
+typedef struct Portico__V1__CheckpointIdempotencyKey Portico__V1__CheckpointIdempotencyKey;
 typedef struct Portico__V1__CheckpointTrailer Portico__V1__CheckpointTrailer;
 
 
@@ -91,7 +94,9 @@ typedef enum {
   PORTICO__V1__STORED_CHANGE__COMMAND_DECLINE_SHARE_REQUEST = 30,
   PORTICO__V1__STORED_CHANGE__COMMAND_GENERATE_TOKEN = 31,
   PORTICO__V1__STORED_CHANGE__COMMAND_REVOKE_TOKEN = 32,
-  PORTICO__V1__STORED_CHANGE__COMMAND_REVOKE_ALL_TOKENS = 33
+  PORTICO__V1__STORED_CHANGE__COMMAND_REVOKE_ALL_TOKENS = 33,
+  PORTICO__V1__STORED_CHANGE__COMMAND_EXPIRE_ASSIGNMENTS = 34,
+  PORTICO__V1__STORED_CHANGE__COMMAND_SET_EXTERNAL_ID = 35
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(PORTICO__V1__STORED_CHANGE__COMMAND__CASE)
 } Portico__V1__StoredChange__CommandCase;
 
@@ -119,6 +124,10 @@ struct  Portico__V1__StoredChange
    */
   size_t n_secret_digests;
   ProtobufCBinaryData *secret_digests;
+  /*
+   * Set when the change was made with an idempotency key (frame.proto): what a retry needs.
+   */
+  Portico__V1__IdempotencyRecord *idempotency;
   Portico__V1__StoredChange__CommandCase command_case;
   union {
     Portico__V1__CreatePortfolioCommand *create_portfolio;
@@ -145,11 +154,39 @@ struct  Portico__V1__StoredChange
     Portico__V1__GenerateTokenCommand *generate_token;
     Portico__V1__IdCommand *revoke_token;
     Portico__V1__IdCommand *revoke_all_tokens;
+    /*
+     * The portfolio's id.
+     */
+    Portico__V1__IdCommand *expire_assignments;
+    Portico__V1__SetExternalIdCommand *set_external_id;
   };
 };
 #define PORTICO__V1__STORED_CHANGE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&portico__v1__stored_change__descriptor) \
-    , 0, 0, PORTICO__V1__CHANGE_CALLER__CHANGE_CALLER_OPERATOR, 0, 0, 0,NULL, PORTICO__V1__STORED_CHANGE__COMMAND__NOT_SET, {0} }
+    , 0, 0, PORTICO__V1__CHANGE_CALLER__CHANGE_CALLER_OPERATOR, 0, 0, 0,NULL, NULL, PORTICO__V1__STORED_CHANGE__COMMAND__NOT_SET, {0} }
+
+
+/*
+ * The idempotency key of a change, as a retry finds it. The key itself is not stored: only a digest of
+ * the caller and the key (docs/storage.md, "Idempotency keys").
+ */
+struct  Portico__V1__IdempotencyRecord
+{
+  ProtobufCMessage base;
+  /*
+   * The first 16 bytes of SHA-256("portico.idempotency" 0, caller, 0, key).
+   */
+  ProtobufCBinaryData key_digest;
+  /*
+   * The secret the change showed (a token's, an app's, a service credential's), sealed with
+   * ChaCha20-Poly1305 under a key derived from the idempotency key alone (HKDF-SHA256), so that only a
+   * retry presenting the same key can be shown it again; empty when the change showed none.
+   */
+  ProtobufCBinaryData sealed_secret;
+};
+#define PORTICO__V1__IDEMPOTENCY_RECORD__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&portico__v1__idempotency_record__descriptor) \
+    , {0,NULL}, {0,NULL} }
 
 
 /*
@@ -160,10 +197,14 @@ struct  Portico__V1__CreatePortfolioCommand
   ProtobufCMessage base;
   char *name;
   Portico__V1__SystemUserTier tier;
+  /*
+   * Empty: none.
+   */
+  char *external_id;
 };
 #define PORTICO__V1__CREATE_PORTFOLIO_COMMAND__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&portico__v1__create_portfolio_command__descriptor) \
-    , (char *)protobuf_c_empty_string, PORTICO__V1__SYSTEM_USER_TIER__SYSTEM_USER_TIER_UNSPECIFIED }
+    , (char *)protobuf_c_empty_string, PORTICO__V1__SYSTEM_USER_TIER__SYSTEM_USER_TIER_UNSPECIFIED, (char *)protobuf_c_empty_string }
 
 
 /*
@@ -209,7 +250,8 @@ struct  Portico__V1__NameCommand
 
 /*
  * A command on one id: revokeServiceCredential, removePrincipal, removeAsset, approveShareRequest,
- * declineShareRequest, revokeToken, revokeAllTokens (the principal's id).
+ * declineShareRequest, revokeToken, revokeAllTokens (the principal's id), expireAssignments (the
+ * portfolio's id).
  */
 struct  Portico__V1__IdCommand
 {
@@ -249,10 +291,14 @@ struct  Portico__V1__TasksCommand
    * Bit mask (see the top of this file).
    */
   uint32_t tasks;
+  /*
+   * assign: when the assignment stops granting, in milliseconds since 1970-01-01 UTC; 0: never.
+   */
+  int64_t expires_at_unix_millis;
 };
 #define PORTICO__V1__TASKS_COMMAND__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&portico__v1__tasks_command__descriptor) \
-    , 0, 0, 0 }
+    , 0, 0, 0, 0 }
 
 
 /*
@@ -264,10 +310,11 @@ struct  Portico__V1__AddPrincipalCommand
   uint64_t portfolio;
   char *name;
   Portico__V1__Role role;
+  char *external_id;
 };
 #define PORTICO__V1__ADD_PRINCIPAL_COMMAND__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&portico__v1__add_principal_command__descriptor) \
-    , 0, (char *)protobuf_c_empty_string, PORTICO__V1__ROLE__ROLE_UNSPECIFIED }
+    , 0, (char *)protobuf_c_empty_string, PORTICO__V1__ROLE__ROLE_UNSPECIFIED, (char *)protobuf_c_empty_string }
 
 
 /*
@@ -292,10 +339,11 @@ struct  Portico__V1__PortfolioNameCommand
   ProtobufCMessage base;
   uint64_t portfolio;
   char *name;
+  char *external_id;
 };
 #define PORTICO__V1__PORTFOLIO_NAME_COMMAND__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&portico__v1__portfolio_name_command__descriptor) \
-    , 0, (char *)protobuf_c_empty_string }
+    , 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
 
 
 /*
@@ -307,10 +355,26 @@ struct  Portico__V1__AddAssetCommand
   uint64_t portfolio;
   Portico__V1__AssetType type;
   char *name;
+  char *external_id;
 };
 #define PORTICO__V1__ADD_ASSET_COMMAND__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&portico__v1__add_asset_command__descriptor) \
-    , 0, PORTICO__V1__ASSET_TYPE__ASSET_TYPE_UNSPECIFIED, (char *)protobuf_c_empty_string }
+    , 0, PORTICO__V1__ASSET_TYPE__ASSET_TYPE_UNSPECIFIED, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+/*
+ * setExternalId.
+ */
+struct  Portico__V1__SetExternalIdCommand
+{
+  ProtobufCMessage base;
+  Portico__V1__TargetKind kind;
+  uint64_t id;
+  char *external_id;
+};
+#define PORTICO__V1__SET_EXTERNAL_ID_COMMAND__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&portico__v1__set_external_id_command__descriptor) \
+    , PORTICO__V1__TARGET_KIND__TARGET_KIND_UNSPECIFIED, 0, (char *)protobuf_c_empty_string }
 
 
 /*
@@ -338,7 +402,8 @@ struct  Portico__V1__GenerateTokenCommand
  * byte before the trailer's length prefix. A reader finds the trailer by the length prefixes alone and
  * checks the hash before it decodes any record, so a torn or damaged checkpoint is refused whole.
  * Records come kind by kind: portfolios, assets, principals (whose grants name assets), then apps,
- * tokens, service credentials, partnerships, share requests and the audit chunks in revision order.
+ * tokens, service credentials, partnerships, share requests, idempotency keys and the audit chunks in
+ * revision order.
  */
 struct  Portico__V1__CheckpointHeader
 {
@@ -348,7 +413,8 @@ struct  Portico__V1__CheckpointHeader
    */
   char *format;
   /*
-   * 1. A reader refuses a version it does not know.
+   * 2 (external ids, expiring assignments, idempotency keys); version 1 files are still read. A reader
+   * refuses a version it does not know.
    */
   uint32_t format_version;
   /*
@@ -383,7 +449,8 @@ typedef enum {
   PORTICO__V1__CHECKPOINT_RECORD__RECORD_CREDENTIAL = 6,
   PORTICO__V1__CHECKPOINT_RECORD__RECORD_PARTNERSHIP = 7,
   PORTICO__V1__CHECKPOINT_RECORD__RECORD_SHARE_REQUEST = 8,
-  PORTICO__V1__CHECKPOINT_RECORD__RECORD_AUDIT = 9
+  PORTICO__V1__CHECKPOINT_RECORD__RECORD_AUDIT = 9,
+  PORTICO__V1__CHECKPOINT_RECORD__RECORD_IDEMPOTENCY_KEY = 10
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(PORTICO__V1__CHECKPOINT_RECORD__RECORD__CASE)
 } Portico__V1__CheckpointRecord__RecordCase;
 
@@ -405,6 +472,7 @@ struct  Portico__V1__CheckpointRecord
     Portico__V1__CheckpointPartnership *partnership;
     Portico__V1__CheckpointShareRequest *share_request;
     Portico__V1__CheckpointAuditChunk *audit;
+    Portico__V1__CheckpointIdempotencyKey *idempotency_key;
   };
 };
 #define PORTICO__V1__CHECKPOINT_RECORD__INIT \
@@ -423,15 +491,17 @@ struct  Portico__V1__CheckpointPortfolio
   uint32_t app_count;
   uint32_t admin_system_users;
   uint32_t regular_system_users;
+  char *external_id;
 };
 #define PORTICO__V1__CHECKPOINT_PORTFOLIO__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&portico__v1__checkpoint_portfolio__descriptor) \
-    , 0, 0, (char *)protobuf_c_empty_string, PORTICO__V1__PORTFOLIO_STATUS__PORTFOLIO_STATUS_UNSPECIFIED, PORTICO__V1__SYSTEM_USER_TIER__SYSTEM_USER_TIER_UNSPECIFIED, 0, 0, 0 }
+    , 0, 0, (char *)protobuf_c_empty_string, PORTICO__V1__PORTFOLIO_STATUS__PORTFOLIO_STATUS_UNSPECIFIED, PORTICO__V1__SYSTEM_USER_TIER__SYSTEM_USER_TIER_UNSPECIFIED, 0, 0, 0, (char *)protobuf_c_empty_string }
 
 
 /*
  * A person or system user with its assignments: `assets[i]` holds `tasks[i]` (a bit mask of the
- * tasks granted; the effective tasks are their closure for the asset's type).
+ * tasks granted; the effective tasks are their closure for the asset's type) until
+ * `expires_at_unix_millis[i]` (0: never; the list is empty when none expires).
  */
 struct  Portico__V1__CheckpointPrincipal
 {
@@ -446,10 +516,13 @@ struct  Portico__V1__CheckpointPrincipal
   uint64_t *assets;
   size_t n_tasks;
   uint32_t *tasks;
+  char *external_id;
+  size_t n_expires_at_unix_millis;
+  int64_t *expires_at_unix_millis;
 };
 #define PORTICO__V1__CHECKPOINT_PRINCIPAL__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&portico__v1__checkpoint_principal__descriptor) \
-    , 0, 0, PORTICO__V1__PRINCIPAL_KIND__PRINCIPAL_KIND_UNSPECIFIED, PORTICO__V1__ROLE__ROLE_UNSPECIFIED, (char *)protobuf_c_empty_string, 0, 0,NULL, 0,NULL }
+    , 0, 0, PORTICO__V1__PRINCIPAL_KIND__PRINCIPAL_KIND_UNSPECIFIED, PORTICO__V1__ROLE__ROLE_UNSPECIFIED, (char *)protobuf_c_empty_string, 0, 0,NULL, 0,NULL, (char *)protobuf_c_empty_string, 0,NULL }
 
 
 /*
@@ -466,10 +539,11 @@ struct  Portico__V1__CheckpointAsset
   uint64_t *partners;
   size_t n_tasks;
   uint32_t *tasks;
+  char *external_id;
 };
 #define PORTICO__V1__CHECKPOINT_ASSET__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&portico__v1__checkpoint_asset__descriptor) \
-    , 0, 0, PORTICO__V1__ASSET_TYPE__ASSET_TYPE_UNSPECIFIED, (char *)protobuf_c_empty_string, 0,NULL, 0,NULL }
+    , 0, 0, PORTICO__V1__ASSET_TYPE__ASSET_TYPE_UNSPECIFIED, (char *)protobuf_c_empty_string, 0,NULL, 0,NULL, (char *)protobuf_c_empty_string }
 
 
 struct  Portico__V1__CheckpointApp
@@ -479,10 +553,11 @@ struct  Portico__V1__CheckpointApp
   uint64_t portfolio;
   char *name;
   ProtobufCBinaryData secret_digest;
+  char *external_id;
 };
 #define PORTICO__V1__CHECKPOINT_APP__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&portico__v1__checkpoint_app__descriptor) \
-    , 0, 0, (char *)protobuf_c_empty_string, {0,NULL} }
+    , 0, 0, (char *)protobuf_c_empty_string, {0,NULL}, (char *)protobuf_c_empty_string }
 
 
 struct  Portico__V1__CheckpointToken
@@ -561,6 +636,33 @@ struct  Portico__V1__CheckpointAuditChunk
     , 0, {0,NULL}, 0,NULL }
 
 
+/*
+ * An idempotency key the state remembers (IdempotencyRecord, with what a retry is answered).
+ */
+struct  Portico__V1__CheckpointIdempotencyKey
+{
+  ProtobufCMessage base;
+  ProtobufCBinaryData key_digest;
+  /*
+   * The change the key made.
+   */
+  uint64_t revision;
+  /*
+   * The first 16 bytes of the SHA-256 of the change's command (docs/storage.md).
+   */
+  ProtobufCBinaryData fingerprint;
+  /*
+   * The id the change created; 0 for none.
+   */
+  uint64_t created_id;
+  int64_t time_unix_millis;
+  ProtobufCBinaryData sealed_secret;
+};
+#define PORTICO__V1__CHECKPOINT_IDEMPOTENCY_KEY__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&portico__v1__checkpoint_idempotency_key__descriptor) \
+    , {0,NULL}, 0, {0,NULL}, 0, 0, {0,NULL} }
+
+
 struct  Portico__V1__CheckpointTrailer
 {
   ProtobufCMessage base;
@@ -593,6 +695,25 @@ Portico__V1__StoredChange *
                       const uint8_t       *data);
 void   portico__v1__stored_change__free_unpacked
                      (Portico__V1__StoredChange *message,
+                      ProtobufCAllocator *allocator);
+/* Portico__V1__IdempotencyRecord methods */
+void   portico__v1__idempotency_record__init
+                     (Portico__V1__IdempotencyRecord         *message);
+size_t portico__v1__idempotency_record__get_packed_size
+                     (const Portico__V1__IdempotencyRecord   *message);
+size_t portico__v1__idempotency_record__pack
+                     (const Portico__V1__IdempotencyRecord   *message,
+                      uint8_t             *out);
+size_t portico__v1__idempotency_record__pack_to_buffer
+                     (const Portico__V1__IdempotencyRecord   *message,
+                      ProtobufCBuffer     *buffer);
+Portico__V1__IdempotencyRecord *
+       portico__v1__idempotency_record__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   portico__v1__idempotency_record__free_unpacked
+                     (Portico__V1__IdempotencyRecord *message,
                       ProtobufCAllocator *allocator);
 /* Portico__V1__CreatePortfolioCommand methods */
 void   portico__v1__create_portfolio_command__init
@@ -802,6 +923,25 @@ Portico__V1__AddAssetCommand *
                       const uint8_t       *data);
 void   portico__v1__add_asset_command__free_unpacked
                      (Portico__V1__AddAssetCommand *message,
+                      ProtobufCAllocator *allocator);
+/* Portico__V1__SetExternalIdCommand methods */
+void   portico__v1__set_external_id_command__init
+                     (Portico__V1__SetExternalIdCommand         *message);
+size_t portico__v1__set_external_id_command__get_packed_size
+                     (const Portico__V1__SetExternalIdCommand   *message);
+size_t portico__v1__set_external_id_command__pack
+                     (const Portico__V1__SetExternalIdCommand   *message,
+                      uint8_t             *out);
+size_t portico__v1__set_external_id_command__pack_to_buffer
+                     (const Portico__V1__SetExternalIdCommand   *message,
+                      ProtobufCBuffer     *buffer);
+Portico__V1__SetExternalIdCommand *
+       portico__v1__set_external_id_command__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   portico__v1__set_external_id_command__free_unpacked
+                     (Portico__V1__SetExternalIdCommand *message,
                       ProtobufCAllocator *allocator);
 /* Portico__V1__GenerateTokenCommand methods */
 void   portico__v1__generate_token_command__init
@@ -1031,6 +1171,25 @@ Portico__V1__CheckpointAuditChunk *
 void   portico__v1__checkpoint_audit_chunk__free_unpacked
                      (Portico__V1__CheckpointAuditChunk *message,
                       ProtobufCAllocator *allocator);
+/* Portico__V1__CheckpointIdempotencyKey methods */
+void   portico__v1__checkpoint_idempotency_key__init
+                     (Portico__V1__CheckpointIdempotencyKey         *message);
+size_t portico__v1__checkpoint_idempotency_key__get_packed_size
+                     (const Portico__V1__CheckpointIdempotencyKey   *message);
+size_t portico__v1__checkpoint_idempotency_key__pack
+                     (const Portico__V1__CheckpointIdempotencyKey   *message,
+                      uint8_t             *out);
+size_t portico__v1__checkpoint_idempotency_key__pack_to_buffer
+                     (const Portico__V1__CheckpointIdempotencyKey   *message,
+                      ProtobufCBuffer     *buffer);
+Portico__V1__CheckpointIdempotencyKey *
+       portico__v1__checkpoint_idempotency_key__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   portico__v1__checkpoint_idempotency_key__free_unpacked
+                     (Portico__V1__CheckpointIdempotencyKey *message,
+                      ProtobufCAllocator *allocator);
 /* Portico__V1__CheckpointTrailer methods */
 void   portico__v1__checkpoint_trailer__init
                      (Portico__V1__CheckpointTrailer         *message);
@@ -1054,6 +1213,9 @@ void   portico__v1__checkpoint_trailer__free_unpacked
 
 typedef void (*Portico__V1__StoredChange_Closure)
                  (const Portico__V1__StoredChange *message,
+                  void *closure_data);
+typedef void (*Portico__V1__IdempotencyRecord_Closure)
+                 (const Portico__V1__IdempotencyRecord *message,
                   void *closure_data);
 typedef void (*Portico__V1__CreatePortfolioCommand_Closure)
                  (const Portico__V1__CreatePortfolioCommand *message,
@@ -1087,6 +1249,9 @@ typedef void (*Portico__V1__PortfolioNameCommand_Closure)
                   void *closure_data);
 typedef void (*Portico__V1__AddAssetCommand_Closure)
                  (const Portico__V1__AddAssetCommand *message,
+                  void *closure_data);
+typedef void (*Portico__V1__SetExternalIdCommand_Closure)
+                 (const Portico__V1__SetExternalIdCommand *message,
                   void *closure_data);
 typedef void (*Portico__V1__GenerateTokenCommand_Closure)
                  (const Portico__V1__GenerateTokenCommand *message,
@@ -1124,6 +1289,9 @@ typedef void (*Portico__V1__CheckpointShareRequest_Closure)
 typedef void (*Portico__V1__CheckpointAuditChunk_Closure)
                  (const Portico__V1__CheckpointAuditChunk *message,
                   void *closure_data);
+typedef void (*Portico__V1__CheckpointIdempotencyKey_Closure)
+                 (const Portico__V1__CheckpointIdempotencyKey *message,
+                  void *closure_data);
 typedef void (*Portico__V1__CheckpointTrailer_Closure)
                  (const Portico__V1__CheckpointTrailer *message,
                   void *closure_data);
@@ -1135,6 +1303,7 @@ typedef void (*Portico__V1__CheckpointTrailer_Closure)
 
 extern const ProtobufCEnumDescriptor    portico__v1__change_caller__descriptor;
 extern const ProtobufCMessageDescriptor portico__v1__stored_change__descriptor;
+extern const ProtobufCMessageDescriptor portico__v1__idempotency_record__descriptor;
 extern const ProtobufCMessageDescriptor portico__v1__create_portfolio_command__descriptor;
 extern const ProtobufCMessageDescriptor portico__v1__portfolio_status_command__descriptor;
 extern const ProtobufCMessageDescriptor portico__v1__portfolio_tier_command__descriptor;
@@ -1146,6 +1315,7 @@ extern const ProtobufCMessageDescriptor portico__v1__add_principal_command__desc
 extern const ProtobufCMessageDescriptor portico__v1__set_role_command__descriptor;
 extern const ProtobufCMessageDescriptor portico__v1__portfolio_name_command__descriptor;
 extern const ProtobufCMessageDescriptor portico__v1__add_asset_command__descriptor;
+extern const ProtobufCMessageDescriptor portico__v1__set_external_id_command__descriptor;
 extern const ProtobufCMessageDescriptor portico__v1__generate_token_command__descriptor;
 extern const ProtobufCMessageDescriptor portico__v1__checkpoint_header__descriptor;
 extern const ProtobufCMessageDescriptor portico__v1__checkpoint_record__descriptor;
@@ -1158,6 +1328,7 @@ extern const ProtobufCMessageDescriptor portico__v1__checkpoint_credential__desc
 extern const ProtobufCMessageDescriptor portico__v1__checkpoint_partnership__descriptor;
 extern const ProtobufCMessageDescriptor portico__v1__checkpoint_share_request__descriptor;
 extern const ProtobufCMessageDescriptor portico__v1__checkpoint_audit_chunk__descriptor;
+extern const ProtobufCMessageDescriptor portico__v1__checkpoint_idempotency_key__descriptor;
 extern const ProtobufCMessageDescriptor portico__v1__checkpoint_trailer__descriptor;
 
 PROTOBUF_C__END_DECLS

@@ -20,6 +20,7 @@ typedef struct Portico__V1__Person Portico__V1__Person;
 typedef struct Portico__V1__SystemUser Portico__V1__SystemUser;
 typedef struct Portico__V1__App Portico__V1__App;
 typedef struct Portico__V1__Asset Portico__V1__Asset;
+typedef struct Portico__V1__ExternalRef Portico__V1__ExternalRef;
 typedef struct Portico__V1__Principal Portico__V1__Principal;
 typedef struct Portico__V1__Assignment Portico__V1__Assignment;
 typedef struct Portico__V1__Partner Portico__V1__Partner;
@@ -243,10 +244,14 @@ struct  Portico__V1__Portfolio
    * The revision at which the portfolio was created.
    */
   uint64_t created_revision;
+  /*
+   * The caller's own id for it, unique among portfolios; empty when none was given.
+   */
+  char *external_id;
 };
 #define PORTICO__V1__PORTFOLIO__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&portico__v1__portfolio__descriptor) \
-    , 0, (char *)protobuf_c_empty_string, PORTICO__V1__PORTFOLIO_STATUS__PORTFOLIO_STATUS_UNSPECIFIED, PORTICO__V1__SYSTEM_USER_TIER__SYSTEM_USER_TIER_UNSPECIFIED, 0 }
+    , 0, (char *)protobuf_c_empty_string, PORTICO__V1__PORTFOLIO_STATUS__PORTFOLIO_STATUS_UNSPECIFIED, PORTICO__V1__SYSTEM_USER_TIER__SYSTEM_USER_TIER_UNSPECIFIED, 0, (char *)protobuf_c_empty_string }
 
 
 /*
@@ -259,10 +264,14 @@ struct  Portico__V1__Person
   uint64_t portfolio_id;
   char *name;
   Portico__V1__Role role;
+  /*
+   * The caller's own id for the person, unique among the portfolio's people; empty when none was given.
+   */
+  char *external_id;
 };
 #define PORTICO__V1__PERSON__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&portico__v1__person__descriptor) \
-    , 0, 0, (char *)protobuf_c_empty_string, PORTICO__V1__ROLE__ROLE_UNSPECIFIED }
+    , 0, 0, (char *)protobuf_c_empty_string, PORTICO__V1__ROLE__ROLE_UNSPECIFIED, (char *)protobuf_c_empty_string }
 
 
 /*
@@ -278,10 +287,14 @@ struct  Portico__V1__SystemUser
    * ADMIN (at most one per portfolio) or EMPLOYEE (a regular system user).
    */
   Portico__V1__Role role;
+  /*
+   * The caller's own id, unique among the portfolio's system users; empty when none was given.
+   */
+  char *external_id;
 };
 #define PORTICO__V1__SYSTEM_USER__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&portico__v1__system_user__descriptor) \
-    , 0, 0, (char *)protobuf_c_empty_string, PORTICO__V1__ROLE__ROLE_UNSPECIFIED }
+    , 0, 0, (char *)protobuf_c_empty_string, PORTICO__V1__ROLE__ROLE_UNSPECIFIED, (char *)protobuf_c_empty_string }
 
 
 /*
@@ -293,10 +306,14 @@ struct  Portico__V1__App
   uint64_t id;
   uint64_t portfolio_id;
   char *name;
+  /*
+   * The caller's own id, unique among the portfolio's apps; empty when none was given.
+   */
+  char *external_id;
 };
 #define PORTICO__V1__APP__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&portico__v1__app__descriptor) \
-    , 0, 0, (char *)protobuf_c_empty_string }
+    , 0, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
 
 
 /*
@@ -309,10 +326,39 @@ struct  Portico__V1__Asset
   uint64_t owner_portfolio_id;
   Portico__V1__AssetType type;
   char *name;
+  /*
+   * The caller's own id (an ad account's `act_...`, a Page's id), unique among the owner's assets;
+   * empty when none was given.
+   */
+  char *external_id;
 };
 #define PORTICO__V1__ASSET__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&portico__v1__asset__descriptor) \
-    , 0, 0, PORTICO__V1__ASSET_TYPE__ASSET_TYPE_UNSPECIFIED, (char *)protobuf_c_empty_string }
+    , 0, 0, PORTICO__V1__ASSET_TYPE__ASSET_TYPE_UNSPECIFIED, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+/*
+ * An entity named by the caller's own id (its `external_id`) instead of Portico's. External ids are
+ * unique among the entities of one kind in one portfolio (portfolios': among portfolios), 1 to 128
+ * characters from A-Z a-z 0-9 and `.` `_` `-` `:` (docs/model.md, "External ids").
+ */
+struct  Portico__V1__ExternalRef
+{
+  ProtobufCMessage base;
+  /*
+   * The portfolio the entity belongs to (owns it, for an asset): by id, or by the portfolio's own
+   * external id; exactly one of the two. Both unset when the reference names a portfolio itself.
+   */
+  uint64_t portfolio_id;
+  char *portfolio_external_id;
+  /*
+   * The entity's external id.
+   */
+  char *external_id;
+};
+#define PORTICO__V1__EXTERNAL_REF__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&portico__v1__external_ref__descriptor) \
+    , 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
 
 
 /*
@@ -347,10 +393,14 @@ struct  Portico__V1__Assignment
    */
   size_t n_effective_tasks;
   Portico__V1__AssetTask *effective_tasks;
+  /*
+   * When the assignment stops granting anything, in microseconds since 1970-01-01 UTC; 0: never.
+   */
+  int64_t expires_at_unix_micros;
 };
 #define PORTICO__V1__ASSIGNMENT__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&portico__v1__assignment__descriptor) \
-    , NULL, 0, 0,NULL, 0,NULL }
+    , NULL, 0, 0,NULL, 0,NULL, 0 }
 
 
 /*
@@ -603,6 +653,25 @@ Portico__V1__Asset *
 void   portico__v1__asset__free_unpacked
                      (Portico__V1__Asset *message,
                       ProtobufCAllocator *allocator);
+/* Portico__V1__ExternalRef methods */
+void   portico__v1__external_ref__init
+                     (Portico__V1__ExternalRef         *message);
+size_t portico__v1__external_ref__get_packed_size
+                     (const Portico__V1__ExternalRef   *message);
+size_t portico__v1__external_ref__pack
+                     (const Portico__V1__ExternalRef   *message,
+                      uint8_t             *out);
+size_t portico__v1__external_ref__pack_to_buffer
+                     (const Portico__V1__ExternalRef   *message,
+                      ProtobufCBuffer     *buffer);
+Portico__V1__ExternalRef *
+       portico__v1__external_ref__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   portico__v1__external_ref__free_unpacked
+                     (Portico__V1__ExternalRef *message,
+                      ProtobufCAllocator *allocator);
 /* Portico__V1__Principal methods */
 void   portico__v1__principal__init
                      (Portico__V1__Principal         *message);
@@ -791,6 +860,9 @@ typedef void (*Portico__V1__App_Closure)
 typedef void (*Portico__V1__Asset_Closure)
                  (const Portico__V1__Asset *message,
                   void *closure_data);
+typedef void (*Portico__V1__ExternalRef_Closure)
+                 (const Portico__V1__ExternalRef *message,
+                  void *closure_data);
 typedef void (*Portico__V1__Principal_Closure)
                  (const Portico__V1__Principal *message,
                   void *closure_data);
@@ -841,6 +913,7 @@ extern const ProtobufCMessageDescriptor portico__v1__person__descriptor;
 extern const ProtobufCMessageDescriptor portico__v1__system_user__descriptor;
 extern const ProtobufCMessageDescriptor portico__v1__app__descriptor;
 extern const ProtobufCMessageDescriptor portico__v1__asset__descriptor;
+extern const ProtobufCMessageDescriptor portico__v1__external_ref__descriptor;
 extern const ProtobufCMessageDescriptor portico__v1__principal__descriptor;
 extern const ProtobufCMessageDescriptor portico__v1__assignment__descriptor;
 extern const ProtobufCMessageDescriptor portico__v1__partner__descriptor;
