@@ -28,8 +28,16 @@ struct HotInputGenerator {
         (1, .varint), (2, .varint), (3, .string), (4, .varint),
         (5, .enumeration(AssetTask.allCases.map(\.rawValue))),
     ])
-    static let checkRequest = Schema(fields: checkItem.fields + [(6, .varint), (7, .varint)])
-    static let batchRequest = Schema(fields: [(1, .message(checkItem)), (2, .varint), (3, .varint)])
+    /// The external references a check may name instead of ids (their bytes as a string's: the specialised
+    /// decoders leave a message holding one to protobuf-c).
+    static let checkItemWithReferences = Schema(fields: checkItem.fields + [(6, .string), (7, .string), (8, .string)])
+    static let checkRequest = Schema(fields: checkItem.fields + [
+        (6, .varint), (7, .varint), (8, .string), (9, .string), (10, .string),
+    ])
+    static let batchRequest = Schema(fields: [
+        (1, .message(checkItem)), (1, .message(checkItem)), (1, .message(checkItemWithReferences)), (2, .varint),
+        (3, .varint),
+    ])
     static let errorDetail = Schema(fields: [(1, .string), (2, .varint), (3, .varint), (4, .string)])
     static let frameHeader = Schema(fields: [
         (1, .enumeration(FrameKind.allCases.map(\.rawValue))), (2, .varint), (3, .varint), (4, .string),

@@ -19,7 +19,9 @@ extension CheckPermissionRequest {
             case 4: message.assetID = InPlaceFieldReader.varint(value)
             case 5: message.task = InPlaceFieldReader.enumValue(value, AssetTask.self)
             case 6: message.explain = InPlaceFieldReader.varint(value) != 0
-            default: message.minRevision = InPlaceFieldReader.varint(value)  // 7, the last field it knows
+            case 7: message.minRevision = InPlaceFieldReader.varint(value)
+            // A field this decoder does not take (external references): protobuf-c decodes the message.
+            default: return nil
             }
         }
         return message
@@ -40,9 +42,11 @@ extension BatchCheckPermissionsRequest {
             case 1:
                 guard case .bytes(let start, let count) = value else { continue }
                 let item = field.pointee.descriptor.assumingMemoryBound(to: ProtobufCMessageDescriptor.self)
-                message.checks.append(try CheckItem.decodeInPlace(start, count, item, arena: arena))
+                guard let decoded = try CheckItem.decodeInPlace(start, count, item, arena: arena) else { return nil }
+                message.checks.append(decoded)
             case 2: message.explain = InPlaceFieldReader.varint(value) != 0
-            default: message.minRevision = InPlaceFieldReader.varint(value)  // 3
+            case 3: message.minRevision = InPlaceFieldReader.varint(value)
+            default: return nil
             }
         }
         return message
@@ -56,7 +60,7 @@ extension CheckItem {
         _ count: Int,
         _ descriptor: UnsafePointer<ProtobufCMessageDescriptor>,
         arena: WireArena
-    ) throws(WireError) -> CheckItem {
+    ) throws(WireError) -> CheckItem? {
         var item = CheckItem()
         var fields = InPlaceFieldReader(start, count, descriptor, arena)
         while let (number, _, value) = try fields.next() {
@@ -65,7 +69,8 @@ extension CheckItem {
             case 2: item.subject = .systemUserID(InPlaceFieldReader.varint(value))
             case 3: item.subject = .token(fields.string(value, field: "portico.v1.CheckItem.token"))
             case 4: item.assetID = InPlaceFieldReader.varint(value)
-            default: item.task = InPlaceFieldReader.enumValue(value, AssetTask.self)  // 5
+            case 5: item.task = InPlaceFieldReader.enumValue(value, AssetTask.self)
+            default: return nil
             }
         }
         return item

@@ -25,8 +25,11 @@ extension FrameHeader {
                 let index = field - Self.cDescriptor.pointer.pointee.fields
                 try WireValidator.noteMessage(index, &seenMessages, field, Self.cDescriptor.pointer)
                 let nested = field.pointee.descriptor.assumingMemoryBound(to: ProtobufCMessageDescriptor.self)
-                header.errorDetail = try ErrorDetail.decodeInPlace(start, count, nested, arena: arena)
-            default: header.lastCallID = InPlaceFieldReader.varint(value)  // 10
+                guard let detail = try ErrorDetail.decodeInPlace(start, count, nested, arena: arena) else { return nil }
+                header.errorDetail = detail
+            case 10: header.lastCallID = InPlaceFieldReader.varint(value)
+            // A field this decoder does not take (added to the .proto since): protobuf-c decodes the header.
+            default: return nil
             }
         }
         return header
@@ -40,7 +43,7 @@ extension ErrorDetail {
         _ count: Int,
         _ descriptor: UnsafePointer<ProtobufCMessageDescriptor>,
         arena: WireArena
-    ) throws(WireError) -> ErrorDetail {
+    ) throws(WireError) -> ErrorDetail? {
         var detail = ErrorDetail()
         var fields = InPlaceFieldReader(start, count, descriptor, arena)
         while let (number, _, value) = try fields.next() {
@@ -49,7 +52,8 @@ extension ErrorDetail {
             // An int32 keeps the varint's low 32 bits (a negative one is sent in 10 bytes).
             case 2: detail.metaCode = Int32(truncatingIfNeeded: InPlaceFieldReader.varint(value))
             case 3: detail.metaSubcode = Int32(truncatingIfNeeded: InPlaceFieldReader.varint(value))
-            default: detail.field = fields.string(value, field: "portico.v1.ErrorDetail.field")  // 4
+            case 4: detail.field = fields.string(value, field: "portico.v1.ErrorDetail.field")
+            default: return nil
             }
         }
         return detail
