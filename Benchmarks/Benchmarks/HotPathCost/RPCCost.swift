@@ -106,6 +106,8 @@ enum RPCCost {
         case .personID(let id): .personID(id)
         case .systemUserID(let id): .systemUserID(id)
         case .token(let secret): .token(secret)
+        case .personExternal(let reference): .personExternal(reference)
+        case .systemUserExternal(let reference): .systemUserExternal(reference)
         }
     }
 }
