@@ -27,7 +27,7 @@ BENCH_FLAGS ?= --server-threads 1
 BENCH = .build-bench/release/portico-bench
 
 .PHONY: all deps apt-install build run test release install check-install check-generated generate clean python-client c-client grpc-python bench bench-deps bench-micro lint \
-	fuzz fuzz-ci fuzz-build
+	fuzz fuzz-ci fuzz-build callgrind
 
 all: build
 
@@ -106,6 +106,14 @@ bench: bench-deps
 ## The micro benchmarks (ordo-one/benchmark): the check engine at 1M assignments, the wire codec.
 bench-micro: deps
 	cd Benchmarks && $(SWIFT) package --scratch-path ../.build-bench benchmark
+
+## Instructions, counted by callgrind (the same from run to run on a shared machine), that the server
+## spends per ping, check, check by token and batched check, and the check engine's per check beside a
+## plain hash-map probe (Benchmarks/README.md). CALLGRIND_MODE: rpc, engine or all.
+CALLGRIND_MODE ?= all
+callgrind: deps
+	@$(MAKE) --no-print-directory apt-install PACKAGES=valgrind
+	Benchmarks/callgrind/hot-path.sh $(CALLGRIND_MODE)
 
 ## The sources swift-format checks against .swift-format (4 spaces, 120 columns), strictly. A list that
 ## grows as files are brought to the format, rather than one reformat of everything, so that no branch in

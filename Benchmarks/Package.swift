@@ -15,10 +15,17 @@ let package = Package(
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
+        // The check engine's generated set (one million assignments) and its hash-map reference.
+        .target(
+            name: "CheckEngineSet",
+            dependencies: [.product(name: "PorticoCore", package: "Portico")],
+            path: "Benchmarks/CheckEngineSet"
+        ),
         // The check engine: cost of one check on a generated set of one million assignments, and memory.
         .executableTarget(
             name: "CheckEngine",
             dependencies: [
+                "CheckEngineSet",
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "PorticoCore", package: "Portico"),
             ],
@@ -62,6 +69,25 @@ let package = Package(
                 .product(name: "PorticoWire", package: "Portico"),
             ],
             path: "Benchmarks/DecodeCost",
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        // Callgrind's client requests (zero, dump) for the programs that count instructions.
+        .target(name: "CCallgrind", path: "Sources/CCallgrind"),
+        // Server instructions per hot RPC, and the engine's per check beside a hash-map probe, under
+        // callgrind (callgrind/hot-path.sh, `make callgrind`).
+        .executableTarget(
+            name: "hot-path-cost",
+            dependencies: [
+                "CCallgrind",
+                "CheckEngineSet",
+                .product(name: "PorticoServer", package: "Portico"),
+                .product(name: "PorticoCore", package: "Portico"),
+                .product(name: "PorticoWire", package: "Portico"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Benchmarks/HotPathCost",
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         // The durable store: writes per second (single, concurrent) and start-up at one million assignments.

@@ -1,4 +1,5 @@
 import Benchmark
+import CheckEngineSet
 import Foundation
 import PorticoCore
 
@@ -71,6 +72,32 @@ let benchmarks: @Sendable () -> Void = {
                   })
     }
 
+    /// The reference: a plain hash-map probe over the same (principal, asset) keys, the same queries in the
+    /// same order (`ReferenceIndex`). The check's time over the probe's is the figure that holds from one
+    /// machine to the next (goal: at most 2x); the report prints it.
+    for (name, skewed) in [("uniform", false), ("Zipf", true)] {
+        Benchmark("Reference: hash-map probe, \(name) (1M assignments)",
+                  configuration: .init(thresholds: [.mallocCountTotal: .init(absolute: [.p90: 0])]),
+                  closure: { benchmark in
+                      let reference = dataset!.reference
+                      let queries = skewed ? dataset!.zipfQueries : dataset!.queries
+                      let mask = queries.count - 1
+                      var allowed = 0
+                      benchmark.startMeasurement()
+                      for index in benchmark.scaledIterations {
+                          let query = queries[index & mask]
+                          if reference.allows(principal: query.principal, asset: query.asset, task: query.task) {
+                              allowed &+= 1
+                          }
+                      }
+                      benchmark.stopMeasurement()
+                      blackHole(allowed)
+                  },
+                  setup: {
+                      if dataset == nil { dataset = try await Dataset.build() }
+                  })
+    }
+
     /// A check by token as the server makes it: parse and hash the presented secret, find the token,
     /// then the check with the token's scopes. Reported per check. One malloc per check remains: swift-crypto's
     /// SHA256 keeps its BoringSSL context in a class instance (Digest_boring.swift, `DigestContext`).
@@ -120,44 +147,49 @@ let benchmarks: @Sendable () -> Void = {
 /// Prints the memory figures and a ContinuousClock cross-check of the check cost (median of 9 runs).
 func report(_ dataset: Dataset) {
     let snapshot = dataset.portico.snapshot
-    func line(_ name: String, _ queries: [Dataset.Query], external: Bool = false) -> String {
-        var medians: [Double] = []
+    /// Nanoseconds per query of `body` over every query: 9 runs, sorted (the median is the fifth).
+    func nanoseconds(_ queries: [Dataset.Query], _ body: (Dataset.Query) -> Bool) -> [Double] {
+        var runs: [Double] = []
         for _ in 0..<9 {
             var allowed = 0
-            let clock = ContinuousClock()
-            let elapsed = clock.measure {
-                if external {
-                    for query in queries where snapshot.check(principal: query.principalName, asset: query.assetName,
-                                                              task: query.task, now: checkTime).allowed {
-                        allowed &+= 1
-                    }
-                } else {
-                    for query in queries where snapshot.check(principal: query.principal, asset: query.asset,
-                                                              task: query.task, now: checkTime).allowed {
-                        allowed &+= 1
-                    }
-                }
+            let elapsed = ContinuousClock().measure {
+                for query in queries where body(query) { allowed &+= 1 }
             }
             blackHole(allowed)
-            let nanoseconds = Double(elapsed.components.seconds) * 1e9
-                + Double(elapsed.components.attoseconds) / 1e9
-            medians.append(nanoseconds / Double(queries.count))
+            runs.append((Double(elapsed.components.seconds) * 1e9 + Double(elapsed.components.attoseconds) / 1e9)
+                / Double(queries.count))
         }
-        medians.sort()
+        return runs.sorted()
+    }
+    func line(_ name: String, _ queries: [Dataset.Query], external: Bool = false) -> String {
+        let medians = nanoseconds(queries) { query in
+            external
+                ? snapshot.check(principal: query.principalName, asset: query.assetName, task: query.task,
+                                 now: checkTime).allowed
+                : snapshot.check(principal: query.principal, asset: query.asset, task: query.task,
+                                 now: checkTime).allowed
+        }
         let allowedShare = Double(queries.filter {
             snapshot.check(principal: $0.principal, asset: $0.asset, task: $0.task, now: checkTime).allowed
         }.count) / Double(queries.count)
+        // The reference probe of the same queries, and the check as a multiple of it.
+        let probe = nanoseconds(queries) {
+            dataset.reference.allows(principal: $0.principal, asset: $0.asset, task: $0.task)
+        }
         return """
             [CheckEngine] check by \(external ? "external ids" : "principal"), \(name), ContinuousClock, median of 9 \
             runs over \(queries.count) \
             queries: \(String(format: "%.1f", medians[4])) ns/check (min \(String(format: "%.1f", medians[0])), \
-            max \(String(format: "%.1f", medians[8]))); allowed \(String(format: "%.0f", allowedShare * 100))%
+            max \(String(format: "%.1f", medians[8]))); allowed \(String(format: "%.0f", allowedShare * 100))%; \
+            hash-map probe of the same queries \(String(format: "%.1f", probe[4])) ns: the check is \
+            \(String(format: "%.2f", medians[4] / probe[4]))x the reference
             """
     }
     let perAssignment = Double(dataset.residentAfterAssignments - dataset.residentBeforeAssignments)
         / Double(dataset.assignments)
     let text = """
-        [CheckEngine] assignments: \(dataset.assignments), revision \(snapshot.revision)
+        [CheckEngine] assignments: \(dataset.assignments) (reference map: \(dataset.reference.count) keys), \
+        revision \(snapshot.revision)
         \(line("uniform", dataset.queries))
         \(line("Zipf s=1", dataset.zipfQueries))
         \(line("uniform", dataset.queries, external: true))

@@ -15,6 +15,8 @@ final class ConnectionEnvironment: Sendable {
     let input: InputBudget
     let notices: ServerNotices
     let turns = TurnQueues()
+    /// Token secrets verified, one cache per event loop.
+    let tokenCaches = VerifiedTokenCaches()
     let logger: Logger
     /// Where connections count their calls; nil when the server keeps no metrics.
     let metrics: ServerMetrics?

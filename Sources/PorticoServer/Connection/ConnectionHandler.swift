@@ -121,6 +121,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
+        self.session.presentedTokens = PresentedTokenCache(self.environment.tokenCaches.cache(for: context.eventLoop))
         self.responder.buffer = context.channel.allocator.buffer(capacity: 1024)
         self.logger[metadataKey: "peer"] = "\(self.slot.peer)"
         self.session.telemetry = ConnectionTelemetry(

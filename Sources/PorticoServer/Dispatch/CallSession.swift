@@ -1,10 +1,11 @@
 import PorticoCore
 
 /// What one connection remembers between its calls, so that its steady stream of calls does not
-/// verify the same secrets again: the callers its credentials stand for, and the token secrets it asked
-/// about. The native transport keeps one per connection; handlers see the token secrets only through
-/// their `CallContext`, for the length of a read. It also carries where the connection reports its
-/// calls (metrics, log lines), which the router tells of refused credentials and decisions.
+/// verify the same secrets again: the callers its credentials stand for, and (through its event loop's
+/// cache, shared with the loop's other connections) the token secrets checked. The native transport
+/// keeps one per connection; handlers see the token secrets only through their `CallContext`, for the
+/// length of a read. It also carries where the connection reports its calls (metrics, log lines), which
+/// the router tells of refused credentials and decisions.
 struct CallSession {
     var callers = CallerCache()
     var presentedTokens = PresentedTokenCache()
@@ -73,39 +74,24 @@ struct SecretBytes: Hashable, Sendable {
     }
 }
 
-/// Token secrets already verified on a connection, by the token id they name: a check by token then
-/// skips the SHA-256 of its secret. Direct-mapped, so a full cache never empties at once: a new secret
-/// takes only its own slot, and the popular tokens of a connection stay. The core still checks the
-/// token's revocation and expiry on every use; ids are never reused.
-///
-/// Its slots are allocated at the first secret stored, so that an empty cache (a write's context, a
-/// connection that never checks by token) costs nothing.
+/// The token secrets verified on the caller's event loop, as a call sees them: a check by token whose
+/// secret was verified before (on any connection of the loop) skips its SHA-256. A view of the loop's
+/// ``VerifiedTokenCache``; one made without a cache (a write's context) remembers nothing.
 struct PresentedTokenCache: Sendable {
-    static let slots = 256
-    private var entries: [(secret: String, token: TokenID)?] = []
+    private let shared: VerifiedTokenCache?
 
-    subscript(secret: String) -> TokenID? {
-        get {
-            guard !self.entries.isEmpty, let entry = self.entries[Self.slot(of: secret)],
-                SecretBytes.equal(entry.secret, secret)
-            else { return nil }
-            return entry.token
-        }
-        set {
-            if self.entries.isEmpty {
-                guard newValue != nil else { return }
-                self.entries = Array(repeating: nil, count: Self.slots)
-            }
-            self.entries[Self.slot(of: secret)] = newValue.map { (secret, $0) }
-        }
+    init(_ shared: VerifiedTokenCache? = nil) {
+        self.shared = shared
     }
 
-    /// The slot of a secret: its UTF-8 bytes hashed (String's own hash normalizes Unicode first,
-    /// which costs far more and means nothing for a secret).
-    static func slot(of secret: String) -> Int {
-        var secret = secret
-        var hasher = Hasher()
-        secret.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
-        return hasher.finalize() & (Self.slots - 1)
+    subscript(secret: String) -> TokenID? {
+        get { self.shared?.token(for: secret) }
+        nonmutating set {
+            if let newValue {
+                self.shared?.remember(secret, as: newValue)
+            } else {
+                self.shared?.forget(secret)
+            }
+        }
     }
 }

@@ -73,15 +73,7 @@ public struct Frame: Hashable, Sendable {
                 raw[9] = 0x02
                 guard callID != 0 else { return 10 }
                 raw[10] = 0x10
-                var at = 11
-                var value = callID
-                while value >= 0x80 {
-                    raw[at] = UInt8(truncatingIfNeeded: value) | 0x80
-                    value >>= 7
-                    at += 1
-                }
-                raw[at] = UInt8(value)
-                return at + 1
+                return InPlaceEncoding.varint(callID, into: raw, at: 11)
             }
             let headerBytes = buffer.writerIndex - start - Self.prefixBytes
             try message.encode(into: &buffer, arena: arena)

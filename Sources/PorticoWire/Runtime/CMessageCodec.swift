@@ -30,10 +30,28 @@ protocol CMessageCodec: WireMessage {
 
     /// Builds the value from a struct that protobuf-c unpacked into `arena`.
     init(lifting message: UnsafePointer<CMessage>, arena: WireArena) throws
+
+    /// The message decoded where its bytes lie, with no C struct between, for the hot path's messages
+    /// that have such a decoder (the `+InPlace` files); nil for every other, which protobuf-c decodes.
+    static func decodeInPlace(_ bytes: UnsafeRawBufferPointer, arena: WireArena) throws(WireError) -> Self?
+
+    /// Writes the message straight into `buffer` and returns true, for the hot path's answers that have
+    /// such an encoder; false, writing nothing, for every other, which protobuf-c packs.
+    func encodeInPlace(into buffer: inout ByteBuffer) -> Bool
 }
 
 extension CMessageCodec {
+    static func decodeInPlace(_ bytes: UnsafeRawBufferPointer, arena: WireArena) throws(WireError) -> Self? { nil }
+
+    func encodeInPlace(into buffer: inout ByteBuffer) -> Bool { false }
+
     func encodeC(into buffer: inout ByteBuffer, arena: WireArena) throws {
+        if self.encodeInPlace(into: &buffer) { return }
+        try self.packC(into: &buffer, arena: arena)
+    }
+
+    /// The message packed by protobuf-c, the codec of record.
+    func packC(into buffer: inout ByteBuffer, arena: WireArena) throws {
         defer { arena.reset() }
         let message = try arena.lowerMessage(self)
         let size = Self.cPackedSize(message)
@@ -45,7 +63,8 @@ extension CMessageCodec {
     }
 
     static func decodeC(_ bytes: UnsafeRawBufferPointer, arena: WireArena) throws -> Self {
-        try Self.decodeC(bytes, arena: arena, direct: Self.cDescriptor.direct)
+        if let decoded = try Self.decodeInPlace(bytes, arena: arena) { return decoded }
+        return try Self.decodeC(bytes, arena: arena, direct: Self.cDescriptor.direct)
     }
 
     /// - Parameter direct: decode with ``WireDirectDecoder`` (for types it takes; the default where it
@@ -92,7 +111,14 @@ extension WireArena {
     /// UTF-8 without NUL, so its C length is its length on the wire.
     func liftString(_ pointer: UnsafeMutablePointer<CChar>?, field: StaticString) throws -> String {
         guard let pointer else { return "" }
-        let wire = UnsafeRawBufferPointer(start: pointer, count: strlen(pointer)).bindMemory(to: UInt8.self)
+        let start = UnsafeRawPointer(pointer).assumingMemoryBound(to: UInt8.self)
+        return self.liftString(start, count: strlen(pointer), field: field)
+    }
+
+    /// The Swift string of `count` bytes that ``WireValidator`` checked (UTF-8 without NUL), reusing the
+    /// field's last string when the bytes are the same.
+    func liftString(_ start: UnsafePointer<UInt8>, count: Int, field: StaticString) -> String {
+        let wire = UnsafeBufferPointer(start: start, count: count)
         let name = UnsafeRawPointer(field.utf8Start)
         var recent: Int?
         for index in self.recentStrings.indices where self.recentStrings[index].field == name {

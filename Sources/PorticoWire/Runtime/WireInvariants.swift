@@ -159,6 +159,9 @@ extension WireMessage {
         if let codec = M.self as? any CMessageCodec.Type {
             try codec.checkBothPaths(bytes)
         }
+        if let codec = decoded as? any CMessageCodec {
+            try codec.checkInPlaceEncoding()
+        }
         if let batch = decoded as? BatchCheckPermissionsRequest {
             let counted = try WireScanner.occurrences(ofField: 1, in: bytes)
             guard counted == batch.checks.count else {
@@ -171,21 +174,48 @@ extension WireMessage {
 }
 
 extension CMessageCodec {
-    /// For a type ``WireDirectDecoder`` takes: it and protobuf-c's unpack (after validation) decode
-    /// `bytes` to the same value, or both refuse them for the same reason.
+    /// protobuf-c's unpack (after validation), the codec of record, and every other decoder of the type
+    /// (``WireDirectDecoder`` for a type without repeated fields, the in-place decoder of a hot message)
+    /// decode `bytes` to the same value, or all refuse them (for the same reason; the in-place decoder
+    /// with the very same error).
     static func checkBothPaths(_ bytes: UnsafeRawBufferPointer) throws {
-        guard Self.cDescriptor.direct else { return }
-        let direct = Result { try Self.decodeC(bytes, arena: WireArena(), direct: true) }
         let unpacked = Result { try Self.decodeC(bytes, arena: WireArena(), direct: false) }
-        switch (direct, unpacked) {
-        case (.success(let one), .success(let other)) where one == other:
+        if Self.cDescriptor.direct {
+            let direct = Result { try Self.decodeC(bytes, arena: WireArena(), direct: true) }
+            switch (direct, unpacked) {
+            case (.success(let one), .success(let other)) where one == other:
+                break
+            case (.failure(let one as WireError), .failure(let other as WireError)) where one.reason == other.reason:
+                break
+            default:
+                throw WireInvariants.Violation(
+                    description: "\(Self.protoName): decoded directly \(direct), through protobuf-c \(unpacked)"
+                )
+            }
+        }
+        let inPlace = Result { () throws(WireError) in try Self.decodeInPlace(bytes, arena: WireArena()) }
+        switch (inPlace, unpacked) {
+        case (.success(nil), _):
+            return  // no in-place decoder for this type
+        case (.success(let one?), .success(let other)) where one == other:
             return
-        case (.failure(let one as WireError), .failure(let other as WireError)) where one.reason == other.reason:
+        case (.failure(let one), .failure(let other as WireError)) where one == other:
             return
         default:
             throw WireInvariants.Violation(
-                description: "\(Self.protoName): decoded directly \(direct), through protobuf-c \(unpacked)"
+                description: "\(Self.protoName): decoded in place \(inPlace), through protobuf-c \(unpacked)"
             )
+        }
+    }
+
+    /// A hot answer's in-place encoding is the bytes protobuf-c packs.
+    func checkInPlaceEncoding() throws {
+        var direct = ByteBuffer()
+        guard self.encodeInPlace(into: &direct) else { return }
+        var packed = ByteBuffer()
+        try self.packC(into: &packed, arena: WireArena())
+        guard direct == packed else {
+            throw WireInvariants.Violation(description: "\(Self.protoName): \(self) encodes in place to other bytes")
         }
     }
 }

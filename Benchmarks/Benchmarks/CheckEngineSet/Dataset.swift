@@ -1,10 +1,11 @@
 import Foundation
-import PorticoCore
+public import PorticoCore
 
 /// A store that forgets: the benchmark measures the in-memory index, not a log kept beside it.
-final class DiscardingStore: ChangeStore {
-    func append(_ changes: [Change]) async throws {}
-    func load() async throws -> [Change] { [] }
+public final class DiscardingStore: ChangeStore {
+    public init() {}
+    public func append(_ changes: [Change]) async throws {}
+    public func load() async throws -> [Change] { [] }
 }
 
 /// The generated portfolio set: `portfolios` portfolios, each with `employees` employees assigned to
@@ -12,37 +13,48 @@ final class DiscardingStore: ChangeStore {
 /// next portfolio. 1000 x 50 x 20 = one million assignments. Every person and asset has an external id
 /// (`u<portfolio>.<n>`, `admin<portfolio>`, `act_<10 digits>`), so that each query can name its principal
 /// and asset both ways.
-struct Dataset {
-    struct Query {
-        let principal: PrincipalID
-        let asset: AssetID
-        let task: AssetTask
-        let principalName: ExternalName
-        let assetName: ExternalName
+///
+/// A library of the benchmarks package: the CheckEngine benchmarks time it, and hot-path-cost counts its
+/// instructions under callgrind (a smaller set, same shape).
+public struct Dataset: Sendable {
+    public struct Query: Sendable {
+        public let principal: PrincipalID
+        public let asset: AssetID
+        public let task: AssetTask
+        public let principalName: ExternalName
+        public let assetName: ExternalName
     }
 
-    static let portfolios = Int(ProcessInfo.processInfo.environment["PORTICO_BENCH_PORTFOLIOS"] ?? "") ?? 1000
+    public static let defaultPortfolios =
+        Int(ProcessInfo.processInfo.environment["PORTICO_BENCH_PORTFOLIOS"] ?? "") ?? 1000
     static let employees = 50
     static let assets = 20
 
-    let portico: Portico
+    public let portico: Portico
     /// Uniformly random queries: every principal and asset equally likely (the worst case for caches).
-    let queries: [Query]
+    public let queries: [Query]
     /// The same mix with Zipf-skewed (s = 1) portfolios, people and assets: a few hot principals and
     /// assets take most checks, as in production traffic.
-    let zipfQueries: [Query]
+    public let zipfQueries: [Query]
     /// Secrets of live tokens of a regular system user, each with an asset and a task its scope covers.
-    let tokenQueries: [(secret: String, asset: AssetID, task: AssetTask)]
-    let assignments: Int
+    public let tokenQueries: [(secret: String, asset: AssetID, task: AssetTask)]
+    /// Every assignment's tasks in a plain hash map: the reference a check is compared with.
+    public let reference: ReferenceIndex
+    public let assignments: Int
     /// Resident memory, in bytes, before and after the assignments were added.
-    let residentBeforeAssignments: Int
-    let residentAfterAssignments: Int
+    public let residentBeforeAssignments: Int
+    public let residentAfterAssignments: Int
     /// Resident bytes per change that adds nothing to the index (its audit event only).
-    let residentPerAuditEvent: Double
+    public let residentPerAuditEvent: Double
     /// Assign commands per second through `Portico.execute` (one at a time, the store discarding).
-    let assignsPerSecond: Double
+    public let assignsPerSecond: Double
 
-    static func build() async throws -> Dataset {
+    /// - Parameters:
+    ///   - portfolios: how many (1000 make the million assignments).
+    ///   - auditFlips: changes that add nothing but their audit event, to measure one's memory (0: none).
+    public static func build(portfolios: Int = Self.defaultPortfolios, auditFlips: Int = 100_000) async throws
+        -> Dataset
+    {
         var random = SplitMix(state: 42)
         let portico = try await Portico.open(store: DiscardingStore())
         var people: [[PrincipalID]] = []
@@ -88,15 +100,25 @@ struct Dataset {
                                                  TaskLattice.validTasks(for: type)), as: .operator)
             }
         }
+        // The tasks are drawn first (in the order the loop below uses them), so that they are resident
+        // before the memory the assignments add is measured, and the reference map built after it.
+        var tasks: [AssetTask] = []
+        tasks.reserveCapacity(portfolios * employees * Self.assets)
+        for index in 0..<portfolios {
+            for _ in people[index] {
+                for (_, type) in owned[index] {
+                    tasks.append(TaskLattice.validTasks(for: type).tasks.randomElement(using: &random)!)
+                }
+            }
+        }
         let before = residentBytes()
         let clock = ContinuousClock()
         let started = clock.now
         var assignments = 0
         for index in 0..<portfolios {
             for principal in people[index] {
-                for (asset, type) in owned[index] {
-                    let task = TaskLattice.validTasks(for: type).tasks.randomElement(using: &random)!
-                    try await portico.execute(.assign(principal, asset, TaskSet(task)), as: .operator)
+                for (asset, _) in owned[index] {
+                    try await portico.execute(.assign(principal, asset, TaskSet(tasks[assignments])), as: .operator)
                     assignments += 1
                 }
             }
@@ -104,12 +126,23 @@ struct Dataset {
         let assignSeconds = (clock.now - started) / .seconds(1)
         let after = residentBytes()
         // Changes that leave the index as it was: what one audit event costs.
-        let flips = 100_000
+        let flips = auditFlips
         for step in 0..<flips {
             try await portico.execute(.setRole(admins[step % portfolios], step % 2 == 0 ? .employee : .admin),
                                       as: .operator)
         }
         let afterFlips = residentBytes()
+        var reference = ReferenceIndex()
+        var drawn = 0
+        for index in 0..<portfolios {
+            for principal in people[index] {
+                for (asset, type) in owned[index] {
+                    reference.insert(principal: principal, asset: asset,
+                                     tasks: TaskLattice.closure(of: TaskSet(tasks[drawn]), for: type))
+                    drawn += 1
+                }
+            }
+        }
 
         // Hot items are spread over the id space by a seeded shuffle, so that "hot" is not "lowest id".
         let portfolioRanks = Array(0..<portfolios).shuffled(using: &random)
@@ -117,26 +150,28 @@ struct Dataset {
         let assetRanks = Array(0..<Self.assets).shuffled(using: &random)
         let zipfPortfolio = Zipf(count: portfolios), zipfEmployee = Zipf(count: employees),
             zipfAsset = Zipf(count: Self.assets)
-        let uniform = makeQueries(people: people, admins: admins, owned: owned, names: names, random: &random,
+        let uniform = makeQueries(portfolios: portfolios, people: people, admins: admins, owned: owned, names: names,
+                                  random: &random,
                                   portfolio: { Int.random(in: 0..<portfolios, using: &$0) },
                                   employee: { Int.random(in: 0..<employees, using: &$0) },
                                   asset: { Int.random(in: 0..<Self.assets, using: &$0) })
-        let skewed = makeQueries(people: people, admins: admins, owned: owned, names: names, random: &random,
+        let skewed = makeQueries(portfolios: portfolios, people: people, admins: admins, owned: owned, names: names,
+                                 random: &random,
                                  portfolio: { portfolioRanks[zipfPortfolio.next(using: &$0)] },
                                  employee: { employeeRanks[zipfEmployee.next(using: &$0)] },
                                  asset: { assetRanks[zipfAsset.next(using: &$0)] })
         let tokenQueries = try await makeTokenQueries(portico)
         return Dataset(portico: portico, queries: uniform, zipfQueries: skewed, tokenQueries: tokenQueries,
-                       assignments: assignments,
+                       reference: reference, assignments: assignments,
                        residentBeforeAssignments: before, residentAfterAssignments: after,
-                       residentPerAuditEvent: Double(afterFlips - after) / Double(flips),
+                       residentPerAuditEvent: flips == 0 ? 0 : Double(afterFlips - after) / Double(flips),
                        assignsPerSecond: Double(assignments) / assignSeconds)
     }
 
     /// 2^20 queries: 70 % an employee on an asset of its portfolio, 10 % the admin, 20 % the next
     /// portfolio's admin or an employee on one of the first four assets (two shared, two not).
-    static func makeQueries(people: [[PrincipalID]], admins: [PrincipalID], owned: [[(AssetID, AssetType)]],
-                            names: [UInt64: ExternalName],
+    static func makeQueries(portfolios: Int, people: [[PrincipalID]], admins: [PrincipalID],
+                            owned: [[(AssetID, AssetType)]], names: [UInt64: ExternalName],
                             random: inout SplitMix, portfolio: (inout SplitMix) -> Int,
                             employee: (inout SplitMix) -> Int, asset: (inout SplitMix) -> Int) -> [Query] {
         var queries: [Query] = []
@@ -189,7 +224,7 @@ struct Dataset {
     }
 
     /// Resident set size from /proc/self/statm.
-    static func residentBytes() -> Int {
+    public static func residentBytes() -> Int {
         guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
         let fields = text.split(separator: " ")
         return (Int(fields[1]) ?? 0) * Int(sysconf(Int32(_SC_PAGESIZE)))
@@ -223,10 +258,12 @@ struct Zipf {
 }
 
 /// SplitMix64, so the generated set is the same on every run.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
+public struct SplitMix: RandomNumberGenerator {
+    public var state: UInt64
 
-    mutating func next() -> UInt64 {
+    public init(state: UInt64) { self.state = state }
+
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
