@@ -127,6 +127,12 @@ LINT_PATHS := Sources/PorticoReasons Sources/PorticoServer/Dispatch Sources/Port
 
 lint:
 	$(SWIFT) format lint --strict --recursive $(LINT_PATHS)
+	@# Every Swift source and test keeps to .swift-format's 120 columns, except generated code and the files
+	@# with declarations that opt out of swift-format (tables laid out by hand, one case a line); the list above
+	@# is checked for every rule.
+	@long=$$(find Sources Tests -name '*.swift' -not -path '*/Generated/*' -exec grep -L 'swift-format-ignore' {} + \
+		| xargs awk 'length > 120 { print FILENAME ":" FNR ": " length " columns" }'); \
+		if [ -n "$$long" ]; then echo "lines over 120 columns:"; echo "$$long"; exit 1; fi
 
 ## The wire layer's coverage-guided fuzzer (libFuzzer; fuzz/README.md): builds it in release with
 ## -sanitize=fuzzer and runs it for FUZZ_SECONDS on the committed seeds plus the corpus it grew so far

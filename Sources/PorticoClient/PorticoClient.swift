@@ -81,7 +81,8 @@ public final class PorticoClient: PorticoCalling {
             do {
                 return try await self.connection().perform(rpc, request, options: options)
             } catch let error as UnprocessedCallError where !resentUnprocessed {
-                self.logger.debug("resending a call the server did not process", metadata: ["reason": "\(error.status)"])
+                self.logger.debug(
+                    "resending a call the server did not process", metadata: ["reason": "\(error.status)"])
                 resentUnprocessed = true
             } catch let error as LostAnswerError
                 where RPC.changesState && options.idempotencyKey != nil && resentLost < self.configuration.changeRetries
@@ -99,8 +100,10 @@ public final class PorticoClient: PorticoCalling {
                 // as it would have without the resend.
                 let left = deadline - ContinuousClock.now
                 guard left > .zero else {
-                    throw PorticoStatusError(code: .unavailable, message: "the connection was lost and the call's "
-                        + "deadline passed before it could be sent again")
+                    throw PorticoStatusError(
+                        code: .unavailable,
+                        message: "the connection was lost and the call's "
+                            + "deadline passed before it could be sent again")
                 }
                 options.timeout = left
             }

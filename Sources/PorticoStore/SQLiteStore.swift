@@ -56,22 +56,28 @@ public final class SQLiteStore: ChangeStore, CheckpointingStore, @unchecked Send
     ///   cannot be opened, is not Portico's, or has a newer schema.
     public convenience init(directory: String, report: @escaping @Sendable (String) -> Void = { _ in }) throws {
         let held = try DataDirectory(path: directory)
-        try self.init(path: held.file(Self.fileName), ownedLock: held,
-                      checkpoints: CheckpointFiles(directory: directory), report: report)
+        try self.init(
+            path: held.file(Self.fileName), ownedLock: held,
+            checkpoints: CheckpointFiles(directory: directory), report: report)
     }
 
     /// Opens the store in a data directory the caller holds (and releases, after `close()`).
     /// - Parameter keepCheckpoints: how many checkpoints to keep (the newest; at least 1).
-    public convenience init(dataDirectory: DataDirectory, keepCheckpoints: Int = 2,
-                            report: @escaping @Sendable (String) -> Void = { _ in }) throws {
-        try self.init(path: dataDirectory.file(Self.fileName),
-                      checkpoints: CheckpointFiles(directory: dataDirectory.path, keep: keepCheckpoints), report: report)
+    public convenience init(
+        dataDirectory: DataDirectory, keepCheckpoints: Int = 2,
+        report: @escaping @Sendable (String) -> Void = { _ in }
+    ) throws {
+        try self.init(
+            path: dataDirectory.file(Self.fileName),
+            checkpoints: CheckpointFiles(directory: dataDirectory.path, keep: keepCheckpoints), report: report)
     }
 
     /// Opens the database file at `path`; `ownedLock`, when given, is the data directory's lock, which
     /// the store releases at `close()`.
-    init(path: String, schema: Schema = Schema(), ownedLock: DataDirectory? = nil, checkpoints: CheckpointFiles? = nil,
-         report: @escaping @Sendable (String) -> Void = { _ in }) throws {
+    init(
+        path: String, schema: Schema = Schema(), ownedLock: DataDirectory? = nil, checkpoints: CheckpointFiles? = nil,
+        report: @escaping @Sendable (String) -> Void = { _ in }
+    ) throws {
         self.path = path
         lock = ownedLock
         self.checkpoints = checkpoints
@@ -95,7 +101,8 @@ public final class SQLiteStore: ChangeStore, CheckpointingStore, @unchecked Send
             }
             meter?.meter.update(progress.done, progress.total)
         }
-        insert = try connection.prepare("INSERT INTO changes (revision, time, operation, change) VALUES (?1, ?2, ?3, ?4)")
+        insert = try connection.prepare(
+            "INSERT INTO changes (revision, time, operation, change) VALUES (?1, ?2, ?3, ?4)")
         let last = try connection.integer("SELECT coalesce(max(revision), 0) FROM changes") ?? 0
         state = .open(last: Revision(last))
     }
@@ -224,8 +231,11 @@ public final class SQLiteStore: ChangeStore, CheckpointingStore, @unchecked Send
             // the WAL. Only when the file provably ends where it did may the store go on.
             let stored = try? connection.integer("SELECT coalesce(max(revision), 0) FROM changes")
             if stored != Int64(last) {
-                state = .failed(StoreError(.sqlite, "an earlier commit failed uncertainly (\(failure.message)); "
-                                           + "restart to reload the log", sqliteCode: failure.sqliteCode))
+                state = .failed(
+                    StoreError(
+                        .sqlite,
+                        "an earlier commit failed uncertainly (\(failure.message)); "
+                            + "restart to reload the log", sqliteCode: failure.sqliteCode))
             }
             throw failure
         }
@@ -243,23 +253,28 @@ public final class SQLiteStore: ChangeStore, CheckpointingStore, @unchecked Send
             throw StoreError(.notPortico, "\(path) is not a Portico database")
         }
         guard version == Schema().latestVersion else {
-            throw StoreError(.newerSchema, "\(path) has schema version \(version); this portico reads version "
-                             + "\(Schema().latestVersion) (the server holding it upgrades it at start-up)")
+            throw StoreError(
+                .newerSchema,
+                "\(path) has schema version \(version); this portico reads version "
+                    + "\(Schema().latestVersion) (the server holding it upgrades it at start-up)")
         }
         return try readLog(connection, after: 0)
     }
 
     /// The changes after `revision`, in one read transaction (a consistent snapshot even while another
     /// connection writes), checked dense.
-    static func readLog(_ connection: SQLiteConnection, after revision: Revision,
-                        progress: (_ done: Int, _ total: Int) -> Void = { _, _ in }) throws -> [Change] {
+    static func readLog(
+        _ connection: SQLiteConnection, after revision: Revision,
+        progress: (_ done: Int, _ total: Int) -> Void = { _, _ in }
+    ) throws -> [Change] {
         let path = connection.path
         try connection.execute("BEGIN")
         defer { try? connection.execute("COMMIT") }
         let count = Int(try connection.integer("SELECT count(*) FROM changes WHERE revision > \(revision)") ?? 0)
         var changes: [Change] = []
         changes.reserveCapacity(count)
-        let select = try connection.prepare("SELECT revision, time, change FROM changes WHERE revision > ?1 ORDER BY revision")
+        let select = try connection.prepare(
+            "SELECT revision, time, change FROM changes WHERE revision > ?1 ORDER BY revision")
         defer { select.reset() }
         try select.bind(1, Int64(revision))
         let coder = ChangeCoding()

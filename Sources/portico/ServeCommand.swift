@@ -1,14 +1,14 @@
 import ArgumentParser
 import Foundation
 import Logging
-import PorticoClient
-import PorticoCore
-import PorticoPostgres
-import PorticoGRPC
-import PorticoServer
-import PorticoStore
 import NIOCore
 import NIOPosix
+import PorticoClient
+import PorticoCore
+import PorticoGRPC
+import PorticoPostgres
+import PorticoServer
+import PorticoStore
 import ServiceLifecycle
 import Synchronization
 import UnixSignals
@@ -62,24 +62,31 @@ struct ServeCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(name: .customLong("host"), help: ArgumentHelp(
-        "The address to listen on. Default: PORTICO_HOST, else 127.0.0.1.", valueName: "address"))
+    @Option(
+        name: .customLong("host"),
+        help: ArgumentHelp(
+            "The address to listen on. Default: PORTICO_HOST, else 127.0.0.1.", valueName: "address"))
     var hostFlag: String?
     var host: String { self.hostFlag ?? "127.0.0.1" }
 
-    @Option(name: .customLong("port"), help: ArgumentHelp(
-        "The TCP port; 0 picks a free one. Default: PORTICO_PORT, else 7700.", valueName: "port"))
+    @Option(
+        name: .customLong("port"),
+        help: ArgumentHelp(
+            "The TCP port; 0 picks a free one. Default: PORTICO_PORT, else 7700.", valueName: "port"))
     var portFlag: Int?
     var port: Int { self.portFlag ?? 7700 }
 
-    @Option(name: .customLong("data-dir"), help: ArgumentHelp(
-        "Where the server keeps its files. Default: PORTICO_DATA_DIR, else ./data.", valueName: "directory"))
+    @Option(
+        name: .customLong("data-dir"),
+        help: ArgumentHelp(
+            "Where the server keeps its files. Default: PORTICO_DATA_DIR, else ./data.", valueName: "directory"))
     var dataDirectoryFlag: String?
     var dataDirectory: String { self.dataDirectoryFlag ?? "./data" }
 
-    @Option(help: ArgumentHelp(
-        "The operator key (pok_...), instead of DATA_DIR/operator.key. Default: PORTICO_OPERATOR_KEY.",
-        valueName: "key"))
+    @Option(
+        help: ArgumentHelp(
+            "The operator key (pok_...), instead of DATA_DIR/operator.key. Default: PORTICO_OPERATOR_KEY.",
+            valueName: "key"))
     var operatorKey: String?
 
     @Option(
@@ -99,14 +106,17 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup(title: "TLS")
     var tls: TLSOptions
 
-    @Option(help: """
-        Where changes are kept: sqlite (DATA_DIR/portico.sqlite, durable), postgres (a log shared by every \
-        server on it, --postgres-url) or memory (lost at exit).
-        """)
+    @Option(
+        help: """
+            Where changes are kept: sqlite (DATA_DIR/portico.sqlite, durable), postgres (a log shared by every \
+            server on it, --postgres-url) or memory (lost at exit).
+            """)
     var store: StoreKind = .sqlite
 
-    @Option(name: .customLong("postgres-url"), help: ArgumentHelp(
-        "The PostgreSQL log for --store postgres. Default: PORTICO_POSTGRES_URL.", valueName: "url"))
+    @Option(
+        name: .customLong("postgres-url"),
+        help: ArgumentHelp(
+            "The PostgreSQL log for --store postgres. Default: PORTICO_POSTGRES_URL.", valueName: "url"))
     var postgresURL: String?
 
     @Option(help: "Milliseconds between reads of the shared log's head when no notification comes (--store postgres).")
@@ -124,19 +134,21 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Connections open at once.")
     var maxConnections: Int = ServerConfiguration().maxConnections
 
-    @Option(help: """
-        Connections open at once from one address (an IPv6 address by its /64); default: an eighth of \
-        --max-connections.
-        """)
+    @Option(
+        help: """
+            Connections open at once from one address (an IPv6 address by its /64); default: an eighth of \
+            --max-connections.
+            """)
     var maxConnectionsPerAddress: Int?
 
     @Option(help: "Calls in flight per connection, counted until their work has finished; GetServerInfo announces it.")
     var maxCallsInFlight: Int = ServerConfiguration().maxCallsInFlightPerConnection
 
-    @Option(help: """
-        Calls in flight on the whole server (writes); one address may hold the same share of them as of \
-        connections.
-        """)
+    @Option(
+        help: """
+            Calls in flight on the whole server (writes); one address may hold the same share of them as of \
+            connections.
+            """)
     var maxServerCallsInFlight: Int = ServerConfiguration().maxCallsInFlight
 
     @Option(help: "Seconds before an idle connection is closed.")
@@ -148,16 +160,18 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seconds a frame (and the preface) has to arrive whole once it has begun.")
     var frameTimeout: Int = 10
 
-    @Option(help: """
-        Bytes of answers held for clients that do not read, over all connections; past it the connections \
-        stalled longest are closed.
-        """)
+    @Option(
+        help: """
+            Bytes of answers held for clients that do not read, over all connections; past it the connections \
+            stalled longest are closed.
+            """)
     var maxBufferedOutput: Int = ServerConfiguration().maxBufferedOutputBytes
 
-    @Option(help: """
-        Bytes of frames received in part, over all connections (at least --max-frame-bytes); past it the \
-        connections whose frame began first are closed.
-        """)
+    @Option(
+        help: """
+            Bytes of frames received in part, over all connections (at least --max-frame-bytes); past it the \
+            connections whose frame began first are closed.
+            """)
     var maxBufferedInput: Int = ServerConfiguration().maxBufferedInputBytes
 
     @Option(help: "Seconds a client may leave its answers unread before its connection is closed.")
@@ -166,26 +180,33 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seconds calls in flight get to finish at shutdown.")
     var shutdownGrace: Int = 10
 
-    @Option(help: """
-        Event-loop threads serving connections (default: one per core). On a machine shared with a load \
-        generator, fewer can serve more.
-        """)
+    @Option(
+        help: """
+            Event-loop threads serving connections (default: one per core). On a machine shared with a load \
+            generator, fewer can serve more.
+            """)
     var threads: Int?
 
-    @Option(name: .customLong("log-level"), help: ArgumentHelp(
-        "trace, debug, info, notice, warning, error or critical. Default: PORTICO_LOG_LEVEL, else info.",
-        valueName: "level"))
+    @Option(
+        name: .customLong("log-level"),
+        help: ArgumentHelp(
+            "trace, debug, info, notice, warning, error or critical. Default: PORTICO_LOG_LEVEL, else info.",
+            valueName: "level"))
     var logLevelFlag: String?
     var logLevel: String { self.logLevelFlag ?? "info" }
 
-    @Option(name: .customLong("log-format"), help: ArgumentHelp(
-        "text, or json (one object per line). Default: PORTICO_LOG_FORMAT, else text.", valueName: "format"))
+    @Option(
+        name: .customLong("log-format"),
+        help: ArgumentHelp(
+            "text, or json (one object per line). Default: PORTICO_LOG_FORMAT, else text.", valueName: "format"))
     var logFormatFlag: LogFormat?
     var logFormat: LogFormat { self.logFormatFlag ?? .text }
 
-    @Option(name: .customLong("metrics-address"), help: ArgumentHelp(
-        "Serve /metrics (Prometheus), /healthz and /readyz over HTTP at HOST:PORT; off unless given "
-            + "(docs/operations.md). Default: PORTICO_METRICS_ADDRESS.", valueName: "host:port"))
+    @Option(
+        name: .customLong("metrics-address"),
+        help: ArgumentHelp(
+            "Serve /metrics (Prometheus), /healthz and /readyz over HTTP at HOST:PORT; off unless given "
+                + "(docs/operations.md). Default: PORTICO_METRICS_ADDRESS.", valueName: "host:port"))
     var metricsAddress: String?
 
     enum StoreKind: String, ExpressibleByArgument, CaseIterable {
@@ -242,10 +263,11 @@ struct ServeCommand: AsyncParsableCommand {
         }
         guard self.maxFrameBytes >= 1024 else { throw ValidationError("--max-frame-bytes must be at least 1024") }
         guard self.maxConnections > 0, self.maxCallsInFlight > 0, self.maxServerCallsInFlight > 0,
-              (self.maxConnectionsPerAddress ?? 1) > 0
+            (self.maxConnectionsPerAddress ?? 1) > 0
         else {
             throw ValidationError(
-                "--max-connections, --max-connections-per-address and the --max-*calls-in-flight limits must be positive"
+                "--max-connections, --max-connections-per-address and the --max-*calls-in-flight limits "
+                    + "must be positive"
             )
         }
         guard self.frameTimeout > 0, self.firstCallTimeout > 0, self.idleTimeout > 0, self.maxBufferedOutput > 0 else {
@@ -313,8 +335,9 @@ struct ServeCommand: AsyncParsableCommand {
             let location = try PostgresLocation(url: self.postgresURL ?? "")
             let log: PostgresChangeLog
             do {
-                log = try await PostgresChangeLog.open(location, dataDirectory: directory!.path,
-                                                       keepCheckpoints: self.storage.keepCheckpoints, report: report)
+                log = try await PostgresChangeLog.open(
+                    location, dataDirectory: directory!.path,
+                    keepCheckpoints: self.storage.keepCheckpoints, report: report)
             } catch {
                 throw CommandFailure("cannot open the store: \(error)")
             }
@@ -323,8 +346,9 @@ struct ServeCommand: AsyncParsableCommand {
         case .sqlite:
             let sqlite: SQLiteStore
             do {
-                sqlite = try SQLiteStore(dataDirectory: directory!, keepCheckpoints: self.storage.keepCheckpoints,
-                                         report: report)
+                sqlite = try SQLiteStore(
+                    dataDirectory: directory!, keepCheckpoints: self.storage.keepCheckpoints,
+                    report: report)
             } catch let error as StoreError {
                 throw ValidationError("cannot open the store: \(error)")
             }
@@ -401,13 +425,17 @@ struct ServeCommand: AsyncParsableCommand {
                 let checkpointStore: (any CheckpointingStore)? = durable ?? shared
                 if let (portico, took) = loaded.withLock({ $0 }), let checkpointStore {
                     if let durable {
-                        say("portico: store: sqlite \(durable.path), revision \(portico.snapshot.revision), "
-                            + "loaded in \(took)")
+                        say(
+                            "portico: store: sqlite \(durable.path), revision \(portico.snapshot.revision), "
+                                + "loaded in \(took)")
                     } else if let shared {
-                        say("portico: store: \(shared.location) (log \(shared.logID)), revision "
-                            + "\(portico.snapshot.revision), loaded in \(took)")
-                        let follower = LogFollower(portico: portico, log: shared,
-                                                   poll: .milliseconds(self.pollInterval)) { [logger] in
+                        say(
+                            "portico: store: \(shared.location) (log \(shared.logID)), revision "
+                                + "\(portico.snapshot.revision), loaded in \(took)")
+                        let follower = LogFollower(
+                            portico: portico, log: shared,
+                            poll: .milliseconds(self.pollInterval)
+                        ) { [logger] in
                             logger.notice("\($0)")
                         }
                         following = Task { await follower.run() }

@@ -88,8 +88,10 @@ struct CLIFailureTests {
     func tlsFiles() async throws {
         let data = try Scratch("tls")
         let outcome = try await Self.portico(
-            ["serve", "--data-dir", data.path, "--port", "0", "--tls-cert", data.file("cert.pem"), "--tls-key",
-             data.file("key.pem")])
+            [
+                "serve", "--data-dir", data.path, "--port", "0", "--tls-cert", data.file("cert.pem"), "--tls-key",
+                data.file("key.pem"),
+            ])
         #expect(outcome.status == 1, "\(outcome)")
         #expect(outcome.stderr.contains("cannot read the certificate file \(data.file("cert.pem"))"), "\(outcome)")
         #expect(!outcome.stdout.contains("portico: ready"), "\(outcome)")
@@ -129,7 +131,8 @@ struct CLIFailureTests {
         #expect(outcome.status == 1)
         #expect(outcome.stderrLines.count == 1, "\(outcome)")
         // The last attempt meets a refused connection, or, on a loaded machine, runs out of time connecting.
-        let prefix = "portico: 127.0.0.1:\(port) did not answer within 0.5 s; last: cannot connect to 127.0.0.1:\(port): "
+        let prefix =
+            "portico: 127.0.0.1:\(port) did not answer within 0.5 s; last: cannot connect to 127.0.0.1:\(port): "
         #expect(outcome.stderrLines.first?.hasPrefix(prefix) == true, "\(outcome)")
     }
 

@@ -10,8 +10,10 @@ struct CLIFeatureTests {
         for command in [
             ["asset", "add", "--portfolio", "1", "--type", "PAGE", "--name", "Page", "--external-id", "page-77"],  // 6
             ["person", "add", "--portfolio", "1", "--name", "Ann", "--external-id", "crm:user:42"],  // 7
-            ["asset", "assign", "--asset", "6", "--person", "7", "--task", "MANAGE",
-             "--expires-at", "2999-01-01T00:00:00Z"],
+            [
+                "asset", "assign", "--asset", "6", "--person", "7", "--task", "MANAGE",
+                "--expires-at", "2999-01-01T00:00:00Z",
+            ],
         ] {
             let outcome = try await server.portico(command)
             try #require(outcome.status == 0, "\(command): \(outcome)")
@@ -20,9 +22,13 @@ struct CLIFeatureTests {
             "external-id", "lookup", "--kind", "ASSET", "--portfolio", "1", "--external-id", "page-77",
         ])
         #expect(found.status == 0 && found.stdout.contains("id: 6"), "\(found)")
-        let set = try await server.portico(["external-id", "set", "--kind", "ASSET", "--id", "4", "--external-id", "act_1"])
+        let set = try await server.portico([
+            "external-id", "set", "--kind", "ASSET", "--id", "4", "--external-id", "act_1",
+        ])
         #expect(set.status == 0, "\(set)")
-        let again = try await server.portico(["external-id", "set", "--kind", "ASSET", "--id", "4", "--external-id", "act_2"])
+        let again = try await server.portico([
+            "external-id", "set", "--kind", "ASSET", "--id", "4", "--external-id", "act_2",
+        ])
         #expect(again.status != 0 && again.stderr.contains("EXTERNAL_ID_IMMUTABLE"), "\(again)")
         let assignments = try await server.portico(["asset", "assignments", "--person", "7"])
         #expect(assignments.stdout.contains("2999-01-01T00:00:00Z"), "\(assignments)")
@@ -44,7 +50,9 @@ struct CLIFeatureTests {
     @Test("--idempotency-key: the same change twice makes one person and answers the same id")
     func idempotencyKey() async throws {
         let server = try await CLIServerTests.populated()
-        let command = ["person", "add", "--portfolio", "1", "--name", "Bo", "--idempotency-key", "cli-add-bo", "--json"]
+        let command = [
+            "person", "add", "--portfolio", "1", "--name", "Bo", "--idempotency-key", "cli-add-bo", "--json",
+        ]
         let first = try await server.portico(command)
         let second = try await server.portico(command)
         #expect(first.status == 0 && second.status == 0)

@@ -11,7 +11,7 @@ import Testing
 @Suite("gRPC endpoint: the service")
 struct GRPCServiceTests {
     @Test(
-        "every RPC of the service is served at /portico.v1.Portico/Name: open ones answer, the rest ask for a credential"
+        "every RPC is served at /portico.v1.Portico/Name: open ones answer, the rest ask for a credential"
     )
     func everyRPCRouted() async throws {
         try await GRPCTestEndpoint.with { endpoint in

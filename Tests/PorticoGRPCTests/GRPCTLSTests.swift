@@ -107,7 +107,8 @@ struct GRPCTLSTests {
             ),
             (
                 TLSFiles(
-                    certificateChain: server.certificate, privateKey: server.key, clientCertificateAuthorities: garbage),
+                    certificateChain: server.certificate, privateKey: server.key,
+                    clientCertificateAuthorities: garbage),
                 "the client CA file \(garbage)"
             ),
         ]

@@ -47,7 +47,9 @@ struct CallIDTests {
         }
     }
 
-    @Test("write(5), write(5), ping(5): the refusals carry DUPLICATE_CALL_ID and come first; the call in flight is answered last")
+    @Test(
+        "write(5), write(5), ping(5): the refusals carry DUPLICATE_CALL_ID, first; the call in flight is answered last"
+    )
     func duplicatesToldApart() async throws {
         let store = GateStore()
         try await TestServer.with(store: store) { server in

@@ -4,9 +4,9 @@ import PorticoClient
 import PorticoCore
 import PorticoReasons
 import PorticoServer
+import PorticoTestSupport
 import PorticoWire
 import Testing
-import PorticoTestSupport
 
 /// Calls in flight against a client that uses deadlines and call ids to get around the limits.
 @Suite("Calls in flight, deadlines and call ids")
@@ -28,8 +28,10 @@ struct CallLimitTests {
     @Test("a call answered DEADLINE_EXCEEDED counts against the limit until its work has really finished")
     func expiredCallsStillCount() async throws {
         let store = GateStore()
-        try await TestServer.with(configuration: ServerConfiguration(maxCallsInFlightPerConnection: 4),
-            store: store) { server in
+        try await TestServer.with(
+            configuration: ServerConfiguration(maxCallsInFlightPerConnection: 4),
+            store: store
+        ) { server in
             let key = server.operatorKey
             let client = try await WireClient.connect(port: server.port)
             // Call 1 is held by the store; calls 2 to 4 are validated at once and wait for the store behind
@@ -125,7 +127,9 @@ struct CallLimitTests {
                     + Self.write(6, "six", key: key) + Self.write(6, "six again", key: key)
             )
             let duplicate = try await client.wait { $0.count >= 2 }.frames[1]
-            #expect(duplicate.header.callID == 6 && duplicate.header.errorDetail?.reason == ErrorReason.duplicateCallID.rawValue)
+            #expect(
+                duplicate.header.callID == 6
+                    && duplicate.header.errorDetail?.reason == ErrorReason.duplicateCallID.rawValue)
             store.open()
             let frames = try await client.wait { $0.count >= 5 }.frames
             #expect(frames.count == 5)

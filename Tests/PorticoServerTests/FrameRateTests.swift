@@ -20,7 +20,9 @@ struct FrameRateTests {
         frame.writeImmutableBuffer(header)
         // Field 15, length-delimited, of the rest: an unknown field, skipped by the decoder.
         let payload = body - 1 - 3
-        frame.writeBytes([0x7A, UInt8(payload & 0x7F) | 0x80, UInt8((payload >> 7) & 0x7F) | 0x80, UInt8(payload >> 14)])
+        frame.writeBytes([
+            0x7A, UInt8(payload & 0x7F) | 0x80, UInt8((payload >> 7) & 0x7F) | 0x80, UInt8(payload >> 14),
+        ])
         frame.writeRepeatingByte(0x41, count: payload)
         return Array(frame.readableBytesView)
     }

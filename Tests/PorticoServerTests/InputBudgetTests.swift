@@ -116,7 +116,8 @@ struct InputBudgetTests {
             #expect(goAway.header.statusMessage.contains("header"))
             // A header of the usual size, with a credential, is still served.
             let ok = try await WireClient.connect(port: server.port)
-            try await ok.send(WirePreface.bytes + Wire.request(1, .ping, credential: server.operatorKey, body: PingRequest()))
+            try await ok.send(
+                WirePreface.bytes + Wire.request(1, .ping, credential: server.operatorKey, body: PingRequest()))
             #expect(try await ok.wait { !$0.isEmpty }.frames.first?.header.statusCode == .ok)
             await ok.close()
         }

@@ -2,12 +2,12 @@ import Logging
 import NIOCore
 import PorticoClient
 import PorticoCore
+import PorticoTestSupport
 import PorticoWire
 import Synchronization
 import Testing
 
 @testable import PorticoServer
-import PorticoTestSupport
 
 /// A LogHandler that keeps every record, for counting what a client can make the server log.
 final class CapturingLogHandler: LogHandler, Sendable {
@@ -69,9 +69,11 @@ struct NoticeThrottleTests {
     func callsOverLimit() async throws {
         let capture = CapturingLogHandler()
         let store = GateStore()
-        try await TestServer.with(configuration: ServerConfiguration(maxCallsInFlightPerConnection: 1, noticeInterval: .seconds(600)),
+        try await TestServer.with(
+            configuration: ServerConfiguration(maxCallsInFlightPerConnection: 1, noticeInterval: .seconds(600)),
             store: store,
-            logger: capture.logger) { server in
+            logger: capture.logger
+        ) { server in
             let key = server.operatorKey
             let client = try await WireClient.connect(port: server.port)
             // One write held by the store, then 3,000 more: each is refused TOO_MANY_CALLS.
@@ -146,8 +148,10 @@ struct NoticeThrottleTests {
     @Test("500 connections refused over the limit: one notice line, not 500")
     func connectionsRefused() async throws {
         let capture = CapturingLogHandler()
-        try await TestServer.with(configuration: ServerConfiguration(maxConnections: 1, noticeInterval: .seconds(600)),
-            logger: capture.logger) { server in
+        try await TestServer.with(
+            configuration: ServerConfiguration(maxConnections: 1, noticeInterval: .seconds(600)),
+            logger: capture.logger
+        ) { server in
             let first = try await WireClient.connect(port: server.port)
             try await first.send(WirePreface.bytes + Wire.ping(1))
             _ = try await first.wait { $0.count >= 1 }

@@ -25,7 +25,8 @@ struct ShutdownDrainTests {
             // Then a megabyte of pings the server does not read before it closes: a socket closed with bytes
             // unread is reset, and a reset destroys the answers its client had not read yet.
             let pings = try (1...100_000).flatMap { try Wire.ping(UInt64(calls + $0)) }
-            client.sendWithoutWaiting(try WirePreface.bytes + OutputBudgetTests.auditPages(calls, key: server.operatorKey) + pings)
+            client.sendWithoutWaiting(
+                try WirePreface.bytes + OutputBudgetTests.auditPages(calls, key: server.operatorKey) + pings)
             var stalled = 0
             for _ in 0..<2_000 {
                 stalled = server.server.statistics.bufferedOutputBytes

@@ -1,8 +1,9 @@
 import Foundation
+import PorticoTestSupport
+import Testing
+
 @testable import PorticoCore
 @testable import PorticoStore
-import Testing
-import PorticoTestSupport
 
 /// Data written by Portico before the binary change log: a database (schema version 1, JSON rows) and
 /// an export (format 1, JSON changes), both made by that version's `portico` through its CLI:
@@ -22,13 +23,19 @@ struct MigrationTests {
     static func verify(_ portico: Portico) throws {
         let snapshot = portico.snapshot
         #expect(snapshot.revision == 20)
-        let own = snapshot.check(principal: PrincipalID(8), asset: AssetID(6), task: .analyze, now: Timestamp(milliseconds: 0))
+        let own = snapshot.check(
+            principal: PrincipalID(8), asset: AssetID(6), task: .analyze, now: Timestamp(milliseconds: 0))
         #expect(own.allowed && own.reason == .assigned)
-        let shared = snapshot.check(principal: PrincipalID(9), asset: AssetID(6), task: .analyze, now: Timestamp(milliseconds: 0))
+        let shared = snapshot.check(
+            principal: PrincipalID(9), asset: AssetID(6), task: .analyze, now: Timestamp(milliseconds: 0))
         #expect(shared.allowed && shared.reason == .sharedAssigned)
-        #expect(!snapshot.check(principal: PrincipalID(9), asset: AssetID(6), task: .advertise, now: Timestamp(milliseconds: 0)).allowed)
+        #expect(
+            !snapshot.check(
+                principal: PrincipalID(9), asset: AssetID(6), task: .advertise, now: Timestamp(milliseconds: 0)
+            ).allowed)
         #expect(snapshot.state.checkIndex.asset(AssetID(13)) == nil, "the removed pixel")
-        #expect(snapshot.state.checkIndex.share(AssetID(7), with: PortfolioID(2)) != nil, "the approved request's share")
+        #expect(
+            snapshot.state.checkIndex.share(AssetID(7), with: PortfolioID(2)) != nil, "the approved request's share")
         #expect(try portico.authenticate(adminToken) == .systemUser(TokenID(5)))
         #expect(try portico.authenticate(credential) == .service(CredentialID(11)))
         #expect(throws: PorticoError.self) { try portico.authenticate(revokedToken) }
@@ -38,13 +45,15 @@ struct MigrationTests {
     @Test("a schema version 1 database is re-encoded at start-up, answers as before, and goes on")
     func databaseUpgrade() async throws {
         let directory = TemporaryDirectory("migrate")
-        try FileManager.default.copyItem(atPath: Self.fixtures.appendingPathComponent("v1-portico.sqlite").path,
-                                         toPath: directory.file(SQLiteStore.fileName))
+        try FileManager.default.copyItem(
+            atPath: Self.fixtures.appendingPathComponent("v1-portico.sqlite").path,
+            toPath: directory.file(SQLiteStore.fileName))
         let lines = CheckpointTests.Lines()
         let store = try SQLiteStore(directory: directory.path, report: lines.add)
         #expect(try await store.integer("PRAGMA user_version") == 2)
         // Every row is a StoredChange now, not JSON.
-        #expect(try await store.integer("SELECT count(*) FROM changes WHERE substr(change, 1, 1) = CAST('{' AS BLOB)") == 0)
+        #expect(
+            try await store.integer("SELECT count(*) FROM changes WHERE substr(change, 1, 1) = CAST('{' AS BLOB)") == 0)
         #expect(try await store.integer("SELECT count(*) FROM changes") == 20)
         let portico = try await Portico.open(store: store)
         try Self.verify(portico)
@@ -65,8 +74,9 @@ struct MigrationTests {
     func failedMigrationLeavesFile() async throws {
         let directory = TemporaryDirectory("migrate-fail")
         let path = directory.file(SQLiteStore.fileName)
-        try FileManager.default.copyItem(atPath: Self.fixtures.appendingPathComponent("v1-portico.sqlite").path,
-                                         toPath: path)
+        try FileManager.default.copyItem(
+            atPath: Self.fixtures.appendingPathComponent("v1-portico.sqlite").path,
+            toPath: path)
         // Row 15 damaged: the re-encoding stops there, after rewriting the rows before it.
         let connection = try SQLiteConnection(path: path)
         try connection.execute("UPDATE changes SET change = CAST('{not json' AS BLOB) WHERE revision = 15")
@@ -90,7 +100,8 @@ struct MigrationTests {
 
         let files = TemporaryDirectory("migrate-export")
         let exported = files.file("v2.portico")
-        #expect(try await SQLiteStore.export(directory: target.path, to: exported, now: Timestamp(milliseconds: 0)) == 20)
+        #expect(
+            try await SQLiteStore.export(directory: target.path, to: exported, now: Timestamp(milliseconds: 0)) == 20)
         let bytes = try Data(contentsOf: URL(fileURLWithPath: exported))
         #expect(bytes.range(of: Data("protobuf".utf8)) != nil)
         #expect(try ExportFile.read(from: exported) == ExportFile.read(from: file))

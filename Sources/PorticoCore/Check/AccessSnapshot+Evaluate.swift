@@ -3,8 +3,10 @@ import HashTreeCollections
 /// The check of docs/model.md ("The permission check"), written once and specialised for the plain check
 /// (no trace) and explain.
 extension AccessSnapshot {
-    func evaluate<Trace: CheckTrace>(token id: TokenID, asset: AssetID, task: AssetTask, now: Timestamp,
-                                     _ trace: inout Trace) -> DecisionReason {
+    func evaluate<Trace: CheckTrace>(
+        token id: TokenID, asset: AssetID, task: AssetTask, now: Timestamp,
+        _ trace: inout Trace
+    ) -> DecisionReason {
         guard let token = state.tokens[id] else {
             trace.step(.token, passed: false, "token \(id) does not exist")
             return .tokenNotFound
@@ -17,10 +19,12 @@ extension AccessSnapshot {
             trace.step(.token, passed: false, "token \(id) expired at \(expiry.milliseconds)")
             return .tokenExpired
         }
-        trace.step(.token, passed: true,
-                   "token \(id) of system user \(token.principal), scopes \(token.scopes.scopes.map(\.name))")
-        return evaluate(principal: token.principal, asset: asset, task: task, coverage: token.coverage, now: now,
-                        &trace)
+        trace.step(
+            .token, passed: true,
+            "token \(id) of system user \(token.principal), scopes \(token.scopes.scopes.map(\.name))")
+        return evaluate(
+            principal: token.principal, asset: asset, task: task, coverage: token.coverage, now: now,
+            &trace)
     }
 
     /// Reads only `state.checkIndex` (plain values, a dense table by id) on the way to the answer; the
@@ -28,8 +32,10 @@ extension AccessSnapshot {
     /// - Parameters:
     ///   - coverage: what the token's scopes cover, or nil for a check by principal.
     ///   - now: the time an expiring assignment is compared with.
-    func evaluate<Trace: CheckTrace>(principal id: PrincipalID, asset assetID: AssetID, task: AssetTask,
-                                     coverage: ScopeCoverage?, now: Timestamp, _ trace: inout Trace)
+    func evaluate<Trace: CheckTrace>(
+        principal id: PrincipalID, asset assetID: AssetID, task: AssetTask,
+        coverage: ScopeCoverage?, now: Timestamp, _ trace: inout Trace
+    )
         -> DecisionReason
     {
         guard let principal = state.checkIndex.principal(id) else {
@@ -41,8 +47,9 @@ extension AccessSnapshot {
             return .principalRemoved
         }
         let home = principal.portfolio
-        trace.step(.principal, passed: true,
-                   "principal \(id): \(principal.kind.rawValue) \(principal.role.rawValue) of portfolio \(home)")
+        trace.step(
+            .principal, passed: true,
+            "principal \(id): \(principal.kind.rawValue) \(principal.role.rawValue) of portfolio \(home)")
         guard let status = state.checkIndex.status(home), status != .disabled else {
             trace.step(.portfolioStatus, passed: false, "portfolio \(home) of principal \(id) is DISABLED")
             return .portfolioDisabled
@@ -59,8 +66,9 @@ extension AccessSnapshot {
                 trace.step(.portfolioStatus, passed: false, "owner portfolio \(asset.owner) is DISABLED")
                 return .ownerDisabled
             }
-            trace.step(.portfolioStatus, passed: true,
-                       "owner portfolio \(asset.owner) is \(status?.rawValue ?? PortfolioStatus.active.rawValue)")
+            trace.step(
+                .portfolioStatus, passed: true,
+                "owner portfolio \(asset.owner) is \(status?.rawValue ?? PortfolioStatus.active.rawValue)")
         }
         guard TaskLattice.validTasks(for: asset.type).contains(task) else {
             trace.step(.taskValid, passed: false, "\(task.name) is not a task of \(asset.type.name)")
@@ -99,25 +107,30 @@ extension AccessSnapshot {
         return assignment(principal, id, assetID, task, now: now, allow: .sharedAssigned, &trace)
     }
 
-    private func assignment<Trace: CheckTrace>(_ facts: CheckIndex.Principal, _ principal: PrincipalID,
-                                               _ asset: AssetID, _ task: AssetTask, now: Timestamp,
-                                               allow: DecisionReason, _ trace: inout Trace) -> DecisionReason {
+    private func assignment<Trace: CheckTrace>(
+        _ facts: CheckIndex.Principal, _ principal: PrincipalID,
+        _ asset: AssetID, _ task: AssetTask, now: Timestamp,
+        allow: DecisionReason, _ trace: inout Trace
+    ) -> DecisionReason {
         guard let grant = facts.assignments[asset] else {
             trace.step(.assignment, passed: false, "principal \(principal) has no assignment on asset \(asset)")
             return .notAssigned
         }
         // One compare with a word the entry already brought into the cache (never: Int64.max).
         guard grant.isLive(at: now) else {
-            trace.step(.assignment, passed: false,
-                       "assignment \(grant.granted) expired at \(grant.expiresAt.iso8601)")
+            trace.step(
+                .assignment, passed: false,
+                "assignment \(grant.granted) expired at \(grant.expiresAt.iso8601)")
             return .assignmentExpired
         }
         guard grant.effective.contains(task) else {
-            trace.step(.assignment, passed: false,
-                       "assignment \(grant.granted) grants \(grant.effective)\(Self.until(grant)), not \(task.name)")
+            trace.step(
+                .assignment, passed: false,
+                "assignment \(grant.granted) grants \(grant.effective)\(Self.until(grant)), not \(task.name)")
             return .taskNotGranted
         }
-        trace.step(.assignment, passed: true, "assignment \(grant.granted) grants \(grant.effective)\(Self.until(grant))")
+        trace.step(
+            .assignment, passed: true, "assignment \(grant.granted) grants \(grant.effective)\(Self.until(grant))")
         return allow
     }
 

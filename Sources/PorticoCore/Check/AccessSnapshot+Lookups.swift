@@ -5,13 +5,14 @@ import HashTreeCollections
 /// expired assignment grants nothing here either).
 extension AccessSnapshot {
     /// The assets `principal` can work on (optionally: can perform `task` on) at `now`, sorted by id.
-    public func assets(of principalID: PrincipalID, task: AssetTask? = nil, page: PageRequest = PageRequest(),
-                       now: Timestamp) throws -> Page<AssetAccess>
-    {
+    public func assets(
+        of principalID: PrincipalID, task: AssetTask? = nil, page: PageRequest = PageRequest(),
+        now: Timestamp
+    ) throws -> Page<AssetAccess> {
         try page.validate()
         var items: [AssetAccess] = []
         guard let principal = state.principals[principalID], !principal.removed,
-              state.portfolios[principal.portfolio]?.status != .disabled
+            state.portfolios[principal.portfolio]?.status != .disabled
         else { return page.cut(items, key: \.asset.rawValue) }
         let home = principal.portfolio
         func consider(_ asset: AssetRecord, _ tasks: TaskSet) {
@@ -41,9 +42,10 @@ extension AccessSnapshot {
 
     /// The principals who can work on `asset` (optionally: perform `task`) at `now`, with their effective tasks.
     /// - Throws: NOT_FOUND when the asset does not exist.
-    public func principals(on assetID: AssetID, task: AssetTask? = nil, page: PageRequest = PageRequest(),
-                           now: Timestamp) throws -> Page<PrincipalAccess>
-    {
+    public func principals(
+        on assetID: AssetID, task: AssetTask? = nil, page: PageRequest = PageRequest(),
+        now: Timestamp
+    ) throws -> Page<PrincipalAccess> {
         try page.validate()
         guard let asset = state.assets[assetID] else { throw PorticoError.notFound("asset \(assetID)") }
         var items: [PrincipalAccess] = []
@@ -71,7 +73,8 @@ extension AccessSnapshot {
     /// The page token is `other id << 1 | direction` (0: `portfolio` made it), unique per record, so
     /// pages stay stable when both directions exist.
     /// - Throws: NOT_FOUND when the portfolio does not exist.
-    public func partners(of portfolio: PortfolioID, page: PageRequest = PageRequest()) throws -> Page<PartnershipRecord> {
+    public func partners(of portfolio: PortfolioID, page: PageRequest = PageRequest()) throws -> Page<PartnershipRecord>
+    {
         try page.validate()
         _ = try state.portfolioRecord(portfolio)
         var items = (state.partnerships[portfolio] ?? [:]).values.map { $0 }

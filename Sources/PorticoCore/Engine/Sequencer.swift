@@ -1,5 +1,5 @@
-import Synchronization
 import PorticoReasons
+import Synchronization
 
 /// The synchronous half of the commit pipeline: where a change is validated, applied and given its
 /// revision, and the state that the durable half (`CommitLog`, an actor) takes batches from and
@@ -103,14 +103,17 @@ final class Sequencer: Sendable {
     /// - Throws: the command's domain error, DEADLINE_EXCEEDED, or for the key INVALID_ARGUMENT
     ///   (`INVALID_IDEMPOTENCY_KEY`) or FAILED_PRECONDITION (`IDEMPOTENCY_KEY_REUSED`); the state is then
     ///   unchanged; UNAVAILABLE (`RELOADING`) while the node reloads.
-    func accept(_ command: Command, caller: Caller, deadline: ContinuousClock.Instant?,
-                idempotencyKey: String? = nil, reply: CheckedContinuation<CommandResult, any Error>) throws -> Bool {
+    func accept(
+        _ command: Command, caller: Caller, deadline: ContinuousClock.Instant?,
+        idempotencyKey: String? = nil, reply: CheckedContinuation<CommandResult, any Error>
+    ) throws -> Bool {
         // Malformed keys are refused before the lock, so that no key's size is paid for under it.
         if let idempotencyKey { try IdempotencyKey.validate(idempotencyKey) }
         return try state.withLock { state throws -> Bool in
             if let deadline, deadline <= .now {
-                throw PorticoError(.deadlineExceeded, "the deadline passed before the change was validated",
-                                   reason: .deadlineExceeded)
+                throw PorticoError(
+                    .deadlineExceeded, "the deadline passed before the change was validated",
+                    reason: .deadlineExceeded)
             }
             if let failure = state.failure { throw Self.reloading(failure) }
             let now = clock.now()
@@ -121,7 +124,9 @@ final class Sequencer: Sendable {
                 let found = try state.tentative.idempotencyKey(idempotencyKey, caller: caller, now: now)
                 if let earlier = try state.tentative.earlierChange(found, command, now: now, policy: policy) {
                     guard earlier.revision > state.durable.revision,
-                          let first = (state.writing + state.queue).first(where: { $0.change.revision == earlier.revision })
+                        let first = (state.writing + state.queue).first(where: {
+                            $0.change.revision == earlier.revision
+                        })
                     else {
                         reply.resume(returning: earlier)
                         return false
@@ -132,10 +137,13 @@ final class Sequencer: Sendable {
                 }
                 key = found
             }
-            let (change, result) = try Self.apply(command, caller: caller, now: now, key: key, policy: policy,
-                                                  to: &state.tentative)
-            state.queue.append(Pending(command: command, caller: caller, change: change, result: result, reply: reply,
-                                       key: key))
+            let (change, result) = try Self.apply(
+                command, caller: caller, now: now, key: key, policy: policy,
+                to: &state.tentative)
+            state.queue.append(
+                Pending(
+                    command: command, caller: caller, change: change, result: result, reply: reply,
+                    key: key))
             defer { state.draining = true }
             return !state.draining
         }
@@ -143,8 +151,9 @@ final class Sequencer: Sendable {
 
     /// The refusal of every call while the node reloads.
     static func reloading(_ why: String) -> PorticoError {
-        PorticoError(.unavailable, "this node is reloading its state (\(why)); retry, or ask another node",
-                     reason: .reloading)
+        PorticoError(
+            .unavailable, "this node is reloading its state (\(why)); retry, or ask another node",
+            reason: .reloading)
     }
 
     /// Applies `command` to `state` in place and describes the change it made.
@@ -153,26 +162,29 @@ final class Sequencer: Sendable {
     /// the first change after a batch copies what it touches and the rest change it where it is (a copy
     /// per change copied a dense-table page and its outer array every time). A refused command throws
     /// before it changes anything (`AccessState.apply`); debug builds check that.
-    static func apply(_ command: Command, caller: Caller, now: Timestamp, key: IdempotencyKey?,
-                      policy: IdempotencyPolicy, to state: inout AccessState) throws -> (Change, CommandResult) {
+    static func apply(
+        _ command: Command, caller: Caller, now: Timestamp, key: IdempotencyKey?,
+        policy: IdempotencyPolicy, to state: inout AccessState
+    ) throws -> (Change, CommandResult) {
         var context = ApplyContext(caller: caller, now: now, source: .live)
         context.policy = policy
         context.idempotency = key.map { .live($0) }
         #if DEBUG
-        let before = state
+            let before = state
         #endif
         let created: UInt64?
         do {
             created = try state.apply(command, &context)
         } catch {
             #if DEBUG
-            precondition(state == before, "refused \(command.name) changed the state")
+                precondition(state == before, "refused \(command.name) changed the state")
             #endif
             throw error
         }
         let revision = state.revision
-        let change = Change(revision: revision, time: context.now, caller: caller, command: command,
-                            secretDigests: context.digests, idempotency: context.idempotencyRecord)
+        let change = Change(
+            revision: revision, time: context.now, caller: caller, command: command,
+            secretDigests: context.digests, idempotency: context.idempotencyRecord)
         return (change, CommandResult(revision: revision, createdID: created, secret: context.secret))
     }
 }

@@ -4,46 +4,54 @@ import PorticoReasons
 /// People, system users and apps.
 extension AccessState {
     /// Adds a person or a system user; system users obey the tier limits and need an app.
-    mutating func addPrincipal(_ portfolio: PortfolioID, kind: PrincipalKindTag, name: String, role: Role,
-                               externalID: String?, _ context: inout ApplyContext) throws -> UInt64 {
+    mutating func addPrincipal(
+        _ portfolio: PortfolioID, kind: PrincipalKindTag, name: String, role: Role,
+        externalID: String?, _ context: inout ApplyContext
+    ) throws -> UInt64 {
         var record = try portfolioToChange(portfolio, context)
         try requireWritable(portfolio, context.caller, grows: true)
         try validateName(name, context)
         try requireFreeExternalID(externalID, ExternalKind(kind), in: portfolio.rawValue)
         if kind == .systemUser {
             guard record.tier != .none else {
-                throw PorticoError.precondition("portfolio \(portfolio) has no access to system users",
-                                                reason: .systemUsersNotAvailable)
+                throw PorticoError.precondition(
+                    "portfolio \(portfolio) has no access to system users",
+                    reason: .systemUsersNotAvailable)
             }
             guard record.appCount > 0 else {
-                throw PorticoError.precondition("portfolio \(portfolio) must own an app before adding system users",
-                                                reason: .appRequired)
+                throw PorticoError.precondition(
+                    "portfolio \(portfolio) must own an app before adding system users",
+                    reason: .appRequired)
             }
             switch role {
             case .admin:
                 guard record.adminSystemUsers < record.tier.adminLimit else {
-                    throw PorticoError(.resourceExhausted, "portfolio \(portfolio) already has its admin system user",
-                                       reason: .adminSystemUserExists)
+                    throw PorticoError(
+                        .resourceExhausted, "portfolio \(portfolio) already has its admin system user",
+                        reason: .adminSystemUserExists)
                 }
                 record.adminSystemUsers += 1
             case .employee:
                 guard record.regularSystemUsers < record.tier.regularLimit else {
-                    throw PorticoError(.resourceExhausted,
-                                       "tier \(record.tier.rawValue) allows \(record.tier.regularLimit) regular system users",
-                                       reason: .systemUserLimit)
+                    throw PorticoError(
+                        .resourceExhausted,
+                        "tier \(record.tier.rawValue) allows \(record.tier.regularLimit) regular system users",
+                        reason: .systemUserLimit)
                 }
                 record.regularSystemUsers += 1
             }
             portfolios[portfolio] = record
         }
         let id = PrincipalID(takeID())
-        principals[id] = PrincipalRecord(id: id, portfolio: portfolio, kind: kind, role: role, name: name,
-                                         removed: false, grants: [:], externalID: externalID)
+        principals[id] = PrincipalRecord(
+            id: id, portfolio: portfolio, kind: kind, role: role, name: name,
+            removed: false, grants: [:], externalID: externalID)
         checkIndex.addPrincipal(id, portfolio: portfolio, kind: kind, role: role)
         bindExternalID(externalID, ExternalKind(kind), in: portfolio.rawValue, to: id.rawValue, &context)
         members.insert(id, into: portfolio)
-        context.setTarget(kind == .person ? .person : .systemUser, id.rawValue, in: portfolio,
-                          "\(kind == .person ? "person" : "system_user"):\(id)")
+        context.setTarget(
+            kind == .person ? .person : .systemUser, id.rawValue, in: portfolio,
+            "\(kind == .person ? "person" : "system_user"):\(id)")
         return id.rawValue
     }
 
@@ -82,12 +90,15 @@ extension AccessState {
             if record.role == .admin { portfolio.adminSystemUsers -= 1 } else { portfolio.regularSystemUsers -= 1 }
             portfolios[record.portfolio] = portfolio
         }
-        context.setTarget(record.kind == .person ? .person : .systemUser, id.rawValue, in: record.portfolio,
-                          "\(record.kind == .person ? "person" : "system_user"):\(id)")
+        context.setTarget(
+            record.kind == .person ? .person : .systemUser, id.rawValue, in: record.portfolio,
+            "\(record.kind == .person ? "person" : "system_user"):\(id)")
     }
 
-    mutating func createApp(_ portfolio: PortfolioID, name: String, externalID: String?,
-                            _ context: inout ApplyContext) throws -> UInt64 {
+    mutating func createApp(
+        _ portfolio: PortfolioID, name: String, externalID: String?,
+        _ context: inout ApplyContext
+    ) throws -> UInt64 {
         var record = try portfolioToChange(portfolio, context)
         try requireWritable(portfolio, context.caller, grows: true)
         try validateName(name, context)

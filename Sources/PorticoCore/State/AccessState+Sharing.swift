@@ -6,8 +6,10 @@ import PorticoReasons
 extension AccessState {
     /// Shares (or re-shares) an asset with a partner; only an admin of the owner may, so a partner
     /// can never relay an asset it was shared.
-    mutating func share(_ assetID: AssetID, with partner: PortfolioID, _ tasks: TaskSet,
-                        _ context: inout ApplyContext) throws {
+    mutating func share(
+        _ assetID: AssetID, with partner: PortfolioID, _ tasks: TaskSet,
+        _ context: inout ApplyContext
+    ) throws {
         let asset = try assetToChange(assetID, context)
         try requireWritable(asset.owner, context.caller, grows: true)
         guard partner != asset.owner else {
@@ -20,8 +22,9 @@ extension AccessState {
             if portfolios[partner] == nil, context.caller == .operator {
                 throw PorticoError.notFound("portfolio \(partner)")
             }
-            throw PorticoError.precondition("portfolio \(asset.owner) has not added portfolio \(partner) as a partner",
-                                            reason: .notPartner)
+            throw PorticoError.precondition(
+                "portfolio \(asset.owner) has not added portfolio \(partner) as a partner",
+                reason: .notPartner)
         }
         try requireSharePartner(partner, of: asset)
         setShare(asset, partner, tasks, &context)
@@ -51,8 +54,9 @@ extension AccessState {
             throw PorticoError.precondition("portfolio \(partner) is disabled", reason: .portfolioDisabled)
         }
         guard partnerships[portfolio]?[partner] == nil else {
-            throw PorticoError(.alreadyExists, "portfolio \(portfolio) already has portfolio \(partner) as a partner",
-                               reason: .alreadyPartner)
+            throw PorticoError(
+                .alreadyExists, "portfolio \(portfolio) already has portfolio \(partner) as a partner",
+                reason: .alreadyPartner)
         }
         insertPartnership(portfolio, partner, &context)
         context.setTarget(.partner, partner.rawValue, in: portfolio, "portfolio:\(portfolio) partner:\(partner)")
@@ -70,7 +74,9 @@ extension AccessState {
         }
         var pairs: [(AssetID, PortfolioID)] = []
         for asset in sharedIn[partner] ?? [] where assets[asset]?.owner == portfolio { pairs.append((asset, partner)) }
-        for asset in sharedIn[portfolio] ?? [] where assets[asset]?.owner == partner { pairs.append((asset, portfolio)) }
+        for asset in sharedIn[portfolio] ?? [] where assets[asset]?.owner == partner {
+            pairs.append((asset, portfolio))
+        }
         for (asset, holder) in pairs.sorted(by: { $0.0 < $1.0 }) {
             removeShare(asset, holder, &context)
             context.note("unshared asset:\(asset) from portfolio:\(holder)")
@@ -84,8 +90,10 @@ extension AccessState {
         context.setTarget(.partner, partner.rawValue, in: portfolio, "portfolio:\(portfolio) partner:\(partner)")
     }
 
-    mutating func requestShare(_ assetID: AssetID, by requester: PortfolioID, _ tasks: TaskSet,
-                               _ context: inout ApplyContext) throws -> UInt64 {
+    mutating func requestShare(
+        _ assetID: AssetID, by requester: PortfolioID, _ tasks: TaskSet,
+        _ context: inout ApplyContext
+    ) throws -> UInt64 {
         _ = try portfolioToChange(requester, context)
         // A request goes to the asset's owner, so it tells its caller that the id names an asset (and,
         // through INVALID_TASK, whether the tasks suit its type); never who owns it (docs/model.md).
@@ -96,12 +104,14 @@ extension AccessState {
         if shareRequests.values.contains(where: {
             $0.asset == assetID && $0.requester == requester && $0.status == .pending
         }) {
-            throw PorticoError(.alreadyExists, "a request for asset \(assetID) is already pending",
-                               reason: .requestPending)
+            throw PorticoError(
+                .alreadyExists, "a request for asset \(assetID) is already pending",
+                reason: .requestPending)
         }
         let id = ShareRequestID(takeID())
-        shareRequests[id] = ShareRequestRecord(id: id, asset: assetID, requester: requester, tasks: tasks,
-                                               status: .pending)
+        shareRequests[id] = ShareRequestRecord(
+            id: id, asset: assetID, requester: requester, tasks: tasks,
+            status: .pending)
         context.setTarget(.shareRequest, id.rawValue, in: requester, "share_request:\(id)")
         return id.rawValue
     }
@@ -111,8 +121,9 @@ extension AccessState {
         let (decided, asset) = try shareRequestToDecide(id, context)
         var request = decided
         guard request.status == .pending else {
-            throw PorticoError.precondition("share request \(id) is already \(request.status.rawValue)",
-                                            reason: .requestDecided)
+            throw PorticoError.precondition(
+                "share request \(id) is already \(request.status.rawValue)",
+                reason: .requestDecided)
         }
         if approve {
             try requireWritable(asset.owner, context.caller, grows: true)
@@ -140,23 +151,28 @@ extension AccessState {
         }
     }
 
-    private mutating func insertPartnership(_ portfolio: PortfolioID, _ partner: PortfolioID,
-                                            _ context: inout ApplyContext) {
-        partnerships[portfolio, default: [:]][partner] = PartnershipRecord(portfolio: portfolio, partner: partner,
-                                                                           createdRevision: context.revision)
+    private mutating func insertPartnership(
+        _ portfolio: PortfolioID, _ partner: PortfolioID,
+        _ context: inout ApplyContext
+    ) {
+        partnerships[portfolio, default: [:]][partner] = PartnershipRecord(
+            portfolio: portfolio, partner: partner,
+            createdRevision: context.revision)
         partneredBy.insert(portfolio, into: partner)
     }
 
     /// Writes the share and trims the partner's assignments on the asset to what it now permits.
-    private mutating func setShare(_ asset: AssetRecord, _ partner: PortfolioID, _ tasks: TaskSet,
-                                   _ context: inout ApplyContext) {
+    private mutating func setShare(
+        _ asset: AssetRecord, _ partner: PortfolioID, _ tasks: TaskSet,
+        _ context: inout ApplyContext
+    ) {
         let grant = Grant(granted: tasks, type: asset.type)
         assets[asset.id]?.shares[partner] = grant
         checkIndex.setShare(asset.id, with: partner, grant.effective)
         sharedIn.insert(asset.id, into: partner)
         for principalID in assignees[asset.id] ?? [] {
             guard var principal = principals[principalID], principal.portfolio == partner,
-                  let held = principal.grants[asset.id], !grant.effective.isSuperset(of: held.effective)
+                let held = principal.grants[asset.id], !grant.effective.isSuperset(of: held.effective)
             else { continue }
             let kept = held.effective.intersection(grant.effective)
             if kept.isEmpty {

@@ -31,7 +31,9 @@ public struct AccessState: Hashable, Sendable {
     /// Asset -> principals holding an assignment on it.
     public internal(set) var assignees = TreeDictionary<AssetID, TreeSet<PrincipalID>>()
     /// Portfolio -> the partners it added -> the partnership (what `share` requires of the owner).
-    public internal(set) var partnerships = TreeDictionary<PortfolioID, TreeDictionary<PortfolioID, PartnershipRecord>>()
+    public internal(set) var partnerships = TreeDictionary<
+        PortfolioID, TreeDictionary<PortfolioID, PartnershipRecord>
+    >()
     /// Portfolio -> the portfolios that added it as a partner (the reverse of `partnerships`).
     public internal(set) var partneredBy = TreeDictionary<PortfolioID, TreeSet<PortfolioID>>()
     /// Principal -> its tokens (revoked ones included).

@@ -103,7 +103,9 @@ public struct CheckIndex: Hashable, Sendable {
     }
 
     mutating func addPrincipal(_ id: PrincipalID, portfolio: PortfolioID, kind: PrincipalKindTag, role: Role) {
-        facts.update(id.rawValue) { $0 = .principal(Principal(portfolio: portfolio, kind: kind, role: role, removed: false)) }
+        facts.update(id.rawValue) {
+            $0 = .principal(Principal(portfolio: portfolio, kind: kind, role: role, removed: false))
+        }
     }
 
     /// Changes a principal in place (its assignment list is not copied when nothing else shares it).

@@ -30,13 +30,16 @@ public struct StateRestorer {
         PorticoError(.internal, "checkpoint: \(message)", reason: .checkpointInvalid)
     }
 
-    public mutating func addPortfolio(id: PortfolioID, createdRevision: Revision, name: String, status: PortfolioStatus,
-                                      tier: SystemUserTier, appCount: Int, adminSystemUsers: Int,
-                                      regularSystemUsers: Int, externalID: String? = nil) throws {
+    public mutating func addPortfolio(
+        id: PortfolioID, createdRevision: Revision, name: String, status: PortfolioStatus,
+        tier: SystemUserTier, appCount: Int, adminSystemUsers: Int,
+        regularSystemUsers: Int, externalID: String? = nil
+    ) throws {
         try check(id.rawValue, "portfolio")
-        state.portfolios[id] = PortfolioRecord(id: id, createdRevision: createdRevision, name: name, status: status,
-                                               tier: tier, appCount: appCount, adminSystemUsers: adminSystemUsers,
-                                               regularSystemUsers: regularSystemUsers, externalID: externalID)
+        state.portfolios[id] = PortfolioRecord(
+            id: id, createdRevision: createdRevision, name: name, status: status,
+            tier: tier, appCount: appCount, adminSystemUsers: adminSystemUsers,
+            regularSystemUsers: regularSystemUsers, externalID: externalID)
         state.checkIndex.setStatus(id, status)
         try bind(externalID, .portfolio, in: 0, id.rawValue)
     }
@@ -46,14 +49,17 @@ public struct StateRestorer {
         guard let externalID else { return }
         let key = ExternalIndex.Key(kind, in: scope, externalID)
         guard ExternalID.isValid(externalID), state.checkIndex.externalIDs[key] == nil else {
-            throw Self.invalid("\(kind.name) \(id): external id \"\(ExternalID.printable(externalID))\" is malformed or taken")
+            throw Self.invalid(
+                "\(kind.name) \(id): external id \"\(ExternalID.printable(externalID))\" is malformed or taken")
         }
         state.checkIndex.externalIDs.insert(key, id)
     }
 
     /// An asset with the shares its owner granted (partner -> granted tasks).
-    public mutating func addAsset(id: AssetID, owner: PortfolioID, type: AssetType, name: String,
-                                  shares: [(PortfolioID, TaskSet)], externalID: String? = nil) throws {
+    public mutating func addAsset(
+        id: AssetID, owner: PortfolioID, type: AssetType, name: String,
+        shares: [(PortfolioID, TaskSet)], externalID: String? = nil
+    ) throws {
         try check(id.rawValue, "asset")
         guard state.checkIndex.status(owner) != nil else {
             throw Self.invalid("asset \(id) of unknown portfolio \(owner)")
@@ -65,8 +71,9 @@ public struct StateRestorer {
             state.checkIndex.setShare(id, with: partner, grant.effective)
             state.sharedIn.insert(id, into: partner)
         }
-        state.assets[id] = AssetRecord(id: id, owner: owner, type: type, name: name, shares: grants,
-                                       externalID: externalID)
+        state.assets[id] = AssetRecord(
+            id: id, owner: owner, type: type, name: name, shares: grants,
+            externalID: externalID)
         state.checkIndex.setAsset(id, CheckIndex.Asset(owner: owner, type: type))
         state.ownedAssets.insert(id, into: owner)
         try bind(externalID, .asset, in: owner.rawValue, id.rawValue)
@@ -74,9 +81,11 @@ public struct StateRestorer {
 
     /// A person or system user with its assignments (asset -> granted tasks, and when each expires; closures
     /// are derived).
-    public mutating func addPrincipal(id: PrincipalID, portfolio: PortfolioID, kind: PrincipalKindTag, role: Role,
-                                      name: String, removed: Bool, grants: [(AssetID, TaskSet, Timestamp?)],
-                                      externalID: String? = nil) throws {
+    public mutating func addPrincipal(
+        id: PrincipalID, portfolio: PortfolioID, kind: PrincipalKindTag, role: Role,
+        name: String, removed: Bool, grants: [(AssetID, TaskSet, Timestamp?)],
+        externalID: String? = nil
+    ) throws {
         try check(id.rawValue, "principal")
         // The check index's dense table answers "is it a portfolio" without hashing (as for asset types).
         guard state.checkIndex.status(portfolio) != nil else {
@@ -90,8 +99,10 @@ public struct StateRestorer {
             guard let type = state.checkIndex.asset(asset)?.type else {
                 throw Self.invalid("principal \(id) holds unknown asset \(asset)")
             }
-            entries.append(AssignmentList.Entry(asset: asset.rawValue,
-                                                grant: Grant(granted: granted, type: type, expiresAt: expiry ?? .never)))
+            entries.append(
+                AssignmentList.Entry(
+                    asset: asset.rawValue,
+                    grant: Grant(granted: granted, type: type, expiresAt: expiry ?? .never)))
             assignments.append((asset.rawValue, id))
             if let expiry { expiring.append((CheckIndex.Pair(id.rawValue, asset.rawValue), expiry)) }
         }
@@ -100,8 +111,9 @@ public struct StateRestorer {
         }
         entries.sort { $0.asset < $1.asset }
         let list = AssignmentList(sorted: entries)
-        state.principals[id] = PrincipalRecord(id: id, portfolio: portfolio, kind: kind, role: role, name: name,
-                                               removed: removed, grants: list, externalID: externalID)
+        state.principals[id] = PrincipalRecord(
+            id: id, portfolio: portfolio, kind: kind, role: role, name: name,
+            removed: removed, grants: list, externalID: externalID)
         state.checkIndex.addPrincipal(id, portfolio: portfolio, kind: kind, role: role)
         state.checkIndex.updatePrincipal(id) { $0.removed = removed }
         state.checkIndex.setAssignments(id, list)
@@ -112,11 +124,14 @@ public struct StateRestorer {
         }
     }
 
-    public mutating func addApp(id: AppID, portfolio: PortfolioID, name: String, secretDigest: SecretDigest,
-                                externalID: String? = nil) throws {
+    public mutating func addApp(
+        id: AppID, portfolio: PortfolioID, name: String, secretDigest: SecretDigest,
+        externalID: String? = nil
+    ) throws {
         try check(id.rawValue, "app")
-        state.apps[id] = AppRecord(id: id, portfolio: portfolio, name: name, secretDigest: secretDigest,
-                                   externalID: externalID)
+        state.apps[id] = AppRecord(
+            id: id, portfolio: portfolio, name: name, secretDigest: secretDigest,
+            externalID: externalID)
         try bind(externalID, .app, in: portfolio.rawValue, id.rawValue)
     }
 
@@ -128,34 +143,44 @@ public struct StateRestorer {
         state.idempotency.restore(digest, entry)
     }
 
-    public mutating func addToken(id: TokenID, principal: PrincipalID, portfolio: PortfolioID, app: AppID,
-                                  scopes: ScopeSet, createdAt: Timestamp, expiresAt: Timestamp?, revoked: Bool,
-                                  secretDigest: SecretDigest) throws {
+    public mutating func addToken(
+        id: TokenID, principal: PrincipalID, portfolio: PortfolioID, app: AppID,
+        scopes: ScopeSet, createdAt: Timestamp, expiresAt: Timestamp?, revoked: Bool,
+        secretDigest: SecretDigest
+    ) throws {
         try check(id.rawValue, "token")
-        state.tokens[id] = TokenRecord(id: id, principal: principal, portfolio: portfolio, app: app, scopes: scopes,
-                                       coverage: ScopeCoverage(scopes), createdAt: createdAt, expiresAt: expiresAt,
-                                       revoked: revoked, secretDigest: secretDigest)
+        state.tokens[id] = TokenRecord(
+            id: id, principal: principal, portfolio: portfolio, app: app, scopes: scopes,
+            coverage: ScopeCoverage(scopes), createdAt: createdAt, expiresAt: expiresAt,
+            revoked: revoked, secretDigest: secretDigest)
         state.principalTokens.insert(id, into: principal)
     }
 
-    public mutating func addCredential(id: CredentialID, name: String, createdAt: Timestamp, revoked: Bool,
-                                       secretDigest: SecretDigest) throws {
+    public mutating func addCredential(
+        id: CredentialID, name: String, createdAt: Timestamp, revoked: Bool,
+        secretDigest: SecretDigest
+    ) throws {
         try check(id.rawValue, "service credential")
-        state.credentials[id] = CredentialRecord(id: id, name: name, createdAt: createdAt, revoked: revoked,
-                                                 secretDigest: secretDigest)
+        state.credentials[id] = CredentialRecord(
+            id: id, name: name, createdAt: createdAt, revoked: revoked,
+            secretDigest: secretDigest)
     }
 
     public mutating func addPartnership(portfolio: PortfolioID, partner: PortfolioID, createdRevision: Revision) {
-        state.partnerships[portfolio, default: [:]][partner] = PartnershipRecord(portfolio: portfolio, partner: partner,
-                                                                                 createdRevision: createdRevision)
+        state.partnerships[portfolio, default: [:]][partner] = PartnershipRecord(
+            portfolio: portfolio, partner: partner,
+            createdRevision: createdRevision)
         state.partneredBy.insert(portfolio, into: partner)
     }
 
-    public mutating func addShareRequest(id: ShareRequestID, asset: AssetID, requester: PortfolioID, tasks: TaskSet,
-                                         status: ShareRequestStatus) throws {
+    public mutating func addShareRequest(
+        id: ShareRequestID, asset: AssetID, requester: PortfolioID, tasks: TaskSet,
+        status: ShareRequestStatus
+    ) throws {
         try check(id.rawValue, "share request")
-        state.shareRequests[id] = ShareRequestRecord(id: id, asset: asset, requester: requester, tasks: tasks,
-                                                     status: status)
+        state.shareRequests[id] = ShareRequestRecord(
+            id: id, asset: asset, requester: requester, tasks: tasks,
+            status: status)
     }
 
     /// The next chunk of audit events, as `AuditLog.chunks` gave it.

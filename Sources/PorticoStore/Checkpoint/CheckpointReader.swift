@@ -16,7 +16,8 @@ enum CheckpointReader {
     /// The state in the checkpoint at `path`.
     /// - Parameter progress: called every 100,000 records with done and total.
     /// - Throws: `Damaged` for a torn, truncated or corrupted file; `StoreError` when it cannot be read.
-    static func read(_ path: String, progress: (_ done: Int, _ total: Int) -> Void = { _, _ in }) throws -> AccessState {
+    static func read(_ path: String, progress: (_ done: Int, _ total: Int) -> Void = { _, _ in }) throws -> AccessState
+    {
         let data: Data
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
@@ -26,20 +27,25 @@ enum CheckpointReader {
         return try data.withUnsafeBytes { bytes in try read(bytes, progress: progress) }
     }
 
-    static func read(_ bytes: UnsafeRawBufferPointer, progress: (_ done: Int, _ total: Int) -> Void) throws -> AccessState {
+    static func read(_ bytes: UnsafeRawBufferPointer, progress: (_ done: Int, _ total: Int) -> Void) throws
+        -> AccessState
+    {
         let arena = WireArena()
         var offset = 0
         let header = try message(bytes, &offset, as: CheckpointHeader.self, arena: arena)
         guard header.format == CheckpointWriter.format else { throw Damaged(description: "not a Portico checkpoint") }
         guard CheckpointWriter.readableVersions.contains(header.formatVersion) else {
-            throw Damaged(description: "checkpoint format \(header.formatVersion); this portico reads "
-                          + "\(CheckpointWriter.readableVersions)")
+            throw Damaged(
+                description: "checkpoint format \(header.formatVersion); this portico reads "
+                    + "\(CheckpointWriter.readableVersions)")
         }
         let recordsStart = offset
         for _ in 0..<header.recordCount { _ = try frame(bytes, &offset) }
         let trailerStart = offset
         let trailer = try message(bytes, &offset, as: CheckpointTrailer.self, arena: arena)
-        guard offset == bytes.count else { throw Damaged(description: "\(bytes.count - offset) bytes after the trailer") }
+        guard offset == bytes.count else {
+            throw Damaged(description: "\(bytes.count - offset) bytes after the trailer")
+        }
         let digest = Array(SHA256.hash(data: UnsafeRawBufferPointer(rebasing: bytes[0..<trailerStart])))
         guard trailer.recordCount == header.recordCount, trailer.sha256 == digest else {
             throw Damaged(description: "its SHA-256 does not match its content")
@@ -143,8 +149,10 @@ enum CheckpointReader {
         return UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + Int(length)])
     }
 
-    private static func message<M: WireMessage>(_ bytes: UnsafeRawBufferPointer, _ offset: inout Int, as type: M.Type,
-                                                arena: WireArena) throws -> M {
+    private static func message<M: WireMessage>(
+        _ bytes: UnsafeRawBufferPointer, _ offset: inout Int, as type: M.Type,
+        arena: WireArena
+    ) throws -> M {
         let at = offset
         let body = try frame(bytes, &offset)
         defer { arena.reset() }

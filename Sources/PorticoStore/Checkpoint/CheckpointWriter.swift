@@ -34,9 +34,11 @@ struct CheckpointWriter {
     /// Writes `state` whole. - Returns: the file's size in bytes.
     static func write(_ state: AccessState, to fd: Int32, path: String, now: Timestamp) throws -> Int {
         var writer = CheckpointWriter(fd: fd, path: path)
-        try writer.append(CheckpointHeader(format: format, formatVersion: formatVersion, revision: state.revision,
-                                           nextID: state.nextID, writtenAtUnixMillis: now.milliseconds,
-                                           recordCount: recordCount(state)))
+        try writer.append(
+            CheckpointHeader(
+                format: format, formatVersion: formatVersion, revision: state.revision,
+                nextID: state.nextID, writtenAtUnixMillis: now.milliseconds,
+                recordCount: recordCount(state)))
         try writer.appendRecords(state)
         try writer.finish()
         return writer.bytesWritten
@@ -47,9 +49,10 @@ struct CheckpointWriter {
         let partnerships = state.partnerships.values.reduce(0) { $0 + $1.count }
         var chunks = 0
         state.audit.forEachChunk { _, _, _ in chunks += 1 }
-        return UInt64(state.portfolios.count + state.assets.count + state.principals.count + state.apps.count
-                      + state.tokens.count + state.credentials.count + partnerships + state.shareRequests.count
-                      + state.idempotency.count + chunks)
+        return UInt64(
+            state.portfolios.count + state.assets.count + state.principals.count + state.apps.count
+                + state.tokens.count + state.credentials.count + partnerships + state.shareRequests.count
+                + state.idempotency.count + chunks)
     }
 
     // swift-format-ignore

@@ -23,7 +23,9 @@ public struct ChangeCoding {
 
     /// Decodes a change; `revision` and `time`, when given, stand for the ones the bytes leave out.
     /// - Throws: `StoreError` `.corrupt` naming what does not decode.
-    public func decode(_ bytes: UnsafeRawBufferPointer, revision: Revision? = nil, time: Timestamp? = nil) throws -> Change {
+    public func decode(_ bytes: UnsafeRawBufferPointer, revision: Revision? = nil, time: Timestamp? = nil) throws
+        -> Change
+    {
         defer { arena.reset() }
         do {
             let message = try StoredChange(decoding: bytes, arena: arena)
@@ -36,10 +38,12 @@ public struct ChangeCoding {
     }
 
     static func message(_ change: Change, envelope: Bool) -> StoredChange {
-        var message = StoredChange(secretDigests: change.secretDigests.map(StoredEnums.bytes), command: command(change.command))
+        var message = StoredChange(
+            secretDigests: change.secretDigests.map(StoredEnums.bytes), command: command(change.command))
         if let record = change.idempotency {
-            message.idempotency = IdempotencyRecord(keyDigest: record.keyDigest.bytes,
-                                                    sealedSecret: record.sealedSecret ?? [])
+            message.idempotency = IdempotencyRecord(
+                keyDigest: record.keyDigest.bytes,
+                sealedSecret: record.sealedSecret ?? [])
         }
         if envelope {
             message.revision = change.revision
@@ -64,8 +68,9 @@ public struct ChangeCoding {
         switch message.caller {
         case .operator: caller = .operator
         case .service:
-            caller = .service(CredentialID(message.callerID),
-                              onBehalfOf: message.onBehalfOf == 0 ? nil : PrincipalID(message.onBehalfOf))
+            caller = .service(
+                CredentialID(message.callerID),
+                onBehalfOf: message.onBehalfOf == 0 ? nil : PrincipalID(message.onBehalfOf))
         case .token: caller = .systemUser(TokenID(message.callerID))
         }
         guard let stored = message.command else { throw StoreError(.corrupt, "a stored change has no command") }
@@ -77,10 +82,11 @@ public struct ChangeCoding {
             idempotency = PorticoCore.IdempotencyRecord(
                 keyDigest: digest, sealedSecret: record.sealedSecret.isEmpty ? nil : record.sealedSecret)
         }
-        return Change(revision: revision ?? message.revision,
-                      time: time ?? Timestamp(milliseconds: message.timeUnixMillis),
-                      caller: caller, command: try command(stored),
-                      secretDigests: try message.secretDigests.map(StoredEnums.digest), idempotency: idempotency)
+        return Change(
+            revision: revision ?? message.revision,
+            time: time ?? Timestamp(milliseconds: message.timeUnixMillis),
+            caller: caller, command: try command(stored),
+            secretDigests: try message.secretDigests.map(StoredEnums.digest), idempotency: idempotency)
     }
 
     // swift-format-ignore

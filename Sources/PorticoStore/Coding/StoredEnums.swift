@@ -34,7 +34,8 @@ enum StoredEnums {
     }
 
     static func core(_ type: PorticoWire.AssetType) throws -> PorticoCore.AssetType {
-        guard type.rawValue > 0, let core = PorticoCore.AssetType(rawValue: UInt8(truncatingIfNeeded: type.rawValue - 1))
+        guard type.rawValue > 0,
+            let core = PorticoCore.AssetType(rawValue: UInt8(truncatingIfNeeded: type.rawValue - 1))
         else { throw Unknown(description: "unknown asset type \(type.rawValue)") }
         return core
     }
@@ -168,8 +169,10 @@ enum StoredEnums {
     static func digest(_ bytes: [UInt8]) throws -> SecretDigest {
         let digits = Array("0123456789abcdef".utf8)
         guard bytes.count == 32,
-              let digest = SecretDigest(hex: String(decoding: bytes.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] },
-                                                    as: UTF8.self))
+            let digest = SecretDigest(
+                hex: String(
+                    decoding: bytes.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] },
+                    as: UTF8.self))
         else { throw Unknown(description: "a secret digest of \(bytes.count) bytes, not 32") }
         return digest
     }

@@ -73,7 +73,9 @@ public struct FrameDecoder: ByteToMessageDecoder {
         let (length, headerLength) = buffer.withUnsafeReadableBytes { raw -> (UInt32?, UInt32) in
             guard raw.count >= 4 else { return (nil, 0) }
             let length = UInt32(bigEndian: raw.loadUnaligned(as: UInt32.self))
-            return (length, raw.count >= 8 ? UInt32(bigEndian: raw.loadUnaligned(fromByteOffset: 4, as: UInt32.self)) : 0)
+            return (
+                length, raw.count >= 8 ? UInt32(bigEndian: raw.loadUnaligned(fromByteOffset: 4, as: UInt32.self)) : 0
+            )
         }
         guard let length else { return nil }
         // Checked before anything is buffered: a 4 GiB prefix is refused at its first 4 bytes.
@@ -85,7 +87,8 @@ public struct FrameDecoder: ByteToMessageDecoder {
             )
         }
         guard length >= 4 else {
-            throw WireError.invalidArgument(.malformedFrame, "a frame length of \(length) leaves no room for its header length")
+            throw WireError.invalidArgument(
+                .malformedFrame, "a frame length of \(length) leaves no room for its header length")
         }
         // The header length is checked as soon as it arrives, before the frame is buffered.
         guard buffer.readableBytes >= Frame.prefixBytes else { return nil }

@@ -28,14 +28,17 @@ struct ConcurrencyTests {
         var violations: [String] = []
     }
 
-    @Test("writers on different portfolios, readers throughout: revisions increase, changes are whole, the result is serial")
+    @Test(
+        "writers on different portfolios, readers throughout: revisions increase, changes whole, the result serial"
+    )
     func writersAndReaders() async throws {
         let store = InMemoryChangeStore()
         let portico = try await Portico.open(store: store, clock: ManualClock())
         var created: [UInt64] = []
         for index in 0..<8 {
-            created.append(try await portico.execute(.createPortfolio(name: "P\(index)", tier: .none), as: .operator)
-                .createdID!)
+            created.append(
+                try await portico.execute(.createPortfolio(name: "P\(index)", tier: .none), as: .operator)
+                    .createdID!)
         }
         let portfolios = created
         let flag = DoneFlag()
@@ -76,7 +79,10 @@ struct ConcurrencyTests {
             for principal in log.people {
                 for asset in log.assets {
                     for task in AssetTask.allCases {
-                        let got = final.check(principal: PrincipalID(principal), asset: AssetID(asset), task: task, now: Timestamp(milliseconds: 0)).reason
+                        let got = final.check(
+                            principal: PrincipalID(principal), asset: AssetID(asset), task: task,
+                            now: Timestamp(milliseconds: 0)
+                        ).reason
                         #expect(got == log.model.check(principal, asset, task))
                     }
                 }
@@ -110,10 +116,13 @@ struct ConcurrencyTests {
             case 0..<15:
                 command = .addPerson(PortfolioID(portfolio), name: "p", role: roll < 2 ? .admin : .employee)
             case 15..<30:
-                command = .addAsset(PortfolioID(portfolio), type: AssetType.allCases.randomElement(using: &random)!,
-                                    name: "a")
+                command = .addAsset(
+                    PortfolioID(portfolio), type: AssetType.allCases.randomElement(using: &random)!,
+                    name: "a")
             case 30..<75 where !log.people.isEmpty && !log.assets.isEmpty:
-                let (principal, asset) = (log.people.randomElement(using: &random)!, log.assets.randomElement(using: &random)!)
+                let (principal, asset) = (
+                    log.people.randomElement(using: &random)!, log.assets.randomElement(using: &random)!
+                )
                 let type = log.model.assets[asset]!.type
                 let task = ReferenceModel.valid[type]!.randomElement(using: &random)!
                 command = .assign(PrincipalID(principal), AssetID(asset), TaskSet(task))

@@ -16,8 +16,9 @@ struct SeededGenerator: RandomNumberGenerator {
 
 @Suite("Randomized against a reference model")
 struct RandomizedTests {
-    @Test("thousands of random operations: every result and every check agrees with the reference",
-          arguments: [1, 2, 3] as [UInt64])
+    @Test(
+        "thousands of random operations: every result and every check agrees with the reference",
+        arguments: [1, 2, 3] as [UInt64])
     func agreesWithReference(seed: UInt64) async throws {
         var random = SeededGenerator(state: seed)
         let portico = try await Portico.open(clock: ManualClock())
@@ -30,8 +31,11 @@ struct RandomizedTests {
         func pick(_ ids: [UInt64]) -> UInt64 { ids.isEmpty ? 999_999 : ids.randomElement(using: &random)! }
         func randomTasks(_ type: AssetType?) -> Set<AssetTask> {
             let pool = type.map { Array(ReferenceModel.valid[$0]!) } ?? AssetTask.allCases
-            var tasks = Set((0..<Int.random(in: 1...2, using: &random)).map { _ in pool.randomElement(using: &random)! })
-            if Int.random(in: 0..<20, using: &random) == 0 { tasks.insert(AssetTask.allCases.randomElement(using: &random)!) }
+            var tasks = Set(
+                (0..<Int.random(in: 1...2, using: &random)).map { _ in pool.randomElement(using: &random)! })
+            if Int.random(in: 0..<20, using: &random) == 0 {
+                tasks.insert(AssetTask.allCases.randomElement(using: &random)!)
+            }
             return tasks
         }
 
@@ -50,13 +54,19 @@ struct RandomizedTests {
                 let admin = Int.random(in: 0..<5, using: &random) == 0
                 command = .addPerson(PortfolioID(portfolio), name: "x", role: admin ? .admin : .employee)
                 expected = model.writable(portfolio)
-                created = { people.append($0); model.principals[$0] = .init(portfolio: portfolio, admin: admin) }
+                created = {
+                    people.append($0)
+                    model.principals[$0] = .init(portfolio: portfolio, admin: admin)
+                }
             case 5..<10:
                 let portfolio = pick(portfolios)
                 let type = AssetType.allCases.randomElement(using: &random)!
                 command = .addAsset(PortfolioID(portfolio), type: type, name: "a")
                 expected = model.writable(portfolio)
-                created = { assets.append($0); model.assets[$0] = (portfolio, type) }
+                created = {
+                    assets.append($0)
+                    model.assets[$0] = (portfolio, type)
+                }
             case 10..<45:
                 let (principal, asset) = (pick(people), pick(assets))
                 let tasks = randomTasks(model.assets[asset]?.type)
@@ -104,7 +114,8 @@ struct RandomizedTests {
             }
             do {
                 let result = try await portico.execute(command, as: .operator)
-                #expect(expected == nil, "seed \(seed) step \(step): \(command) succeeded, reference expected \(expected!)")
+                #expect(
+                    expected == nil, "seed \(seed) step \(step): \(command) succeeded, reference expected \(expected!)")
                 if case .share = command { shared += 1 }
                 if let id = result.createdID { created?(id) }
             } catch let error as PorticoError {
@@ -116,8 +127,13 @@ struct RandomizedTests {
                 for _ in 0..<500 {
                     let (principal, asset) = (pick(people + [999_999]), pick(assets + [999_999]))
                     let task = AssetTask.allCases.randomElement(using: &random)!
-                    let got = snapshot.check(principal: PrincipalID(principal), asset: AssetID(asset), task: task, now: Timestamp(milliseconds: 0)).reason
-                    #expect(got == model.check(principal, asset, task), "seed \(seed) step \(step) check(\(principal), \(asset), \(task.name))")
+                    let got = snapshot.check(
+                        principal: PrincipalID(principal), asset: AssetID(asset), task: task,
+                        now: Timestamp(milliseconds: 0)
+                    ).reason
+                    #expect(
+                        got == model.check(principal, asset, task),
+                        "seed \(seed) step \(step) check(\(principal), \(asset), \(task.name))")
                 }
             }
         }
@@ -131,8 +147,10 @@ struct RandomizedTests {
 
     /// Every (principal, asset, task) agrees, reason included, over an evenly spread subset of ids
     /// (every id in full would take minutes in a debug build).
-    private func compareAll(_ snapshot: AccessSnapshot, _ model: ReferenceModel, people: [UInt64], assets: [UInt64],
-                            seed: UInt64) {
+    private func compareAll(
+        _ snapshot: AccessSnapshot, _ model: ReferenceModel, people: [UInt64], assets: [UInt64],
+        seed: UInt64
+    ) {
         func spread(_ ids: [UInt64]) -> [UInt64] {
             stride(from: 0, to: ids.count, by: max(1, ids.count / 50)).map { ids[$0] } + ids.suffix(1)
         }
@@ -140,12 +158,16 @@ struct RandomizedTests {
         for principal in spread(people) {
             for asset in spread(assets) {
                 for task in AssetTask.allCases {
-                    let got = snapshot.check(principal: PrincipalID(principal), asset: AssetID(asset), task: task, now: Timestamp(milliseconds: 0)).reason
+                    let got = snapshot.check(
+                        principal: PrincipalID(principal), asset: AssetID(asset), task: task,
+                        now: Timestamp(milliseconds: 0)
+                    ).reason
                     let want = model.check(principal, asset, task)
                     if got != want {
                         disagreements += 1
                         if disagreements < 5 {
-                            Issue.record("seed \(seed): check(\(principal), \(asset), \(task.name)) = \(got.name), reference \(want.name)")
+                            let call = "check(\(principal), \(asset), \(task.name))"
+                            Issue.record("seed \(seed): \(call) = \(got.name), reference \(want.name)")
                         }
                     }
                 }
@@ -155,18 +177,23 @@ struct RandomizedTests {
     }
 
     /// The lookups list exactly what the check allows.
-    private func compareLookups(_ snapshot: AccessSnapshot, _ model: ReferenceModel, people: [UInt64], assets: [UInt64]) {
+    private func compareLookups(_ snapshot: AccessSnapshot, _ model: ReferenceModel, people: [UInt64], assets: [UInt64])
+    {
         for task in [AssetTask.analyze, .advertise, .manage] {
             for principal in people {
-                let listed = (try? snapshot.assets(of: PrincipalID(principal), task: task,
-                                                   page: PageRequest(limit: 1000), now: Timestamp(milliseconds: 0)))?
+                let listed =
+                    (try? snapshot.assets(
+                        of: PrincipalID(principal), task: task,
+                        page: PageRequest(limit: 1000), now: Timestamp(milliseconds: 0)))?
                     .items.map(\.asset.rawValue)
                 let allowed = assets.filter { model.check(principal, $0, task).allows }.sorted()
                 #expect(listed == allowed, "assets of \(principal) for \(task.name)")
             }
             for asset in assets where model.assets[asset] != nil {
-                let listed = (try? snapshot.principals(on: AssetID(asset), task: task,
-                                                       page: PageRequest(limit: 1000), now: Timestamp(milliseconds: 0)))?
+                let listed =
+                    (try? snapshot.principals(
+                        on: AssetID(asset), task: task,
+                        page: PageRequest(limit: 1000), now: Timestamp(milliseconds: 0)))?
                     .items.map(\.principal.rawValue)
                 let allowed = people.filter { model.check($0, asset, task).allows }.sorted()
                 #expect(listed == allowed, "principals on \(asset) for \(task.name)")

@@ -5,7 +5,9 @@ import PorticoCore
 enum StateInvariants {
     static func violations(in state: AccessState) -> [String] {
         var found: [String] = []
-        if state.revision > 0, state.audit[state.revision] == nil { found.append("no audit event for the last revision") }
+        if state.revision > 0, state.audit[state.revision] == nil {
+            found.append("no audit event for the last revision")
+        }
         if state.audit[state.revision + 1] != nil { found.append("an audit event from the future") }
         for (id, principal) in state.principals {
             if principal.removed, !principal.grants.isEmpty { found.append("removed principal \(id) keeps grants") }
@@ -55,7 +57,8 @@ enum StateInvariants {
     static func checkIndexViolations(in state: AccessState) -> [String] {
         var found: [String] = []
         let index = state.checkIndex
-        var assignments = 0, shares = 0
+        var assignments = 0
+        var shares = 0
         for (id, principal) in state.principals {
             let facts = index.principal(id)
             if facts?.portfolio != principal.portfolio || facts?.kind != principal.kind
@@ -91,7 +94,9 @@ enum StateInvariants {
         let expiringGrants = state.principals.values.reduce(0) { count, principal in
             count + principal.grants.filter { $0.value.expiry != nil }.count
         }
-        if expiring != expiringGrants { found.append("the expiry index holds \(expiring) entries for \(expiringGrants)") }
+        if expiring != expiringGrants {
+            found.append("the expiry index holds \(expiring) entries for \(expiringGrants)")
+        }
         if index.entityCount != state.principals.count + state.assets.count + state.portfolios.count
             || index.assignmentCount != assignments || index.shares.count != shares
         {
@@ -104,11 +109,14 @@ enum StateInvariants {
     static func externalIDViolations(in state: AccessState) -> [String] {
         var expected: [ExternalIndex.Key: UInt64] = [:]
         for (id, record) in state.portfolios {
-            if let external = record.externalID { expected[ExternalIndex.Key(.portfolio, in: 0, external)] = id.rawValue }
+            if let external = record.externalID {
+                expected[ExternalIndex.Key(.portfolio, in: 0, external)] = id.rawValue
+            }
         }
         for (id, record) in state.principals where !record.removed {
             if let external = record.externalID {
-                expected[ExternalIndex.Key(ExternalKind(record.kind), in: record.portfolio.rawValue, external)] = id.rawValue
+                expected[ExternalIndex.Key(ExternalKind(record.kind), in: record.portfolio.rawValue, external)] =
+                    id.rawValue
             }
         }
         for (id, record) in state.apps {
@@ -122,6 +130,7 @@ enum StateInvariants {
             }
         }
         let held = Dictionary(uniqueKeysWithValues: state.checkIndex.externalIDs.entries.map { ($0.key, $0.id) })
-        return held == expected ? [] : ["the external id index holds \(held.count) ids for \(expected.count) in the records"]
+        return held == expected
+            ? [] : ["the external id index holds \(held.count) ids for \(expected.count) in the records"]
     }
 }

@@ -14,20 +14,32 @@ struct ExplainAndFreshnessTests {
         try await portico.execute(.assign(partner.alice, owner.ads, TaskSet(.analyze)), as: partner.admin)
         let snapshot = portico.snapshot
         for task in [AssetTask.analyze, .draft, .manage, .messaging] {
-            let explanation = snapshot.explain(principal: partner.alice, asset: owner.ads, task: task, now: Timestamp(milliseconds: 0))
-            #expect(explanation.decision == snapshot.check(principal: partner.alice, asset: owner.ads, task: task, now: Timestamp(milliseconds: 0)))
-            #expect(explanation.steps.first == Explanation.Step(
-                .principal, passed: true, "principal \(partner.alice): PERSON EMPLOYEE of portfolio \(partner.portfolio)"))
+            let explanation = snapshot.explain(
+                principal: partner.alice, asset: owner.ads, task: task, now: Timestamp(milliseconds: 0))
+            #expect(
+                explanation.decision
+                    == snapshot.check(
+                        principal: partner.alice, asset: owner.ads, task: task, now: Timestamp(milliseconds: 0)))
+            #expect(
+                explanation.steps.first
+                    == Explanation.Step(
+                        .principal, passed: true,
+                        "principal \(partner.alice): PERSON EMPLOYEE of portfolio \(partner.portfolio)"))
             // Whatever denied is the last step, and the only one that decided.
             #expect(explanation.steps.last?.passed == explanation.decision.allowed)
         }
-        let allowed = snapshot.explain(principal: partner.alice, asset: owner.ads, task: .analyze, now: Timestamp(milliseconds: 0))
+        let allowed = snapshot.explain(
+            principal: partner.alice, asset: owner.ads, task: .analyze, now: Timestamp(milliseconds: 0))
         #expect(allowed.decision.reason == .sharedAssigned)
-        #expect(allowed.steps.map(\.rule) == [.principal, .portfolioStatus, .asset, .portfolioStatus, .taskValid, .share,
-                                              .adminRole, .assignment])
+        #expect(
+            allowed.steps.map(\.rule) == [
+                .principal, .portfolioStatus, .asset, .portfolioStatus, .taskValid, .share,
+                .adminRole, .assignment,
+            ])
         #expect(allowed.steps.filter { !$0.passed }.map(\.rule) == [.adminRole])
         #expect(allowed.steps.last?.detail.hasPrefix("assignment") == true)
-        let denied = snapshot.explain(principal: partner.alice, asset: owner.ads, task: .manage, now: Timestamp(milliseconds: 0))
+        let denied = snapshot.explain(
+            principal: partner.alice, asset: owner.ads, task: .manage, now: Timestamp(milliseconds: 0))
         #expect(denied.decision.reason == .taskNotShared)
         #expect(denied.steps.last?.rule == .share && denied.steps.last?.passed == false)
         #expect(denied.steps.last?.detail.contains("not MANAGE") == true)
@@ -38,14 +50,21 @@ struct ExplainAndFreshnessTests {
         let clock = ManualClock()
         let portico = try await Portico.open(clock: clock)
         let fixture = try await Fixture.make(portico)
-        let token = TokenID(try await portico.execute(.generateToken(fixture.bot, app: fixture.app,
-                                                                     scopes: ScopeSet(.adsRead), expiry: .never),
-                                                      as: fixture.admin).createdID!)
+        let token = TokenID(
+            try await portico.execute(
+                .generateToken(
+                    fixture.bot, app: fixture.app,
+                    scopes: ScopeSet(.adsRead), expiry: .never),
+                as: fixture.admin
+            ).createdID!)
         let explanation = portico.snapshot.explain(token: token, asset: fixture.ads, task: .advertise, now: clock.now())
         #expect(explanation.decision.reason == .scopeMissing)
         #expect(explanation.steps.first?.rule == .token)
-        #expect(explanation.steps.last == Explanation.Step(.tokenScope, passed: false,
-                                                           "no token scope covers ADVERTISE on AD_ACCOUNT"))
+        #expect(
+            explanation.steps.last
+                == Explanation.Step(
+                    .tokenScope, passed: false,
+                    "no token scope covers ADVERTISE on AD_ACCOUNT"))
     }
 
     @Test("a caller asking for a revision not yet visible gets UNAVAILABLE; a write's revision is visible at once")
@@ -53,12 +72,14 @@ struct ExplainAndFreshnessTests {
         let portico = try await Portico.open(clock: ManualClock())
         let fixture = try await Fixture.make(portico)
         let write = try await portico.execute(.assign(fixture.alice, fixture.ads, TaskSet(.draft)), as: fixture.admin)
-        let decision = try portico.check(as: .operator, principal: fixture.alice, asset: fixture.ads, task: .draft,
-                                         atLeast: write.revision)
+        let decision = try portico.check(
+            as: .operator, principal: fixture.alice, asset: fixture.ads, task: .draft,
+            atLeast: write.revision)
         #expect(decision.allowed && decision.revision == write.revision)
         let error = try #require(throws: PorticoError.self) {
-            try portico.check(as: .operator, principal: fixture.alice, asset: fixture.ads, task: .draft,
-                              atLeast: write.revision + 1)
+            try portico.check(
+                as: .operator, principal: fixture.alice, asset: fixture.ads, task: .draft,
+                atLeast: write.revision + 1)
         }
         #expect(error.code == .unavailable && error.reason == "REVISION_NOT_VISIBLE")
     }

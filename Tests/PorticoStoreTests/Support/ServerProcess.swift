@@ -1,9 +1,9 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The real `portico` binary running `serve` as a child process on 127.0.0.1, port chosen by the system.
@@ -19,8 +19,11 @@ final class ServerProcess {
     /// `swift build --build-tests` fills, whatever its scratch path).
     static func binary() throws -> URL {
         var candidates: [URL] = []
-        if let given = ProcessInfo.processInfo.environment["PORTICO_BINARY"] { candidates.append(URL(fileURLWithPath: given)) }
-        for start in [Bundle.main.executableURL, Bundle.main.bundleURL, URL(fileURLWithPath: CommandLine.arguments[0])] {
+        if let given = ProcessInfo.processInfo.environment["PORTICO_BINARY"] {
+            candidates.append(URL(fileURLWithPath: given))
+        }
+        for start in [Bundle.main.executableURL, Bundle.main.bundleURL, URL(fileURLWithPath: CommandLine.arguments[0])]
+        {
             var directory = start?.deletingLastPathComponent()
             for _ in 0..<3 {
                 guard let current = directory else { break }
@@ -30,12 +33,14 @@ final class ServerProcess {
         }
         for candidate in candidates where FileManager.default.isExecutableFile(atPath: candidate.path) {
             var isDirectory: ObjCBool = false
-            if FileManager.default.fileExists(atPath: candidate.path, isDirectory: &isDirectory), !isDirectory.boolValue {
+            if FileManager.default.fileExists(atPath: candidate.path, isDirectory: &isDirectory), !isDirectory.boolValue
+            {
                 return candidate
             }
         }
-        throw Failure(description: "no portico binary beside the tests (looked at \(candidates.map(\.path))): "
-                      + "run `swift build --build-tests` (it builds the portico product too) or set PORTICO_BINARY")
+        throw Failure(
+            description: "no portico binary beside the tests (looked at \(candidates.map(\.path))): "
+                + "run `swift build --build-tests` (it builds the portico product too) or set PORTICO_BINARY")
     }
 
     /// Everything the server wrote to standard output and standard error until it served (or exited).
@@ -48,8 +53,11 @@ final class ServerProcess {
     ///   - logLevel: the server's log level; its log lines land in `output` until it serves.
     init(dataDirectory: String, operatorKey: String?, extra: [String] = [], logLevel: String = "critical") throws {
         process.executableURL = try Self.binary()
-        process.arguments = ["serve", "--host", "127.0.0.1", "--port", "0", "--data-dir", dataDirectory,
-                             "--log-level", logLevel, "--shutdown-grace", "1"]
+        process.arguments =
+            [
+                "serve", "--host", "127.0.0.1", "--port", "0", "--data-dir", dataDirectory,
+                "--log-level", logLevel, "--shutdown-grace", "1",
+            ]
             + (operatorKey.map { ["--operator-key", $0] } ?? []) + extra
         // One pipe for both streams: a refusal (an error on standard error) ends the read as EOF does.
         let pipe = Pipe()
@@ -68,7 +76,8 @@ final class ServerProcess {
             }
             text += String(decoding: data, as: UTF8.self)
             if let line = text.split(separator: "\n").first(where: { $0.hasPrefix("portico: listening on ") }),
-               let port = Int(line.split(separator: ":").last ?? "") {
+                let port = Int(line.split(separator: ":").last ?? "")
+            {
                 found = port
             }
         }
@@ -81,8 +90,11 @@ final class ServerProcess {
     static func launch(dataDirectory: String, operatorKey: String, extra: [String] = []) throws -> Process {
         let process = Process()
         process.executableURL = try binary()
-        process.arguments = ["serve", "--host", "127.0.0.1", "--port", "0", "--data-dir", dataDirectory,
-                             "--log-level", "critical", "--operator-key", operatorKey] + extra
+        process.arguments =
+            [
+                "serve", "--host", "127.0.0.1", "--port", "0", "--data-dir", dataDirectory,
+                "--log-level", "critical", "--operator-key", operatorKey,
+            ] + extra
         process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
         process.standardError = FileHandle(forWritingAtPath: "/dev/null")
         try process.run()
@@ -95,8 +107,10 @@ final class ServerProcess {
     static func launch(dataDirectory: String, operatorKey: String, waitingFor text: String) throws -> Process {
         let process = Process()
         process.executableURL = try binary()
-        process.arguments = ["serve", "--host", "127.0.0.1", "--port", "0", "--data-dir", dataDirectory,
-                             "--log-level", "info", "--operator-key", operatorKey]
+        process.arguments = [
+            "serve", "--host", "127.0.0.1", "--port", "0", "--data-dir", dataDirectory,
+            "--log-level", "info", "--operator-key", operatorKey,
+        ]
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe
