@@ -26,12 +26,23 @@ struct IdempotencyOverTCPTests {
         }
     }
 
-    @Test("a key of a megabyte, or with a byte outside 0x21-0x7E, is INVALID_ARGUMENT; the server keeps serving")
+    @Test("a long key, or one with a byte outside 0x21-0x7E, is INVALID_ARGUMENT; one of a megabyte never reaches the core")
     func hostileKeys() async throws {
         try await TestServer.with { server in
             let client = server.client()
             let revision = server.portico.snapshot.revision
-            for key in [String(repeating: "k", count: 1 << 20), String(repeating: "k", count: 129), "tab\there", "é"] {
+            // A megabyte key makes a header over the 8 KiB cap: the connection is refused at the header's
+            // length (GOAWAY RESOURCE_EXHAUSTED), before anything is buffered or decoded.
+            let refused = server.client()
+            do {
+                _ = try await refused.createPortfolio(
+                    .init(name: "Acme"), options: CallOptions(idempotencyKey: String(repeating: "k", count: 1 << 20)))
+                Issue.record("a megabyte key was accepted")
+            } catch let error as PorticoStatusError {
+                #expect([.unavailable, .resourceExhausted].contains(error.code), "\(error)")
+            }
+            await refused.close()
+            for key in [String(repeating: "k", count: 4_000), String(repeating: "k", count: 129), "tab\there", "é"] {
                 await expectStatus(.invalidArgument, reason: "INVALID_IDEMPOTENCY_KEY") {
                     try await client.createPortfolio(.init(name: "Acme"), options: CallOptions(idempotencyKey: key))
                 }
