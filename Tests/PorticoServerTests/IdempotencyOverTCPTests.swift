@@ -26,7 +26,7 @@ struct IdempotencyOverTCPTests {
         }
     }
 
-    @Test("a long key, or one with a byte outside 0x21-0x7E, is INVALID_ARGUMENT; one of a megabyte never reaches the core")
+    @Test("a long key or a byte outside 0x21-0x7E is INVALID_ARGUMENT; a megabyte key never reaches the core")
     func hostileKeys() async throws {
         try await TestServer.with { server in
             let client = server.client()
