@@ -90,6 +90,24 @@ let package = Package(
             path: "Benchmarks/HotPathCost",
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
+        // Resident bytes per idempotency key held, through Portico.execute (keyed runs against unkeyed ones).
+        .executableTarget(
+            name: "idempotency-memory",
+            dependencies: [
+                .product(name: "PorticoCore", package: "Portico"),
+            ],
+            path: "Benchmarks/IdempotencyMemory",
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        // Instructions per check by ids and by external ids, for callgrind (counts steady on a loaded machine).
+        .executableTarget(
+            name: "check-cost",
+            dependencies: [
+                .product(name: "PorticoCore", package: "Portico"),
+            ],
+            path: "Benchmarks/CheckCost",
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
         // The durable store: writes per second (single, concurrent) and start-up at one million assignments.
         .executableTarget(
             name: "store-bench",
