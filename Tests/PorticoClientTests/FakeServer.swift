@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
 import NIOCore
 import NIOPosix
 import PorticoReasons
@@ -87,11 +90,31 @@ final class FakeServer: Sendable {
     }
 
     /// A port of 127.0.0.1 that was just free and has nothing listening on it.
+    /// A port of 127.0.0.1 where a connection is refused: a socket bound to it that never listens, and is
+    /// kept open until the test process ends, so that no other test's server can take the port meanwhile
+    /// (a port merely closed again could be reused by any server binding port 0, and a call would then
+    /// reach it, or wait on it forever).
     static func closedPort() async throws -> Int {
-        let server = try await FakeServer.start()
-        await server.stop()
-        return server.port
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw ClosedPortUnavailable() }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
+                bind(fd, socketAddress, length) == 0 && getsockname(fd, socketAddress, &length) == 0
+            }
+        }
+        guard bound else {
+            close(fd)
+            throw ClosedPortUnavailable()
+        }
+        return Int(UInt16(bigEndian: address.sin_port))
     }
+
+    struct ClosedPortUnavailable: Error {}
 
     /// Stops listening and closes every connection.
     func stop() async {
