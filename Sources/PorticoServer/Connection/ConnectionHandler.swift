@@ -101,6 +101,8 @@ final class ConnectionHandler: ChannelDuplexHandler {
     @exclusivity(unchecked) var firstCallDeadline: NIODeadline?
     @exclusivity(unchecked) var watchdog: Scheduled<Void>?
     @exclusivity(unchecked) var watchdogAt: NIODeadline?
+    /// The late frame the watchdog last looked at again, and how much of it had been read then.
+    @exclusivity(unchecked) var lateFrameLook: (startedAt: NIODeadline, bytes: Int)?
 
     // Input (ConnectionHandler+Input.swift).
     /// Whether the input budget counts what this connection holds.
