@@ -138,7 +138,7 @@ extension ConnectionHandler {
         let victims = self.environment.output.record(
             ObjectIdentifier(self),
             bytes: bytes,
-            stalledSince: stalledSince,
+            since: stalledSince,
             channel: context.channel
         )
         for victim in victims {

@@ -267,7 +267,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
         self.watchdog = nil
         self.lingerTimer?.cancel()
         self.lingerTimer = nil
-        self.environment.output.remove(ObjectIdentifier(self))
+        self.environment.output.remove(ObjectIdentifier(self), closed: true)
         self.environment.input.remove(ObjectIdentifier(self), closed: true)
         self.session.telemetry?.closed()
         self.releaseSlotIfDone()
