@@ -26,9 +26,8 @@ struct BusyLoopTests {
     @Test("a frame the server reads late, its event loop busy past the frame timeout, is answered, not cut")
     func busyLoopReadsBeforeItCuts() async throws {
         try await Self.withOwnLoop(ServerConfiguration(frameTimeout: .milliseconds(500))) { server, loop in
-            let client = try await WireClient.connect(port: server.port)
             let frame = try Wire.ping(1)
-            try await client.send(WirePreface.bytes + frame.prefix(2))
+            let client = try await WireClient.connect(port: server.port, first: WirePreface.bytes + frame.prefix(2))
             // The server's only loop blocks for six frame timeouts; the frame's rest arrives meanwhile,
             // so when the loop runs again its watchdog is late and the bytes wait in the socket.
             let blocked = loop.submit { _ = usleep(3_000_000) }
@@ -38,6 +37,26 @@ struct BusyLoopTests {
             let (frames, _) = try await client.wait(limit: .seconds(30)) { !$0.isEmpty }
             #expect(frames.first?.header.kind == .response, "\(frames.map(\.header))")
             #expect(frames.first?.header.statusCode == .ok)
+            await client.close()
+        }
+    }
+
+    @Test("a first call the server reads late, its event loop busy past the first-call timeout, is answered")
+    func busyLoopReadsTheFirstCall() async throws {
+        try await Self.withOwnLoop(ServerConfiguration(firstCallTimeout: .milliseconds(500))) { server, loop in
+            let client = try await WireClient.connect(port: server.port)
+            for _ in 0..<1_000 where server.server.connectionCount == 0 { try await Task.sleep(for: .milliseconds(5)) }
+            #expect(server.server.connectionCount == 1)
+            let blocked = loop.submit { _ = usleep(3_000_000) }
+            try await client.send(WirePreface.bytes + Wire.ping(1))
+            try await blocked.get()
+            _ = try await client.wait(limit: .seconds(30)) { !$0.isEmpty }
+            // Served as a connection that called in time: no GOAWAY, and it takes further calls.
+            try await client.send(Wire.ping(2))
+            let (frames, closed) = try await client.wait(limit: .seconds(30)) { $0.count >= 2 }
+            #expect(!closed)
+            #expect(frames.map(\.header.kind) == [.response, .response], "\(frames.map(\.header))")
+            #expect(frames.allSatisfy { $0.header.statusCode == .ok })
             await client.close()
         }
     }

@@ -31,9 +31,8 @@ struct FrameRateTests {
     @Test("a 1.5 MB frame sent at about 1 MB/s over a frame timeout of 500 ms is answered, not cut")
     func fairRateOutlastsTheTimeout() async throws {
         try await TestServer.with(configuration: ServerConfiguration(frameTimeout: .milliseconds(500))) { server in
-            let client = try await WireClient.connect(port: server.port)
+            let client = try await WireClient.connect(port: server.port, first: WirePreface.bytes)
             let frame = try Self.largePing(callID: 1, bytes: 1_500_000)
-            try await client.send(WirePreface.bytes)
             // 12 pieces 100 ms apart: the frame takes over a second, twice the timeout, at 80 times the minimum rate.
             let piece = frame.count / 12 + 1
             for start in stride(from: 0, to: frame.count, by: piece) {
@@ -63,9 +62,8 @@ struct FrameRateTests {
     /// "a frame"), after checking it cut the connection with GOAWAY DEADLINE_EXCEEDED, FRAME_TIMEOUT.
     private static func trickle() async throws -> String? {
         try await TestServer.with(configuration: ServerConfiguration(frameTimeout: .milliseconds(500))) { server in
-            let client = try await WireClient.connect(port: server.port)
             let frame = try Wire.ping(1)
-            try? await client.send(WirePreface.bytes + frame.prefix(2))
+            let client = try await WireClient.connect(port: server.port, first: WirePreface.bytes + frame.prefix(2))
             var closed = false
             for byte in frame.dropFirst(2).dropLast() where !closed {
                 try? await client.send([byte])

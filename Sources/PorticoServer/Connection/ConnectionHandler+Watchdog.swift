@@ -82,7 +82,7 @@ extension ConnectionHandler {
 
     private func watchdogFired(context: ChannelHandlerContext) {
         let now = NIODeadline.now()
-        let firedFor = self.watchdogAt ?? now
+        let late = now - (self.watchdogAt ?? now) > Self.busyLoopLateness
         self.watchdog = nil
         self.watchdogAt = nil
         guard self.state != .closed else { return }
@@ -91,7 +91,7 @@ extension ConnectionHandler {
             if self.intake != .open {
                 // The frames waiting are whole ones the server held back; the client is not at fault.
                 self.frameStartedAt = now
-            } else if now - firedFor > Self.busyLoopLateness,
+            } else if late,
                 self.lateFrameLook.map({ $0.startedAt != started || $0.bytes < bytes }) ?? true
             {
                 // The loop was too busy to run this timer on time, so it may not have read what the
@@ -116,6 +116,12 @@ extension ConnectionHandler {
             }
         }
         if let deadline = self.firstCallDeadline, now >= deadline {
+            if late && !self.firstCallLookedAgain {
+                // As above: the call may be waiting in the socket, unread.
+                self.firstCallLookedAgain = true
+                self.armWatchdog(context: context, at: now + .milliseconds(1))
+                return
+            }
             self.firstCallDeadline = nil
             self.logger.debug("closing a connection that sent no call")
             self.startDraining(

@@ -103,6 +103,8 @@ final class ConnectionHandler: ChannelDuplexHandler {
     @exclusivity(unchecked) var watchdogAt: NIODeadline?
     /// The late frame the watchdog last looked at again, and how much of it had been read then.
     @exclusivity(unchecked) var lateFrameLook: (startedAt: NIODeadline, bytes: Int)?
+    /// Whether the watchdog, run late at the first-call deadline, has looked again.
+    @exclusivity(unchecked) var firstCallLookedAgain = false
 
     // Input (ConnectionHandler+Input.swift).
     /// Whether the input budget counts what this connection holds.
