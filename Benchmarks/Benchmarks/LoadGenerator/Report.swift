@@ -53,6 +53,14 @@ func latencyChart(_ points: [Measurement], title: String) -> String {
     return svg + "</svg>\n"
 }
 
+/// A warning when the machine was busy with other work at the start (a load average above its cores):
+/// its bare rates then read against a quiet run's only through the ratios.
+func loadNote(_ machine: Machine) -> String {
+    guard let load = Double(machine.loadAverage.split(separator: " ").first ?? ""), load > Double(machine.cores) else { return "" }
+    return "**The machine was busy with other work** (load average \(machine.loadAverage) on \(machine.cores) cores): the bare "
+        + "rates below are far from a quiet run's and do not compare with one; the ratios, measured in the same rounds, do.\n\n"
+}
+
 /// docs/benchmarks.md: the machine, the tables, the targets, the chart.
 func markdownReport(_ report: Report, svg: String, command: String) -> String {
     func find(_ workload: Workload, _ connections: Int, _ inFlight: Int) -> Measurement? {
@@ -78,7 +86,7 @@ func markdownReport(_ report: Report, svg: String, command: String) -> String {
         | setup | \(report.setup) |
         | data set | \(report.dataSet) |
 
-        Closed-loop figures are medians of the rounds; latencies are HdrHistogram percentiles over all
+        \(loadNote(machine))Closed-loop figures are medians of the rounds; latencies are HdrHistogram percentiles over all
         rounds, each call timed from when it was due (open loop: from its scheduled send time, so a stall
         counts against every call behind it, corrected for coordinated omission).
 
