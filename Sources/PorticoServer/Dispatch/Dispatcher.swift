@@ -122,8 +122,11 @@ final class Dispatcher: PorticoServiceHandler {
     }
 
     /// The snapshot to answer from: the newest, which must have reached `minRevision`.
+    /// - Throws: ``RevisionWait`` when it has not, for the transport to wait for it.
     func snapshot(atLeast minRevision: UInt64) throws -> AccessSnapshot {
-        try self.portico.snapshot(atLeast: minRevision == 0 ? nil : minRevision)
+        let snapshot = self.portico.snapshot
+        guard minRevision <= snapshot.revision else { throw RevisionWait(revision: minRevision) }
+        return snapshot
     }
 }
 
