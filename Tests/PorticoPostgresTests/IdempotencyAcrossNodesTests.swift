@@ -60,10 +60,12 @@ struct IdempotencyAcrossNodesTests {
         }
         _ = try await a.portico.execute(.createPortfolio(name: "Seed", tier: .standard), as: .operator)
         async let first = Result(catching: {
-            try await a.portico.execute(.createPortfolio(name: "One", tier: .standard), as: .operator, idempotencyKey: "k")
+            try await a.portico.execute(
+                .createPortfolio(name: "One", tier: .standard), as: .operator, idempotencyKey: "k")
         })
         async let second = Result(catching: {
-            try await b.portico.execute(.createPortfolio(name: "Two", tier: .standard), as: .operator, idempotencyKey: "k")
+            try await b.portico.execute(
+                .createPortfolio(name: "Two", tier: .standard), as: .operator, idempotencyKey: "k")
         })
         let results = await [first, second]
         let applied = results.compactMap { try? $0.get() }
