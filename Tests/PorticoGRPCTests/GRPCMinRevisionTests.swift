@@ -15,15 +15,6 @@ struct GRPCMinRevisionTests {
             subject: .systemUserID(fixture.adminUser.rawValue))
     }
 
-    /// Waits (bounded) until `condition` holds, and says whether it did.
-    static func eventually(_ condition: () -> Bool) async throws -> Bool {
-        for _ in 0..<2_000 {
-            if condition() { return true }
-            try await Task.sleep(for: .milliseconds(5))
-        }
-        return condition()
-    }
-
     @Test("a check for the next revision waits for it, then answers at that revision; a far one times out")
     func waits() async throws {
         try await GRPCTestEndpoint.with { endpoint in
@@ -36,7 +27,7 @@ struct GRPCMinRevisionTests {
                     try await client.call(
                         PorticoService.CheckPermission.self, Self.check(fixture, minRevision: next), credential: key)
                 }
-                #expect(try await Self.eventually { portico.revisionWaiters == 1 }, "the check waits")
+                #expect(try await eventually { portico.revisionWaiters == 1 }, "the check waits")
                 _ = try await portico.execute(.createPortfolio(name: "Next", tier: .standard), as: .operator)
                 let answer = try await waiting.value
                 #expect(answer.allowed && answer.revision == next)
@@ -46,7 +37,7 @@ struct GRPCMinRevisionTests {
                         PorticoService.CheckPermission.self, Self.check(fixture, minRevision: next + 1_000_000),
                         credential: key, timeout: .milliseconds(50))
                 }
-                #expect(try await Self.eventually { portico.revisionWaiters == 0 }, "the waiter is removed")
+                #expect(try await eventually { portico.revisionWaiters == 0 }, "the waiter is removed")
 
                 // A client that gives up (its task cancelled) leaves nothing parked.
                 let abandoned = Task {
@@ -54,10 +45,10 @@ struct GRPCMinRevisionTests {
                         PorticoService.CheckPermission.self, Self.check(fixture, minRevision: next + 1_000_000),
                         credential: key)
                 }
-                #expect(try await Self.eventually { portico.revisionWaiters == 1 })
+                #expect(try await eventually { portico.revisionWaiters == 1 })
                 abandoned.cancel()
                 _ = await abandoned.result
-                #expect(try await Self.eventually { portico.revisionWaiters == 0 }, "cancelling frees the waiter")
+                #expect(try await eventually { portico.revisionWaiters == 0 }, "cancelling frees the waiter")
             }
         }
     }

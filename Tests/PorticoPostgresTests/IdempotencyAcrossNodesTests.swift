@@ -16,12 +16,7 @@ struct IdempotencyAcrossNodesTests {
         let location = try freshLog("idemtwo")
         let a = try await Node(location, follow: false)
         let b = try await Node(location, follow: false)
-        defer {
-            Task {
-                await a.stop()
-                await b.stop()
-            }
-        }
+        defer { stopping(a, b) }
         let fixture = try await Fixture.make(a.portico)
         let rounds = 12
         for round in 0..<rounds {
@@ -52,12 +47,7 @@ struct IdempotencyAcrossNodesTests {
         let location = try freshLog("idemother")
         let a = try await Node(location, follow: false)
         let b = try await Node(location, follow: false)
-        defer {
-            Task {
-                await a.stop()
-                await b.stop()
-            }
-        }
+        defer { stopping(a, b) }
         _ = try await a.portico.execute(.createPortfolio(name: "Seed", tier: .standard), as: .operator)
         async let first = Result(catching: {
             try await a.portico.execute(

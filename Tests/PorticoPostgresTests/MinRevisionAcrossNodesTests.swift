@@ -28,12 +28,7 @@ struct MinRevisionAcrossNodesTests {
                         assetID: fixture.ads.rawValue, task: .advertise, minRevision: written.revision,
                         subject: .personID(fixture.alice.rawValue)))
             }
-            var parked = false
-            for _ in 0..<2_000 where !parked {
-                parked = b.portico.revisionWaiters == 1
-                if !parked { try await Task.sleep(for: .milliseconds(5)) }
-            }
-            #expect(parked, "the check waits on node B")
+            #expect(try await eventually { b.portico.revisionWaiters == 1 }, "the check waits on node B")
 
             let follower = LogFollower(portico: b.portico, log: logB, poll: .milliseconds(200))
             let following = Task { await follower.run() }

@@ -21,15 +21,6 @@ struct MinRevisionWaitTests {
                 subject: .systemUserID(fixture.adminUser.rawValue)))
     }
 
-    /// Waits (bounded) until `condition` holds, and says whether it did.
-    static func eventually(_ condition: () -> Bool) async throws -> Bool {
-        for _ in 0..<2_000 {
-            if condition() { return true }
-            try await Task.sleep(for: .milliseconds(5))
-        }
-        return condition()
-    }
-
     @Test("a check for the next revision waits for it, then answers at that revision")
     func waitsForTheRevision() async throws {
         try await TestServer.with { server in
@@ -38,7 +29,7 @@ struct MinRevisionWaitTests {
             let client = try await WireClient.connect(port: server.port)
             try await client.send(
                 WirePreface.bytes + Self.check(1, fixture, key: server.operatorKey, minRevision: next))
-            #expect(try await Self.eventually { server.portico.revisionWaiters == 1 }, "the check waits")
+            #expect(try await eventually { server.portico.revisionWaiters == 1 }, "the check waits")
             #expect(client.received.frames.isEmpty, "nothing is answered before the revision")
 
             _ = try await server.portico.execute(.createPortfolio(name: "Next", tier: .standard), as: .operator)
@@ -47,7 +38,7 @@ struct MinRevisionWaitTests {
             let response = try CheckPermissionResponse(decoding: answer.body, arena: WireArena())
             #expect(response.allowed && response.revision == next)
             #expect(server.portico.revisionWaiters == 0)
-            #expect(try await Self.eventually { server.server.statistics.callsInFlight == 0 })
+            #expect(try await eventually { server.server.statistics.callsInFlight == 0 })
             await client.close()
         }
     }
@@ -64,8 +55,8 @@ struct MinRevisionWaitTests {
             let answer = try #require(try await client.wait { !$0.isEmpty }.frames.first)
             #expect(answer.header.statusCode == .deadlineExceeded)
             #expect(answer.header.errorDetail?.reason == ErrorReason.deadlineExceeded.rawValue)
-            #expect(try await Self.eventually { server.portico.revisionWaiters == 0 }, "the waiter is removed")
-            #expect(try await Self.eventually { server.server.statistics.callsInFlight == 0 })
+            #expect(try await eventually { server.portico.revisionWaiters == 0 }, "the waiter is removed")
+            #expect(try await eventually { server.server.statistics.callsInFlight == 0 })
             // The connection serves on: a check at a revision it holds answers at once.
             try await client.send(Self.check(2, fixture, key: server.operatorKey, minRevision: 1))
             let second = try #require(try await client.wait { $0.count >= 2 }.frames.last)
@@ -91,12 +82,12 @@ struct MinRevisionWaitTests {
             #expect(refused.count == 1_000 - limit)
             #expect(refused.allSatisfy { $0.header.statusCode == .resourceExhausted })
             #expect(refused.allSatisfy { $0.header.errorDetail?.reason == ErrorReason.tooManyCalls.rawValue })
-            #expect(try await Self.eventually { server.portico.revisionWaiters == limit })
+            #expect(try await eventually { server.portico.revisionWaiters == limit })
             #expect(server.portico.revisionWaiters == limit, "only the calls in flight wait")
 
             await client.close()
-            #expect(try await Self.eventually { server.portico.revisionWaiters == 0 }, "closing frees every waiter")
-            #expect(try await Self.eventually { server.server.statistics.callsInFlight == 0 })
+            #expect(try await eventually { server.portico.revisionWaiters == 0 }, "closing frees every waiter")
+            #expect(try await eventually { server.server.statistics.callsInFlight == 0 })
         }
     }
 
@@ -109,7 +100,7 @@ struct MinRevisionWaitTests {
             try await client.send(
                 WirePreface.bytes
                     + (1...3).flatMap { try Self.check($0, fixture, key: server.operatorKey, minRevision: far) })
-            #expect(try await Self.eventually { server.portico.revisionWaiters == 3 })
+            #expect(try await eventually { server.portico.revisionWaiters == 3 })
             var goAway = ByteBuffer()
             try Frame.write(
                 header: FrameHeader(kind: .goaway), message: PingRequest(), into: &goAway, arena: WireArena())
@@ -118,7 +109,7 @@ struct MinRevisionWaitTests {
             #expect(frames.count == 3 && frames.allSatisfy { $0.header.statusCode == .unavailable })
             #expect(frames.allSatisfy { $0.header.errorDetail?.reason == ErrorReason.revisionNotVisible.rawValue })
             #expect(try await client.wait().closed, "the drained connection closes")
-            #expect(try await Self.eventually { server.portico.revisionWaiters == 0 })
+            #expect(try await eventually { server.portico.revisionWaiters == 0 })
         }
     }
 }
