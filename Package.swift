@@ -330,6 +330,8 @@ let package = Package(
                 "PorticoStore",
                 "PorticoCore",
                 "PorticoReasons",
+                "PorticoClient",
+                "PorticoWire",
             ],
             swiftSettings: strictSwift
         ),
