@@ -108,7 +108,7 @@ public final class ServerProcess {
     private let tail = Tail()
 
     /// How the server stands, for a failure's message: running, or how it ended, and what it said last.
-    var status: String {
+    public var status: String {
         let state =
             process.isRunning
             ? "running" : "ended (\(process.terminationReason == .uncaughtSignal ? "signal" : "exit") "
