@@ -34,4 +34,32 @@ extension GRPCClient {
             try response.message
         }
     }
+
+    /// Opens a server stream of `service Portico` (Watch) and hands each item to `body`, which returns
+    /// false to stop (the call is then cancelled).
+    /// - Throws: `RPCError` with the server's status when it ends the stream; its
+    ///   ``RPCError/porticoErrorDetail`` carries `resume_revision`.
+    public func stream<RPC: PorticoRPC>(
+        _ rpc: RPC.Type,
+        _ request: RPC.Request,
+        credential: String? = nil,
+        timeout: Duration? = nil,
+        _ body: @escaping @Sendable (RPC.Response) async throws -> Bool
+    ) async throws {
+        var metadata: Metadata = [:]
+        if let credential { metadata.addString("Bearer \(credential)", forKey: GRPCMetadataKeys.authorization) }
+        var options = CallOptions.defaults
+        options.timeout = timeout
+        try await self.serverStreaming(
+            request: ClientRequest(message: request, metadata: metadata),
+            descriptor: MethodDescriptor(fullyQualifiedService: RPC.service, method: RPC.name),
+            serializer: WireSerializer<RPC.Request>(),
+            deserializer: WireDeserializer<RPC.Response>(),
+            options: options
+        ) { response in
+            for try await item in response.messages {
+                guard try await body(item) else { return }
+            }
+        }
+    }
 }

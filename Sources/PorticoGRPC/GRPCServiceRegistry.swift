@@ -1,5 +1,6 @@
 import GRPCCore
 import NIOCore
+import PorticoCore
 import PorticoReasons
 import PorticoServer
 import PorticoWire
@@ -14,10 +15,12 @@ import PorticoWire
 /// `ErrorDetail`.
 struct GRPCServiceRegistry<Transport: ServerTransport>: PorticoServiceRegistry {
     typealias Context = CallContext
+    typealias Feed = WatchFeed
 
     let handlers: PorticoHandlers
     let configuration: GRPCConfiguration
     let writes: GRPCWrites
+    let streams: GRPCWatchStreams
     let timers: any EventLoopGroup
     var router: RPCRouter<Transport>
 
@@ -55,6 +58,48 @@ struct GRPCServiceRegistry<Transport: ServerTransport>: PorticoServiceRegistry {
         let timers = self.timers
         self.unary(rpc, caller: self.authenticate) { request, context in
             try await writes.run(until: context.deadline, timers: timers) { try await handle(request, context) }
+        }
+    }
+
+    mutating func stream<RPC: PorticoRPC>(
+        _ rpc: RPC.Type,
+        _ open: @escaping @Sendable (RPC.Request, inout CallContext) throws -> WatchFeed
+    ) {
+        let handlers = self.handlers
+        let streams = self.streams
+        let authenticate = self.authenticate
+        self.router.registerHandler(
+            forMethod: MethodDescriptor(fullyQualifiedService: RPC.service, method: RPC.name),
+            deserializer: WireDeserializer<RPC.Request> { bytes throws(CallFailure) in
+                try handlers.admit(RPC.method, body: bytes)
+            },
+            serializer: WireSerializer<RPC.Response>(maxBytes: self.configuration.maxMessageBytes)
+        ) { request, server in
+            do {
+                let head = try GRPCCallHead(metadata: request.metadata, arrival: .now())
+                var context = try authenticate(head)
+                let message = try await Self.single(request.messages)
+                let feed = try open(message, &context)
+                return StreamingServerResponse(of: RPC.Response.self) { writer in
+                    do {
+                        try await streams.serve(
+                            feed, deadline: head.deadline, cancellation: server.cancellation
+                        ) { event, snapshot in
+                            guard let item = PorticoHandlers.watchEvent(event, snapshot) as? RPC.Response else {
+                                throw CallFailure(.internal, "\(RPC.name) streams no WatchEvent", reason: .internal)
+                            }
+                            try await writer.write(item)
+                        }
+                    } catch let failure as CallFailure {
+                        throw failure.rpcError
+                    }
+                    return [:]
+                }
+            } catch let error as RPCError {
+                return StreamingServerResponse(error: error)
+            } catch {
+                return StreamingServerResponse(error: CallFailure(any: error).rpcError)
+            }
         }
     }
 

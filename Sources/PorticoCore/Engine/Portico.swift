@@ -81,8 +81,9 @@ public final class Portico: Sendable {
         try await sequencer.publication.wait(for: revision + 1)
     }
 
-    /// Calls waiting for a revision now (tests bound them).
-    var revisionWaiters: Int { sequencer.publication.waiting }
+    /// Calls and Watch streams waiting for a revision now (tests bound them: a stream that ended waits
+    /// no more).
+    public var revisionWaiters: Int { sequencer.publication.waiting }
 
     /// The latest snapshot, provided it has reached `revision`.
     /// - Throws: UNAVAILABLE (`REVISION_NOT_VISIBLE`) when it has not.

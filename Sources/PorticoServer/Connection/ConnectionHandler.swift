@@ -79,8 +79,11 @@ final class ConnectionHandler: ChannelDuplexHandler {
     // Calls (ConnectionHandler+Calls.swift).
     @exclusivity(unchecked) var pending: [UInt64: PendingCall] = [:]
     @exclusivity(unchecked) var nextGeneration: UInt64 = 0
-    /// Deferred calls whose work has not finished, answered or not: what counts against the limit.
+    /// Deferred calls whose work has not finished, answered or not, and open streams: what counts
+    /// against the limit.
     @exclusivity(unchecked) var running = 0
+    /// Open Watch streams, by call id (ConnectionHandler+Watch.swift); each is in `pending` too.
+    @exclusivity(unchecked) var streams: [UInt64: WatchStream] = [:]
 
     // Output and intake (ConnectionHandler+Output.swift).
     /// Frames not taken wait in the accumulator, and the connection does not read, until intake reopens.
@@ -181,7 +184,9 @@ final class ConnectionHandler: ChannelDuplexHandler {
         case .cancel:
             // The client drops the answer; the work (a write) goes on and its answer is sent as usual.
             // Nothing is stored for a CANCEL, so a flood of them for ids never used costs no memory.
+            // A stream ends at once, without a final frame (its id may be in use again right after).
             self.logger.trace("call cancelled by client", metadata: ["call": "\(frame.header.callID)"])
+            if let stream = self.streams[frame.header.callID] { self.endStream(stream, nil, context: context) }
         case .goaway:
             self.logger.debug("client is going away")
             self.startDraining(context: context, status: .ok, message: "client going away")
@@ -224,6 +229,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
             self.responder.goAway(lastCallID: self.lastCallID, status: status, message: message)
             self.flush(context: context)
         }
+        self.endStreamsForDrain(context: context)
         self.closeIfDrained(context: context)
     }
 
@@ -259,6 +265,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
         self.inactive = true
         for call in self.pending.values { call.timer?.cancel() }
         self.pending.removeAll()
+        self.dropStreams()
         self.slowClientTimer?.cancel()
         self.slowClientTimer = nil
         self.watchdog?.cancel()

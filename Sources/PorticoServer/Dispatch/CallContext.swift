@@ -70,3 +70,11 @@ package struct CallFailure: Error, Hashable, Sendable {
 /// Work that must leave the event loop (a write awaits its portfolio's actor and the store): it
 /// runs in a task and its answer is written back on the connection's event loop.
 typealias DeferredCall = @Sendable () async -> Result<any WireMessage, CallFailure>
+
+/// What a routed call leaves for its connection to run, when its handler did not answer it at once.
+enum RoutedWork {
+    /// A write's work, which answers the call once it has finished.
+    case deferred(DeferredCall)
+    /// A server stream's feed, for the connection to drain into STREAM_ITEM frames.
+    case stream(WatchFeed)
+}

@@ -26,8 +26,8 @@ struct FrameRouter: PorticoServiceRouter {
     let body: ByteBuffer
     let responder: UnsafeMutablePointer<Responder>
     let session: UnsafeMutablePointer<CallSession>
-    /// A write's work, once routed.
-    var deferred: DeferredCall?
+    /// A write's work or a stream's feed, once routed.
+    var work: RoutedWork?
 
     mutating func open<RPC: PorticoRPC>(_ rpc: RPC.Type, _ handle: (RPC.Request) throws -> RPC.Response) {
         do {
@@ -68,13 +68,27 @@ struct FrameRouter: PorticoServiceRouter {
                 idempotencyKey: self.head.idempotencyKey.isEmpty ? nil : self.head.idempotencyKey)
             try self.dispatcher.admit(RPC.method, body: self.body)
             let request = try self.decode(RPC.Request.self)
-            self.deferred = {
+            self.work = .deferred({
                 do {
                     return .success(try await handle(request, context))
                 } catch {
                     return .failure(CallFailure(any: error))
                 }
-            }
+            })
+        } catch {
+            self.responder.pointee.fail(self.head.callID, CallFailure(any: error))
+        }
+    }
+
+    mutating func stream<RPC: PorticoRPC>(
+        _ rpc: RPC.Type,
+        _ open: (RPC.Request, inout CallContext) throws -> WatchFeed
+    ) {
+        do {
+            var context = CallContext(caller: try self.authenticate(), deadline: self.head.deadline)
+            try self.dispatcher.admit(RPC.method, body: self.body)
+            let request = try self.decode(RPC.Request.self)
+            self.work = .stream(try open(request, &context))
         } catch {
             self.responder.pointee.fail(self.head.callID, CallFailure(any: error))
         }
