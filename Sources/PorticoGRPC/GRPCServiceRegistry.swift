@@ -65,16 +65,9 @@ struct GRPCServiceRegistry<Transport: ServerTransport>: PorticoServiceRegistry {
         _ rpc: RPC.Type,
         _ open: @escaping @Sendable (RPC.Request, inout CallContext) throws -> WatchFeed
     ) {
-        let handlers = self.handlers
         let streams = self.streams
         let authenticate = self.authenticate
-        self.router.registerHandler(
-            forMethod: MethodDescriptor(fullyQualifiedService: RPC.service, method: RPC.name),
-            deserializer: WireDeserializer<RPC.Request> { bytes throws(CallFailure) in
-                try handlers.admit(RPC.method, body: bytes)
-            },
-            serializer: WireSerializer<RPC.Response>(maxBytes: self.configuration.maxMessageBytes)
-        ) { request, server in
+        self.register(rpc) { request, server in
             do {
                 let head = try GRPCCallHead(metadata: request.metadata, arrival: .now())
                 var context = try authenticate(head)
@@ -118,14 +111,7 @@ struct GRPCServiceRegistry<Transport: ServerTransport>: PorticoServiceRegistry {
         caller: @escaping @Sendable (GRPCCallHead) throws(CallFailure) -> Who,
         _ serve: @escaping @Sendable (RPC.Request, Who) async throws -> RPC.Response
     ) {
-        let handlers = self.handlers
-        self.router.registerHandler(
-            forMethod: MethodDescriptor(fullyQualifiedService: RPC.service, method: RPC.name),
-            deserializer: WireDeserializer<RPC.Request> { bytes throws(CallFailure) in
-                try handlers.admit(RPC.method, body: bytes)
-            },
-            serializer: WireSerializer<RPC.Response>(maxBytes: self.configuration.maxMessageBytes)
-        ) { request, _ in
+        self.register(rpc) { request, _ in
             do {
                 let head = try GRPCCallHead(metadata: request.metadata, arrival: .now())
                 let who = try caller(head)
@@ -141,6 +127,25 @@ struct GRPCServiceRegistry<Transport: ServerTransport>: PorticoServiceRegistry {
                 return StreamingServerResponse(error: CallFailure(any: error).rpcError)
             }
         }
+    }
+
+    /// Registers `handle` at the RPC's path, with Portico's codec: the request's bytes held to their
+    /// limits before they are decoded, the answer's to the largest message.
+    private mutating func register<RPC: PorticoRPC>(
+        _ rpc: RPC.Type,
+        _ handle:
+            @escaping @Sendable (StreamingServerRequest<RPC.Request>, ServerContext) async throws
+            -> StreamingServerResponse<RPC.Response>
+    ) {
+        let handlers = self.handlers
+        self.router.registerHandler(
+            forMethod: MethodDescriptor(fullyQualifiedService: RPC.service, method: RPC.name),
+            deserializer: WireDeserializer<RPC.Request> { bytes throws(CallFailure) in
+                try handlers.admit(RPC.method, body: bytes)
+            },
+            serializer: WireSerializer<RPC.Response>(maxBytes: self.configuration.maxMessageBytes),
+            handler: handle
+        )
     }
 
     /// The one request message of a unary call.

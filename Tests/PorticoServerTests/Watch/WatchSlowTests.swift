@@ -11,19 +11,30 @@ import Testing
 /// the revision it is told to resume from gives exactly the rest.
 @Suite("Watch: a watcher that does not read")
 struct WatchSlowTests {
-    @Test("a live stream whose client never reads ends RESOURCE_EXHAUSTED; resuming from its revision gets the rest")
-    func neverReads() async throws {
+    /// A 4 KiB stream buffer and small kernel buffers on both ends, so that unread events stay in the
+    /// server after a few hundred.
+    static var configuration: ServerConfiguration {
         var configuration = ServerConfiguration(port: 0)
         configuration.watchBufferBytes = 4096
-        // Small kernel buffers on both ends, so that unread events stay in the server after a few hundred.
         configuration.socketSendBufferBytes = 4096
-        try await TestServer.with(configuration: configuration) { server in
+        return configuration
+    }
+
+    /// A raw client that never reads, with a Watch after `revision` open as call 1.
+    static func watcher(_ server: TestServer, after revision: UInt64) async throws -> WireClient {
+        let raw = try await WireClient.connect(port: server.port, reading: false, receiveBuffer: 4096)
+        try await raw.send(
+            WirePreface.bytes
+                + Wire.request(1, .watch, credential: server.operatorKey, body: WatchRequest(afterRevision: revision)))
+        return raw
+    }
+
+    @Test("a live stream whose client never reads ends RESOURCE_EXHAUSTED; resuming from its revision gets the rest")
+    func neverReads() async throws {
+        try await TestServer.with(configuration: Self.configuration) { server in
             let client = server.client(timeout: .seconds(60))
             let start = try await WatchStreamTests.write(client, 3)
-            let raw = try await WireClient.connect(port: server.port, reading: false, receiveBuffer: 4096)
-            try await raw.send(
-                WirePreface.bytes
-                    + Wire.request(1, .watch, credential: server.operatorKey, body: WatchRequest(afterRevision: start)))
+            let raw = try await Self.watcher(server, after: start)
             try await eventually { server.portico.revisionWaiters == 1 }
             // Writers go on while the watcher reads nothing; the stream ends by itself, its call with it.
             var last = start
@@ -64,16 +75,10 @@ struct WatchSlowTests {
 
     @Test("a stream catching up on history waits for a slow client instead of ending")
     func historyWaits() async throws {
-        var configuration = ServerConfiguration(port: 0)
-        configuration.watchBufferBytes = 4096
-        configuration.socketSendBufferBytes = 4096
-        try await TestServer.with(configuration: configuration) { server in
+        try await TestServer.with(configuration: Self.configuration) { server in
             let client = server.client(timeout: .seconds(60))
             let last = try await WatchStreamTests.write(client, 600, parallel: 32)
-            let raw = try await WireClient.connect(port: server.port, reading: false, receiveBuffer: 4096)
-            try await raw.send(
-                WirePreface.bytes
-                    + Wire.request(1, .watch, credential: server.operatorKey, body: WatchRequest(afterRevision: 0)))
+            let raw = try await Self.watcher(server, after: 0)
             // The history is many times the buffer and the kernel's: the stream stalls with its buffer full,
             // still open, and holds no waiter.
             try await eventually { server.server.statistics.callsInFlight == 1 }
