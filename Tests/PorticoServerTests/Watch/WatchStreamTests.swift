@@ -119,6 +119,32 @@ struct WatchStreamTests {
         }
     }
 
+    @Test("a caller who loses the right mid-stream is refused at the next change, told where to resume")
+    func revokedMidStream() async throws {
+        try await TestServer.with { server in
+            let client = server.client()
+            let fixture = try await ServerFixture.build(client)
+            let head = server.portico.snapshot.revision
+            let admin = server.client(credential: fixture.adminToken, timeout: nil)
+            let reader = Task {
+                do {
+                    for try await _ in admin.watch(WatchRequest(afterRevision: head, portfolioID: fixture.portfolio)) {}
+                    return PorticoStatusError(code: .ok, message: "ended without a status")
+                } catch let error as PorticoStatusError {
+                    return error
+                }
+            }
+            try await eventually { server.portico.revisionWaiters == 1 }
+            let tokens = try await client.listTokens(.init(systemUserID: fixture.admin))
+            let revoked = try await client.revokeToken(.init(tokenID: try #require(tokens.tokens.first).id))
+            let status = try await reader.value
+            #expect(status.code == .unauthenticated, "\(status)")
+            #expect(status.detail?.resumeRevision == head, "\(status)")
+            #expect(revoked.revision == head + 1)
+            try await eventually { server.server.statistics.callsInFlight == 0 && server.portico.revisionWaiters == 0 }
+        }
+    }
+
     @Test("cancelling a stream frees its place and its waiter; its id may be used again at once")
     func cancelFrees() async throws {
         try await TestServer.with { server in
