@@ -26,7 +26,7 @@ BENCH_SIZE ?= medium
 BENCH_FLAGS ?= --server-threads 1
 BENCH = .build-bench/release/portico-bench
 
-.PHONY: all deps apt-install build run test release install check-install check-generated generate clean python-client c-client grpc-python bench bench-deps bench-micro lint \
+.PHONY: all deps apt-install build run test release install check-install check-generated generate clean python-client c-client grpc-python bench bench-deps bench-micro bench-pg lint \
 	fuzz fuzz-ci fuzz-build callgrind
 
 all: build
@@ -103,13 +103,25 @@ bench: bench-deps
 	cd Benchmarks && $(SWIFT) build -c release --scratch-path ../.build-bench --product portico-bench
 	$(BENCH) suite --size $(BENCH_SIZE) $(BENCH_FLAGS)
 
+## Portico on a shared PostgreSQL log (docs/scale-out.md, "Measured"; about 5 minutes): builds portico and
+## portico-bench in release, then `portico-bench postgres` starts a PostgreSQL of its own (fsync on, a free
+## port, a temporary directory, the user nobody under root) and three `portico serve` nodes (SQLite, and A
+## and B on the PostgreSQL log), and measures in rounds: durable writes/s against SQLite's at 1 and 64
+## writers, the replication lag from A to B, checks/s on one node against two. Stops them all at the end.
+PG_BENCH_FLAGS ?= --rounds 5 --seconds 3
+bench-pg: deps
+	cd Benchmarks && $(SWIFT) build -c release --scratch-path ../.build-bench --product portico
+	cd Benchmarks && $(SWIFT) build -c release --scratch-path ../.build-bench --product portico-bench
+	$(BENCH) postgres --portico .build-bench/release/portico $(PG_BENCH_FLAGS)
+
 ## The micro benchmarks (ordo-one/benchmark): the check engine at 1M assignments, the wire codec.
 bench-micro: deps
 	cd Benchmarks && $(SWIFT) package --scratch-path ../.build-bench benchmark
 
 ## Instructions, counted by callgrind (the same from run to run on a shared machine), that the server
 ## spends per ping, check, check by token and batched check, and the check engine's per check beside a
-## plain hash-map probe (Benchmarks/README.md). CALLGRIND_MODE: rpc, engine or all.
+## plain hash-map probe (Benchmarks/README.md). CALLGRIND_MODE: rpc, engine, all, or metrics (ping and check
+## against a server without metrics and one that keeps them).
 CALLGRIND_MODE ?= all
 callgrind: deps
 	@$(MAKE) --no-print-directory apt-install PACKAGES=valgrind

@@ -22,6 +22,8 @@ struct GRPCServiceRegistry<Transport: ServerTransport>: PorticoServiceRegistry {
     let writes: GRPCWrites
     let streams: GRPCWatchStreams
     let timers: any EventLoopGroup
+    /// Where calls are counted (`transport="grpc"`); nil when the server keeps no metrics.
+    let counters: SharedCallCounters?
     var router: RPCRouter<Transport>
 
     mutating func open<RPC: PorticoRPC>(
@@ -44,9 +46,17 @@ struct GRPCServiceRegistry<Transport: ServerTransport>: PorticoServiceRegistry {
         _ rpc: RPC.Type,
         _ handle: @escaping @Sendable (RPC.Request, inout CallContext) throws -> RPC.Response
     ) {
+        let handlers = self.handlers
         self.unary(rpc, caller: self.authenticate) { request, context in
-            var context = context
-            return try handle(request, &context)
+            var current = context
+            do {
+                return try handle(request, &current)
+            } catch let wait as RevisionWait {
+                // Its min_revision is not here yet: wait for it (up to the deadline), then answer.
+                try await Self.untilRPCCancelled { try await handlers.awaitRevision(wait, until: context.deadline) }
+                var again = context
+                return try handle(request, &again)
+            }
         }
     }
 
@@ -66,10 +76,11 @@ struct GRPCServiceRegistry<Transport: ServerTransport>: PorticoServiceRegistry {
         _ open: @escaping @Sendable (RPC.Request, inout CallContext) throws -> WatchFeed
     ) {
         let streams = self.streams
+        let counters = self.counters
         let authenticate = self.authenticate
         self.register(rpc) { request, server in
             do {
-                let head = try GRPCCallHead(metadata: request.metadata, arrival: .now())
+                let head = try Self.head(request.metadata, arrival: .now(), counters: counters)
                 var context = try authenticate(head)
                 let message = try await Self.single(request.messages)
                 let feed = try open(message, &context)
@@ -96,35 +107,53 @@ struct GRPCServiceRegistry<Transport: ServerTransport>: PorticoServiceRegistry {
         }
     }
 
-    /// The handlers' context of a call: its caller, authenticated from the head, and its deadline.
+        /// The handlers' context of a call: its caller, authenticated from the head, and its deadline. A
+    /// credential refused is counted by its reason, as on the native port.
     private var authenticate: @Sendable (GRPCCallHead) throws(CallFailure) -> CallContext {
-        { [handlers] head throws(CallFailure) in
-            let caller = try handlers.authenticate(credential: head.credential, onBehalfOf: head.onBehalfOfPersonID)
+        { [handlers, counters] head throws(CallFailure) in
+            let caller: Caller
+            do throws(CallFailure) {
+                caller = try handlers.authenticate(credential: head.credential, onBehalfOf: head.onBehalfOfPersonID)
+            } catch {
+                counters?.authenticationFailed(error.detail.reason)
+                throw error
+            }
             return CallContext(caller: caller, deadline: head.deadline, idempotencyKey: head.idempotencyKey)
         }
     }
 
     /// Registers one unary RPC: the steps around `serve` that every RPC shares. `caller` learns who
-    /// calls from the call's head before a byte of the request is decoded.
+    /// calls from the call's head before a byte of the request is decoded. Every call the handler
+    /// answers is counted with its status and its time from the head read to the answer made.
     private mutating func unary<RPC: PorticoRPC, Who: Sendable>(
         _ rpc: RPC.Type,
         caller: @escaping @Sendable (GRPCCallHead) throws(CallFailure) -> Who,
         _ serve: @escaping @Sendable (RPC.Request, Who) async throws -> RPC.Response
     ) {
+        let counters = self.counters
         self.register(rpc) { request, _ in
+            let arrival = NIODeadline.now()
+            func answered(_ status: StatusCode) {
+                counters?.called(RPC.method, status, nanoseconds: (NIODeadline.now() - arrival).nanoseconds)
+            }
             do {
-                let head = try GRPCCallHead(metadata: request.metadata, arrival: .now())
+                let head = try Self.head(request.metadata, arrival: arrival, counters: counters)
                 let who = try caller(head)
                 let message = try await Self.single(request.messages)
                 if let deadline = head.deadline, deadline <= .now() {
                     throw CallFailure(.deadlineExceeded, "the call's deadline passed", reason: .deadlineExceeded)
                 }
                 let response = try await serve(message, who)
+                counters?.countDecisions(in: response)
+                answered(.ok)
                 return StreamingServerResponse(single: ServerResponse(message: response))
             } catch let error as RPCError {
+                answered(StatusCode(rawValue: Int32(error.code.rawValue)) ?? .unknown)
                 return StreamingServerResponse(error: error)
             } catch {
-                return StreamingServerResponse(error: CallFailure(any: error).rpcError)
+                let failure = CallFailure(any: error)
+                answered(failure.code)
+                return StreamingServerResponse(error: failure.rpcError)
             }
         }
     }
@@ -146,6 +175,35 @@ struct GRPCServiceRegistry<Transport: ServerTransport>: PorticoServiceRegistry {
             serializer: WireSerializer<RPC.Response>(maxBytes: self.configuration.maxMessageBytes),
             handler: handle
         )
+    }
+
+    /// The call's head; an `authorization` value that is not one `Bearer` secret counts as a credential
+    /// refused.
+    private static func head(
+        _ metadata: Metadata, arrival: NIODeadline, counters: SharedCallCounters?
+    ) throws(CallFailure) -> GRPCCallHead {
+        do throws(CallFailure) {
+            return try GRPCCallHead(metadata: metadata, arrival: arrival)
+        } catch {
+            if error.code == .unauthenticated { counters?.authenticationFailed(error.detail.reason) }
+            throw error
+        }
+    }
+
+    /// Runs `operation` in a task that ends when the RPC is cancelled: grpc-swift tells a handler that
+    /// its client went away (or the server shuts down) through its RPC cancellation handle, not by
+    /// cancelling the handler's task, so a read waiting for a revision would otherwise stay parked.
+    private static func untilRPCCancelled(_ operation: @escaping @Sendable () async throws -> Void) async throws {
+        let work = Task { try await operation() }
+        try await withTaskCancellationHandler {
+            try await withRPCCancellationHandler {
+                try await work.value
+            } onCancelRPC: {
+                work.cancel()
+            }
+        } onCancel: {
+            work.cancel()
+        }
     }
 
     /// The one request message of a unary call.

@@ -52,7 +52,10 @@ struct GRPCWatchTests {
                     ) { _ in false }
                 }
             }
-            try await eventually { endpoint.endpoint.watchStreams == 0 && endpoint.server.portico.revisionWaiters == 0 }
+            #expect(
+                try await eventually {
+                    endpoint.endpoint.watchStreams == 0 && endpoint.server.portico.revisionWaiters == 0
+                })
             #expect(endpoint.endpoint.watchStreams == 0)
             #expect(endpoint.server.portico.revisionWaiters == 0)
         }
@@ -77,7 +80,7 @@ struct GRPCWatchTests {
                         return error
                     }
                 }
-                try await eventually { server.watchStreams == 1 }
+                #expect(try await eventually { server.watchStreams == 1 })
                 trigger.triggerGracefulShutdown()
                 let ended = try #require(await watching.value)
                 #expect(ended.code == .unavailable, "\(ended)")
@@ -88,13 +91,4 @@ struct GRPCWatchTests {
             #expect(server.watchStreams == 0)
         }
     }
-}
-
-/// Waits until `condition` holds, checking every 10 ms for at most 20 s.
-func eventually(_ condition: () -> Bool, sourceLocation: SourceLocation = #_sourceLocation) async throws {
-    for _ in 0..<2_000 {
-        if condition() { return }
-        try await Task.sleep(for: .milliseconds(10))
-    }
-    Issue.record("the condition never held", sourceLocation: sourceLocation)
 }

@@ -84,6 +84,9 @@ final class ConnectionHandler: ChannelDuplexHandler {
     @exclusivity(unchecked) var running = 0
     /// Open Watch streams, by call id (ConnectionHandler+Watch.swift); each is in `pending` too.
     @exclusivity(unchecked) var streams: [UInt64: WatchStream] = [:]
+    /// The tasks of the reads waiting for a revision, by generation: cancelled when the connection
+    /// closes or drains, so that no waiter outlives its connection.
+    @exclusivity(unchecked) var waits: [UInt64: Task<Void, Never>] = [:]
 
     // Output and intake (ConnectionHandler+Output.swift).
     /// Frames not taken wait in the accumulator, and the connection does not read, until intake reopens.
@@ -229,6 +232,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
     func startDraining(context: ChannelHandlerContext, status: StatusCode, message: String) {
         guard case .open = self.state else { return }
         self.state = .draining
+        self.cancelWaits()
         if status != .ok {
             self.responder.goAway(lastCallID: self.lastCallID, status: status, message: message)
             self.flush(context: context)
@@ -270,6 +274,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
         for call in self.pending.values { call.timer?.cancel() }
         self.pending.removeAll()
         self.dropStreams()
+        self.cancelWaits()
         self.slowClientTimer?.cancel()
         self.slowClientTimer = nil
         self.watchdog?.cancel()

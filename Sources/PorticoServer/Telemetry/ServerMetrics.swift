@@ -14,6 +14,9 @@ public final class ServerMetrics: Sendable {
     /// `PrometheusMetricsFactory` on it, so that what its libraries record appears beside these.
     public let registry: PrometheusCollectorRegistry
     let loops = LoopCounterSet()
+    /// The calls of the gRPC endpoint given these metrics, labelled `transport="grpc"` (the native
+    /// port's, counted per loop in `loops`, are `transport="native"`).
+    package let grpc = SharedCallCounters()
     private let commitDuration: DurationHistogram
     private let commitChanges: ValueHistogram
     private let publishDuration: DurationHistogram
@@ -22,6 +25,11 @@ public final class ServerMetrics: Sendable {
     private let callsInFlight: Gauge
     private let revision: Gauge
     private let ready: Gauge
+    private let logHead: Gauge
+    private let logLagRevisions: Gauge
+    private let logLagSeconds: Gauge
+    private let logLastContact: Gauge
+    private let storeAvailable: Gauge
     private let residentMemory: Gauge
     private let openFiles: Gauge
     private let maxFiles: Gauge
@@ -71,6 +79,24 @@ public final class ServerMetrics: Sendable {
             descriptor: name("portico", "revision", "", "The revision of the snapshot checks are answered from."))
         self.ready = registry.makeGauge(
             descriptor: name("portico", "ready", "", "1 while the server serves (loaded, not draining), else 0."))
+        self.logHead = registry.makeGauge(
+            descriptor: name(
+                "portico", "log_head", "revision",
+                "The newest revision the change log is known to hold (shared log: as last heard from it)."))
+        self.logLagRevisions = registry.makeGauge(
+            descriptor: name(
+                "portico", "log_lag", "revisions", "Revisions the log holds that this node has not applied yet."))
+        self.logLagSeconds = registry.makeGauge(
+            descriptor: name(
+                "portico", "log_lag", "seconds",
+                "How long this node has known of revisions it has not applied yet; 0 when caught up."))
+        self.logLastContact = registry.makeGauge(
+            descriptor: name(
+                "portico", "log_last_contact", "seconds",
+                "Seconds since this node last heard from its store (commit, notification, poll); -1 before the first."))
+        self.storeAvailable = registry.makeGauge(
+            descriptor: name(
+                "portico", "store", "available", "1 while the store answers, 0 since its last failure."))
         self.residentMemory = registry.makeGauge(
             descriptor: name("process", "resident_memory", "bytes", "Resident memory of the process."))
         self.openFiles = registry.makeGauge(descriptor: name("process", "open", "fds", "Open file descriptors."))
@@ -93,24 +119,32 @@ public final class ServerMetrics: Sendable {
         await self.scrape(server.scrapedState)
     }
 
-    /// The whole exposition: every loop's counters summed (each asked on its own loop), then the gauges
-    /// read now and what the registry holds.
+    /// The whole exposition: every loop's counters summed (each asked on its own loop) beside the gRPC
+    /// endpoint's, then the gauges read now and what the registry holds.
     func scrape(_ state: ScrapedState) async -> String {
         let figures = await self.loops.sum()
+        let grpc = self.grpc.figures
         self.connectionsOpen.set(to: Double(state.connections))
         self.callsInFlight.set(to: Double(state.callsInFlight))
         self.revision.set(to: Double(state.revision))
         self.ready.set(to: state.ready ? 1 : 0)
+        if let log = state.log {
+            self.logHead.set(to: Double(log.headRevision))
+            self.logLagRevisions.set(to: Double(log.headRevision - min(log.headRevision, log.appliedRevision)))
+            self.logLagSeconds.set(to: Double(log.lag.nanoseconds) / 1e9)
+            self.logLastContact.set(to: log.sinceLastContact.map { Double($0.nanoseconds) / 1e9 } ?? -1)
+            self.storeAvailable.set(to: log.storeAvailable ? 1 : 0)
+        }
         let process = ProcessFigures.current()
         if let rss = process.residentBytes { self.residentMemory.set(to: Double(rss)) }
         if let open = process.openFiles { self.openFiles.set(to: Double(open)) }
         if let limit = process.fileLimit { self.maxFiles.set(to: Double(limit)) }
-        var text = Exposition.render(figures)
+        var text = Exposition.render(native: figures, grpc: grpc)
         text += self.registry.emitToString()
         return text
     }
 
-    /// The counted figures, summed over the loops, for tests and benchmarks.
+    /// The native port's counted figures, summed over the loops, for tests and benchmarks.
     var callFigures: CallFigures {
         get async { await self.loops.sum() }
     }
@@ -122,6 +156,8 @@ struct ScrapedState: Sendable {
     var callsInFlight: Int
     var revision: UInt64
     var ready: Bool
+    /// The node's store and log, once its core has loaded.
+    var log: LogStatus?
 }
 
 /// The counters of each event loop that has served a connection, made on first use on that loop.

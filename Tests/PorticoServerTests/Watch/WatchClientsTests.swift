@@ -22,7 +22,10 @@ struct WatchClientsTests {
             )
             #expect(status == 0, "\(output)")
             #expect(output.contains("watch: ok"), "\(output)")
-            try await eventually { server.server.statistics.callsInFlight == 0 && server.portico.revisionWaiters == 0 }
+            #expect(
+                try await eventually {
+                    server.server.statistics.callsInFlight == 0 && server.portico.revisionWaiters == 0
+                })
         }
     }
 }

@@ -35,7 +35,7 @@ struct WatchSlowTests {
             let client = server.client(timeout: .seconds(60))
             let start = try await WatchStreamTests.write(client, 3)
             let raw = try await Self.watcher(server, after: start)
-            try await eventually { server.portico.revisionWaiters == 1 }
+            #expect(try await eventually { server.portico.revisionWaiters == 1 })
             // Writers go on while the watcher reads nothing; the stream ends by itself, its call with it.
             var last = start
             var batches = 0
@@ -81,7 +81,7 @@ struct WatchSlowTests {
             let raw = try await Self.watcher(server, after: 0)
             // The history is many times the buffer and the kernel's: the stream stalls with its buffer full,
             // still open, and holds no waiter.
-            try await eventually { server.server.statistics.callsInFlight == 1 }
+            #expect(try await eventually { server.server.statistics.callsInFlight == 1 })
             #expect(server.portico.revisionWaiters == 0)
             try await raw.startReading()
             let (frames, _) = try await raw.wait {

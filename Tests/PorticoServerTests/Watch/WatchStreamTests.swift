@@ -134,14 +134,17 @@ struct WatchStreamTests {
                     return error
                 }
             }
-            try await eventually { server.portico.revisionWaiters == 1 }
+            #expect(try await eventually { server.portico.revisionWaiters == 1 })
             let tokens = try await client.listTokens(.init(systemUserID: fixture.admin))
             let revoked = try await client.revokeToken(.init(tokenID: try #require(tokens.tokens.first).id))
             let status = try await reader.value
             #expect(status.code == .unauthenticated, "\(status)")
             #expect(status.detail?.resumeRevision == head, "\(status)")
             #expect(revoked.revision == head + 1)
-            try await eventually { server.server.statistics.callsInFlight == 0 && server.portico.revisionWaiters == 0 }
+            #expect(
+                try await eventually {
+                    server.server.statistics.callsInFlight == 0 && server.portico.revisionWaiters == 0
+                })
         }
     }
 
@@ -157,10 +160,16 @@ struct WatchStreamTests {
                 return count
             }
             // Caught up and waiting: one call in flight, one waiter for the next revision.
-            try await eventually { server.server.statistics.callsInFlight == 1 && server.portico.revisionWaiters == 1 }
+            #expect(
+                try await eventually {
+                    server.server.statistics.callsInFlight == 1 && server.portico.revisionWaiters == 1
+                })
             reader.cancel()
             _ = await reader.result
-            try await eventually { server.server.statistics.callsInFlight == 0 && server.portico.revisionWaiters == 0 }
+            #expect(
+                try await eventually {
+                    server.server.statistics.callsInFlight == 0 && server.portico.revisionWaiters == 0
+                })
 
             // Over raw frames: CANCEL ends the stream without a final frame, and a ping on the same id
             // right after is answered as the ping it is.
@@ -175,7 +184,10 @@ struct WatchStreamTests {
             #expect(answers.count == 1 && answers[0].header.callID == 7 && answers[0].header.statusCode == .ok)
             let items = frames.filter { $0.header.kind == .streamItem }
             #expect(items.count == 3, "\(frames.map(\.header))")
-            try await eventually { server.server.statistics.callsInFlight == 0 && server.portico.revisionWaiters == 0 }
+            #expect(
+                try await eventually {
+                    server.server.statistics.callsInFlight == 0 && server.portico.revisionWaiters == 0
+                })
             await raw.close()
         }
     }
@@ -198,7 +210,10 @@ struct WatchStreamTests {
             #expect(refused.header.errorDetail?.reason == "TOO_MANY_CALLS")
             #expect(server.server.statistics.callsInFlight == 2)
             await raw.close()
-            try await eventually { server.server.statistics.callsInFlight == 0 && server.portico.revisionWaiters == 0 }
+            #expect(
+                try await eventually {
+                    server.server.statistics.callsInFlight == 0 && server.portico.revisionWaiters == 0
+                })
         }
     }
 
@@ -219,7 +234,7 @@ struct WatchStreamTests {
                     return (last, error)
                 }
             }
-            try await eventually { server.portico.revisionWaiters == 1 }
+            #expect(try await eventually { server.portico.revisionWaiters == 1 })
             server.beginShutdown()
             let (last, status) = try await reader.value
             #expect(last == head)
@@ -233,13 +248,4 @@ struct WatchStreamTests {
         try Frame(header: FrameHeader(kind: .cancel, callID: callID)).write(into: &buffer, arena: WireArena())
         return Array(buffer.readableBytesView)
     }
-}
-
-/// Waits until `condition` holds, checking every 10 ms for at most 20 s.
-func eventually(_ condition: () -> Bool, sourceLocation: SourceLocation = #_sourceLocation) async throws {
-    for _ in 0..<2_000 {
-        if condition() { return }
-        try await Task.sleep(for: .milliseconds(10))
-    }
-    Issue.record("the condition never held", sourceLocation: sourceLocation)
 }
