@@ -53,8 +53,9 @@ final class ConnectionHandler: ChannelInboundHandler {
     // MARK: Calls, from the connection
 
     /// Numbers, encodes and queues `call`, unless the connection no longer takes calls.
-    func start<RPC: PorticoRPC>(
-        _ call: PendingCall<RPC>,
+    func start<RPC: PorticoRPC, Call: PendingCallProtocol>(
+        _ call: Call,
+        for rpc: RPC.Type,
         request: RPC.Request,
         credential: String,
         onBehalfOfPersonID: UInt64,
@@ -65,6 +66,18 @@ final class ConnectionHandler: ChannelInboundHandler {
             call.fail(cancellation)
             return
         }
+        self.start(call, RPC.self, request, credential, onBehalfOfPersonID, timeout, idempotencyKey)
+    }
+
+    private func start<RPC: PorticoRPC, Call: PendingCallProtocol>(
+        _ call: Call,
+        _ rpc: RPC.Type,
+        _ request: RPC.Request,
+        _ credential: String,
+        _ onBehalfOfPersonID: UInt64,
+        _ timeout: Duration?,
+        _ idempotencyKey: String
+    ) {
         switch self.state {
         case .open:
             break
@@ -134,12 +147,16 @@ final class ConnectionHandler: ChannelInboundHandler {
         }
         guard self.pending.removeValue(forKey: call.callID) != nil else { return }
         call.fail(status)
+        self.sendCancel(call.callID)
+        self.closeIfDrained()
+    }
+
+    /// Tells the server the client no longer wants call `callID` (a stream then ends).
+    private func sendCancel(_ callID: UInt64) {
         if case .closed = self.state { return }
         // A CANCEL frame only has a header; it cannot fail to encode or exceed the limit.
-        try? Frame(header: FrameHeader(kind: .cancel, callID: call.callID)).write(
-            into: &self.outbound, arena: self.arena)
+        try? Frame(header: FrameHeader(kind: .cancel, callID: callID)).write(into: &self.outbound, arena: self.arena)
         self.scheduleFlush()
-        self.closeIfDrained()
     }
 
     /// Closes the channel at the client's request; pending calls fail with UNAVAILABLE.
@@ -209,14 +226,20 @@ final class ConnectionHandler: ChannelInboundHandler {
         case .goaway:
             self.goAway(frame.header)
         case .streamItem:
-            // No RPC of protocol version 1 streams.
-            guard let call = self.pending.removeValue(forKey: frame.header.callID) else { return }
-            call.fail(
-                PorticoStatusError(
-                    code: .internal,
-                    message: "the server sent a STREAM_ITEM for call \(frame.header.callID), which does not stream"
+            // An id not in the table: a stream the client cancelled, whose items were on the way.
+            guard let call = self.pending[frame.header.callID] else { return }
+            if call.streams, call.item(body: frame.body, arena: self.arena) { return }
+            self.pending.removeValue(forKey: frame.header.callID)
+            if !call.streams {
+                call.fail(
+                    PorticoStatusError(
+                        code: .internal,
+                        message: "the server sent a STREAM_ITEM for call \(frame.header.callID), which does not stream"
+                    )
                 )
-            )
+            } else {
+                self.sendCancel(frame.header.callID)
+            }
             self.closeIfDrained()
         default:
             self.logger.debug(

@@ -14,6 +14,21 @@ protocol PendingCallProtocol: AnyObject {
     func fail(_ error: any Error)
     /// Marks a call whose cancellation reached the event loop before the call did: it is never sent.
     func cancelBeforeSending(_ status: PorticoStatusError)
+    /// Set by `cancelBeforeSending`: the status the call fails with instead of being sent.
+    var cancellation: PorticoStatusError? { get }
+    /// Records the id the call goes out with.
+    func sent(as callID: UInt64)
+    /// Whether the call is a stream, which takes STREAM_ITEM frames before its final answer.
+    var streams: Bool { get }
+    /// Hands the caller one item of a stream, decoded from `body`.
+    /// - Returns: false when it does not decode (the call has failed then).
+    func item(body: ByteBuffer, arena: WireArena) -> Bool
+}
+
+extension PendingCallProtocol {
+    var streams: Bool { false }
+
+    func item(body: ByteBuffer, arena: WireArena) -> Bool { false }
 }
 
 /// One call of `RPC`, from the moment its task asks until the task resumes.
@@ -91,5 +106,66 @@ extension PorticoStatusError {
     /// The status a failure surfaces as to the caller, unwrapping the client's internal markers.
     static func surfaced(_ error: any Error) -> any Error {
         (error as? UnprocessedCallError)?.status ?? (error as? LostAnswerError)?.status ?? error
+    }
+}
+
+/// One server stream of `RPC` (Watch): its items go to the caller's `AsyncThrowingStream` as they
+/// arrive, and the final answer finishes it, with the server's status unless that is OK.
+///
+/// `@unchecked Sendable` for the reason `PendingCall` is: handed to the event loop once, then touched
+/// only there.
+final class StreamingCall<RPC: PorticoRPC>: PendingCallProtocol, @unchecked Sendable {
+    private(set) var callID: UInt64 = 0
+    var deadline: NIOScheduledCallback?
+    private(set) var cancellation: PorticoStatusError?
+    private var continuation: AsyncThrowingStream<RPC.Response, any Error>.Continuation?
+
+    init(_ continuation: AsyncThrowingStream<RPC.Response, any Error>.Continuation) {
+        self.continuation = continuation
+    }
+
+    var streams: Bool { true }
+
+    func sent(as callID: UInt64) {
+        self.callID = callID
+    }
+
+    func cancelBeforeSending(_ status: PorticoStatusError) {
+        self.cancellation = status
+    }
+
+    func item(body: ByteBuffer, arena: WireArena) -> Bool {
+        do {
+            self.continuation?.yield(try RPC.Response(decoding: body, arena: arena))
+            return true
+        } catch {
+            let reason = (error as? WireError)?.message ?? "\(error)"
+            self.fail(
+                PorticoStatusError(
+                    code: .internal,
+                    message: "an item of call \(self.callID) (\(RPC.method.protoValueName)) does not decode as "
+                        + "\(RPC.Response.protoName): \(reason)",
+                    detail: ErrorDetail(reason: ErrorReason.undecodableResponse.rawValue)
+                )
+            )
+            return false
+        }
+    }
+
+    /// The final answer of an OK stream has an empty body: the stream simply ends.
+    func succeed(body: ByteBuffer, arena: WireArena) {
+        self.finish(nil)
+    }
+
+    func fail(_ error: any Error) {
+        self.finish(PorticoStatusError.surfaced(error))
+    }
+
+    private func finish(_ error: (any Error)?) {
+        self.deadline?.cancel()
+        self.deadline = nil
+        guard let continuation = self.continuation else { return }
+        self.continuation = nil
+        continuation.finish(throwing: error)
     }
 }

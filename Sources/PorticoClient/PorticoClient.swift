@@ -110,6 +110,29 @@ public final class PorticoClient: PorticoCalling {
         }
     }
 
+    /// Watches the changes after `request.afterRevision`, then each new one as it commits, on one of the
+    /// pool's connections (docs/clients.md, "Watch"). The sequence ends only when the server ends the
+    /// stream (it throws `PorticoStatusError`; `detail.resumeRevision` is the `afterRevision` to watch
+    /// from next) or when the consumer stops iterating (the stream is cancelled on the server).
+    public func watch(
+        _ request: WatchRequest = WatchRequest(),
+        options: CallOptions = CallOptions()
+    ) -> AsyncThrowingStream<WatchEvent, any Error> {
+        let (events, continuation) = AsyncThrowingStream<WatchEvent, any Error>.makeStream()
+        let relay = Task {
+            do {
+                for try await event in try await self.connection().watch(request, options: options) {
+                    continuation.yield(event)
+                }
+                continuation.finish()
+            } catch {
+                continuation.finish(throwing: PorticoStatusError.surfaced(error))
+            }
+        }
+        continuation.onTermination = { _ in relay.cancel() }
+        return events
+    }
+
     /// A fresh idempotency key: "psw_" and 32 hex digits (128 random bits from the system's generator),
     /// so that no two calls of any client share one.
     static func newIdempotencyKey() -> String {

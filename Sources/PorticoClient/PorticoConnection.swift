@@ -159,6 +159,7 @@ public final class PorticoConnection: PorticoCalling {
                     call.wait(with: continuation)
                     handler.value.start(
                         call,
+                        for: RPC.self,
                         request: request,
                         credential: credential,
                         onBehalfOfPersonID: onBehalfOfPersonID,
@@ -170,6 +171,50 @@ public final class PorticoConnection: PorticoCalling {
         } onCancel: {
             self.eventLoop.execute { handler.value.cancel(call, status: Self.cancelled) }
         }
+    }
+
+    /// Opens a server stream of `rpc` (Watch): its items as they arrive, until the server ends it (the
+    /// sequence throws `PorticoStatusError`, whose `detail.resumeRevision` says where to resume) or the
+    /// consumer stops iterating (the client then sends CANCEL, which ends the stream on the server).
+    ///
+    /// No default timeout applies to a stream; `options.timeout`, when set, is its deadline. Items the
+    /// consumer has not taken yet are buffered in this process: a consumer that falls far behind a busy
+    /// server holds them all (the server bounds only what its socket holds).
+    public func stream<RPC: PorticoRPC>(
+        _ rpc: RPC.Type,
+        _ request: RPC.Request,
+        options: CallOptions = CallOptions()
+    ) -> AsyncThrowingStream<RPC.Response, any Error> {
+        let credential = options.credential ?? self.configuration.credential
+        let onBehalfOfPersonID = options.onBehalfOfPersonID ?? self.configuration.onBehalfOfPersonID
+        let handler = self.handler
+        let eventLoop = self.eventLoop
+        let (stream, continuation) = AsyncThrowingStream<RPC.Response, any Error>.makeStream()
+        let call = StreamingCall<RPC>(continuation)
+        continuation.onTermination = { termination in
+            guard case .cancelled = termination else { return }
+            eventLoop.execute { handler.value.cancel(call, status: Self.cancelled) }
+        }
+        eventLoop.execute {
+            handler.value.start(
+                call,
+                for: RPC.self,
+                request: request,
+                credential: credential,
+                onBehalfOfPersonID: onBehalfOfPersonID,
+                timeout: options.timeout,
+                idempotencyKey: ""
+            )
+        }
+        return stream
+    }
+
+    /// Watches the changes after `request.afterRevision` (docs/clients.md, "Watch").
+    public func watch(
+        _ request: WatchRequest = WatchRequest(),
+        options: CallOptions = CallOptions()
+    ) -> AsyncThrowingStream<WatchEvent, any Error> {
+        self.stream(PorticoService.Watch.self, request, options: options)
     }
 
     /// Closes the connection; calls in flight fail with UNAVAILABLE.

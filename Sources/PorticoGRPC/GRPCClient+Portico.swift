@@ -19,19 +19,54 @@ extension GRPCClient {
         metadata: Metadata = [:],
         timeout: Duration? = nil
     ) async throws -> RPC.Response {
-        var metadata = metadata
-        if let credential { metadata.addString("Bearer \(credential)", forKey: GRPCMetadataKeys.authorization) }
-        if let person { metadata.addString(String(person), forKey: GRPCMetadataKeys.onBehalfOfPersonID) }
-        var options = CallOptions.defaults
-        options.timeout = timeout
-        return try await self.unary(
-            request: ClientRequest(message: request, metadata: metadata),
+        try await self.unary(
+            request: Self.request(request, credential: credential, onBehalfOf: person, metadata: metadata),
             descriptor: MethodDescriptor(fullyQualifiedService: RPC.service, method: RPC.name),
             serializer: WireSerializer<RPC.Request>(),
             deserializer: WireDeserializer<RPC.Response>(),
-            options: options
+            options: Self.options(timeout: timeout)
         ) { response in
             try response.message
+        }
+    }
+
+    /// A request with Portico's metadata: the credential as a bearer token, the person acted for.
+    private static func request<Message>(
+        _ message: Message, credential: String?, onBehalfOf person: UInt64? = nil, metadata: Metadata = [:]
+    ) -> ClientRequest<Message> {
+        var metadata = metadata
+        if let credential { metadata.addString("Bearer \(credential)", forKey: GRPCMetadataKeys.authorization) }
+        if let person { metadata.addString(String(person), forKey: GRPCMetadataKeys.onBehalfOfPersonID) }
+        return ClientRequest(message: message, metadata: metadata)
+    }
+
+    private static func options(timeout: Duration?) -> GRPCCore.CallOptions {
+        var options = GRPCCore.CallOptions.defaults
+        options.timeout = timeout
+        return options
+    }
+
+    /// Opens a server stream of `service Portico` (Watch) and hands each item to `body`, which returns
+    /// false to stop (the call is then cancelled).
+    /// - Throws: `RPCError` with the server's status when it ends the stream; its
+    ///   ``RPCError/porticoErrorDetail`` carries `resume_revision`.
+    public func stream<RPC: PorticoRPC>(
+        _ rpc: RPC.Type,
+        _ request: RPC.Request,
+        credential: String? = nil,
+        timeout: Duration? = nil,
+        _ body: @escaping @Sendable (RPC.Response) async throws -> Bool
+    ) async throws {
+        try await self.serverStreaming(
+            request: Self.request(request, credential: credential),
+            descriptor: MethodDescriptor(fullyQualifiedService: RPC.service, method: RPC.name),
+            serializer: WireSerializer<RPC.Request>(),
+            deserializer: WireDeserializer<RPC.Response>(),
+            options: Self.options(timeout: timeout)
+        ) { response in
+            for try await item in response.messages {
+                guard try await body(item) else { return }
+            }
         }
     }
 }

@@ -15,10 +15,12 @@ import PorticoWire
 /// `ErrorDetail`.
 struct GRPCServiceRegistry<Transport: ServerTransport>: PorticoServiceRegistry {
     typealias Context = CallContext
+    typealias Feed = WatchFeed
 
     let handlers: PorticoHandlers
     let configuration: GRPCConfiguration
     let writes: GRPCWrites
+    let streams: GRPCWatchStreams
     let timers: any EventLoopGroup
     /// Where calls are counted (`transport="grpc"`); nil when the server keeps no metrics.
     let counters: SharedCallCounters?
@@ -69,7 +71,43 @@ struct GRPCServiceRegistry<Transport: ServerTransport>: PorticoServiceRegistry {
         }
     }
 
-    /// The handlers' context of a call: its caller, authenticated from the head, and its deadline. A
+    mutating func stream<RPC: PorticoRPC>(
+        _ rpc: RPC.Type,
+        _ open: @escaping @Sendable (RPC.Request, inout CallContext) throws -> WatchFeed
+    ) {
+        let streams = self.streams
+        let counters = self.counters
+        let authenticate = self.authenticate
+        self.register(rpc) { request, server in
+            do {
+                let head = try Self.head(request.metadata, arrival: .now(), counters: counters)
+                var context = try authenticate(head)
+                let message = try await Self.single(request.messages)
+                let feed = try open(message, &context)
+                return StreamingServerResponse(of: RPC.Response.self) { writer in
+                    do {
+                        try await streams.serve(
+                            feed, deadline: head.deadline, cancellation: server.cancellation
+                        ) { event, snapshot in
+                            guard let item = PorticoHandlers.watchEvent(event, snapshot) as? RPC.Response else {
+                                throw CallFailure(.internal, "\(RPC.name) streams no WatchEvent", reason: .internal)
+                            }
+                            try await writer.write(item)
+                        }
+                    } catch let failure as CallFailure {
+                        throw failure.rpcError
+                    }
+                    return [:]
+                }
+            } catch let error as RPCError {
+                return StreamingServerResponse(error: error)
+            } catch {
+                return StreamingServerResponse(error: CallFailure(any: error).rpcError)
+            }
+        }
+    }
+
+        /// The handlers' context of a call: its caller, authenticated from the head, and its deadline. A
     /// credential refused is counted by its reason, as on the native port.
     private var authenticate: @Sendable (GRPCCallHead) throws(CallFailure) -> CallContext {
         { [handlers, counters] head throws(CallFailure) in
@@ -92,15 +130,8 @@ struct GRPCServiceRegistry<Transport: ServerTransport>: PorticoServiceRegistry {
         caller: @escaping @Sendable (GRPCCallHead) throws(CallFailure) -> Who,
         _ serve: @escaping @Sendable (RPC.Request, Who) async throws -> RPC.Response
     ) {
-        let handlers = self.handlers
         let counters = self.counters
-        self.router.registerHandler(
-            forMethod: MethodDescriptor(fullyQualifiedService: RPC.service, method: RPC.name),
-            deserializer: WireDeserializer<RPC.Request> { bytes throws(CallFailure) in
-                try handlers.admit(RPC.method, body: bytes)
-            },
-            serializer: WireSerializer<RPC.Response>(maxBytes: self.configuration.maxMessageBytes)
-        ) { request, _ in
+        self.register(rpc) { request, _ in
             let arrival = NIODeadline.now()
             func answered(_ status: StatusCode) {
                 counters?.called(RPC.method, status, nanoseconds: (NIODeadline.now() - arrival).nanoseconds)
@@ -125,6 +156,25 @@ struct GRPCServiceRegistry<Transport: ServerTransport>: PorticoServiceRegistry {
                 return StreamingServerResponse(error: failure.rpcError)
             }
         }
+    }
+
+    /// Registers `handle` at the RPC's path, with Portico's codec: the request's bytes held to their
+    /// limits before they are decoded, the answer's to the largest message.
+    private mutating func register<RPC: PorticoRPC>(
+        _ rpc: RPC.Type,
+        _ handle:
+            @escaping @Sendable (StreamingServerRequest<RPC.Request>, ServerContext) async throws
+            -> StreamingServerResponse<RPC.Response>
+    ) {
+        let handlers = self.handlers
+        self.router.registerHandler(
+            forMethod: MethodDescriptor(fullyQualifiedService: RPC.service, method: RPC.name),
+            deserializer: WireDeserializer<RPC.Request> { bytes throws(CallFailure) in
+                try handlers.admit(RPC.method, body: bytes)
+            },
+            serializer: WireSerializer<RPC.Response>(maxBytes: self.configuration.maxMessageBytes),
+            handler: handle
+        )
     }
 
     /// The call's head; an `authorization` value that is not one `Bearer` secret counts as a credential

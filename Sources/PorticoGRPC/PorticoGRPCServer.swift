@@ -25,6 +25,7 @@ public final class PorticoGRPCServer: Service, Sendable {
     private let lifecycle = Mutex(GRPCServerLifecycle())
     private let connections: GRPCConnections
     private let writes: GRPCWrites
+    private let streams: GRPCWatchStreams
     private let health = ServingState()
     private let listening: EventLoopPromise<NIOCore.SocketAddress>
     private let tls = Mutex<ServerTLS?>(nil)
@@ -48,6 +49,7 @@ public final class PorticoGRPCServer: Service, Sendable {
         self.logger = logger
         self.connections = GRPCConnections(limit: configuration.maxConnections)
         self.writes = GRPCWrites(limit: configuration.maxCallsInFlight)
+        self.streams = GRPCWatchStreams(limit: configuration.maxCallsInFlight)
         self.listening = eventLoopGroup.any().makePromise(of: NIOCore.SocketAddress.self)
     }
 
@@ -70,6 +72,9 @@ public final class PorticoGRPCServer: Service, Sendable {
 
     /// Writes whose work is running now (answered or not).
     public var callsInFlight: Int { self.writes.inFlight }
+
+    /// Watch streams open now.
+    public var watchStreams: Int { self.streams.count }
 
     public func run() async throws {
         try self.lifecycle.withLock { try $0.start() }
@@ -103,6 +108,7 @@ public final class PorticoGRPCServer: Service, Sendable {
             handlers: self.handlers,
             configuration: self.configuration,
             writes: self.writes,
+            streams: self.streams,
             timers: self.group,
             counters: self.counters,
             router: RPCRouter()
@@ -161,6 +167,9 @@ public final class PorticoGRPCServer: Service, Sendable {
         guard self.lifecycle.withLock({ $0.beginDraining() }) else { return }
         self.logger.info("grpc shutting down", metadata: ["connections": "\(self.connections.count)"])
         self.health.set(.notServing)
+        // Watch streams never end by themselves: each ends now with the revision to resume from, before
+        // the transport's shutdown cancels their calls.
+        self.streams.drain()
         server.beginGracefulShutdown()
         let connections = self.connections
         let writes = self.writes

@@ -53,6 +53,7 @@ public enum ErrorReason: String, CaseIterable, Hashable, Sendable {
     case adminSystemUserExists = "ADMIN_SYSTEM_USER_EXISTS"
     case tooManyCalls = "TOO_MANY_CALLS"
     case frameTooLarge = "FRAME_TOO_LARGE"
+    case watchTooSlow = "WATCH_TOO_SLOW"
     // Calls and frames.
     case malformedMessage = "MALFORMED_MESSAGE"
     case nulInString = "NUL_IN_STRING"
@@ -141,7 +142,8 @@ public enum ErrorReason: String, CaseIterable, Hashable, Sendable {
         case .portfolioDisabled, .portfolioRestricted, .systemUsersNotAvailable, .appRequired, .notPartner,
             .requestDecided, .alreadyRevoked, .tierTooLow, .externalIDImmutable, .idempotencyKeyReused:
             .failedPrecondition
-        case .systemUserLimit, .adminSystemUserExists, .tooManyCalls, .frameTooLarge: .resourceExhausted
+        case .systemUserLimit, .adminSystemUserExists, .tooManyCalls, .frameTooLarge, .watchTooSlow:
+            .resourceExhausted
         case .unknownMethod, .unsupportedProtocolVersion: .unimplemented
         case .deadlineExceeded, .clientDeadlineExceeded, .frameTimeout: .deadlineExceeded
         case .goingAway, .loading, .revisionNotVisible, .storeFailed, .commitUncertain, .reloading: .unavailable
@@ -211,6 +213,8 @@ public enum ErrorReason: String, CaseIterable, Hashable, Sendable {
         case .adminSystemUserExists: "the portfolio has its one admin system user already"
         case .tooManyCalls: "the connection has as many calls in flight as the server allows"
         case .frameTooLarge: "a frame over the maximum size (the connection is closed), or an answer that would be"
+        case .watchTooSlow:
+            "a Watch stream's client left more unread than the stream may buffer; resume from `resume_revision`"
         case .malformedMessage: "a body does not decode as the RPC's request"
         case .nulInString: "a string holds a NUL character"
         case .invalidUTF8: "a string is not valid UTF-8"
@@ -228,9 +232,11 @@ public enum ErrorReason: String, CaseIterable, Hashable, Sendable {
         case .deadlineExceeded: "the call's `timeout_micros` passed before it was answered"
         case .frameTimeout: "a frame (or the preface) did not arrive whole in time (the connection is closed)"
         case .clientDeadlineExceeded: "reported by the Swift client: no answer within the call's timeout"
-        case .goingAway: "the server is shutting down and takes no new call"
+        case .goingAway:
+            "the server is shutting down and takes no new call (a Watch stream ends: resume from `resume_revision`)"
         case .loading: "the server is still loading its state; retry shortly"
-        case .revisionNotVisible: "the server has not reached the call's `min_revision` yet"
+        case .revisionNotVisible:
+            "the server has not reached the call's `min_revision` (or a Watch's `after_revision`) yet"
         case .storeFailed: "the store did not make the change durable; nothing was applied"
         case .commitUncertain:
             "the connection to PostgreSQL broke during COMMIT: the change may or may not be in the log "

@@ -43,6 +43,9 @@ extension PorticoServer {
             .childChannelOption(.maxMessagesPerRead, value: 16)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let bytes = configuration.socketSendBufferBytes {
+                        try channel.syncOptions?.setOption(.socketOption(.so_sndbuf), value: SocketOptionValue(bytes))
+                    }
                     if let tls {
                         // First, for every connection, refused ones too: their refusal is read inside TLS.
                         try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls.context))

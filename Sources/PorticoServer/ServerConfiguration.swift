@@ -44,6 +44,14 @@ public struct ServerConfiguration: Sendable {
     public var noticeInterval: Duration
     /// On shutdown, how long calls in flight may take to finish.
     public var shutdownGracePeriod: Duration
+    /// A Watch stream's events written but not yet taken by its client's socket. While the stream
+    /// catches up on history the server waits for the client; once it has caught up, a stream that
+    /// would go past this ends with RESOURCE_EXHAUSTED (`WATCH_TOO_SLOW`) and the revision to resume from.
+    public var watchBufferBytes: Int
+    /// The kernel's send buffer of each connection (SO_SNDBUF); nil leaves the kernel's own, which
+    /// grows to megabytes. A small one makes the limits on what a client leaves unread (the output
+    /// budget, a Watch stream's buffer) apply after fewer bytes.
+    public var socketSendBufferBytes: Int? = nil
 
     public init(
         host: String = "127.0.0.1",
@@ -61,7 +69,8 @@ public struct ServerConfiguration: Sendable {
         maxBufferedOutputBytes: Int = 128 * 1024 * 1024,
         maxBufferedInputBytes: Int = 64 * 1024 * 1024,
         noticeInterval: Duration = .seconds(10),
-        shutdownGracePeriod: Duration = .seconds(10)
+        shutdownGracePeriod: Duration = .seconds(10),
+        watchBufferBytes: Int = 1024 * 1024
     ) {
         self.host = host
         self.port = port
@@ -79,6 +88,7 @@ public struct ServerConfiguration: Sendable {
         self.maxBufferedInputBytes = maxBufferedInputBytes
         self.noticeInterval = noticeInterval
         self.shutdownGracePeriod = shutdownGracePeriod
+        self.watchBufferBytes = watchBufferBytes
     }
 
     /// The per-address connection limit in force: the one configured, or an eighth of the total.

@@ -33,6 +33,7 @@ struct CommandFailure: Error, CustomStringConvertible {
                 facts.append("Meta code \(detail.metaCode)" + (detail.metaSubcode != 0 ? "/\(detail.metaSubcode)" : ""))
             }
             if !detail.field.isEmpty { facts.append("field \(detail.field)") }
+            if detail.resumeRevision != 0 { facts.append("resume with --after \(detail.resumeRevision)") }
             if !facts.isEmpty { line += " (" + facts.joined(separator: ", ") + ")" }
         }
         self.message = line

@@ -38,6 +38,7 @@ struct PorticoCommand: AsyncParsableCommand {
             PortfolioCommand.self, ServiceCredentialCommand.self, PersonCommand.self, SystemUserCommand.self,
             AppCommand.self, AssetCommand.self, PartnerCommand.self, TokenCommand.self,
             CheckCommand.self, BatchCheckCommand.self, LookupCommand.self, AuditCommand.self,
+            WatchCommand.self,
             ExternalIDCommand.self, PreviewCommand.self,
         ]
     )

@@ -177,6 +177,13 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seconds a client may leave its answers unread before its connection is closed.")
     var slowClientTimeout: Int = 30
 
+    @Option(
+        help: """
+            Bytes of changes a Watch stream may leave unread by its client once it has caught up; past it the \
+            stream ends RESOURCE_EXHAUSTED with the revision to resume from.
+            """)
+    var watchBufferBytes: Int = ServerConfiguration().watchBufferBytes
+
     @Option(help: "Seconds calls in flight get to finish at shutdown.")
     var shutdownGrace: Int = 10
 
@@ -276,6 +283,7 @@ struct ServeCommand: AsyncParsableCommand {
         guard self.maxBufferedInput >= self.maxFrameBytes else {
             throw ValidationError("--max-buffered-input must be at least --max-frame-bytes")
         }
+        guard self.watchBufferBytes > 0 else { throw ValidationError("--watch-buffer-bytes must be positive") }
         guard self.idleTimeout > 0, self.slowClientTimeout > 0, self.shutdownGrace >= 0 else {
             throw ValidationError(
                 "--idle-timeout and --slow-client-timeout must be positive, --shutdown-grace not negative")
@@ -510,7 +518,8 @@ struct ServeCommand: AsyncParsableCommand {
             slowClientTimeout: .seconds(self.slowClientTimeout),
             maxBufferedOutputBytes: self.maxBufferedOutput,
             maxBufferedInputBytes: self.maxBufferedInput,
-            shutdownGracePeriod: .seconds(self.shutdownGrace)
+            shutdownGracePeriod: .seconds(self.shutdownGrace),
+            watchBufferBytes: self.watchBufferBytes
         )
     }
 }

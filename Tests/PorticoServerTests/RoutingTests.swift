@@ -12,7 +12,7 @@ import Testing
 struct RoutingTests {
     /// How a router was asked to serve a call: the kind of handler, and the RPC it was handed.
     struct Routed: Equatable {
-        enum Kind { case open, read, write, unknown }
+        enum Kind { case open, read, write, stream, unknown }
         var kind: Kind
         var rpc: ObjectIdentifier?
     }
@@ -40,6 +40,13 @@ struct RoutingTests {
             self.routed.append(Routed(kind: .write, rpc: ObjectIdentifier(rpc)))
         }
 
+        mutating func stream<RPC: PorticoRPC>(
+            _ rpc: RPC.Type,
+            _ open: (RPC.Request, inout CallContext) throws -> WatchFeed
+        ) {
+            self.routed.append(Routed(kind: .stream, rpc: ObjectIdentifier(rpc)))
+        }
+
         mutating func unknown(_ method: Method) {
             self.routed.append(Routed(kind: .unknown, rpc: nil))
         }
@@ -53,6 +60,7 @@ struct RoutingTests {
             configuration: ServerConfiguration()
         )
         var open: [Method] = []
+        var streams: [Method] = []
         var writes = 0
         for method in Method.allCases {
             var router = RecordingRouter()
@@ -67,8 +75,11 @@ struct RoutingTests {
             #expect(rpc.method == method)
             if routed.kind == .open { open.append(method) }
             if routed.kind == .write { writes += 1 }
+            if routed.kind == .stream { streams.append(method) }
+            #expect((routed.kind == .stream) == rpc.serverStreaming, "\(method.protoValueName)")
         }
         #expect(open == [.ping, .getServerInfo])
+        #expect(streams == [.watch])
         // The service's changes (every RPC but the reads and checks of service.proto).
         #expect(writes == 27)
     }
@@ -76,7 +87,8 @@ struct RoutingTests {
     @Test("a live server answers every RPC, with an empty body, with a status other than UNIMPLEMENTED")
     func noneUnimplemented() async throws {
         try await TestServer.with { server in
-            let methods = Method.allCases.filter { $0 != .unspecified }
+            // Watch answers with a stream that stays open (WatchStreamTests): no final frame to count here.
+            let methods = Method.allCases.filter { $0 != .unspecified && $0 != .watch }
             var bytes = WirePreface.bytes
             for (index, method) in methods.enumerated() {
                 bytes += try requestBytes(

@@ -131,6 +131,14 @@ extension AccessSnapshot {
         as caller: Caller, after revision: Revision, portfolio: PortfolioID? = nil,
         limit: Int = 100, now: Timestamp
     ) throws -> Page<AuditEvent> {
+        try authorizeAuditEvents(as: caller, portfolio: portfolio, now: now)
+        return try auditEvents(after: revision, portfolio: portfolio, limit: limit)
+    }
+
+    /// Whether `caller` may read the audit events of `portfolio` (every portfolio's when nil): the rule
+    /// of `auditEvents(as:after:portfolio:limit:now:)`, which a Watch stream follows too.
+    /// - Throws: as `auditEvents(as:after:portfolio:limit:now:)`.
+    public func authorizeAuditEvents(as caller: Caller, portfolio: PortfolioID?, now: Timestamp) throws {
         let view = try state.visibility(of: caller, now: now)
         if let portfolio {
             try state.authorize(view, portfolio: portfolio)
@@ -138,7 +146,6 @@ extension AccessSnapshot {
         } else if view != .everything {
             throw PorticoError.denied("only the operator and services read every portfolio's audit events")
         }
-        return try auditEvents(after: revision, portfolio: portfolio, limit: limit)
     }
 
     // MARK: what an outsider is told

@@ -82,7 +82,8 @@ public final class Portico: Sendable {
         try await sequencer.publication.wait(for: revision + 1)
     }
 
-    /// Calls waiting for a revision now (tests bound them).
+    /// Calls and Watch streams waiting for a revision now (tests bound them: a stream that ended waits
+    /// no more).
     public var revisionWaiters: Int { sequencer.publication.waiting }
 
     /// The latest snapshot, provided it has reached `revision`.

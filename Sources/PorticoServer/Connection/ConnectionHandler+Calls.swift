@@ -87,7 +87,10 @@ extension ConnectionHandler {
             )
             return
         }
-        self.runDeferred(head, work, started: started, context: context)
+        switch work {
+        case .deferred(let call): self.runDeferred(head, call, started: started, context: context)
+        case .stream(let feed): self.startStream(head, feed, started: started, context: context)
+        }
     }
 
     /// The dispatcher of the loaded core, kept from now on; nil while the server loads.
@@ -97,7 +100,7 @@ extension ConnectionHandler {
         return loaded
     }
 
-    private func refuseOverLimit(_ callID: UInt64, _ message: String, context: ChannelHandlerContext) {
+    func refuseOverLimit(_ callID: UInt64, _ message: String, context: ChannelHandlerContext) {
         self.environment.notices.notice(
             .callsOverLimit,
             "calls refused over the calls-in-flight limit: \(message)",

@@ -19,13 +19,18 @@ extension ConnectionHandler {
     /// buffer behind on every connection that ever got one.
     static let keptBufferCapacity = 64 * 1024
 
-    func flush(context: ChannelHandlerContext) {
-        guard self.responder.buffer.readableBytes > 0, self.state != .closed else { return }
+    /// Writes and flushes the answers gathered.
+    /// - Parameter promise: completed once the socket has taken them (at once when there are none).
+    func flush(context: ChannelHandlerContext, promise: EventLoopPromise<Void>? = nil) {
+        guard self.responder.buffer.readableBytes > 0, self.state != .closed else {
+            promise?.succeed()
+            return
+        }
         let out = self.responder.buffer
         self.responder.buffer = context.channel.allocator.buffer(
             capacity: min(max(1024, out.readableBytes), Self.keptBufferCapacity)
         )
-        context.writeAndFlush(Self.wrapOutboundOut(out), promise: nil)
+        context.writeAndFlush(Self.wrapOutboundOut(out), promise: promise)
         // Already stalled before this write (its becoming so is reported by channelWritabilityChanged).
         if self.stalledSince != nil { self.recordStall(context: context) }
     }

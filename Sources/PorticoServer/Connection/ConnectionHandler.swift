@@ -79,8 +79,11 @@ final class ConnectionHandler: ChannelDuplexHandler {
     // Calls (ConnectionHandler+Calls.swift).
     @exclusivity(unchecked) var pending: [UInt64: PendingCall] = [:]
     @exclusivity(unchecked) var nextGeneration: UInt64 = 0
-    /// Deferred calls whose work has not finished, answered or not: what counts against the limit.
+    /// Deferred calls whose work has not finished, answered or not, and open streams: what counts
+    /// against the limit.
     @exclusivity(unchecked) var running = 0
+    /// Open Watch streams, by call id (ConnectionHandler+Watch.swift); each is in `pending` too.
+    @exclusivity(unchecked) var streams: [UInt64: WatchStream] = [:]
     /// The tasks of the reads waiting for a revision, by generation: cancelled when the connection
     /// closes or drains, so that no waiter outlives its connection.
     @exclusivity(unchecked) var waits: [UInt64: Task<Void, Never>] = [:]
@@ -188,7 +191,9 @@ final class ConnectionHandler: ChannelDuplexHandler {
         case .cancel:
             // The client drops the answer; the work (a write) goes on and its answer is sent as usual.
             // Nothing is stored for a CANCEL, so a flood of them for ids never used costs no memory.
+            // A stream ends at once, without a final frame (its id may be in use again right after).
             self.logger.trace("call cancelled by client", metadata: ["call": "\(frame.header.callID)"])
+            if let stream = self.streams[frame.header.callID] { self.endStream(stream, nil, context: context) }
         case .goaway:
             self.logger.debug("client is going away")
             self.startDraining(context: context, status: .ok, message: "client going away")
@@ -232,6 +237,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
             self.responder.goAway(lastCallID: self.lastCallID, status: status, message: message)
             self.flush(context: context)
         }
+        self.endStreamsForDrain(context: context)
         self.closeIfDrained(context: context)
     }
 
@@ -267,6 +273,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
         self.inactive = true
         for call in self.pending.values { call.timer?.cancel() }
         self.pending.removeAll()
+        self.dropStreams()
         self.cancelWaits()
         self.slowClientTimer?.cancel()
         self.slowClientTimer = nil

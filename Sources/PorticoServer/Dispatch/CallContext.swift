@@ -81,3 +81,11 @@ struct DeferredCall: Sendable {
         self.run = run
     }
 }
+
+/// What a routed call leaves for its connection to run, when its handler did not answer it at once.
+enum RoutedWork {
+    /// A write's work, which answers the call once it has finished.
+    case deferred(DeferredCall)
+    /// A server stream's feed, for the connection to drain into STREAM_ITEM frames.
+    case stream(WatchFeed)
+}

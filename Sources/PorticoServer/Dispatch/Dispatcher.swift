@@ -10,6 +10,7 @@ import PorticoWire
 /// A final class, shared by every connection: a call's router refers to it without copying its fields.
 final class Dispatcher: PorticoServiceHandler {
     typealias Context = CallContext
+    typealias Feed = WatchFeed
 
     let portico: Portico
     /// SHA-256 of the operator key; the key itself is not kept.
@@ -26,13 +27,14 @@ final class Dispatcher: PorticoServiceHandler {
     static let version = "0.1.0"
 
     /// Serves one call of the native transport: answers it through `responder` at once, or returns the
-    /// work that will answer it (a write). `session` is the connection's memory of its callers.
+    /// work that will answer it (a write) or the feed of its stream (a Watch). `session` is the
+    /// connection's memory of its callers.
     func dispatch(
         _ head: CallHead,
         body: ByteBuffer,
         responder: inout Responder,
         session: inout CallSession
-    ) -> DeferredCall? {
+    ) -> RoutedWork? {
         // The router reaches the connection's responder and session through pointers that live only for
         // this call: no copy of them (a copy would share the output buffer, and the first answer written
         // would copy it whole), and no retain or release of what they hold.
@@ -41,7 +43,7 @@ final class Dispatcher: PorticoServiceHandler {
                 var router = FrameRouter(
                     dispatcher: self, head: head, body: body, responder: responder, session: session)
                 self.route(head.method, to: &router)
-                return router.deferred
+                return router.work
             }
         }
     }

@@ -27,8 +27,8 @@ struct FrameRouter: PorticoServiceRouter {
     let body: ByteBuffer
     let responder: UnsafeMutablePointer<Responder>
     let session: UnsafeMutablePointer<CallSession>
-    /// A write's work, or a read's wait for its revision, once routed.
-    var deferred: DeferredCall?
+    /// A write's work, a read's wait for its revision, or a stream's feed, once routed.
+    var work: RoutedWork?
 
     mutating func open<RPC: PorticoRPC>(_ rpc: RPC.Type, _ handle: (RPC.Request) throws -> RPC.Response) {
         do {
@@ -57,8 +57,8 @@ struct FrameRouter: PorticoServiceRouter {
                 self.responder.pointee.succeed(self.head.callID, response)
             } catch let wait as RevisionWait {
                 // The one read that leaves the event loop: its min_revision is not here yet.
-                self.deferred = self.dispatcher.waitingRead(
-                    rpc, request, caller: context.caller, deadline: self.head.deadline, wait)
+                self.work = .deferred(
+                    self.dispatcher.waitingRead(rpc, request, caller: context.caller, deadline: self.head.deadline, wait))
             }
         } catch {
             self.responder.pointee.fail(self.head.callID, CallFailure(any: error))
@@ -75,13 +75,27 @@ struct FrameRouter: PorticoServiceRouter {
                 idempotencyKey: self.head.idempotencyKey.isEmpty ? nil : self.head.idempotencyKey)
             try self.dispatcher.admit(RPC.method, body: self.body)
             let request = try self.decode(RPC.Request.self)
-            self.deferred = DeferredCall {
+            self.work = .deferred(DeferredCall {
                 do {
                     return .success(try await handle(request, context))
                 } catch {
                     return .failure(CallFailure(any: error))
                 }
-            }
+            })
+        } catch {
+            self.responder.pointee.fail(self.head.callID, CallFailure(any: error))
+        }
+    }
+
+    mutating func stream<RPC: PorticoRPC>(
+        _ rpc: RPC.Type,
+        _ open: (RPC.Request, inout CallContext) throws -> WatchFeed
+    ) {
+        do {
+            var context = CallContext(caller: try self.authenticate(), deadline: self.head.deadline)
+            try self.dispatcher.admit(RPC.method, body: self.body)
+            let request = try self.decode(RPC.Request.self)
+            self.work = .stream(try open(request, &context))
         } catch {
             self.responder.pointee.fail(self.head.callID, CallFailure(any: error))
         }

@@ -42,7 +42,7 @@ public struct PorticoHandlers: Sendable {
     /// Hands every RPC of the service, with its handler, to a transport's registry. The handlers may be
     /// registered before the core has loaded: until it has, each call fails UNAVAILABLE (`LOADING`).
     package func register<Registry: PorticoServiceRegistry>(with registry: inout Registry)
-    where Registry.Context == CallContext {
+    where Registry.Context == CallContext, Registry.Feed == WatchFeed {
         Dispatcher.register(with: &registry) { [self] in try self.dispatcher() }
     }
 
@@ -88,6 +88,18 @@ public struct PorticoHandlers: Sendable {
         } catch {
             throw CallFailure(any: error)
         }
+    }
+}
+
+extension PorticoHandlers {
+    /// The item of a Watch stream for `event`, read from `snapshot`.
+    package static func watchEvent(_ event: PorticoCore.AuditEvent, _ snapshot: AccessSnapshot) -> WatchEvent {
+        Dispatcher.watchEvent(event, snapshot)
+    }
+
+    /// The failure that ends a Watch stream: `error` as its status, with the revision to resume from.
+    package static func streamEnd(_ error: any Error, resumeAfter revision: UInt64) -> CallFailure {
+        Dispatcher.streamEnd(CallFailure(any: error), resumeAfter: revision)
     }
 }
 

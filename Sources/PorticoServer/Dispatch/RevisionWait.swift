@@ -88,5 +88,9 @@ struct ReplayRouter<RPC: PorticoRPC>: PorticoServiceRouter {
         _ rpc: Other.Type, _ handle: @escaping @Sendable (Other.Request, CallContext) async throws -> Other.Response
     ) {}
 
+    mutating func stream<Other: PorticoRPC>(
+        _ rpc: Other.Type, _ open: (Other.Request, inout CallContext) throws -> WatchFeed
+    ) {}
+
     mutating func unknown(_ method: Method) {}
 }

@@ -157,3 +157,137 @@ extension ListAuditEventsResponse: CMessageCodec {
         self.revision = m.pointee.revision
     }
 }
+
+/// Watch: every change after a revision, then each new one as it commits, as a server stream
+/// (docs/protocol.md, "Streams"). Who may watch what is as for ListAuditEvents: the operator and services
+/// every portfolio or the one they name, an admin only its own portfolio, which it must name. The stream
+/// ends only when the client cancels it, or with a status whose ErrorDetail.resume_revision says where
+/// to resume: the server drains (UNAVAILABLE, GOING_AWAY), the client let too many events go unread
+/// (RESOURCE_EXHAUSTED, WATCH_TOO_SLOW), the call's deadline passed, or the caller lost the right.
+public struct WatchRequest: WireMessage {
+    /// Changes with a revision greater than this one; 0 for every change since the first. A revision the
+    /// node has not reached is refused (UNAVAILABLE, REVISION_NOT_VISIBLE).
+    public var afterRevision: UInt64
+    /// 0 for every portfolio (operator and services only), including the changes of no portfolio.
+    public var portfolioID: UInt64
+
+    public init(afterRevision: UInt64 = 0, portfolioID: UInt64 = 0) {
+        self.afterRevision = afterRevision
+        self.portfolioID = portfolioID
+    }
+
+    public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
+        // proto3: an empty encoding is the message with every field at its default (a Ping's
+        // always is), which needs no trip through protobuf-c.
+        guard !bytes.isEmpty else {
+            self.init()
+            return
+        }
+        self = try Self.decodeC(bytes, arena: arena)
+    }
+
+    public func encode(into buffer: inout ByteBuffer, arena: WireArena) throws {
+        try self.encodeC(into: &buffer, arena: arena)
+    }
+}
+
+extension WatchRequest: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.afterRevision, forKey: "afterRevision")
+        try container.encode(self.portfolioID, forKey: "portfolioId")
+    }
+}
+
+extension WatchRequest: CMessageCodec {
+    typealias CMessage = Portico__V1__WatchRequest
+
+    public static let protoName = "portico.v1.WatchRequest"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
+    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__watch_request__init(m) }
+
+    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__watch_request__get_packed_size(m) }
+
+    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int {
+        portico__v1__watch_request__pack(m, out)
+    }
+
+    static func cUnpack(
+        _ allocator: UnsafeMutablePointer<ProtobufCAllocator>, _ count: Int, _ bytes: UnsafePointer<UInt8>
+    ) -> UnsafeMutablePointer<CMessage>? {
+        portico__v1__watch_request__unpack(allocator, count, bytes)
+    }
+
+    func lower(into m: UnsafeMutablePointer<CMessage>, arena _: WireArena) throws {
+        m.pointee.after_revision = self.afterRevision
+        m.pointee.portfolio_id = self.portfolioID
+    }
+
+    init(lifting m: UnsafePointer<CMessage>, arena _: WireArena) throws {
+        self.afterRevision = m.pointee.after_revision
+        self.portfolioID = m.pointee.portfolio_id
+    }
+}
+
+/// One change of a Watch stream, in revision order; each revision at most once.
+public struct WatchEvent: WireMessage {
+    /// The change, as ListAuditEvents gives it: revision, time, actor, operation, target, summary.
+    public var event: AuditEvent?
+
+    public init(event: AuditEvent? = nil) {
+        self.event = event
+    }
+
+    public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
+        // proto3: an empty encoding is the message with every field at its default (a Ping's
+        // always is), which needs no trip through protobuf-c.
+        guard !bytes.isEmpty else {
+            self.init()
+            return
+        }
+        self = try Self.decodeC(bytes, arena: arena)
+    }
+
+    public func encode(into buffer: inout ByteBuffer, arena: WireArena) throws {
+        try self.encodeC(into: &buffer, arena: arena)
+    }
+}
+
+extension WatchEvent: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireCodingKey.self)
+        try container.encode(self.event, forKey: "event")
+    }
+}
+
+extension WatchEvent: CMessageCodec {
+    typealias CMessage = Portico__V1__WatchEvent
+
+    public static let protoName = "portico.v1.WatchEvent"
+
+    static let cDescriptor = WireRuntime.descriptor(of: Self.self)
+
+    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { portico__v1__watch_event__init(m) }
+
+    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { portico__v1__watch_event__get_packed_size(m) }
+
+    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int {
+        portico__v1__watch_event__pack(m, out)
+    }
+
+    static func cUnpack(
+        _ allocator: UnsafeMutablePointer<ProtobufCAllocator>, _ count: Int, _ bytes: UnsafePointer<UInt8>
+    ) -> UnsafeMutablePointer<CMessage>? {
+        portico__v1__watch_event__unpack(allocator, count, bytes)
+    }
+
+    func lower(into m: UnsafeMutablePointer<CMessage>, arena: WireArena) throws {
+        m.pointee.event = try self.event.map { try arena.lowerMessage($0) }
+    }
+
+    init(lifting m: UnsafePointer<CMessage>, arena: WireArena) throws {
+        self.event = try m.pointee.event.map { try AuditEvent(lifting: $0, arena: arena) }
+    }
+}

@@ -14,7 +14,7 @@ public enum FrameKind: Int32, WireEnum {
     /// status_code is OK, and empty otherwise.
     case response = 2
     /// Server to client: one item of a server-streaming call; more frames of the same call follow and a
-    /// RESPONSE ends the stream. Reserved for streaming methods; none of version 1's methods streams.
+    /// RESPONSE ends the stream. Only server-streaming methods (Watch) send them.
     case streamItem = 3
     /// Client to server: the client no longer wants the answer of call_id. The server may still send it.
     case cancel = 4
@@ -105,6 +105,7 @@ public enum Method: Int32, WireEnum {
     case listAssetPrincipals = 123
     /// Changes.
     case listAuditEvents = 130
+    case watch = 131
     /// Previews and external ids.
     case previewChanges = 140
     case lookupExternalID = 141
@@ -165,6 +166,7 @@ public enum Method: Int32, WireEnum {
         case .listAccessibleAssets: "METHOD_LIST_ACCESSIBLE_ASSETS"
         case .listAssetPrincipals: "METHOD_LIST_ASSET_PRINCIPALS"
         case .listAuditEvents: "METHOD_LIST_AUDIT_EVENTS"
+        case .watch: "METHOD_WATCH"
         case .previewChanges: "METHOD_PREVIEW_CHANGES"
         case .lookupExternalID: "METHOD_LOOKUP_EXTERNAL_ID"
         case .setExternalID: "METHOD_SET_EXTERNAL_ID"
@@ -229,12 +231,16 @@ public struct ErrorDetail: WireMessage {
     public var metaSubcode: Int32
     /// The request field the failure is about, as its proto name (e.g. "tasks"), empty if none.
     public var field: String
+    /// A Watch stream that ended: the revision to resume from (the after_revision of the next Watch), so
+    /// that no change is missed or seen twice. 0 for every other failure.
+    public var resumeRevision: UInt64
 
-    public init(reason: String = "", metaCode: Int32 = 0, metaSubcode: Int32 = 0, field: String = "") {
+    public init(reason: String = "", metaCode: Int32 = 0, metaSubcode: Int32 = 0, field: String = "", resumeRevision: UInt64 = 0) {
         self.reason = reason
         self.metaCode = metaCode
         self.metaSubcode = metaSubcode
         self.field = field
+        self.resumeRevision = resumeRevision
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
@@ -259,6 +265,7 @@ extension ErrorDetail: Encodable {
         try container.encode(self.metaCode, forKey: "metaCode")
         try container.encode(self.metaSubcode, forKey: "metaSubcode")
         try container.encode(self.field, forKey: "field")
+        try container.encode(self.resumeRevision, forKey: "resumeRevision")
     }
 }
 
@@ -288,6 +295,7 @@ extension ErrorDetail: CMessageCodec {
         m.pointee.meta_code = self.metaCode
         m.pointee.meta_subcode = self.metaSubcode
         m.pointee.field = try arena.lowerString(self.field, field: "portico.v1.ErrorDetail.field")
+        m.pointee.resume_revision = self.resumeRevision
     }
 
     init(lifting m: UnsafePointer<CMessage>, arena: WireArena) throws {
@@ -295,6 +303,7 @@ extension ErrorDetail: CMessageCodec {
         self.metaCode = m.pointee.meta_code
         self.metaSubcode = m.pointee.meta_subcode
         self.field = try arena.liftString(m.pointee.field, field: "portico.v1.ErrorDetail.field")
+        self.resumeRevision = m.pointee.resume_revision
     }
 }
 

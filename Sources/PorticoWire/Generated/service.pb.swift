@@ -11,6 +11,7 @@ public enum PorticoService {
         public typealias Response = PingResponse
         public static let method = Method.ping
         public static let changesState = false
+        public static let serverStreaming = false
         public static let name = "Ping"
         public static let service = PorticoService.name
     }
@@ -21,6 +22,7 @@ public enum PorticoService {
         public typealias Response = GetServerInfoResponse
         public static let method = Method.getServerInfo
         public static let changesState = false
+        public static let serverStreaming = false
         public static let name = "GetServerInfo"
         public static let service = PorticoService.name
     }
@@ -30,6 +32,7 @@ public enum PorticoService {
         public typealias Response = CreatePortfolioResponse
         public static let method = Method.createPortfolio
         public static let changesState = true
+        public static let serverStreaming = false
         public static let name = "CreatePortfolio"
         public static let service = PorticoService.name
     }
@@ -39,6 +42,7 @@ public enum PorticoService {
         public typealias Response = GetPortfolioResponse
         public static let method = Method.getPortfolio
         public static let changesState = false
+        public static let serverStreaming = false
         public static let name = "GetPortfolio"
         public static let service = PorticoService.name
     }
@@ -48,6 +52,7 @@ public enum PorticoService {
         public typealias Response = ListPortfoliosResponse
         public static let method = Method.listPortfolios
         public static let changesState = false
+        public static let serverStreaming = false
         public static let name = "ListPortfolios"
         public static let service = PorticoService.name
     }
@@ -57,6 +62,7 @@ public enum PorticoService {
         public typealias Response = SetPortfolioStatusResponse
         public static let method = Method.setPortfolioStatus
         public static let changesState = true
+        public static let serverStreaming = false
         public static let name = "SetPortfolioStatus"
         public static let service = PorticoService.name
     }
@@ -66,6 +72,7 @@ public enum PorticoService {
         public typealias Response = SetSystemUserTierResponse
         public static let method = Method.setSystemUserTier
         public static let changesState = true
+        public static let serverStreaming = false
         public static let name = "SetSystemUserTier"
         public static let service = PorticoService.name
     }
@@ -75,6 +82,7 @@ public enum PorticoService {
         public typealias Response = CreateServiceCredentialResponse
         public static let method = Method.createServiceCredential
         public static let changesState = true
+        public static let serverStreaming = false
         public static let name = "CreateServiceCredential"
         public static let service = PorticoService.name
     }
@@ -84,6 +92,7 @@ public enum PorticoService {
         public typealias Response = ListServiceCredentialsResponse
         public static let method = Method.listServiceCredentials
         public static let changesState = false
+        public static let serverStreaming = false
         public static let name = "ListServiceCredentials"
         public static let service = PorticoService.name
     }
@@ -93,6 +102,7 @@ public enum PorticoService {
         public typealias Response = RevokeServiceCredentialResponse
         public static let method = Method.revokeServiceCredential
         public static let changesState = true
+        public static let serverStreaming = false
         public static let name = "RevokeServiceCredential"
         public static let service = PorticoService.name
     }
@@ -102,6 +112,7 @@ public enum PorticoService {
         public typealias Response = AddPersonResponse
         public static let method = Method.addPerson
         public static let changesState = true
+        public static let serverStreaming = false
         public static let name = "AddPerson"
         public static let service = PorticoService.name
     }
@@ -111,6 +122,7 @@ public enum PorticoService {
         public typealias Response = GetPersonResponse
         public static let method = Method.getPerson
         public static let changesState = false
+        public static let serverStreaming = false
         public static let name = "GetPerson"
         public static let service = PorticoService.name
     }
@@ -120,6 +132,7 @@ public enum PorticoService {
         public typealias Response = ListPeopleResponse
         public static let method = Method.listPeople
         public static let changesState = false
+        public static let serverStreaming = false
         public static let name = "ListPeople"
         public static let service = PorticoService.name
     }
@@ -129,6 +142,7 @@ public enum PorticoService {
         public typealias Response = SetPersonRoleResponse
         public static let method = Method.setPersonRole
         public static let changesState = true
+        public static let serverStreaming = false
         public static let name = "SetPersonRole"
         public static let service = PorticoService.name
     }
@@ -138,6 +152,7 @@ public enum PorticoService {
         public typealias Response = RemovePersonResponse
         public static let method = Method.removePerson
         public static let changesState = true
+        public static let serverStreaming = false
         public static let name = "RemovePerson"
         public static let service = PorticoService.name
     }
@@ -147,6 +162,7 @@ public enum PorticoService {
         public typealias Response = CreateSystemUserResponse
         public static let method = Method.createSystemUser
         public static let changesState = true
+        public static let serverStreaming = false
         public static let name = "CreateSystemUser"
         public static let service = PorticoService.name
     }
@@ -156,6 +172,7 @@ public enum PorticoService {
         public typealias Response = ListSystemUsersResponse
         public static let method = Method.listSystemUsers
         public static let changesState = false
+        public static let serverStreaming = false
         public static let name = "ListSystemUsers"
         public static let service = PorticoService.name
     }
@@ -165,6 +182,7 @@ public enum PorticoService {
         public typealias Response = RemoveSystemUserResponse
         public static let method = Method.removeSystemUser
         public static let changesState = true
+        public static let serverStreaming = false
         public static let name = "RemoveSystemUser"
         public static let service = PorticoService.name
     }
@@ -174,6 +192,7 @@ public enum PorticoService {
         public typealias Response = AddAppResponse
         public static let method = Method.addApp
         public static let changesState = true
+        public static let serverStreaming = false
         public static let name = "AddApp"
         public static let service = PorticoService.name
     }
@@ -183,6 +202,7 @@ public enum PorticoService {
         public typealias Response = ListAppsResponse
         public static let method = Method.listApps
         public static let changesState = false
+        public static let serverStreaming = false
         public static let name = "ListApps"
         public static let service = PorticoService.name
     }
@@ -192,6 +212,7 @@ public enum PorticoService {
         public typealias Response = AddAssetResponse
         public static let method = Method.addAsset
         public static let changesState = true
+        public static let serverStreaming = false
         public static let name = "AddAsset"
         public static let service = PorticoService.name
     }
@@ -201,6 +222,7 @@ public enum PorticoService {
         public typealias Response = GetAssetResponse
         public static let method = Method.getAsset
         public static let changesState = false
+        public static let serverStreaming = false
         public static let name = "GetAsset"
         public static let service = PorticoService.name
     }
@@ -210,6 +232,7 @@ public enum PorticoService {
         public typealias Response = ListAssetsResponse
         public static let method = Method.listAssets
         public static let changesState = false
+        public static let serverStreaming = false
         public static let name = "ListAssets"
         public static let service = PorticoService.name
     }
@@ -219,6 +242,7 @@ public enum PorticoService {
         public typealias Response = RemoveAssetResponse
         public static let method = Method.removeAsset
         public static let changesState = true
+        public static let serverStreaming = false
         public static let name = "RemoveAsset"
         public static let service = PorticoService.name
     }
@@ -228,6 +252,7 @@ public enum PorticoService {
         public typealias Response = AssignTasksResponse
         public static let method = Method.assignTasks
         public static let changesState = true
+        public static let serverStreaming = false
         public static let name = "AssignTasks"
         public static let service = PorticoService.name
     }
@@ -237,6 +262,7 @@ public enum PorticoService {
         public typealias Response = UnassignTasksResponse
         public static let method = Method.unassignTasks
         public static let changesState = true
+        public static let serverStreaming = false
         public static let name = "UnassignTasks"
         public static let service = PorticoService.name
     }
@@ -246,6 +272,7 @@ public enum PorticoService {
         public typealias Response = ListAssignmentsByPrincipalResponse
         public static let method = Method.listAssignmentsByPrincipal
         public static let changesState = false
+        public static let serverStreaming = false
         public static let name = "ListAssignmentsByPrincipal"
         public static let service = PorticoService.name
     }
@@ -255,6 +282,7 @@ public enum PorticoService {
         public typealias Response = ListAssignmentsByAssetResponse
         public static let method = Method.listAssignmentsByAsset
         public static let changesState = false
+        public static let serverStreaming = false
         public static let name = "ListAssignmentsByAsset"
         public static let service = PorticoService.name
     }
@@ -264,6 +292,7 @@ public enum PorticoService {
         public typealias Response = AddPartnerResponse
         public static let method = Method.addPartner
         public static let changesState = true
+        public static let serverStreaming = false
         public static let name = "AddPartner"
         public static let service = PorticoService.name
     }
@@ -273,6 +302,7 @@ public enum PorticoService {
         public typealias Response = RemovePartnerResponse
         public static let method = Method.removePartner
         public static let changesState = true
+        public static let serverStreaming = false
         public static let name = "RemovePartner"
         public static let service = PorticoService.name
     }
@@ -282,6 +312,7 @@ public enum PorticoService {
         public typealias Response = ListPartnersResponse
         public static let method = Method.listPartners
         public static let changesState = false
+        public static let serverStreaming = false
         public static let name = "ListPartners"
         public static let service = PorticoService.name
     }
@@ -291,6 +322,7 @@ public enum PorticoService {
         public typealias Response = ShareAssetResponse
         public static let method = Method.shareAsset
         public static let changesState = true
+        public static let serverStreaming = false
         public static let name = "ShareAsset"
         public static let service = PorticoService.name
     }
@@ -300,6 +332,7 @@ public enum PorticoService {
         public typealias Response = UpdateShareResponse
         public static let method = Method.updateShare
         public static let changesState = true
+        public static let serverStreaming = false
         public static let name = "UpdateShare"
         public static let service = PorticoService.name
     }
@@ -309,6 +342,7 @@ public enum PorticoService {
         public typealias Response = UnshareAssetResponse
         public static let method = Method.unshareAsset
         public static let changesState = true
+        public static let serverStreaming = false
         public static let name = "UnshareAsset"
         public static let service = PorticoService.name
     }
@@ -318,6 +352,7 @@ public enum PorticoService {
         public typealias Response = ListSharesResponse
         public static let method = Method.listShares
         public static let changesState = false
+        public static let serverStreaming = false
         public static let name = "ListShares"
         public static let service = PorticoService.name
     }
@@ -327,6 +362,7 @@ public enum PorticoService {
         public typealias Response = RequestShareResponse
         public static let method = Method.requestShare
         public static let changesState = true
+        public static let serverStreaming = false
         public static let name = "RequestShare"
         public static let service = PorticoService.name
     }
@@ -336,6 +372,7 @@ public enum PorticoService {
         public typealias Response = ApproveShareRequestResponse
         public static let method = Method.approveShareRequest
         public static let changesState = true
+        public static let serverStreaming = false
         public static let name = "ApproveShareRequest"
         public static let service = PorticoService.name
     }
@@ -345,6 +382,7 @@ public enum PorticoService {
         public typealias Response = DeclineShareRequestResponse
         public static let method = Method.declineShareRequest
         public static let changesState = true
+        public static let serverStreaming = false
         public static let name = "DeclineShareRequest"
         public static let service = PorticoService.name
     }
@@ -354,6 +392,7 @@ public enum PorticoService {
         public typealias Response = ListShareRequestsResponse
         public static let method = Method.listShareRequests
         public static let changesState = false
+        public static let serverStreaming = false
         public static let name = "ListShareRequests"
         public static let service = PorticoService.name
     }
@@ -363,6 +402,7 @@ public enum PorticoService {
         public typealias Response = GenerateTokenResponse
         public static let method = Method.generateToken
         public static let changesState = true
+        public static let serverStreaming = false
         public static let name = "GenerateToken"
         public static let service = PorticoService.name
     }
@@ -372,6 +412,7 @@ public enum PorticoService {
         public typealias Response = RevokeTokenResponse
         public static let method = Method.revokeToken
         public static let changesState = true
+        public static let serverStreaming = false
         public static let name = "RevokeToken"
         public static let service = PorticoService.name
     }
@@ -381,6 +422,7 @@ public enum PorticoService {
         public typealias Response = RevokeAllTokensResponse
         public static let method = Method.revokeAllTokens
         public static let changesState = true
+        public static let serverStreaming = false
         public static let name = "RevokeAllTokens"
         public static let service = PorticoService.name
     }
@@ -390,6 +432,7 @@ public enum PorticoService {
         public typealias Response = ListTokensResponse
         public static let method = Method.listTokens
         public static let changesState = false
+        public static let serverStreaming = false
         public static let name = "ListTokens"
         public static let service = PorticoService.name
     }
@@ -399,6 +442,7 @@ public enum PorticoService {
         public typealias Response = InspectTokenResponse
         public static let method = Method.inspectToken
         public static let changesState = false
+        public static let serverStreaming = false
         public static let name = "InspectToken"
         public static let service = PorticoService.name
     }
@@ -409,6 +453,7 @@ public enum PorticoService {
         public typealias Response = CheckPermissionResponse
         public static let method = Method.checkPermission
         public static let changesState = false
+        public static let serverStreaming = false
         public static let name = "CheckPermission"
         public static let service = PorticoService.name
     }
@@ -418,6 +463,7 @@ public enum PorticoService {
         public typealias Response = BatchCheckPermissionsResponse
         public static let method = Method.batchCheckPermissions
         public static let changesState = false
+        public static let serverStreaming = false
         public static let name = "BatchCheckPermissions"
         public static let service = PorticoService.name
     }
@@ -427,6 +473,7 @@ public enum PorticoService {
         public typealias Response = ListAccessibleAssetsResponse
         public static let method = Method.listAccessibleAssets
         public static let changesState = false
+        public static let serverStreaming = false
         public static let name = "ListAccessibleAssets"
         public static let service = PorticoService.name
     }
@@ -436,6 +483,7 @@ public enum PorticoService {
         public typealias Response = ListAssetPrincipalsResponse
         public static let method = Method.listAssetPrincipals
         public static let changesState = false
+        public static let serverStreaming = false
         public static let name = "ListAssetPrincipals"
         public static let service = PorticoService.name
     }
@@ -445,7 +493,20 @@ public enum PorticoService {
         public typealias Response = ListAuditEventsResponse
         public static let method = Method.listAuditEvents
         public static let changesState = false
+        public static let serverStreaming = false
         public static let name = "ListAuditEvents"
+        public static let service = PorticoService.name
+    }
+
+    /// The changes after a revision, then every new one as it commits: a server stream of STREAM_ITEM
+    /// frames (changes.proto, docs/protocol.md "Streams").
+    public enum Watch: PorticoRPC {
+        public typealias Request = WatchRequest
+        public typealias Response = WatchEvent
+        public static let method = Method.watch
+        public static let changesState = false
+        public static let serverStreaming = true
+        public static let name = "Watch"
         public static let service = PorticoService.name
     }
 
@@ -455,6 +516,7 @@ public enum PorticoService {
         public typealias Response = PreviewChangesResponse
         public static let method = Method.previewChanges
         public static let changesState = false
+        public static let serverStreaming = false
         public static let name = "PreviewChanges"
         public static let service = PorticoService.name
     }
@@ -465,6 +527,7 @@ public enum PorticoService {
         public typealias Response = LookupExternalIdResponse
         public static let method = Method.lookupExternalID
         public static let changesState = false
+        public static let serverStreaming = false
         public static let name = "LookupExternalId"
         public static let service = PorticoService.name
     }
@@ -474,6 +537,7 @@ public enum PorticoService {
         public typealias Response = SetExternalIdResponse
         public static let method = Method.setExternalID
         public static let changesState = true
+        public static let serverStreaming = false
         public static let name = "SetExternalId"
         public static let service = PorticoService.name
     }
@@ -529,6 +593,7 @@ public enum PorticoService {
         ListAccessibleAssets.self,
         ListAssetPrincipals.self,
         ListAuditEvents.self,
+        Watch.self,
         PreviewChanges.self,
         LookupExternalId.self,
         SetExternalId.self,
@@ -918,6 +983,9 @@ public protocol PorticoServiceHandler: Sendable {
     /// What a handler learns of its call from the transport: who calls, until when, and any state the
     /// transport keeps for the caller's connection. A read may update it; a write gets a copy.
     associatedtype Context: Sendable
+    /// What the handler of a server-streaming RPC returns once it has checked the call: the source
+    /// the transport drains into the stream, at the pace its client reads.
+    associatedtype Feed: Sendable
 
     /// An empty round trip: the transport's baseline.
     /// Needs no credential.
@@ -1061,6 +1129,10 @@ public protocol PorticoServiceHandler: Sendable {
 
     func listAuditEvents(_ request: ListAuditEventsRequest, context: inout Context) throws -> ListAuditEventsResponse
 
+    /// The changes after a revision, then every new one as it commits: a server stream of STREAM_ITEM
+    /// frames (changes.proto, docs/protocol.md "Streams").
+    func watch(_ request: WatchRequest, context: inout Context) throws -> Feed
+
     /// What proposed changes would do to access, without applying anything (preview.proto).
     func previewChanges(_ request: PreviewChangesRequest, context: inout Context) throws -> PreviewChangesResponse
 
@@ -1089,6 +1161,12 @@ public protocol PorticoServiceRouter {
     mutating func write<RPC: PorticoRPC>(
         _ rpc: RPC.Type,
         _ handle: @escaping @Sendable (RPC.Request, Handler.Context) async throws -> RPC.Response
+    )
+
+    /// A server stream: its handler checks the call and returns the feed the transport drains.
+    mutating func stream<RPC: PorticoRPC>(
+        _ rpc: RPC.Type,
+        _ open: (RPC.Request, inout Handler.Context) throws -> Handler.Feed
     )
 
     /// A method value that names no RPC (`.unspecified`).
@@ -1228,6 +1306,8 @@ extension PorticoServiceHandler {
             router.read(PorticoService.ListAssetPrincipals.self) { try self.listAssetPrincipals($0, context: &$1) }
         case .listAuditEvents:
             router.read(PorticoService.ListAuditEvents.self) { try self.listAuditEvents($0, context: &$1) }
+        case .watch:
+            router.stream(PorticoService.Watch.self) { try self.watch($0, context: &$1) }
         case .previewChanges:
             router.read(PorticoService.PreviewChanges.self) { try self.previewChanges($0, context: &$1) }
         case .lookupExternalID:
@@ -1244,6 +1324,8 @@ extension PorticoServiceHandler {
 public protocol PorticoServiceRegistry {
     /// The handlers' call context, as ``PorticoServiceHandler/Context``.
     associatedtype Context: Sendable
+    /// What a server stream's handler returns, as ``PorticoServiceHandler/Feed``.
+    associatedtype Feed: Sendable
 
     /// An RPC that needs no credential.
     mutating func open<RPC: PorticoRPC>(
@@ -1262,6 +1344,12 @@ public protocol PorticoServiceRegistry {
         _ rpc: RPC.Type,
         _ handle: @escaping @Sendable (RPC.Request, Context) async throws -> RPC.Response
     )
+
+    /// A server stream: its handler checks the call and returns the feed the transport drains.
+    mutating func stream<RPC: PorticoRPC>(
+        _ rpc: RPC.Type,
+        _ open: @escaping @Sendable (RPC.Request, inout Context) throws -> Feed
+    )
 }
 
 extension PorticoServiceHandler {
@@ -1272,7 +1360,7 @@ extension PorticoServiceHandler {
     public static func register<Registry: PorticoServiceRegistry>(
         with registry: inout Registry,
         handler: @escaping @Sendable () throws -> Self
-    ) where Registry.Context == Context {
+    ) where Registry.Context == Context, Registry.Feed == Feed {
         registry.open(PorticoService.Ping.self) { try handler().ping($0) }
         registry.open(PorticoService.GetServerInfo.self) { try handler().getServerInfo($0) }
         registry.write(PorticoService.CreatePortfolio.self) { try await handler().createPortfolio($0, context: $1) }
@@ -1340,6 +1428,7 @@ extension PorticoServiceHandler {
         registry.read(PorticoService.ListAccessibleAssets.self) { try handler().listAccessibleAssets($0, context: &$1) }
         registry.read(PorticoService.ListAssetPrincipals.self) { try handler().listAssetPrincipals($0, context: &$1) }
         registry.read(PorticoService.ListAuditEvents.self) { try handler().listAuditEvents($0, context: &$1) }
+        registry.stream(PorticoService.Watch.self) { try handler().watch($0, context: &$1) }
         registry.read(PorticoService.PreviewChanges.self) { try handler().previewChanges($0, context: &$1) }
         registry.read(PorticoService.LookupExternalId.self) { try handler().lookupExternalId($0, context: &$1) }
         registry.write(PorticoService.SetExternalId.self) { try await handler().setExternalId($0, context: $1) }
@@ -1396,6 +1485,8 @@ public enum PorticoMessages {
         ListShareRequestsResponse.self,
         ListAuditEventsRequest.self,
         ListAuditEventsResponse.self,
+        WatchRequest.self,
+        WatchEvent.self,
         ExplainStep.self,
         CheckPermissionRequest.self,
         CheckPermissionResponse.self,
@@ -1564,6 +1655,7 @@ extension Method {
         case .listAccessibleAssets: PorticoService.ListAccessibleAssets.self
         case .listAssetPrincipals: PorticoService.ListAssetPrincipals.self
         case .listAuditEvents: PorticoService.ListAuditEvents.self
+        case .watch: PorticoService.Watch.self
         case .previewChanges: PorticoService.PreviewChanges.self
         case .lookupExternalID: PorticoService.LookupExternalId.self
         case .setExternalID: PorticoService.SetExternalId.self

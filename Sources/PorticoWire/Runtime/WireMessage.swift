@@ -70,6 +70,10 @@ public protocol PorticoRPC: Sendable {
     /// idempotency key applies to, and what a client may not resend without one.
     static var changesState: Bool { get }
 
+    /// Whether the RPC is a server stream (`returns (stream …)`): its `Response` is then the type of
+    /// each STREAM_ITEM, and a final RESPONSE frame carries only the status that ends the stream.
+    static var serverStreaming: Bool { get }
+
     /// The RPC's name in the .proto file, e.g. `CheckPermission`.
     static var name: String { get }
 

@@ -15,8 +15,13 @@ A call answered with a status other than OK raises PorticoError.
 A change may carry an idempotency key (`idempotency_key="order-17"`, 1 to 128 printable ASCII
 characters): sent again with the same key after a lost answer, the server answers it as the first
 and applies nothing (docs/protocol.md, "Idempotent changes"). This client never resends by itself.
+
+Watch, the one server stream, is a generator: `for event in client.watch(after_revision=0): ...` yields
+each WatchEvent as it commits, until the server ends the stream (PorticoError, whose resume_revision is
+the after_revision to watch from next) or the generator is closed (the client then cancels the stream).
 """
 
+import collections
 import re
 import socket
 import struct
@@ -44,6 +49,8 @@ def _methods():
     service = service_pb2.DESCRIPTOR.services_by_name["Portico"]
     table = {}
     for method in service.methods:
+        if method.server_streaming:
+            continue  # Watch: the watch() generator
         number = frame_pb2.Method.Value("METHOD_" + _upper_snake(method.name))
         request = database.GetSymbol(method.input_type.full_name)
         response = database.GetSymbol(method.output_type.full_name)
@@ -69,6 +76,8 @@ class PorticoError(Exception):
         self.meta_code = detail.meta_code if detail is not None else 0
         self.meta_subcode = detail.meta_subcode if detail is not None else 0
         self.field = detail.field if detail is not None else ""
+        # Where a Watch stream that ended resumes: the after_revision of the next watch().
+        self.resume_revision = detail.resume_revision if detail is not None else 0
         super().__init__("%s%s: %s" % (self.code, " [%s]" % self.reason if self.reason else "", message))
 
 
@@ -93,7 +102,10 @@ class Client:
         self._lock = threading.Lock()
         self._read_lock = threading.Lock()
         self._next_id = 1
-        self._answers = {}
+        # Frames read for calls other than the reader's: call id -> frames, oldest first.
+        self._answers = collections.defaultdict(collections.deque)
+        # Streams cancelled by this client: their frames still on the way are dropped.
+        self._cancelled = set()
         self._going_away = None
 
     def __enter__(self):
@@ -124,13 +136,46 @@ class Client:
         method.__name__ = name
         return method
 
-    def call(self, name, request, credential=None, on_behalf_of_person_id=None, timeout=None, method_number=None,
-             idempotency_key=None):
-        """Sends one call and waits for its answer; raises PorticoError for a status other than OK."""
-        rpc, number, _, response_class = METHODS[name] if name in METHODS else (name, method_number, None, None)
-        if method_number is not None:
-            number = method_number
-        timeout = self.timeout if timeout is None else timeout
+    def watch(self, request=None, after_revision=0, portfolio_id=0, credential=None, on_behalf_of_person_id=None,
+              timeout=None):
+        """Yields every change after `after_revision` (of `portfolio_id` only, unless 0), then each new one
+        as it commits, as WatchEvent messages. Waits as long as it takes for the next change; `timeout`
+        (seconds), when given, is the stream's deadline. Raises PorticoError when the server ends the
+        stream; its resume_revision is where to watch from next. Closing the generator cancels the stream."""
+        from portico.v1 import changes_pb2
+
+        if request is None:
+            request = changes_pb2.WatchRequest(after_revision=after_revision, portfolio_id=portfolio_id)
+        call_id = self._send(frame_pb2.METHOD_WATCH, request, credential, on_behalf_of_person_id,
+                             0 if timeout is None else timeout, "")
+        ended = False
+        try:
+            while True:
+                header, body = self._await(call_id, patient=True)
+                if header.kind == frame_pb2.FRAME_KIND_STREAM_ITEM:
+                    yield changes_pb2.WatchEvent.FromString(body)
+                    continue
+                ended = True
+                if header.status_code != frame_pb2.STATUS_CODE_OK:
+                    raise PorticoError(header.status_code, header.status_message,
+                                       header.error_detail if header.HasField("error_detail") else None)
+                return
+        finally:
+            if not ended:
+                self._cancel(call_id)
+
+    def _cancel(self, call_id):
+        with self._lock:
+            self._cancelled.add(call_id)
+            self._answers.pop(call_id, None)
+            header = frame_pb2.FrameHeader(kind=frame_pb2.FRAME_KIND_CANCEL, call_id=call_id)
+            try:
+                self._socket.sendall(self._frame(header.SerializeToString(), b""))
+            except OSError:
+                pass
+
+    def _send(self, number, request, credential, on_behalf_of_person_id, timeout, idempotency_key):
+        """Writes one REQUEST frame; returns its call id."""
         with self._lock:
             if self._going_away is not None:
                 raise PorticoError(14, "the server is going away: %s" % self._going_away)
@@ -146,6 +191,16 @@ class Client:
                 idempotency_key=idempotency_key or "",
             )
             self._socket.sendall(self._frame(header.SerializeToString(), request.SerializeToString()))
+            return call_id
+
+    def call(self, name, request, credential=None, on_behalf_of_person_id=None, timeout=None, method_number=None,
+             idempotency_key=None):
+        """Sends one call and waits for its answer; raises PorticoError for a status other than OK."""
+        rpc, number, _, response_class = METHODS[name] if name in METHODS else (name, method_number, None, None)
+        if method_number is not None:
+            number = method_number
+        timeout = self.timeout if timeout is None else timeout
+        call_id = self._send(number, request, credential, on_behalf_of_person_id, timeout, idempotency_key)
         header, body = self._await(call_id)
         if header.status_code != frame_pb2.STATUS_CODE_OK:
             raise PorticoError(header.status_code, header.status_message,
@@ -160,13 +215,15 @@ class Client:
             raise PorticoError(8, "a frame of %d bytes exceeds the limit of %d" % (length + 4, self.max_frame_bytes))
         return struct.pack(">II", length, len(header)) + header + body
 
-    def _await(self, call_id):
-        """Reads frames until the one answering call_id arrives; other answers are kept for their callers."""
+    def _await(self, call_id, patient=False):
+        """Reads frames until the next one of call_id arrives (a stream's item or a final answer); other
+        calls' frames are kept for their callers. `patient`: wait past the socket's timeout (a stream)."""
         while True:
             with self._read_lock:
-                if call_id in self._answers:
-                    return self._answers.pop(call_id)
-                header, body = self._read_frame()
+                queued = self._answers.get(call_id)
+                if queued:
+                    return queued.popleft()
+                header, body = self._read_frame(patient)
                 if header.kind == frame_pb2.FRAME_KIND_GOAWAY:
                     self._going_away = header.status_message
                     if call_id > header.last_call_id:
@@ -174,10 +231,15 @@ class Client:
                     continue
                 if header.call_id == call_id:
                     return header, body
-                self._answers[header.call_id] = (header, body)
+                with self._lock:
+                    if header.call_id in self._cancelled:
+                        if header.kind == frame_pb2.FRAME_KIND_RESPONSE:
+                            self._cancelled.discard(header.call_id)
+                        continue
+                    self._answers[header.call_id].append((header, body))
 
-    def _read_frame(self):
-        prefix = self._read_exactly(8)
+    def _read_frame(self, patient=False):
+        prefix = self._read_exactly(8, patient)
         length, header_length = struct.unpack(">II", prefix)
         if length + 4 > self.max_frame_bytes or header_length > length - 4:
             raise PorticoError(13, "the server sent a malformed frame")
@@ -185,10 +247,15 @@ class Client:
         header = frame_pb2.FrameHeader.FromString(rest[:header_length])
         return header, rest[header_length:]
 
-    def _read_exactly(self, count):
+    def _read_exactly(self, count, patient=False):
         data = bytearray()
         while len(data) < count:
-            chunk = self._socket.recv(count - len(data))
+            try:
+                chunk = self._socket.recv(count - len(data))
+            except socket.timeout:
+                if patient:
+                    continue
+                raise
             if not chunk:
                 raise PorticoError(14, "the connection closed")
             data += chunk

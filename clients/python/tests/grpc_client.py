@@ -84,6 +84,17 @@ class GrpcClient:
         method.__name__ = name
         return method
 
+    def watch(self, request, credential=None, on_behalf_of_person_id=None, timeout=None):
+        """Watch through the generated stub: each WatchEvent; closing the generator cancels the call."""
+        call = self.stub.Watch(request, metadata=self.metadata(credential, on_behalf_of_person_id), timeout=timeout)
+        try:
+            for event in call:
+                yield event
+        except grpc.RpcError as error:
+            raise portico_error(error) from None
+        finally:
+            call.cancel()
+
     def call(self, name, request, credential=None, on_behalf_of_person_id=None, timeout=None, method_number=None):
         """A call by name; an RPC the service does not have is sent to its path all the same."""
         if name in METHODS:

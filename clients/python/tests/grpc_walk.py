@@ -33,7 +33,7 @@ from portico import Client, PorticoError  # noqa: E402
 from portico.v1 import access_pb2 as a, changes_pb2 as ch, checks_pb2 as c, health_pb2 as h  # noqa: E402
 from portico.v1 import portfolios_pb2 as p, preview_pb2 as pv, service_pb2, tokens_pb2 as tk, types_pb2 as t  # noqa: E402,E501
 
-READ, WRITE, FAIL = "read", "write", "fail"
+READ, WRITE, FAIL, STREAM = "read", "write", "fail", "stream"
 PASSED = 0
 
 
@@ -171,6 +171,10 @@ STEPS = [
      lambda x: p.RevokeServiceCredentialRequest(credential_id=x["service_id"]), None),
     # Reads after the writes: every effect is seen alike through both.
     ("ListAuditEvents", READ, "operator", lambda x: ch.ListAuditEventsRequest(), None),
+    # Watch: the first changes of the stream, the same through both; an admin naming no portfolio is refused.
+    ("Watch", STREAM, "operator", lambda x: ch.WatchRequest(after_revision=3), None),
+    ("Watch", STREAM, "admin", lambda x: ch.WatchRequest(after_revision=3, portfolio_id=x["acme"]), None),
+    ("Watch", STREAM, "admin", lambda x: ch.WatchRequest(), None),
     ("SetExternalId", WRITE, "operator",
      lambda x: p.SetExternalIdRequest(kind=t.TARGET_KIND_PORTFOLIO, id=x["acme"], external_id="crm-acme"), None),
     ("LookupExternalId", READ, "operator",
@@ -238,6 +242,18 @@ def main():
             expect(via_grpc == via_native, "%s: gRPC answered\n%s\nthe native protocol\n%s" % (what, via_grpc, via_native))
             expect(via_grpc.SerializeToString(deterministic=True) == via_native.SerializeToString(deterministic=True),
                    "%s: the same bytes" % what)
+        elif kind == STREAM:
+            streamed = []
+            for client in (grpc_client, native):
+                stream = client.watch(request, credential=credential, on_behalf_of_person_id=person)
+                try:
+                    streamed.append([next(stream) for _ in range(5)])
+                except PorticoError as error:
+                    streamed.append((error.code, error.reason, error.meta_code, error.meta_subcode))
+                finally:
+                    stream.close()
+            expect(streamed[0] == streamed[1], "%s: gRPC streamed\n%s\nthe native protocol\n%s"
+                   % (what, streamed[0], streamed[1]))
         elif kind == WRITE:
             answer = getattr(grpc_client, name)(request, credential=credential, on_behalf_of_person_id=person)
             newest = native.get_server_info().revision

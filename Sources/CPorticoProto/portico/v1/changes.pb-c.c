@@ -97,6 +97,96 @@ void   portico__v1__list_audit_events_response__free_unpacked
   assert(message->base.descriptor == &portico__v1__list_audit_events_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   portico__v1__watch_request__init
+                     (Portico__V1__WatchRequest         *message)
+{
+  static const Portico__V1__WatchRequest init_value = PORTICO__V1__WATCH_REQUEST__INIT;
+  *message = init_value;
+}
+size_t portico__v1__watch_request__get_packed_size
+                     (const Portico__V1__WatchRequest *message)
+{
+  assert(message->base.descriptor == &portico__v1__watch_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t portico__v1__watch_request__pack
+                     (const Portico__V1__WatchRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &portico__v1__watch_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t portico__v1__watch_request__pack_to_buffer
+                     (const Portico__V1__WatchRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &portico__v1__watch_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Portico__V1__WatchRequest *
+       portico__v1__watch_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Portico__V1__WatchRequest *)
+     protobuf_c_message_unpack (&portico__v1__watch_request__descriptor,
+                                allocator, len, data);
+}
+void   portico__v1__watch_request__free_unpacked
+                     (Portico__V1__WatchRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &portico__v1__watch_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   portico__v1__watch_event__init
+                     (Portico__V1__WatchEvent         *message)
+{
+  static const Portico__V1__WatchEvent init_value = PORTICO__V1__WATCH_EVENT__INIT;
+  *message = init_value;
+}
+size_t portico__v1__watch_event__get_packed_size
+                     (const Portico__V1__WatchEvent *message)
+{
+  assert(message->base.descriptor == &portico__v1__watch_event__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t portico__v1__watch_event__pack
+                     (const Portico__V1__WatchEvent *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &portico__v1__watch_event__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t portico__v1__watch_event__pack_to_buffer
+                     (const Portico__V1__WatchEvent *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &portico__v1__watch_event__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Portico__V1__WatchEvent *
+       portico__v1__watch_event__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Portico__V1__WatchEvent *)
+     protobuf_c_message_unpack (&portico__v1__watch_event__descriptor,
+                                allocator, len, data);
+}
+void   portico__v1__watch_event__free_unpacked
+                     (Portico__V1__WatchEvent *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &portico__v1__watch_event__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 static const ProtobufCFieldDescriptor portico__v1__list_audit_events_request__field_descriptors[4] =
 {
   {
@@ -236,5 +326,94 @@ const ProtobufCMessageDescriptor portico__v1__list_audit_events_response__descri
   portico__v1__list_audit_events_response__field_indices_by_name,
   1,  portico__v1__list_audit_events_response__number_ranges,
   (ProtobufCMessageInit) portico__v1__list_audit_events_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor portico__v1__watch_request__field_descriptors[2] =
+{
+  {
+    "after_revision",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Portico__V1__WatchRequest, after_revision),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "portfolio_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Portico__V1__WatchRequest, portfolio_id),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned portico__v1__watch_request__field_indices_by_name[] = {
+  0,   /* field[0] = after_revision */
+  1,   /* field[1] = portfolio_id */
+};
+static const ProtobufCIntRange portico__v1__watch_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor portico__v1__watch_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "portico.v1.WatchRequest",
+  "WatchRequest",
+  "Portico__V1__WatchRequest",
+  "portico.v1",
+  sizeof(Portico__V1__WatchRequest),
+  2,
+  portico__v1__watch_request__field_descriptors,
+  portico__v1__watch_request__field_indices_by_name,
+  1,  portico__v1__watch_request__number_ranges,
+  (ProtobufCMessageInit) portico__v1__watch_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor portico__v1__watch_event__field_descriptors[1] =
+{
+  {
+    "event",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Portico__V1__WatchEvent, event),
+    &portico__v1__audit_event__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned portico__v1__watch_event__field_indices_by_name[] = {
+  0,   /* field[0] = event */
+};
+static const ProtobufCIntRange portico__v1__watch_event__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor portico__v1__watch_event__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "portico.v1.WatchEvent",
+  "WatchEvent",
+  "Portico__V1__WatchEvent",
+  "portico.v1",
+  sizeof(Portico__V1__WatchEvent),
+  1,
+  portico__v1__watch_event__field_descriptors,
+  portico__v1__watch_event__field_indices_by_name,
+  1,  portico__v1__watch_event__number_ranges,
+  (ProtobufCMessageInit) portico__v1__watch_event__init,
   NULL,NULL,NULL    /* reserved[123] */
 };

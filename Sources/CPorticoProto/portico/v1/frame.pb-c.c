@@ -97,7 +97,7 @@ void   portico__v1__frame_header__free_unpacked
   assert(message->base.descriptor == &portico__v1__frame_header__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-static const ProtobufCFieldDescriptor portico__v1__error_detail__field_descriptors[4] =
+static const ProtobufCFieldDescriptor portico__v1__error_detail__field_descriptors[5] =
 {
   {
     "reason",
@@ -147,17 +147,30 @@ static const ProtobufCFieldDescriptor portico__v1__error_detail__field_descripto
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "resume_revision",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Portico__V1__ErrorDetail, resume_revision),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned portico__v1__error_detail__field_indices_by_name[] = {
   3,   /* field[3] = field */
   1,   /* field[1] = meta_code */
   2,   /* field[2] = meta_subcode */
   0,   /* field[0] = reason */
+  4,   /* field[4] = resume_revision */
 };
 static const ProtobufCIntRange portico__v1__error_detail__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 4 }
+  { 0, 5 }
 };
 const ProtobufCMessageDescriptor portico__v1__error_detail__descriptor =
 {
@@ -167,7 +180,7 @@ const ProtobufCMessageDescriptor portico__v1__error_detail__descriptor =
   "Portico__V1__ErrorDetail",
   "portico.v1",
   sizeof(Portico__V1__ErrorDetail),
-  4,
+  5,
   portico__v1__error_detail__field_descriptors,
   portico__v1__error_detail__field_indices_by_name,
   1,  portico__v1__error_detail__number_ranges,
@@ -378,7 +391,7 @@ const ProtobufCEnumDescriptor portico__v1__frame_kind__descriptor =
   portico__v1__frame_kind__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCEnumValue portico__v1__method__enum_values_by_number[53] =
+static const ProtobufCEnumValue portico__v1__method__enum_values_by_number[54] =
 {
   { "METHOD_UNSPECIFIED", "PORTICO__V1__METHOD__METHOD_UNSPECIFIED", 0 },
   { "METHOD_PING", "PORTICO__V1__METHOD__METHOD_PING", 1 },
@@ -430,14 +443,15 @@ static const ProtobufCEnumValue portico__v1__method__enum_values_by_number[53] =
   { "METHOD_LIST_ACCESSIBLE_ASSETS", "PORTICO__V1__METHOD__METHOD_LIST_ACCESSIBLE_ASSETS", 122 },
   { "METHOD_LIST_ASSET_PRINCIPALS", "PORTICO__V1__METHOD__METHOD_LIST_ASSET_PRINCIPALS", 123 },
   { "METHOD_LIST_AUDIT_EVENTS", "PORTICO__V1__METHOD__METHOD_LIST_AUDIT_EVENTS", 130 },
+  { "METHOD_WATCH", "PORTICO__V1__METHOD__METHOD_WATCH", 131 },
   { "METHOD_PREVIEW_CHANGES", "PORTICO__V1__METHOD__METHOD_PREVIEW_CHANGES", 140 },
   { "METHOD_LOOKUP_EXTERNAL_ID", "PORTICO__V1__METHOD__METHOD_LOOKUP_EXTERNAL_ID", 141 },
   { "METHOD_SET_EXTERNAL_ID", "PORTICO__V1__METHOD__METHOD_SET_EXTERNAL_ID", 142 },
 };
 static const ProtobufCIntRange portico__v1__method__value_ranges[] = {
-{0, 0},{10, 3},{20, 8},{30, 11},{40, 16},{50, 19},{60, 21},{70, 25},{80, 29},{90, 32},{100, 36},{110, 40},{120, 45},{130, 49},{140, 50},{0, 53}
+{0, 0},{10, 3},{20, 8},{30, 11},{40, 16},{50, 19},{60, 21},{70, 25},{80, 29},{90, 32},{100, 36},{110, 40},{120, 45},{130, 49},{140, 51},{0, 54}
 };
-static const ProtobufCEnumValueIndex portico__v1__method__enum_values_by_name[53] =
+static const ProtobufCEnumValueIndex portico__v1__method__enum_values_by_name[54] =
 {
   { "METHOD_ADD_APP", 19 },
   { "METHOD_ADD_ASSET", 21 },
@@ -472,9 +486,9 @@ static const ProtobufCEnumValueIndex portico__v1__method__enum_values_by_name[53
   { "METHOD_LIST_SHARE_REQUESTS", 39 },
   { "METHOD_LIST_SYSTEM_USERS", 17 },
   { "METHOD_LIST_TOKENS", 43 },
-  { "METHOD_LOOKUP_EXTERNAL_ID", 51 },
+  { "METHOD_LOOKUP_EXTERNAL_ID", 52 },
   { "METHOD_PING", 1 },
-  { "METHOD_PREVIEW_CHANGES", 50 },
+  { "METHOD_PREVIEW_CHANGES", 51 },
   { "METHOD_REMOVE_ASSET", 24 },
   { "METHOD_REMOVE_PARTNER", 30 },
   { "METHOD_REMOVE_PERSON", 15 },
@@ -483,7 +497,7 @@ static const ProtobufCEnumValueIndex portico__v1__method__enum_values_by_name[53
   { "METHOD_REVOKE_ALL_TOKENS", 42 },
   { "METHOD_REVOKE_SERVICE_CREDENTIAL", 10 },
   { "METHOD_REVOKE_TOKEN", 41 },
-  { "METHOD_SET_EXTERNAL_ID", 52 },
+  { "METHOD_SET_EXTERNAL_ID", 53 },
   { "METHOD_SET_PERSON_ROLE", 14 },
   { "METHOD_SET_PORTFOLIO_STATUS", 6 },
   { "METHOD_SET_SYSTEM_USER_TIER", 7 },
@@ -492,6 +506,7 @@ static const ProtobufCEnumValueIndex portico__v1__method__enum_values_by_name[53
   { "METHOD_UNSHARE_ASSET", 34 },
   { "METHOD_UNSPECIFIED", 0 },
   { "METHOD_UPDATE_SHARE", 33 },
+  { "METHOD_WATCH", 50 },
 };
 const ProtobufCEnumDescriptor portico__v1__method__descriptor =
 {
@@ -500,9 +515,9 @@ const ProtobufCEnumDescriptor portico__v1__method__descriptor =
   "Method",
   "Portico__V1__Method",
   "portico.v1",
-  53,
+  54,
   portico__v1__method__enum_values_by_number,
-  53,
+  54,
   portico__v1__method__enum_values_by_name,
   15,
   portico__v1__method__value_ranges,

@@ -7,7 +7,7 @@
 #endif
 
 #include "portico/v1/service.pb-c.h"
-static const ProtobufCMethodDescriptor portico__v1__portico__method_descriptors[52] =
+static const ProtobufCMethodDescriptor portico__v1__portico__method_descriptors[53] =
 {
   { "Ping", &portico__v1__ping_request__descriptor, &portico__v1__ping_response__descriptor },
   { "GetServerInfo", &portico__v1__get_server_info_request__descriptor, &portico__v1__get_server_info_response__descriptor },
@@ -58,6 +58,7 @@ static const ProtobufCMethodDescriptor portico__v1__portico__method_descriptors[
   { "ListAccessibleAssets", &portico__v1__list_accessible_assets_request__descriptor, &portico__v1__list_accessible_assets_response__descriptor },
   { "ListAssetPrincipals", &portico__v1__list_asset_principals_request__descriptor, &portico__v1__list_asset_principals_response__descriptor },
   { "ListAuditEvents", &portico__v1__list_audit_events_request__descriptor, &portico__v1__list_audit_events_response__descriptor },
+  { "Watch", &portico__v1__watch_request__descriptor, &portico__v1__watch_event__descriptor },
   { "PreviewChanges", &portico__v1__preview_changes_request__descriptor, &portico__v1__preview_changes_response__descriptor },
   { "LookupExternalId", &portico__v1__lookup_external_id_request__descriptor, &portico__v1__lookup_external_id_response__descriptor },
   { "SetExternalId", &portico__v1__set_external_id_request__descriptor, &portico__v1__set_external_id_response__descriptor },
@@ -96,9 +97,9 @@ const unsigned portico__v1__portico__method_indices_by_name[] = {
   34,        /* ListShares */
   16,        /* ListSystemUsers */
   42,        /* ListTokens */
-  50,        /* LookupExternalId */
+  51,        /* LookupExternalId */
   0,        /* Ping */
-  49,        /* PreviewChanges */
+  50,        /* PreviewChanges */
   23,        /* RemoveAsset */
   29,        /* RemovePartner */
   14,        /* RemovePerson */
@@ -107,14 +108,15 @@ const unsigned portico__v1__portico__method_indices_by_name[] = {
   41,        /* RevokeAllTokens */
   9,        /* RevokeServiceCredential */
   40,        /* RevokeToken */
-  51,        /* SetExternalId */
+  52,        /* SetExternalId */
   13,        /* SetPersonRole */
   5,        /* SetPortfolioStatus */
   6,        /* SetSystemUserTier */
   31,        /* ShareAsset */
   25,        /* UnassignTasks */
   33,        /* UnshareAsset */
-  32         /* UpdateShare */
+  32,        /* UpdateShare */
+  49         /* Watch */
 };
 const ProtobufCServiceDescriptor portico__v1__portico__descriptor =
 {
@@ -123,7 +125,7 @@ const ProtobufCServiceDescriptor portico__v1__portico__descriptor =
   "Portico",
   "Portico__V1__Portico",
   "portico.v1",
-  52,
+  53,
   portico__v1__portico__method_descriptors,
   portico__v1__portico__method_indices_by_name
 };
@@ -519,13 +521,21 @@ void portico__v1__portico__list_audit_events(ProtobufCService *service,
   assert(service->descriptor == &portico__v1__portico__descriptor);
   service->invoke(service, 48, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
+void portico__v1__portico__watch(ProtobufCService *service,
+                                 const Portico__V1__WatchRequest *input,
+                                 Portico__V1__WatchEvent_Closure closure,
+                                 void *closure_data)
+{
+  assert(service->descriptor == &portico__v1__portico__descriptor);
+  service->invoke(service, 49, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
 void portico__v1__portico__preview_changes(ProtobufCService *service,
                                            const Portico__V1__PreviewChangesRequest *input,
                                            Portico__V1__PreviewChangesResponse_Closure closure,
                                            void *closure_data)
 {
   assert(service->descriptor == &portico__v1__portico__descriptor);
-  service->invoke(service, 49, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 50, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void portico__v1__portico__lookup_external_id(ProtobufCService *service,
                                               const Portico__V1__LookupExternalIdRequest *input,
@@ -533,7 +543,7 @@ void portico__v1__portico__lookup_external_id(ProtobufCService *service,
                                               void *closure_data)
 {
   assert(service->descriptor == &portico__v1__portico__descriptor);
-  service->invoke(service, 50, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 51, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void portico__v1__portico__set_external_id(ProtobufCService *service,
                                            const Portico__V1__SetExternalIdRequest *input,
@@ -541,7 +551,7 @@ void portico__v1__portico__set_external_id(ProtobufCService *service,
                                            void *closure_data)
 {
   assert(service->descriptor == &portico__v1__portico__descriptor);
-  service->invoke(service, 51, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 52, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void portico__v1__portico__init (Portico__V1__Portico_Service *service,
                                  Portico__V1__Portico_ServiceDestroy destroy)

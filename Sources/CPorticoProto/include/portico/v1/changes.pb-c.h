@@ -18,6 +18,8 @@ PROTOBUF_C__BEGIN_DECLS
 
 typedef struct Portico__V1__ListAuditEventsRequest Portico__V1__ListAuditEventsRequest;
 typedef struct Portico__V1__ListAuditEventsResponse Portico__V1__ListAuditEventsResponse;
+typedef struct Portico__V1__WatchRequest Portico__V1__WatchRequest;
+typedef struct Portico__V1__WatchEvent Portico__V1__WatchEvent;
 
 
 /* --- enums --- */
@@ -68,6 +70,48 @@ struct  Portico__V1__ListAuditEventsResponse
     , 0,NULL, (char *)protobuf_c_empty_string, 0 }
 
 
+/*
+ * Watch: every change after a revision, then each new one as it commits, as a server stream
+ * (docs/protocol.md, "Streams"). Who may watch what is as for ListAuditEvents: the operator and services
+ * every portfolio or the one they name, an admin only its own portfolio, which it must name. The stream
+ * ends only when the client cancels it, or with a status whose ErrorDetail.resume_revision says where
+ * to resume: the server drains (UNAVAILABLE, GOING_AWAY), the client let too many events go unread
+ * (RESOURCE_EXHAUSTED, WATCH_TOO_SLOW), the call's deadline passed, or the caller lost the right.
+ */
+struct  Portico__V1__WatchRequest
+{
+  ProtobufCMessage base;
+  /*
+   * Changes with a revision greater than this one; 0 for every change since the first. A revision the
+   * node has not reached is refused (UNAVAILABLE, REVISION_NOT_VISIBLE).
+   */
+  uint64_t after_revision;
+  /*
+   * 0 for every portfolio (operator and services only), including the changes of no portfolio.
+   */
+  uint64_t portfolio_id;
+};
+#define PORTICO__V1__WATCH_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&portico__v1__watch_request__descriptor) \
+    , 0, 0 }
+
+
+/*
+ * One change of a Watch stream, in revision order; each revision at most once.
+ */
+struct  Portico__V1__WatchEvent
+{
+  ProtobufCMessage base;
+  /*
+   * The change, as ListAuditEvents gives it: revision, time, actor, operation, target, summary.
+   */
+  Portico__V1__AuditEvent *event;
+};
+#define PORTICO__V1__WATCH_EVENT__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&portico__v1__watch_event__descriptor) \
+    , NULL }
+
+
 /* Portico__V1__ListAuditEventsRequest methods */
 void   portico__v1__list_audit_events_request__init
                      (Portico__V1__ListAuditEventsRequest         *message);
@@ -106,6 +150,44 @@ Portico__V1__ListAuditEventsResponse *
 void   portico__v1__list_audit_events_response__free_unpacked
                      (Portico__V1__ListAuditEventsResponse *message,
                       ProtobufCAllocator *allocator);
+/* Portico__V1__WatchRequest methods */
+void   portico__v1__watch_request__init
+                     (Portico__V1__WatchRequest         *message);
+size_t portico__v1__watch_request__get_packed_size
+                     (const Portico__V1__WatchRequest   *message);
+size_t portico__v1__watch_request__pack
+                     (const Portico__V1__WatchRequest   *message,
+                      uint8_t             *out);
+size_t portico__v1__watch_request__pack_to_buffer
+                     (const Portico__V1__WatchRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Portico__V1__WatchRequest *
+       portico__v1__watch_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   portico__v1__watch_request__free_unpacked
+                     (Portico__V1__WatchRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Portico__V1__WatchEvent methods */
+void   portico__v1__watch_event__init
+                     (Portico__V1__WatchEvent         *message);
+size_t portico__v1__watch_event__get_packed_size
+                     (const Portico__V1__WatchEvent   *message);
+size_t portico__v1__watch_event__pack
+                     (const Portico__V1__WatchEvent   *message,
+                      uint8_t             *out);
+size_t portico__v1__watch_event__pack_to_buffer
+                     (const Portico__V1__WatchEvent   *message,
+                      ProtobufCBuffer     *buffer);
+Portico__V1__WatchEvent *
+       portico__v1__watch_event__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   portico__v1__watch_event__free_unpacked
+                     (Portico__V1__WatchEvent *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Portico__V1__ListAuditEventsRequest_Closure)
@@ -113,6 +195,12 @@ typedef void (*Portico__V1__ListAuditEventsRequest_Closure)
                   void *closure_data);
 typedef void (*Portico__V1__ListAuditEventsResponse_Closure)
                  (const Portico__V1__ListAuditEventsResponse *message,
+                  void *closure_data);
+typedef void (*Portico__V1__WatchRequest_Closure)
+                 (const Portico__V1__WatchRequest *message,
+                  void *closure_data);
+typedef void (*Portico__V1__WatchEvent_Closure)
+                 (const Portico__V1__WatchEvent *message,
                   void *closure_data);
 
 /* --- services --- */
@@ -122,6 +210,8 @@ typedef void (*Portico__V1__ListAuditEventsResponse_Closure)
 
 extern const ProtobufCMessageDescriptor portico__v1__list_audit_events_request__descriptor;
 extern const ProtobufCMessageDescriptor portico__v1__list_audit_events_response__descriptor;
+extern const ProtobufCMessageDescriptor portico__v1__watch_request__descriptor;
+extern const ProtobufCMessageDescriptor portico__v1__watch_event__descriptor;
 
 PROTOBUF_C__END_DECLS
 

@@ -37,7 +37,7 @@ typedef enum _Portico__V1__FrameKind {
   PORTICO__V1__FRAME_KIND__FRAME_KIND_RESPONSE = 2,
   /*
    * Server to client: one item of a server-streaming call; more frames of the same call follow and a
-   * RESPONSE ends the stream. Reserved for streaming methods; none of version 1's methods streams.
+   * RESPONSE ends the stream. Only server-streaming methods (Watch) send them.
    */
   PORTICO__V1__FRAME_KIND__FRAME_KIND_STREAM_ITEM = 3,
   /*
@@ -149,6 +149,7 @@ typedef enum _Portico__V1__Method {
    * Changes.
    */
   PORTICO__V1__METHOD__METHOD_LIST_AUDIT_EVENTS = 130,
+  PORTICO__V1__METHOD__METHOD_WATCH = 131,
   /*
    * Previews and external ids.
    */
@@ -206,10 +207,15 @@ struct  Portico__V1__ErrorDetail
    * The request field the failure is about, as its proto name (e.g. "tasks"), empty if none.
    */
   char *field;
+  /*
+   * A Watch stream that ended: the revision to resume from (the after_revision of the next Watch), so
+   * that no change is missed or seen twice. 0 for every other failure.
+   */
+  uint64_t resume_revision;
 };
 #define PORTICO__V1__ERROR_DETAIL__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&portico__v1__error_detail__descriptor) \
-    , (char *)protobuf_c_empty_string, 0, 0, (char *)protobuf_c_empty_string }
+    , (char *)protobuf_c_empty_string, 0, 0, (char *)protobuf_c_empty_string, 0 }
 
 
 /*

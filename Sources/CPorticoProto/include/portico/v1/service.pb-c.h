@@ -234,6 +234,10 @@ struct Portico__V1__Portico_Service
                             const Portico__V1__ListAuditEventsRequest *input,
                             Portico__V1__ListAuditEventsResponse_Closure closure,
                             void *closure_data);
+  void (*watch)(Portico__V1__Portico_Service *service,
+                const Portico__V1__WatchRequest *input,
+                Portico__V1__WatchEvent_Closure closure,
+                void *closure_data);
   void (*preview_changes)(Portico__V1__Portico_Service *service,
                           const Portico__V1__PreviewChangesRequest *input,
                           Portico__V1__PreviewChangesResponse_Closure closure,
@@ -303,6 +307,7 @@ void portico__v1__portico__init (Portico__V1__Portico_Service *service,
       function_prefix__ ## list_accessible_assets,\
       function_prefix__ ## list_asset_principals,\
       function_prefix__ ## list_audit_events,\
+      function_prefix__ ## watch,\
       function_prefix__ ## preview_changes,\
       function_prefix__ ## lookup_external_id,\
       function_prefix__ ## set_external_id  }
@@ -502,6 +507,10 @@ void portico__v1__portico__list_audit_events(ProtobufCService *service,
                                              const Portico__V1__ListAuditEventsRequest *input,
                                              Portico__V1__ListAuditEventsResponse_Closure closure,
                                              void *closure_data);
+void portico__v1__portico__watch(ProtobufCService *service,
+                                 const Portico__V1__WatchRequest *input,
+                                 Portico__V1__WatchEvent_Closure closure,
+                                 void *closure_data);
 void portico__v1__portico__preview_changes(ProtobufCService *service,
                                            const Portico__V1__PreviewChangesRequest *input,
                                            Portico__V1__PreviewChangesResponse_Closure closure,
