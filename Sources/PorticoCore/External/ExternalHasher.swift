@@ -7,8 +7,8 @@
 /// so colliding ones cannot be chosen (the reasoning behind Swift's own `Hasher`, which is SipHash-1-3
 /// too, and Rust's `HashMap`). Why not `Hasher`: it mixes in a length prefix and the kind and portfolio
 /// as further blocks, through resilient calls, and measured 493 instructions for the two names of a
-/// check; this one runs its rounds inline from a state derived from the key once (not per hash), about
-/// 60 instructions for a 14-byte id.
+/// check; this one runs its rounds inline from a state derived from the key once (not per hash): four
+/// rounds for an id of up to 7 bytes, five up to 15 (a whole lookup measured 231 instructions).
 ///
 /// Why the namespace outside the function: `h = SipHash(bytes) ^ mix(scope, kind)` with `mix` a
 /// bijection of its 64-bit input. Two names with the same bytes and different namespaces never share a
