@@ -15,8 +15,11 @@ enum RPCCost {
         let checksPerCall: Int
     }
 
-    /// On the main thread, which the script leaves out of the server's count.
+    /// On the main thread, which the script leaves out of the server's count. A name ending in
+    /// `-metrics` runs its workload against a server that keeps metrics (`make callgrind CALLGRIND_MODE=metrics`).
     static func run(_ name: String, calls: Int, inFlight: Int) throws {
+        let keepsMetrics = name.hasSuffix("-metrics")
+        let name = keepsMetrics ? String(name.dropLast("-metrics".count)) : name
         let world = try blocking { try await HotPathWorld.build(portfolios: 20) }
         let key = OperatorKey.generate()
         var logger = Logger(label: "hot-path-cost")
@@ -36,6 +39,7 @@ enum RPCCost {
             portico: world.portico,
             operatorKey: key,
             logger: logger,
+            metrics: keepsMetrics ? ServerMetrics() : nil,
             eventLoopGroup: MultiThreadedEventLoopGroup(numberOfThreads: 1)
         )
         let running = Task { try await server.run() }
