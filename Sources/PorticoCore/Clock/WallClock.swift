@@ -14,8 +14,10 @@ public struct Timestamp: Hashable, Comparable, Sendable, Codable {
         Timestamp(milliseconds: milliseconds + Int64(days) * 86_400_000)
     }
 
-    /// Later than every real time: what an assignment without expiry expires at.
-    public static let never = Timestamp(milliseconds: .max)
+    /// Later than every real time: what an assignment without expiry expires at. Computed, not a
+    /// stored `static let`, so that the check reads no lazily initialised global (a `swift_once` call).
+    @inlinable
+    public static var never: Timestamp { Timestamp(milliseconds: .max) }
 
     /// The time in UTC as ISO 8601, to the millisecond (`2025-06-15T14:13:20.000Z`), for explanations
     /// and audit text.

@@ -1,4 +1,3 @@
-import HashTreeCollections
 import PorticoReasons
 
 /// An entity named by its external id: its kind, the portfolio it is unique in (0 for a portfolio) and
@@ -9,10 +8,12 @@ public typealias ExternalName = ExternalIndex.Key
 extension AccessSnapshot {
     /// The id `name` stands for, or 0 (an id no entity has) when it names nothing or is malformed: a
     /// check by an unknown external id answers as a check by an unknown id. Allocates nothing.
-    @inlinable
+    ///
+    /// No validation scan: only well-formed ids are stored, so a malformed one misses as an unknown one
+    /// does (the index bounds only the length). The server refuses malformed ids in a request
+    /// (`INVALID_EXTERNAL_ID`) before it gets here; `lookup` refuses them too.
     public func id(of name: ExternalName) -> UInt64 {
-        guard ExternalID.isValid(name.externalID) else { return 0 }
-        return state.checkIndex.resolve(name.kind, in: name.scope, name.externalID) ?? 0
+        state.checkIndex.resolve(name.kind, in: name.scope, name.externalID) ?? 0
     }
 
     /// May the principal `principal` names perform `task` on the asset `asset` names, at `now`? The check

@@ -35,7 +35,9 @@ public enum ExternalKind: UInt8, CaseIterable, Hashable, Sendable, Codable {
 /// bytes (Swift's `String ==` would equate, say, U+212A KELVIN SIGN with `K`) and spells the same in
 /// every client, shell and log.
 public enum ExternalID {
-    public static let maxLength = 128
+    /// Computed, not a stored `static let`: a lookup reads it without a `swift_once` call.
+    @inlinable
+    public static var maxLength: Int { 128 }
 
     /// Whether `text` is a well-formed external id. Allocates nothing: a check by external id runs it.
     @inlinable

@@ -84,9 +84,8 @@ public struct CheckIndex: Hashable, Sendable {
 
     /// The id of the entity of `kind` whose external id in `scope` (its portfolio; 0 for portfolios) is
     /// `externalID`, if there is one.
-    @inlinable
     public func resolve(_ kind: ExternalKind, in scope: UInt64, _ externalID: String) -> UInt64? {
-        externalIDs[ExternalIndex.Key(kind, in: scope, externalID)]
+        externalIDs.id(kind, in: scope, externalID)
     }
 
     /// The closure of what `asset`'s owner shared with `partner`, if it shared it.

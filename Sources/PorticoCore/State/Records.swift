@@ -21,9 +21,8 @@ public struct Grant: Hashable, Sendable {
     public var granted: TaskSet
     public var effective: TaskSet
     /// From this time on the grant grants nothing (`Timestamp.never` for an assignment without expiry,
-    /// and for every share). Beside the tasks, so that the check compares it with the clock in the cache
-    /// line it reads anyway: an assignment entry grows from 16 to 24 bytes (8 bytes per assignment), and
-    /// an expiring assignment costs the check no lookup beyond its grant.
+    /// and for every share). A principal's small assignment list keeps it out of its 16-byte entries, in
+    /// a side array read only for the grants that expire (`AssignmentList`).
     public var expiresAt: Timestamp
 
     public init(granted: TaskSet, type: AssetType, expiresAt: Timestamp = .never) {

@@ -91,7 +91,7 @@ public struct StateRestorer {
         guard state.checkIndex.status(portfolio) != nil else {
             throw Self.invalid("principal \(id) of unknown portfolio \(portfolio)")
         }
-        var entries = ContiguousArray<AssignmentList.Entry>()
+        var entries: [(asset: UInt64, grant: Grant)] = []
         entries.reserveCapacity(grants.count)
         var expiring: [(CheckIndex.Pair, Timestamp)] = []
         for (asset, granted, expiry) in grants {
@@ -99,10 +99,7 @@ public struct StateRestorer {
             guard let type = state.checkIndex.asset(asset)?.type else {
                 throw Self.invalid("principal \(id) holds unknown asset \(asset)")
             }
-            entries.append(
-                AssignmentList.Entry(
-                    asset: asset.rawValue,
-                    grant: Grant(granted: granted, type: type, expiresAt: expiry ?? .never)))
+            entries.append((asset.rawValue, Grant(granted: granted, type: type, expiresAt: expiry ?? .never)))
             assignments.append((asset.rawValue, id))
             if let expiry { expiring.append((CheckIndex.Pair(id.rawValue, asset.rawValue), expiry)) }
         }
