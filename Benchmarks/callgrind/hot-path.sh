@@ -10,7 +10,8 @@
 # client on the main thread: CALLS calls (default 4096; batches: CALLS / 16) IN_FLIGHT to a round
 # (default 16, one write each), after a warm-up of every body. The server's count is every thread's but
 # the client's (callgrind's thread 1), while the calls run; "beyond ping" takes ping's count away, which
-# leaves what the RPC itself costs over the transport.
+# leaves what the RPC itself costs over the transport. NAME+metrics: the same on a server that keeps
+# metrics (its beyond ping is against the ping without: what the metrics add is the difference).
 # engine: AccessSnapshot.check by principal against the reference probe, 65,536 queries each, uniform and
 # Zipf, on the CheckEngine benchmark's set at 50 portfolios.
 set -euo pipefail
@@ -85,7 +86,7 @@ else:
 PY
 }
 
-rpc_phases="ping check check-token-16 check-token-1000 batch-100"
+rpc_phases="ping check check-token-16 check-token-1000 batch-100 ping+metrics check+metrics"
 engine_phases="engine-uniform reference-uniform engine-zipf reference-zipf"
 if [ "$mode" = rpc ] || [ "$mode" = all ]; then
     for phase in $rpc_phases; do count rpc "$phase" "$calls" "$inflight"; done
