@@ -117,11 +117,7 @@ struct InPlaceCodecDifferentialTests {
         var random = SplitMix64(seed: 4)
         let arena = WireArena()
         for _ in 0..<50_000 {
-            let response = CheckPermissionResponse(
-                allowed: random.next() & 1 == 0,
-                reason: DecisionReason.allCases[Int(random.next() % UInt64(DecisionReason.allCases.count))],
-                revision: Self.revision(&random)
-            )
+            let response = Self.checkResponse(&random)
             var direct = ByteBuffer()
             #expect(response.encodeInPlace(into: &direct))
             var packed = ByteBuffer()
@@ -139,11 +135,7 @@ struct InPlaceCodecDifferentialTests {
         var random = SplitMix64(seed: 6)
         let arena = WireArena()
         for round in 0..<50_000 {
-            let response = CheckPermissionResponse(
-                allowed: random.next() & 1 == 0,
-                reason: DecisionReason.allCases[Int(random.next() % UInt64(DecisionReason.allCases.count))],
-                revision: Self.revision(&random)
-            )
+            let response = Self.checkResponse(&random)
             let callID = round == 0 ? 0 : Self.revision(&random)
             // Behind bytes already there, partly read, as in a connection's output buffer.
             var direct = ByteBuffer(bytes: [9, 9, 9])
@@ -196,6 +188,15 @@ struct InPlaceCodecDifferentialTests {
         ])
         var untouched = ByteBuffer()
         #expect(!explained.encodeInPlace(into: &untouched) && untouched.readableBytes == 0)
+    }
+
+    /// A check's answer without an explanation: any decision, any reason, a revision of any length.
+    static func checkResponse(_ random: inout SplitMix64) -> CheckPermissionResponse {
+        CheckPermissionResponse(
+            allowed: random.next() & 1 == 0,
+            reason: DecisionReason.allCases[Int(random.next() % UInt64(DecisionReason.allCases.count))],
+            revision: Self.revision(&random)
+        )
     }
 
     static func revision(_ random: inout SplitMix64) -> UInt64 {
