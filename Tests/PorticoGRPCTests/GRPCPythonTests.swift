@@ -104,30 +104,10 @@ struct GRPCPythonTests {
         }
     }
 
-    /// Runs a program to its end on a thread of its own, so that waiting for it never holds one of
-    /// the few threads the server's tasks run on; returns its exit status and output.
+    /// Runs a program to its end in the repository's root; returns its exit status and output.
     static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) async throws
         -> (Int32, String)
     {
-        try await withCheckedThrowingContinuation { continuation in
-            let thread = Thread {
-                continuation.resume(
-                    with: Result {
-                        let process = Process()
-                        process.executableURL = URL(fileURLWithPath: executable)
-                        process.arguments = arguments
-                        process.currentDirectoryURL = Self.root
-                        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-                        let output = Pipe()
-                        process.standardOutput = output
-                        process.standardError = output
-                        try process.run()
-                        let data = output.fileHandleForReading.readDataToEndOfFile()
-                        process.waitUntilExit()
-                        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-                    })
-            }
-            thread.start()
-        }
+        try await ChildProgram.run(executable, arguments, environment: environment, directory: Self.root)
     }
 }

@@ -12,35 +12,11 @@ struct ClientInteropTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
 
-    /// Runs a program to its end on a thread of its own, so that waiting for it never holds one of
-    /// the few threads the server's actors run on; returns its exit status and output.
+    /// Runs a program to its end in the repository's root; returns its exit status and output.
     static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) async throws -> (
         Int32, String
     ) {
-        try await withCheckedThrowingContinuation { continuation in
-            let thread = Thread {
-                continuation.resume(
-                    with: Result { try Self.runBlocking(executable, arguments, environment: environment) })
-            }
-            thread.start()
-        }
-    }
-
-    private static func runBlocking(_ executable: String, _ arguments: [String], environment: [String: String]) throws
-        -> (Int32, String)
-    {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.currentDirectoryURL = Self.root
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        try await ChildProgram.run(executable, arguments, environment: environment, directory: Self.root)
     }
 
     /// Generates the Python messages and builds the C example into a scratch folder, as `make

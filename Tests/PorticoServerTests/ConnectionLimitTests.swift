@@ -20,9 +20,8 @@ struct ConnectionLimitTests {
     @Test("a frame trickled a byte at a time is cut off at the frame timeout with GOAWAY")
     func slowLoris() async throws {
         try await TestServer.with(configuration: Self.tight(frame: .seconds(1))) { server in
-            let client = try await WireClient.connect(port: server.port)
+            let client = try await WireClient.connect(port: server.port, first: WirePreface.bytes)
             // Sends may fail once the server has closed: the outcome below is what counts.
-            try? await client.send(WirePreface.bytes)
             let ping = try Wire.ping(1)
             // A byte every 100 ms: each read would reset an idle timeout; it cannot reset this one.
             for byte in ping.prefix(ping.count - 1) where !client.received.closed {
@@ -56,8 +55,7 @@ struct ConnectionLimitTests {
     @Test("a connection that never calls is closed at the first-call timeout; one that calls stays")
     func firstCallTimeout() async throws {
         try await TestServer.with(configuration: Self.tight(firstCall: .seconds(3))) { server in
-            let working = try await WireClient.connect(port: server.port)
-            try await working.send(WirePreface.bytes + Wire.ping(1))
+            let working = try await WireClient.connect(port: server.port, first: WirePreface.bytes + Wire.ping(1))
             let idle = try await WireClient.connect(port: server.port)
             try? await idle.send(WirePreface.bytes)
             let (frames, closed) = try await idle.wait(limit: .seconds(10))

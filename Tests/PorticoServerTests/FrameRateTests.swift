@@ -1,5 +1,6 @@
 import NIOCore
 import PorticoCore
+import PorticoReasons
 import PorticoServer
 import PorticoTestSupport
 import PorticoWire
@@ -27,14 +28,13 @@ struct FrameRateTests {
         return Array(frame.readableBytesView)
     }
 
-    @Test("a 1.5 MB frame sent at about 1 MB/s over a frame timeout of 500 ms is answered, not cut")
+    @Test("a 1.5 MB frame sent at about 600 KB/s over a frame timeout of 1 s is answered, not cut")
     func fairRateOutlastsTheTimeout() async throws {
-        try await TestServer.with(configuration: ServerConfiguration(frameTimeout: .milliseconds(500))) { server in
-            let client = try await WireClient.connect(port: server.port)
+        try await TestServer.with(configuration: ServerConfiguration(frameTimeout: .seconds(1))) { server in
+            let client = try await WireClient.connect(port: server.port, first: WirePreface.bytes)
             let frame = try Self.largePing(callID: 1, bytes: 1_500_000)
-            try await client.send(WirePreface.bytes)
-            // 12 pieces 100 ms apart: the frame takes over a second, twice the timeout, at 80 times the minimum rate.
-            let piece = frame.count / 12 + 1
+            // 24 pieces 100 ms apart: the frame takes over 2 s, twice the timeout, at 37 times the minimum rate.
+            let piece = frame.count / 24 + 1
             for start in stride(from: 0, to: frame.count, by: piece) {
                 try await client.send(Array(frame[start..<min(frame.count, start + piece)]))
                 try await Task.sleep(for: .milliseconds(100))
@@ -49,10 +49,21 @@ struct FrameRateTests {
 
     @Test("a frame trickling a byte at a time is still cut at the frame timeout")
     func trickleIsCut() async throws {
+        // A test process too busy to send the preface within the frame timeout sees the preface cut
+        // instead; that run says nothing of trickles, so it is tried again (at most three times).
+        var cutWhile: String?
+        for _ in 0..<3 where cutWhile != "a frame" {
+            cutWhile = try await Self.trickle()
+        }
+        #expect(cutWhile == "a frame")
+    }
+
+    /// Trickles a ping a byte every 200 ms and returns what the server said it cut ("the preface" or
+    /// "a frame"), after checking it cut the connection with GOAWAY DEADLINE_EXCEEDED, FRAME_TIMEOUT.
+    private static func trickle() async throws -> String? {
         try await TestServer.with(configuration: ServerConfiguration(frameTimeout: .milliseconds(500))) { server in
-            let client = try await WireClient.connect(port: server.port)
             let frame = try Wire.ping(1)
-            try await client.send(WirePreface.bytes + frame.prefix(2))
+            let client = try await WireClient.connect(port: server.port, first: WirePreface.bytes + frame.prefix(2))
             var closed = false
             for byte in frame.dropFirst(2).dropLast() where !closed {
                 try? await client.send([byte])
@@ -61,8 +72,11 @@ struct FrameRateTests {
             }
             let (frames, wasClosed) = try await client.wait(limit: .seconds(30))
             #expect(wasClosed)
-            #expect(frames.last?.header.kind == .goaway)
-            #expect(frames.last?.header.statusCode == .deadlineExceeded)
+            let goAway = try #require(frames.last?.header)
+            #expect(goAway.kind == .goaway)
+            #expect(goAway.statusCode == .deadlineExceeded)
+            #expect(goAway.errorDetail?.reason == ErrorReason.frameTimeout.rawValue)
+            return ["the preface", "a frame"].first { goAway.statusMessage.hasPrefix($0) }
         }
     }
 }

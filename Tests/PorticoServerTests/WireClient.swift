@@ -12,14 +12,18 @@ final class WireClient: Sendable {
 
     /// Connects to 127.0.0.1:`port`. With `reading: false` the client never reads a byte (so the
     /// server's answers pile up); `receiveBuffer` shrinks the socket's receive buffer so that they
-    /// pile up in the server rather than in the kernel.
-    static func connect(port: Int, reading: Bool = true, receiveBuffer: Int? = nil) async throws -> WireClient {
+    /// pile up in the server rather than in the kernel. `first` is written as soon as the connection is
+    /// up, by its event loop: a test whose server times the preface from connecting sends it there,
+    /// so that a test process too busy to resume at once does not make it late.
+    static func connect(
+        port: Int, reading: Bool = true, receiveBuffer: Int? = nil, first: [UInt8] = []
+    ) async throws -> WireClient {
         let inbox = Inbox()
         var bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelOption(.autoRead, value: reading)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(CollectingHandler(inbox: inbox))
+                    try channel.pipeline.syncOperations.addHandler(CollectingHandler(inbox: inbox, first: first))
                 }
             }
         if let receiveBuffer {
@@ -90,9 +94,18 @@ private final class CollectingHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
 
     private let inbox: Inbox
+    private let first: [UInt8]
     private var accumulator = FrameAccumulator(expectPreface: false)
 
-    init(inbox: Inbox) { self.inbox = inbox }
+    init(inbox: Inbox, first: [UInt8]) {
+        self.inbox = inbox
+        self.first = first
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        if !self.first.isEmpty { context.writeAndFlush(NIOAny(ByteBuffer(bytes: self.first)), promise: nil) }
+        context.fireChannelActive()
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         self.accumulator.receive(Self.unwrapInboundIn(data))

@@ -11,8 +11,8 @@ final class ConnectionEnvironment: Sendable {
     let loading: LoadingDispatcher
     let registry: ConnectionRegistry
     let calls: CallBudget
-    let output: OutputBudget
-    let input: InputBudget
+    let output: ConnectionByteBudget
+    let input: ConnectionByteBudget
     let notices: ServerNotices
     let turns = TurnQueues()
     /// Token secrets verified, one cache per event loop.
@@ -35,8 +35,8 @@ final class ConnectionEnvironment: Sendable {
             limit: configuration.maxCallsInFlight,
             perAddressLimit: configuration.callsInFlightPerAddressLimit
         )
-        self.output = OutputBudget(limit: configuration.maxBufferedOutputBytes)
-        self.input = InputBudget(limit: configuration.maxBufferedInputBytes)
+        self.output = ConnectionByteBudget(limit: configuration.maxBufferedOutputBytes, clock: .first)
+        self.input = ConnectionByteBudget(limit: configuration.maxBufferedInputBytes, clock: .latest)
         self.notices = ServerNotices(interval: TimeAmount(configuration.noticeInterval), logger: logger)
         self.logger = logger
         self.metrics = metrics

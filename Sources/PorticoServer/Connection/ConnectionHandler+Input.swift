@@ -4,7 +4,7 @@ import PorticoReasons
 import PorticoWire
 
 /// Input: what a connection holds of frames received in part counts against the server's input budget
-/// (``InputBudget``), from the read that leaves a frame unfinished until the frame is whole or the
+/// (the input ``ConnectionByteBudget``), from the read that leaves a frame unfinished until the frame is whole or the
 /// connection closes. A read that ends on a frame boundary, the common case, costs nothing here.
 extension ConnectionHandler {
     /// Tells the input budget what the connection holds now; cuts the connections it gives up.

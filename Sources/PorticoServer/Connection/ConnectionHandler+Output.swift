@@ -92,22 +92,41 @@ extension ConnectionHandler {
             self.recordStall(context: context)
             if self.slowClientTimer == nil {
                 // No more is read; a client that never reads again is cut off.
-                let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-                let timeout = TimeAmount(self.configuration.slowClientTimeout)
-                self.slowClientTimer = context.eventLoop.scheduleTask(in: timeout) {
-                    let (handler, context) = loopBound.value
-                    handler.slowClientTimer = nil
-                    handler.environment.notices.notice(
-                        .slowClient,
-                        "closing a connection whose client stopped reading its answers",
-                        metadata: ["peer": "\(handler.slot.peer)"]
-                    )
-                    handler.state = .closed
-                    context.close(promise: nil)
-                }
+                self.armSlowClientTimer(context: context, at: .now() + TimeAmount(self.configuration.slowClientTimeout))
             }
         }
         context.fireChannelWritabilityChanged()
+    }
+
+    /// Closes the connection at `due` unless its client reads again first. A timer run late has a loop
+    /// that was busy, and may not have seen the socket drain: it looks again after one turn of the loop
+    /// (which handles the socket's events before it runs timers), and if the client took some of what
+    /// was held meanwhile, the client was reading while the server was not writing: its clock starts over.
+    /// - Parameter heldAtLateLook: what the socket held at the late look, for the look after it.
+    private func armSlowClientTimer(context: ChannelHandlerContext, at due: NIODeadline, heldAtLateLook: Int? = nil) {
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        self.slowClientTimer = context.eventLoop.scheduleTask(deadline: due) {
+            let (handler, context) = loopBound.value
+            let now = NIODeadline.now()
+            let held = (try? context.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0
+            if now - due > Self.busyLoopLateness {
+                handler.armSlowClientTimer(context: context, at: now + .milliseconds(1), heldAtLateLook: held)
+                return
+            }
+            if let heldAtLateLook, held < heldAtLateLook {
+                let timeout = TimeAmount(handler.configuration.slowClientTimeout)
+                handler.armSlowClientTimer(context: context, at: now + timeout)
+                return
+            }
+            handler.slowClientTimer = nil
+            handler.environment.notices.notice(
+                .slowClient,
+                "closing a connection whose client stopped reading its answers",
+                metadata: ["peer": "\(handler.slot.peer)"]
+            )
+            handler.state = .closed
+            context.close(promise: nil)
+        }
     }
 
     /// Tells the output budget what this stalled connection holds: answers not yet sent, and requests
@@ -119,7 +138,7 @@ extension ConnectionHandler {
         let victims = self.environment.output.record(
             ObjectIdentifier(self),
             bytes: bytes,
-            stalledSince: stalledSince,
+            since: stalledSince,
             channel: context.channel
         )
         for victim in victims {

@@ -41,8 +41,9 @@ extension ConnectionHandler {
     }
 
     /// Arms the timer for the earliest time limit due, unless it is armed for that already or earlier.
-    private func armWatchdog(context: ChannelHandlerContext) {
-        guard let due = self.nextDue() else { return }
+    private func armWatchdog(context: ChannelHandlerContext, at second: NIODeadline? = nil) {
+        guard let next = self.nextDue() else { return }
+        let due = second.map { max(next, $0) } ?? next
         if let armedAt = self.watchdogAt, armedAt <= due, self.watchdog != nil { return }
         self.watchdog?.cancel()
         self.watchdogAt = due
@@ -76,15 +77,30 @@ extension ConnectionHandler {
         }
     }
 
+    /// How late a timer may run before its loop counts as too busy to have read its sockets.
+    static let busyLoopLateness = TimeAmount.milliseconds(20)
+
     private func watchdogFired(context: ChannelHandlerContext) {
+        let now = NIODeadline.now()
+        let late = now - (self.watchdogAt ?? now) > Self.busyLoopLateness
         self.watchdog = nil
         self.watchdogAt = nil
         guard self.state != .closed else { return }
-        let now = NIODeadline.now()
         if let started = self.frameStartedAt, now >= self.frameDue(startedAt: started) {
+            let bytes = self.accumulator.bufferedBytes
             if self.intake != .open {
                 // The frames waiting are whole ones the server held back; the client is not at fault.
                 self.frameStartedAt = now
+            } else if late,
+                self.lateFrameLook.map({ $0.startedAt != started || $0.bytes < bytes }) ?? true
+            {
+                // The loop was too busy to run this timer on time, so it may not have read what the
+                // client sent either. Look again after one turn of the loop, which reads what the
+                // socket holds before it runs timers. The judgement is made by a timer run on time, or
+                // on a loop that stays busy, by the first look again at which no more of the frame came.
+                self.lateFrameLook = (started, bytes)
+                self.armWatchdog(context: context, at: now + .milliseconds(1))
+                return
             } else {
                 let what = self.accumulator.isAwaitingPreface ? "the preface" : "a frame"
                 self.protocolViolation(
@@ -100,6 +116,12 @@ extension ConnectionHandler {
             }
         }
         if let deadline = self.firstCallDeadline, now >= deadline {
+            if late && !self.firstCallLookedAgain {
+                // As above: the call may be waiting in the socket, unread.
+                self.firstCallLookedAgain = true
+                self.armWatchdog(context: context, at: now + .milliseconds(1))
+                return
+            }
             self.firstCallDeadline = nil
             self.logger.debug("closing a connection that sent no call")
             self.startDraining(

@@ -101,6 +101,10 @@ final class ConnectionHandler: ChannelDuplexHandler {
     @exclusivity(unchecked) var firstCallDeadline: NIODeadline?
     @exclusivity(unchecked) var watchdog: Scheduled<Void>?
     @exclusivity(unchecked) var watchdogAt: NIODeadline?
+    /// The late frame the watchdog last looked at again, and how much of it had been read then.
+    @exclusivity(unchecked) var lateFrameLook: (startedAt: NIODeadline, bytes: Int)?
+    /// Whether the watchdog, run late at the first-call deadline, has looked again.
+    @exclusivity(unchecked) var firstCallLookedAgain = false
 
     // Input (ConnectionHandler+Input.swift).
     /// Whether the input budget counts what this connection holds.
@@ -265,7 +269,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
         self.watchdog = nil
         self.lingerTimer?.cancel()
         self.lingerTimer = nil
-        self.environment.output.remove(ObjectIdentifier(self))
+        self.environment.output.remove(ObjectIdentifier(self), closed: true)
         self.environment.input.remove(ObjectIdentifier(self), closed: true)
         self.session.telemetry?.closed()
         self.releaseSlotIfDone()

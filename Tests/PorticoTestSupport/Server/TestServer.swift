@@ -1,6 +1,6 @@
 public import Logging
-import NIOCore
-import NIOPosix
+public import NIOCore
+public import NIOPosix
 public import PorticoClient
 public import PorticoCore
 public import PorticoServer
@@ -27,16 +27,19 @@ public final class TestServer: Sendable {
     ///   - store: lets a test slow down or fail durable writes.
     ///   - logger: the server's logger (tests of what it logs); by default one that says nothing.
     ///   - metrics: where the server counts its calls (tests of its metrics); by default it counts none.
+    ///   - eventLoopGroup: the server's event loops; a test that blocks them gives it a group of its own.
     public static func with<Value>(
         configuration: ServerConfiguration = ServerConfiguration(port: 0),
         store: any ChangeStore = InMemoryChangeStore(),
         tls: TLSFiles? = nil,
         logger: Logger? = nil,
         metrics: ServerMetrics? = nil,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         _ body: (TestServer) async throws -> Value
     ) async throws -> Value {
         let server = try await Self.start(
-            configuration: configuration, store: store, tls: tls, logger: logger, metrics: metrics)
+            configuration: configuration, store: store, tls: tls, logger: logger, metrics: metrics,
+            eventLoopGroup: eventLoopGroup)
         let result: Result<Value, any Error>
         do {
             result = .success(try await body(server))
@@ -52,7 +55,8 @@ public final class TestServer: Sendable {
         store: any ChangeStore,
         tls: TLSFiles?,
         logger: Logger?,
-        metrics: ServerMetrics?
+        metrics: ServerMetrics?,
+        eventLoopGroup: any EventLoopGroup
     ) async throws -> TestServer {
         let clock = ManualClock()
         let portico = try await Portico.open(store: store, clock: clock)
@@ -60,7 +64,8 @@ public final class TestServer: Sendable {
         configuration.host = "127.0.0.1"
         configuration.port = 0
         return try await TestServer(
-            configuration: configuration, portico: portico, clock: clock, tls: tls, logger: logger, metrics: metrics)
+            configuration: configuration, portico: portico, clock: clock, tls: tls, logger: logger, metrics: metrics,
+            eventLoopGroup: eventLoopGroup)
     }
 
     private init(
@@ -69,7 +74,8 @@ public final class TestServer: Sendable {
         clock: ManualClock,
         tls: TLSFiles?,
         logger: Logger?,
-        metrics: ServerMetrics?
+        metrics: ServerMetrics?,
+        eventLoopGroup: any EventLoopGroup
     ) async throws {
         var quiet = Logger(label: "portico.test")
         quiet.logLevel = .critical
@@ -80,7 +86,8 @@ public final class TestServer: Sendable {
             operatorKey: self.operatorKey,
             tls: tls,
             logger: logger,
-            metrics: metrics
+            metrics: metrics,
+            eventLoopGroup: eventLoopGroup
         )
         self.server = server
         self.portico = portico

@@ -1,0 +1,38 @@
+public import Foundation
+
+/// Programs a test runs to their end (a Python script, the C example, a code generator).
+public enum ChildProgram {
+    /// Runs `executable` to its end on a thread of its own, so that waiting for it never holds one of
+    /// the few threads the server's tasks and actors run on; returns its exit status and its output
+    /// (standard output and standard error together).
+    /// - Parameters:
+    ///   - environment: added to this process's environment.
+    ///   - directory: its working directory.
+    public static func run(
+        _ executable: String,
+        _ arguments: [String],
+        environment: [String: String] = [:],
+        directory: URL
+    ) async throws -> (Int32, String) {
+        try await withCheckedThrowingContinuation { continuation in
+            let thread = Thread {
+                continuation.resume(
+                    with: Result {
+                        let process = Process()
+                        process.executableURL = URL(fileURLWithPath: executable)
+                        process.arguments = arguments
+                        process.currentDirectoryURL = directory
+                        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+                        let output = Pipe()
+                        process.standardOutput = output
+                        process.standardError = output
+                        try process.run()
+                        let data = output.fileHandleForReading.readDataToEndOfFile()
+                        process.waitUntilExit()
+                        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+                    })
+            }
+            thread.start()
+        }
+    }
+}
