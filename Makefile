@@ -109,7 +109,8 @@ bench-micro: deps
 
 ## Instructions, counted by callgrind (the same from run to run on a shared machine), that the server
 ## spends per ping, check, check by token and batched check, and the check engine's per check beside a
-## plain hash-map probe (Benchmarks/README.md). CALLGRIND_MODE: rpc, engine or all.
+## plain hash-map probe (Benchmarks/README.md). CALLGRIND_MODE: rpc, engine, all, or metrics (ping and check
+## against a server without metrics and one that keeps them).
 CALLGRIND_MODE ?= all
 callgrind: deps
 	@$(MAKE) --no-print-directory apt-install PACKAGES=valgrind

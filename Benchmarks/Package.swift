@@ -13,6 +13,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        // The load generator's gRPC client (grpc-swift 2's own) and its TLS connections.
+        .package(url: "https://github.com/grpc/grpc-swift-2.git", from: "2.4.3"),
+        .package(url: "https://github.com/grpc/grpc-swift-nio-transport.git", from: "2.9.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
     targets: [
         // The check engine's generated set (one million assignments) and its hash-map reference.
@@ -43,12 +47,17 @@ let package = Package(
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
         // Load over loopback TCP (`portico-bench run`, `portico-bench suite`): a data set built through
-        // the API, then closed- and open-loop load on raw SwiftNIO connections, HdrHistogram latencies,
-        // JSON, Markdown and an SVG chart; against a server it starts in-process or one at an address.
+        // the API, then closed- and open-loop load on raw SwiftNIO connections (in clear or TLS), or
+        // grpc-swift clients on the gRPC endpoint, HdrHistogram latencies, JSON, Markdown and an SVG
+        // chart; against a server it starts in-process or one at an address.
         .executableTarget(
             name: "portico-bench",
             dependencies: [
                 .product(name: "PorticoServer", package: "Portico"),
+                .product(name: "PorticoGRPC", package: "Portico"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "PorticoClient", package: "Portico"),
                 .product(name: "PorticoCore", package: "Portico"),
                 .product(name: "PorticoWire", package: "Portico"),

@@ -3,15 +3,16 @@
 # spends per call of each hot RPC, and that the check engine spends per check beside a plain hash-map
 # probe of the same keys in the same order.
 #
-#   Benchmarks/callgrind/hot-path.sh [rpc|engine|all] [CALLS] [IN_FLIGHT]     (make callgrind)
+#   Benchmarks/callgrind/hot-path.sh [rpc|engine|metrics|all] [CALLS] [IN_FLIGHT]     (make callgrind)
 #   HOT_PATH_COST=/path/to/hot-path-cost Benchmarks/callgrind/hot-path.sh     (a binary built before)
 #
 # rpc: a server in the process of Benchmarks' hot-path-cost, on one event-loop thread, answers a blocking
 # client on the main thread: CALLS calls (default 4096; batches: CALLS / 16) IN_FLIGHT to a round
 # (default 16, one write each), after a warm-up of every body. The server's count is every thread's but
 # the client's (callgrind's thread 1), while the calls run; "beyond ping" takes ping's count away, which
-# leaves what the RPC itself costs over the transport. NAME+metrics: the same on a server that keeps
-# metrics (its beyond ping is against the ping without: what the metrics add is the difference).
+# leaves what the RPC itself costs over the transport.
+# metrics: ping and check as in rpc, against a server without metrics and one that keeps them (counted per
+# event loop), and the ratio of the two counts (not part of all).
 # engine: AccessSnapshot.check by principal against the reference probe, 65,536 queries each, uniform and
 # Zipf, on the CheckEngine benchmark's set at 50 portfolios.
 set -euo pipefail
@@ -63,7 +64,7 @@ for phase in phases:
     for path in glob.glob(os.path.join(out, phase + ".cg-*")):
         data = open(path).read()
         thread = int(re.search(r"^thread: (\d+)", data, re.M).group(1))
-        if mode == "rpc" and thread == 1:
+        if mode in ("rpc", "metrics") and thread == 1:
             continue
         # "totals" (the "summary" line is reset when instrumentation stops).
         total += int(re.search(r"^totals: (\d+)", data, re.M).group(1))
@@ -77,6 +78,11 @@ if mode == "rpc":
         beyond = "-" if phase == "ping" else "%.0f" % (per_call - ping)
         per_check = "-" if checks == 0 else "%.0f" % ((per_call - ping) / (checks / calls))
         print("%-18s %7d %15.0f %13s %11s" % (phase, calls, per_call, beyond, per_check))
+elif mode == "metrics":
+    print("%-18s %7s %15s %15s %9s" % ("rpc", "calls", "metrics off", "metrics on", "on / off"))
+    for phase in ("ping", "check"):
+        off, on = rows[phase][2], rows[phase + "-metrics"][2]
+        print("%-18s %7d %15.0f %15.0f %9.3f" % (phase, rows[phase][0], off, on, on / off))
 else:
     print("%-18s %7s %10s %14s" % ("engine", "queries", "Ir/check", "x reference"))
     for shape in ("uniform", "zipf"):
@@ -86,11 +92,16 @@ else:
 PY
 }
 
-rpc_phases="ping check check-token-16 check-token-1000 batch-100 ping+metrics check+metrics"
+rpc_phases="ping check check-token-16 check-token-1000 batch-100"
 engine_phases="engine-uniform reference-uniform engine-zipf reference-zipf"
+metrics_phases="ping ping-metrics check check-metrics"
 if [ "$mode" = rpc ] || [ "$mode" = all ]; then
     for phase in $rpc_phases; do count rpc "$phase" "$calls" "$inflight"; done
     report rpc $rpc_phases
+fi
+if [ "$mode" = metrics ]; then
+    for phase in $metrics_phases; do count rpc "$phase" "$calls" "$inflight"; done
+    report metrics $metrics_phases
 fi
 if [ "$mode" = engine ] || [ "$mode" = all ]; then
     for phase in $engine_phases; do count engine "$phase" 65536; done

@@ -1,5 +1,6 @@
 import GRPCCore
 import NIOCore
+import PorticoCore
 import PorticoReasons
 import PorticoServer
 import PorticoWire
@@ -19,6 +20,8 @@ struct GRPCServiceRegistry<Transport: ServerTransport>: PorticoServiceRegistry {
     let configuration: GRPCConfiguration
     let writes: GRPCWrites
     let timers: any EventLoopGroup
+    /// Where calls are counted (`transport="grpc"`); nil when the server keeps no metrics.
+    let counters: SharedCallCounters?
     var router: RPCRouter<Transport>
 
     mutating func open<RPC: PorticoRPC>(
@@ -58,22 +61,31 @@ struct GRPCServiceRegistry<Transport: ServerTransport>: PorticoServiceRegistry {
         }
     }
 
-    /// The handlers' context of a call: its caller, authenticated from the head, and its deadline.
+    /// The handlers' context of a call: its caller, authenticated from the head, and its deadline. A
+    /// credential refused is counted by its reason, as on the native port.
     private var authenticate: @Sendable (GRPCCallHead) throws(CallFailure) -> CallContext {
-        { [handlers] head throws(CallFailure) in
-            let caller = try handlers.authenticate(credential: head.credential, onBehalfOf: head.onBehalfOfPersonID)
+        { [handlers, counters] head throws(CallFailure) in
+            let caller: Caller
+            do throws(CallFailure) {
+                caller = try handlers.authenticate(credential: head.credential, onBehalfOf: head.onBehalfOfPersonID)
+            } catch {
+                counters?.authenticationFailed(error.detail.reason)
+                throw error
+            }
             return CallContext(caller: caller, deadline: head.deadline, idempotencyKey: head.idempotencyKey)
         }
     }
 
     /// Registers one unary RPC: the steps around `serve` that every RPC shares. `caller` learns who
-    /// calls from the call's head before a byte of the request is decoded.
+    /// calls from the call's head before a byte of the request is decoded. Every call the handler
+    /// answers is counted with its status and its time from the head read to the answer made.
     private mutating func unary<RPC: PorticoRPC, Who: Sendable>(
         _ rpc: RPC.Type,
         caller: @escaping @Sendable (GRPCCallHead) throws(CallFailure) -> Who,
         _ serve: @escaping @Sendable (RPC.Request, Who) async throws -> RPC.Response
     ) {
         let handlers = self.handlers
+        let counters = self.counters
         self.router.registerHandler(
             forMethod: MethodDescriptor(fullyQualifiedService: RPC.service, method: RPC.name),
             deserializer: WireDeserializer<RPC.Request> { bytes throws(CallFailure) in
@@ -81,20 +93,42 @@ struct GRPCServiceRegistry<Transport: ServerTransport>: PorticoServiceRegistry {
             },
             serializer: WireSerializer<RPC.Response>(maxBytes: self.configuration.maxMessageBytes)
         ) { request, _ in
+            let arrival = NIODeadline.now()
+            func answered(_ status: StatusCode) {
+                counters?.called(RPC.method, status, nanoseconds: (NIODeadline.now() - arrival).nanoseconds)
+            }
             do {
-                let head = try GRPCCallHead(metadata: request.metadata, arrival: .now())
+                let head = try Self.head(request.metadata, arrival: arrival, counters: counters)
                 let who = try caller(head)
                 let message = try await Self.single(request.messages)
                 if let deadline = head.deadline, deadline <= .now() {
                     throw CallFailure(.deadlineExceeded, "the call's deadline passed", reason: .deadlineExceeded)
                 }
                 let response = try await serve(message, who)
+                counters?.countDecisions(in: response)
+                answered(.ok)
                 return StreamingServerResponse(single: ServerResponse(message: response))
             } catch let error as RPCError {
+                answered(StatusCode(rawValue: Int32(error.code.rawValue)) ?? .unknown)
                 return StreamingServerResponse(error: error)
             } catch {
-                return StreamingServerResponse(error: CallFailure(any: error).rpcError)
+                let failure = CallFailure(any: error)
+                answered(failure.code)
+                return StreamingServerResponse(error: failure.rpcError)
             }
+        }
+    }
+
+    /// The call's head; an `authorization` value that is not one `Bearer` secret counts as a credential
+    /// refused.
+    private static func head(
+        _ metadata: Metadata, arrival: NIODeadline, counters: SharedCallCounters?
+    ) throws(CallFailure) -> GRPCCallHead {
+        do throws(CallFailure) {
+            return try GRPCCallHead(metadata: metadata, arrival: arrival)
+        } catch {
+            if error.code == .unauthenticated { counters?.authenticationFailed(error.detail.reason) }
+            throw error
         }
     }
 

@@ -28,16 +28,21 @@ public final class PorticoGRPCServer: Service, Sendable {
     private let health = ServingState()
     private let listening: EventLoopPromise<NIOCore.SocketAddress>
     private let tls = Mutex<ServerTLS?>(nil)
+    private let counters: SharedCallCounters?
 
     /// - Parameter handlers: the handlers of the server whose service this endpoint serves (its
     ///   ``PorticoServer/handlers``), so that both ports answer from one state.
+    /// - Parameter metrics: the server's metrics, which then count this endpoint's calls beside the
+    ///   native port's (`transport="grpc"`); nil counts nothing.
     public init(
         configuration: GRPCConfiguration,
         handlers: PorticoHandlers,
         logger: Logger = Logger(label: "portico.grpc"),
+        metrics: ServerMetrics? = nil,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) {
         self.configuration = configuration
+        self.counters = metrics?.grpc
         self.handlers = handlers
         self.group = eventLoopGroup
         self.logger = logger
@@ -99,6 +104,7 @@ public final class PorticoGRPCServer: Service, Sendable {
             configuration: self.configuration,
             writes: self.writes,
             timers: self.group,
+            counters: self.counters,
             router: RPCRouter()
         )
         self.handlers.register(with: &registry)

@@ -382,6 +382,7 @@ struct ServeCommand: AsyncParsableCommand {
                     host: endpoint.host, port: endpoint.port, tls: self.tls.files, limitsOf: self.serverConfiguration),
                 handlers: server.handlers,
                 logger: logger,
+                metrics: operations?.0,
                 eventLoopGroup: eventLoopGroup
             )
         }

@@ -46,18 +46,18 @@ struct MetricsEndpointTests {
                 #expect(status == 200)
                 let scraped = try Exposition(body)
                 let expected: [String: Double] = [
-                    #"portico_calls_total{method="CreatePortfolio",code="OK"}"#: 1,
-                    #"portico_calls_total{method="AddApp",code="OK"}"#: 1,
-                    #"portico_calls_total{method="CreateSystemUser",code="OK"}"#: 2,
-                    #"portico_calls_total{method="GenerateToken",code="OK"}"#: 2,
-                    #"portico_calls_total{method="AddAsset",code="OK"}"#: 1,
-                    #"portico_calls_total{method="AssignTasks",code="OK"}"#: 1,
-                    #"portico_calls_total{method="CheckPermission",code="OK"}"#: 8,
-                    #"portico_calls_total{method="CheckPermission",code="UNAUTHENTICATED"}"#: 3,
-                    #"portico_calls_total{method="BatchCheckPermissions",code="OK"}"#: 1,
-                    #"portico_call_duration_seconds_count{method="CheckPermission"}"#: 11,
-                    #"portico_call_duration_seconds_bucket{method="CheckPermission",le="+Inf"}"#: 11,
-                    #"portico_call_duration_seconds_count{method="GenerateToken"}"#: 2,
+                    #"portico_calls_total{transport="native",method="CreatePortfolio",code="OK"}"#: 1,
+                    #"portico_calls_total{transport="native",method="AddApp",code="OK"}"#: 1,
+                    #"portico_calls_total{transport="native",method="CreateSystemUser",code="OK"}"#: 2,
+                    #"portico_calls_total{transport="native",method="GenerateToken",code="OK"}"#: 2,
+                    #"portico_calls_total{transport="native",method="AddAsset",code="OK"}"#: 1,
+                    #"portico_calls_total{transport="native",method="AssignTasks",code="OK"}"#: 1,
+                    #"portico_calls_total{transport="native",method="CheckPermission",code="OK"}"#: 8,
+                    #"portico_calls_total{transport="native",method="CheckPermission",code="UNAUTHENTICATED"}"#: 3,
+                    #"portico_calls_total{transport="native",method="BatchCheckPermissions",code="OK"}"#: 1,
+                    #"portico_call_duration_seconds_count{transport="native",method="CheckPermission"}"#: 11,
+                    #"portico_call_duration_seconds_bucket{transport="native",method="CheckPermission",le="+Inf"}"#: 11,
+                    #"portico_call_duration_seconds_count{transport="native",method="GenerateToken"}"#: 2,
                     #"portico_checks_total{decision="allow",reason="ASSIGNED"}"#: 6,
                     #"portico_checks_total{decision="allow",reason="ADMIN_ROLE"}"#: 1,
                     #"portico_checks_total{decision="deny",reason="TASK_NOT_GRANTED"}"#: 3,
@@ -76,12 +76,15 @@ struct MetricsEndpointTests {
                 // Nothing else was counted for these methods and reasons.
                 #expect(scraped.sum(prefix: "portico_checks_total{") == 11)
                 #expect(scraped.sum(prefix: "portico_auth_failures_total{") == 3)
-                #expect(scraped.sum(prefix: #"portico_calls_total{method="CheckPermission""#) == 11)
+                #expect(scraped.sum(prefix: #"portico_calls_total{transport="native",method="CheckPermission""#) == 11)
+                // No call came over gRPC: none is counted under its label.
+                #expect(scraped.sum(prefix: #"portico_calls_total{transport="grpc""#) == 0)
                 // One commit per batch, each between 1 and 8 changes; every latency bucket cumulative.
                 let commits = try #require(scraped.values["portico_store_commit_changes_count"])
                 #expect((1...8).contains(commits))
                 #expect(scraped.values["portico_store_commit_seconds_count"] == commits)
-                let buckets = scraped.series(prefix: #"portico_call_duration_seconds_bucket{method="CheckPermission""#)
+                let buckets = scraped.series(
+                    prefix: #"portico_call_duration_seconds_bucket{transport="native",method="CheckPermission""#)
                 #expect(buckets.count == 23)
                 #expect(zip(buckets, buckets.dropFirst()).allSatisfy { $0 <= $1 })
                 #expect(try #require(scraped.values["portico_connections_open"]) >= 1)
@@ -174,7 +177,7 @@ struct MetricsEndpointTests {
                 let scraped = try Exposition(try await Self.get(port, "/metrics").1)
                 #expect(scraped.values[#"portico_connections_refused_total{limit="connections_per_address"}"#] == 1)
                 #expect(scraped.values[#"portico_connections_refused_total{limit="connections"}"#] == 0)
-                #expect(scraped.values[#"portico_calls_total{method="Ping",code="OK"}"#] == 1)
+                #expect(scraped.values[#"portico_calls_total{transport="native",method="Ping",code="OK"}"#] == 1)
             }
         }
     }
@@ -204,31 +207,5 @@ struct MetricsEndpointTests {
         let statusLine = parts.first?.split(separator: "\r\n").first ?? ""
         let status = try #require(Int(statusLine.split(separator: " ").dropFirst().first ?? ""), "\(text)")
         return (status, parts.count > 1 ? String(parts[1]) : "")
-    }
-}
-
-/// A page of Prometheus's text format, read strictly: every line a comment or `series value`.
-struct Exposition {
-    var values: [String: Double] = [:]
-    private var order: [String] = []
-
-    init(_ text: String) throws {
-        for line in text.split(separator: "\n") where !line.hasPrefix("#") {
-            let space = try #require(line.lastIndex(of: " "), "not a sample: \(line)")
-            let series = String(line[..<space])
-            let value = try #require(Double(line[line.index(after: space)...]), "not a value: \(line)")
-            #expect(self.values[series] == nil, "\(series) twice")
-            self.values[series] = value
-            self.order.append(series)
-        }
-    }
-
-    func sum(prefix: String) -> Double {
-        self.values.filter { $0.key.hasPrefix(prefix) }.values.reduce(0, +)
-    }
-
-    /// The values of the series starting with `prefix`, in the page's order.
-    func series(prefix: String) -> [Double] {
-        self.order.filter { $0.hasPrefix(prefix) }.map { self.values[$0]! }
     }
 }

@@ -41,7 +41,13 @@ struct CrashTests {
         // Set-up: a portfolio with an app, one system user per stream, two ad accounts.
         var server = try ServerProcess(dataDirectory: directory.path, operatorKey: key)
         var client = Self.client(port: server.port, key: key)
-        let portfolio = try await client.createPortfolio(.init(name: "crash", systemUserTier: .advanced)).portfolio!.id
+        let portfolio: UInt64
+        do {
+            portfolio = try await client.createPortfolio(.init(name: "crash", systemUserTier: .advanced)).portfolio!.id
+        } catch {
+            Issue.record("\(error); \(server.status)")
+            throw error
+        }
         history.append(.createPortfolio(name: "crash", tier: .advanced))
         _ = try await client.addApp(.init(portfolioID: portfolio, name: "app"))
         history.append(.createApp(PortfolioID(portfolio), name: "app"))

@@ -114,7 +114,12 @@ struct DataDirectoryTests {
         let key = try String(contentsOfFile: directory.file("operator.key"), encoding: .utf8)
             .trimmingCharacters(in: .whitespacesAndNewlines)
         let client = CrashTests.client(port: server.port, key: key)
-        _ = try await client.createPortfolio(.init(name: "modes", systemUserTier: .standard))
+        do {
+            _ = try await client.createPortfolio(.init(name: "modes", systemUserTier: .standard))
+        } catch {
+            Issue.record("\(error); \(server.status)")
+            throw error
+        }
         let running = try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted()
         #expect(Set(running).isSuperset(of: ["operator.key", "portico.lock", "portico.sqlite", "portico.sqlite-wal",
                                              "portico.sqlite-shm"]), "\(running)")

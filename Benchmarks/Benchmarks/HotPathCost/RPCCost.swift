@@ -15,12 +15,11 @@ enum RPCCost {
         let checksPerCall: Int
     }
 
-    /// On the main thread, which the script leaves out of the server's count.
-    static func run(_ phase: String, calls: Int, inFlight: Int) throws {
-        // "NAME+metrics": the same workload on a server that keeps metrics, as `portico serve
-        // --metrics-address` and the load suite's server do (a server given none counts nothing).
-        let counted = phase.hasSuffix("+metrics")
-        let name = counted ? String(phase.dropLast("+metrics".count)) : phase
+    /// On the main thread, which the script leaves out of the server's count. A name ending in
+    /// `-metrics` runs its workload against a server that keeps metrics (`make callgrind CALLGRIND_MODE=metrics`).
+    static func run(_ name: String, calls: Int, inFlight: Int) throws {
+        let keepsMetrics = name.hasSuffix("-metrics")
+        let name = keepsMetrics ? String(name.dropLast("-metrics".count)) : name
         let world = try blocking { try await HotPathWorld.build(portfolios: 20) }
         let key = OperatorKey.generate()
         var logger = Logger(label: "hot-path-cost")
@@ -40,7 +39,7 @@ enum RPCCost {
             portico: world.portico,
             operatorKey: key,
             logger: logger,
-            metrics: counted ? ServerMetrics() : nil,
+            metrics: keepsMetrics ? ServerMetrics() : nil,
             eventLoopGroup: MultiThreadedEventLoopGroup(numberOfThreads: 1)
         )
         let running = Task { try await server.run() }
@@ -76,7 +75,7 @@ enum RPCCost {
         // Warm: every body sent once at least, so caches hold what they hold in steady state.
         try Self.drive(connection, workload, calls: max(workload.bodies.count, 1024), inFlight: inFlight, key: key)
         let count = workload.checksPerCall > 1 ? max(calls / 16, 1) : calls
-        try measured(phase, calls: count, checks: count * workload.checksPerCall) {
+        try measured(workload.name, calls: count, checks: count * workload.checksPerCall) {
             try Self.drive(connection, workload, calls: count, inFlight: inFlight, key: key)
         }
         running.cancel()

@@ -2,6 +2,7 @@ import Foundation
 import Histogram
 import NIOCore
 import NIOPosix
+import NIOSSL
 import PorticoWire
 
 /// One request the generator can send: the method, its encoded body, and how many checks it carries
@@ -319,7 +320,8 @@ func parseHeader(_ buffer: ByteBuffer, at start: Int, length: Int) -> (callID: U
     return (callID, status)
 }
 
-/// Runs `connections` load connections for warm-up plus `seconds`, and merges what they measured.
+/// Runs `connections` load connections for warm-up plus `seconds`, and merges what they measured; over
+/// TLS with `tls`.
 func runLoad(
     group: any EventLoopGroup,
     host: String,
@@ -330,7 +332,8 @@ func runLoad(
     pacing: Pacing,
     warmUp: Double,
     seconds: Double,
-    progress: Progress?
+    progress: Progress?,
+    tls: NIOSSLContext? = nil
 ) async throws -> (tally: ConnectionTally, seconds: Double) {
     let start = LoadHandler.now() + UInt64(warmUp * 1e9)
     let window = (start: start, end: start + UInt64(seconds * 1e9))
@@ -351,6 +354,8 @@ func runLoad(
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    // TLS: the handshake first; the preface and calls written meanwhile wait in the handler.
+                    if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: tls, serverHostname: nil)) }
                     let handler = LoadHandler(calls: calls, firstCall: first, pacing: perConnection, credential: credential, window: window, done: done)
                     try channel.pipeline.syncOperations.addHandler(handler)
                     pacer.handlers.append(handler)

@@ -70,10 +70,14 @@ final class Bench: Sendable {
     /// A second server on the same core that keeps metrics (`compareMetrics`); only beside a server
     /// the generator started.
     let counted: (server: PorticoServer, port: Int, metrics: ServerMetrics, task: Task<Void, any Error>)?
+    /// The same core over TLS and over gRPC (check-tls, grpc-check); only beside a server the
+    /// generator started.
+    let entrances: Entrances?
 
     private init(host: String, port: Int, key: String, dataSet: DataSet, group: MultiThreadedEventLoopGroup, quiet: Bool,
                  server: (PorticoServer, Task<Void, any Error>, String?)?,
-                 counted: (server: PorticoServer, port: Int, metrics: ServerMetrics, task: Task<Void, any Error>)?) {
+                 counted: (server: PorticoServer, port: Int, metrics: ServerMetrics, task: Task<Void, any Error>)?,
+                 entrances: Entrances?) {
         self.host = host
         self.port = port
         self.key = key
@@ -82,6 +86,7 @@ final class Bench: Sendable {
         self.quiet = quiet
         self.server = server
         self.counted = counted
+        self.entrances = entrances
     }
 
     static func start(_ options: TargetOptions) async throws -> Bench {
@@ -92,6 +97,7 @@ final class Bench: Sendable {
         let key: String
         var server: (PorticoServer, Task<Void, any Error>, String?)?
         var counted: (server: PorticoServer, port: Int, metrics: ServerMetrics, task: Task<Void, any Error>)?
+        var entrances: Entrances?
         if let address = options.address {
             let parts = address.split(separator: ":")
             guard parts.count == 2, let number = Int(parts[1]) else { throw ValidationError("--address is host:port") }
@@ -119,6 +125,8 @@ final class Bench: Sendable {
             let serverGroup: any EventLoopGroup = options.serverThreads.map { MultiThreadedEventLoopGroup(numberOfThreads: $0) }
                 ?? MultiThreadedEventLoopGroup.singleton
             let configuration = ServerConfiguration(host: "127.0.0.1", port: 0, maxCallsInFlightPerConnection: LoadHandler.ringSize)
+            entrances = try await Entrances.start(portico: portico, key: key, configuration: configuration, logger: logger,
+                                                  group: serverGroup)
             // The counting server first: the core tells its commits to the server set up last, which
             // counts nothing, so the data set's writes cost the one without metrics nothing either.
             let metrics = ServerMetrics()
@@ -148,14 +156,14 @@ final class Bench: Sendable {
         print("data set: \(size) (seed \(options.seed), Zipf \(options.zipf)), built through the API in \(begin.duration(to: .now))")
         return Bench(host: host, port: port, key: key, dataSet: dataSet,
                      group: MultiThreadedEventLoopGroup(numberOfThreads: options.clientThreads), quiet: quiet, server: server,
-                     counted: counted)
+                     counted: counted, entrances: entrances)
     }
 
     /// The calls of a workload, encoded once.
     func calls(_ workload: Workload, batch: Int = 100, writePercent: Double = 1) throws -> [PreparedCall] {
         switch workload {
         case .ping: DataSet.pingCalls()
-        case .check: try self.dataSet.checkCalls(1 << 16, byToken: false)
+        case .check, .checkTLS, .grpcCheck: try self.dataSet.checkCalls(1 << 16, byToken: false)
         case .checkToken: try self.dataSet.checkCalls(1 << 16, byToken: true)
         case .batch: try self.dataSet.batchCalls(1 << 10, batch: batch)
         case .lookup: try self.dataSet.lookupCalls(1 << 14)
@@ -173,10 +181,8 @@ final class Bench: Sendable {
             case .closed(let depth): "\(workload.rawValue) \(connections) x \(depth)"
             case .open(let rate): "\(workload.rawValue) open at \(formatCount(rate))/s"
             }
-        let (tally, elapsed) = try await runLoad(
-            group: self.group, host: self.host, port: self.port, credential: self.key, calls: calls, connections: connections,
-            pacing: pacing, warmUp: warmUp, seconds: seconds, progress: Progress(label: label, enabled: !self.quiet)
-        )
+        let (tally, elapsed) = try await self.load(workload, calls, connections: connections, pacing: pacing, warmUp: warmUp,
+                                                   seconds: seconds, progress: Progress(label: label, enabled: !self.quiet))
         return Measurement(workload: workload, pacing: pacing, connections: connections, tally: tally, seconds: elapsed)
     }
 
@@ -186,11 +192,11 @@ final class Bench: Sendable {
     func compare(_ workloads: [Workload], connections: Int, inFlight: Int, seconds: Double, rounds: Int,
                  batch: Int = 100, writePercent: Double = 1) async throws -> [Measurement]
     {
-        // The mix is measured against check-only in the same round, so check runs before it.
-        var all = [Workload.ping] + workloads.filter { $0 != .ping && $0 != .mix }
-        if workloads.contains(.mix) {
+        // The mix, TLS and gRPC are measured against check-only in the same round, so check runs before them.
+        var all = [Workload.ping] + workloads.filter { $0 != .ping && !$0.comparedToCheck }
+        if workloads.contains(where: \.comparedToCheck) {
             if !all.contains(.check) { all.append(.check) }
-            all.append(.mix)
+            all += workloads.filter(\.comparedToCheck)
         }
         let prepared = try all.map { try self.calls($0, batch: batch, writePercent: writePercent) }
         var perRound: [[Measurement]] = Array(repeating: [], count: all.count)
@@ -221,10 +227,8 @@ final class Bench: Sendable {
                     tally.errorCodes.merge(written.errorCodes, uniquingKeysWith: +)
                     writeLatency.add(written.latency)
                 } else {
-                    (tally, elapsed) = try await runLoad(
-                        group: self.group, host: self.host, port: self.port, credential: self.key, calls: prepared[index],
-                        connections: connections, pacing: pacing, warmUp: 0.3, seconds: seconds, progress: progress
-                    )
+                    (tally, elapsed) = try await self.load(workload, prepared[index], connections: connections, pacing: pacing,
+                                                           warmUp: 0.3, seconds: seconds, progress: progress)
                 }
                 tallies[index].add(tally)
                 perRound[index].append(Measurement(workload: workload, pacing: pacing, connections: connections, tally: tally, seconds: elapsed))
@@ -239,13 +243,37 @@ final class Bench: Sendable {
             if index > 0 {
                 merged.ratioToPing = median(zip(perRound[index], perRound[0]).map { $0.callsPerSecond / $1.callsPerSecond })
             }
-            if all[index] == .mix, let check = all.firstIndex(of: .check) {
+            if all[index].comparedToCheck, let check = all.firstIndex(of: .check) {
                 merged.ratioToCheckOnly = median(zip(perRound[index], perRound[check]).map { $0.checksPerSecond / $1.checksPerSecond })
+            }
+            if all[index] == .mix {
                 merged.writeP50 = Double(writeLatency.valueAtPercentile(50)) / 1000
                 merged.writeP99 = Double(writeLatency.valueAtPercentile(99)) / 1000
             }
             return merged
         }
+    }
+
+    /// One run of `workload` through the entrance it goes to: the native port in clear, over TLS, or the
+    /// gRPC endpoint (closed loop only).
+    private func load(_ workload: Workload, _ calls: [PreparedCall], connections: Int, pacing: Pacing, warmUp: Double,
+                      seconds: Double, progress: Progress?) async throws -> (tally: ConnectionTally, seconds: Double)
+    {
+        guard workload == .checkTLS || workload == .grpcCheck else {
+            return try await runLoad(group: self.group, host: self.host, port: self.port, credential: self.key, calls: calls,
+                                     connections: connections, pacing: pacing, warmUp: warmUp, seconds: seconds, progress: progress)
+        }
+        guard let entrances = self.entrances else {
+            throw ValidationError("\(workload.rawValue) needs a server the generator starts (without --address)")
+        }
+        if workload == .checkTLS {
+            return try await runLoad(group: self.group, host: self.host, port: entrances.tlsPort, credential: self.key, calls: calls,
+                                     connections: connections, pacing: pacing, warmUp: warmUp, seconds: seconds, progress: progress,
+                                     tls: entrances.tlsContext)
+        }
+        guard case .closed(let depth) = pacing else { throw ValidationError("grpc-check is measured in closed loop only") }
+        return try await runGRPCLoad(group: self.group, address: (self.host, entrances.grpcPort), credential: self.key, calls: calls,
+                                     connections: connections, depth: depth, warmUp: warmUp, seconds: seconds, progress: progress)
     }
 
     /// Open loop at rising rates, as fractions of `saturation` calls per second.
@@ -260,6 +288,7 @@ final class Bench: Sendable {
     }
 
     func stop() async {
+        await self.entrances?.stop()
         if let counted = self.counted {
             counted.task.cancel()
             _ = await counted.task.result
@@ -282,7 +311,8 @@ struct RunCommand: AsyncParsableCommand {
 
     @OptionGroup var target: TargetOptions
 
-    @Option(name: .customLong("workload"), help: "ping, check, check-token, batch, lookup or mix; repeat for several.")
+    @Option(name: .customLong("workload"),
+            help: "ping, check, check-token, batch, lookup, mix, check-tls or grpc-check; repeat for several.")
     var workloads: [Workload] = [.check]
 
     @Option(help: "Connections.") var connections: Int = 16

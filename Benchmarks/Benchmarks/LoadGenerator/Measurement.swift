@@ -15,6 +15,14 @@ enum Workload: String, CaseIterable, Codable, Sendable {
     case lookup
     /// CheckPermission by principal while a writer sends durable AssignTasks at 1% of all calls.
     case mix
+    /// CheckPermission by principal on the native protocol over TLS (a server of its own on the same
+    /// core, certificates made at start).
+    case checkTLS = "check-tls"
+    /// CheckPermission by principal over the gRPC endpoint, from grpc-swift 2's client.
+    case grpcCheck = "grpc-check"
+
+    /// The workloads read against check by principal in clear, measured in the same rounds.
+    var comparedToCheck: Bool { self == .mix || self == .checkTLS || self == .grpcCheck }
 }
 
 /// One measurement: a workload at a pacing, over a window.
@@ -46,8 +54,9 @@ struct Measurement: Codable, Sendable {
     var max: Double
     /// This workload's calls per second over ping's in the same round (median of the rounds).
     var ratioToPing: Double?
-    /// Mix only: checks per second over check-only's in the same round (median of the rounds), and the
-    /// latency of the durable writes sent beside the checks, in microseconds.
+    /// Mix, check over TLS and over gRPC: checks per second over check-only's (in clear, on the native
+    /// port) in the same round, median of the rounds. Mix only: the latency of the durable writes sent
+    /// beside the checks, in microseconds.
     var ratioToCheckOnly: Double?
     var writeP50: Double?
     var writeP99: Double?
@@ -125,13 +134,14 @@ func formatMicros(_ value: Double) -> String {
 
 /// The readable table of a set of measurements.
 func table(_ rows: [Measurement]) -> String {
-    let header = ["workload", "shape", "calls/s", "checks/s", "vs ping", "p50", "p90", "p99", "p99.9", "max", "errors"]
+    let header = ["workload", "shape", "calls/s", "checks/s", "vs ping", "vs check", "p50", "p90", "p99", "p99.9", "max", "errors"]
     var lines = [header]
     for row in rows {
         lines.append([
             row.workload.rawValue, row.shape, formatCount(row.callsPerSecond),
             row.checksPerSecond > 0 ? formatCount(row.checksPerSecond) : "-",
             row.ratioToPing.map { String(format: "%.2f", $0) } ?? "-",
+            row.ratioToCheckOnly.map { String(format: "%.2f", $0) } ?? "-",
             formatMicros(row.p50), formatMicros(row.p90), formatMicros(row.p99), formatMicros(row.p999), formatMicros(row.max),
             (row.errors == 0 ? "0" : "\(row.errors) \(row.errorCodes.keys.sorted().joined(separator: ","))")
                 + (row.unanswered > 0 ? ", \(row.unanswered) unanswered" : ""),

@@ -53,6 +53,14 @@ func latencyChart(_ points: [Measurement], title: String) -> String {
     return svg + "</svg>\n"
 }
 
+/// A warning when the machine was busy with other work at the start (a load average above its cores):
+/// its bare rates then read against a quiet run's only through the ratios.
+func loadNote(_ machine: Machine) -> String {
+    guard let load = Double(machine.loadAverage.split(separator: " ").first ?? ""), load > Double(machine.cores) else { return "" }
+    return "**The machine was busy with other work** (load average \(machine.loadAverage) on \(machine.cores) cores): the bare "
+        + "rates below are far from a quiet run's and do not compare with one; the ratios, measured in the same rounds, do.\n\n"
+}
+
 /// docs/benchmarks.md: the machine, the tables, the targets, the chart.
 func markdownReport(_ report: Report, svg: String, command: String) -> String {
     func find(_ workload: Workload, _ connections: Int, _ inFlight: Int) -> Measurement? {
@@ -64,8 +72,9 @@ func markdownReport(_ report: Report, svg: String, command: String) -> String {
         # Benchmarks
 
         Written by `make bench` (`portico-bench \(command)`) on \(machine.date). Every figure below comes
-        from this one run: client and server share the machine, so read the ratios (to ping, measured in
-        the same rounds, and to Redis on the same loopback) before the bare rates.
+        from this one run: client and server share the machine, so read the ratios (to ping, and for the
+        mix, TLS and gRPC to check in clear on the native port, each measured in the same rounds; to Redis
+        on the same loopback) before the bare rates.
 
         | machine | |
         |---|---|
@@ -77,7 +86,7 @@ func markdownReport(_ report: Report, svg: String, command: String) -> String {
         | setup | \(report.setup) |
         | data set | \(report.dataSet) |
 
-        Closed-loop figures are medians of the rounds; latencies are HdrHistogram percentiles over all
+        \(loadNote(machine))Closed-loop figures are medians of the rounds; latencies are HdrHistogram percentiles over all
         rounds, each call timed from when it was due (open loop: from its scheduled send time, so a stall
         counts against every call behind it, corrected for coordinated omission).
 
@@ -113,10 +122,20 @@ func markdownReport(_ report: Report, svg: String, command: String) -> String {
                         "\(ratio(value)) (\(formatCount(mix.writesPerSecond)) durable writes/s, write p50 \(formatMicros(mix.writeP50 ?? 0)), p99 \(formatMicros(mix.writeP99 ?? 0)))",
                         value >= 0.8))
     }
+    // No threshold is set for TLS and gRPC: the ratios are what the run measured.
+    for (workload, name) in [(Workload.checkTLS, "check over TLS vs in clear"), (.grpcCheck, "check over gRPC vs native")] {
+        for (connections, inFlight) in [(1, 1), (16, 1), (16, 16)] {
+            guard let row = find(workload, connections, inFlight), let value = row.ratioToCheckOnly,
+                  let check = find(.check, connections, inFlight) else { continue }
+            targets.append(("\(name), \(connections) x \(inFlight)",
+                            "\(ratio(value)) (\(formatCount(row.checksPerSecond)) vs \(formatCount(check.checksPerSecond)) checks/s; "
+                                + "p99 \(formatMicros(row.p99)) vs \(formatMicros(check.p99)))", nil))
+        }
+    }
     if let metrics = report.metrics {
         targets.append(("check with metrics on ≥ 95% of off, \(metrics.connections) x \(metrics.inFlight)",
-                        "\(ratio(metrics.ratio)) (\(formatCount(metrics.onChecksPerSecond)) vs \(formatCount(metrics.offChecksPerSecond)) checks/s, "
-                            + "\(metrics.rounds) rounds alternating, \(metrics.scrapes) scrapes)",
+                        "\(metrics.summary); medians \(formatCount(metrics.onChecksPerSecond)) vs "
+                            + "\(formatCount(metrics.offChecksPerSecond)) checks/s, \(metrics.scrapes) scrapes",
                         metrics.ratio >= 0.95))
     }
     for (name, value, met) in targets {
@@ -125,7 +144,15 @@ func markdownReport(_ report: Report, svg: String, command: String) -> String {
     text += """
 
         The in-process targets (check under 150 ns on a million assignments, zero allocations, memory per
-        assignment) are the micro benchmarks' (`make bench-micro`, see `Benchmarks/README.md`).
+        assignment) are the micro benchmarks' (`make bench-micro`, see `Benchmarks/README.md`). What metrics
+        cost a check in instructions, which do not move with the machine's load, is counted by
+        `make callgrind CALLGRIND_MODE=metrics` (`Benchmarks/README.md`, `docs/operations.md`).
+
+        TLS: the native protocol over TLS 1.3 (swift-nio-ssl on both sides, a P-256 certificate made at
+        start), a second server on the same core and event loop. gRPC: grpc-swift 2's client (one HTTP/2
+        connection per "connection", its calls in flight as concurrent streams) against the gRPC endpoint
+        on the same core and event loop; the generator's gRPC client costs far more of the shared cores
+        than its native one, so the gRPC figures bound the endpoint from below.
 
         ## Results
 

@@ -6,12 +6,15 @@ import Foundation
 struct SuiteCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "suite",
-        abstract: "The standard suite: checks by principal and by token, batches, lookups, 99/1 writes, an open-loop sweep, and Redis as the machine's reference."
+        abstract: "The standard suite: checks by principal and by token, in clear, over TLS and over gRPC, batches, lookups, 99/1 writes, "
+            + "metrics on against off, an open-loop sweep, and Redis as the machine's reference."
     )
 
     @OptionGroup var target: TargetOptions
     @Option(help: "Seconds per measurement.") var seconds: Double = 2
     @Option(help: "Rounds per closed-loop comparison; medians are reported.") var rounds: Int = 3
+    @Option(help: "Rounds of metrics on against off (one window each, alternating).") var metricsRounds: Int = 16
+    @Option(help: "Seconds per window of metrics on or off.") var metricsSeconds: Double = 1
     @Option(help: "The Markdown report.") var markdown: String = "docs/benchmarks.md"
     @Option(help: "The JSON report.") var json: String = "docs/benchmarks.json"
     @Option(help: "The latency-throughput chart.") var svg: String = "docs/benchmarks-latency.svg"
@@ -25,21 +28,25 @@ struct SuiteCommand: AsyncParsableCommand {
             print("\n\(title)\n\(table(measured))")
             rows += measured
         }
-        let single = try await bench.compare([.check, .checkToken], connections: 1, inFlight: 1, seconds: self.seconds, rounds: self.rounds)
+        // check-tls and grpc-check: the same checks over TLS and over the gRPC endpoint, in the same rounds
+        // as check in clear on the native port (their "vs check").
+        let single = try await bench.compare([.check, .checkToken, .checkTLS, .grpcCheck], connections: 1, inFlight: 1,
+                                             seconds: self.seconds, rounds: self.rounds)
         section("1 connection, 1 call in flight", single)
-        let sixteenByOne = try await bench.compare([.check, .checkToken, .lookup], connections: 16, inFlight: 1, seconds: self.seconds,
-                                                   rounds: self.rounds)
+        let sixteenByOne = try await bench.compare([.check, .checkToken, .lookup, .grpcCheck], connections: 16, inFlight: 1,
+                                                   seconds: self.seconds, rounds: self.rounds)
         section("16 connections, 1 call in flight each", sixteenByOne)
         let oneBySixteen = try await bench.compare([.check, .checkToken], connections: 1, inFlight: 16, seconds: self.seconds,
                                                    rounds: self.rounds)
         section("1 connection, 16 calls in flight", oneBySixteen)
-        let sixteenBySixteen = try await bench.compare([.check, .checkToken, .mix], connections: 16, inFlight: 16, seconds: self.seconds,
-                                                       rounds: self.rounds)
+        let sixteenBySixteen = try await bench.compare([.check, .checkToken, .mix, .checkTLS, .grpcCheck], connections: 16,
+                                                       inFlight: 16, seconds: self.seconds, rounds: self.rounds)
         section("16 connections, 16 calls in flight each (mix: 1% durable writes)", sixteenBySixteen)
-        let metrics = try await bench.compareMetrics(connections: 16, inFlight: 16, seconds: self.seconds, rounds: self.rounds)
+        let metrics = try await bench.compareMetrics(connections: 16, inFlight: 16, seconds: self.metricsSeconds,
+                                                     rounds: self.metricsRounds)
         if let metrics {
             print("\ncheck 16 x 16, metrics on / off: \(formatCount(metrics.onChecksPerSecond)) / "
-                  + "\(formatCount(metrics.offChecksPerSecond)) checks/s = \(String(format: "%.3f", metrics.ratio))")
+                  + "\(formatCount(metrics.offChecksPerSecond)) checks/s = \(metrics.summary)")
         }
         let batches = try await bench.compare([.batch], connections: 2, inFlight: 8, seconds: self.seconds, rounds: self.rounds)
         section("batches of 100 checks, 2 connections x 8 in flight", batches)

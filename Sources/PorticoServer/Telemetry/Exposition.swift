@@ -20,33 +20,36 @@ enum Exposition {
     /// The latency bounds in seconds, as `le` label values.
     static let boundLabels: [String] = LoopCounters.latencyBounds.map { seconds(nanoseconds: $0) }
 
-    static func render(_ figures: CallFigures) -> String {
+    /// - Parameters:
+    ///   - native: the native port's figures, summed over its loops.
+    ///   - grpc: the gRPC endpoint's. Calls and their latency carry a `transport` label, `native` or
+    ///     `grpc`; checks and authentication failures are counted over both, as one service answers them.
+    static func render(native: CallFigures, grpc: CallFigures = CallFigures()) -> String {
         var out = ""
         out.reserveCapacity(8 * 1024)
-        self.family(&out, "portico_calls_total", "counter", "Calls answered, by method and status code.")
-        for (row, method) in self.methodLabels.enumerated() {
-            for (code, status) in self.statusLabels.enumerated() {
-                let count = figures.calls[row * CallFigures.statusCount + code]
-                guard count > 0 else { continue }
-                out += "portico_calls_total{method=\"\(method)\",code=\"\(status)\"} \(count)\n"
+        let transports = [("native", native), ("grpc", grpc)]
+        self.family(
+            &out, "portico_calls_total", "counter", "Calls answered, by transport, method and status code.")
+        for (transport, figures) in transports {
+            for (row, method) in self.methodLabels.enumerated() {
+                for (code, status) in self.statusLabels.enumerated() {
+                    let count = figures.calls[row * CallFigures.statusCount + code]
+                    guard count > 0 else { continue }
+                    out += "portico_calls_total{transport=\"\(transport)\",method=\"\(method)\","
+                    out += "code=\"\(status)\"} \(count)\n"
+                }
             }
         }
         self.family(
             &out, "portico_call_duration_seconds", "histogram",
-            "Time from a call's frame taken to its answer written, by method.")
-        for (row, method) in self.methodLabels.enumerated() {
-            let buckets = figures.latency[row * CallFigures.bucketCount..<(row + 1) * CallFigures.bucketCount]
-            let count = buckets.reduce(0, +)
-            guard count > 0 else { continue }
-            var cumulative = 0
-            for (bucket, bound) in zip(buckets, self.boundLabels + ["+Inf"]) {
-                cumulative += bucket
-                out += "portico_call_duration_seconds_bucket{method=\"\(method)\",le=\"\(bound)\"} \(cumulative)\n"
+            "Time from a call's request taken to its answer written, by transport and method.")
+        for (transport, figures) in transports {
+            for (row, method) in self.methodLabels.enumerated() {
+                self.histogram(&out, figures, row: row, labels: "transport=\"\(transport)\",method=\"\(method)\"")
             }
-            let sum = self.seconds(nanoseconds: figures.latencySum[row])
-            out += "portico_call_duration_seconds_sum{method=\"\(method)\"} \(sum)\n"
-            out += "portico_call_duration_seconds_count{method=\"\(method)\"} \(count)\n"
         }
+        var figures = native
+        figures.add(grpc)
         self.family(&out, "portico_checks_total", "counter", "Checks decided, by decision and reason.")
         for reason in PorticoCore.DecisionReason.allCases {
             let count = figures.decisions[Int(WireMapping.wire(reason).rawValue)]
@@ -68,6 +71,21 @@ enum Exposition {
                 "portico_connections_refused_total{limit=\"\(refusal.label)\"} \(figures.refusals[refusal.rawValue])\n"
         }
         return out
+    }
+
+    /// One method's latency histogram, when it has calls.
+    private static func histogram(_ out: inout String, _ figures: CallFigures, row: Int, labels: String) {
+        let buckets = figures.latency[row * CallFigures.bucketCount..<(row + 1) * CallFigures.bucketCount]
+        let count = buckets.reduce(0, +)
+        guard count > 0 else { return }
+        var cumulative = 0
+        for (bucket, bound) in zip(buckets, self.boundLabels + ["+Inf"]) {
+            cumulative += bucket
+            out += "portico_call_duration_seconds_bucket{\(labels),le=\"\(bound)\"} \(cumulative)\n"
+        }
+        let sum = self.seconds(nanoseconds: figures.latencySum[row])
+        out += "portico_call_duration_seconds_sum{\(labels)} \(sum)\n"
+        out += "portico_call_duration_seconds_count{\(labels)} \(count)\n"
     }
 
     private static func family(_ out: inout String, _ name: String, _ type: String, _ help: String) {

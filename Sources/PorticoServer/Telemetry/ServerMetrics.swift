@@ -14,6 +14,9 @@ public final class ServerMetrics: Sendable {
     /// `PrometheusMetricsFactory` on it, so that what its libraries record appears beside these.
     public let registry: PrometheusCollectorRegistry
     let loops = LoopCounterSet()
+    /// The calls of the gRPC endpoint given these metrics, labelled `transport="grpc"` (the native
+    /// port's, counted per loop in `loops`, are `transport="native"`).
+    package let grpc = SharedCallCounters()
     private let commitDuration: DurationHistogram
     private let commitChanges: ValueHistogram
     private let publishDuration: DurationHistogram
@@ -93,10 +96,11 @@ public final class ServerMetrics: Sendable {
         await self.scrape(server.scrapedState)
     }
 
-    /// The whole exposition: every loop's counters summed (each asked on its own loop), then the gauges
-    /// read now and what the registry holds.
+    /// The whole exposition: every loop's counters summed (each asked on its own loop) beside the gRPC
+    /// endpoint's, then the gauges read now and what the registry holds.
     func scrape(_ state: ScrapedState) async -> String {
         let figures = await self.loops.sum()
+        let grpc = self.grpc.figures
         self.connectionsOpen.set(to: Double(state.connections))
         self.callsInFlight.set(to: Double(state.callsInFlight))
         self.revision.set(to: Double(state.revision))
@@ -105,12 +109,12 @@ public final class ServerMetrics: Sendable {
         if let rss = process.residentBytes { self.residentMemory.set(to: Double(rss)) }
         if let open = process.openFiles { self.openFiles.set(to: Double(open)) }
         if let limit = process.fileLimit { self.maxFiles.set(to: Double(limit)) }
-        var text = Exposition.render(figures)
+        var text = Exposition.render(native: figures, grpc: grpc)
         text += self.registry.emitToString()
         return text
     }
 
-    /// The counted figures, summed over the loops, for tests and benchmarks.
+    /// The native port's counted figures, summed over the loops, for tests and benchmarks.
     var callFigures: CallFigures {
         get async { await self.loops.sum() }
     }

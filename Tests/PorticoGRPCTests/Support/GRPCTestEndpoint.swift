@@ -19,18 +19,21 @@ struct GRPCTestEndpoint: Sendable {
     var operatorKey: String { self.server.operatorKey }
 
     /// Runs `body` with a fresh server and its gRPC endpoint, then stops both however `body` ends.
+    /// - Parameter metrics: kept by both, when given.
     static func with<Value: Sendable>(
         configuration: ServerConfiguration = ServerConfiguration(port: 0),
         grpc: GRPCConfiguration = GRPCConfiguration(port: 0),
         store: any ChangeStore = InMemoryChangeStore(),
+        metrics: ServerMetrics? = nil,
         _ body: (GRPCTestEndpoint) async throws -> Value
     ) async throws -> Value {
-        try await TestServer.with(configuration: configuration, store: store) { server in
+        try await TestServer.with(configuration: configuration, store: store, metrics: metrics) { server in
             var logger = Logger(label: "portico.grpc.test")
             logger.logLevel = .critical
             var grpc = grpc
             grpc.host = "127.0.0.1"
-            let endpoint = PorticoGRPCServer(configuration: grpc, handlers: server.server.handlers, logger: logger)
+            let endpoint = PorticoGRPCServer(
+                configuration: grpc, handlers: server.server.handlers, logger: logger, metrics: metrics)
             let running = Task { try await endpoint.run() }
             let result: Result<Value, any Error>
             do {

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -83,6 +84,33 @@ final class ServerProcess {
         }
         output = text
         port = found!
+        // Drain the pipe from now on, keeping the last of it: a server whose output nobody reads would
+        // block on its next log line, and what it says last tells why it stopped, if it does.
+        let tail = self.tail
+        let handle = pipe.fileHandleForReading
+        Thread {
+            while case let data = handle.availableData, !data.isEmpty {
+                tail.text.withLock { kept in
+                    kept += String(decoding: data, as: UTF8.self)
+                    if kept.utf8.count > 16_384 { kept = String(kept.suffix(8_192)) }
+                }
+            }
+        }.start()
+    }
+
+    private final class Tail: Sendable {
+        let text = Mutex("")
+    }
+
+    private let tail = Tail()
+
+    /// How the server stands, for a failure's message: running, or how it ended, and what it said last.
+    var status: String {
+        let state =
+            process.isRunning
+            ? "running" : "ended (\(process.terminationReason == .uncaughtSignal ? "signal" : "exit") "
+                + "\(process.terminationStatus))"
+        return "portico serve (pid \(process.processIdentifier)) \(state); it said last: \(tail.text.withLock { $0 })"
     }
 
     /// Starts `portico serve` without waiting for it to listen (its output is discarded): for killing it
