@@ -11,6 +11,18 @@ let strictSwift: [SwiftSetting] = [
     .enableUpcomingFeature("InternalImportsByDefault"),
 ]
 
+/// Release builds of the server leave out the runtime's dynamic exclusivity checks: the ByteBuffer code
+/// SwiftNIO inlines into the server's hot path checks each access to a buffer's storage object at run time
+/// (`swift_beginAccess`, some 75 instructions each, several per call; Benchmarks/README.md, hot-path-cost).
+/// Safe because a conflicting access would be a fault of the code, not something a client can provoke (the
+/// state a call touches is its connection's, on one event loop's thread), and debug builds, which the tests
+/// run, keep the checks and trap on one.
+/// The server alone: SwiftPM refuses a product with an unsafe flag in any of its targets to a package that
+/// depends on Portico by version, and the client's products (PorticoClient, PorticoWire) must stay usable so.
+let serverHotPath: [SwiftSetting] = [
+    .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))
+]
+
 let package = Package(
     name: "Portico",
     products: [
@@ -156,7 +168,7 @@ let package = Package(
                 // TLSFiles: one reading of the TLS flags for every listener.
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
-            swiftSettings: strictSwift
+            swiftSettings: strictSwift + serverHotPath
         ),
         // The same service over standard gRPC (HTTP/2), beside the native protocol: the handlers of
         // PorticoServer registered with grpc-swift, messages through protobuf-c, the standard health

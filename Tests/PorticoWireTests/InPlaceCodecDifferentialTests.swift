@@ -117,11 +117,7 @@ struct InPlaceCodecDifferentialTests {
         var random = SplitMix64(seed: 4)
         let arena = WireArena()
         for _ in 0..<50_000 {
-            let response = CheckPermissionResponse(
-                allowed: random.next() & 1 == 0,
-                reason: DecisionReason.allCases[Int(random.next() % UInt64(DecisionReason.allCases.count))],
-                revision: Self.revision(&random)
-            )
+            let response = Self.checkResponse(&random)
             var direct = ByteBuffer()
             #expect(response.encodeInPlace(into: &direct))
             var packed = ByteBuffer()
@@ -132,6 +128,38 @@ struct InPlaceCodecDifferentialTests {
         let explained = CheckPermissionResponse(allowed: true, explanation: [ExplainStep(rule: .asset, passed: true)])
         var untouched = ByteBuffer()
         #expect(!explained.encodeInPlace(into: &untouched) && untouched.readableBytes == 0)
+    }
+
+    @Test("a check's whole answer frame, written in one go, has protobuf-c's header and body behind its lengths")
+    func checkResponseFrame() throws {
+        var random = SplitMix64(seed: 6)
+        let arena = WireArena()
+        for round in 0..<50_000 {
+            let response = Self.checkResponse(&random)
+            let callID = round == 0 ? 0 : Self.revision(&random)
+            // Behind bytes already there, partly read, as in a connection's output buffer.
+            var direct = ByteBuffer(bytes: [9, 9, 9])
+            direct.moveReaderIndex(forwardBy: 1)
+            #expect(Frame.writeResponse(callID: callID, check: response, into: &direct))
+            var header = ByteBuffer()
+            try FrameHeader.response(callID: callID).packC(into: &header, arena: arena)
+            var body = ByteBuffer()
+            try response.packC(into: &body, arena: arena)
+            var packed = ByteBuffer(bytes: [9, 9])
+            packed.writeInteger(UInt32(4 + header.readableBytes + body.readableBytes))
+            packed.writeInteger(UInt32(header.readableBytes))
+            packed.writeBuffer(&header)
+            packed.writeBuffer(&body)
+            #expect(direct == packed, "call \(callID), \(response): in one go \(direct.hex), protobuf-c \(packed.hex)")
+            if direct != packed { break }
+        }
+        // An explanation goes through protobuf-c; a frame over the limit is not written: nothing is.
+        let explained = CheckPermissionResponse(allowed: true, explanation: [ExplainStep(rule: .asset, passed: true)])
+        var untouched = ByteBuffer(bytes: [1, 2, 3])
+        #expect(!Frame.writeResponse(callID: 5, check: explained, into: &untouched))
+        let plain = CheckPermissionResponse(allowed: true, reason: .assigned, revision: 1 << 40)
+        #expect(!Frame.writeResponse(callID: 5, check: plain, into: &untouched, maxBytes: 16))
+        #expect(untouched == ByteBuffer(bytes: [1, 2, 3]))
     }
 
     @Test("the batch response is written as protobuf-c packs it")
@@ -160,6 +188,15 @@ struct InPlaceCodecDifferentialTests {
         ])
         var untouched = ByteBuffer()
         #expect(!explained.encodeInPlace(into: &untouched) && untouched.readableBytes == 0)
+    }
+
+    /// A check's answer without an explanation: any decision, any reason, a revision of any length.
+    static func checkResponse(_ random: inout SplitMix64) -> CheckPermissionResponse {
+        CheckPermissionResponse(
+            allowed: random.next() & 1 == 0,
+            reason: DecisionReason.allCases[Int(random.next() % UInt64(DecisionReason.allCases.count))],
+            revision: Self.revision(&random)
+        )
     }
 
     static func revision(_ random: inout SplitMix64) -> UInt64 {

@@ -47,7 +47,8 @@ extension ConnectionHandler {
             )
             return
         }
-        guard self.pending[header.callID] == nil else {
+        // A connection of reads has no deferred call pending: no hashing of the id then.
+        guard self.pending.isEmpty || self.pending[header.callID] == nil else {
             self.responder.fail(
                 header.callID,
                 CallFailure(

@@ -65,12 +65,36 @@ struct SecretBytes: Hashable, Sendable {
         var rhs = rhs
         return lhs.withUTF8 { left in
             rhs.withUTF8 { right in
-                guard left.count == right.count else { return false }
-                var difference: UInt8 = 0
-                for index in 0..<left.count { difference |= left[index] ^ right[index] }
-                return difference == 0
+                left.count == right.count && Self.equal(UnsafeRawBufferPointer(left), UnsafeRawBufferPointer(right))
             }
         }
+    }
+
+    /// Whether two runs of bytes of the same length are equal, eight bytes at a time: every word of both
+    /// is read and their differences or-ed together whatever they hold, so the time depends on the length
+    /// only. A length that is not a multiple of eight ends on a word that overlaps the one before it.
+    /// Measured with callgrind per call: a 47-byte credential compared with the last one costs 242
+    /// instructions this way against 264 byte by byte; most of it is reaching the strings' bytes.
+    static func equal(_ left: UnsafeRawBufferPointer, _ right: UnsafeRawBufferPointer) -> Bool {
+        precondition(left.count == right.count)
+        let count = left.count
+        guard count >= 8 else {
+            var difference: UInt8 = 0
+            for index in 0..<count { difference |= left[index] ^ right[index] }
+            return difference == 0
+        }
+        var difference: UInt64 = 0
+        var offset = 0
+        while offset < count - 8 {
+            difference |=
+                left.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+                ^ right.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+            offset &+= 8
+        }
+        difference |=
+            left.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self)
+            ^ right.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self)
+        return difference == 0
     }
 }
 

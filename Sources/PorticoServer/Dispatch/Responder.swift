@@ -16,6 +16,13 @@ struct Responder {
     mutating func succeed(_ callID: UInt64, _ message: some WireMessage) {
         self.answers &+= 1
         self.lastStatus = .ok
+        // A check's answer, the most frequent, in one write of the whole frame (the cast is decided when
+        // this is specialized for each message type).
+        if let check = message as? CheckPermissionResponse,
+            Frame.writeResponse(callID: callID, check: check, into: &self.buffer, maxBytes: self.maxFrameBytes)
+        {
+            return
+        }
         do {
             try Frame.writeResponse(
                 callID: callID,

@@ -7,24 +7,30 @@ extension CheckPermissionRequest {
     static func decodeInPlace(_ bytes: UnsafeRawBufferPointer, arena: WireArena) throws(WireError)
         -> CheckPermissionRequest?
     {
-        var message = CheckPermissionRequest()
-        guard !bytes.isEmpty else { return message }
+        guard !bytes.isEmpty else { return CheckPermissionRequest() }
+        // Fields in locals, the value built once at the end (as FrameHeader's: no copies on the way out).
+        var subject: Subject?
+        var assetID: UInt64 = 0
+        var task = AssetTask.unspecified
+        var explain = false
+        var minRevision: UInt64 = 0
         var fields = InPlaceFieldReader(bytes, Self.cDescriptor, arena: arena)
         // As protobuf-c: the last occurrence of a field wins, and the oneof holds its last member.
         while let (number, _, value) = try fields.next() {
             switch number {
-            case 1: message.subject = .personID(InPlaceFieldReader.varint(value))
-            case 2: message.subject = .systemUserID(InPlaceFieldReader.varint(value))
-            case 3: message.subject = .token(fields.string(value, field: "portico.v1.CheckPermissionRequest.token"))
-            case 4: message.assetID = InPlaceFieldReader.varint(value)
-            case 5: message.task = InPlaceFieldReader.enumValue(value, AssetTask.self)
-            case 6: message.explain = InPlaceFieldReader.varint(value) != 0
-            case 7: message.minRevision = InPlaceFieldReader.varint(value)
+            case 1: subject = .personID(InPlaceFieldReader.varint(value))
+            case 2: subject = .systemUserID(InPlaceFieldReader.varint(value))
+            case 3: subject = .token(fields.string(value, field: "portico.v1.CheckPermissionRequest.token"))
+            case 4: assetID = InPlaceFieldReader.varint(value)
+            case 5: task = InPlaceFieldReader.enumValue(value, AssetTask.self)
+            case 6: explain = InPlaceFieldReader.varint(value) != 0
+            case 7: minRevision = InPlaceFieldReader.varint(value)
             // A field this decoder does not take (external references): protobuf-c decodes the message.
             default: return nil
             }
         }
-        return message
+        return CheckPermissionRequest(
+            assetID: assetID, task: task, explain: explain, minRevision: minRevision, subject: subject)
     }
 }
 

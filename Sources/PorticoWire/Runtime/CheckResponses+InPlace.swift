@@ -8,14 +8,8 @@ extension CheckPermissionResponse {
     /// - Returns: whether it was written.
     func encodeInPlace(into buffer: inout ByteBuffer) -> Bool {
         guard self.explanation.isEmpty else { return false }
-        // allowed (2) + reason (1 + 10) + revision (1 + 10)
-        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 24) { raw in
-            var at = InPlaceEncoding.result(self.allowed, self.reason, into: raw, at: 0)
-            if self.revision != 0 {
-                raw[at] = 0x18
-                at = InPlaceEncoding.varint(self.revision, into: raw, at: at + 1)
-            }
-            return at
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: InPlaceEncoding.maxCheckResponseBytes) { raw in
+            InPlaceEncoding.checkResponse(self, into: raw, at: 0)
         }
         return true
     }
@@ -50,8 +44,26 @@ extension BatchCheckPermissionsResponse {
 /// (`Frame.writeResponse`) writes its call id with them too.
 @usableFromInline
 enum InPlaceEncoding {
+    /// The most bytes a check response without an explanation takes: allowed (2), reason (1 + 10),
+    /// revision (1 + 10).
+    @inlinable
+    static var maxCheckResponseBytes: Int { 24 }
+
+    /// A check response without an explanation at `at`; the next offset.
+    @inlinable @inline(__always)
+    static func checkResponse(_ response: CheckPermissionResponse, into raw: UnsafeMutableRawBufferPointer, at: Int)
+        -> Int
+    {
+        var at = Self.result(response.allowed, response.reason, into: raw, at: at)
+        if response.revision != 0 {
+            raw[at] = 0x18
+            at = Self.varint(response.revision, into: raw, at: at + 1)
+        }
+        return at
+    }
+
     /// `allowed` (field 1) and `reason` (field 2), as both responses number them; the next offset.
-    @inline(__always)
+    @inlinable @inline(__always)
     static func result(_ allowed: Bool, _ reason: DecisionReason, into raw: UnsafeMutableRawBufferPointer, at: Int)
         -> Int
     {
