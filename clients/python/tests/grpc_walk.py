@@ -194,8 +194,8 @@ STEPS = [
     ("AddPartner", FAIL, "operator",
      lambda x: a.AddPartnerRequest(portfolio_id=x["acme"], partner_portfolio_id=x["acme"]), None),
     ("CheckPermission", FAIL, "operator",
-     lambda x: c.CheckPermissionRequest(system_user_id=x["admin_su"], asset_id=x["ads"], task=t.ASSET_TASK_ANALYZE,
-                                        min_revision=10 ** 12), None),
+     lambda x: c.CheckPermissionRequest(system_user_id=x["admin_su"], asset_id=x["ads"],
+                                        task=t.ASSET_TASK_UNSPECIFIED), None),
     ("CheckPermission", FAIL, "revoked-service",
      lambda x: c.CheckPermissionRequest(person_id=x["cy"], asset_id=x["ads"], task=t.ASSET_TASK_ANALYZE), None),
 ]
