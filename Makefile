@@ -26,7 +26,7 @@ BENCH_SIZE ?= medium
 BENCH_FLAGS ?= --server-threads 1
 BENCH = .build-bench/release/portico-bench
 
-.PHONY: all deps apt-install build run test release install check-install check-generated generate clean python-client c-client grpc-python bench bench-deps bench-micro lint \
+.PHONY: all deps apt-install build run test release install check-install check-generated generate clean python-client c-client grpc-python bench bench-deps bench-micro bench-pg lint \
 	fuzz fuzz-ci fuzz-build callgrind
 
 all: build
@@ -102,6 +102,17 @@ c-client: deps
 bench: bench-deps
 	cd Benchmarks && $(SWIFT) build -c release --scratch-path ../.build-bench --product portico-bench
 	$(BENCH) suite --size $(BENCH_SIZE) $(BENCH_FLAGS)
+
+## Portico on a shared PostgreSQL log (docs/scale-out.md, "Measured"; about 5 minutes): builds portico and
+## portico-bench in release, then `portico-bench postgres` starts a PostgreSQL of its own (fsync on, a free
+## port, a temporary directory, the user nobody under root) and three `portico serve` nodes (SQLite, and A
+## and B on the PostgreSQL log), and measures in rounds: durable writes/s against SQLite's at 1 and 64
+## writers, the replication lag from A to B, checks/s on one node against two. Stops them all at the end.
+PG_BENCH_FLAGS ?= --rounds 5 --seconds 3
+bench-pg: deps
+	cd Benchmarks && $(SWIFT) build -c release --scratch-path ../.build-bench --product portico
+	cd Benchmarks && $(SWIFT) build -c release --scratch-path ../.build-bench --product portico-bench
+	$(BENCH) postgres --portico .build-bench/release/portico $(PG_BENCH_FLAGS)
 
 ## The micro benchmarks (ordo-one/benchmark): the check engine at 1M assignments, the wire codec.
 bench-micro: deps

@@ -23,6 +23,8 @@ let package = Package(
         .library(name: "PorticoPostgres", targets: ["PorticoPostgres"]),
         .library(name: "PorticoGRPC", targets: ["PorticoGRPC"]),
         .executable(name: "portico", targets: ["portico"]),
+        // The tests' helpers, for the benchmarks that start a real PostgreSQL as the tests do (pg-bench).
+        .library(name: "PorticoTestSupport", targets: ["PorticoTestSupport"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -330,6 +332,8 @@ let package = Package(
                 "PorticoStore",
                 "PorticoCore",
                 "PorticoReasons",
+                "PorticoClient",
+                "PorticoWire",
             ],
             swiftSettings: strictSwift
         ),

@@ -62,6 +62,8 @@ let package = Package(
                 .product(name: "PorticoCore", package: "Portico"),
                 .product(name: "PorticoWire", package: "Portico"),
                 .product(name: "PorticoStore", package: "Portico"),
+                // PostgresServer: `portico-bench postgres` starts a real PostgreSQL as the tests do.
+                .product(name: "PorticoTestSupport", package: "Portico"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

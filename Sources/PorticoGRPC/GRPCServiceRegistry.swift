@@ -44,9 +44,17 @@ struct GRPCServiceRegistry<Transport: ServerTransport>: PorticoServiceRegistry {
         _ rpc: RPC.Type,
         _ handle: @escaping @Sendable (RPC.Request, inout CallContext) throws -> RPC.Response
     ) {
+        let handlers = self.handlers
         self.unary(rpc, caller: self.authenticate) { request, context in
-            var context = context
-            return try handle(request, &context)
+            var current = context
+            do {
+                return try handle(request, &current)
+            } catch let wait as RevisionWait {
+                // Its min_revision is not here yet: wait for it (up to the deadline), then answer.
+                try await Self.untilRPCCancelled { try await handlers.awaitRevision(wait, until: context.deadline) }
+                var again = context
+                return try handle(request, &again)
+            }
         }
     }
 
@@ -129,6 +137,22 @@ struct GRPCServiceRegistry<Transport: ServerTransport>: PorticoServiceRegistry {
         } catch {
             if error.code == .unauthenticated { counters?.authenticationFailed(error.detail.reason) }
             throw error
+        }
+    }
+
+    /// Runs `operation` in a task that ends when the RPC is cancelled: grpc-swift tells a handler that
+    /// its client went away (or the server shuts down) through its RPC cancellation handle, not by
+    /// cancelling the handler's task, so a read waiting for a revision would otherwise stay parked.
+    private static func untilRPCCancelled(_ operation: @escaping @Sendable () async throws -> Void) async throws {
+        let work = Task { try await operation() }
+        try await withTaskCancellationHandler {
+            try await withRPCCancellationHandler {
+                try await work.value
+            } onCancelRPC: {
+                work.cancel()
+            }
+        } onCancel: {
+            work.cancel()
         }
     }
 

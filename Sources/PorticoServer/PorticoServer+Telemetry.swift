@@ -8,7 +8,8 @@ extension PorticoServer {
             connections: self.environment.registry.count,
             callsInFlight: self.environment.calls.inFlight,
             revision: self.environment.gate.dispatcher?.portico.snapshot.revision ?? 0,
-            ready: self.phase == .serving
+            ready: self.phase == .serving,
+            log: self.environment.gate.dispatcher?.portico.status
         )
     }
 }

@@ -37,3 +37,8 @@ final class Node: Sendable {
 func freshLog(_ prefix: String = "t") throws -> PostgresLocation {
     try PostgresLocation(url: try PostgresServer.shared().createDatabase(prefix))
 }
+
+/// Stops `nodes` after the test, from a `defer` (which cannot await).
+func stopping(_ nodes: Node...) {
+    Task { for node in nodes { await node.stop() } }
+}

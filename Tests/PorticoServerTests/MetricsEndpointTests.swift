@@ -68,6 +68,10 @@ struct MetricsEndpointTests {
                     "portico_store_commit_changes_sum": 8,
                     "portico_revision": 8,
                     "portico_ready": 1,
+                    "portico_log_head_revision": 8,
+                    "portico_log_lag_revisions": 0,
+                    "portico_log_lag_seconds": 0,
+                    "portico_store_available": 1,
                     "portico_store_commit_failures_total": 0,
                 ]
                 for (series, value) in expected.sorted(by: { $0.key < $1.key }) {

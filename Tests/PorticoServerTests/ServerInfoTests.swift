@@ -22,6 +22,21 @@ struct ServerInfoTests {
         }
     }
 
+    @Test("a server on its own store: the log's head is its revision, no lag, the last contact is its last commit")
+    func ownStoreStatus() async throws {
+        try await TestServer.with { server in
+            let client = server.client()
+            let fresh = try await client.getServerInfo(GetServerInfoRequest())
+            #expect(fresh.store == "memory" && fresh.storeError.isEmpty)
+            #expect(!fresh.lastContactKnown && fresh.sinceLastContactMicros == 0, "no commit yet")
+            _ = try await client.createPortfolio(CreatePortfolioRequest(name: "One"))
+            let info = try await client.getServerInfo(GetServerInfoRequest())
+            #expect(info.revision == 1 && info.logHeadRevision == 1 && info.lagMicros == 0)
+            #expect(info.lastContactKnown)
+            await client.close()
+        }
+    }
+
     @Test("a client pipelining max_calls_in_flight + 1 slow calls gets exactly one RESOURCE_EXHAUSTED")
     func announcedCallLimitIsEnforced() async throws {
         let configuration = ServerConfiguration(maxCallsInFlightPerConnection: 3)

@@ -192,14 +192,20 @@ struct DataSet: Sendable {
     /// portfolio (where the operator may assign anything), popular principals as often as they are
     /// checked.
     func writeCalls(_ count: Int) throws -> [PreparedCall] {
-        try self.questions(count * 2, byToken: false, salt: 5)
+        try self.writeRequests(count).map { request in
+            PreparedCall(method: UInt32(PorticoWire.Method.assignTasks.rawValue), body: ByteBuffer(bytes: try request.encoded()),
+                         checks: 0, isWrite: true)
+        }
+    }
+
+    /// The requests of `writeCalls`, not encoded (for a client that awaits each answer).
+    func writeRequests(_ count: Int) -> [AssignTasksRequest] {
+        self.questions(count * 2, byToken: false, salt: 5)
             .filter { question in self.assets[question.member.portfolio].contains { $0.id == question.asset } }
             .prefix(count)
             .map { question in
-                let request = AssignTasksRequest(principal: Principal(kind: question.member.kind, id: question.member.id),
-                                                 assetID: question.asset, tasks: [wire(question.task)])
-                return PreparedCall(method: UInt32(PorticoWire.Method.assignTasks.rawValue), body: ByteBuffer(bytes: try request.encoded()),
-                                    checks: 0, isWrite: true)
+                AssignTasksRequest(principal: Principal(kind: question.member.kind, id: question.member.id),
+                                   assetID: question.asset, tasks: [wire(question.task)])
             }
     }
 

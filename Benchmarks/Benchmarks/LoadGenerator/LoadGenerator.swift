@@ -15,7 +15,7 @@ struct LoadGenerator: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "portico-bench",
         abstract: "Load benchmarks of Portico over TCP: checks, tokens, batches, lookups and writes, closed or open loop.",
-        subcommands: [RunCommand.self, SuiteCommand.self],
+        subcommands: [RunCommand.self, SuiteCommand.self, PostgresCommand.self],
         defaultSubcommand: RunCommand.self
     )
 }

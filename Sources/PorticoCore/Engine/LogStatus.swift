@@ -14,6 +14,8 @@ public struct LogStatus: Sendable, Equatable {
     public var lag: Duration
     /// When the node last heard from the store (a commit, a notification, a poll); nil before the first.
     public var lastContact: Timestamp?
+    /// How long ago that was, on the monotonic clock (a wall clock may jump); nil before the first.
+    public var sinceLastContact: Duration?
     /// Why the store does not answer, since its last failure; nil while it answers.
     public var storeError: String?
     /// Why the node does not serve (it reloads after an inconsistency); nil while it serves.
@@ -31,6 +33,7 @@ final class LogStatusBoard: Sendable {
         /// When the node first learned of a head beyond the revision it had applied then.
         var behindSince: ContinuousClock.Instant?
         var lastContact: Timestamp?
+        var contactedAt: ContinuousClock.Instant?
         var storeError: String?
     }
 
@@ -48,6 +51,7 @@ final class LogStatusBoard: Sendable {
         let now = clock.now()
         state.withLock { state in
             state.lastContact = now
+            state.contactedAt = .now
             state.storeError = nil
             if let head { state.head = max(state.head, head) }
             Self.track(&state, applied: applied)
@@ -67,7 +71,8 @@ final class LogStatusBoard: Sendable {
             return LogStatus(
                 store: store, headRevision: head, appliedRevision: applied,
                 lag: state.behindSince.map { ContinuousClock.now - $0 } ?? .zero,
-                lastContact: state.lastContact, storeError: state.storeError, notServing: notServing)
+                lastContact: state.lastContact, sinceLastContact: state.contactedAt.map { ContinuousClock.now - $0 },
+                storeError: state.storeError, notServing: notServing)
         }
     }
 

@@ -66,10 +66,11 @@ public final class Portico: Sendable {
     }
 
     /// The latest snapshot once it has reached `revision`, waiting for it until `deadline` (a node that
-    /// follows a shared log may be behind the node that made the revision).
+    /// follows a shared log may be behind the node that made the revision); nil waits until the
+    /// revision arrives or the task is cancelled.
     /// - Throws: UNAVAILABLE (`REVISION_NOT_VISIBLE`) when the deadline passes first;
     ///   `CancellationError` when the task is cancelled.
-    public func snapshot(atLeast revision: Revision, until deadline: ContinuousClock.Instant) async throws
+    public func snapshot(atLeast revision: Revision, until deadline: ContinuousClock.Instant?) async throws
         -> AccessSnapshot
     {
         try await sequencer.publication.wait(for: revision, until: deadline)
@@ -82,7 +83,7 @@ public final class Portico: Sendable {
     }
 
     /// Calls waiting for a revision now (tests bound them).
-    var revisionWaiters: Int { sequencer.publication.waiting }
+    public var revisionWaiters: Int { sequencer.publication.waiting }
 
     /// The latest snapshot, provided it has reached `revision`.
     /// - Throws: UNAVAILABLE (`REVISION_NOT_VISIBLE`) when it has not.

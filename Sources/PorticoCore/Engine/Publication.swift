@@ -82,12 +82,14 @@ final class Publication: Sendable {
         }
     }
 
-    /// The published snapshot once it has reached `revision`, waiting at most until `deadline`.
+    /// The published snapshot once it has reached `revision`, waiting at most until `deadline` (nil:
+    /// until the revision arrives or the task is cancelled).
     /// - Throws: UNAVAILABLE (`REVISION_NOT_VISIBLE`) when the deadline passes first;
     ///   `CancellationError` when the task is cancelled.
-    func wait(for revision: Revision, until deadline: ContinuousClock.Instant) async throws -> AccessSnapshot {
+    func wait(for revision: Revision, until deadline: ContinuousClock.Instant?) async throws -> AccessSnapshot {
         let latest = current
         if latest.revision >= revision { return latest }
+        guard let deadline else { return try await wait(for: revision) }
         return try await withThrowingTaskGroup(of: AccessSnapshot?.self) { group in
             group.addTask { try await self.wait(for: revision) }
             group.addTask {

@@ -33,7 +33,7 @@ extension Sequencer {
     /// - Returns: the batch's changes in revision order, numbered after `missed`; empty when none is left.
     /// - Throws: `LogInconsistency` when `missed` does not follow the node's state.
     func seal(absorbing missed: [Change]) throws -> [Change] {
-        let (batch, refused) = try state.withLock { state throws(LogInconsistency) -> ([Change], [Refusal]) in
+        let (batch, refused) = try state.withLock { state throws(LogInconsistency) -> ([Change], [Reply]) in
             precondition(state.writing.isEmpty, "one batch at a time")
             let refused = try absorb(missed, into: &state)
             // The queue is empty once taken, so the tentative state is the state the batch ends with.
@@ -83,7 +83,7 @@ extension Sequencer {
     /// are validated again on top of them, and those that no longer pass are refused to their callers.
     /// - Throws: `LogInconsistency` when they do not follow the node's state; nothing is applied then.
     func absorb(_ changes: [Change]) throws -> Absorbed {
-        let (absorbed, refused) = try state.withLock { state throws(LogInconsistency) -> (Absorbed, [Refusal]) in
+        let (absorbed, refused) = try state.withLock { state throws(LogInconsistency) -> (Absorbed, [Reply]) in
             // A batch being written holds the log's head: the changes after the durable state can only
             // be that batch, applied once its commit returns.
             guard state.writing.isEmpty else { return (.busy, []) }
@@ -125,9 +125,10 @@ extension Sequencer {
 
     // MARK: - Under the lock
 
-    typealias Refusal = (Pending, any Error)
+    /// A queued change answered while absorbing: refused, or found made already by another node.
+    typealias Reply = (Pending, Result<CommandResult, any Error>)
 
-    private func absorb(_ changes: [Change], into state: inout State) throws(LogInconsistency) -> [Refusal] {
+    private func absorb(_ changes: [Change], into state: inout State) throws(LogInconsistency) -> [Reply] {
         var applied = false
         for change in changes where change.revision > state.durable.revision {
             do {
@@ -142,22 +143,32 @@ extension Sequencer {
         // Validated again, in arrival order, on top of what the others committed first.
         state.tentative = state.durable
         var kept: [Pending] = []
-        var refused: [Refusal] = []
+        var refused: [Reply] = []
         // Retries waiting on a queued change are keyed by its revision, which may change now: they are
         // told to retry (their key then finds the change, wherever it ends up).
         let retry = PorticoError(
             .unavailable, "the change this call retries was validated again after other nodes' changes; retry",
             reason: .storeFailed)
-        for pending in state.followers.values.joined() { refused.append((pending, retry)) }
+        for pending in state.followers.values.joined() { refused.append((pending, .failure(retry))) }
         state.followers = [:]
         for var pending in state.queue {
             do {
+                // Its key may have made the change on another node (sent there too, at once): that change,
+                // absorbed above with its key, is the answer, and nothing is applied again. A different
+                // request under the key is refused, as on one node.
+                if let key = pending.key,
+                    let earlier = try state.tentative.earlierChange(
+                        key, pending.command, now: clock.now(), policy: policy)
+                {
+                    refused.append((pending, .success(earlier)))
+                    continue
+                }
                 (pending.change, pending.result) = try Self.apply(
                     pending.command, caller: pending.caller, now: clock.now(), key: pending.key, policy: policy,
                     to: &state.tentative)
                 kept.append(pending)
             } catch {
-                refused.append((pending, error))
+                refused.append((pending, .failure(error)))
             }
         }
         state.queue = kept
@@ -168,7 +179,7 @@ extension Sequencer {
         publication.publish(AccessSnapshot(state), replacing: replacing)
     }
 
-    private static func answer(_ refused: [Refusal]) {
-        for (pending, error) in refused { pending.reply.resume(throwing: error) }
+    private static func answer(_ replies: [Reply]) {
+        for (pending, result) in replies { pending.reply.resume(with: result) }
     }
 }

@@ -111,7 +111,7 @@ extension ConnectionHandler {
 
     private func runDeferred(
         _ head: CallHead,
-        _ work: @escaping DeferredCall,
+        _ work: DeferredCall,
         started: NIODeadline?,
         context: ChannelHandlerContext
     ) {
@@ -129,7 +129,8 @@ extension ConnectionHandler {
         }
         self.pending[callID] = PendingCall(generation: generation, timer: timer, method: head.method, started: started)
         let promise = context.eventLoop.makePromise(of: Result<any WireMessage, CallFailure>.self)
-        promise.completeWithTask { await work() }
+        let task = promise.completeWithTask { await work.run() }
+        if work.waitsForRevision { self.waits[generation] = task }
         promise.futureResult.whenSuccess { result in
             let (handler, context) = loopBound.value
             handler.finish(callID, generation: generation, result, context: context)
@@ -155,6 +156,13 @@ extension ConnectionHandler {
         self.closeIfDrained(context: context)
     }
 
+    /// Ends the reads that wait for a revision: the connection closes or drains, and nobody would read
+    /// their answers (closing) or the GOAWAY promised them one soon (draining). Each answers
+    /// UNAVAILABLE (`REVISION_NOT_VISIBLE`) and leaves the count as any deferred call does.
+    func cancelWaits() {
+        for task in self.waits.values { task.cancel() }
+    }
+
     /// The work of a deferred call has finished: it leaves the count, and answers its call unless the
     /// deadline answered it already (then the id may belong to a newer call, which this must not reach).
     private func finish(
@@ -164,6 +172,7 @@ extension ConnectionHandler {
         context: ChannelHandlerContext
     ) {
         self.running -= 1
+        if !self.waits.isEmpty { self.waits.removeValue(forKey: generation) }
         self.environment.calls.release(self.slot.peerCalls)
         defer { self.releaseSlotIfDone() }
         guard let call = self.pending[callID], call.generation == generation else { return }
@@ -172,6 +181,8 @@ extension ConnectionHandler {
         guard self.state != .closed else { return }
         switch result {
         case .success(let message):
+            // A check that waited for its revision counts its decision here (a write's answer has none).
+            self.session.telemetry?.counters?.countDecisions(in: message)
             self.responder.succeed(callID, message)
         case .failure(let failure):
             self.responder.fail(callID, failure)

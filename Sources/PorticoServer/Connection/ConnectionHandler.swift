@@ -81,6 +81,9 @@ final class ConnectionHandler: ChannelDuplexHandler {
     @exclusivity(unchecked) var nextGeneration: UInt64 = 0
     /// Deferred calls whose work has not finished, answered or not: what counts against the limit.
     @exclusivity(unchecked) var running = 0
+    /// The tasks of the reads waiting for a revision, by generation: cancelled when the connection
+    /// closes or drains, so that no waiter outlives its connection.
+    @exclusivity(unchecked) var waits: [UInt64: Task<Void, Never>] = [:]
 
     // Output and intake (ConnectionHandler+Output.swift).
     /// Frames not taken wait in the accumulator, and the connection does not read, until intake reopens.
@@ -224,6 +227,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
     func startDraining(context: ChannelHandlerContext, status: StatusCode, message: String) {
         guard case .open = self.state else { return }
         self.state = .draining
+        self.cancelWaits()
         if status != .ok {
             self.responder.goAway(lastCallID: self.lastCallID, status: status, message: message)
             self.flush(context: context)
@@ -263,6 +267,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
         self.inactive = true
         for call in self.pending.values { call.timer?.cancel() }
         self.pending.removeAll()
+        self.cancelWaits()
         self.slowClientTimer?.cancel()
         self.slowClientTimer = nil
         self.watchdog?.cancel()

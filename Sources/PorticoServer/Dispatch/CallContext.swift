@@ -67,6 +67,17 @@ package struct CallFailure: Error, Hashable, Sendable {
     }
 }
 
-/// Work that must leave the event loop (a write awaits its portfolio's actor and the store): it
-/// runs in a task and its answer is written back on the connection's event loop.
-typealias DeferredCall = @Sendable () async -> Result<any WireMessage, CallFailure>
+/// Work that must leave the event loop (a write awaits its portfolio's actor and the store; a read
+/// waits for its `min_revision`): it runs in a task and its answer is written back on the
+/// connection's event loop.
+struct DeferredCall: Sendable {
+    /// Whether the work only waits (for a revision), so that closing or draining the connection
+    /// cancels it; a write's work is never cancelled, as it may already be in the store.
+    let waitsForRevision: Bool
+    let run: @Sendable () async -> Result<any WireMessage, CallFailure>
+
+    init(waitsForRevision: Bool = false, _ run: @escaping @Sendable () async -> Result<any WireMessage, CallFailure>) {
+        self.waitsForRevision = waitsForRevision
+        self.run = run
+    }
+}

@@ -53,7 +53,15 @@ final class Dispatcher: PorticoServiceHandler {
     }
 
     func getServerInfo(_ request: GetServerInfoRequest) -> GetServerInfoResponse {
-        Self.serverInfo(self.configuration, revision: self.portico.snapshot.revision, startedAt: self.startedAt)
+        let status = self.portico.status
+        var info = Self.serverInfo(self.configuration, revision: status.appliedRevision, startedAt: self.startedAt)
+        info.store = status.store
+        info.logHeadRevision = status.headRevision
+        info.lagMicros = UInt64(clamping: status.lag.nanoseconds / 1_000)
+        info.sinceLastContactMicros = UInt64(clamping: (status.sinceLastContact?.nanoseconds ?? 0) / 1_000)
+        info.lastContactKnown = status.sinceLastContact != nil
+        info.storeError = status.storeError ?? ""
+        return info
     }
 
     /// What GetServerInfo says: the version, the limits a client must respect, and the revision (0
@@ -68,7 +76,8 @@ final class Dispatcher: PorticoServiceHandler {
             maxFrameBytes: UInt32(clamping: configuration.maxFrameBytes),
             maxBatchChecks: UInt32(clamping: configuration.maxBatchChecks),
             startedAtUnixMicros: startedAt.milliseconds * 1000,
-            maxCallsInFlight: UInt32(clamping: configuration.maxCallsInFlightPerConnection)
+            maxCallsInFlight: UInt32(clamping: configuration.maxCallsInFlightPerConnection),
+            logHeadRevision: revision
         )
     }
 
@@ -122,8 +131,11 @@ final class Dispatcher: PorticoServiceHandler {
     }
 
     /// The snapshot to answer from: the newest, which must have reached `minRevision`.
+    /// - Throws: ``RevisionWait`` when it has not, for the transport to wait for it.
     func snapshot(atLeast minRevision: UInt64) throws -> AccessSnapshot {
-        try self.portico.snapshot(atLeast: minRevision == 0 ? nil : minRevision)
+        let snapshot = self.portico.snapshot
+        guard minRevision <= snapshot.revision else { throw RevisionWait(revision: minRevision) }
+        return snapshot
     }
 }
 

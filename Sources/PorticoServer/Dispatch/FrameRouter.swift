@@ -10,7 +10,8 @@ import PorticoWire
 /// need none), then hold the body's bytes to the limits they show (`Dispatcher.admit`), then decode and
 /// check the body, then run the handler, so that a caller without a valid
 /// credential costs no work in proportion to its body. A read's answer is written at once; a write
-/// becomes deferred work for the connection to run.
+/// becomes deferred work for the connection to run, and so does a read whose `min_revision` this node
+/// has not reached (``RevisionWait``).
 ///
 /// It reaches the connection's responder and session for the length of one call, through pointers
 /// `Dispatcher.dispatch` takes with `withUnsafeMutablePointer` and the router never lets escape: the
@@ -26,7 +27,7 @@ struct FrameRouter: PorticoServiceRouter {
     let body: ByteBuffer
     let responder: UnsafeMutablePointer<Responder>
     let session: UnsafeMutablePointer<CallSession>
-    /// A write's work, once routed.
+    /// A write's work, or a read's wait for its revision, once routed.
     var deferred: DeferredCall?
 
     mutating func open<RPC: PorticoRPC>(_ rpc: RPC.Type, _ handle: (RPC.Request) throws -> RPC.Response) {
@@ -50,9 +51,15 @@ struct FrameRouter: PorticoServiceRouter {
             // two references: nothing is copied, and the handler's additions stay with the connection).
             swap(&context.presentedTokens, &self.session.pointee.presentedTokens)
             defer { swap(&context.presentedTokens, &self.session.pointee.presentedTokens) }
-            let response = try handle(request, &context)
-            self.session.pointee.telemetry?.counters?.countDecisions(in: response)
-            self.responder.pointee.succeed(self.head.callID, response)
+            do {
+                let response = try handle(request, &context)
+                self.session.pointee.telemetry?.counters?.countDecisions(in: response)
+                self.responder.pointee.succeed(self.head.callID, response)
+            } catch let wait as RevisionWait {
+                // The one read that leaves the event loop: its min_revision is not here yet.
+                self.deferred = self.dispatcher.waitingRead(
+                    rpc, request, caller: context.caller, deadline: self.head.deadline, wait)
+            }
         } catch {
             self.responder.pointee.fail(self.head.callID, CallFailure(any: error))
         }
@@ -68,7 +75,7 @@ struct FrameRouter: PorticoServiceRouter {
                 idempotencyKey: self.head.idempotencyKey.isEmpty ? nil : self.head.idempotencyKey)
             try self.dispatcher.admit(RPC.method, body: self.body)
             let request = try self.decode(RPC.Request.self)
-            self.deferred = {
+            self.deferred = DeferredCall {
                 do {
                     return .success(try await handle(request, context))
                 } catch {

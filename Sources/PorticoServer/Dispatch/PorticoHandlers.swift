@@ -1,3 +1,4 @@
+package import NIOCore
 public import PorticoCore
 package import PorticoWire
 
@@ -66,6 +67,15 @@ public struct PorticoHandlers: Sendable {
         } catch {
             throw CallFailure(any: error)
         }
+    }
+
+    /// Waits until this node has applied the revision a read asked for (``RevisionWait``), the
+    /// deadline passes, or the task is cancelled (the client goes away); then the transport runs the
+    /// read's handler again.
+    /// - Throws: DEADLINE_EXCEEDED when the deadline passes first; UNAVAILABLE (`REVISION_NOT_VISIBLE`)
+    ///   when cancelled first.
+    package func awaitRevision(_ wait: RevisionWait, until deadline: NIODeadline?) async throws(CallFailure) {
+        try await self.dispatcher().awaitRevision(wait, until: deadline)
     }
 
     /// Holds a request's bytes to the limits they show before they are decoded (`Dispatcher.admit`).

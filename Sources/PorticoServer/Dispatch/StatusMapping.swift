@@ -15,6 +15,10 @@ extension CallFailure {
         case let failure as CallFailure: self = failure
         case let domain as PorticoError: self.init(domain)
         case let wire as WireError: self.init(wire)
+        case let wait as RevisionWait:
+            // A transport that cannot park the call answers as a node that has not reached it.
+            self.init(
+                .unavailable, "revision \(wait.revision) is not visible yet", reason: .revisionNotVisible)
         default: self.init(.internal, "internal error", reason: .`internal`)
         }
     }

@@ -25,6 +25,11 @@ public final class ServerMetrics: Sendable {
     private let callsInFlight: Gauge
     private let revision: Gauge
     private let ready: Gauge
+    private let logHead: Gauge
+    private let logLagRevisions: Gauge
+    private let logLagSeconds: Gauge
+    private let logLastContact: Gauge
+    private let storeAvailable: Gauge
     private let residentMemory: Gauge
     private let openFiles: Gauge
     private let maxFiles: Gauge
@@ -74,6 +79,24 @@ public final class ServerMetrics: Sendable {
             descriptor: name("portico", "revision", "", "The revision of the snapshot checks are answered from."))
         self.ready = registry.makeGauge(
             descriptor: name("portico", "ready", "", "1 while the server serves (loaded, not draining), else 0."))
+        self.logHead = registry.makeGauge(
+            descriptor: name(
+                "portico", "log_head", "revision",
+                "The newest revision the change log is known to hold (shared log: as last heard from it)."))
+        self.logLagRevisions = registry.makeGauge(
+            descriptor: name(
+                "portico", "log_lag", "revisions", "Revisions the log holds that this node has not applied yet."))
+        self.logLagSeconds = registry.makeGauge(
+            descriptor: name(
+                "portico", "log_lag", "seconds",
+                "How long this node has known of revisions it has not applied yet; 0 when caught up."))
+        self.logLastContact = registry.makeGauge(
+            descriptor: name(
+                "portico", "log_last_contact", "seconds",
+                "Seconds since this node last heard from its store (commit, notification, poll); -1 before the first."))
+        self.storeAvailable = registry.makeGauge(
+            descriptor: name(
+                "portico", "store", "available", "1 while the store answers, 0 since its last failure."))
         self.residentMemory = registry.makeGauge(
             descriptor: name("process", "resident_memory", "bytes", "Resident memory of the process."))
         self.openFiles = registry.makeGauge(descriptor: name("process", "open", "fds", "Open file descriptors."))
@@ -105,6 +128,13 @@ public final class ServerMetrics: Sendable {
         self.callsInFlight.set(to: Double(state.callsInFlight))
         self.revision.set(to: Double(state.revision))
         self.ready.set(to: state.ready ? 1 : 0)
+        if let log = state.log {
+            self.logHead.set(to: Double(log.headRevision))
+            self.logLagRevisions.set(to: Double(log.headRevision - min(log.headRevision, log.appliedRevision)))
+            self.logLagSeconds.set(to: Double(log.lag.nanoseconds) / 1e9)
+            self.logLastContact.set(to: log.sinceLastContact.map { Double($0.nanoseconds) / 1e9 } ?? -1)
+            self.storeAvailable.set(to: log.storeAvailable ? 1 : 0)
+        }
         let process = ProcessFigures.current()
         if let rss = process.residentBytes { self.residentMemory.set(to: Double(rss)) }
         if let open = process.openFiles { self.openFiles.set(to: Double(open)) }
@@ -126,6 +156,8 @@ struct ScrapedState: Sendable {
     var callsInFlight: Int
     var revision: UInt64
     var ready: Bool
+    /// The node's store and log, once its core has loaded.
+    var log: LogStatus?
 }
 
 /// The counters of each event loop that has served a connection, made on first use on that loop.

@@ -174,7 +174,7 @@ public struct GetServerInfoResponse: WireMessage {
     public var version: String
     /// The wire protocol version; the one of the connection preface (1).
     public var protocolVersion: UInt32
-    /// The newest committed revision.
+    /// The revision this server answers from (the newest it has applied).
     public var revision: UInt64
     /// The largest frame the server accepts, in bytes (length prefix included).
     public var maxFrameBytes: UInt32
@@ -185,8 +185,22 @@ public struct GetServerInfoResponse: WireMessage {
     /// The most calls one connection may have in flight at once; a call beyond it is answered
     /// RESOURCE_EXHAUSTED (the connection stays open).
     public var maxCallsInFlight: UInt32
+    /// Where the changes are kept: "memory", "sqlite" or "postgres".
+    public var store: String
+    /// The newest revision the log is known to hold: on a shared log (PostgreSQL), what this server last
+    /// heard from it; otherwise `revision`. The lag in revisions is log_head_revision - revision.
+    public var logHeadRevision: UInt64
+    /// How long this server has known of a log head beyond `revision` without applying it; 0 when caught up.
+    public var lagMicros: UInt64
+    /// How long ago this server last heard from its store (a commit, a notification, a poll of the
+    /// log's head); 0 with last_contact_known false before the first.
+    public var sinceLastContactMicros: UInt64
+    public var lastContactKnown: Bool
+    /// Why the store does not answer, since its last failure (writes fail UNAVAILABLE meanwhile and
+    /// checks go on from the last snapshot); empty while it answers.
+    public var storeError: String
 
-    public init(version: String = "", protocolVersion: UInt32 = 0, revision: UInt64 = 0, maxFrameBytes: UInt32 = 0, maxBatchChecks: UInt32 = 0, startedAtUnixMicros: Int64 = 0, maxCallsInFlight: UInt32 = 0) {
+    public init(version: String = "", protocolVersion: UInt32 = 0, revision: UInt64 = 0, maxFrameBytes: UInt32 = 0, maxBatchChecks: UInt32 = 0, startedAtUnixMicros: Int64 = 0, maxCallsInFlight: UInt32 = 0, store: String = "", logHeadRevision: UInt64 = 0, lagMicros: UInt64 = 0, sinceLastContactMicros: UInt64 = 0, lastContactKnown: Bool = false, storeError: String = "") {
         self.version = version
         self.protocolVersion = protocolVersion
         self.revision = revision
@@ -194,6 +208,12 @@ public struct GetServerInfoResponse: WireMessage {
         self.maxBatchChecks = maxBatchChecks
         self.startedAtUnixMicros = startedAtUnixMicros
         self.maxCallsInFlight = maxCallsInFlight
+        self.store = store
+        self.logHeadRevision = logHeadRevision
+        self.lagMicros = lagMicros
+        self.sinceLastContactMicros = sinceLastContactMicros
+        self.lastContactKnown = lastContactKnown
+        self.storeError = storeError
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, arena: WireArena) throws {
@@ -221,6 +241,12 @@ extension GetServerInfoResponse: Encodable {
         try container.encode(self.maxBatchChecks, forKey: "maxBatchChecks")
         try container.encode(self.startedAtUnixMicros, forKey: "startedAtUnixMicros")
         try container.encode(self.maxCallsInFlight, forKey: "maxCallsInFlight")
+        try container.encode(self.store, forKey: "store")
+        try container.encode(self.logHeadRevision, forKey: "logHeadRevision")
+        try container.encode(self.lagMicros, forKey: "lagMicros")
+        try container.encode(self.sinceLastContactMicros, forKey: "sinceLastContactMicros")
+        try container.encode(self.lastContactKnown, forKey: "lastContactKnown")
+        try container.encode(self.storeError, forKey: "storeError")
     }
 }
 
@@ -253,6 +279,12 @@ extension GetServerInfoResponse: CMessageCodec {
         m.pointee.max_batch_checks = self.maxBatchChecks
         m.pointee.started_at_unix_micros = self.startedAtUnixMicros
         m.pointee.max_calls_in_flight = self.maxCallsInFlight
+        m.pointee.store = try arena.lowerString(self.store, field: "portico.v1.GetServerInfoResponse.store")
+        m.pointee.log_head_revision = self.logHeadRevision
+        m.pointee.lag_micros = self.lagMicros
+        m.pointee.since_last_contact_micros = self.sinceLastContactMicros
+        m.pointee.last_contact_known = self.lastContactKnown ? 1 : 0
+        m.pointee.store_error = try arena.lowerString(self.storeError, field: "portico.v1.GetServerInfoResponse.store_error")
     }
 
     init(lifting m: UnsafePointer<CMessage>, arena: WireArena) throws {
@@ -263,5 +295,11 @@ extension GetServerInfoResponse: CMessageCodec {
         self.maxBatchChecks = m.pointee.max_batch_checks
         self.startedAtUnixMicros = m.pointee.started_at_unix_micros
         self.maxCallsInFlight = m.pointee.max_calls_in_flight
+        self.store = try arena.liftString(m.pointee.store, field: "portico.v1.GetServerInfoResponse.store")
+        self.logHeadRevision = m.pointee.log_head_revision
+        self.lagMicros = m.pointee.lag_micros
+        self.sinceLastContactMicros = m.pointee.since_last_contact_micros
+        self.lastContactKnown = m.pointee.last_contact_known != 0
+        self.storeError = try arena.liftString(m.pointee.store_error, field: "portico.v1.GetServerInfoResponse.store_error")
     }
 }

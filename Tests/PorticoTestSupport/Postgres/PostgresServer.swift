@@ -207,8 +207,9 @@ public final class PostgresServer: Sendable {
     }
 
     /// Starts `arguments` with `stdin` (a descriptor, or /dev/null) and output to the file `output`
-    /// (or /dev/null). Descriptors of this process marked close-on-exec stay out of it.
-    static func spawn(_ arguments: [String], stdin: Int32?, output: String?, what: String) throws -> pid_t {
+    /// (or /dev/null). Descriptors of this process marked close-on-exec stay out of it. Public for the
+    /// benchmark that starts `portico serve` nodes beside this server (`portico-bench postgres`).
+    public static func spawn(_ arguments: [String], stdin: Int32?, output: String?, what: String) throws -> Int32 {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }

@@ -241,7 +241,7 @@ const ProtobufCMessageDescriptor portico__v1__get_server_info_request__descripto
   (ProtobufCMessageInit) portico__v1__get_server_info_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor portico__v1__get_server_info_response__field_descriptors[7] =
+static const ProtobufCFieldDescriptor portico__v1__get_server_info_response__field_descriptors[13] =
 {
   {
     "version",
@@ -327,20 +327,98 @@ static const ProtobufCFieldDescriptor portico__v1__get_server_info_response__fie
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "store",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Portico__V1__GetServerInfoResponse, store),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "log_head_revision",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Portico__V1__GetServerInfoResponse, log_head_revision),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "lag_micros",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Portico__V1__GetServerInfoResponse, lag_micros),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "since_last_contact_micros",
+    11,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Portico__V1__GetServerInfoResponse, since_last_contact_micros),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "last_contact_known",
+    12,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Portico__V1__GetServerInfoResponse, last_contact_known),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "store_error",
+    13,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Portico__V1__GetServerInfoResponse, store_error),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned portico__v1__get_server_info_response__field_indices_by_name[] = {
+  9,   /* field[9] = lag_micros */
+  11,   /* field[11] = last_contact_known */
+  8,   /* field[8] = log_head_revision */
   4,   /* field[4] = max_batch_checks */
   6,   /* field[6] = max_calls_in_flight */
   3,   /* field[3] = max_frame_bytes */
   1,   /* field[1] = protocol_version */
   2,   /* field[2] = revision */
+  10,   /* field[10] = since_last_contact_micros */
   5,   /* field[5] = started_at_unix_micros */
+  7,   /* field[7] = store */
+  12,   /* field[12] = store_error */
   0,   /* field[0] = version */
 };
 static const ProtobufCIntRange portico__v1__get_server_info_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 7 }
+  { 0, 13 }
 };
 const ProtobufCMessageDescriptor portico__v1__get_server_info_response__descriptor =
 {
@@ -350,7 +428,7 @@ const ProtobufCMessageDescriptor portico__v1__get_server_info_response__descript
   "Portico__V1__GetServerInfoResponse",
   "portico.v1",
   sizeof(Portico__V1__GetServerInfoResponse),
-  7,
+  13,
   portico__v1__get_server_info_response__field_descriptors,
   portico__v1__get_server_info_response__field_indices_by_name,
   1,  portico__v1__get_server_info_response__number_ranges,

@@ -71,7 +71,7 @@ struct  Portico__V1__GetServerInfoResponse
    */
   uint32_t protocol_version;
   /*
-   * The newest committed revision.
+   * The revision this server answers from (the newest it has applied).
    */
   uint64_t revision;
   /*
@@ -91,10 +91,34 @@ struct  Portico__V1__GetServerInfoResponse
    * RESOURCE_EXHAUSTED (the connection stays open).
    */
   uint32_t max_calls_in_flight;
+  /*
+   * Where the changes are kept: "memory", "sqlite" or "postgres".
+   */
+  char *store;
+  /*
+   * The newest revision the log is known to hold: on a shared log (PostgreSQL), what this server last
+   * heard from it; otherwise `revision`. The lag in revisions is log_head_revision - revision.
+   */
+  uint64_t log_head_revision;
+  /*
+   * How long this server has known of a log head beyond `revision` without applying it; 0 when caught up.
+   */
+  uint64_t lag_micros;
+  /*
+   * How long ago this server last heard from its store (a commit, a notification, a poll of the
+   * log's head); 0 with last_contact_known false before the first.
+   */
+  uint64_t since_last_contact_micros;
+  protobuf_c_boolean last_contact_known;
+  /*
+   * Why the store does not answer, since its last failure (writes fail UNAVAILABLE meanwhile and
+   * checks go on from the last snapshot); empty while it answers.
+   */
+  char *store_error;
 };
 #define PORTICO__V1__GET_SERVER_INFO_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&portico__v1__get_server_info_response__descriptor) \
-    , (char *)protobuf_c_empty_string, 0, 0, 0, 0, 0, 0 }
+    , (char *)protobuf_c_empty_string, 0, 0, 0, 0, 0, 0, (char *)protobuf_c_empty_string, 0, 0, 0, 0, (char *)protobuf_c_empty_string }
 
 
 /* Portico__V1__PingRequest methods */

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import Synchronization
 
 #if canImport(Glibc)
@@ -7,18 +7,19 @@ import Synchronization
     import Darwin
 #endif
 
-/// The real `portico` binary running `serve` as a child process on 127.0.0.1, port chosen by the system.
-final class ServerProcess {
-    struct Failure: Error, CustomStringConvertible {
-        var description: String
+/// The real `portico` binary running `serve` as a child process on 127.0.0.1, port chosen by the system
+/// (the store's crash tests, the PostgreSQL multi-process tests).
+public final class ServerProcess {
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
     }
 
-    let process = Process()
-    let port: Int
+    public let process = Process()
+    public let port: Int
 
     /// The binary: `PORTICO_BINARY`, or `portico` beside the test bundle (the build directory that
     /// `swift build --build-tests` fills, whatever its scratch path).
-    static func binary() throws -> URL {
+    public static func binary() throws -> URL {
         var candidates: [URL] = []
         if let given = ProcessInfo.processInfo.environment["PORTICO_BINARY"] {
             candidates.append(URL(fileURLWithPath: given))
@@ -45,14 +46,16 @@ final class ServerProcess {
     }
 
     /// Everything the server wrote to standard output and standard error until it served (or exited).
-    private(set) var output = ""
+    public private(set) var output = ""
 
     /// Starts `portico serve` on `dataDirectory` and returns once it serves (it listens first, answering
     /// LOADING while it reads the store, then says `portico: ready`).
     /// - Parameters:
     ///   - operatorKey: the key to give with `--operator-key`; nil to let the server make `operator.key`.
     ///   - logLevel: the server's log level; its log lines land in `output` until it serves.
-    init(dataDirectory: String, operatorKey: String?, extra: [String] = [], logLevel: String = "critical") throws {
+    public init(
+        dataDirectory: String, operatorKey: String?, extra: [String] = [], logLevel: String = "critical"
+    ) throws {
         process.executableURL = try Self.binary()
         process.arguments =
             [
@@ -105,7 +108,7 @@ final class ServerProcess {
     private let tail = Tail()
 
     /// How the server stands, for a failure's message: running, or how it ended, and what it said last.
-    var status: String {
+    public var status: String {
         let state =
             process.isRunning
             ? "running" : "ended (\(process.terminationReason == .uncaughtSignal ? "signal" : "exit") "
@@ -115,7 +118,7 @@ final class ServerProcess {
 
     /// Starts `portico serve` without waiting for it to listen (its output is discarded): for killing it
     /// during start-up.
-    static func launch(dataDirectory: String, operatorKey: String, extra: [String] = []) throws -> Process {
+    public static func launch(dataDirectory: String, operatorKey: String, extra: [String] = []) throws -> Process {
         let process = Process()
         process.executableURL = try binary()
         process.arguments =
@@ -132,7 +135,7 @@ final class ServerProcess {
     /// Starts `portico serve` at log level info and returns once its output contains `text` (its
     /// output is discarded after that): for killing it at a known point of start-up.
     /// - Throws: when the server exits before saying `text`.
-    static func launch(dataDirectory: String, operatorKey: String, waitingFor text: String) throws -> Process {
+    public static func launch(dataDirectory: String, operatorKey: String, waitingFor text: String) throws -> Process {
         let process = Process()
         process.executableURL = try binary()
         process.arguments = [
@@ -156,16 +159,16 @@ final class ServerProcess {
     }
 
     /// The server's process id.
-    var pid: Int32 { process.processIdentifier }
+    public var pid: Int32 { process.processIdentifier }
 
     /// Kills the server at once, as a power cut would stop it (SIGKILL: no shutdown code runs).
-    func kill9() {
+    public func kill9() {
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
     }
 
     /// Stops the server gracefully.
-    func terminate() {
+    public func terminate() {
         process.terminate()
         process.waitUntilExit()
     }
