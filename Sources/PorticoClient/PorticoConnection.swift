@@ -78,7 +78,7 @@ public final class PorticoConnection: PorticoCalling {
         let serverHostname = configuration.host.contains(where: { $0.isLetter }) ? configuration.host : nil
         return ClientBootstrap(group: eventLoopGroup)
             .connectTimeout(TimeAmount(configuration.connectTimeout))
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)  // SOL_TCP: `.socketOption` would set SO_DEBUG
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     if let tls {

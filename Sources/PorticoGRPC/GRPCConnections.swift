@@ -14,6 +14,9 @@ final class GRPCConnections: Sendable {
     /// Connections open now.
     var count: Int { self.open.withLock { $0.count } }
 
+    /// The connections open now.
+    var channels: [any Channel] { self.open.withLock { Array($0.values) } }
+
     /// Takes a place for a new connection until it closes, or returns false when all are taken.
     func admit(_ channel: any Channel) -> Bool {
         let id = ObjectIdentifier(channel)
@@ -30,7 +33,7 @@ final class GRPCConnections: Sendable {
 
     /// Closes every connection still open (the grace period is over).
     func closeAll() {
-        for channel in self.open.withLock({ Array($0.values) }) {
+        for channel in self.channels {
             channel.close(promise: nil)
         }
     }

@@ -34,7 +34,9 @@ struct GRPCListenerFactory: HTTP2ServerTransport.ListenerFactory {
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelInitializer { listenerConfigurator.configure(channel: $0) }
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            // TCP_NODELAY is a TCP-level option: `.socketOption(.tcp_nodelay)` would set SOL_SOCKET's option of
+            // the same number, SO_DEBUG, which a process without CAP_NET_ADMIN is refused on every accept.
+            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
             .bind(host: self.host, port: self.port) {
                 (channel: any Channel) -> EventLoopFuture<HTTP2ServerTransport.ConnectionConfigurator.ConnectionChannel>
                 in

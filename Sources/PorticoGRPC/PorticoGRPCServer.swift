@@ -23,7 +23,8 @@ public final class PorticoGRPCServer: Service, Sendable {
     private let group: any EventLoopGroup
     private let logger: Logger
     private let lifecycle = Mutex(GRPCServerLifecycle())
-    private let connections: GRPCConnections
+    /// Internal, not private: tests read the accepted connections' socket options through it.
+    let connections: GRPCConnections
     private let writes: GRPCWrites
     private let streams: GRPCWatchStreams
     private let health = ServingState()

@@ -351,7 +351,7 @@ func runLoad(
             }
         let first = (index &* 7919) % calls.count
         let channel = try await ClientBootstrap(group: loop)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)  // SOL_TCP: `.socketOption` would set SO_DEBUG
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     // TLS: the handshake first; the preface and calls written meanwhile wait in the handler.
