@@ -9,7 +9,7 @@ import Testing
 /// A server whose event loop was too busy to run its timers on time has not read its sockets either:
 /// its time limits must not blame the client for bytes (or reads) the server did not look at. Each
 /// test blocks the server's only event loop past a limit while the client does its part meanwhile.
-/// The limits are 2 s, so that a test process slow to resume (a full run on a loaded machine) does not
+/// The limits are 2 s (5 s for the slow client), so that a test process slow to resume (a full run on a loaded machine) does not
 /// pass one before the loop is blocked.
 @Suite("Time limits on a busy event loop")
 struct BusyLoopTests {
@@ -80,7 +80,7 @@ struct BusyLoopTests {
 
     @Test("a client that read its answers while the server's loop was busy past the slow-client timeout stays")
     func busyLoopSeesTheClientRead() async throws {
-        try await Self.withOwnLoop(ServerConfiguration(slowClientTimeout: .seconds(2))) { server, loop in
+        try await Self.withOwnLoop(ServerConfiguration(slowClientTimeout: .seconds(5))) { server, loop in
             _ = try await OutputBudgetTests.filledWithAudit(server, events: 600)
             let client = try await WireClient.connect(port: server.port, reading: false, receiveBuffer: 4096)
             // 400 answers of about 40 KB: more than the socket takes while the client does not read.
@@ -94,8 +94,9 @@ struct BusyLoopTests {
                 try await Task.sleep(for: .milliseconds(5))
             }
             try #require(stalledLooks == 20)
-            // The client reads what the socket holds while the loop is blocked past the timeout.
-            try await Self.block(loop, for: .seconds(3)) {
+            // The client reads what the socket holds while the loop is blocked past the timeout (5 s, so
+            // that a test process slow to read the rest afterwards is not cut for that).
+            try await Self.block(loop, for: .seconds(6)) {
                 try await client.startReading()
                 try await Task.sleep(for: .milliseconds(200))
             }
