@@ -9,8 +9,8 @@ import Testing
 /// A server whose event loop was too busy to run its timers on time has not read its sockets either:
 /// its time limits must not blame the client for bytes (or reads) the server did not look at. Each
 /// test blocks the server's only event loop past a limit while the client does its part meanwhile.
-/// The limits are 2 s (5 s for the slow client), so that a test process slow to resume (a full run on a loaded machine) does not
-/// pass one before the loop is blocked.
+/// The limits are 2 s (5 s for the slow client), so that a test process slow to resume (a full run on
+/// a loaded machine) does not pass one before the loop is blocked.
 @Suite("Time limits on a busy event loop")
 struct BusyLoopTests {
     /// Runs `body` with a server on an event loop of its own, which `body` may block.
