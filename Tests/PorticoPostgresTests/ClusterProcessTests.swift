@@ -51,14 +51,15 @@ struct ClusterProcessTests {
 
     @Test("writers on every node, one node killed -9 and restarted, PostgreSQL restarted: nothing lost or doubled")
     func chaos() async throws {
-        let postgres = try PostgresServer.start(fsync: true)
+        let postgres = try await offThePool { try PostgresServer.start(fsync: true) }
         defer { try? postgres.stop(mode: "immediate") }
-        let url = try postgres.createDatabase("cluster")
+        let url = try await offThePool { try postgres.createDatabase("cluster") }
         // An operator key's shape: pok_ and 43 characters of base64url.
         let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
         let key = "pok_" + String((0..<43).map { _ in alphabet.randomElement()! })
         let directories = (0..<3).map { TemporaryDirectory("pg-node\($0)") }
-        var nodes = try directories.map { try Self.start($0.path, url, key: key) }
+        let paths = directories.map(\.path)
+        var nodes = try await offThePool { try paths.map { try Self.start($0, url, key: key) } }
         defer { for node in nodes { node.kill9() } }
         let clients = Clients(nodes.map { Self.client($0, key: key) })
 
@@ -93,14 +94,15 @@ struct ClusterProcessTests {
                 }
             }
             try await reach(15)
-            nodes[1].kill9()
+            let killed = nodes[1]
+            _ = try await offThePool { killed.kill9() }
             await clients[1].close()
-            nodes[1] = try Self.start(directories[1].path, url, key: key)
+            nodes[1] = try await offThePool { try Self.start(paths[1], url, key: key) }
             clients[1] = Self.client(nodes[1], key: key)
             try await reach(40)
-            try postgres.stop(mode: "fast")
+            try await offThePool { try postgres.stop(mode: "fast") }
             try await Task.sleep(for: .milliseconds(300))
-            try postgres.restart()
+            try await offThePool { try postgres.restart() }
             try await group.waitForAll()
         }
 

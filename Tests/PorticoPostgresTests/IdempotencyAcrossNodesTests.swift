@@ -13,7 +13,7 @@ struct IdempotencyAcrossNodesTests {
     /// round is a real race, settled only under the head's lock.
     @Test("the same keyed change sent to two nodes at once applies once, and both answers are equal")
     func sameKeyTwoNodes() async throws {
-        let location = try freshLog("idemtwo")
+        let location = try await freshLog("idemtwo")
         let a = try await Node(location, follow: false)
         let b = try await Node(location, follow: false)
         defer { stopping(a, b) }
@@ -44,7 +44,7 @@ struct IdempotencyAcrossNodesTests {
 
     @Test("the same key with another body on the other node is refused, as on one node")
     func sameKeyOtherBody() async throws {
-        let location = try freshLog("idemother")
+        let location = try await freshLog("idemother")
         let a = try await Node(location, follow: false)
         let b = try await Node(location, follow: false)
         defer { stopping(a, b) }

@@ -11,7 +11,7 @@ import Testing
 struct MinRevisionAcrossNodesTests {
     @Test("a check on node B with node A's write revision waits until B applies it, then answers it")
     func readYourWriteOnAnotherNode() async throws {
-        let location = try freshLog("wirewait")
+        let location = try await freshLog("wirewait")
         let a = try await Node(location)
         let logB = try await PostgresChangeLog.open(location)
         defer { Task { await a.stop() } }

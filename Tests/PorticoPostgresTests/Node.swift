@@ -34,8 +34,8 @@ final class Node: Sendable {
 }
 
 /// A test's own database on the shared test server.
-func freshLog(_ prefix: String = "t") throws -> PostgresLocation {
-    try PostgresLocation(url: try PostgresServer.shared().createDatabase(prefix))
+func freshLog(_ prefix: String = "t") async throws -> PostgresLocation {
+    try PostgresLocation(url: try await offThePool { try PostgresServer.shared().createDatabase(prefix) })
 }
 
 /// Stops `nodes` after the test, from a `defer` (which cannot await).

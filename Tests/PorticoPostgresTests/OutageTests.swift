@@ -12,9 +12,9 @@ import Testing
 struct OutageTests {
     @Test("PostgreSQL stopped: checks go on, writes fail UNAVAILABLE, the last contact ages; restarted: caught up")
     func outage() async throws {
-        let postgres = try PostgresServer.start()
+        let postgres = try await offThePool { try PostgresServer.start() }
         defer { try? postgres.stop(mode: "immediate") }
-        let location = try PostgresLocation(url: try postgres.createDatabase("outage"))
+        let location = try PostgresLocation(url: try await offThePool { try postgres.createDatabase("outage") })
         let log = try await PostgresChangeLog.open(location)
         try await TestServer.with(store: log) { server in
             let follower = LogFollower(portico: server.portico, log: log, poll: .milliseconds(100))
@@ -28,7 +28,7 @@ struct OutageTests {
             #expect(before.store == "postgres" && before.storeError.isEmpty && before.lastContactKnown)
             #expect(before.logHeadRevision == before.revision)
 
-            try postgres.stop(mode: "fast")
+            try await offThePool { try postgres.stop(mode: "fast") }
             // Checks are answered from the snapshot.
             #expect(try await client.checkPermission(check).allowed)
             // Writes fail UNAVAILABLE, with PostgreSQL's absence as the reason.
@@ -55,7 +55,7 @@ struct OutageTests {
             #expect(later.sinceLastContactMicros > before.sinceLastContactMicros)
             #expect(later.revision == before.revision, "nothing was applied")
 
-            try postgres.restart()
+            try await offThePool { try postgres.restart() }
             // Another node writes; this one hears of it and applies it without being told to.
             let other = try await Node(location, follow: false)
             let written = try await other.portico.execute(

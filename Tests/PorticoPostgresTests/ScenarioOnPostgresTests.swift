@@ -13,7 +13,7 @@ struct ScenarioOnPostgresTests {
     @Test("each scenario answers as written, restarted or not", arguments: ScenarioCorpus.files, [false, true])
     func scenario(_ file: String, restarting: Bool) async throws {
         let scenario = try ScenarioCorpus.load(file)
-        let url = try PostgresServer.shared().createDatabase("scenario")
+        let url = try await offThePool { try PostgresServer.shared().createDatabase("scenario") }
         let location = try PostgresLocation(url: url)
         let directory = TemporaryDirectory("pg-scenario")
         let clock = ManualClock()

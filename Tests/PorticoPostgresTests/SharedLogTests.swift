@@ -13,7 +13,7 @@ import Testing
 struct SharedLogTests {
     @Test("three nodes writing at once: revisions dense and unique, and every node ends in the log's state")
     func concurrentWriters() async throws {
-        let location = try freshLog("dense")
+        let location = try await freshLog("dense")
         let nodes = [try await Node(location), try await Node(location), try await Node(location)]
         defer { Task { for node in nodes { await node.stop() } } }
         let fixture = try await Fixture.make(nodes[0].portico)
@@ -65,7 +65,7 @@ struct SharedLogTests {
 
     @Test("a write validated against a stale state is validated again under the log's lock, and refused")
     func lostRace() async throws {
-        let location = try freshLog("race")
+        let location = try await freshLog("race")
         let a = try await Node(location, follow: false)
         let b = try await Node(location, follow: false)
         defer {
@@ -99,7 +99,7 @@ struct SharedLogTests {
 
     @Test("a read for a revision the node has not reached waits for it, or fails at the deadline")
     func minRevisionWaits() async throws {
-        let location = try freshLog("wait")
+        let location = try await freshLog("wait")
         let a = try await Node(location)
         let b = try await Node(location, poll: .seconds(60))
         let stale = try await Node(location, follow: false)
@@ -130,7 +130,7 @@ struct SharedLogTests {
 
     @Test("a log written by a newer Portico is refused; an up-to-date one is opened as it is")
     func newerSchema() async throws {
-        let url = try PostgresServer.shared().createDatabase("schema")
+        let url = try await offThePool { try PostgresServer.shared().createDatabase("schema") }
         let location = try PostgresLocation(url: url)
         let first = try await PostgresChangeLog.open(location)
         let id = first.logID

@@ -9,7 +9,7 @@ import Testing
 struct WatchOnFollowerTests {
     @Test("a watcher on node B sees, in order and once each, the writes made on node A")
     func followerStreams() async throws {
-        let location = try freshLog("watch")
+        let location = try await freshLog("watch")
         let a = try await Node(location)
         let b = try await Node(location)
         defer {

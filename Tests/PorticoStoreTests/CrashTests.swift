@@ -39,7 +39,8 @@ struct CrashTests {
         var history: [Command] = []
 
         // Set-up: a portfolio with an app, one system user per stream, two ad accounts.
-        var server = try ServerProcess(dataDirectory: directory.path, operatorKey: key)
+        let path = directory.path
+        var server = try await offThePool { try ServerProcess(dataDirectory: path, operatorKey: key) }
         var client = Self.client(port: server.port, key: key)
         let portfolio: UInt64
         do {
@@ -135,7 +136,7 @@ struct CrashTests {
             for command in history { try await reference.execute(command, as: .operator) }
 
             // Restart on the same directory: the same answers, and the next revision follows the log.
-            server = try ServerProcess(dataDirectory: directory.path, operatorKey: key)
+            server = try await offThePool { try ServerProcess(dataDirectory: path, operatorKey: key) }
             client = Self.client(port: server.port, key: key)
             for user in users {
                 for asset in assets {

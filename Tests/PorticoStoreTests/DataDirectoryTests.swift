@@ -109,7 +109,10 @@ struct DataDirectoryTests {
     @Test("the server creates every file 0600 in an existing 0755 directory, the operator key included, and warns")
     func serverFileModes() async throws {
         let directory = Self.openDirectory("modes-server")
-        let server = try ServerProcess(dataDirectory: directory.path, operatorKey: nil, logLevel: "warning")
+        let path = directory.path
+        let server = try await offThePool {
+            try ServerProcess(dataDirectory: path, operatorKey: nil, logLevel: "warning")
+        }
         #expect(server.output.contains("open to other users (mode 755)"), "\(server.output)")
         let key = try String(contentsOfFile: directory.file("operator.key"), encoding: .utf8)
             .trimmingCharacters(in: .whitespacesAndNewlines)

@@ -9,7 +9,9 @@ import Synchronization
 
 /// The real `portico` binary running `serve` as a child process on 127.0.0.1, port chosen by the system
 /// (the store's crash tests, the PostgreSQL multi-process tests).
-public final class ServerProcess {
+// @unchecked: every stored property is set in init and not changed after (`output` included; the
+// tail is behind its own lock), and Process is safe to query and signal from any thread.
+public final class ServerProcess: @unchecked Sendable {
     public struct Failure: Error, CustomStringConvertible {
         public var description: String
     }
