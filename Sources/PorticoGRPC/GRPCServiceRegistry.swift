@@ -107,7 +107,7 @@ struct GRPCServiceRegistry<Transport: ServerTransport>: PorticoServiceRegistry {
         }
     }
 
-        /// The handlers' context of a call: its caller, authenticated from the head, and its deadline. A
+    /// The handlers' context of a call: its caller, authenticated from the head, and its deadline. A
     /// credential refused is counted by its reason, as on the native port.
     private var authenticate: @Sendable (GRPCCallHead) throws(CallFailure) -> CallContext {
         { [handlers, counters] head throws(CallFailure) in

@@ -1,7 +1,8 @@
 import Glibc
 import NIOCore
-@testable import PorticoGRPC
 import Testing
+
+@testable import PorticoGRPC
 
 /// The socket options the gRPC endpoint sets on the connections it accepts, read back from the socket.
 @Suite("gRPC endpoint: socket options")

@@ -57,8 +57,9 @@ struct FrameRouter: PorticoServiceRouter {
                 self.responder.pointee.succeed(self.head.callID, response)
             } catch let wait as RevisionWait {
                 // The one read that leaves the event loop: its min_revision is not here yet.
+                let deadline = self.head.deadline
                 self.work = .deferred(
-                    self.dispatcher.waitingRead(rpc, request, caller: context.caller, deadline: self.head.deadline, wait))
+                    self.dispatcher.waitingRead(rpc, request, caller: context.caller, deadline: deadline, wait))
             }
         } catch {
             self.responder.pointee.fail(self.head.callID, CallFailure(any: error))
@@ -75,13 +76,14 @@ struct FrameRouter: PorticoServiceRouter {
                 idempotencyKey: self.head.idempotencyKey.isEmpty ? nil : self.head.idempotencyKey)
             try self.dispatcher.admit(RPC.method, body: self.body)
             let request = try self.decode(RPC.Request.self)
-            self.work = .deferred(DeferredCall {
-                do {
-                    return .success(try await handle(request, context))
-                } catch {
-                    return .failure(CallFailure(any: error))
-                }
-            })
+            self.work = .deferred(
+                DeferredCall {
+                    do {
+                        return .success(try await handle(request, context))
+                    } catch {
+                        return .failure(CallFailure(any: error))
+                    }
+                })
         } catch {
             self.responder.pointee.fail(self.head.callID, CallFailure(any: error))
         }

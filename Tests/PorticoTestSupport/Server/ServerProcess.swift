@@ -111,11 +111,10 @@ public final class ServerProcess: @unchecked Sendable {
 
     /// How the server stands, for a failure's message: running, or how it ended, and what it said last.
     public var status: String {
-        let state =
-            process.isRunning
-            ? "running" : "ended (\(process.terminationReason == .uncaughtSignal ? "signal" : "exit") "
-                + "\(process.terminationStatus))"
-        return "portico serve (pid \(process.processIdentifier)) \(state); it said last: \(tail.text.withLock { $0 })"
+        let ended = process.terminationReason == .uncaughtSignal ? "signal" : "exit"
+        let state = process.isRunning ? "running" : "ended (\(ended) \(process.terminationStatus))"
+        let said = tail.text.withLock { $0 }
+        return "portico serve (pid \(process.processIdentifier)) \(state); it said last: \(said)"
     }
 
     /// Starts `portico serve` without waiting for it to listen (its output is discarded): for killing it
