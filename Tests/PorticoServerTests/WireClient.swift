@@ -15,11 +15,13 @@ final class WireClient: Sendable {
     /// pile up in the server rather than in the kernel. `first` is written as soon as the connection is
     /// up, by its event loop: a test whose server times the preface from connecting sends it there,
     /// so that a test process too busy to resume at once does not make it late.
+    /// `group` runs the client's connection (a test whose client must read on time gives it its own).
     static func connect(
-        port: Int, reading: Bool = true, receiveBuffer: Int? = nil, first: [UInt8] = []
+        port: Int, reading: Bool = true, receiveBuffer: Int? = nil, first: [UInt8] = [],
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws -> WireClient {
         let inbox = Inbox()
-        var bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        var bootstrap = ClientBootstrap(group: group)
             .channelOption(.autoRead, value: reading)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
