@@ -133,12 +133,19 @@ public final class PostgresServer: Sendable {
     /// Starts the server again on the same port, after `stop`.
     public func restart() throws { try startServer() }
 
+    /// Starts the server and waits until it takes connections: up to 300 s, as a full test run on a
+    /// loaded 2-core machine saw a restart take over a minute. A failure carries the server's log.
     private func startServer() throws {
-        try Self.run(
-            unprivileged + [
-                "\(binaries)/pg_ctl", "-D", directory + "/data", "-l", directory + "/server.log",
-                "-o", "\(options) -p \(port)", "-w", "-t", "60", "start",
-            ], what: "pg_ctl start")
+        do {
+            try Self.run(
+                unprivileged + [
+                    "\(binaries)/pg_ctl", "-D", directory + "/data", "-l", directory + "/server.log",
+                    "-o", "\(options) -p \(port)", "-w", "-t", "300", "start",
+                ], what: "pg_ctl start")
+        } catch {
+            let log = (try? String(contentsOfFile: directory + "/server.log", encoding: .utf8)) ?? ""
+            throw Unavailable(description: "\(error); the server's log ends: \(log.suffix(2_000))")
+        }
     }
 
     // MARK: - Helpers
