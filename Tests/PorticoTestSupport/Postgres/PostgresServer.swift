@@ -54,9 +54,11 @@ public final class PostgresServer: Sendable {
                 "\(binaries)/initdb", "-D", data, "-U", user, "--auth=trust", "-E", "UTF8",
                 "--no-sync", "--no-instructions",
             ], what: "initdb")
+        // max_files_per_process counts the files the server inherits: a server started while the test
+        // process held ~950 sockets found room for 43 and refused to start ("we need at least 58").
         let options =
-            "-c listen_addresses=127.0.0.1 -k \(directory) -c max_connections=400 -c fsync=\(fsync ? "on" : "off")"
-            + " -c full_page_writes=\(fsync ? "on" : "off")"
+            "-c listen_addresses=127.0.0.1 -k \(directory) -c max_connections=400 -c max_files_per_process=10000"
+            + " -c fsync=\(fsync ? "on" : "off") -c full_page_writes=\(fsync ? "on" : "off")"
 
         // The supervisor: waits for this process to end, then stops the server and removes the folder.
         var ends: [Int32] = [0, 0]
