@@ -12,7 +12,8 @@ import Testing
 ///
 /// The steps that must come within a limit (see the server hold the connection, block its loop, send)
 /// run on a thread of their own, not on Swift's concurrency pool: in a full run other tests hold the
-/// pool's two threads for seconds, and a step done there came after the limit had passed.
+/// pool's two threads for seconds, and a step done there came after the limit had passed. For the
+/// same reason the frame and first-call limits are 10 s: the connection is made on the pool.
 @Suite("Time limits on a busy event loop")
 struct BusyLoopTests {
     struct NotReady: Error {}
@@ -48,11 +49,11 @@ struct BusyLoopTests {
 
     @Test("a first call the server reads late, its event loop busy past the first-call timeout, is answered")
     func busyLoopReadsTheFirstCall() async throws {
-        try await Self.withOwnLoop(ServerConfiguration(firstCallTimeout: .seconds(2))) { server, loop in
+        try await Self.withOwnLoop(ServerConfiguration(firstCallTimeout: .seconds(10))) { server, loop in
             let client = try await WireClient.connect(port: server.port)
             let statistics = server.server
             let call = try WirePreface.bytes + Wire.ping(1)
-            try await Self.block(loop, for: .seconds(3), when: { statistics.connectionCount == 1 }) {
+            try await Self.block(loop, for: .seconds(12), when: { statistics.connectionCount == 1 }) {
                 try client.channel.writeAndFlush(ByteBuffer(bytes: call)).wait()
             }
             _ = try await client.wait(limit: .seconds(30)) { !$0.isEmpty }
@@ -68,12 +69,12 @@ struct BusyLoopTests {
 
     @Test("a frame the server reads late, its event loop busy past the frame timeout, is answered, not cut")
     func busyLoopReadsTheFrame() async throws {
-        try await Self.withOwnLoop(ServerConfiguration(frameTimeout: .seconds(2))) { server, loop in
+        try await Self.withOwnLoop(ServerConfiguration(frameTimeout: .seconds(10))) { server, loop in
             let frame = try Wire.ping(1)
             let client = try await WireClient.connect(port: server.port, first: WirePreface.bytes + frame.prefix(2))
             // Once the server holds the frame's first bytes, its clock runs.
             let statistics = server.server
-            try await Self.block(loop, for: .seconds(3), when: { statistics.statistics.bufferedInputBytes > 0 }) {
+            try await Self.block(loop, for: .seconds(12), when: { statistics.statistics.bufferedInputBytes > 0 }) {
                 try client.channel.writeAndFlush(ByteBuffer(bytes: Array(frame.dropFirst(2)))).wait()
             }
             let (frames, closed) = try await client.wait(limit: .seconds(30)) { !$0.isEmpty }
