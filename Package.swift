@@ -346,6 +346,7 @@ let package = Package(
                 "PorticoReasons",
                 "PorticoClient",
                 "PorticoWire",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: strictSwift
         ),

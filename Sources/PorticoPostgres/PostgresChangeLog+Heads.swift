@@ -36,7 +36,7 @@ extension PostgresChangeLog {
     }
 
     private static func watchHeads(
-        _ connection: PostgresConnection, poll: Duration, logger: Logger,
+        _ connection: PostgresSession, poll: Duration, logger: Logger,
         into continuation: AsyncThrowingStream<Revision, any Error>.Continuation
     ) async throws {
         try await connection.listen(on: channel) { notifications in
@@ -51,9 +51,12 @@ extension PostgresChangeLog {
                     throw PostgresFailure("the connection for notifications closed")
                 }
                 group.addTask {
+                    // A head read that takes this long means the connection is lost (a peer gone without
+                    // closing it): it is closed, which ends the notifications too.
+                    let patience = max(poll * 10, .seconds(10))
                     while true {
                         try await Task.sleep(for: poll)
-                        continuation.yield(try await head(connection, logger: logger, lock: false))
+                        continuation.yield(try await head(connection, logger: logger, lock: false, timeout: patience))
                     }
                 }
                 defer { group.cancelAll() }

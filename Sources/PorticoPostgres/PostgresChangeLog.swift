@@ -110,7 +110,7 @@ public final class PostgresChangeLog: SharedChangeLog, CheckpointingStore {
     }
 
     public func append(after known: Revision, prepare: @Sendable (_ missed: [Change]) throws -> [Change]) async throws {
-        let connection: PostgresConnection
+        let connection: PostgresSession
         do {
             connection = try await writer.connection()
         } catch {
@@ -219,13 +219,21 @@ public final class PostgresChangeLog: SharedChangeLog, CheckpointingStore {
     // MARK: - Rows
 
     /// The log's head revision; with `lock`, locked until the transaction ends (appends serialise here).
-    static func head(_ connection: PostgresConnection, logger: Logger, lock: Bool) async throws -> Revision {
+    /// With `timeout`, a read that takes longer closes the connection and throws.
+    static func head(
+        _ connection: PostgresSession, logger: Logger, lock: Bool, timeout: Duration? = nil
+    ) async throws -> Revision {
         do {
-            let sql =
-                lock ? "SELECT revision FROM portico_log_head FOR UPDATE" : "SELECT revision FROM portico_log_head"
-            for try await revision in try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger)
-                .decode(Int64.self)
-            {
+            let sql = PostgresQuery(
+                unsafeSQL: lock
+                    ? "SELECT revision FROM portico_log_head FOR UPDATE" : "SELECT revision FROM portico_log_head")
+            let rows =
+                if let timeout {
+                    try await connection.query(sql, logger: logger, timeout: timeout)
+                } else {
+                    try await connection.query(sql, logger: logger)
+                }
+            for try await revision in rows.decode(Int64.self) {
                 return Revision(revision)
             }
         } catch {
@@ -236,7 +244,7 @@ public final class PostgresChangeLog: SharedChangeLog, CheckpointingStore {
 
     /// The changes after `revision` (up to `head`, or `limit` of them), in revision order, checked dense.
     static func read(
-        _ connection: PostgresConnection, after revision: Revision, through head: Revision? = nil,
+        _ connection: PostgresSession, after revision: Revision, through head: Revision? = nil,
         limit: Int? = nil, logger: Logger
     ) async throws -> [Change] {
         let rows: PostgresRowSequence
@@ -282,7 +290,7 @@ public final class PostgresChangeLog: SharedChangeLog, CheckpointingStore {
 
     /// Inserts `batch` after `head` (locked by this transaction), moves the head and notifies the other
     /// nodes: one statement, one round trip.
-    private func insert(_ batch: [Change], after head: Revision, on connection: PostgresConnection) async throws {
+    private func insert(_ batch: [Change], after head: Revision, on connection: PostgresSession) async throws {
         for (offset, change) in batch.enumerated() where change.revision != head + 1 + Revision(offset) {
             throw StoreError(.outOfOrder, "change \(change.revision) does not follow \(head + Revision(offset))")
         }

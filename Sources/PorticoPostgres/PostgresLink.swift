@@ -5,12 +5,13 @@ import Synchronization
 /// One connection to PostgreSQL, opened when first needed and again after it was lost.
 ///
 /// An actor, so that two callers asking at once share one connect instead of racing two; what it
-/// hands out is used outside it (a `PostgresConnection` is Sendable and queues its queries itself).
+/// hands out is used outside it (a `PostgresConnection` is Sendable and queues its queries itself),
+/// as a `PostgresSession`, whose queries fail when the connection closes.
 actor PostgresLink {
     private let location: PostgresLocation
     private let logger: Logger
-    private var open: PostgresConnection?
-    private var connecting: Task<PostgresConnection, any Error>?
+    private var open: PostgresSession?
+    private var connecting: Task<PostgresSession, any Error>?
     /// postgres-nio numbers connections for its logs; one sequence for the process.
     private static let ids = Atomic<Int>(0)
 
@@ -21,7 +22,7 @@ actor PostgresLink {
 
     /// The open connection, or a new one.
     /// - Throws: `PostgresFailure` when PostgreSQL cannot be reached or refuses the login.
-    func connection() async throws -> PostgresConnection {
+    func connection() async throws -> PostgresSession {
         if let open, !open.isClosed { return open }
         if let connecting { return try await connecting.value }
         let task = Task { [location, logger] in try await Self.connect(location, logger: logger) }
@@ -40,12 +41,13 @@ actor PostgresLink {
     }
 
     /// Opens a connection of its own (a listener's), which the caller closes.
-    static func connect(_ location: PostgresLocation, logger: Logger) async throws -> PostgresConnection {
+    static func connect(_ location: PostgresLocation, logger: Logger) async throws -> PostgresSession {
         do {
             let id = ids.add(1, ordering: .relaxed).newValue
-            return try await PostgresConnection.connect(
-                configuration: try location.configuration(), id: id,
-                logger: logger)
+            return PostgresSession(
+                try await PostgresConnection.connect(
+                    configuration: try location.configuration(), id: id,
+                    logger: logger))
         } catch {
             throw PostgresFailure("cannot connect to \(location)", error)
         }

@@ -50,7 +50,7 @@ struct PostgresSchema {
     /// - Returns: the version the database had before.
     /// - Throws: `StoreError` `.newerSchema` for a newer database; `PostgresFailure` when a statement fails.
     @discardableResult
-    func migrate(_ connection: PostgresConnection, logger: Logger, location: PostgresLocation) async throws -> Int {
+    func migrate(_ connection: PostgresSession, logger: Logger, location: PostgresLocation) async throws -> Int {
         try await connection.query("BEGIN", logger: logger)
         do {
             try await connection.query("SELECT pg_advisory_xact_lock(\(Self.advisoryLock))", logger: logger)
