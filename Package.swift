@@ -236,6 +236,7 @@ let package = Package(
         .testTarget(
             name: "PorticoWireTests",
             dependencies: [
+                "PorticoTestSupport",
                 "PorticoReasons",
                 "PorticoWire",
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -1,4 +1,5 @@
 import Foundation
+import PorticoTestSupport
 import GRPCCore
 import GRPCNIOTransportHTTP2Posix
 import PorticoGRPC

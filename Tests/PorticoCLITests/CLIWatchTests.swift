@@ -1,4 +1,5 @@
 import Foundation
+import PorticoTestSupport
 import Testing
 
 /// `portico watch` against a server process: one line per change, history then live, until the server

@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import PorticoClient
 import PorticoServer
+import PorticoTestSupport
 import PorticoWire
 import Synchronization
 import Testing
@@ -12,8 +13,10 @@ final class LimitedServer: Sendable {
         let text = Mutex<(out: String, err: String)>(("", ""))
     }
 
-    let process: Process
+    let process: ChildProcess
     private let output = Output()
+    /// Kept for the child's life: reading ends closed early would kill it with SIGPIPE.
+    private let pipes: [Pipe]
 
     /// Starts the `portico` binary beside the tests (or `PORTICO_BINARY`) under `ulimit -n files`.
     init(files: Int, arguments: [String]) throws {
@@ -25,13 +28,9 @@ final class LimitedServer: Sendable {
             throw PorticoStatusError(
                 code: .internal, message: "no portico binary at \(candidates): run `swift build --build-tests` first")
         }
-        self.process = Process()
-        self.process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        self.process.arguments = ["-c", "ulimit -n \(files) && exec \"$0\" \"$@\"", binary] + arguments
         let out = Pipe()
         let err = Pipe()
-        self.process.standardOutput = out
-        self.process.standardError = err
+        self.pipes = [out, err]
         let output = self.output
         out.fileHandleForReading.readabilityHandler = { handle in
             let text = String(decoding: handle.availableData, as: UTF8.self)
@@ -41,7 +40,12 @@ final class LimitedServer: Sendable {
             let text = String(decoding: handle.availableData, as: UTF8.self)
             output.text.withLock { $0.err += text }
         }
-        try self.process.run()
+        self.process = try ChildProcess(
+            "/bin/sh", ["-c", "ulimit -n \(files) && exec \"$0\" \"$@\"", binary] + arguments,
+            stdout: .descriptor(out.fileHandleForWriting.fileDescriptor),
+            stderr: .descriptor(err.fileHandleForWriting.fileDescriptor))
+        try out.fileHandleForWriting.close()
+        try err.fileHandleForWriting.close()
     }
 
     var standardOutput: String { self.output.text.withLock { $0.out } }
@@ -61,7 +65,8 @@ final class LimitedServer: Sendable {
             try await Task.sleep(for: .milliseconds(10))
         }
         throw PorticoStatusError(
-            code: .unavailable, message: "portico serve did not get ready: \(self.standardOutput) \(self.standardError)"
+            code: .unavailable,
+            message: "portico serve did not get ready: \(self.standardOutput) \(self.standardError)"
         )
     }
 

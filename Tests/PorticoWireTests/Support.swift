@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import PorticoTestSupport
 import PorticoWire
 import Testing
 
@@ -43,17 +44,18 @@ enum Protoc {
     }
 
     private static func run(_ arguments: [String], input: [UInt8]) throws -> [UInt8] {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["protoc", "-I."] + arguments + Repository.protoFiles
-        process.currentDirectoryURL = Repository.protoDir
         let stdin = Pipe()
         let stdout = Pipe()
         let stderr = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        process.standardError = stderr
-        try process.run()
+        let process = try ChildProcess(
+            "/usr/bin/env", ["protoc", "-I."] + arguments + Repository.protoFiles,
+            directory: Repository.protoDir.path,
+            stdin: .descriptor(stdin.fileHandleForReading.fileDescriptor),
+            stdout: .descriptor(stdout.fileHandleForWriting.fileDescriptor),
+            stderr: .descriptor(stderr.fileHandleForWriting.fileDescriptor))
+        try stdin.fileHandleForReading.close()
+        try stdout.fileHandleForWriting.close()
+        try stderr.fileHandleForWriting.close()
         stdin.fileHandleForWriting.write(Data(input))
         try stdin.fileHandleForWriting.close()
         let output = stdout.fileHandleForReading.readDataToEndOfFile()

@@ -1,4 +1,5 @@
 import Foundation
+import PorticoTestSupport
 import Testing
 
 /// What a finished program printed and how it ended.
@@ -27,18 +28,12 @@ enum Program {
         limit: Duration = .seconds(120)
     ) async throws -> Outcome {
         let scratch = try Scratch("run")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.currentDirectoryURL = directory ?? scratch.url
-        process.environment = Self.environment(environment)
-        _ = FileManager.default.createFile(atPath: scratch.file("out"), contents: nil)
-        _ = FileManager.default.createFile(atPath: scratch.file("err"), contents: nil)
         _ = FileManager.default.createFile(atPath: scratch.file("in"), contents: Data((input ?? "").utf8))
-        process.standardOutput = try FileHandle(forWritingTo: scratch.url.appendingPathComponent("out"))
-        process.standardError = try FileHandle(forWritingTo: scratch.url.appendingPathComponent("err"))
-        process.standardInput = try FileHandle(forReadingFrom: scratch.url.appendingPathComponent("in"))
-        let status = try await Self.wait(for: process, limit: limit)
+        let process = try ChildProcess(
+            executable, arguments, environment: Self.environment(environment),
+            directory: (directory ?? scratch.url).path,
+            stdin: .file(scratch.file("in")), stdout: .file(scratch.file("out")), stderr: .file(scratch.file("err")))
+        let status = await Self.wait(for: process, limit: limit)
         return Outcome(
             status: status,
             stdout: (try? String(contentsOfFile: scratch.file("out"), encoding: .utf8)) ?? "",
@@ -46,22 +41,14 @@ enum Program {
         )
     }
 
-    /// Starts the process and waits for its exit; kills it (SIGKILL) when `limit` passes first.
-    static func wait(for process: Process, limit: Duration) async throws -> Int32 {
+    /// Waits for the process's exit; kills it (SIGKILL) when `limit` passes first.
+    static func wait(for process: ChildProcess, limit: Duration) async -> Int32 {
         let watchdog = Task {
             try await Task.sleep(for: limit)
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            process.signal(SIGKILL)
         }
         defer { watchdog.cancel() }
-        return try await withCheckedThrowingContinuation { continuation in
-            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
-            do {
-                try process.run()
-            } catch {
-                process.terminationHandler = nil
-                continuation.resume(throwing: error)
-            }
-        }
+        return await process.exit()
     }
 
     /// This process's environment with `changes` applied; `PORTICO_*` variables of the caller are

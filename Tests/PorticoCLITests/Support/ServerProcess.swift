@@ -1,30 +1,23 @@
 import Foundation
+import PorticoTestSupport
 import Testing
 
 /// A program started in the background, in a process group of its own, whose standard output is
 /// watched for a line: `portico serve` (or `make run`) until it prints `portico: ready`.
 final class BackgroundProgram: @unchecked Sendable {
-    // @unchecked: `process` is set once in init and only read afterwards; Process itself is thread-safe
-    // for isRunning, processIdentifier and terminate.
-    let process = Process()
+    // @unchecked: `process` is set once in init and only read afterwards.
+    let process: ChildProcess
     let scratch: Scratch
 
     /// Starts `arguments` with `environment` (applied as `Program.environment` does) in `directory`.
     init(_ arguments: [String], environment: [String: String?] = [:], in directory: URL? = nil) throws {
         self.scratch = try Scratch("background")
-        // Foundation starts the child as the leader of a new process group, so the program and whatever
-        // it starts (make -> swift run -> portico) share one group, which `stop()` signals as a whole.
-        // (Not setsid: that forks when already a group leader, and its parent exits at once.)
-        self.process.executableURL = URL(fileURLWithPath: arguments[0])
-        self.process.arguments = Array(arguments.dropFirst())
-        self.process.currentDirectoryURL = directory ?? self.scratch.url
-        self.process.environment = Program.environment(environment)
-        _ = FileManager.default.createFile(atPath: self.scratch.file("out"), contents: nil)
-        _ = FileManager.default.createFile(atPath: self.scratch.file("err"), contents: nil)
-        self.process.standardOutput = try FileHandle(forWritingTo: self.scratch.url.appendingPathComponent("out"))
-        self.process.standardError = try FileHandle(forWritingTo: self.scratch.url.appendingPathComponent("err"))
-        self.process.standardInput = FileHandle.nullDevice
-        try self.process.run()
+        // The child leads a new process group, so the program and whatever it starts (make -> swift
+        // run -> portico) share one group, which `stop()` signals as a whole.
+        self.process = try ChildProcess(
+            arguments[0], Array(arguments.dropFirst()), environment: Program.environment(environment),
+            directory: (directory ?? self.scratch.url).path,
+            stdout: .file(self.scratch.file("out")), stderr: .file(self.scratch.file("err")))
     }
 
     /// A test that failed before `stop()` leaves nothing running.

@@ -18,15 +18,13 @@ public enum ChildProgram {
             let thread = Thread {
                 continuation.resume(
                     with: Result {
-                        let process = Process()
-                        process.executableURL = URL(fileURLWithPath: executable)
-                        process.arguments = arguments
-                        process.currentDirectoryURL = directory
-                        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
                         let output = Pipe()
-                        process.standardOutput = output
-                        process.standardError = output
-                        try process.run()
+                        let writing = output.fileHandleForWriting.fileDescriptor
+                        let process = try ChildProcess(
+                            executable, arguments,
+                            environment: ProcessInfo.processInfo.environment.merging(environment) { $1 },
+                            directory: directory.path, stdout: .descriptor(writing), stderr: .descriptor(writing))
+                        try output.fileHandleForWriting.close()
                         let data = output.fileHandleForReading.readDataToEndOfFile()
                         process.waitUntilExit()
                         return (process.terminationStatus, String(decoding: data, as: UTF8.self))

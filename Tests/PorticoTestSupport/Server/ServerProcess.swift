@@ -10,13 +10,13 @@ import Synchronization
 /// The real `portico` binary running `serve` as a child process on 127.0.0.1, port chosen by the system
 /// (the store's crash tests, the PostgreSQL multi-process tests).
 // @unchecked: every stored property is set in init and not changed after (`output` included; the
-// tail is behind its own lock), and Process is safe to query and signal from any thread.
+// tail is behind its own lock), and ChildProcess is safe to query and signal from any thread.
 public final class ServerProcess: @unchecked Sendable {
     public struct Failure: Error, CustomStringConvertible {
         public var description: String
     }
 
-    public let process = Process()
+    public let process: ChildProcess
     public let port: Int
 
     /// The binary: `PORTICO_BINARY`, or `portico` beside the test bundle (the build directory that
@@ -58,18 +58,15 @@ public final class ServerProcess: @unchecked Sendable {
     public init(
         dataDirectory: String, operatorKey: String?, extra: [String] = [], logLevel: String = "critical"
     ) throws {
-        process.executableURL = try Self.binary()
-        process.arguments =
+        // One pipe for both streams: a refusal (an error on standard error) ends the read as EOF does.
+        let pipe = Pipe()
+        process = try Self.spawn(
             [
                 "serve", "--host", "127.0.0.1", "--port", "0", "--data-dir", dataDirectory,
                 "--log-level", logLevel, "--shutdown-grace", "1",
             ]
-            + (operatorKey.map { ["--operator-key", $0] } ?? []) + extra
-        // One pipe for both streams: a refusal (an error on standard error) ends the read as EOF does.
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
+                + (operatorKey.map { ["--operator-key", $0] } ?? []) + extra,
+            output: pipe)
         // Blocking reads until the "listening" and "ready" lines; EOF (an empty read) means the server exited.
         var text = ""
         var found: Int?
@@ -111,7 +108,7 @@ public final class ServerProcess: @unchecked Sendable {
 
     /// How the server stands, for a failure's message: running, or how it ended, and what it said last.
     public var status: String {
-        let ended = process.terminationReason == .uncaughtSignal ? "signal" : "exit"
+        let ended = process.endedBySignal ? "signal" : "exit"
         let state = process.isRunning ? "running" : "ended (\(ended) \(process.terminationStatus))"
         let said = tail.text.withLock { $0 }
         return "portico serve (pid \(process.processIdentifier)) \(state); it said last: \(said)"
@@ -119,34 +116,29 @@ public final class ServerProcess: @unchecked Sendable {
 
     /// Starts `portico serve` without waiting for it to listen (its output is discarded): for killing it
     /// during start-up.
-    public static func launch(dataDirectory: String, operatorKey: String, extra: [String] = []) throws -> Process {
-        let process = Process()
-        process.executableURL = try binary()
-        process.arguments =
+    public static func launch(dataDirectory: String, operatorKey: String, extra: [String] = []) throws
+        -> ChildProcess
+    {
+        try ChildProcess(
+            try binary().path,
             [
                 "serve", "--host", "127.0.0.1", "--port", "0", "--data-dir", dataDirectory,
                 "--log-level", "critical", "--operator-key", operatorKey,
-            ] + extra
-        process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
-        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
-        try process.run()
-        return process
+            ] + extra)
     }
 
     /// Starts `portico serve` at log level info and returns once its output contains `text` (its
-    /// output is discarded after that): for killing it at a known point of start-up.
+    /// output is read and discarded after that): for killing it at a known point of start-up.
     /// - Throws: when the server exits before saying `text`.
-    public static func launch(dataDirectory: String, operatorKey: String, waitingFor text: String) throws -> Process {
-        let process = Process()
-        process.executableURL = try binary()
-        process.arguments = [
-            "serve", "--host", "127.0.0.1", "--port", "0", "--data-dir", dataDirectory,
-            "--log-level", "info", "--operator-key", operatorKey,
-        ]
+    public static func launch(dataDirectory: String, operatorKey: String, waitingFor text: String) throws
+        -> ChildProcess
+    {
         let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
+        let process = try spawn(
+            [
+                "serve", "--host", "127.0.0.1", "--port", "0", "--data-dir", dataDirectory,
+                "--log-level", "info", "--operator-key", operatorKey,
+            ], output: pipe)
         var said = ""
         while !said.contains(text) {
             let data = pipe.fileHandleForReading.availableData
@@ -156,6 +148,20 @@ public final class ServerProcess: @unchecked Sendable {
             }
             said += String(decoding: data, as: UTF8.self)
         }
+        // Its output is read to the end and dropped: a server writing to a pipe nobody reads would block,
+        // or die of SIGPIPE once the reading end is gone.
+        let handle = pipe.fileHandleForReading
+        Thread { while !handle.availableData.isEmpty {} }.start()
+        return process
+    }
+
+    /// `portico arguments` with standard output and standard error into `output`, whose writing end is
+    /// then closed here (so that reading it ends when the server does).
+    private static func spawn(_ arguments: [String], output: Pipe) throws -> ChildProcess {
+        let writing = output.fileHandleForWriting.fileDescriptor
+        let process = try ChildProcess(
+            try binary().path, arguments, stdout: .descriptor(writing), stderr: .descriptor(writing))
+        try output.fileHandleForWriting.close()
         return process
     }
 
