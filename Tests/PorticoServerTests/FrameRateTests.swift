@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import NIOPosix
 import PorticoCore
 import PorticoReasons
 import PorticoServer
@@ -31,8 +32,21 @@ struct FrameRateTests {
 
     @Test("a 1.5 MB frame sent at about 600 KB/s over a frame timeout of 1 s is answered, not cut")
     func fairRateOutlastsTheTimeout() async throws {
-        try await TestServer.with(configuration: ServerConfiguration(frameTimeout: .seconds(1))) { server in
-            let client = try await WireClient.connect(port: server.port, first: WirePreface.bytes)
+        // The server and the client run on event loops of their own: on the shared ones, another test's
+        // work (a 4 MiB body decoded, say) held the loop for seconds, during which this client could not
+        // send and the server, looking again, found the frame no further on.
+        let serverGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let clientGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        defer {
+            Task {
+                try? await serverGroup.shutdownGracefully()
+                try? await clientGroup.shutdownGracefully()
+            }
+        }
+        try await TestServer.with(
+            configuration: ServerConfiguration(frameTimeout: .seconds(1)), eventLoopGroup: serverGroup
+        ) { server in
+            let client = try await WireClient.connect(port: server.port, first: WirePreface.bytes, group: clientGroup)
             let frame = try Self.largePing(callID: 1, bytes: 1_500_000)
             // 24 pieces 100 ms apart: the frame takes over 2 s, twice the timeout, at 37 times the minimum rate.
             // Sent from a thread of its own: in a full run other tests hold the concurrency pool for
