@@ -1,6 +1,5 @@
 import Foundation
 import NIOCore
-import NIOPosix
 import PorticoCore
 import PorticoReasons
 import PorticoServer
@@ -35,35 +34,30 @@ struct FrameRateTests {
         // The server and the client run on event loops of their own: on the shared ones, another test's
         // work (a 4 MiB body decoded, say) held the loop for seconds, during which this client could not
         // send and the server, looking again, found the frame no further on.
-        let serverGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let clientGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        defer {
-            Task {
-                try? await serverGroup.shutdownGracefully()
-                try? await clientGroup.shutdownGracefully()
-            }
-        }
-        try await TestServer.with(
-            configuration: ServerConfiguration(frameTimeout: .seconds(1)), eventLoopGroup: serverGroup
-        ) { server in
-            let client = try await WireClient.connect(port: server.port, first: WirePreface.bytes, group: clientGroup)
-            let frame = try Self.largePing(callID: 1, bytes: 1_500_000)
-            // 24 pieces 100 ms apart: the frame takes over 2 s, twice the timeout, at 37 times the minimum rate.
-            // Sent from a thread of its own: in a full run other tests hold the concurrency pool for
-            // seconds, and a sender paused that long would really be sending below the minimum rate.
-            let piece = frame.count / 24 + 1
-            try await offThePool {
-                for start in stride(from: 0, to: frame.count, by: piece) {
-                    let bytes = ByteBuffer(bytes: frame[start..<min(frame.count, start + piece)])
-                    try client.channel.writeAndFlush(bytes).wait()
-                    usleep(100_000)
+        try await withOwnEventLoops { serverGroup, clientGroup in
+            try await TestServer.with(
+                configuration: ServerConfiguration(frameTimeout: .seconds(1)), eventLoopGroup: serverGroup
+            ) { server in
+                let client = try await WireClient.connect(
+                    port: server.port, first: WirePreface.bytes, group: clientGroup)
+                let frame = try Self.largePing(callID: 1, bytes: 1_500_000)
+                // 24 pieces 100 ms apart: the frame takes over 2 s, twice the timeout, at 37 times the minimum rate.
+                // Sent from a thread of its own: in a full run other tests hold the concurrency pool for
+                // seconds, and a sender paused that long would really be sending below the minimum rate.
+                let piece = frame.count / 24 + 1
+                try await offThePool {
+                    for start in stride(from: 0, to: frame.count, by: piece) {
+                        let bytes = ByteBuffer(bytes: frame[start..<min(frame.count, start + piece)])
+                        try client.channel.writeAndFlush(bytes).wait()
+                        usleep(100_000)
+                    }
                 }
+                let (frames, _) = try await client.wait(limit: .seconds(30)) { !$0.isEmpty }
+                #expect(frames.first?.header.kind == .response)
+                #expect(frames.first?.header.callID == 1)
+                #expect(frames.first?.header.statusCode == .ok)
+                await client.close()
             }
-            let (frames, _) = try await client.wait(limit: .seconds(30)) { !$0.isEmpty }
-            #expect(frames.first?.header.kind == .response)
-            #expect(frames.first?.header.callID == 1)
-            #expect(frames.first?.header.statusCode == .ok)
-            await client.close()
         }
     }
 

@@ -1,6 +1,5 @@
 import Logging
 import NIOCore
-import NIOPosix
 import PorticoClient
 import PorticoCore
 import PorticoTestSupport
@@ -151,28 +150,22 @@ struct NoticeThrottleTests {
         let capture = CapturingLogHandler()
         // Event loops of its own: in a full run, other tests' work on the shared loops delayed a refusal
         // past the wait below.
-        let serverGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let clientGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        defer {
-            Task {
-                try? await serverGroup.shutdownGracefully()
-                try? await clientGroup.shutdownGracefully()
+        try await withOwnEventLoops { serverGroup, clientGroup in
+            try await TestServer.with(
+                configuration: ServerConfiguration(maxConnections: 1, noticeInterval: .seconds(600)),
+                logger: capture.logger, eventLoopGroup: serverGroup
+            ) { server in
+                let first = try await WireClient.connect(port: server.port, group: clientGroup)
+                try await first.send(WirePreface.bytes + Wire.ping(1))
+                _ = try await first.wait { $0.count >= 1 }
+                for _ in 0..<500 {
+                    let refused = try await WireClient.connect(port: server.port, group: clientGroup)
+                    let (frames, closed) = try await refused.wait(limit: .seconds(30))
+                    #expect(closed && frames.first?.header.statusCode == .resourceExhausted)
+                }
+                #expect(capture.records(containing: "connection refused").count == 1)
+                await first.close()
             }
-        }
-        try await TestServer.with(
-            configuration: ServerConfiguration(maxConnections: 1, noticeInterval: .seconds(600)),
-            logger: capture.logger, eventLoopGroup: serverGroup
-        ) { server in
-            let first = try await WireClient.connect(port: server.port, group: clientGroup)
-            try await first.send(WirePreface.bytes + Wire.ping(1))
-            _ = try await first.wait { $0.count >= 1 }
-            for _ in 0..<500 {
-                let refused = try await WireClient.connect(port: server.port, group: clientGroup)
-                let (frames, closed) = try await refused.wait(limit: .seconds(30))
-                #expect(closed && frames.first?.header.statusCode == .resourceExhausted)
-            }
-            #expect(capture.records(containing: "connection refused").count == 1)
-            await first.close()
         }
     }
 }
