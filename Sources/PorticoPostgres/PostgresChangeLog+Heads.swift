@@ -39,8 +39,11 @@ extension PostgresChangeLog {
         _ connection: PostgresSession, poll: Duration, logger: Logger,
         into continuation: AsyncThrowingStream<Revision, any Error>.Continuation
     ) async throws {
+        // A head read that takes this long means the connection is lost (a peer gone without closing
+        // it): it is closed, which ends the notifications too.
+        let patience = max(poll * 10, .seconds(10))
         try await connection.listen(on: channel) { notifications in
-            continuation.yield(try await head(connection, logger: logger, lock: false))
+            continuation.yield(try await head(connection, logger: logger, lock: false, timeout: patience))
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
                     for try await notification in notifications {
@@ -51,9 +54,6 @@ extension PostgresChangeLog {
                     throw PostgresFailure("the connection for notifications closed")
                 }
                 group.addTask {
-                    // A head read that takes this long means the connection is lost (a peer gone without
-                    // closing it): it is closed, which ends the notifications too.
-                    let patience = max(poll * 10, .seconds(10))
                     while true {
                         try await Task.sleep(for: poll)
                         continuation.yield(try await head(connection, logger: logger, lock: false, timeout: patience))
