@@ -236,6 +236,8 @@ public final class PostgresChangeLog: SharedChangeLog, CheckpointingStore {
             for try await revision in rows.decode(Int64.self) {
                 return Revision(revision)
             }
+        } catch let cancelled as CancellationError {
+            throw cancelled
         } catch {
             throw PostgresFailure("cannot read the log's head", error)
         }
@@ -257,6 +259,8 @@ public final class PostgresChangeLog: SharedChangeLog, CheckpointingStore {
                 SELECT revision, time, change FROM portico_changes
                 WHERE revision > \(after) AND revision <= \(upTo) ORDER BY revision LIMIT \(count)
                 """, logger: logger)
+        } catch let cancelled as CancellationError {
+            throw cancelled
         } catch {
             throw PostgresFailure("cannot read the log", error)
         }
@@ -278,6 +282,8 @@ public final class PostgresChangeLog: SharedChangeLog, CheckpointingStore {
             throw error
         } catch let error as StoreError {
             throw LogInconsistency("change \(revision + Revision(changes.count) + 1) does not decode: \(error)")
+        } catch let cancelled as CancellationError {
+            throw cancelled
         } catch {
             throw PostgresFailure("cannot read the log", error)
         }

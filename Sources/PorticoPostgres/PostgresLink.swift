@@ -61,18 +61,25 @@ public struct PostgresFailure: Error, CustomStringConvertible {
     public let description: String
     /// PostgreSQL's SQLSTATE, when the server answered with an error.
     public let sqlState: String?
+    /// Whether that error ended the session (severity FATAL or PANIC: the server closes the connection,
+    /// and during COMMIT it may have committed first, as when it is shut down while a synchronous
+    /// standby has not confirmed a commit).
+    let endedSession: Bool
 
     init(_ what: String, _ error: (any Error)? = nil) {
         guard let error else {
             description = what
             sqlState = nil
+            endedSession = false
             return
         }
         if let failure = error as? PostgresFailure {
             description = "\(what): \(failure.description)"
             sqlState = failure.sqlState
+            endedSession = failure.endedSession
         } else if let error = error as? PSQLError {
             sqlState = error.serverInfo?[.sqlState]
+            endedSession = ["FATAL", "PANIC"].contains(error.serverInfo?[.severity] ?? "")
             if let message = error.serverInfo?[.message] {
                 description = "\(what): \(message)" + (sqlState.map { " (SQLSTATE \($0))" } ?? "")
             } else if let underlying = error.underlying {
@@ -83,13 +90,15 @@ public struct PostgresFailure: Error, CustomStringConvertible {
         } else {
             description = "\(what): \(error)"
             sqlState = nil
+            endedSession = false
         }
     }
 
-    /// Whether PostgreSQL itself answered with an error (the connection is still usable and the
-    /// transaction, if any, aborted), rather than the connection failing.
+    /// Whether PostgreSQL itself answered with an error that leaves the connection usable (the
+    /// transaction, if any, aborted), rather than the connection failing or the server ending the
+    /// session (FATAL, PANIC: a COMMIT answered so may have committed).
     static func isServerError(_ error: any Error) -> Bool {
-        if let error = error as? PostgresFailure { return error.sqlState != nil }
-        return (error as? PSQLError)?.code == .server
+        let failure = (error as? PostgresFailure) ?? PostgresFailure("", error)
+        return failure.sqlState != nil && !failure.endedSession
     }
 }

@@ -10,21 +10,25 @@ import Synchronization
 /// without an answer, and its caller waits for good, deaf to cancellation. A node that follows the log
 /// reads its head every poll, so after a restart of PostgreSQL it sooner or later asks in that window;
 /// its follower, and with it the node's catch-up, then stopped for good. Every query goes through here:
-/// it runs on a task of its own, and its caller is answered by whichever comes first, the query or the
-/// connection's close. A query lost that way leaves one suspended task behind, once per lost
-/// connection at most.
+/// it runs on a task of its own, and its caller is answered by the query, or fails when the connection
+/// has been closed for a second without the query answering (postgres-nio answers every query that
+/// reached the connection by then, with what PostgreSQL said or a failure), or when the caller's task
+/// is cancelled. Each query postgres-nio dropped leaves its task suspended for good: a few per lost
+/// connection at most, as many as were sent in the moment it closed.
 struct PostgresSession: Sendable {
     let connection: PostgresConnection
     private let watch: CloseWatch
 
     init(_ connection: PostgresConnection) {
         self.connection = connection
-        watch = CloseWatch(connection.closeFuture)
+        watch = CloseWatch(connection.closeFuture, on: connection.eventLoop)
     }
 
     var isClosed: Bool { connection.isClosed }
 
-    /// Runs `query`; throws when the connection closes first.
+    /// Runs `query`; throws when the connection closes without answering it, and `CancellationError`
+    /// when the caller's task is cancelled (the query may still run: a caller that gives up on a
+    /// connection resets it).
     @discardableResult
     func query(_ query: PostgresQuery, logger: Logger) async throws -> PostgresRowSequence {
         try await watch.unlessClosed { [connection] in try await connection.query(query, logger: logger) }
@@ -32,14 +36,20 @@ struct PostgresSession: Sendable {
 
     /// Runs `query`, giving up after `timeout`: the connection is then closed, as a connection that
     /// does not answer a trivial query is taken for lost (a peer gone without a word, which TCP notices
-    /// only after many minutes).
+    /// only after many minutes). Only for a connection of the caller's own: the close ends every other
+    /// query on it.
     func query(_ query: PostgresQuery, logger: Logger, timeout: Duration) async throws -> PostgresRowSequence {
         let connection = self.connection
+        let answered = Atomic<Bool>(false)
         let timer = connection.eventLoop.scheduleTask(in: TimeAmount(timeout)) {
+            guard !answered.load(ordering: .acquiring) else { return }
             let closing: EventLoopFuture<Void> = connection.close()
             closing.whenComplete { _ in }
         }
-        defer { timer.cancel() }
+        defer {
+            answered.store(true, ordering: .releasing)
+            timer.cancel()
+        }
         return try await self.query(query, logger: logger)
     }
 
@@ -52,7 +62,8 @@ struct PostgresSession: Sendable {
     func close() async throws { try await connection.close() }
 }
 
-/// The queries waiting on one connection, failed together when it closes: one callback on the
+/// The queries waiting on one connection, failed together a second after it closes (the grace lets an
+/// answer postgres-nio gave in the closing moment reach its caller first): one callback on the
 /// connection's close for its whole life, not one per query.
 private final class CloseWatch: Sendable {
     private struct State {
@@ -61,57 +72,88 @@ private final class CloseWatch: Sendable {
         var waiting: [Int: @Sendable () -> Void] = [:]
     }
 
+    private static let grace = TimeAmount.seconds(1)
     private let state = Mutex(State())
 
-    init(_ closed: EventLoopFuture<Void>) {
+    init(_ closed: EventLoopFuture<Void>, on eventLoop: any EventLoop) {
         closed.whenComplete { [self] _ in
-            let waiting = self.state.withLock { state in
-                state.closed = true
-                defer { state.waiting = [:] }
-                return state.waiting
+            self.state.withLock { $0.closed = true }
+            eventLoop.scheduleTask(in: Self.grace) {
+                let waiting = self.state.withLock { state in
+                    defer { state.waiting = [:] }
+                    return state.waiting
+                }
+                for fail in waiting.values { fail() }
             }
-            for fail in waiting.values { fail() }
         }
     }
 
-    /// `body`'s result, or `PostgresFailure` as soon as the connection closes.
+    /// `body`'s result; `PostgresFailure` when the connection closed before `body` began, or a grace
+    /// period after it closed with `body` still waiting; `CancellationError` when the task is cancelled.
     func unlessClosed<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
         let answer = Answer<T>()
-        return try await withCheckedThrowingContinuation { continuation in
-            answer.await(continuation)
-            let closedFailure = PostgresFailure("the connection to PostgreSQL closed")
-            let id: Int? = state.withLock { state in
-                guard !state.closed else { return nil }
-                state.next += 1
-                state.waiting[state.next] = { answer.resume(with: .failure(closedFailure)) }
-                return state.next
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                answer.await(continuation)
+                let closedFailure = PostgresFailure("the connection to PostgreSQL closed")
+                let id: Int? = state.withLock { state in
+                    guard !state.closed else { return nil }
+                    state.next += 1
+                    state.waiting[state.next] = { answer.resume(with: .failure(closedFailure)) }
+                    return state.next
+                }
+                guard let id else {
+                    answer.resume(with: .failure(closedFailure))
+                    return
+                }
+                Task { [self] in
+                    let result: Result<T, any Error>
+                    do { result = .success(try await body()) } catch { result = .failure(error) }
+                    self.state.withLock { _ = $0.waiting.removeValue(forKey: id) }
+                    answer.resume(with: result)
+                }
             }
-            guard let id else {
-                answer.resume(with: .failure(closedFailure))
-                return
-            }
-            Task { [self] in
-                let result: Result<T, any Error>
-                do { result = .success(try await body()) } catch { result = .failure(error) }
-                self.state.withLock { _ = $0.waiting.removeValue(forKey: id) }
-                answer.resume(with: result)
-            }
+        } onCancel: {
+            answer.resume(with: .failure(CancellationError()))
         }
     }
 }
 
-/// A continuation resumed once, by whichever side answers first.
+/// A continuation resumed once, by whichever side answers first, even one that answers before the
+/// continuation is there (a task cancelled before it waits).
 private final class Answer<T: Sendable>: Sendable {
-    private let continuation = Mutex<CheckedContinuation<T, any Error>?>(nil)
+    private enum State {
+        case waiting(CheckedContinuation<T, any Error>?)
+        case answered(Result<T, any Error>)
+        case done
+    }
+
+    private let state = Mutex<State>(.waiting(nil))
 
     func await(_ continuation: CheckedContinuation<T, any Error>) {
-        self.continuation.withLock { $0 = continuation }
+        let early: Result<T, any Error>? = state.withLock { state in
+            guard case .answered(let result) = state else {
+                state = .waiting(continuation)
+                return nil
+            }
+            state = .done
+            return result
+        }
+        if let early { continuation.resume(with: early) }
     }
 
     func resume(with result: Result<T, any Error>) {
-        let waiting = continuation.withLock { continuation in
-            defer { continuation = nil }
-            return continuation
+        let waiting: CheckedContinuation<T, any Error>? = state.withLock { state in
+            switch state {
+            case .waiting(let continuation?):
+                state = .done
+                return continuation
+            case .waiting(nil):
+                state = .answered(result)
+                return nil
+            case .answered, .done:
+                return nil
+            }
         }
         waiting?.resume(with: result)
     }

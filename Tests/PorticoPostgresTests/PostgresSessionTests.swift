@@ -61,23 +61,53 @@ struct PostgresSessionTests {
         #expect(session.isClosed)
     }
 
+    @Test("a caller cancelled while its query runs is answered at once, with CancellationError")
+    func cancelled() async throws {
+        let session = try await PostgresLink.connect(try await freshLog("cancel"), logger: Self.logger)
+        defer { Task { try? await session.close() } }
+        let waiting = Task { () -> String in
+            do {
+                for try await _ in try await session.query("SELECT pg_sleep(60)", logger: Self.logger) {}
+                return "answered"
+            } catch is CancellationError {
+                return "cancelled"
+            } catch {
+                return "\(error)"
+            }
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        waiting.cancel()
+        let outcome = try await Self.ended(within: .seconds(10)) { await waiting.value }
+        #expect(outcome == "cancelled", "\(outcome ?? "still waiting 10 s after its task was cancelled")")
+    }
+
     /// What `query` ended with (its error's words, or "answered"), or nil if it had not ended after
-    /// `limit`; `meanwhile` runs once the query is under way. The query runs on a task of its own, left
-    /// behind if it never ends, so that this test cannot hang on the fault it checks.
+    /// `limit`; `meanwhile` runs once the query is under way.
     private static func outcome(
         within limit: Duration,
         _ query: @escaping @Sendable () async throws -> PostgresRowSequence,
         while meanwhile: () async throws -> Void = {}
     ) async throws -> String? {
-        let ended = Mutex<String?>(nil)
-        Task {
-            let words: String
+        try await ended(within: limit, while: meanwhile) {
             do {
                 for try await _ in try await query() {}
-                words = "answered"
+                return "answered"
             } catch {
-                words = "\(error)"
+                return "\(error)"
             }
+        }
+    }
+
+    /// What `body` returned, or nil if it had not returned after `limit`. It runs on a task of its own,
+    /// left behind if it never ends, so that this test cannot hang on the fault it checks.
+    private static func ended(
+        within limit: Duration,
+        while meanwhile: () async throws -> Void = {},
+        _ body: @escaping @Sendable () async -> String
+    ) async throws -> String? {
+        let ended = Mutex<String?>(nil)
+        Task {
+            let words = await body()
             ended.withLock { $0 = words }
         }
         try await Task.sleep(for: .milliseconds(200))
