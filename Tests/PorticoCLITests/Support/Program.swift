@@ -41,11 +41,12 @@ enum Program {
         )
     }
 
-    /// Waits for the process's exit; kills it (SIGKILL) when `limit` passes first.
+    /// Waits for the process's exit; kills it and whatever it started (SIGKILL to its process group)
+    /// when `limit` passes first.
     static func wait(for process: ChildProcess, limit: Duration) async -> Int32 {
         let watchdog = Task {
             try await Task.sleep(for: limit)
-            process.signal(SIGKILL)
+            kill(-process.processIdentifier, SIGKILL)
         }
         defer { watchdog.cancel() }
         return await process.exit()

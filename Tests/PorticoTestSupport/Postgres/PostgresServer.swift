@@ -216,7 +216,8 @@ public final class PostgresServer: Sendable {
     }
 
     /// Starts `arguments` with `stdin` (a descriptor, or /dev/null) and output to the file `output`
-    /// (or /dev/null). Descriptors of this process marked close-on-exec stay out of it. Public for the
+    /// (or /dev/null). No other descriptor of this process reaches it: a pipe or socket another test
+    /// holds open would otherwise stay open in PostgreSQL for the whole run. Public for the
     /// benchmark that starts `portico serve` nodes beside this server (`portico-bench postgres`).
     public static func spawn(_ arguments: [String], stdin: Int32?, output: String?, what: String) throws -> Int32 {
         var actions = posix_spawn_file_actions_t()
@@ -229,6 +230,9 @@ public final class PostgresServer: Sendable {
         }
         posix_spawn_file_actions_addopen(&actions, 1, output ?? "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        guard ChildProcess.closeFrom(&actions, 3) == 0 else {
+            throw Unavailable(description: "\(what): posix_spawn cannot close this process's descriptors")
+        }
         var pid: pid_t = 0
         let argv = arguments.map { strdup($0) } + [nil]
         defer { for argument in argv { free(argument) } }

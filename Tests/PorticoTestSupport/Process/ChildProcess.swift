@@ -34,7 +34,8 @@ public final class ChildProcess: Sendable {
     private let waiters = Mutex<[@Sendable (Int32) -> Void]>([])
     private let exitCondition = NSCondition()
 
-    /// Starts `executable` (a path, or a name looked up in `PATH`) with `arguments`.
+    /// Starts `executable` with `arguments`: an absolute path, or a name looked up in this process's
+    /// `PATH` (not `environment`'s); a relative path is taken from `directory`, as the child sees it.
     /// - Parameters:
     ///   - environment: the child's whole environment; nil for this process's.
     ///   - directory: its working directory; nil for this process's.
@@ -102,7 +103,10 @@ public final class ChildProcess: Sendable {
         // One thread per child waits for its end (children live seconds; tests start a few dozen).
         let thread = Thread { [self] in
             var status: Int32 = 0
-            while waitpid(child, &status, 0) == -1 && errno == EINTR {}
+            var result = waitpid(child, &status, 0)
+            while result == -1 && errno == EINTR { result = waitpid(child, &status, 0) }
+            // Not ours to wait for (someone else reaped it): an exit status of 255, not a clean exit.
+            if result == -1 { status = 255 << 8 }
             exitCondition.lock()
             ended.withLock { $0 = status }
             exitCondition.broadcast()
@@ -165,7 +169,8 @@ public final class ChildProcess: Sendable {
     private typealias ChangeDirectory =
         @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32
 
-    private static func closeFrom(_ actions: UnsafeMutablePointer<posix_spawn_file_actions_t>, _ from: Int32) -> Int32 {
+    /// Adds "close every descriptor from `from` up" to `actions`; nonzero when glibc cannot.
+    static func closeFrom(_ actions: UnsafeMutablePointer<posix_spawn_file_actions_t>, _ from: Int32) -> Int32 {
         guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np")
         else { return -1 }
         return unsafeBitCast(symbol, to: CloseFrom.self)(actions, from)
