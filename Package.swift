@@ -219,6 +219,7 @@ let package = Package(
             name: "PorticoTestSupport",
             dependencies: [
                 "PorticoCore",
+                "PorticoStore",
                 "PorticoServer",
                 "PorticoClient",
                 "PorticoWire",

@@ -1,4 +1,5 @@
 import NIOCore
+import PorticoCore
 import PorticoReasons
 import PorticoServer
 import PorticoWire
@@ -48,7 +49,7 @@ final class GRPCWrites: Sendable {
             self.running.subtract(1, ordering: .relaxed)
             throw CallFailure(.resourceExhausted, "too many calls in flight on this server", reason: .tooManyCalls)
         }
-        let answer = Answer<Value>()
+        let answer = FirstAnswer<Value>()
         let id: Int? = self.waiting.withLock { waiting in
             guard !waiting.abandoned else { return nil }
             waiting.next += 1
@@ -106,46 +107,7 @@ private protocol Abandonable: Sendable {
     func abandon(_ failure: CallFailure)
 }
 
-/// The one answer of a race: the first given resumes the waiter (at once if it comes before the waiter
-/// does), later ones are dropped.
-private final class Answer<Value: Sendable>: Abandonable {
-    private enum State {
-        case idle
-        case waiting(CheckedContinuation<Value, any Error>)
-        case given(Result<Value, any Error>)
-        case done
-    }
-
-    private let state = Mutex(State.idle)
-
-    func wait(with continuation: CheckedContinuation<Value, any Error>) {
-        let given: Result<Value, any Error>? = self.state.withLock { state in
-            guard case .given(let result) = state else {
-                state = .waiting(continuation)
-                return nil
-            }
-            state = .done
-            return result
-        }
-        if let given { continuation.resume(with: given) }
-    }
-
-    func give(_ result: Result<Value, any Error>) {
-        let waiter: CheckedContinuation<Value, any Error>? = self.state.withLock { state in
-            switch state {
-            case .idle:
-                state = .given(result)
-                return nil
-            case .waiting(let continuation):
-                state = .done
-                return continuation
-            case .given, .done:
-                return nil
-            }
-        }
-        waiter?.resume(with: result)
-    }
-
+extension FirstAnswer: Abandonable {
     func abandon(_ failure: CallFailure) {
         self.give(.failure(failure))
     }

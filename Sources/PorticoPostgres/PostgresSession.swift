@@ -1,5 +1,6 @@
 import Logging
 import NIOCore
+import PorticoCore
 import PostgresNIO
 import Synchronization
 
@@ -91,70 +92,30 @@ private final class CloseWatch: Sendable {
     /// `body`'s result; `PostgresFailure` when the connection closed before `body` began, or a grace
     /// period after it closed with `body` still waiting; `CancellationError` when the task is cancelled.
     func unlessClosed<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
-        let answer = Answer<T>()
+        let answer = FirstAnswer<T>()
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
-                answer.await(continuation)
+                answer.wait(with: continuation)
                 let closedFailure = PostgresFailure("the connection to PostgreSQL closed")
                 let id: Int? = state.withLock { state in
                     guard !state.closed else { return nil }
                     state.next += 1
-                    state.waiting[state.next] = { answer.resume(with: .failure(closedFailure)) }
+                    state.waiting[state.next] = { answer.give(.failure(closedFailure)) }
                     return state.next
                 }
                 guard let id else {
-                    answer.resume(with: .failure(closedFailure))
+                    answer.give(.failure(closedFailure))
                     return
                 }
                 Task { [self] in
                     let result: Result<T, any Error>
                     do { result = .success(try await body()) } catch { result = .failure(error) }
                     self.state.withLock { _ = $0.waiting.removeValue(forKey: id) }
-                    answer.resume(with: result)
+                    answer.give(result)
                 }
             }
         } onCancel: {
-            answer.resume(with: .failure(CancellationError()))
+            answer.give(.failure(CancellationError()))
         }
-    }
-}
-
-/// A continuation resumed once, by whichever side answers first, even one that answers before the
-/// continuation is there (a task cancelled before it waits).
-private final class Answer<T: Sendable>: Sendable {
-    private enum State {
-        case waiting(CheckedContinuation<T, any Error>?)
-        case answered(Result<T, any Error>)
-        case done
-    }
-
-    private let state = Mutex<State>(.waiting(nil))
-
-    func await(_ continuation: CheckedContinuation<T, any Error>) {
-        let early: Result<T, any Error>? = state.withLock { state in
-            guard case .answered(let result) = state else {
-                state = .waiting(continuation)
-                return nil
-            }
-            state = .done
-            return result
-        }
-        if let early { continuation.resume(with: early) }
-    }
-
-    func resume(with result: Result<T, any Error>) {
-        let waiting: CheckedContinuation<T, any Error>? = state.withLock { state in
-            switch state {
-            case .waiting(let continuation?):
-                state = .done
-                return continuation
-            case .waiting(nil):
-                state = .answered(result)
-                return nil
-            case .answered, .done:
-                return nil
-            }
-        }
-        waiting?.resume(with: result)
     }
 }
