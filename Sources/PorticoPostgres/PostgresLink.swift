@@ -1,4 +1,5 @@
 import Logging
+import NIOCore
 import PostgresNIO
 import Synchronization
 
@@ -18,6 +19,15 @@ actor PostgresLink {
     init(location: PostgresLocation, logger: Logger) {
         self.location = location
         self.logger = logger
+    }
+
+    /// A link dropped without `reset()` (its log released without `close()`, as a test that fails
+    /// midway does) still closes its connection, kept alive until it is closed: postgres-nio requires
+    /// that of every connection it made (a debug build stops the process otherwise).
+    deinit {
+        guard let connection = open?.connection, !connection.isClosed else { return }
+        let closing: EventLoopFuture<Void> = connection.close()
+        closing.whenComplete { _ in withExtendedLifetime(connection) {} }
     }
 
     /// The open connection, or a new one.
