@@ -148,24 +148,16 @@ public final class PorticoConnection: PorticoCalling {
         options: CallOptions
     ) async throws -> RPC.Response {
         if Task.isCancelled { throw Self.cancelled }
-        let credential = options.credential ?? self.configuration.credential
-        let onBehalfOfPersonID = options.onBehalfOfPersonID ?? self.configuration.onBehalfOfPersonID
-        let timeout = options.timeout ?? self.configuration.defaultTimeout
         let call = PendingCall<RPC>()
         let handler = self.handler
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
                 self.eventLoop.execute {
                     call.wait(with: continuation)
-                    handler.value.start(
-                        call,
-                        for: RPC.self,
-                        request: request,
-                        credential: credential,
-                        onBehalfOfPersonID: onBehalfOfPersonID,
-                        timeout: timeout,
-                        idempotencyKey: RPC.changesState ? options.idempotencyKey ?? "" : ""
-                    )
+                    self.start(
+                        call, RPC.self, request, options: options,
+                        timeout: options.timeout ?? self.configuration.defaultTimeout,
+                        idempotencyKey: RPC.changesState ? options.idempotencyKey ?? "" : "")
                 }
             }
         } onCancel: {
@@ -185,8 +177,6 @@ public final class PorticoConnection: PorticoCalling {
         _ request: RPC.Request,
         options: CallOptions = CallOptions()
     ) -> AsyncThrowingStream<RPC.Response, any Error> {
-        let credential = options.credential ?? self.configuration.credential
-        let onBehalfOfPersonID = options.onBehalfOfPersonID ?? self.configuration.onBehalfOfPersonID
         let handler = self.handler
         let eventLoop = self.eventLoop
         let (stream, continuation) = AsyncThrowingStream<RPC.Response, any Error>.makeStream()
@@ -196,17 +186,26 @@ public final class PorticoConnection: PorticoCalling {
             eventLoop.execute { handler.value.cancel(call, status: Self.cancelled) }
         }
         eventLoop.execute {
-            handler.value.start(
-                call,
-                for: RPC.self,
-                request: request,
-                credential: credential,
-                onBehalfOfPersonID: onBehalfOfPersonID,
-                timeout: options.timeout,
-                idempotencyKey: ""
-            )
+            self.start(call, RPC.self, request, options: options, timeout: options.timeout, idempotencyKey: "")
         }
         return stream
+    }
+
+    /// Starts `call` on the connection's handler, with `options`' credential and on-behalf-of person, or
+    /// the connection's. On the event loop.
+    private func start<RPC: PorticoRPC, Call: PendingCallProtocol>(
+        _ call: Call, _ rpc: RPC.Type, _ request: RPC.Request, options: CallOptions, timeout: Duration?,
+        idempotencyKey: String
+    ) {
+        self.handler.value.start(
+            call,
+            for: rpc,
+            request: request,
+            credential: options.credential ?? self.configuration.credential,
+            onBehalfOfPersonID: options.onBehalfOfPersonID ?? self.configuration.onBehalfOfPersonID,
+            timeout: timeout,
+            idempotencyKey: idempotencyKey
+        )
     }
 
     /// Watches the changes after `request.afterRevision` (docs/clients.md, "Watch").
